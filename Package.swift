@@ -1,0 +1,49 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "vit-edge",
+    products: [
+        .library(name: "VitEdge", targets: ["VitEdge"]),
+        .executable(name: "vit-edge", targets: ["vit-edge"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    ],
+    targets: [
+        // liblz4 from the system (Debian: liblz4-dev).
+        .systemLibrary(
+            name: "CLZ4",
+            path: "Sources/CLZ4",
+            pkgConfig: "liblz4",
+            providers: [.apt(["liblz4-dev"])]
+        ),
+        // C++ kernels over xsimd (Debian: libxsimd-dev, header only). Plain extern "C"
+        // functions; no stable API. Per-ISA code uses function-level target attributes,
+        // so the target needs no global -m flags and runs on any CPU of its architecture.
+        .target(
+            name: "VitKernels",
+            path: "Sources/VitKernels",
+            cxxSettings: [.define("NDEBUG")]
+        ),
+        // The engine: image -> patches -> tokens -> blocks -> head -> probabilities.
+        .target(
+            name: "VitEdge",
+            dependencies: ["CLZ4", "VitKernels"]
+        ),
+        // The command line: parse, call the engine, print.
+        .executableTarget(
+            name: "vit-edge",
+            dependencies: [
+                "VitEdge",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(
+            name: "VitEdgeTests",
+            dependencies: ["VitEdge", "VitKernels"],
+            resources: [.copy("Fixtures")]
+        ),
+    ],
+    cxxLanguageStandard: .cxx17
+)

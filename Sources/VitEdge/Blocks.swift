@@ -1,0 +1,44 @@
+/// One pre-norm encoder block on the residual stream `tokens` [B·T, D]:
+///   x = x + proj(attention(norm1(x)))
+///   x = x + fc2(gelu(fc1(norm2(x))))
+/// (with per-channel layer scale on each branch when the model has it).
+func encoderBlock(_ c: ViTConfig, _ w: BlockWeights, _ k: Kernels, batch: Int,
+                  tokens: UnsafeMutablePointer<Float>, a: BlockActivations) {
+    let rows = batch * c.tokens
+    let d = c.dim
+
+    // Attention branch.
+    k.layerNorm(w.norm1, rows: rows, x: tokens, ldx: d, y: a.norm1, ldy: d)
+    k.linear(w.qkv, rows: rows, x: a.norm1, ldx: d, y: a.qkv, ldy: 3 * c.innerDim)
+    k.attention(batch: batch, tokens: c.tokens, heads: c.heads, headDim: c.headDim,
+                qkv: a.qkv, out: a.attention, scratch: a.scratch)
+    if let proj = w.proj {
+        if let gamma = w.ls1 {
+            k.linear(proj, rows: rows, x: a.attention, ldx: c.innerDim, y: a.projected, ldy: d)
+            addScaled(tokens, a.projected, gamma, rows: rows, dim: d)
+        } else {
+            k.linear(proj, rows: rows, x: a.attention, ldx: c.innerDim, y: tokens, ldy: d, accumulate: true)
+        }
+    } else {
+        addScaled(tokens, a.attention, w.ls1, rows: rows, dim: d)
+    }
+
+    // MLP branch.
+    k.layerNorm(w.norm2, rows: rows, x: tokens, ldx: d, y: a.norm2, ldy: d)
+    k.linear(w.fc1, rows: rows, x: a.norm2, ldx: d, y: a.hidden, ldy: c.mlpDim)
+    k.gelu(a.hidden, count: rows * c.mlpDim, form: c.gelu)
+    if let gamma = w.ls2 {
+        k.linear(w.fc2, rows: rows, x: a.hidden, ldx: c.mlpDim, y: a.mlpOut, ldy: d)
+        addScaled(tokens, a.mlpOut, gamma, rows: rows, dim: d)
+    } else {
+        k.linear(w.fc2, rows: rows, x: a.hidden, ldx: c.mlpDim, y: tokens, ldy: d, accumulate: true)
+    }
+}
+
+/// x[r][i] += γ[i] · y[r][i] (γ = 1 when nil): the residual add with layer scale.
+func addScaled(_ x: UnsafeMutablePointer<Float>, _ y: UnsafePointer<Float>, _ gamma: UnsafePointer<Float>?,
+               rows: Int, dim: Int) {
+    for r in 0..<rows {
+        for i in 0..<dim { x[r * dim + i] += (gamma?[i] ?? 1) * y[r * dim + i] }
+    }
+}

@@ -1,0 +1,229 @@
+/// The hyper-parameters of one Vision Transformer, the derived sizes, and the
+/// preprocessing it expects. Stored whole in the .vitq header.
+public struct ViTConfig: Equatable, Sendable {
+    /// How pixels become patch vectors become tokens.
+    public enum PatchEmbedding: String, Sendable {
+        /// A strided convolution (timm, Hugging Face, DeiT).
+        case convolution
+        /// A Linear layer over flattened patches, optionally with LayerNorm before
+        /// and after (vit-pytorch). The converter reorders vit-pytorch's `(p1 p2 c)`
+        /// patch layout into the convolution's `(c p1 p2)`, so one patch extractor serves both.
+        case linear
+    }
+
+    public enum Pooling: String, Sendable {
+        /// The class token's final state (timm `token`, Hugging Face).
+        case classToken = "cls"
+        /// The mean of the patch tokens, prefix tokens excluded (timm `avg`).
+        case meanPatches = "mean"
+        /// The mean of every token, class token included (vit-pytorch `mean`).
+        case meanAllTokens = "mean_all"
+    }
+
+    public enum GELU: String, Sendable {
+        case erf = "exact"
+        case tanh
+    }
+
+    // Input
+    public var imageHeight: Int
+    public var imageWidth: Int
+    public var channels: Int
+    public var patchSize: Int
+    // Patch embedding
+    public var patchEmbedding: PatchEmbedding = .convolution
+    public var patchNormBefore = false
+    public var patchNormAfter = false
+    // Tokens
+    public var classToken = true
+    public var distillationToken = false
+    /// Whether the position embedding has rows for the class/distillation tokens.
+    public var positionEmbeddingIncludesPrefix = true
+    // Encoder
+    public var dim: Int
+    public var depth: Int
+    public var heads: Int
+    public var headDim: Int
+    public var mlpDim: Int
+    public var qkvBias = true
+    /// False when the attention has no output projection (vit-pytorch with one head
+    /// whose size equals the width: `to_out` is Identity).
+    public var attentionProjection = true
+    public var layerScale = false
+    public var gelu: GELU = .erf
+    public var eps: Float = 1e-6
+    // Head
+    public var finalNorm = true
+    /// LayerNorm after pooling (timm `fc_norm`; vit-pytorch's older `mlp_head` LayerNorm).
+    public var poolNorm = false
+    public var pool: Pooling = .classToken
+    /// Width of the pre-logits layer (Linear + tanh); 0 when absent.
+    public var preLogitsDim = 0
+    /// Number of classes; 0 for a model without a head (features out).
+    public var numClasses: Int
+    // Preprocessing
+    public var mean: [Float]
+    public var std: [Float]
+    public var labels: [String] = []
+
+    public init(imageHeight: Int, imageWidth: Int, channels: Int, patchSize: Int,
+                dim: Int, depth: Int, heads: Int, headDim: Int? = nil, mlpDim: Int,
+                numClasses: Int, mean: [Float]? = nil, std: [Float]? = nil) {
+        self.imageHeight = imageHeight
+        self.imageWidth = imageWidth
+        self.channels = channels
+        self.patchSize = patchSize
+        self.dim = dim
+        self.depth = depth
+        self.heads = heads
+        self.headDim = headDim ?? (heads > 0 ? dim / heads : 0)
+        self.mlpDim = mlpDim
+        self.numClasses = numClasses
+        self.mean = mean ?? [Float](repeating: 0.5, count: max(channels, 1))
+        self.std = std ?? [Float](repeating: 0.5, count: max(channels, 1))
+    }
+
+    // MARK: derived sizes
+
+    public var gridHeight: Int { imageHeight / patchSize }
+    public var gridWidth: Int { imageWidth / patchSize }
+    public var numPatches: Int { gridHeight * gridWidth }
+    public var prefixTokens: Int { (classToken ? 1 : 0) + (distillationToken ? 1 : 0) }
+    /// Tokens per image in the encoder: prefix tokens + patches.
+    public var tokens: Int { prefixTokens + numPatches }
+    /// Rows of the position embedding.
+    public var positionRows: Int { positionEmbeddingIncludesPrefix ? tokens : numPatches }
+    /// Width of attention: heads × head size (may differ from `dim` in vit-pytorch).
+    public var innerDim: Int { heads * headDim }
+    /// Length of one flattened patch: channels × patch × patch.
+    public var patchDim: Int { channels * patchSize * patchSize }
+    /// Width of the vector the head reads.
+    public var featureDim: Int { preLogitsDim > 0 ? preLogitsDim : dim }
+
+    /// Checks every relation the forward pass relies on.
+    public func validate(source: String = "config") throws {
+        func bad(_ expected: String, _ found: String) -> VitError {
+            .badModel(path: source, expected: expected, found: found, hint: "")
+        }
+        let bound = 1 << 20
+        for (name, v) in [("image height", imageHeight), ("image width", imageWidth), ("channels", channels),
+                          ("patch size", patchSize), ("width", dim), ("depth", depth), ("heads", heads),
+                          ("head size", headDim), ("MLP width", mlpDim)] {
+            guard v >= 1 && v <= bound else { throw bad("\(name) in 1...\(bound)", "\(v)") }
+        }
+        guard numClasses >= 0 && numClasses <= bound else { throw bad("classes in 0...\(bound)", "\(numClasses)") }
+        guard preLogitsDim >= 0 && preLogitsDim <= bound else { throw bad("pre-logits width in 0...\(bound)", "\(preLogitsDim)") }
+        guard channels == 1 || channels == 3 else { throw bad("1 or 3 input channels", "\(channels)") }
+        guard imageHeight % patchSize == 0 && imageWidth % patchSize == 0 else {
+            throw bad("image size divisible by the patch size \(patchSize)", "\(imageHeight)x\(imageWidth)")
+        }
+        guard numPatches <= 1 << 16 else { throw bad("at most 65536 patches", "\(numPatches)") }
+        guard attentionProjection || innerDim == dim else {
+            throw bad("an output projection when heads × head size (\(innerDim)) differs from the width", "none")
+        }
+        guard pool != .meanPatches || numPatches > 0 else { throw bad("patches to average", "none") }
+        guard pool != .classToken || classToken else { throw bad("a class token for class-token pooling", "none") }
+        guard !distillationToken || (pool == .classToken && preLogitsDim == 0) else {
+            throw bad("class-token pooling and no pre-logits with a distillation token (DeiT)", "pool \(pool.rawValue), pre-logits \(preLogitsDim)")
+        }
+        guard mean.count == channels && std.count == channels else {
+            throw bad("\(channels) mean and std values", "\(mean.count) and \(std.count)")
+        }
+        guard std.allSatisfy({ $0.isFinite && $0 != 0 }) && mean.allSatisfy({ $0.isFinite }) else {
+            throw bad("finite mean and non-zero std", "mean \(mean), std \(std)")
+        }
+        guard eps.isFinite && eps >= 0 else { throw bad("a finite LayerNorm epsilon >= 0", "\(eps)") }
+        guard labels.isEmpty || labels.count == numClasses else {
+            throw bad("\(numClasses) class labels", "\(labels.count)")
+        }
+    }
+
+    /// Number of parameters the tensors of this config hold.
+    public var parameterCount: Int {
+        var n = patchDim * dim + dim
+        if patchNormBefore { n += 2 * patchDim }
+        if patchNormAfter { n += 2 * dim }
+        n += prefixTokens * dim + positionRows * dim
+        var block = 2 * dim + dim * 3 * innerDim + (qkvBias ? 3 * innerDim : 0)
+        if attentionProjection { block += innerDim * dim + dim }
+        block += 2 * dim + dim * mlpDim + mlpDim + mlpDim * dim + dim
+        if layerScale { block += 2 * dim }
+        n += depth * block
+        if finalNorm { n += 2 * dim }
+        if poolNorm { n += 2 * dim }
+        if preLogitsDim > 0 { n += dim * preLogitsDim + preLogitsDim }
+        if numClasses > 0 { n += (featureDim * numClasses + numClasses) * (distillationToken ? 2 : 1) }
+        return n
+    }
+}
+
+// MARK: - JSON form (the .vitq header's "config" object)
+
+extension ViTConfig {
+    func toJSON() -> JSON {
+        func n(_ v: Int) -> JSON { .number(Double(v)) }
+        func f(_ v: Float) -> JSON { .number(Double(v)) }
+        return .object([
+            ("image_height", n(imageHeight)), ("image_width", n(imageWidth)),
+            ("channels", n(channels)), ("patch_size", n(patchSize)),
+            ("patch_embedding", .string(patchEmbedding.rawValue)),
+            ("patch_norm_before", .bool(patchNormBefore)), ("patch_norm_after", .bool(patchNormAfter)),
+            ("class_token", .bool(classToken)), ("distillation_token", .bool(distillationToken)),
+            ("position_embedding_includes_prefix", .bool(positionEmbeddingIncludesPrefix)),
+            ("dim", n(dim)), ("depth", n(depth)), ("heads", n(heads)), ("head_dim", n(headDim)),
+            ("mlp_dim", n(mlpDim)), ("qkv_bias", .bool(qkvBias)),
+            ("attention_projection", .bool(attentionProjection)), ("layer_scale", .bool(layerScale)),
+            ("gelu", .string(gelu.rawValue)), ("eps", f(eps)),
+            ("final_norm", .bool(finalNorm)), ("pool_norm", .bool(poolNorm)),
+            ("pool", .string(pool.rawValue)), ("pre_logits_dim", n(preLogitsDim)),
+            ("num_classes", n(numClasses)),
+            ("mean", .array(mean.map(f))), ("std", .array(std.map(f))),
+            ("resize", .string("bilinear")),
+            ("labels", .array(labels.map { .string($0) })),
+        ])
+    }
+
+    static func fromJSON(_ j: JSON, source: String) throws -> ViTConfig {
+        func fail(_ key: String, _ expected: String) -> VitError {
+            .badModel(path: source, expected: "config field '\(key)' as \(expected)",
+                      found: j[key].map { String($0.serialized().prefix(40)) } ?? "nothing",
+                      hint: "the header was not written by vit-edge or is damaged")
+        }
+        func int(_ k: String) throws -> Int { guard let v = j[k]?.int else { throw fail(k, "an integer") }; return v }
+        func bool(_ k: String) throws -> Bool { guard let v = j[k]?.bool else { throw fail(k, "true or false") }; return v }
+        func float(_ k: String) throws -> Float { guard let v = j[k]?.double else { throw fail(k, "a number") }; return Float(v) }
+        func floats(_ k: String) throws -> [Float] {
+            guard let a = j[k]?.array, a.count <= 4 else { throw fail(k, "a list of numbers") }
+            return try a.map { guard let d = $0.double else { throw fail(k, "a list of numbers") }; return Float(d) }
+        }
+        func oneOf<E: RawRepresentable>(_ k: String, _: E.Type) throws -> E where E.RawValue == String {
+            guard let s = j[k]?.string, let e = E(rawValue: s) else { throw fail(k, "a known option") }
+            return e
+        }
+        var c = ViTConfig(imageHeight: try int("image_height"), imageWidth: try int("image_width"),
+                          channels: try int("channels"), patchSize: try int("patch_size"),
+                          dim: try int("dim"), depth: try int("depth"), heads: try int("heads"),
+                          headDim: try int("head_dim"), mlpDim: try int("mlp_dim"),
+                          numClasses: try int("num_classes"), mean: try floats("mean"), std: try floats("std"))
+        c.patchEmbedding = try oneOf("patch_embedding", PatchEmbedding.self)
+        c.patchNormBefore = try bool("patch_norm_before")
+        c.patchNormAfter = try bool("patch_norm_after")
+        c.classToken = try bool("class_token")
+        c.distillationToken = try bool("distillation_token")
+        c.positionEmbeddingIncludesPrefix = try bool("position_embedding_includes_prefix")
+        c.qkvBias = try bool("qkv_bias")
+        c.attentionProjection = try bool("attention_projection")
+        c.layerScale = try bool("layer_scale")
+        c.gelu = try oneOf("gelu", GELU.self)
+        c.eps = try float("eps")
+        c.finalNorm = try bool("final_norm")
+        c.poolNorm = try bool("pool_norm")
+        c.pool = try oneOf("pool", Pooling.self)
+        c.preLogitsDim = try int("pre_logits_dim")
+        if let r = j["resize"]?.string, r != "bilinear" { throw fail("resize", "\"bilinear\"") }
+        guard let labels = j["labels"]?.array else { throw fail("labels", "a list of strings") }
+        c.labels = try labels.map { guard let s = $0.string else { throw fail("labels", "a list of strings") }; return s }
+        try c.validate(source: source)
+        return c
+    }
+}

@@ -1,0 +1,270 @@
+/// The .vitq model file (docs/FORMAT.md):
+///
+///     offset  size  field
+///     0       4     magic "VITQ"
+///     4       2     format major version (little endian), 1
+///     6       2     format minor version, 0
+///     8       4     header length H in bytes
+///     12      4     CRC-32 of the header bytes
+///     16      H     header: UTF-8 JSON {"config", "tensors", "payload"}
+///     ...     0-7   zero padding to a multiple of 8
+///     ...           payload: one LZ4 frame with content size and content checksum
+///
+/// The decompressed payload holds every tensor at a 64-byte-aligned offset, so
+/// after one decompression into an aligned block tensors are used in place.
+public enum VitqFormat {
+    public static let magic: [UInt8] = Array("VITQ".utf8)
+    public static let majorVersion: UInt16 = 1
+    public static let minorVersion: UInt16 = 0
+    public static let fixedHeaderBytes = 16
+    public static let tensorAlignment = 64
+    /// Longest header accepted (the JSON text).
+    public static let maxHeaderBytes = 64 << 20
+}
+
+public enum DType: String, Sendable {
+    case f32
+    case i8
+
+    public var size: Int {
+        switch self {
+        case .f32: return 4
+        case .i8: return 1
+        }
+    }
+}
+
+/// One entry of the tensor table.
+public struct TensorInfo: Equatable, Sendable {
+    public var name: String
+    public var dtype: DType
+    public var shape: [Int]
+    /// Byte offset in the decompressed payload (a multiple of 64).
+    public var offset: Int
+    public var byteCount: Int
+    /// Quantization parameters (reserved for int8 tensors; see docs/QUANTIZATION.md).
+    public var quantization: JSON?
+
+    public var elementCount: Int { shape.reduce(1, *) }
+}
+
+/// A .vitq file in memory: the config, the tensor table, and the payload
+/// decompressed into one aligned block.
+public final class VitqFile: @unchecked Sendable {
+    public let config: ViTConfig
+    public let tensors: [TensorInfo]
+    public let payload: AlignedBuffer
+    public let fileBytes: Int
+    let index: [String: Int]
+
+    init(config: ViTConfig, tensors: [TensorInfo], payload: AlignedBuffer, fileBytes: Int) {
+        self.config = config
+        self.tensors = tensors
+        self.payload = payload
+        self.fileBytes = fileBytes
+        var index: [String: Int] = [:]
+        for (i, t) in tensors.enumerated() { index[t.name] = i }
+        self.index = index
+    }
+
+    public func info(_ name: String) -> TensorInfo? { index[name].map { tensors[$0] } }
+
+    public func floats(_ name: String) -> UnsafeMutablePointer<Float>? {
+        guard let t = info(name), t.dtype == .f32 else { return nil }
+        return payload.floats(at: t.offset)
+    }
+
+    // MARK: reading
+
+    public static func load(path: String, limits: ResourceLimits = .default) throws -> VitqFile {
+        let bytes = try FileIO.read(path, limit: limits.maxFileBytes)
+        return try parse(bytes, path: path, limits: limits)
+    }
+
+    public static func parse(_ bytes: [UInt8], path: String, limits: ResourceLimits = .default) throws -> VitqFile {
+        func bad(_ expected: String, _ found: String, _ hint: String = "") -> VitError {
+            .badModel(path: path, expected: expected, found: found, hint: hint)
+        }
+        guard bytes.count >= VitqFormat.fixedHeaderBytes else {
+            throw bad("at least \(VitqFormat.fixedHeaderBytes) bytes", "\(bytes.count) bytes",
+                      bytes.isEmpty ? "the file is empty" : "the file is truncated")
+        }
+        guard Array(bytes[0..<4]) == VitqFormat.magic else {
+            let shown = bytes[0..<4].map { (0x20..<0x7F).contains($0) ? String(UnicodeScalar($0)) : "." }.joined()
+            let hint = shown.hasPrefix("{") || bytes.count > 8 && bytes[8] == UInt8(ascii: "{")
+                ? "is this a safetensors checkpoint? run `vit-edge convert` first" : "convert a checkpoint with `vit-edge convert`"
+            throw bad("magic \"VITQ\"", "\"\(shown)\"", hint)
+        }
+        let major = UInt16(bytes[4]) | UInt16(bytes[5]) << 8
+        let minor = UInt16(bytes[6]) | UInt16(bytes[7]) << 8
+        guard major == VitqFormat.majorVersion else {
+            throw bad("format version \(VitqFormat.majorVersion).x", "\(major).\(minor)",
+                      major > VitqFormat.majorVersion ? "the file is newer than this vit-edge: upgrade vit-edge" : "re-convert the model")
+        }
+        let headerBytes = Int(readU32(bytes, 8))
+        let headerCRC = readU32(bytes, 12)
+        guard headerBytes <= VitqFormat.maxHeaderBytes, VitqFormat.fixedHeaderBytes + headerBytes <= bytes.count else {
+            throw bad("a header of at most \(min(VitqFormat.maxHeaderBytes, bytes.count - 16)) bytes",
+                      "\(headerBytes) bytes", "the file is truncated or damaged")
+        }
+        let header = bytes[16..<(16 + headerBytes)]
+        let crc = CRC32.checksum(header)
+        guard crc == headerCRC else {
+            throw bad("header checksum \(hex(headerCRC))", "\(hex(crc))", "the file is damaged: copy or convert it again")
+        }
+        let json: JSON
+        do { json = try JSON.parse(header) } catch {
+            throw bad("a JSON header", "\(error)", "the file is damaged")
+        }
+        guard let configJSON = json["config"] else { throw bad("a \"config\" object in the header", "none") }
+        let config = try ViTConfig.fromJSON(configJSON, source: path)
+        guard let payloadJSON = json["payload"], let payloadBytes = payloadJSON["bytes"]?.int,
+              let compressedBytes = payloadJSON["compressed_bytes"]?.int, payloadBytes >= 0, compressedBytes >= 0 else {
+            throw bad("a \"payload\" object with \"bytes\" and \"compressed_bytes\"", "\(json["payload"]?.serialized().prefix(60) ?? "none")")
+        }
+        guard payloadBytes <= limits.maxModelBytes else {
+            throw VitError.tooLarge(what: "\(path): weights", bytes: payloadBytes, limit: limits.maxModelBytes,
+                                    hint: "raise the limit only if the model really is this large")
+        }
+        let payloadStart = alignUp(16 + headerBytes, 8)
+        guard payloadStart + compressedBytes == bytes.count else {
+            throw bad("\(payloadStart + compressedBytes) bytes in the file", "\(bytes.count)",
+                      bytes.count < payloadStart + compressedBytes ? "the file is truncated" : "extra bytes follow the payload")
+        }
+        // Tensor table: validate every entry before touching the payload.
+        guard let table = json["tensors"]?.array else { throw bad("a \"tensors\" list in the header", "none") }
+        var tensors: [TensorInfo] = []
+        var seen = Set<String>()
+        for (i, t) in table.enumerated() {
+            guard let name = t["name"]?.string, !name.isEmpty else { throw bad("a name for tensor #\(i)", "none") }
+            guard seen.insert(name).inserted else { throw bad("unique tensor names", "'\(name)' twice") }
+            guard let dtypeName = t["dtype"]?.string, let dtype = DType(rawValue: dtypeName) else {
+                throw bad("dtype f32 or i8 for '\(name)'", t["dtype"]?.serialized() ?? "none")
+            }
+            guard let shapeJSON = t["shape"]?.array, shapeJSON.count <= 8 else {
+                throw bad("a shape of at most 8 dimensions for '\(name)'", t["shape"]?.serialized().prefix(40).description ?? "none")
+            }
+            let shape = shapeJSON.map { $0.int ?? -1 }
+            guard let count = checkedProduct(shape), let byteCount = count.multipliedReportingOverflow(by: dtype.size).overflow ? nil : count * dtype.size,
+                  byteCount <= payloadBytes else {
+                throw bad("a shape for '\(name)' that fits the \(payloadBytes)-byte payload", "\(shapeJSON.map { $0.serialized() })")
+            }
+            guard let offset = t["offset"]?.int, offset >= 0, offset % VitqFormat.tensorAlignment == 0,
+                  offset <= payloadBytes - byteCount else {
+                throw bad("a 64-byte-aligned offset for '\(name)' with its \(byteCount) bytes inside the \(payloadBytes)-byte payload",
+                          t["offset"]?.serialized() ?? "none")
+            }
+            if let declared = t["bytes"]?.int, declared != byteCount {
+                throw bad("\(byteCount) bytes for '\(name)' of shape \(shape)", "\(declared)")
+            }
+            let q = t["quantization"]
+            tensors.append(TensorInfo(name: name, dtype: dtype, shape: shape, offset: offset, byteCount: byteCount,
+                                      quantization: (q?.isNull ?? true) ? nil : q))
+        }
+        // Payload: check the frame's own declarations, then decompress once.
+        let storage = AlignedBuffer(bytes: payloadBytes)
+        try bytes.withUnsafeBytes { raw in
+            let frame = UnsafeRawBufferPointer(rebasing: raw[payloadStart...])
+            do {
+                let info = try LZ4.frameContentSize(frame)
+                guard info.size == UInt64(payloadBytes) else {
+                    throw bad("an LZ4 frame of \(payloadBytes) bytes", "\(info.size) bytes", "the file is damaged")
+                }
+                guard info.checksum else { throw bad("an LZ4 frame with a content checksum", "none") }
+                try LZ4.decompressFrame(frame, into: UnsafeMutableRawBufferPointer(start: storage.base, count: payloadBytes))
+            } catch let LZ4.Failure.message(m) {
+                throw bad("a valid LZ4 payload", m, "the file is damaged: copy or convert it again")
+            }
+        }
+        return VitqFile(config: config, tensors: tensors, payload: storage, fileBytes: bytes.count)
+    }
+
+    static func readU32(_ b: [UInt8], _ i: Int) -> UInt32 {
+        UInt32(b[i]) | UInt32(b[i + 1]) << 8 | UInt32(b[i + 2]) << 16 | UInt32(b[i + 3]) << 24
+    }
+
+    static func hex(_ v: UInt32) -> String {
+        let s = String(v, radix: 16)
+        return "0x" + String(repeating: "0", count: 8 - s.count) + s
+    }
+}
+
+// MARK: - writing
+
+/// Builds a .vitq file from a config and named tensors. Deterministic: the same
+/// tensors in the same order give byte-identical files.
+public struct VitqWriter {
+    public struct Tensor {
+        public var name: String
+        public var dtype: DType
+        public var shape: [Int]
+        public var bytes: [UInt8]
+        public var quantization: JSON?
+
+        public init(name: String, shape: [Int], floats: [Float]) {
+            self.name = name
+            self.dtype = .f32
+            self.shape = shape
+            self.bytes = floats.withUnsafeBytes { Array($0) }
+        }
+
+        public init(name: String, dtype: DType, shape: [Int], bytes: [UInt8], quantization: JSON? = nil) {
+            self.name = name
+            self.dtype = dtype
+            self.shape = shape
+            self.bytes = bytes
+            self.quantization = quantization
+        }
+    }
+
+    public var config: ViTConfig
+    public var tensors: [Tensor] = []
+
+    public init(config: ViTConfig) { self.config = config }
+
+    public mutating func add(_ t: Tensor) { tensors.append(t) }
+
+    public func serialize() -> [UInt8] {
+        var table: [JSON] = []
+        var offset = 0
+        for t in tensors {
+            offset = alignUp(offset, VitqFormat.tensorAlignment)
+            var entry: [(String, JSON)] = [
+                ("name", .string(t.name)), ("dtype", .string(t.dtype.rawValue)),
+                ("shape", .array(t.shape.map { .number(Double($0)) })),
+                ("offset", .number(Double(offset))), ("bytes", .number(Double(t.bytes.count))),
+            ]
+            if let q = t.quantization { entry.append(("quantization", q)) }
+            table.append(.object(entry))
+            offset += t.bytes.count
+        }
+        var payload = [UInt8](repeating: 0, count: offset)
+        offset = 0
+        for t in tensors {
+            offset = alignUp(offset, VitqFormat.tensorAlignment)
+            payload.replaceSubrange(offset..<(offset + t.bytes.count), with: t.bytes)
+            offset += t.bytes.count
+        }
+        let compressed = payload.withUnsafeBytes { LZ4.compressFrame($0) }
+        let header = JSON.object([
+            ("format", .string("vitq")),
+            ("config", config.toJSON()),
+            ("tensors", .array(table)),
+            ("payload", .object([("bytes", .number(Double(payload.count))),
+                                 ("compressed_bytes", .number(Double(compressed.count))),
+                                 ("alignment", .number(Double(VitqFormat.tensorAlignment)))])),
+        ])
+        let headerBytes = Array(header.serialized().utf8)
+        var out = VitqFormat.magic
+        func u16(_ v: UInt16) { out += [UInt8(v & 0xFF), UInt8(v >> 8)] }
+        func u32(_ v: UInt32) { out += [UInt8(v & 0xFF), UInt8((v >> 8) & 0xFF), UInt8((v >> 16) & 0xFF), UInt8(v >> 24)] }
+        u16(VitqFormat.majorVersion)
+        u16(VitqFormat.minorVersion)
+        u32(UInt32(headerBytes.count))
+        u32(CRC32.checksum(headerBytes))
+        out += headerBytes
+        out += [UInt8](repeating: 0, count: alignUp(out.count, 8) - out.count)
+        out += compressed
+        return out
+    }
+}

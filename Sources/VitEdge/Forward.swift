@@ -1,0 +1,53 @@
+/// The forward pass, top to bottom, as in the paper:
+/// image → patches → tokens → encoder blocks → head → probabilities.
+/// No SIMD, no architecture checks and no allocation here: the kernels were
+/// chosen at load and every buffer was planned in the arena.
+extension InferenceSession {
+    /// A named point in the forward pass, for golden tests and debugging.
+    public enum Stage: Sendable {
+        case patchEmbedding    // tokens after patch embedding, prefix tokens and positions [B·T, D]
+        case block(Int)        // tokens after encoder block i [B·T, D]
+        case finalNorm         // tokens after the final LayerNorm [B·T, D]
+        case pooled            // pooled representation [B, D]
+        case logits            // [B, classes]
+    }
+    public typealias Tap = (Stage, UnsafeBufferPointer<Float>) -> Void
+
+    /// Runs the model on the first `count` images of `input`. Results: `logits(i)`,
+    /// `probabilities(i)`, `features(i)`. `tap`, when given, sees each stage's output.
+    public func forward(count: Int? = nil, tap: Tap? = nil) {
+        let c = model.config
+        let w = model.weights
+        let k = model.kernels
+        let x = act
+        let b = min(count ?? batchSize, batchSize)
+        let rows = b * c.tokens
+
+        // 1. Image → patches: cut each image into P×P patches, flattened (c, y, x).
+        extractPatches(c, batch: b, image: x.image, patches: x.patches)
+        // 2. Patches → tokens: the patch embedding writes rows prefix..T of each image.
+        embedPatches(c, w, k, batch: b, patches: x.patches, tokens: x.tokens)
+        // 3. Class / distillation tokens in front, position embedding added.
+        addPrefixTokensAndPositions(c, w, batch: b, tokens: x.tokens)
+        tap?(.patchEmbedding, UnsafeBufferPointer(start: x.tokens, count: rows * c.dim))
+        // 4. The encoder: N pre-norm blocks of attention and MLP on the residual stream.
+        for i in 0..<c.depth {
+            encoderBlock(c, w.blocks[i], k, batch: b, tokens: x.tokens, a: x.blocks[i])
+            tap?(.block(i), UnsafeBufferPointer(start: x.tokens, count: rows * c.dim))
+        }
+        // 5. Head: final LayerNorm, pooling, pre-logits, classifier(s).
+        let final = finalNorm(c, w, k, batch: b, tokens: x.tokens, normed: x.normed)
+        if c.finalNorm { tap?(.finalNorm, UnsafeBufferPointer(start: final, count: rows * c.dim)) }
+        pool(c, w, k, batch: b, tokens: final, pooled: x.pooled)
+        tap?(.pooled, UnsafeBufferPointer(start: x.pooled, count: b * c.dim))
+        guard c.numClasses > 0 else {
+            preLogits(c, w, k, batch: b, pooled: x.pooled, features: x.features)
+            return
+        }
+        classify(c, w, k, batch: b, tokens: final, pooled: x.pooled, features: x.features,
+                 logits: x.logits, logitsDistillation: x.logitsDistillation)
+        tap?(.logits, UnsafeBufferPointer(start: x.logits, count: b * c.numClasses))
+        // 6. Probabilities: softmax over the classes.
+        softmaxProbabilities(k, batch: b, classes: c.numClasses, logits: x.logits, probabilities: x.probabilities)
+    }
+}

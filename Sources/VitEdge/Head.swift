@@ -1,0 +1,68 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Head: final LayerNorm, pooling, optional pre-logits, classifier.
+
+/// The final LayerNorm over every token; returns the tokens the pooling reads.
+func finalNorm(_ c: ViTConfig, _ w: ModelWeights, _ k: Kernels, batch: Int,
+               tokens: UnsafeMutablePointer<Float>, normed: UnsafeMutablePointer<Float>) -> UnsafeMutablePointer<Float> {
+    guard let ln = w.norm else { return tokens }
+    k.layerNorm(ln, rows: batch * c.tokens, x: tokens, ldx: c.dim, y: normed, ldy: c.dim)
+    return normed
+}
+
+/// Pooling to one vector per image [B, D]: the class token, the mean of the patch
+/// tokens (timm), or the mean of all tokens (vit-pytorch); then the pooled norm.
+func pool(_ c: ViTConfig, _ w: ModelWeights, _ k: Kernels, batch: Int,
+          tokens: UnsafePointer<Float>, pooled: UnsafeMutablePointer<Float>) {
+    let d = c.dim
+    for b in 0..<batch {
+        let image = tokens + b * c.tokens * d
+        let out = pooled + b * d
+        switch c.pool {
+        case .classToken:
+            out.update(from: image, count: d)
+        case .meanPatches, .meanAllTokens:
+            let first = c.pool == .meanPatches ? c.prefixTokens : 0
+            let n = c.tokens - first
+            for i in 0..<d { out[i] = 0 }
+            for t in first..<c.tokens {
+                for i in 0..<d { out[i] += image[t * d + i] }
+            }
+            for i in 0..<d { out[i] /= Float(n) }
+        }
+    }
+    if let ln = w.poolNorm {
+        k.layerNorm(ln, rows: batch, x: pooled, ldx: d, y: pooled, ldy: d)
+    }
+}
+
+/// Pre-logits: Linear + tanh into `features` [B, F] when the model has it.
+func preLogits(_ c: ViTConfig, _ w: ModelWeights, _ k: Kernels, batch: Int,
+               pooled: UnsafePointer<Float>, features: UnsafeMutablePointer<Float>) {
+    guard let pre = w.preLogits else { return }
+    k.linear(pre, rows: batch, x: pooled, ldx: c.dim, y: features, ldy: c.preLogitsDim)
+    for i in 0..<(batch * c.preLogitsDim) { features[i] = tanhf(features[i]) }
+}
+
+/// Classifier: logits [B, classes]. For DeiT, the class-token head and the
+/// distillation-token head are averaged, as DeiT does at inference.
+func classify(_ c: ViTConfig, _ w: ModelWeights, _ k: Kernels, batch: Int,
+              tokens: UnsafePointer<Float>, pooled: UnsafePointer<Float>, features: UnsafeMutablePointer<Float>,
+              logits: UnsafeMutablePointer<Float>, logitsDistillation: UnsafeMutablePointer<Float>) {
+    guard let head = w.head else { return }
+    preLogits(c, w, k, batch: batch, pooled: pooled, features: features)
+    let f = c.preLogitsDim > 0 ? UnsafePointer(features) : pooled
+    k.linear(head, rows: batch, x: f, ldx: c.featureDim, y: logits, ldy: c.numClasses)
+    if let dist = w.headDistillation {
+        // DeiT reads the distillation token's final state (row 1 of each image)
+        // through its own head: a strided view, no copy.
+        k.linear(dist, rows: batch, x: tokens + c.dim, ldx: c.tokens * c.dim, y: logitsDistillation, ldy: c.numClasses)
+        for i in 0..<(batch * c.numClasses) { logits[i] = 0.5 * (logits[i] + logitsDistillation[i]) }
+    }
+}

@@ -1,0 +1,164 @@
+import VitKernels
+
+/// The kernel set, chosen once from the CPU's features. Model code calls these
+/// operations and never branches on the architecture itself.
+public struct Kernels: Sendable, CustomStringConvertible {
+    public enum Choice: String, CaseIterable, Sendable {
+        /// The fastest set this CPU supports.
+        case auto
+        /// The scalar reference everywhere.
+        case reference
+        /// xsimd's baseline architecture (SSE2 / NEON) for everything.
+        case xsimd
+        /// AVX2 + FMA GEMM (x86-64).
+        case avx2
+        /// AVX-512F GEMM (x86-64).
+        case avx512
+    }
+
+    /// fp32 GEMM route.
+    public let gemmName: String
+    let gemm: vk_f32_gemm_fn?
+    /// True when element-wise and row kernels use the xsimd shim.
+    let vectorized: Bool
+
+    public static let reference = Kernels(gemmName: "reference (scalar Swift)", gemm: nil, vectorized: false)
+
+    public var isReference: Bool { gemm == nil }
+
+    public var description: String {
+        isReference ? "reference (scalar Swift)"
+            : "fp32 GEMM \(gemmName); LayerNorm/GELU/softmax xsimd \(String(cString: vk_xsimd_arch_name()))"
+    }
+
+    /// CPU features this process sees, by name.
+    public static var cpuFeatures: [String] {
+        let f = vk_cpu_features()
+        let names: [(Int, String)] = [
+            (VK_CPU_X86_SSE41, "sse4.1"), (VK_CPU_X86_AVX2, "avx2"),
+            (VK_CPU_X86_FMA, "fma"), (VK_CPU_X86_AVX512F, "avx512f"),
+            (VK_CPU_X86_AVX512BW, "avx512bw"), (VK_CPU_X86_AVX512VNNI, "avx512vnni"),
+            (VK_CPU_X86_AVXVNNI, "avxvnni"), (VK_CPU_ARM_NEON, "neon"),
+            (VK_CPU_ARM_DOTPROD, "dotprod"),
+        ]
+        return names.filter { f & UInt32($0.0) != 0 }.map { $0.1 }
+    }
+
+    /// The kernel set for a choice, or an error when this CPU lacks the instructions.
+    public static func select(_ choice: Choice = .auto) throws -> Kernels {
+        let f = vk_cpu_features()
+        let hasAVX512 = f & UInt32(VK_CPU_X86_AVX512F) != 0
+        let hasAVX2 = f & UInt32(VK_CPU_X86_AVX2) != 0 && f & UInt32(VK_CPU_X86_FMA) != 0
+        let avx512 = Kernels(gemmName: "vk_f32_gemm_12x16__avx512f", gemm: vk_f32_gemm_12x16__avx512f, vectorized: true)
+        let avx2 = Kernels(gemmName: "vk_f32_gemm_6x16__avx2_fma", gemm: vk_f32_gemm_6x16__avx2_fma, vectorized: true)
+        let xsimd = Kernels(gemmName: "vk_f32_gemm_4x16__xsimd", gemm: vk_f32_gemm_4x16__xsimd, vectorized: true)
+        switch choice {
+        case .reference: return .reference
+        case .xsimd: return xsimd
+        case .avx2:
+            guard hasAVX2 else { throw VitError.invalidArgument("--kernels avx2: this CPU has no AVX2+FMA (it has: \(cpuFeatures.joined(separator: " ")))") }
+            return avx2
+        case .avx512:
+            guard hasAVX512 else { throw VitError.invalidArgument("--kernels avx512: this CPU has no AVX-512F (it has: \(cpuFeatures.joined(separator: " ")))") }
+            return avx512
+        case .auto:
+            return hasAVX512 ? avx512 : hasAVX2 ? avx2 : xsimd
+        }
+    }
+
+    // MARK: operations
+
+    /// y[rows][out] = (accumulate ? y : 0) + x[rows][in] · Wᵀ + b
+    @inline(__always)
+    func linear(_ w: Linear, rows: Int, x: UnsafePointer<Float>, ldx: Int,
+                y: UnsafeMutablePointer<Float>, ldy: Int, accumulate: Bool = false) {
+        if let gemm, let packed = w.packed {
+            gemm(rows, w.outFeatures, w.inFeatures, x, ldx, packed, w.bias, y, ldy, accumulate ? 1 : 0)
+        } else {
+            Reference.gemm(m: rows, n: w.outFeatures, k: w.inFeatures, a: x, lda: ldx, w: w.weight,
+                           ldw: w.inFeatures, bias: w.bias, c: y, ldc: ldy, accumulate: accumulate)
+        }
+    }
+
+    @inline(__always)
+    func layerNorm(_ ln: LayerNorm, rows: Int, x: UnsafePointer<Float>, ldx: Int,
+                   y: UnsafeMutablePointer<Float>, ldy: Int) {
+        if vectorized {
+            vk_f32_layernorm__xsimd(rows, ln.count, x, ldx, ln.gamma, ln.beta, ln.eps, y, ldy)
+        } else {
+            Reference.layerNorm(rows: rows, n: ln.count, x: x, ldx: ldx, gamma: ln.gamma, beta: ln.beta,
+                                eps: ln.eps, y: y, ldy: ldy)
+        }
+    }
+
+    @inline(__always)
+    func gelu(_ x: UnsafeMutablePointer<Float>, count: Int, form: ViTConfig.GELU) {
+        if vectorized {
+            switch form {
+            case .erf: vk_f32_gelu_erf__xsimd(x, count)
+            case .tanh: vk_f32_gelu_tanh__xsimd(x, count)
+            }
+        } else {
+            Reference.gelu(x, count: count, form: form)
+        }
+    }
+
+    @inline(__always)
+    func softmax(rows: Int, n: Int, x: UnsafeMutablePointer<Float>, ld: Int, scale: Float) {
+        if vectorized {
+            vk_f32_softmax__xsimd(rows, n, x, ld, scale)
+        } else {
+            Reference.softmax(rows: rows, n: n, x: x, ld: ld, scale: scale)
+        }
+    }
+
+    /// Multi-head attention core (see `Reference.attention` for the layout). The
+    /// optimized route packs each head's K and V into the GEMM panel layout in
+    /// planned scratch, so QKᵀ and PV run on the same microkernels as the Linear layers.
+    func attention(batch: Int, tokens: Int, heads: Int, headDim: Int,
+                   qkv: UnsafePointer<Float>, out: UnsafeMutablePointer<Float>, scratch: AttentionScratch) {
+        guard let gemm else {
+            Reference.attention(batch: batch, tokens: tokens, heads: heads, headDim: headDim,
+                                qkv: qkv, out: out, scores: scratch.scores)
+            return
+        }
+        let inner = heads * headDim
+        let ld = 3 * inner
+        let scale = 1 / Float(headDim).squareRoot()
+        for b in 0..<batch {
+            let base = qkv + b * tokens * ld
+            for h in 0..<heads {
+                let q = base + h * headDim
+                let k = base + inner + h * headDim
+                let v = base + 2 * inner + h * headDim
+                vk_f32_pack_nk(k, ld, tokens, headDim, scratch.packedK)
+                gemm(tokens, tokens, headDim, q, ld, scratch.packedK, nil, scratch.scores, tokens, 0)
+                softmax(rows: tokens, n: tokens, x: scratch.scores, ld: tokens, scale: scale)
+                vk_f32_pack_kn(v, ld, tokens, headDim, scratch.packedV)
+                gemm(tokens, headDim, tokens, scratch.scores, tokens, scratch.packedV, nil,
+                     out + b * tokens * inner + h * headDim, inner, 0)
+            }
+        }
+    }
+
+    /// Floats of scratch the attention route needs per worker.
+    static func attentionScratchFloats(tokens: Int, headDim: Int) -> (scores: Int, packedK: Int, packedV: Int) {
+        (tokens * tokens, vk_f32_packed_count(tokens, headDim), vk_f32_packed_count(headDim, tokens))
+    }
+
+    static func packedCount(n: Int, k: Int) -> Int { vk_f32_packed_count(n, k) }
+
+    static func pack(_ w: UnsafePointer<Float>, n: Int, k: Int, into packed: UnsafeMutablePointer<Float>) {
+        vk_f32_pack_nk(w, k, n, k, packed)
+    }
+}
+
+/// Views of the planned scratch the attention core works in.
+struct AttentionScratch {
+    /// [tokens, tokens]
+    var scores: UnsafeMutablePointer<Float>
+    /// One head's K in GEMM panels: packedCount(tokens, headDim)
+    var packedK: UnsafeMutablePointer<Float>
+    /// One head's V in GEMM panels: packedCount(headDim, tokens)
+    var packedV: UnsafeMutablePointer<Float>
+}

@@ -1,0 +1,107 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// The scalar reference of every operation: plain loops written for clarity,
+/// always compiled, slow on purpose. Optimized kernels are tested against these,
+/// and `--kernels reference` runs the whole model on them.
+public enum Reference {
+    /// C[m][n] = (accumulate ? C : 0) + A[m][k] · W[n][k]ᵀ + bias[n]
+    public static func gemm(m: Int, n: Int, k: Int,
+                            a: UnsafePointer<Float>, lda: Int,
+                            w: UnsafePointer<Float>, ldw: Int,
+                            bias: UnsafePointer<Float>?,
+                            c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool) {
+        for i in 0..<m {
+            for j in 0..<n {
+                var sum: Float = 0
+                for p in 0..<k { sum += a[i * lda + p] * w[j * ldw + p] }
+                if let bias { sum += bias[j] }
+                c[i * ldc + j] = accumulate ? c[i * ldc + j] + sum : sum
+            }
+        }
+    }
+
+    /// LayerNorm of each row: (x − mean) / √(var + eps) · γ + β. May run in place.
+    public static func layerNorm(rows: Int, n: Int, x: UnsafePointer<Float>, ldx: Int,
+                                 gamma: UnsafePointer<Float>, beta: UnsafePointer<Float>, eps: Float,
+                                 y: UnsafeMutablePointer<Float>, ldy: Int) {
+        for r in 0..<rows {
+            var mean: Float = 0
+            for i in 0..<n { mean += x[r * ldx + i] }
+            mean /= Float(n)
+            var variance: Float = 0
+            for i in 0..<n {
+                let d = x[r * ldx + i] - mean
+                variance += d * d
+            }
+            variance /= Float(n)
+            let rstd = 1 / (variance + eps).squareRoot()
+            for i in 0..<n { y[r * ldy + i] = (x[r * ldx + i] - mean) * rstd * gamma[i] + beta[i] }
+        }
+    }
+
+    /// GELU in place: exact 0.5·x·(1 + erf(x/√2)) or the tanh approximation.
+    public static func gelu(_ x: UnsafeMutablePointer<Float>, count: Int, form: ViTConfig.GELU) {
+        for i in 0..<count {
+            let v = x[i]
+            switch form {
+            case .erf: x[i] = 0.5 * v * (1 + erff(v * 0.70710678118654752))
+            case .tanh: x[i] = 0.5 * v * (1 + tanhf(0.79788456080286536 * (v + 0.044715 * v * v * v)))
+            }
+        }
+    }
+
+    /// Softmax of each row of scale·x, in place.
+    public static func softmax(rows: Int, n: Int, x: UnsafeMutablePointer<Float>, ld: Int, scale: Float) {
+        for r in 0..<rows {
+            let row = x + r * ld
+            var mx = -Float.infinity
+            for i in 0..<n { mx = max(mx, row[i] * scale) }
+            var sum: Float = 0
+            for i in 0..<n {
+                row[i] = expf(row[i] * scale - mx)
+                sum += row[i]
+            }
+            for i in 0..<n { row[i] /= sum }
+        }
+    }
+
+    /// Multi-head self-attention core for `batch` images of `tokens` tokens:
+    /// qkv is [batch·tokens, 3·heads·headDim] (q, k, v blocks, each head-major),
+    /// out is [batch·tokens, heads·headDim]; scores is scratch of tokens² floats.
+    public static func attention(batch: Int, tokens: Int, heads: Int, headDim: Int,
+                                 qkv: UnsafePointer<Float>, out: UnsafeMutablePointer<Float>,
+                                 scores: UnsafeMutablePointer<Float>) {
+        let inner = heads * headDim
+        let ld = 3 * inner
+        let scale = 1 / Float(headDim).squareRoot()
+        for b in 0..<batch {
+            let base = qkv + b * tokens * ld
+            for h in 0..<heads {
+                let q = base + h * headDim
+                let k = base + inner + h * headDim
+                let v = base + 2 * inner + h * headDim
+                for i in 0..<tokens {
+                    for j in 0..<tokens {
+                        var s: Float = 0
+                        for d in 0..<headDim { s += q[i * ld + d] * k[j * ld + d] }
+                        scores[i * tokens + j] = s
+                    }
+                }
+                softmax(rows: tokens, n: tokens, x: scores, ld: tokens, scale: scale)
+                for i in 0..<tokens {
+                    for d in 0..<headDim {
+                        var s: Float = 0
+                        for j in 0..<tokens { s += scores[i * tokens + j] * v[j * ld + d] }
+                        out[(b * tokens + i) * inner + h * headDim + d] = s
+                    }
+                }
+            }
+        }
+    }
+}

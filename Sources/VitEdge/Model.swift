@@ -1,0 +1,51 @@
+/// A loaded Vision Transformer: its config, its weights (views into the one
+/// decompressed payload block) and the kernel set chosen for this CPU.
+public final class VisionTransformer: @unchecked Sendable {
+    public let config: ViTConfig
+    public let file: VitqFile
+    public let kernels: Kernels
+    var weights: ModelWeights
+    /// Linear weights re-laid in GEMM panels (nil on the reference path).
+    let packedWeights: AlignedBuffer?
+    /// Seconds spent decompressing, validating and packing.
+    public private(set) var loadSeconds: Double = 0
+
+    public init(file: VitqFile, kernels: Kernels, source: String = "model") throws {
+        self.config = file.config
+        self.file = file
+        self.kernels = kernels
+        var w = try ModelWeights(file: file, source: source)
+        packedWeights = kernels.isReference ? nil : w.pack()
+        weights = w
+    }
+
+    /// Loads, validates and prepares a .vitq file.
+    public convenience init(path: String, kernels: Kernels? = nil, limits: ResourceLimits = .default) throws {
+        let start = Clock.now()
+        let file = try VitqFile.load(path: path, limits: limits)
+        try self.init(file: file, kernels: kernels ?? Kernels.select(.auto), source: path)
+        loadSeconds = Clock.now() - start
+    }
+
+    /// Bytes of the decompressed weights.
+    public var weightBytes: Int { file.payload.bytes }
+    /// Bytes of the packed copies of the Linear weights.
+    public var packedBytes: Int { packedWeights?.bytes ?? 0 }
+}
+
+/// A monotonic clock in seconds (no Foundation).
+public enum Clock {
+    public static func now() -> Double {
+        var ts = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &ts)
+        return Double(ts.tv_sec) + Double(ts.tv_nsec) * 1e-9
+    }
+}
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif

@@ -1,0 +1,43 @@
+/// Image → patches → patch embeddings.
+
+/// Cuts each image [C, H, W] into a grid of P×P patches, each flattened in the
+/// order of a convolution kernel (c, y, x): patches [B·N, C·P·P], row-major grid.
+func extractPatches(_ c: ViTConfig, batch: Int, image: UnsafePointer<Float>, patches: UnsafeMutablePointer<Float>) {
+    let p = c.patchSize
+    let plane = c.imageHeight * c.imageWidth
+    var row = patches
+    for b in 0..<batch {
+        let img = image + b * c.channels * plane
+        for gy in 0..<c.gridHeight {
+            for gx in 0..<c.gridWidth {
+                var dst = row
+                for ch in 0..<c.channels {
+                    for y in 0..<p {
+                        let src = img + ch * plane + (gy * p + y) * c.imageWidth + gx * p
+                        dst.update(from: src, count: p)
+                        dst += p
+                    }
+                }
+                row += c.patchDim
+            }
+        }
+    }
+}
+
+/// Patch embedding: optional LayerNorm over each patch vector (vit-pytorch), the
+/// Linear/convolution to width D, optional LayerNorm after. Writes token rows
+/// prefix..<T of each image in `tokens` [B·T, D].
+func embedPatches(_ c: ViTConfig, _ w: ModelWeights, _ k: Kernels, batch: Int,
+                  patches: UnsafeMutablePointer<Float>, tokens: UnsafeMutablePointer<Float>) {
+    if let ln = w.patchNormBefore {
+        k.layerNorm(ln, rows: batch * c.numPatches, x: patches, ldx: c.patchDim, y: patches, ldy: c.patchDim)
+    }
+    for b in 0..<batch {
+        let out = tokens + (b * c.tokens + c.prefixTokens) * c.dim
+        k.linear(w.patch, rows: c.numPatches, x: patches + b * c.numPatches * c.patchDim, ldx: c.patchDim,
+                 y: out, ldy: c.dim)
+        if let ln = w.patchNormAfter {
+            k.layerNorm(ln, rows: c.numPatches, x: out, ldx: c.dim, y: out, ldy: c.dim)
+        }
+    }
+}

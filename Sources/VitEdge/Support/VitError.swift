@@ -1,0 +1,77 @@
+/// Every error the engine throws. Each case renders as one line that says what
+/// was expected, what was found and, where it helps, what to do.
+public enum VitError: Error, Equatable, CustomStringConvertible, Sendable {
+    /// A file could not be opened or read.
+    case io(path: String, reason: String)
+    /// A file is larger than the configured bound.
+    case tooLarge(what: String, bytes: Int, limit: Int, hint: String)
+    /// A model file is malformed: what was expected, what was found.
+    case badModel(path: String, expected: String, found: String, hint: String)
+    /// An image file is malformed.
+    case badImage(path: String, expected: String, found: String)
+    /// A checkpoint (safetensors / config.json) cannot be converted.
+    case badCheckpoint(path: String, expected: String, found: String, hint: String)
+    /// A data set file (IDX) is malformed or does not fit the model.
+    case badDataset(path: String, expected: String, found: String)
+    /// A tensor has the wrong shape or is missing.
+    case badTensor(name: String, expected: String, found: String, hint: String)
+    /// A request the engine cannot honour (e.g. batch size 0).
+    case invalidArgument(String)
+
+    public var description: String {
+        switch self {
+        case let .io(path, reason):
+            return "\(path): \(reason)"
+        case let .tooLarge(what, bytes, limit, hint):
+            return "\(what): \(bytes) bytes exceeds the limit of \(limit) bytes\(hint.isEmpty ? "" : "; \(hint)")"
+        case let .badModel(path, expected, found, hint):
+            return "\(path): not a valid .vitq model: expected \(expected), found \(found)\(hint.isEmpty ? "" : "; \(hint)")"
+        case let .badImage(path, expected, found):
+            return "\(path): bad image: expected \(expected), found \(found)"
+        case let .badCheckpoint(path, expected, found, hint):
+            return "\(path): cannot convert: expected \(expected), found \(found)\(hint.isEmpty ? "" : "; \(hint)")"
+        case let .badDataset(path, expected, found):
+            return "\(path): bad data set: expected \(expected), found \(found)"
+        case let .badTensor(name, expected, found, hint):
+            return "tensor '\(name)': expected \(expected), found \(found)\(hint.isEmpty ? "" : "; \(hint)")"
+        case let .invalidArgument(message):
+            return message
+        }
+    }
+}
+
+/// Bounds that keep hostile files from asking for absurd memory. Checked before
+/// any allocation sized by a file's own header.
+public struct ResourceLimits: Sendable {
+    /// Largest file read whole into memory.
+    public var maxFileBytes: Int
+    /// Largest decompressed weight payload of a model.
+    public var maxModelBytes: Int
+    /// Largest image, in pixels (width × height).
+    public var maxImagePixels: Int
+    /// Largest planned activation arena.
+    public var maxArenaBytes: Int
+
+    public init(maxFileBytes: Int = 4 << 30, maxModelBytes: Int = 4 << 30,
+                maxImagePixels: Int = 1 << 28, maxArenaBytes: Int = 8 << 30) {
+        self.maxFileBytes = maxFileBytes
+        self.maxModelBytes = maxModelBytes
+        self.maxImagePixels = maxImagePixels
+        self.maxArenaBytes = maxArenaBytes
+    }
+
+    public static let `default` = ResourceLimits()
+}
+
+/// Multiplies sizes from untrusted headers, reporting overflow as nil.
+@inline(__always)
+func checkedProduct(_ values: [Int]) -> Int? {
+    var result = 1
+    for v in values {
+        guard v >= 0 else { return nil }
+        let (p, overflow) = result.multipliedReportingOverflow(by: v)
+        if overflow { return nil }
+        result = p
+    }
+    return result
+}

@@ -1,0 +1,188 @@
+/// A Linear layer: views into the weight block. PyTorch layout, weight [out, in].
+struct Linear {
+    /// [outFeatures, inFeatures]
+    var weight: UnsafePointer<Float>
+    /// [outFeatures], or nil
+    var bias: UnsafePointer<Float>?
+    var outFeatures: Int
+    var inFeatures: Int
+    /// The weight in the GEMM panel layout, when the kernel set packs.
+    var packed: UnsafePointer<Float>?
+}
+
+/// LayerNorm parameters: γ and β of `count` features.
+struct LayerNorm {
+    /// [count]
+    var gamma: UnsafePointer<Float>
+    /// [count]
+    var beta: UnsafePointer<Float>
+    var count: Int
+    var eps: Float
+}
+
+/// One pre-norm encoder block.
+struct BlockWeights {
+    var norm1: LayerNorm
+    /// [3·inner, dim]: q, k, v stacked
+    var qkv: Linear
+    /// [dim, inner], or nil when attention has no output projection
+    var proj: Linear?
+    /// [dim] layer scale after attention, or nil
+    var ls1: UnsafePointer<Float>?
+    var norm2: LayerNorm
+    /// [mlpDim, dim]
+    var fc1: Linear
+    /// [dim, mlpDim]
+    var fc2: Linear
+    /// [dim] layer scale after the MLP, or nil
+    var ls2: UnsafePointer<Float>?
+}
+
+/// Every weight of the model, one value per block; all views into the file's payload.
+struct ModelWeights {
+    /// LayerNorm over each flattened patch [patchDim] (vit-pytorch), or nil
+    var patchNormBefore: LayerNorm?
+    /// [dim, channels·patch·patch], the convolution kernel flattened (c, y, x)
+    var patch: Linear
+    /// LayerNorm over each patch embedding [dim] (vit-pytorch), or nil
+    var patchNormAfter: LayerNorm?
+    /// [dim], or nil
+    var classToken: UnsafePointer<Float>?
+    /// [dim], or nil
+    var distillationToken: UnsafePointer<Float>?
+    /// [positionRows, dim]
+    var positions: UnsafePointer<Float>
+    var blocks: [BlockWeights]
+    var norm: LayerNorm?
+    var poolNorm: LayerNorm?
+    /// [preLogitsDim, dim], or nil
+    var preLogits: Linear?
+    /// [numClasses, featureDim], or nil for a model without a head
+    var head: Linear?
+    /// [numClasses, featureDim], DeiT's distillation head, or nil
+    var headDistillation: Linear?
+
+    /// Canonical tensor names and shapes of a config, in file order. The converter
+    /// writes exactly these; the loader requires exactly these.
+    static func expectedTensors(_ c: ViTConfig) -> [(String, [Int])] {
+        var t: [(String, [Int])] = []
+        if c.patchNormBefore { t += [("patch_embed.norm_pre.weight", [c.patchDim]), ("patch_embed.norm_pre.bias", [c.patchDim])] }
+        t += [("patch_embed.weight", [c.dim, c.patchDim]), ("patch_embed.bias", [c.dim])]
+        if c.patchNormAfter { t += [("patch_embed.norm_post.weight", [c.dim]), ("patch_embed.norm_post.bias", [c.dim])] }
+        if c.classToken { t.append(("cls_token", [c.dim])) }
+        if c.distillationToken { t.append(("dist_token", [c.dim])) }
+        t.append(("pos_embed", [c.positionRows, c.dim]))
+        for i in 0..<c.depth {
+            let p = "blocks.\(i)."
+            t += [(p + "norm1.weight", [c.dim]), (p + "norm1.bias", [c.dim]),
+                  (p + "attn.qkv.weight", [3 * c.innerDim, c.dim])]
+            if c.qkvBias { t.append((p + "attn.qkv.bias", [3 * c.innerDim])) }
+            if c.attentionProjection { t += [(p + "attn.proj.weight", [c.dim, c.innerDim]), (p + "attn.proj.bias", [c.dim])] }
+            if c.layerScale { t.append((p + "ls1.gamma", [c.dim])) }
+            t += [(p + "norm2.weight", [c.dim]), (p + "norm2.bias", [c.dim]),
+                  (p + "mlp.fc1.weight", [c.mlpDim, c.dim]), (p + "mlp.fc1.bias", [c.mlpDim]),
+                  (p + "mlp.fc2.weight", [c.dim, c.mlpDim]), (p + "mlp.fc2.bias", [c.dim])]
+            if c.layerScale { t.append((p + "ls2.gamma", [c.dim])) }
+        }
+        if c.finalNorm { t += [("norm.weight", [c.dim]), ("norm.bias", [c.dim])] }
+        if c.poolNorm { t += [("fc_norm.weight", [c.dim]), ("fc_norm.bias", [c.dim])] }
+        if c.preLogitsDim > 0 { t += [("pre_logits.weight", [c.preLogitsDim, c.dim]), ("pre_logits.bias", [c.preLogitsDim])] }
+        if c.numClasses > 0 {
+            t += [("head.weight", [c.numClasses, c.featureDim]), ("head.bias", [c.numClasses])]
+            if c.distillationToken {
+                t += [("head_dist.weight", [c.numClasses, c.featureDim]), ("head_dist.bias", [c.numClasses])]
+            }
+        }
+        return t
+    }
+
+    /// Binds every tensor of the file, checking names, dtypes and shapes against
+    /// the config. A missing, extra or mis-shaped tensor is an error naming it.
+    init(file: VitqFile, source: String) throws {
+        let c = file.config
+        let expected = ModelWeights.expectedTensors(c)
+        let expectedNames = Set(expected.map { $0.0 })
+        for t in file.tensors where !expectedNames.contains(t.name) {
+            throw VitError.badTensor(name: t.name, expected: "no such tensor in this configuration", found: "shape \(t.shape)",
+                                     hint: "\(source) does not match its own config")
+        }
+        for (name, shape) in expected {
+            guard let t = file.info(name) else {
+                throw VitError.badTensor(name: name, expected: "shape \(shape)", found: "no tensor",
+                                         hint: "\(source) does not match its own config")
+            }
+            guard t.dtype == .f32 else {
+                throw VitError.badTensor(name: name, expected: "dtype f32", found: "dtype \(t.dtype.rawValue)",
+                                         hint: "int8 models need a vit-edge with quantization support")
+            }
+            guard t.shape == shape else {
+                throw VitError.badTensor(name: name, expected: "shape \(shape)", found: "shape \(t.shape)",
+                                         hint: "\(source) does not match its own config")
+            }
+        }
+        func f(_ name: String) -> UnsafePointer<Float> { UnsafePointer(file.floats(name)!) }
+        func ln(_ prefix: String, _ n: Int) -> LayerNorm {
+            LayerNorm(gamma: f(prefix + ".weight"), beta: f(prefix + ".bias"), count: n, eps: c.eps)
+        }
+        func linear(_ prefix: String, out: Int, in k: Int, bias: Bool = true) -> Linear {
+            Linear(weight: f(prefix + ".weight"), bias: bias ? f(prefix + ".bias") : nil, outFeatures: out, inFeatures: k)
+        }
+        patchNormBefore = c.patchNormBefore ? ln("patch_embed.norm_pre", c.patchDim) : nil
+        patch = linear("patch_embed", out: c.dim, in: c.patchDim)
+        patchNormAfter = c.patchNormAfter ? ln("patch_embed.norm_post", c.dim) : nil
+        classToken = c.classToken ? f("cls_token") : nil
+        distillationToken = c.distillationToken ? f("dist_token") : nil
+        positions = f("pos_embed")
+        blocks = (0..<c.depth).map { i in
+            let p = "blocks.\(i)."
+            return BlockWeights(
+                norm1: ln(p + "norm1", c.dim),
+                qkv: linear(p + "attn.qkv", out: 3 * c.innerDim, in: c.dim, bias: c.qkvBias),
+                proj: c.attentionProjection ? linear(p + "attn.proj", out: c.dim, in: c.innerDim) : nil,
+                ls1: c.layerScale ? f(p + "ls1.gamma") : nil,
+                norm2: ln(p + "norm2", c.dim),
+                fc1: linear(p + "mlp.fc1", out: c.mlpDim, in: c.dim),
+                fc2: linear(p + "mlp.fc2", out: c.dim, in: c.mlpDim),
+                ls2: c.layerScale ? f(p + "ls2.gamma") : nil)
+        }
+        norm = c.finalNorm ? ln("norm", c.dim) : nil
+        poolNorm = c.poolNorm ? ln("fc_norm", c.dim) : nil
+        preLogits = c.preLogitsDim > 0 ? linear("pre_logits", out: c.preLogitsDim, in: c.dim) : nil
+        head = c.numClasses > 0 ? linear("head", out: c.numClasses, in: c.featureDim) : nil
+        headDistillation = c.numClasses > 0 && c.distillationToken ? linear("head_dist", out: c.numClasses, in: c.featureDim) : nil
+    }
+
+    /// Packs every Linear weight into one aligned block for the GEMM microkernels.
+    mutating func pack() -> AlignedBuffer {
+        var layers: [Linear] = [patch]
+        for b in blocks { layers += [b.qkv] + (b.proj.map { [$0] } ?? []) + [b.fc1, b.fc2] }
+        for l in [preLogits, head, headDistillation] { if let l { layers.append(l) } }
+        var offsets: [Int] = []
+        var total = 0
+        for l in layers {
+            offsets.append(total)
+            total = alignUp(total + Kernels.packedCount(n: l.outFeatures, k: l.inFeatures) * 4, AlignedBuffer.alignment)
+        }
+        let buffer = AlignedBuffer(bytes: total)
+        var next = 0
+        func packed(_ l: Linear) -> Linear {
+            var l = l
+            let dst = buffer.floats(at: offsets[next])
+            next += 1
+            Kernels.pack(l.weight, n: l.outFeatures, k: l.inFeatures, into: dst)
+            l.packed = UnsafePointer(dst)
+            return l
+        }
+        patch = packed(patch)
+        for i in blocks.indices {
+            blocks[i].qkv = packed(blocks[i].qkv)
+            if let p = blocks[i].proj { blocks[i].proj = packed(p) }
+            blocks[i].fc1 = packed(blocks[i].fc1)
+            blocks[i].fc2 = packed(blocks[i].fc2)
+        }
+        if let l = preLogits { preLogits = packed(l) }
+        if let l = head { head = packed(l) }
+        if let l = headDistillation { headDistillation = packed(l) }
+        return buffer
+    }
+}

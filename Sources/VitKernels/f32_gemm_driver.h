@@ -1,0 +1,42 @@
+// The cache-blocking loop shared by every fp32 GEMM microkernel (private header).
+//
+// Blocking: K in slices of KC so that one packed panel slice (KC x 16 floats,
+// 16 KiB) stays in L1 while the MR-row slices of A stream through it from L2.
+// A microkernel computes an MR x 16 tile over one K slice:
+//   init: acc = load_c ? C : 0, plus bias when bias != NULL
+//   acc += A[0:mr, 0:kc] * panel[0:kc, 0:16]; store the first nr columns.
+#pragma once
+#include <stddef.h>
+#include "vit_kernels.h"
+
+namespace vk {
+
+typedef void (*f32_ukernel)(size_t kc, const float *a, size_t lda, const float *panel,
+                            float *c, size_t ldc, size_t nr, const float *bias, int load_c);
+
+template <int MR>
+static inline void f32_gemm_drive(const f32_ukernel *ukernels, size_t m, size_t n, size_t k,
+                                  const float *a, size_t lda, const float *packed,
+                                  const float *bias, float *c, size_t ldc, int accumulate) {
+    const size_t KC = 256;
+    const size_t panels = (n + VK_F32_NR - 1) / VK_F32_NR;
+    size_t k0 = 0;
+    do {
+        const size_t kc = (k - k0 < KC) ? (k - k0) : KC;
+        const int load_c = (k0 > 0 || accumulate) ? 1 : 0;
+        for (size_t p = 0; p < panels; ++p) {
+            const size_t n0 = p * VK_F32_NR;
+            const size_t nr = (n - n0 < VK_F32_NR) ? (n - n0) : VK_F32_NR;
+            const float *panel = packed + (p * k + k0) * VK_F32_NR;
+            const float *b = (k0 == 0 && bias) ? bias + n0 : nullptr;
+            for (size_t m0 = 0; m0 < m; m0 += MR) {
+                const size_t mr = (m - m0 < (size_t)MR) ? (m - m0) : (size_t)MR;
+                ukernels[mr - 1](kc, a + m0 * lda + k0, lda, panel, c + m0 * ldc + n0, ldc, nr, b,
+                                 load_c);
+            }
+        }
+        k0 += kc;
+    } while (k0 < k);
+}
+
+}  // namespace vk

@@ -1,0 +1,85 @@
+/*
+ * vit_kernels.h - the C++ kernel shim of vit-edge, as plain C functions.
+ *
+ * No stable API: this header is for the VitEdge Swift module only. Every function
+ * here has a scalar reference in Swift (Sources/VitEdge/Kernels/Reference.swift)
+ * and is tested against it. Names follow XNNPACK: vk_<dtype>_<op>__<isa>; the
+ * double underscore splits what is computed from how.
+ */
+#ifndef VIT_KERNELS_H
+#define VIT_KERNELS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- CPU features (run-time detection) ---------------------------------- */
+enum {
+    VK_CPU_X86_SSE41      = 1u << 0,
+    VK_CPU_X86_AVX2       = 1u << 1,
+    VK_CPU_X86_FMA        = 1u << 2,
+    VK_CPU_X86_AVX512F    = 1u << 3,
+    VK_CPU_X86_AVX512BW   = 1u << 4,
+    VK_CPU_X86_AVX512VNNI = 1u << 5,
+    VK_CPU_X86_AVXVNNI    = 1u << 6,
+    VK_CPU_ARM_NEON       = 1u << 8,
+    VK_CPU_ARM_DOTPROD    = 1u << 9,
+};
+/* The features of the CPU this process runs on (and that the OS enables). */
+uint32_t vk_cpu_features(void);
+/* The name of the architecture xsimd's baseline kernels were compiled for. */
+const char *vk_xsimd_arch_name(void);
+
+/* ---- fp32 GEMM with packed weights -------------------------------------- */
+/*
+ * Weights come in PyTorch's Linear layout W[n][k] and are packed once, at load,
+ * into panels of VK_F32_NR output columns: packed[(p * k + kk) * NR + j] =
+ * W[p * NR + j][kk], zero for columns past n. The same layout serves every ISA.
+ */
+#define VK_F32_NR 16
+size_t vk_f32_packed_count(size_t n, size_t k);
+/* Pack W[n][k] (row stride ldw) into the panel layout. */
+void vk_f32_pack_nk(const float *w, size_t ldw, size_t n, size_t k, float *packed);
+/* Pack B[k][n] (row stride ldb, i.e. already transposed) into the panel layout. */
+void vk_f32_pack_kn(const float *b, size_t ldb, size_t k, size_t n, float *packed);
+
+/*
+ * C[m][n] = (accumulate ? C : 0) + A[m][k] * W^T + bias  (bias may be NULL)
+ * A has row stride lda, C row stride ldc. When accumulate is 0, C is only written.
+ */
+typedef void (*vk_f32_gemm_fn)(size_t m, size_t n, size_t k,
+                               const float *a, size_t lda,
+                               const float *packed, const float *bias,
+                               float *c, size_t ldc, int accumulate);
+void vk_f32_gemm_12x16__avx512f(size_t m, size_t n, size_t k, const float *a, size_t lda,
+                                const float *packed, const float *bias, float *c, size_t ldc,
+                                int accumulate);
+void vk_f32_gemm_6x16__avx2_fma(size_t m, size_t n, size_t k, const float *a, size_t lda,
+                                const float *packed, const float *bias, float *c, size_t ldc,
+                                int accumulate);
+void vk_f32_gemm_4x16__xsimd(size_t m, size_t n, size_t k, const float *a, size_t lda,
+                             const float *packed, const float *bias, float *c, size_t ldc,
+                             int accumulate);
+
+/* ---- fp32 element-wise and row kernels (xsimd baseline arch) ------------- */
+/* y[i] = gelu(x[i]) in place; exact erf form. */
+void vk_f32_gelu_erf__xsimd(float *x, size_t n);
+/* y[i] = gelu(x[i]) in place; tanh approximation. */
+void vk_f32_gelu_tanh__xsimd(float *x, size_t n);
+/* LayerNorm of `rows` rows of length n: y = (x - mean) / sqrt(var + eps) * gamma + beta.
+ * x and y have row strides ldx and ldy and may alias exactly (in place). */
+void vk_f32_layernorm__xsimd(size_t rows, size_t n, const float *x, size_t ldx,
+                             const float *gamma, const float *beta, float eps,
+                             float *y, size_t ldy);
+/* Softmax over each of `rows` rows of length n (row stride ld), in place,
+ * after multiplying by `scale`. */
+void vk_f32_softmax__xsimd(size_t rows, size_t n, float *x, size_t ld, float scale);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

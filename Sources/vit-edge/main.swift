@@ -1,0 +1,2 @@
+import VitEdge
+print(Kernels.cpuFeatures)

@@ -1,0 +1,3 @@
+import XCTest
+@testable import VitEdge
+final class SmokeTests: XCTestCase { func testNothing() {} }
