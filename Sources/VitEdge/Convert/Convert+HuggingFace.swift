@@ -1,0 +1,95 @@
+/// Hugging Face `ViTForImageClassification` / `ViTModel` (and DeiT) naming: the
+/// classic layout of published checkpoints (`encoder.layer.N.attention.attention.query`)
+/// and the transformers 5.x layout (`layers.N.attention.q_proj`, `mlp.fc1`).
+extension Converter {
+    static func mapHuggingFace(_ src: inout TensorSource, _ j: JSON?, _ o: ConvertOptions) throws -> ViTConfig {
+        let names = src.st.entries.map { $0.name }
+        let projection = names.first { $0.hasSuffix("embeddings.patch_embeddings.projection.weight") }!
+        let root = String(projection.dropLast("embeddings.patch_embeddings.projection.weight".count))  // "vit." or ""
+        guard let pw = src.shape(projection), pw.count == 4, pw[2] == pw[3] else {
+            throw bad(src, "\(projection) of shape [D, C, P, P]", "\(src.shape(projection) ?? [])")
+        }
+        let (dim, channels, patch) = (pw[0], pw[1], pw[2])
+        let classic = src.has(root + "encoder.layer.0.layernorm_before.weight")
+        let layer = classic ? root + "encoder.layer." : root + "layers."
+        let depth = src.count(prefix: layer, suffix: ".layernorm_before.weight")
+        guard depth > 0 else { throw bad(src, "\(layer)0 ... \(layer)N", "no layers") }
+        let q = classic ? ".attention.attention.query" : ".attention.q_proj"
+        let k = classic ? ".attention.attention.key" : ".attention.k_proj"
+        let v = classic ? ".attention.attention.value" : ".attention.v_proj"
+        let out = classic ? ".attention.output.dense" : ".attention.o_proj"
+        let fc1 = classic ? ".intermediate.dense" : ".mlp.fc1"
+        let fc2 = classic ? ".output.dense" : ".mlp.fc2"
+        guard let qs = src.shape(layer + "0" + q + ".weight"), let fs = src.shape(layer + "0" + fc1 + ".weight") else {
+            throw bad(src, "\(layer)0\(q).weight and \(layer)0\(fc1).weight", "none")
+        }
+        let inner = qs[0]
+        let heads = o.heads ?? intValue(j, ["num_attention_heads"])
+        guard let heads, heads > 0, inner % heads == 0 else {
+            throw bad(src, "num_attention_heads dividing \(inner)", heads.map(String.init) ?? "nothing",
+                      "pass --config config.json or --heads N")
+        }
+        let dist = src.has(root + "embeddings.distillation_token")
+        let prefix = 1 + (dist ? 1 : 0)
+        guard let pos = src.shape(root + "embeddings.position_embeddings") else { throw bad(src, "position_embeddings", "none") }
+        let rows = pos.count == 3 ? pos[1] : pos[0]
+        let (h, w) = try resolveImageSize(src, o, imageSize(j?["image_size"]), patches: rows - prefix, patch: patch)
+        guard rows == (h / patch) * (w / patch) + prefix else {
+            throw VitError.badTensor(name: root + "embeddings.position_embeddings",
+                                     expected: "\((h / patch) * (w / patch) + prefix) rows for \(h)x\(w) images",
+                                     found: "\(rows)", hint: "pass --image-size")
+        }
+        var c = ViTConfig(imageHeight: h, imageWidth: w, channels: channels, patchSize: patch, dim: dim, depth: depth,
+                          heads: heads, headDim: inner / heads, mlpDim: fs[0], numClasses: 0)
+        c.distillationToken = dist
+        c.qkvBias = src.has(layer + "0" + q + ".bias")
+        c.eps = Float(j?["layer_norm_eps"]?.double ?? 1e-12)
+        c.gelu = gelu(fromHiddenAct: j?["hidden_act"]?.string) ?? .erf
+        if let act = j?["hidden_act"]?.string, gelu(fromHiddenAct: act) == nil, o.gelu == nil {
+            throw bad(src, "hidden_act gelu or a tanh GELU", act)
+        }
+        c.pool = o.pool ?? .classToken
+        if let pl = src.shape(root + "pooler.dense.weight") { c.preLogitsDim = pl[0] }
+        let headName = dist ? "cls_classifier" : "classifier"
+        if let hw = src.shape(headName + ".weight"), hw.count == 2, hw[0] > 0 { c.numClasses = hw[0] }
+        c.labels = labels(fromId2Label: j?["id2label"]) ?? []
+        if c.labels.count != c.numClasses { c.labels = [] }
+
+        try src.put("patch_embed.weight", from: projection, shape: [dim, channels * patch * patch])
+        try src.put("patch_embed.bias", from: root + "embeddings.patch_embeddings.projection.bias")
+        try src.put("cls_token", from: root + "embeddings.cls_token", shape: [dim])
+        if dist { try src.put("dist_token", from: root + "embeddings.distillation_token", shape: [dim]) }
+        try src.put("pos_embed", from: root + "embeddings.position_embeddings", shape: [rows, dim])
+        src.ignore(root + "embeddings.mask_token", because: "used only for masked image modeling")
+        for i in 0..<depth {
+            let p = "\(layer)\(i)", b = "blocks.\(i)."
+            try src.put(b + "norm1.weight", from: p + ".layernorm_before.weight")
+            try src.put(b + "norm1.bias", from: p + ".layernorm_before.bias")
+            try src.putStacked(b + "attn.qkv.weight", from: [p + q + ".weight", p + k + ".weight", p + v + ".weight"])
+            if c.qkvBias { try src.putStacked(b + "attn.qkv.bias", from: [p + q + ".bias", p + k + ".bias", p + v + ".bias"]) }
+            try src.put(b + "attn.proj.weight", from: p + out + ".weight")
+            try src.put(b + "attn.proj.bias", from: p + out + ".bias")
+            try src.put(b + "norm2.weight", from: p + ".layernorm_after.weight")
+            try src.put(b + "norm2.bias", from: p + ".layernorm_after.bias")
+            try src.put(b + "mlp.fc1.weight", from: p + fc1 + ".weight")
+            try src.put(b + "mlp.fc1.bias", from: p + fc1 + ".bias")
+            try src.put(b + "mlp.fc2.weight", from: p + fc2 + ".weight")
+            try src.put(b + "mlp.fc2.bias", from: p + fc2 + ".bias")
+        }
+        try src.put("norm.weight", from: root + "layernorm.weight")
+        try src.put("norm.bias", from: root + "layernorm.bias")
+        if c.preLogitsDim > 0 {
+            try src.put("pre_logits.weight", from: root + "pooler.dense.weight")
+            try src.put("pre_logits.bias", from: root + "pooler.dense.bias")
+        }
+        if c.numClasses > 0 {
+            try src.put("head.weight", from: headName + ".weight")
+            try src.put("head.bias", from: headName + ".bias")
+            if dist {
+                try src.put("head_dist.weight", from: "distillation_classifier.weight")
+                try src.put("head_dist.bias", from: "distillation_classifier.bias")
+            }
+        }
+        return c
+    }
+}

@@ -1,0 +1,221 @@
+/// Checkpoint → .vitq: detects the naming family (timm, Hugging Face, vit-pytorch)
+/// from the tensor names, maps every tensor to the canonical names of
+/// `ModelWeights.expectedTensors`, and derives the config from the shapes, the
+/// checkpoint's config.json and the command-line options (which win).
+
+public enum ModelFamily: String, Sendable {
+    case timm
+    case huggingFace = "huggingface"
+    case vitPytorch = "vit-pytorch"
+}
+
+/// Options a user gives on the command line; each overrides the config file.
+public struct ConvertOptions: Sendable {
+    public var heads: Int?
+    public var pool: ViTConfig.Pooling?
+    public var eps: Float?
+    public var mean: [Float]?
+    public var std: [Float]?
+    public var labels: [String]?
+    public var imageHeight: Int?
+    public var imageWidth: Int?
+    public var gelu: ViTConfig.GELU?
+    public var channels: Int?
+
+    public init() {}
+}
+
+public struct Conversion {
+    public var family: ModelFamily
+    public var config: ViTConfig
+    public var tensors: [VitqWriter.Tensor]
+    /// Checkpoint tensors deliberately not used, with the reason (never silent).
+    public var ignored: [String]
+
+    public func vitqBytes() -> [UInt8] {
+        var w = VitqWriter(config: config)
+        for t in tensors { w.add(t) }
+        return w.serialize()
+    }
+}
+
+public enum Converter {
+    public static func convert(_ st: Safetensors, configJSON: JSON?, options: ConvertOptions) throws -> Conversion {
+        var src = TensorSource(st)
+        let family = try detectFamily(st)
+        var c: ViTConfig
+        switch family {
+        case .timm: c = try mapTimm(&src, configJSON, options)
+        case .huggingFace: c = try mapHuggingFace(&src, configJSON, options)
+        case .vitPytorch: c = try mapVitPytorch(&src, configJSON, options)
+        }
+        // Options that apply to every family.
+        if let e = options.eps { c.eps = e }
+        if let g = options.gelu { c.gelu = g }
+        if let m = options.mean { c.mean = m.count == 1 ? [Float](repeating: m[0], count: c.channels) : m }
+        if let s = options.std { c.std = s.count == 1 ? [Float](repeating: s[0], count: c.channels) : s }
+        if let l = options.labels { c.labels = l }
+        if c.labels.isEmpty && c.numClasses > 0 { c.labels = (0..<c.numClasses).map { String($0) } }
+        do { try c.validate(source: st.path) } catch let VitError.badModel(_, expected, found, _) {
+            throw VitError.badCheckpoint(path: st.path, expected: expected, found: found,
+                                         hint: "set the value with a command-line option (see `vit-edge convert --help`)")
+        }
+        let unused = src.unused.filter { !src.ignored.keys.contains($0) }
+        if !unused.isEmpty {
+            throw VitError.badCheckpoint(path: st.path, expected: "only tensors of a \(family.rawValue) ViT",
+                                         found: "unknown tensors \(unused.prefix(5).joined(separator: ", "))\(unused.count > 5 ? " and \(unused.count - 5) more" : "")",
+                                         hint: "this architecture variant is not supported")
+        }
+        // Emit in canonical order, checking each shape against the derived config.
+        var tensors: [VitqWriter.Tensor] = []
+        for (name, shape) in ModelWeights.expectedTensors(c) {
+            guard let t = src.out[name] else {
+                throw VitError.badTensor(name: name, expected: "shape \(shape)", found: "no tensor",
+                                         hint: "the checkpoint lacks a tensor its configuration needs")
+            }
+            guard t.shape == shape else {
+                throw VitError.badTensor(name: name, expected: "shape \(shape)", found: "shape \(t.shape) (from \(t.source))",
+                                         hint: "check --heads, --image-size and the config file")
+            }
+            tensors.append(VitqWriter.Tensor(name: name, shape: shape, floats: t.values))
+        }
+        return Conversion(family: family, config: c, tensors: tensors,
+                          ignored: src.ignored.sorted { $0.key < $1.key }.map { "\($0.key) (\($0.value))" })
+    }
+
+    public static func detectFamily(_ st: Safetensors) throws -> ModelFamily {
+        let names = st.entries.map { $0.name }
+        if names.contains(where: { $0.hasSuffix("embeddings.patch_embeddings.projection.weight") }) { return .huggingFace }
+        if names.contains("patch_embed.proj.weight") { return .timm }
+        if names.contains(where: { $0.hasPrefix("to_patch_embedding.") }) { return .vitPytorch }
+        throw VitError.badCheckpoint(path: st.path, expected: "a timm, Hugging Face or vit-pytorch ViT",
+                                     found: "tensors \(names.prefix(4).joined(separator: ", "))",
+                                     hint: "vit-edge recognises patch_embed.proj (timm), embeddings.patch_embeddings (Hugging Face), to_patch_embedding (vit-pytorch)")
+    }
+
+    // MARK: helpers
+
+    static func bad(_ st: TensorSource, _ expected: String, _ found: String, _ hint: String = "") -> VitError {
+        .badCheckpoint(path: st.path, expected: expected, found: found, hint: hint)
+    }
+
+    static func intValue(_ j: JSON?, _ keys: [String]) -> Int? {
+        for k in keys { if let v = j?[k]?.int { return v } }
+        return nil
+    }
+
+    static func imageSize(_ j: JSON?) -> (Int, Int)? {
+        guard let v = j else { return nil }
+        if let n = v.int { return (n, n) }
+        if let a = v.array, a.count == 2, let h = a[0].int, let w = a[1].int { return (h, w) }
+        if let a = v.array, a.count == 3, let h = a[1].int, let w = a[2].int { return (h, w) }  // timm input_size [C, H, W]
+        return nil
+    }
+
+    static func floats(_ j: JSON?) -> [Float]? {
+        guard let a = j?.array else { return nil }
+        let v = a.compactMap { $0.double.map(Float.init) }
+        return v.count == a.count && !v.isEmpty ? v : nil
+    }
+
+    static func squareRoot(_ n: Int) -> Int? {
+        guard n > 0 else { return nil }
+        var r = Int(Double(n).squareRoot())
+        while r * r > n { r -= 1 }
+        while (r + 1) * (r + 1) <= n { r += 1 }
+        return r * r == n ? r : nil
+    }
+
+    /// The image size: options, then config, then a square grid from the patch count.
+    static func resolveImageSize(_ src: TensorSource, _ o: ConvertOptions, _ fromConfig: (Int, Int)?,
+                                 patches: Int, patch: Int) throws -> (Int, Int) {
+        if let h = o.imageHeight, let w = o.imageWidth { return (h, w) }
+        if let s = fromConfig { return s }
+        guard let g = squareRoot(patches) else {
+            throw bad(src, "a square patch grid, or the image size", "\(patches) patches", "pass --image-size HxW")
+        }
+        return (g * patch, g * patch)
+    }
+
+    static func labels(fromId2Label j: JSON?) -> [String]? {
+        guard let pairs = j?.object, !pairs.isEmpty else { return nil }
+        var out = [String?](repeating: nil, count: pairs.count)
+        for (k, v) in pairs {
+            guard let i = Int(k), i >= 0, i < pairs.count, let s = v.string else { return nil }
+            out[i] = s
+        }
+        return out.allSatisfy { $0 != nil } ? out.map { $0! } : nil
+    }
+
+    static func gelu(fromHiddenAct s: String?) -> ViTConfig.GELU? {
+        switch s {
+        case "gelu", "gelu_python": return .erf
+        case "gelu_new", "gelu_pytorch_tanh", "gelu_fast", "gelu_accurate": return .tanh
+        default: return nil
+        }
+    }
+}
+
+/// The checkpoint's tensors, with a record of which were used, and the canonical
+/// tensors produced from them.
+struct TensorSource {
+    struct Out { var shape: [Int]; var values: [Float]; var source: String }
+    let st: Safetensors
+    var used = Set<String>()
+    var ignored: [String: String] = [:]
+    var out: [String: Out] = [:]
+
+    init(_ st: Safetensors) { self.st = st }
+
+    var path: String { st.path }
+    var unused: [String] { st.entries.map { $0.name }.filter { !used.contains($0) } }
+
+    func has(_ name: String) -> Bool { st.entry(name) != nil }
+    func shape(_ name: String) -> [Int]? { st.entry(name)?.shape }
+
+    /// Takes a tensor, or throws naming it.
+    mutating func take(_ name: String) throws -> (shape: [Int], values: [Float]) {
+        guard let e = st.entry(name) else {
+            throw VitError.badTensor(name: name, expected: "a tensor", found: "none in \(st.path)",
+                                     hint: "the checkpoint is incomplete or of another architecture")
+        }
+        used.insert(name)
+        return (e.shape, st.floats(e))
+    }
+
+    mutating func ignore(_ name: String, because why: String) {
+        if has(name) { used.insert(name); ignored[name] = why }
+    }
+
+    /// Maps a checkpoint tensor to a canonical name, reshaped.
+    mutating func put(_ canonical: String, from name: String, shape: [Int]? = nil) throws {
+        let t = try take(name)
+        let s = shape ?? t.shape
+        guard s.reduce(1, *) == t.values.count else {
+            throw VitError.badTensor(name: name, expected: "\(s.reduce(1, *)) elements for \(s)", found: "shape \(t.shape)", hint: "")
+        }
+        out[canonical] = Out(shape: s, values: t.values, source: name)
+    }
+
+    /// Stacks q, k and v Linear weights (or biases) into one qkv tensor.
+    mutating func putStacked(_ canonical: String, from names: [String]) throws {
+        var values: [Float] = []
+        var rows = 0
+        var cols: [Int] = []
+        for n in names {
+            let t = try take(n)
+            values += t.values
+            rows += t.shape.first ?? 0
+            if cols.isEmpty { cols = Array(t.shape.dropFirst()) } else if cols != Array(t.shape.dropFirst()) {
+                throw VitError.badTensor(name: n, expected: "shape [_, \(cols)]", found: "\(t.shape)", hint: "q, k and v must match")
+            }
+        }
+        out[canonical] = Out(shape: [rows] + cols, values: values, source: names.joined(separator: "+"))
+    }
+
+    func count(prefix: String, suffix: String) -> Int {
+        var n = 0
+        while has("\(prefix)\(n)\(suffix)") { n += 1 }
+        return n
+    }
+}

@@ -1,0 +1,101 @@
+/// A safetensors file read directly (no Python): an 8-byte little-endian header
+/// length, a JSON header {name: {dtype, shape, data_offsets}}, then the data.
+/// F32, F16, BF16 and F64 tensors are read as Float; zero-element tensors are legal.
+public struct Safetensors {
+    public struct Entry {
+        public var name: String
+        public var dtype: String
+        public var shape: [Int]
+        var begin: Int
+        var end: Int
+    }
+
+    public let path: String
+    public let entries: [Entry]
+    public let metadata: [(String, String)]
+    let bytes: [UInt8]
+    let dataStart: Int
+
+    public static let supportedDTypes = ["F32": 4, "F16": 2, "BF16": 2, "F64": 8]
+
+    public init(path: String, limits: ResourceLimits = .default) throws {
+        let bytes = try FileIO.read(path, limit: limits.maxFileBytes)
+        try self.init(bytes: bytes, path: path)
+    }
+
+    public init(bytes: [UInt8], path: String) throws {
+        func bad(_ expected: String, _ found: String, _ hint: String = "") -> VitError {
+            .badCheckpoint(path: path, expected: expected, found: found, hint: hint)
+        }
+        self.path = path
+        self.bytes = bytes
+        guard bytes.count >= 8 else { throw bad("a safetensors file (8-byte header length)", "\(bytes.count) bytes") }
+        var n: UInt64 = 0
+        for i in 0..<8 { n |= UInt64(bytes[i]) << (8 * UInt64(i)) }
+        guard n >= 2, n <= UInt64(bytes.count - 8), n <= 100 << 20 else {
+            throw bad("a header length within the file", "\(n) of \(bytes.count - 8) bytes",
+                      bytes.starts(with: VitqFormat.magic) ? "this is already a .vitq model" : "the file is not safetensors or is truncated")
+        }
+        dataStart = 8 + Int(n)
+        let header: JSON
+        do { header = try JSON.parse(bytes[8..<dataStart]) } catch {
+            throw bad("a JSON header", "\(error)")
+        }
+        guard let pairs = header.object else { throw bad("a JSON object header", String(header.serialized().prefix(40))) }
+        var entries: [Entry] = []
+        var metadata: [(String, String)] = []
+        let dataBytes = bytes.count - dataStart
+        for (name, v) in pairs {
+            if name == "__metadata__" {
+                for (k, m) in v.object ?? [] { metadata.append((k, m.string ?? m.serialized())) }
+                continue
+            }
+            guard let dtype = v["dtype"]?.string else { throw bad("a dtype for '\(name)'", "none") }
+            guard let size = Safetensors.supportedDTypes[dtype] else {
+                throw bad("dtype F32, F16, BF16 or F64 for '\(name)'", dtype,
+                          "integer tensors are not model weights; re-save the checkpoint in floating point")
+            }
+            guard let shapeJSON = v["shape"]?.array, shapeJSON.count <= 8 else { throw bad("a shape for '\(name)'", "none") }
+            let shape = shapeJSON.map { $0.int ?? -1 }
+            guard let offs = v["data_offsets"]?.array, offs.count == 2, let b = offs[0].int, let e = offs[1].int,
+                  b >= 0, b <= e, e <= dataBytes else {
+                throw bad("data_offsets inside the \(dataBytes)-byte data section for '\(name)'",
+                          v["data_offsets"]?.serialized() ?? "none", "the file is truncated or damaged")
+            }
+            guard let count = checkedProduct(shape), count <= dataBytes, count * size == e - b else {
+                throw bad("\(shape) × \(size) bytes for '\(name)'", "\(e - b) bytes")
+            }
+            entries.append(Entry(name: name, dtype: dtype, shape: shape, begin: b, end: e))
+        }
+        self.entries = entries
+        self.metadata = metadata
+    }
+
+    public func entry(_ name: String) -> Entry? { entries.first { $0.name == name } }
+
+    /// The tensor's values as Float, row-major.
+    public func floats(_ e: Entry) -> [Float] {
+        let start = dataStart + e.begin
+        let count = e.shape.reduce(1, *)
+        var out = [Float](repeating: 0, count: count)
+        bytes.withUnsafeBytes { raw in
+            let p = raw.baseAddress! + start
+            switch e.dtype {
+            case "F32":
+                for i in 0..<count { out[i] = Float(bitPattern: p.loadUnaligned(fromByteOffset: 4 * i, as: UInt32.self).littleEndian) }
+            case "F64":
+                for i in 0..<count { out[i] = Float(Double(bitPattern: p.loadUnaligned(fromByteOffset: 8 * i, as: UInt64.self).littleEndian)) }
+            case "BF16":
+                for i in 0..<count {
+                    let h = UInt32(p.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self).littleEndian)
+                    out[i] = Float(bitPattern: h << 16)
+                }
+            default:  // F16
+                for i in 0..<count {
+                    out[i] = Float(Float16(bitPattern: p.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self).littleEndian))
+                }
+            }
+        }
+        return out
+    }
+}

@@ -1,0 +1,102 @@
+/// Accuracy of a model over a labeled set, optionally against a second model.
+public struct EvaluationResult: Sendable {
+    public var images = 0
+    public var correct = 0
+    public var perClassTotal: [Int]
+    public var perClassCorrect: [Int]
+    /// confusion[truth][predicted]
+    public var confusion: [[Int]]
+    public var predictions: [Int] = []
+    public var seconds = 0.0
+    // With a second model:
+    public var agreement: Double?
+    public var maxAbsLogitDiff: Double?
+    public var meanAbsLogitDiff: Double?
+    public var otherAccuracy: Double?
+
+    public var accuracy: Double { images > 0 ? Double(correct) / Double(images) : 0 }
+    public var perClassAccuracy: [Double] {
+        zip(perClassCorrect, perClassTotal).map { $1 > 0 ? Double($0) / Double($1) : 0 }
+    }
+    public var imagesPerSecond: Double { seconds > 0 ? Double(images) / seconds : 0 }
+}
+
+public enum Evaluator {
+    /// Runs `model` (and `other`, when given) over the set in batches.
+    public static func run(_ model: VisionTransformer, on data: LabeledImages, limit: Int? = nil,
+                           batchSize: Int = 16, other: VisionTransformer? = nil,
+                           progress: ((Int, Int) -> Void)? = nil) throws -> EvaluationResult {
+        let c = model.config
+        guard c.numClasses > 0 else { throw VitError.invalidArgument("the model has no classification head to evaluate") }
+        if let o = other {
+            guard o.config.numClasses == c.numClasses else {
+                throw VitError.invalidArgument("--compare: the models have \(c.numClasses) and \(o.config.numClasses) classes")
+            }
+        }
+        let n = min(limit ?? data.images.count, data.images.count)
+        guard n > 0 else { throw VitError.invalidArgument("no images to evaluate") }
+        for (i, l) in data.labels.prefix(n).enumerated() where l < 0 || l >= c.numClasses {
+            throw VitError.badDataset(path: data.names[i], expected: "labels in 0..<\(c.numClasses)", found: "\(l)")
+        }
+        let session = try InferenceSession(model: model, batchSize: batchSize)
+        let otherSession = try other.map { try InferenceSession(model: $0, batchSize: batchSize) }
+        var r = EvaluationResult(perClassTotal: .init(repeating: 0, count: c.numClasses),
+                                 perClassCorrect: .init(repeating: 0, count: c.numClasses),
+                                 confusion: .init(repeating: .init(repeating: 0, count: c.numClasses), count: c.numClasses))
+        var agree = 0, otherCorrect = 0
+        var maxDiff = 0.0, sumDiff = 0.0
+        let inputSize = c.channels * c.imageHeight * c.imageWidth
+        var otherSeconds = 0.0
+        let start = Clock.now()
+        var i = 0
+        while i < n {
+            let b = min(batchSize, n - i)
+            for j in 0..<b { Preprocess.apply(data.images[i + j], config: c, into: session.input.baseAddress! + j * inputSize) }
+            session.forward(count: b)
+            if let os = otherSession, let oc = other?.config {
+                let t0 = Clock.now()
+                let size = oc.channels * oc.imageHeight * oc.imageWidth
+                for j in 0..<b { Preprocess.apply(data.images[i + j], config: oc, into: os.input.baseAddress! + j * size) }
+                os.forward(count: b)
+                otherSeconds += Clock.now() - t0
+            }
+            for j in 0..<b {
+                let logits = session.logits(j)
+                let pred = argmax(logits)
+                let truth = data.labels[i + j]
+                r.predictions.append(pred)
+                r.perClassTotal[truth] += 1
+                r.confusion[truth][pred] += 1
+                if pred == truth { r.correct += 1; r.perClassCorrect[truth] += 1 }
+                if let os = otherSession {
+                    let ol = os.logits(j)
+                    let op = argmax(ol)
+                    if op == pred { agree += 1 }
+                    if op == truth { otherCorrect += 1 }
+                    for k in 0..<logits.count {
+                        let d = Double(abs(logits[k] - ol[k]))
+                        maxDiff = max(maxDiff, d)
+                        sumDiff += d
+                    }
+                }
+            }
+            i += b
+            r.images = i
+            progress?(i, n)
+        }
+        r.seconds = Clock.now() - start - otherSeconds
+        if other != nil {
+            r.agreement = Double(agree) / Double(n)
+            r.otherAccuracy = Double(otherCorrect) / Double(n)
+            r.maxAbsLogitDiff = maxDiff
+            r.meanAbsLogitDiff = sumDiff / Double(n * c.numClasses)
+        }
+        return r
+    }
+
+    public static func argmax(_ v: UnsafeBufferPointer<Float>) -> Int {
+        var best = 0
+        for i in v.indices where v[i] > v[best] { best = i }
+        return best
+    }
+}

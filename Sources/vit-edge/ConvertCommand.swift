@@ -1,0 +1,107 @@
+import ArgumentParser
+import VitEdge
+
+extension ViTConfig.Pooling: ExpressibleByArgument {}
+extension ViTConfig.GELU: ExpressibleByArgument {}
+
+struct ConvertCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "convert",
+        abstract: "Convert a safetensors checkpoint (timm, Hugging Face, vit-pytorch) to a .vitq model.",
+        discussion: "The family is detected from the tensor names; options override the config file.")
+
+    @Argument(help: "The checkpoint (.safetensors; F32, F16 or BF16).")
+    var checkpoint: String
+
+    @Option(name: .shortAndLong, help: "The .vitq file to write.")
+    var output: String
+
+    @Option(help: "A Hugging Face or timm config.json (or vit-pytorch keyword arguments as JSON).")
+    var config: String?
+
+    @Option(help: "Attention heads (when no config names them).")
+    var heads: Int?
+
+    @Option(help: "Pooling: cls, mean (patch tokens) or mean_all (every token, vit-pytorch).")
+    var pool: ViTConfig.Pooling?
+
+    @Option(help: "LayerNorm epsilon (defaults: timm 1e-6, Hugging Face 1e-12, vit-pytorch 1e-5).")
+    var eps: Float?
+
+    @Option(help: "GELU form: exact or tanh.")
+    var gelu: ViTConfig.GELU?
+
+    @Option(help: "Per-channel mean, comma-separated (e.g. 0.485,0.456,0.406).")
+    var mean: String?
+
+    @Option(help: "Per-channel std, comma-separated.")
+    var std: String?
+
+    @Option(help: "A text file with one class label per line.")
+    var labels: String?
+
+    @Option(name: .customLong("image-size"), help: "Training image size, H or HxW.")
+    var imageSize: String?
+
+    @Option(help: "Input channels (vit-pytorch, when the patch size is ambiguous).")
+    var channels: Int?
+
+    func run() {
+        guarded {
+            var o = ConvertOptions()
+            o.heads = heads
+            o.pool = pool
+            o.eps = eps
+            o.gelu = gelu
+            o.channels = channels
+            if let mean { o.mean = try parseFloats(mean, "--mean") }
+            if let std { o.std = try parseFloats(std, "--std") }
+            if let labels {
+                let text = String(decoding: try FileIO.read(labels), as: UTF8.self)
+                o.labels = text.split(separator: "\n", omittingEmptySubsequences: false).map { String($0) }
+                while o.labels?.last == "" { o.labels?.removeLast() }
+            }
+            if let imageSize {
+                let parts = imageSize.split(separator: "x").map { Int($0) }
+                guard (parts.count == 1 || parts.count == 2), let h = parts[0], let w = parts.last!, h > 0, w > 0 else {
+                    throw ValidationError("--image-size takes H or HxW, got '\(imageSize)'")
+                }
+                (o.imageHeight, o.imageWidth) = (h, w)
+            }
+            let st = try Safetensors(path: checkpoint)
+            var configJSON: JSON? = nil
+            if let config {
+                do { configJSON = try JSON.parse(try FileIO.read(config)) } catch let e as JSON.ParseError {
+                    throw VitError.badCheckpoint(path: config, expected: "a JSON config", found: e.description, hint: "")
+                }
+            }
+            let conversion = try Converter.convert(st, configJSON: configJSON, options: o)
+            let bytes = conversion.vitqBytes()
+            // Prove the file loads before reporting success.
+            let file = try VitqFile.parse(bytes, path: output)
+            _ = try VisionTransformer(file: file, kernels: .reference, source: output)
+            try FileIO.write(output, bytes)
+            let c = conversion.config
+            print("family       \(conversion.family.rawValue)")
+            print("model        \(c.channels)x\(c.imageHeight)x\(c.imageWidth), patch \(c.patchSize), width \(c.dim), depth \(c.depth), heads \(c.heads)x\(c.headDim), MLP \(c.mlpDim), pool \(c.pool.rawValue), \(c.numClasses) classes")
+            print("tensors      \(conversion.tensors.count), \(c.parameterCount) parameters")
+            for i in conversion.ignored { print("ignored      \(i)") }
+            print("wrote        \(output) (\(bytes.count) bytes)")
+        }
+    }
+
+    func parseFloats(_ s: String, _ name: String) throws -> [Float] {
+        let v = s.split(separator: ",").map { Float($0.trimmingCharacters(in: " ")) }
+        guard !v.isEmpty, v.allSatisfy({ $0 != nil }) else { throw ValidationError("\(name) takes numbers separated by commas") }
+        return v.map { $0! }
+    }
+}
+
+extension Substring {
+    func trimmingCharacters(in set: Character) -> Substring {
+        var s = self
+        while s.first == set { s.removeFirst() }
+        while s.last == set { s.removeLast() }
+        return s
+    }
+}

@@ -1,0 +1,80 @@
+import ArgumentParser
+import VitEdge
+
+struct InfoCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "info",
+        abstract: "Show a model's configuration, tensors, memory plan and the kernels selected on this CPU.")
+
+    @Argument(help: "The .vitq model.")
+    var model: String
+
+    @Option(help: "Batch size to plan the arena for.")
+    var batch = 1
+
+    @Flag(help: "Print one JSON object.")
+    var json = false
+
+    @Flag(help: "Print every buffer of the arena plan.")
+    var plan = false
+
+    @OptionGroup var options: ModelOptions
+
+    func run() {
+        guarded {
+            let vit = try options.load(model)
+            let c = vit.config
+            let session = try InferenceSession(model: vit, batchSize: batch)
+            var byDType: [String: (count: Int, bytes: Int)] = [:]
+            for t in vit.file.tensors { byDType[t.dtype.rawValue, default: (0, 0)].count += 1; byDType[t.dtype.rawValue]!.bytes += t.byteCount }
+            if json {
+                let obj = JSON.object([
+                    ("model", .string(model)),
+                    ("config", .object([
+                        ("image", .array([c.channels, c.imageHeight, c.imageWidth].map { .number(Double($0)) })),
+                        ("patch_size", .number(Double(c.patchSize))), ("dim", .number(Double(c.dim))),
+                        ("depth", .number(Double(c.depth))), ("heads", .number(Double(c.heads))),
+                        ("head_dim", .number(Double(c.headDim))), ("mlp_dim", .number(Double(c.mlpDim))),
+                        ("tokens", .number(Double(c.tokens))), ("pool", .string(c.pool.rawValue)),
+                        ("num_classes", .number(Double(c.numClasses))),
+                    ])),
+                    ("parameters", .number(Double(c.parameterCount))),
+                    ("tensors", .object(byDType.sorted { $0.key < $1.key }.map {
+                        ($0.key, .object([("count", .number(Double($0.value.count))), ("bytes", .number(Double($0.value.bytes)))]))
+                    })),
+                    ("file_bytes", .number(Double(vit.file.fileBytes))),
+                    ("weight_bytes", .number(Double(vit.weightBytes))),
+                    ("packed_weight_bytes", .number(Double(vit.packedBytes))),
+                    ("batch", .number(Double(batch))),
+                    ("arena_bytes", .number(Double(session.arenaBytes))),
+                    ("naive_activation_bytes", .number(Double(session.naiveBytes))),
+                    ("kernels", .string(vit.kernels.description)),
+                    ("cpu_features", .array(Kernels.cpuFeatures.map { .string($0) })),
+                ])
+                print(obj.serialized())
+                return
+            }
+            print("model        \(model)")
+            print("input        \(c.channels)x\(c.imageHeight)x\(c.imageWidth), patch \(c.patchSize) (\(c.embeddingDescription)), \(c.numPatches) patches + \(c.prefixTokens) prefix = \(c.tokens) tokens")
+            print("encoder      width \(c.dim), depth \(c.depth), heads \(c.heads)x\(c.headDim), MLP \(c.mlpDim), GELU \(c.gelu.rawValue), eps \(c.eps)\(c.layerScale ? ", layer scale" : "")\(c.qkvBias ? "" : ", no qkv bias")")
+            print("head         pool \(c.pool.rawValue)\(c.finalNorm ? ", final norm" : "")\(c.poolNorm ? ", pooled norm" : "")\(c.preLogitsDim > 0 ? ", pre-logits \(c.preLogitsDim)" : ""), \(c.numClasses > 0 ? "\(c.numClasses) classes" : "no head (features)")\(c.distillationToken ? ", distillation head" : "")")
+            print("preprocess   mean \(c.mean), std \(c.std), bilinear resize")
+            print("parameters   \(c.parameterCount)")
+            for (k, v) in byDType.sorted(by: { $0.key < $1.key }) { print("tensors      \(v.count) \(k), \(bytes(v.bytes))") }
+            print("file         \(bytes(vit.file.fileBytes)) (LZ4), weights in memory \(bytes(vit.weightBytes)) + packed \(bytes(vit.packedBytes))")
+            print("arena        \(bytes(session.arenaBytes)) for batch \(batch) (naive sum of intermediates \(bytes(session.naiveBytes)), \(session.buffers.count) buffers)")
+            print("kernels      \(vit.kernels)")
+            print("cpu          \(Kernels.cpuFeatures.joined(separator: " "))")
+            if plan { print(session.plan.render(session.buffers, maxRows: 1000)) }
+        }
+    }
+}
+
+extension ViTConfig {
+    var embeddingDescription: String {
+        switch patchEmbedding {
+        case .convolution: return "convolution"
+        case .linear: return "linear\(patchNormBefore ? ", norm before" : "")\(patchNormAfter ? ", norm after" : "")"
+        }
+    }
+}

@@ -1,0 +1,78 @@
+import ArgumentParser
+import VitEdge
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+
+extension Kernels.Choice: ExpressibleByArgument {}
+
+/// Options every command that runs a model shares.
+struct ModelOptions: ParsableArguments {
+    @Option(name: .long, help: "Kernel set: auto, reference, xsimd, avx2, avx512.")
+    var kernels: Kernels.Choice = .auto
+
+    func load(_ path: String) throws -> VisionTransformer {
+        try VisionTransformer(path: path, kernels: Kernels.select(kernels))
+    }
+}
+
+/// Prints one clear line on stderr and exits non-zero. Every command funnels its
+/// errors here, so no input ends in a crash dump or a multi-line trace.
+func fail(_ error: Error) -> Never {
+    if let e = error as? VitError {
+        printError("vit-edge: error: \(e.description)")
+    } else {
+        printError("vit-edge: error: \(error)")
+    }
+    exit(1)
+}
+
+func printError(_ s: String) {
+    writeStderr(s + "\n")
+}
+
+/// Writes to file descriptor 2 directly (the C `stderr` global is not
+/// concurrency-safe in Swift 6).
+func writeStderr(_ s: String) {
+    var s = s
+    s.withUTF8 { _ = write(2, $0.baseAddress, $0.count) }
+}
+
+func isTerminal(_ fd: Int32) -> Bool { isatty(fd) != 0 }
+
+/// Runs a command body, turning thrown errors into one line and exit status 1.
+func guarded(_ body: () throws -> Void) {
+    do { try body() } catch { fail(error) }
+}
+
+func percent(_ v: Double) -> String {
+    let s = String(Double(Int((v * 10000).rounded())) / 100)
+    return s + "%"
+}
+
+func fixed(_ v: Double, _ digits: Int) -> String {
+    var p = 1.0
+    for _ in 0..<digits { p *= 10 }
+    let r = (v * p).rounded() / p
+    var s = String(r)
+    if let dot = s.firstIndex(of: ".") {
+        let decimals = s.distance(from: dot, to: s.endIndex) - 1
+        if decimals < digits { s += String(repeating: "0", count: digits - decimals) }
+    } else if digits > 0 {
+        s += "." + String(repeating: "0", count: digits)
+    }
+    return s
+}
+
+func bytes(_ n: Int) -> String {
+    if n >= 1 << 20 { return "\(fixed(Double(n) / Double(1 << 20), 2)) MiB" }
+    if n >= 1 << 10 { return "\(fixed(Double(n) / Double(1 << 10), 1)) KiB" }
+    return "\(n) B"
+}
+
+func pad(_ s: String, _ n: Int, left: Bool = false) -> String {
+    let fill = String(repeating: " ", count: max(0, n - s.count))
+    return left ? fill + s : s + fill
+}

@@ -1,2 +1,0 @@
-import VitEdge
-print(Kernels.cpuFeatures)
