@@ -39,10 +39,16 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        // Counts heap allocations in the test process (interposes malloc & co.), so
+        // a test can prove the forward pass allocates nothing. Linked into tests only.
+        .target(
+            name: "MallocCounter",
+            path: "Tests/MallocCounter"
+        ),
         .testTarget(
             name: "VitEdgeTests",
-            dependencies: ["VitEdge", "VitKernels"],
-            resources: [.copy("Fixtures")]
+            dependencies: ["VitEdge", "VitKernels", "MallocCounter"],
+            exclude: ["Fixtures"]
         ),
     ],
     cxxLanguageStandard: .cxx17

@@ -140,7 +140,8 @@ struct ForwardLayout {
             try add(p + "hidden", rows * c.mlpDim, s + 5, s + 6)
             try add(p + "mlp_out", c.layerScale ? rows * c.dim : 0, s + 6, s + 6)
         }
-        try add("normed", c.finalNorm ? rows * c.dim : 0, head, head + 1)
+        // The distillation head reads the normed tokens again at head + 3.
+        try add("normed", c.finalNorm ? rows * c.dim : 0, head, head + 3)
         try add("pooled", b * c.dim, head + 1, last)
         try add("features", c.preLogitsDim > 0 ? b * c.preLogitsDim : 0, head + 2, last)
         try add("logits", b * c.numClasses, head + 3, last)

@@ -1,5 +1,8 @@
 import ArgumentParser
 import VitEdge
+#if canImport(Glibc)
+import Glibc
+#endif
 
 struct RunCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -61,9 +64,8 @@ struct RunCommand: ParsableCommand {
                     }
                 }
             }
-            if failures > 0 {
-                throw VitError.invalidArgument("\(failures) of \(images.count) images could not be read")
-            }
+            // Each unreadable image already has its line on stderr.
+            if failures > 0 { Glibc.exit(1) }
         }
     }
 

@@ -73,13 +73,13 @@ public struct Image: Sendable {
                                     limit: limits.maxImagePixels, hint: "the limit counts pixels")
         }
         let count = pixels * channels
-        let scale = 1 / Float(maxval)
+        let maxv = Float(maxval)  // divide (not multiply by 1/maxval) to match PyTorch's uint8 / 255 exactly
         var samples = [Float](repeating: 0, count: count)
         if plain {
             for s in 0..<count {
                 let v = try number("sample")
                 guard v <= maxval else { throw bad("samples at most maxval \(maxval)", "\(v) at sample \(s)") }
-                samples[s] = Float(v) * scale
+                samples[s] = Float(v) / maxv
             }
         } else {
             // Exactly one whitespace byte separates the header from binary data.
@@ -92,11 +92,11 @@ public struct Image: Sendable {
                           "\(bytes.count - i)")
             }
             if bytesPerSample == 1 {
-                for s in 0..<count { samples[s] = min(Float(bytes[i + s]), Float(maxval)) * scale }
+                for s in 0..<count { samples[s] = min(Float(bytes[i + s]), maxv) / maxv }
             } else {
                 for s in 0..<count {
                     let v = Int(bytes[i + 2 * s]) << 8 | Int(bytes[i + 2 * s + 1])
-                    samples[s] = Float(min(v, maxval)) * scale
+                    samples[s] = Float(min(v, maxval)) / maxv
                 }
             }
             i += need

@@ -1,0 +1,135 @@
+import XCTest
+import Foundation
+@testable import VitEdge
+
+/// Runs the real `vit-edge` binary (built beside the test bundle) and checks its
+/// output, exit status, and that every error is one line on stderr.
+final class CLITests: XCTestCase {
+    var binary: String {
+        let dir = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        var path = dir.appendingPathComponent("vit-edge").path
+        if !FileManager.default.fileExists(atPath: path) {
+            // xctest runner: the bundle path is an argument.
+            if let bundle = CommandLine.arguments.first(where: { $0.hasSuffix(".xctest") }) {
+                path = URL(fileURLWithPath: bundle).deletingLastPathComponent().appendingPathComponent("vit-edge").path
+            }
+        }
+        return path
+    }
+
+    struct Result { var status: Int32; var out: String; var err: String }
+
+    func vitEdge(_ args: [String], stdin: Data? = nil) throws -> Result {
+        guard FileManager.default.fileExists(atPath: binary) else {
+            XCTFail("vit-edge binary not built at \(binary): run `swift build -c release` first (make test does)")
+            throw VitError.invalidArgument("no binary")
+        }
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: binary)
+        p.arguments = args
+        let out = Pipe(), err = Pipe()
+        p.standardOutput = out
+        p.standardError = err
+        try p.run()
+        let o = out.fileHandleForReading.readDataToEndOfFile()
+        let e = err.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return Result(status: p.terminationStatus, out: String(decoding: o, as: UTF8.self), err: String(decoding: e, as: UTF8.self))
+    }
+
+    let model = repoFile("models/mnist-vit.vitq")
+    func sample(_ name: String) -> String { repoFile("models/samples/" + name) }
+
+    func testRunClassifiesSamples() throws {
+        let r = try vitEdge(["run", model, sample("test-00000-digit7.pgm"), sample("test-00001-digit2.pgm")])
+        XCTAssertEqual(r.status, 0, r.err)
+        let lines = r.out.split(separator: "\n")
+        XCTAssertTrue(lines[1].contains("1. 7"), r.out)
+        XCTAssertTrue(r.out.contains("1. 2"), r.out)
+    }
+
+    func testRunJSON() throws {
+        let r = try vitEdge(["run", model, sample("test-00003-digit0.pgm"), "--json", "--top-k", "2"])
+        XCTAssertEqual(r.status, 0, r.err)
+        let obj = try JSON.parse(Array(r.out.utf8))
+        XCTAssertEqual(obj["image"]?.string, sample("test-00003-digit0.pgm"))
+        XCTAssertEqual(obj["top"]?.array?.count, 2)
+        XCTAssertEqual(obj["top"]?.array?[0]["label"]?.string, "0")
+        XCTAssertEqual(obj["logits"]?.array?.count, 10)
+    }
+
+    func testInfoShowsArenaAndKernels() throws {
+        let r = try vitEdge(["info", model])
+        XCTAssertEqual(r.status, 0, r.err)
+        XCTAssertTrue(r.out.contains("arena"), r.out)
+        XCTAssertTrue(r.out.contains("naive sum"), r.out)
+        XCTAssertTrue(r.out.contains("kernels"), r.out)
+        let j = try vitEdge(["info", model, "--json", "--kernels", "reference"])
+        let obj = try JSON.parse(Array(j.out.utf8))
+        XCTAssertLessThan(obj["arena_bytes"]!.int!, obj["naive_activation_bytes"]!.int!)
+        XCTAssertEqual(obj["parameters"]?.int, 205_962)
+    }
+
+    func testEvalWithCompare() throws {
+        let r = try vitEdge(["eval", model, "--images", repoFile("models/mnist-test-images.idx3-ubyte.lz4"),
+                             "--labels", repoFile("models/mnist-test-labels.idx1-ubyte.lz4"), "--limit", "300",
+                             "--compare", model, "--json"])
+        XCTAssertEqual(r.status, 0, r.err)
+        let obj = try JSON.parse(Array(r.out.utf8))
+        XCTAssertEqual(obj["images"]?.int, 300)
+        XCTAssertGreaterThan(obj["accuracy"]!.double!, 0.95)
+        XCTAssertEqual(obj["agreement"]?.double, 1)
+        XCTAssertEqual(obj["max_abs_logit_diff"]?.double, 0)
+        XCTAssertEqual(obj["per_class"]?.array?.count, 10)
+    }
+
+    func testConvertThenRun() throws {
+        let out = NSTemporaryDirectory() + "/vit-edge-cli-\(getpid()).vitq"
+        defer { try? FileManager.default.removeItem(atPath: out) }
+        let dir = fixture("parity/vit-pytorch-cls/")
+        let r = try vitEdge(["convert", dir + "model.safetensors", "--heads", "3", "--mean", "0.1307", "--std", "0.3081", "-o", out])
+        XCTAssertEqual(r.status, 0, r.err)
+        XCTAssertTrue(r.out.contains("vit-pytorch"), r.out)
+        let run = try vitEdge(["run", out, sample("test-00000-digit7.pgm"), "--json"])
+        XCTAssertEqual(run.status, 0, run.err)
+    }
+
+    /// Every bad input ends with exit status 1 and exactly one line on stderr.
+    func testErrorsAreOneLineAndNonZero() throws {
+        let tmp = NSTemporaryDirectory() + "/vit-edge-bad-\(getpid())"
+        try FileManager.default.createDirectory(atPath: tmp, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: tmp) }
+        let good = try Data(contentsOf: URL(fileURLWithPath: model))
+        func write(_ name: String, _ d: Data) -> String { let p = tmp + "/" + name; FileManager.default.createFile(atPath: p, contents: d); return p }
+        let empty = write("empty.vitq", Data())
+        let truncated = write("truncated.vitq", good.prefix(good.count / 2))
+        var flipped = good
+        flipped[good.count - 100] ^= 0xFF
+        let corrupt = write("corrupt.vitq", flipped)
+        let badImage = write("bad.pgm", Data("P5 28 28 255\n".utf8) + Data(repeating: 0, count: 10))
+        let zeroWidth = write("zero.pgm", Data("P5 0 28 255\n".utf8))
+        let maxval0 = write("maxval0.pgm", Data("P2 1 1 0\n0\n".utf8))
+        let cases: [([String], String)] = [
+            (["run", "/nonexistent.vitq", sample("test-00000-digit7.pgm")], "No such file"),
+            (["run", empty, sample("test-00000-digit7.pgm")], "empty"),
+            (["run", truncated, sample("test-00000-digit7.pgm")], "truncated"),
+            (["run", corrupt, sample("test-00000-digit7.pgm")], "LZ4"),
+            (["run", sample("test-00000-digit7.pgm"), sample("test-00000-digit7.pgm")], "magic"),
+            (["run", model, badImage], "pixel data"),
+            (["run", model, zeroWidth], "width"),
+            (["run", model, maxval0], "maxval"),
+            (["run", model, "/nonexistent.pgm"], "No such file"),
+            (["info", tmp], "directory"),
+            (["convert", model, "-o", tmp + "/x.vitq"], "already a .vitq"),
+            (["eval", model, "--images", badImage, "--labels", badImage], "IDX"),
+            (["run", model, sample("test-00000-digit7.pgm"), "--kernels", "avx9000"], "avx9000"),
+        ]
+        for (args, fragment) in cases {
+            let r = try vitEdge(args)
+            XCTAssertNotEqual(r.status, 0, "\(args) succeeded")
+            XCTAssertLessThan(r.status, 128, "\(args) crashed (signal)")
+            XCTAssertTrue(r.err.contains(fragment), "\(args): stderr '\(r.err)' lacks '\(fragment)'")
+            if r.status == 1 { XCTAssertEqual(r.err.split(separator: "\n").count, 1, "\(args): \(r.err)") }
+        }
+    }
+}

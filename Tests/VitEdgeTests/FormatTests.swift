@@ -1,0 +1,141 @@
+import XCTest
+@testable import VitEdge
+
+/// The .vitq reader: round trip, determinism, and every way a file can be bad.
+final class FormatTests: XCTestCase {
+    func tinyConfig() -> ViTConfig {
+        var c = ViTConfig(imageHeight: 8, imageWidth: 8, channels: 1, patchSize: 4, dim: 8, depth: 1, heads: 2,
+                          mlpDim: 16, numClasses: 3, mean: [0.5], std: [0.25])
+        c.labels = ["a", "b", "c"]
+        return c
+    }
+
+    func tinyModel(_ c: ViTConfig, seed: UInt64 = 1) -> VitqWriter {
+        var rng = Random(seed: seed)
+        var w = VitqWriter(config: c)
+        for (name, shape) in ModelWeights.expectedTensors(c) {
+            w.add(.init(name: name, shape: shape, floats: rng.floats(shape.reduce(1, *), scale: 0.5)))
+        }
+        return w
+    }
+
+    func expectBadModel(_ bytes: [UInt8], _ fragment: String, file: StaticString = #filePath, line: UInt = #line) {
+        do {
+            let f = try VitqFile.parse(bytes, path: "m.vitq")
+            _ = try VisionTransformer(file: f, kernels: .reference, source: "m.vitq")
+            XCTFail("accepted a bad file (expected: \(fragment))", file: file, line: line)
+        } catch let e as VitError {
+            XCTAssertTrue(e.description.contains(fragment), "message '\(e.description)' lacks '\(fragment)'", file: file, line: line)
+        } catch {
+            XCTFail("unexpected error \(error)", file: file, line: line)
+        }
+    }
+
+    func testRoundTripIsExactAndDeterministic() throws {
+        let c = tinyConfig()
+        let bytes = tinyModel(c).serialize()
+        XCTAssertEqual(bytes, tinyModel(c).serialize())
+        let f = try VitqFile.parse(bytes, path: "m.vitq")
+        XCTAssertEqual(f.config, c)
+        var rng = Random(seed: 1)
+        for (name, shape) in ModelWeights.expectedTensors(c) {
+            let expected = rng.floats(shape.reduce(1, *), scale: 0.5)
+            let p = try XCTUnwrap(f.floats(name))
+            XCTAssertEqual(Array(UnsafeBufferPointer(start: p, count: expected.count)), expected, name)
+            XCTAssertEqual(f.info(name)!.offset % 64, 0)
+        }
+    }
+
+    func testEmptyAndTruncated() {
+        let bytes = tinyModel(tinyConfig()).serialize()
+        expectBadModel([], "the file is empty")
+        expectBadModel(Array(bytes.prefix(10)), "truncated")
+        expectBadModel(Array(bytes.prefix(200)), "truncated")
+        expectBadModel(Array(bytes.dropLast(7)), "truncated")
+        expectBadModel(bytes + [0, 0, 0], "extra bytes")
+    }
+
+    func testWrongMagicAndVersion() {
+        var bytes = tinyModel(tinyConfig()).serialize()
+        var wrong = bytes
+        wrong[0] = UInt8(ascii: "X")
+        expectBadModel(wrong, "magic")
+        bytes[4] = 9
+        expectBadModel(bytes, "newer than this vit-edge")
+    }
+
+    func testHeaderChecksum() {
+        var bytes = tinyModel(tinyConfig()).serialize()
+        bytes[20] ^= 0x01
+        expectBadModel(bytes, "header checksum")
+    }
+
+    func testPayloadChecksum() {
+        var bytes = tinyModel(tinyConfig()).serialize()
+        bytes[bytes.count - 20] ^= 0x55  // inside the compressed payload
+        expectBadModel(bytes, "LZ4")
+    }
+
+    /// Rewrites the header JSON (fixing the CRC and the payload offset) to forge a file.
+    func forge(_ edit: (inout String) -> Void) -> [UInt8] {
+        let bytes = tinyModel(tinyConfig()).serialize()
+        let hlen = Int(VitqFile.readU32(bytes, 8))
+        var header = String(decoding: bytes[16..<(16 + hlen)], as: UTF8.self)
+        edit(&header)
+        let payload = Array(bytes[alignUp(16 + hlen, 8)...])
+        let h = Array(header.utf8)
+        var out = Array(bytes[0..<8])
+        for v in [UInt32(h.count), CRC32.checksum(h)] { out += [UInt8(v & 0xFF), UInt8((v >> 8) & 0xFF), UInt8((v >> 16) & 0xFF), UInt8(v >> 24)] }
+        out += h
+        out += [UInt8](repeating: 0, count: alignUp(out.count, 8) - out.count)
+        return out + payload
+    }
+
+    func testOffsetsOutOfBounds() {
+        expectBadModel(forge { $0 = $0.replacingFirst("\"offset\":0", with: "\"offset\":99999936") }, "offset")
+        expectBadModel(forge { $0 = $0.replacingFirst("\"offset\":0", with: "\"offset\":3") }, "64-byte-aligned")
+    }
+
+    func testAbsurdDimensions() {
+        expectBadModel(forge { $0 = $0.replacingFirst("\"shape\":[8,16]", with: "\"shape\":[1099511627776,1099511627776]") }, "fits")
+        expectBadModel(forge { $0 = $0.replacingFirst("\"bytes\":", with: "\"bytes\":1099511627776,\"x\":") }, "found 1099511627776")
+        expectBadModel(forge { $0 = $0.replacingFirst("\"payload\":{\"bytes\":", with: "\"payload\":{\"bytes\":1099511627776,\"y\":") }, "exceeds the limit")
+        expectBadModel(forge { $0 = $0.replacingFirst("\"dim\":8", with: "\"dim\":1099511627776") }, "width")
+    }
+
+    func testConfigTensorMismatch() {
+        expectBadModel(forge { $0 = $0.replacingFirst("\"mlp_dim\":16", with: "\"mlp_dim\":32") }, "blocks.0.mlp.fc1.weight")
+        expectBadModel(forge { $0 = $0.replacingFirst("\"name\":\"cls_token\"", with: "\"name\":\"mystery\"") }, "mystery")
+    }
+
+    func testBadConfigValues() {
+        expectBadModel(forge { $0 = $0.replacingFirst("\"patch_size\":4", with: "\"patch_size\":3") }, "divisible")
+        expectBadModel(forge { $0 = $0.replacingFirst("\"pool\":\"cls\"", with: "\"pool\":\"max\"") }, "pool")
+        expectBadModel(forge { $0 = $0.replacingFirst("\"std\":[0.25]", with: "\"std\":[0]") }, "std")
+    }
+
+    func testNotJSONHeader() {
+        expectBadModel(forge { $0 = "{\"config\":" }, "JSON")
+        expectBadModel(forge { $0 = String(repeating: "[", count: 10000) }, "JSON")
+    }
+
+    func testLoadFromDiskErrors() {
+        XCTAssertThrowsError(try VitqFile.load(path: "/nonexistent/model.vitq")) { e in
+            XCTAssertTrue("\(e)".contains("No such file"), "\(e)")
+        }
+        XCTAssertThrowsError(try VitqFile.load(path: "/tmp")) { e in XCTAssertTrue("\(e)".contains("directory"), "\(e)") }
+        var limits = ResourceLimits()
+        limits.maxModelBytes = 100
+        let bytes = tinyModel(tinyConfig()).serialize()
+        XCTAssertThrowsError(try VitqFile.parse(bytes, path: "m", limits: limits)) { e in
+            XCTAssertTrue("\(e)".contains("exceeds the limit"), "\(e)")
+        }
+    }
+}
+
+extension String {
+    func replacingFirst(_ target: String, with replacement: String) -> String {
+        guard let r = range(of: target) else { XCTFail("'\(target)' not in header"); return self }
+        return replacingCharacters(in: r, with: replacement)
+    }
+}

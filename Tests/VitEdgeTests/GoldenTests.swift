@@ -1,0 +1,106 @@
+import XCTest
+import MallocCounter
+@testable import VitEdge
+
+/// The shipped MNIST model against PyTorch, stage by stage, on the real sample
+/// digits; then over the whole 10k test split. Fixtures: tools/make_fixtures.py.
+final class GoldenTests: XCTestCase {
+    static let modelDir = repoFile("models/mnist-vit/")
+
+    func shippedModel() throws -> VitqFile { try VitqFile.load(path: repoFile("models/mnist-vit.vitq")) }
+
+    func testShippedModelIsTheConversionOfTheCheckpoint() throws {
+        let st = try Safetensors(path: Self.modelDir + "model.safetensors")
+        let config = try JSON.parse(try FileIO.read(Self.modelDir + "config.json"))
+        let conversion = try Converter.convert(st, configJSON: config, options: ConvertOptions())
+        XCTAssertEqual(conversion.family, .timm)
+        XCTAssertEqual(conversion.vitqBytes(), try FileIO.read(repoFile("models/mnist-vit.vitq")),
+                       "models/mnist-vit.vitq is stale: run `make models`")
+    }
+
+    func testEveryStageMatchesPyTorch() throws {
+        let golden = try loadTensors(fixture("mnist-golden.safetensors"))
+        let samples = try FileIO.list(repoFile("models/samples")).filter { $0.hasSuffix(".pgm") }
+        XCTAssertEqual(samples.count, 12)
+        let file = try shippedModel()
+        for choice in Kernels.Choice.allCases {
+            guard let kernels = try? Kernels.select(choice) else { continue }
+            let model = try VisionTransformer(file: file, kernels: kernels)
+            let c = model.config
+            let session = try InferenceSession(model: model, batchSize: samples.count)
+            let plane = c.channels * c.imageHeight * c.imageWidth
+            for (i, s) in samples.enumerated() {
+                Preprocess.apply(try Image.load(path: repoFile("models/samples/" + s)), config: c, into: session.input.baseAddress! + i * plane)
+            }
+            XCTAssertLessThanOrEqual(maxAbsDiff(UnsafeBufferPointer(session.input), golden["input"]!.values), 1e-6)
+            // Reduction length accumulated up to each stage, for its tolerance.
+            let perBlock = c.dim * 3 + c.innerDim + c.mlpDim + c.tokens
+            var report: [String] = []
+            session.forward { stage, values in
+                let (key, k): (String, Int) = {
+                    switch stage {
+                    case .patchEmbedding: return ("patch_embedding", c.patchDim)
+                    case let .block(i): return ("block.\(i)", c.patchDim + (i + 1) * perBlock)
+                    case .finalNorm: return ("final_norm", c.patchDim + c.depth * perBlock + c.dim)
+                    case .pooled: return ("pooled", c.patchDim + c.depth * perBlock + c.dim)
+                    case .logits: return ("logits", c.patchDim + c.depth * perBlock + 2 * c.dim)
+                    }
+                }()
+                let want = golden[key]!.values
+                let diff = maxAbsDiff(values, want)
+                let tol = Float.ulpOfOne * Float(k) * max(maxAbs(want), 1)
+                report.append("\(key) \(diff)")
+                XCTAssertLessThanOrEqual(diff, tol, "[\(choice)] stage \(key): max |diff| \(diff) > \(tol)")
+            }
+            print("golden [\(choice)] max |diff| per stage: " + report.joined(separator: ", "))
+            // The sample file names carry their digit: the model must get them all right.
+            for (i, s) in samples.enumerated() {
+                let digit = Int(String(s.split(separator: "digit")[1].prefix(1)))!
+                XCTAssertEqual(Evaluator.argmax(session.logits(i)), digit, s)
+            }
+        }
+    }
+
+    func testTestSplitAccuracyAndPredictionsMatchPyTorch() throws {
+        let golden = try loadTensors(fixture("mnist-golden.safetensors"))
+        let torchLogits = golden["test_logits"]!.values
+        let model = try VisionTransformer(file: try shippedModel(), kernels: try Kernels.select(.auto))
+        let data = try LabeledImages.load(images: repoFile("models/mnist-test-images.idx3-ubyte.lz4"),
+                                          labels: repoFile("models/mnist-test-labels.idx1-ubyte.lz4"),
+                                          classLabels: model.config.labels)
+        XCTAssertEqual(data.images.count, 10000)
+        let r = try Evaluator.run(model, on: data, batchSize: 64)
+        var torchCorrect = 0, differ = 0, nearTies = 0
+        for i in 0..<10000 {
+            let row = Array(torchLogits[(i * 10)..<(i * 10 + 10)])
+            let sorted = row.sorted(by: >)
+            let tp = row.firstIndex(of: sorted[0])!
+            if tp == data.labels[i] { torchCorrect += 1 }
+            if tp != r.predictions[i] {
+                differ += 1
+                if sorted[0] - sorted[1] < 1e-3 { nearTies += 1 }
+            }
+        }
+        print("MNIST test split: vit-edge \(r.accuracy), PyTorch \(Double(torchCorrect) / 10000), predictions differ on \(differ) images (\(nearTies) near-ties), \(r.imagesPerSecond) images/s")
+        XCTAssertGreaterThanOrEqual(r.accuracy, 0.985)
+        XCTAssertEqual(differ, nearTies, "a prediction differs from PyTorch without a near-tie")
+        XCTAssertLessThanOrEqual(differ, 3)
+    }
+
+    func testForwardAllocatesNothing() throws {
+        guard malloc_counter_read() >= 0 else { throw XCTSkip("malloc counting is not available in this build") }
+        for choice in [Kernels.Choice.auto, .reference] {
+            let model = try VisionTransformer(file: try shippedModel(), kernels: try Kernels.select(choice))
+            let session = try InferenceSession(model: model, batchSize: 2)
+            for i in 0..<session.input.count { session.input[i] = Float(i % 7) * 0.1 }
+            session.forward()  // warm up
+            malloc_counter_reset()
+            for _ in 0..<10 { session.forward() }
+            let count = malloc_counter_read()
+            XCTAssertEqual(count, 0, "[\(choice)] forward allocated \(count) times in 10 calls")
+            // The counter is live: an allocation after the window is seen.
+            let probe = [Float](repeating: 1, count: 1000 + count)
+            XCTAssertGreaterThan(malloc_counter_read(), count + (probe.isEmpty ? 1 : 0))
+        }
+    }
+}

@@ -1,0 +1,119 @@
+import XCTest
+import VitKernels
+@testable import VitEdge
+
+/// Every optimized kernel against the scalar reference, over awkward shapes:
+/// K below/at/above the tile and the 256-wide K block, odd N, one row, many rows.
+final class KernelTests: XCTestCase {
+    /// The kernel sets this CPU can run (always at least xsimd).
+    var routes: [Kernels] {
+        Kernels.Choice.allCases.filter { $0 != .reference && $0 != .auto }.compactMap { try? Kernels.select($0) }
+    }
+
+    func testRoutesSelected() throws {
+        XCTAssertFalse(routes.isEmpty)
+        XCTAssertTrue(try Kernels.select(.reference).isReference)
+        print("kernel routes on this CPU: \(routes.map(\.gemmName)), features \(Kernels.cpuFeatures)")
+    }
+
+    func testGemmMatchesReference() throws {
+        var rng = Random(seed: 1)
+        let ms = [1, 2, 5, 6, 7, 12, 13, 50]
+        let ns = [1, 3, 15, 16, 17, 33, 64]
+        let ks = [1, 3, 16, 17, 64, 255, 256, 257, 300]
+        for route in routes {
+            var checked = 0
+            for m in ms { for n in ns { for k in ks where (m * n * k) % 3 == 0 || m == 1 || k == 257 {
+                for (useBias, accumulate) in [(true, false), (false, true)] {
+                    let a = rng.floats(m * (k + 2))  // lda = k + 2 (strided rows)
+                    let w = rng.floats(n * k)
+                    let bias = rng.floats(n)
+                    let c0 = rng.floats(m * (n + 1))  // ldc = n + 1
+                    var expected = c0, got = c0
+                    var packed = [Float](repeating: .nan, count: Kernels.packedCount(n: n, k: k))
+                    w.withUnsafeBufferPointer { wp in packed.withUnsafeMutableBufferPointer { Kernels.pack(wp.baseAddress!, n: n, k: k, into: $0.baseAddress!) } }
+                    a.withUnsafeBufferPointer { ap in w.withUnsafeBufferPointer { wp in bias.withUnsafeBufferPointer { bp in
+                        expected.withUnsafeMutableBufferPointer { cp in
+                            Reference.gemm(m: m, n: n, k: k, a: ap.baseAddress!, lda: k + 2, w: wp.baseAddress!, ldw: k,
+                                           bias: useBias ? bp.baseAddress! : nil, c: cp.baseAddress!, ldc: n + 1, accumulate: accumulate)
+                        }
+                        got.withUnsafeMutableBufferPointer { cp in packed.withUnsafeBufferPointer { pp in
+                            route.gemm!(m, n, k, ap.baseAddress!, k + 2, pp.baseAddress!, useBias ? bp.baseAddress! : nil,
+                                        cp.baseAddress!, n + 1, accumulate ? 1 : 0)
+                        } }
+                    } } }
+                    for i in 0..<m {
+                        for j in 0..<(n + 1) {
+                            let idx = i * (n + 1) + j
+                            if j == n { XCTAssertEqual(got[idx], c0[idx], "\(route.gemmName) wrote past column n"); continue }
+                            var mag = abs(useBias ? bias[j] : 0) + abs(accumulate ? c0[idx] : 0)
+                            for p in 0..<k { mag += abs(a[i * (k + 2) + p] * w[j * k + p]) }
+                            let tol = dotTolerance(k: k + 2, magnitude: mag)
+                            if abs(got[idx] - expected[idx]) > tol {
+                                XCTFail("\(route.gemmName) m=\(m) n=\(n) k=\(k) bias=\(useBias) acc=\(accumulate) [\(i),\(j)]: \(got[idx]) vs \(expected[idx]) (tol \(tol))")
+                                return
+                            }
+                        }
+                    }
+                    checked += 1
+                }
+            } } }
+            XCTAssertGreaterThan(checked, 100)
+        }
+    }
+
+    func testLayerNormGeluSoftmaxMatchReference() throws {
+        var rng = Random(seed: 2)
+        let fast = try Kernels.select(.xsimd)
+        for n in [1, 3, 4, 7, 16, 33, 64, 197] {
+            let rows = 3
+            let x = rng.floats(rows * n, scale: 4).enumerated().map { $0.element + Float($0.offset % 5) }
+            let gamma = rng.floats(n), beta = rng.floats(n)
+            var ref = [Float](repeating: 0, count: rows * n), got = ref
+            gamma.withUnsafeBufferPointer { g in beta.withUnsafeBufferPointer { b in
+                let ln = LayerNorm(gamma: g.baseAddress!, beta: b.baseAddress!, count: n, eps: 1e-6)
+                x.withUnsafeBufferPointer { xp in
+                    ref.withUnsafeMutableBufferPointer { Kernels.reference.layerNorm(ln, rows: rows, x: xp.baseAddress!, ldx: n, y: $0.baseAddress!, ldy: n) }
+                    got.withUnsafeMutableBufferPointer { fast.layerNorm(ln, rows: rows, x: xp.baseAddress!, ldx: n, y: $0.baseAddress!, ldy: n) }
+                }
+            } }
+            // Normalized values are O(1)·|γ| + |β|: a few ulps of 4 per element of the row sums.
+            let tol = dotTolerance(k: 2 * n, magnitude: 8) * 4
+            for i in 0..<(rows * n) { XCTAssertEqual(got[i], ref[i], accuracy: tol, "layernorm n=\(n) i=\(i)") }
+
+            for form in [ViTConfig.GELU.erf, .tanh] {
+                var r = x, g = x
+                r.withUnsafeMutableBufferPointer { Kernels.reference.gelu($0.baseAddress!, count: $0.count, form: form) }
+                g.withUnsafeMutableBufferPointer { fast.gelu($0.baseAddress!, count: $0.count, form: form) }
+                for i in r.indices { XCTAssertEqual(g[i], r[i], accuracy: 4 * Float.ulpOfOne * max(1, abs(r[i])), "gelu \(form) x=\(x[i])") }
+            }
+            var r = x, g = x
+            r.withUnsafeMutableBufferPointer { Kernels.reference.softmax(rows: rows, n: n, x: $0.baseAddress!, ld: n, scale: 0.37) }
+            g.withUnsafeMutableBufferPointer { fast.softmax(rows: rows, n: n, x: $0.baseAddress!, ld: n, scale: 0.37) }
+            for i in r.indices { XCTAssertEqual(g[i], r[i], accuracy: Float(n + 4) * Float.ulpOfOne * max(r[i], 1e-6) + 1e-7, "softmax n=\(n)") }
+        }
+    }
+
+    func testAttentionMatchesReference() throws {
+        var rng = Random(seed: 3)
+        for route in routes {
+            for (batch, tokens, heads, headDim) in [(1, 1, 1, 1), (2, 5, 3, 7), (1, 50, 4, 16), (2, 17, 2, 33), (1, 197, 3, 64)] {
+                let inner = heads * headDim
+                let qkv = rng.floats(batch * tokens * 3 * inner, scale: 2)
+                let s = Kernels.attentionScratchFloats(tokens: tokens, headDim: headDim)
+                var scores = [Float](repeating: 0, count: s.scores), pk = [Float](repeating: 0, count: s.packedK), pv = [Float](repeating: 0, count: s.packedV)
+                var ref = [Float](repeating: 0, count: batch * tokens * inner), got = ref
+                qkv.withUnsafeBufferPointer { q in scores.withUnsafeMutableBufferPointer { sp in pk.withUnsafeMutableBufferPointer { kp in pv.withUnsafeMutableBufferPointer { vp in
+                    let scratch = AttentionScratch(scores: sp.baseAddress!, packedK: kp.baseAddress!, packedV: vp.baseAddress!)
+                    ref.withUnsafeMutableBufferPointer { Kernels.reference.attention(batch: batch, tokens: tokens, heads: heads, headDim: headDim, qkv: q.baseAddress!, out: $0.baseAddress!, scratch: scratch) }
+                    got.withUnsafeMutableBufferPointer { route.attention(batch: batch, tokens: tokens, heads: heads, headDim: headDim, qkv: q.baseAddress!, out: $0.baseAddress!, scratch: scratch) }
+                } } } }
+                // Outputs are convex combinations of V (|v| ≤ 2); scores carry a dot
+                // product of headDim terms of size ≤ 4 each through exp.
+                let tol = dotTolerance(k: tokens + headDim, magnitude: 2) + 2 * dotTolerance(k: headDim, magnitude: 4 * Float(headDim)) * 2
+                let diff = got.withUnsafeBufferPointer { maxAbsDiff($0, ref) }
+                XCTAssertLessThanOrEqual(diff, tol, "\(route.gemmName) attention b=\(batch) t=\(tokens) h=\(heads) d=\(headDim)")
+            }
+        }
+    }
+}

@@ -1,0 +1,122 @@
+import XCTest
+@testable import VitEdge
+
+/// One small model per family and layout, made with that family's own library
+/// (tools/make_fixtures.py), converted here and compared with PyTorch's outputs on
+/// real MNIST digits.
+final class ParityTests: XCTestCase {
+    static let cases = ["timm-deit-distilled", "timm-avgpool-layerscale", "hf-vit-new-names", "hf-vit-classic-names",
+                        "hf-vitmodel-pooler", "vit-pytorch-cls", "vit-pytorch-mean", "vit-pytorch-legacy-mean"]
+
+    /// The convert flags stored in args.txt, parsed the way the CLI does.
+    static func options(_ args: [String]) throws -> ConvertOptions {
+        var o = ConvertOptions()
+        var i = 0
+        while i + 1 < args.count {
+            let v = args[i + 1]
+            switch args[i] {
+            case "--heads": o.heads = Int(v)
+            case "--gelu": o.gelu = ViTConfig.GELU(rawValue: v)
+            case "--pool": o.pool = ViTConfig.Pooling(rawValue: v)
+            case "--mean": o.mean = v.split(separator: ",").map { Float($0)! }
+            case "--std": o.std = v.split(separator: ",").map { Float($0)! }
+            case "--image-size": (o.imageHeight, o.imageWidth) = (Int(v), Int(v))
+            default: throw VitError.invalidArgument("args.txt: unknown flag \(args[i])")
+            }
+            i += 2
+        }
+        return o
+    }
+
+    static func convert(_ name: String) throws -> Conversion {
+        let dir = fixture("parity/\(name)/")
+        let st = try Safetensors(path: dir + "model.safetensors")
+        let configPath = dir + "config.json"
+        let config = (try? FileIO.read(configPath)).map { try? JSON.parse($0) } ?? nil
+        let args = String(decoding: try FileIO.read(dir + "args.txt"), as: UTF8.self).split(whereSeparator: { $0 == " " || $0 == "\n" }).map(String.init)
+        return try Converter.convert(st, configJSON: config, options: options(args))
+    }
+
+    /// Tolerance for a whole network: ε times the sum of every reduction length on
+    /// the path from pixels to logits, times the output's magnitude.
+    static func networkTolerance(_ c: ViTConfig, magnitude: Float) -> Float {
+        let k = c.patchDim + c.depth * (c.dim * 3 + c.innerDim + c.mlpDim + c.tokens) + c.featureDim
+        return Float.ulpOfOne * Float(k) * max(magnitude, 1)
+    }
+
+    func testEveryFamilyMatchesPyTorch() throws {
+        let samples = try FileIO.list(repoFile("models/samples")).filter { $0.hasSuffix(".pgm") }.prefix(4)
+        XCTAssertEqual(samples.count, 4)
+        for name in Self.cases {
+            let conversion = try Self.convert(name)
+            let expected = try loadTensors(fixture("parity/\(name)/expected.safetensors"))
+            let bytes = conversion.vitqBytes()
+            XCTAssertEqual(bytes, conversion.vitqBytes(), "\(name): conversion is not deterministic")
+            let file = try VitqFile.parse(bytes, path: name)
+            for choice in [Kernels.Choice.reference, .auto] {
+                let model = try VisionTransformer(file: file, kernels: try Kernels.select(choice), source: name)
+                let c = model.config
+                let session = try InferenceSession(model: model, batchSize: 4)
+                // The same input PyTorch saw, made from the same PGM files by our preprocessing.
+                let input = expected["input"]!.values
+                for (i, s) in samples.enumerated() {
+                    let image = try Image.load(path: repoFile("models/samples/" + s))
+                    Preprocess.apply(image, config: c, into: session.input.baseAddress! + i * input.count / 4)
+                }
+                let preprocessDiff = maxAbsDiff(UnsafeBufferPointer(session.input), input)
+                XCTAssertLessThanOrEqual(preprocessDiff, 8 * Float.ulpOfOne * 4, "\(name): preprocessing differs from PyTorch")
+                session.forward()
+                let want = expected["logits"]!.values
+                let width = want.count / 4
+                var got: [Float] = []
+                for i in 0..<4 { got += c.numClasses > 0 ? Array(session.logits(i)) : Array(session.features(i)) }
+                XCTAssertEqual(got.count, want.count, name)
+                let diff = got.withUnsafeBufferPointer { maxAbsDiff($0, want) }
+                let tol = Self.networkTolerance(c, magnitude: maxAbs(want))
+                print("parity \(name) [\(choice)] \(conversion.family.rawValue): \(width) outputs, max |diff| \(diff) (tolerance \(tol))")
+                XCTAssertLessThanOrEqual(diff, tol, "\(name) [\(choice)]")
+            }
+        }
+    }
+
+    func testConversionErrorsNameTheTensor() throws {
+        let dir = fixture("parity/timm-avgpool-layerscale/")
+        let st = try Safetensors(path: dir + "model.safetensors")
+        // No heads given and none in a config: the message says how to give them.
+        XCTAssertThrowsError(try Converter.convert(st, configJSON: nil, options: ConvertOptions())) { e in
+            XCTAssertTrue("\(e)".contains("--heads"), "\(e)")
+        }
+        // Wrong image size: the position embedding cannot fit.
+        var o = try Self.options(["--heads", "2", "--image-size", "56"])
+        o.pool = .meanPatches
+        XCTAssertThrowsError(try Converter.convert(st, configJSON: nil, options: o)) { e in
+            XCTAssertTrue("\(e)".contains("pos_embed"), "\(e)")
+        }
+        // Heads that do not divide the width.
+        XCTAssertThrowsError(try Converter.convert(st, configJSON: nil, options: try Self.options(["--heads", "5"]))) { e in
+            XCTAssertTrue("\(e)".contains("heads"), "\(e)")
+        }
+    }
+
+    func testSafetensorsValidation() {
+        func bad(_ b: [UInt8], _ fragment: String, line: UInt = #line) {
+            XCTAssertThrowsError(try Safetensors(bytes: b, path: "x.safetensors"), line: line) { e in
+                XCTAssertTrue("\(e)".contains(fragment), "'\(e)' lacks '\(fragment)'", line: line)
+            }
+        }
+        func file(_ header: String, data: Int) -> [UInt8] {
+            let h = Array(header.utf8)
+            var n = UInt64(h.count)
+            var out: [UInt8] = []
+            for _ in 0..<8 { out.append(UInt8(n & 0xFF)); n >>= 8 }
+            return out + h + [UInt8](repeating: 0, count: data)
+        }
+        bad([1, 2], "8-byte header")
+        bad(file("{ ", data: 0), "JSON")
+        bad(file("{\"a\":{\"dtype\":\"I64\",\"shape\":[1],\"data_offsets\":[0,8]}}", data: 8), "F32, F16, BF16")
+        bad(file("{\"a\":{\"dtype\":\"F32\",\"shape\":[3],\"data_offsets\":[0,8]}}", data: 8), "bytes")
+        bad(file("{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,800]}}", data: 8), "data_offsets")
+        // Zero-element tensors are legal.
+        XCTAssertNoThrow(try Safetensors(bytes: file("{\"a\":{\"dtype\":\"F32\",\"shape\":[0,4],\"data_offsets\":[0,0]}}", data: 0), path: "x"))
+    }
+}

@@ -1,3 +1,0 @@
-import XCTest
-@testable import VitEdge
-final class SmokeTests: XCTestCase { func testNothing() {} }

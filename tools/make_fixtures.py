@@ -1,0 +1,218 @@
+#!/usr/bin/env python3
+"""Export the PyTorch reference outputs the Swift tests compare against.
+
+Writes Tests/VitEdgeTests/Fixtures/:
+  mnist-golden.safetensors   the shipped MNIST model on the 12 sample digits:
+                             input [12,1,28,28] and every stage (patch_embedding,
+                             block.0..5, final_norm, pooled, logits), plus the
+                             logits of the whole 10k test split (test_logits).
+  parity/<case>/             one small model per family and layout, made with that
+                             family's own library: model.safetensors, config.json
+                             (when the family has one), args.txt (convert flags) and
+                             expected.safetensors (input as PyTorch saw it, logits).
+
+The inputs are the real MNIST sample digits in models/samples, preprocessed exactly
+as vit-edge does (gray replicated to RGB where needed, bilinear resize with
+align_corners=False, then mean/std), so a test also checks preprocessing.
+
+    python3 tools/make_fixtures.py
+"""
+import glob, json, os, struct, sys
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import torch_compat  # noqa: F401
+from safetensors.torch import save_file, load_file
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+FIX = os.path.join(ROOT, "Tests", "VitEdgeTests", "Fixtures")
+
+
+def read_pgm(path):
+    data = open(path, "rb").read()
+    parts = data.split(maxsplit=4)
+    assert parts[0] == b"P5"
+    w, h = int(parts[1]), int(parts[2])
+    return np.frombuffer(parts[4][-w * h:], dtype=np.uint8).reshape(h, w)
+
+
+def samples():
+    paths = sorted(glob.glob(os.path.join(ROOT, "models", "samples", "*.pgm")))
+    return paths, np.stack([read_pgm(p) for p in paths]).astype(np.float32) / 255.0
+
+
+def prepare(gray, channels, size, mean, std):
+    x = torch.from_numpy(gray).unsqueeze(1)  # [N,1,28,28] in [0,1]
+    if channels == 3:
+        x = x.repeat(1, 3, 1, 1)
+    if tuple(size) != (28, 28):
+        x = F.interpolate(x, size=tuple(size), mode="bilinear", align_corners=False)
+    m = torch.tensor(mean).view(1, -1, 1, 1)
+    s = torch.tensor(std).view(1, -1, 1, 1)
+    return (x - m) / s
+
+
+def read_idx(path):
+    data = open(path, "rb").read()
+    if data[:4] == b"\x04\x22\x4d\x18":
+        import lz4.frame
+        data = lz4.frame.decompress(data)
+    nd = data[3]
+    dims = struct.unpack(">" + "I" * nd, data[4:4 + 4 * nd])
+    return np.frombuffer(data, dtype=np.uint8, offset=4 + 4 * nd).reshape(dims)
+
+
+@torch.no_grad()
+def mnist_golden():
+    import timm
+    d = os.path.join(ROOT, "models", "mnist-vit")
+    cfg = json.load(open(os.path.join(d, "config.json")))
+    m = timm.models.vision_transformer.VisionTransformer(
+        img_size=28, patch_size=4, in_chans=1, num_classes=10, embed_dim=64, depth=6,
+        num_heads=4, mlp_ratio=2.0, qkv_bias=True, global_pool="token").eval()
+    m.load_state_dict(load_file(os.path.join(d, "model.safetensors")))
+    mean, std = cfg["pretrained_cfg"]["mean"], cfg["pretrained_cfg"]["std"]
+    _, gray = samples()
+    x = prepare(gray, 1, (28, 28), mean, std)
+    out = {"input": x}
+    t = m.patch_embed(x)
+    t = m._pos_embed(t)
+    out["patch_embedding"] = t
+    for i, blk in enumerate(m.blocks):
+        t = blk(t)
+        out[f"block.{i}"] = t
+    t = m.norm(t)
+    out["final_norm"] = t
+    pooled = m.forward_head(t, pre_logits=True)
+    out["pooled"] = pooled
+    out["logits"] = m.head(pooled)
+    assert torch.allclose(out["logits"], m(x), atol=1e-5)
+    # The whole test split, for prediction parity through `vit-edge eval`.
+    imgs = read_idx(os.path.join(ROOT, "models", "mnist-test-images.idx3-ubyte.lz4")).astype(np.float32) / 255.0
+    labels = read_idx(os.path.join(ROOT, "models", "mnist-test-labels.idx1-ubyte.lz4"))
+    xs = prepare(imgs, 1, (28, 28), mean, std)
+    logits = torch.cat([m(xs[i:i + 1000]) for i in range(0, len(xs), 1000)])
+    acc = (logits.argmax(1).numpy() == labels).mean()
+    print(f"mnist: PyTorch test accuracy {acc:.4f}")
+    out["test_logits"] = logits
+    save_file({k: v.contiguous().float() for k, v in out.items()}, os.path.join(FIX, "mnist-golden.safetensors"))
+    return acc
+
+
+def save_case(name, model, state, config, args, channels, size, mean, std):
+    d = os.path.join(FIX, "parity", name)
+    os.makedirs(d, exist_ok=True)
+    save_file({k: v.contiguous() for k, v in state.items()}, os.path.join(d, "model.safetensors"))
+    if config is not None:
+        json.dump(config, open(os.path.join(d, "config.json"), "w"), indent=1)
+    open(os.path.join(d, "args.txt"), "w").write(" ".join(args) + "\n")
+    _, gray = samples()
+    x = prepare(gray[:4], channels, size, mean, std)
+    with torch.no_grad():
+        y = model(x)
+        if isinstance(y, tuple):
+            y = y[0]
+        if hasattr(y, "logits"):
+            y = y.logits
+        elif hasattr(y, "pooler_output"):
+            y = y.pooler_output
+    save_file({"input": x.contiguous(), "logits": y.contiguous().float()}, os.path.join(d, "expected.safetensors"))
+    print(f"{name}: {sum(v.numel() for v in state.values())} values, output {tuple(y.shape)}")
+
+
+def timm_cases():
+    import timm
+    from timm.models.vision_transformer import VisionTransformer
+    from timm.models.deit import VisionTransformerDistilled
+    mean, std = [0.5] * 3, [0.5] * 3
+    torch.manual_seed(1)
+    # DeiT with a distillation token, 3 channels, 32x32 (resized from 28), qkv without bias.
+    m = VisionTransformerDistilled(img_size=32, patch_size=8, in_chans=3, num_classes=10, embed_dim=48,
+                                   depth=2, num_heads=3, mlp_ratio=2.0, qkv_bias=False).eval()
+    m.distilled_training = False
+    cfg = {"architecture": "deit_tiny_distilled_patch8_32", "num_classes": 10,
+           "model_args": {"num_heads": 3}, "pretrained_cfg": {"input_size": [3, 32, 32], "mean": mean, "std": std}}
+    save_case("timm-deit-distilled", m, m.state_dict(), cfg, [], 3, (32, 32), mean, std)
+    # Average pooling with fc_norm, no class-token position row (no_embed_class),
+    # layer scale, tanh GELU passed as a flag.
+    torch.manual_seed(2)
+    m = VisionTransformer(img_size=28, patch_size=7, in_chans=1, num_classes=5, embed_dim=32, depth=2,
+                          num_heads=2, mlp_ratio=3.0, global_pool="avg", fc_norm=True, no_embed_class=True,
+                          init_values=0.5, act_layer=lambda: torch.nn.GELU(approximate="tanh")).eval()
+    save_case("timm-avgpool-layerscale", m, m.state_dict(), None,
+              ["--heads", "2", "--gelu", "tanh", "--pool", "mean", "--mean", "0.1307", "--std", "0.3081",
+               "--image-size", "28"], 1, (28, 28), [0.1307], [0.3081])
+
+
+def hf_cases():
+    from transformers import ViTConfig, ViTForImageClassification, ViTModel
+    torch.manual_seed(3)
+    cfg = ViTConfig(hidden_size=48, num_hidden_layers=2, num_attention_heads=4, intermediate_size=96,
+                    image_size=28, patch_size=4, num_channels=1, qkv_bias=True, num_labels=10,
+                    id2label={i: f"digit {i}" for i in range(10)}, label2id={f"digit {i}": i for i in range(10)})
+    m = ViTForImageClassification(cfg).eval()
+    for p in m.parameters():  # HF initialises LayerNorms to identity and biases to zero: perturb them
+        torch.nn.init.normal_(p, std=0.2) if p.dim() == 1 else None
+    state = m.state_dict()
+    conf = cfg.to_dict()
+    save_case("hf-vit-new-names", m, state, conf, ["--mean", "0.5", "--std", "0.5"], 1, (28, 28), [0.5], [0.5])
+    # The same weights under the classic names of published checkpoints.
+    classic = {}
+    for k, v in state.items():
+        k2 = k.replace("vit.layers.", "vit.encoder.layer.")
+        for a, b in [(".attention.q_proj", ".attention.attention.query"), (".attention.k_proj", ".attention.attention.key"),
+                     (".attention.v_proj", ".attention.attention.value"), (".attention.o_proj", ".attention.output.dense"),
+                     (".mlp.fc1", ".intermediate.dense"), (".mlp.fc2", ".output.dense")]:
+            k2 = k2.replace(a, b)
+        classic[k2] = v
+    save_case("hf-vit-classic-names", m, classic, conf, ["--mean", "0.5", "--std", "0.5"], 1, (28, 28), [0.5], [0.5])
+    # ViTModel with its pooler (Linear + tanh) and no head: features out, 3 channels, 32x32.
+    torch.manual_seed(4)
+    cfg2 = ViTConfig(hidden_size=32, num_hidden_layers=2, num_attention_heads=2, intermediate_size=64,
+                     image_size=32, patch_size=8, num_channels=3, hidden_act="gelu_pytorch_tanh", layer_norm_eps=1e-6)
+    m2 = ViTModel(cfg2, add_pooling_layer=True).eval()
+    for p in m2.parameters():
+        torch.nn.init.normal_(p, std=0.2) if p.dim() == 1 else None
+    save_case("hf-vitmodel-pooler", m2, m2.state_dict(), cfg2.to_dict(), [], 3, (32, 32), [0.5] * 3, [0.5] * 3)
+
+
+def vit_pytorch_cases():
+    from vit_pytorch import ViT
+    torch.manual_seed(5)
+    # Current layout, class token, heads x dim_head != dim.
+    m = ViT(image_size=28, patch_size=4, num_classes=10, dim=48, depth=2, heads=3, mlp_dim=64, channels=1,
+            dim_head=24).eval()
+    save_case("vit-pytorch-cls", m, m.state_dict(), None,
+              ["--heads", "3", "--mean", "0.1307", "--std", "0.3081"], 1, (28, 28), [0.1307], [0.3081])
+    # Current layout, mean pooling (no class token: zero-row cls_token), 3 channels, 32x32.
+    torch.manual_seed(6)
+    m = ViT(image_size=32, patch_size=8, num_classes=7, dim=40, depth=2, heads=2, mlp_dim=80, channels=3,
+            dim_head=16, pool="mean").eval()
+    save_case("vit-pytorch-mean", m, m.state_dict(),
+              {"image_size": 32, "patch_size": 8, "num_classes": 7, "dim": 40, "depth": 2, "heads": 2,
+               "mlp_dim": 80, "channels": 3, "dim_head": 16, "pool": "mean"},
+              ["--mean", "0.5", "--std", "0.5"], 3, (32, 32), [0.5] * 3, [0.5] * 3)
+    # The older layout of the tutorials (PreNorm wrappers, class token always
+    # present, 3-D pos_embedding, mlp_head = LayerNorm + Linear, mean over all tokens).
+    import legacy_vit_pytorch
+    torch.manual_seed(7)
+    m = legacy_vit_pytorch.ViT(image_size=28, patch_size=7, num_classes=10, dim=32, depth=2, heads=4,
+                               mlp_dim=64, channels=1, dim_head=12, pool="mean").eval()
+    save_case("vit-pytorch-legacy-mean", m, m.state_dict(), None,
+              ["--heads", "4", "--pool", "mean_all", "--mean", "0.1307", "--std", "0.3081"], 1, (28, 28),
+              [0.1307], [0.3081])
+
+
+if __name__ == "__main__":
+    os.makedirs(FIX, exist_ok=True)
+    which = sys.argv[1:] or ["mnist", "timm", "hf", "vit-pytorch"]
+    if "mnist" in which:
+        mnist_golden()
+    if "timm" in which:
+        timm_cases()
+    if "hf" in which:
+        hf_cases()
+    if "vit-pytorch" in which:
+        vit_pytorch_cases()
