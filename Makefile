@@ -30,7 +30,7 @@ demo: build
 
 test: deps
 	$(SWIFT) build -c release --product vit-edge
-	$(SWIFT) test -c release
+	$(SWIFT) test -c release --disable-swift-testing
 
 # Regenerate the shipped .vitq from the committed checkpoint (deterministic).
 models: build

@@ -47,10 +47,7 @@ func guarded(_ body: () throws -> Void) {
     do { try body() } catch { fail(error) }
 }
 
-func percent(_ v: Double) -> String {
-    let s = String(Double(Int((v * 10000).rounded())) / 100)
-    return s + "%"
-}
+func percent(_ v: Double) -> String { fixed(v * 100, 2) + "%" }
 
 func fixed(_ v: Double, _ digits: Int) -> String {
     var p = 1.0

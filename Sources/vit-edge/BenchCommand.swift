@@ -1,0 +1,75 @@
+import ArgumentParser
+import VitEdge
+#if canImport(Glibc)
+import Glibc
+#endif
+
+struct BenchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench",
+        abstract: "Measure load time, latency percentiles, throughput, arena size and peak memory.",
+        discussion: "The input is a fixed synthetic image batch; timing covers forward() only.")
+
+    @Argument(help: "The .vitq model.")
+    var model: String
+
+    @Option(help: "Images per forward pass.")
+    var batch = 1
+
+    @Option(help: "Timed forward passes (after warm-up).")
+    var iterations = 200
+
+    @Option(help: "Untimed forward passes first.")
+    var warmup = 10
+
+    @Flag(help: "Print one JSON object.")
+    var json = false
+
+    @OptionGroup var options: ModelOptions
+
+    func validate() throws {
+        guard batch >= 1 && batch <= 4096 else { throw ValidationError("--batch must be 1...4096") }
+        guard iterations >= 1 && iterations <= 10_000_000 else { throw ValidationError("--iterations must be at least 1") }
+        guard warmup >= 0 else { throw ValidationError("--warmup must be at least 0") }
+    }
+
+    func run() {
+        guarded {
+            let vit = try options.load(model)
+            let session = try InferenceSession(model: vit, batchSize: batch)
+            for i in 0..<session.input.count { session.input[i] = Float((i * 7) % 255) / 255 - 0.5 }
+            for _ in 0..<warmup { session.forward() }
+            var times: [Double] = []
+            times.reserveCapacity(iterations)
+            for _ in 0..<iterations {
+                let t0 = Clock.now()
+                session.forward()
+                times.append(Clock.now() - t0)
+            }
+            times.sort()
+            func pct(_ p: Double) -> Double { times[min(times.count - 1, Int((Double(times.count - 1) * p).rounded()))] * 1000 }
+            let p50 = pct(0.5), p90 = pct(0.9), p99 = pct(0.99)
+            let ips = Double(batch) / (p50 / 1000)
+            var usage = rusage()
+            getrusage(RUSAGE_SELF.rawValue, &usage)
+            let rss = Int(usage.ru_maxrss) * 1024
+            if json {
+                print(JSON.object([
+                    ("model", .string(model)), ("batch", .number(Double(batch))), ("iterations", .number(Double(iterations))),
+                    ("kernels", .string(vit.kernels.gemmName)), ("threads", .number(1)),
+                    ("latency_ms", .object([("p50", .number(p50)), ("p90", .number(p90)), ("p99", .number(p99)),
+                                            ("min", .number(times[0] * 1000))])),
+                    ("images_per_second", .number(ips)), ("load_ms", .number(vit.loadSeconds * 1000)),
+                    ("arena_bytes", .number(Double(session.arenaBytes))), ("peak_rss_bytes", .number(Double(rss))),
+                ]).serialized())
+                return
+            }
+            print("model        \(model), batch \(batch), \(iterations) iterations, 1 thread")
+            print("kernels      \(vit.kernels)")
+            print("latency      p50 \(fixed(p50, 3)) ms, p90 \(fixed(p90, 3)) ms, p99 \(fixed(p99, 3)) ms (min \(fixed(times[0] * 1000, 3)) ms)")
+            print("throughput   \(fixed(ips, 1)) images/s (at p50)")
+            print("load         \(fixed(vit.loadSeconds * 1000, 2)) ms (read, decompress, validate, pack)")
+            print("memory       arena \(bytes(session.arenaBytes)), peak RSS \(bytes(rss))")
+        }
+    }
+}
