@@ -73,6 +73,12 @@ def main():
             with open(os.path.join(models, f"mnist-test-{kind}-ubyte.lz4"), "wb") as f:
                 f.write(lz4.frame.compress(data, content_checksum=True, store_size=True,
                                            compression_level=9))
+        # Calibration for static int8 scales: the first 512 images of the validation
+        # split (never the test split the accuracy is measured on).
+        calib = to_bytes(splits[1][0]).reshape(-1, 28, 28)[:512]
+        raw = struct.pack(">BBBB", 0, 0, 8, 3) + b"".join(struct.pack(">I", d) for d in calib.shape) + calib.tobytes()
+        with open(os.path.join(models, "mnist-calibration-images.idx3-ubyte.lz4"), "wb") as f:
+            f.write(lz4.frame.compress(raw, content_checksum=True, store_size=True, compression_level=9))
         x, y = splits[2]
         images = to_bytes(x).reshape(-1, 28, 28)
         # The first test image of each digit, then two more: a dozen samples.

@@ -36,7 +36,16 @@ def load(split, data_dir):
     return (x - MEAN) / STD, torch.from_numpy(y.astype(np.int64))
 
 
-def make_model():
+VIT_PYTORCH_ARGS = {"image_size": 28, "patch_size": 4, "num_classes": 10, "dim": 64, "depth": 4,
+                    "heads": 4, "dim_head": 24, "mlp_dim": 128, "channels": 1, "pool": "mean"}
+
+
+def make_model(family="timm"):
+    if family == "vit-pytorch":
+        # The second architecture: vit-pytorch's current layout, mean pooling (no class
+        # token), patch LayerNorms, inner width 4 x 24 = 96 != width 64, no qkv bias.
+        from vit_pytorch import ViT
+        return ViT(**VIT_PYTORCH_ARGS)
     return timm.models.vision_transformer.VisionTransformer(
         img_size=28, patch_size=4, in_chans=1, num_classes=10, embed_dim=64, depth=6,
         num_heads=4, mlp_ratio=2.0, qkv_bias=True, global_pool="token")
@@ -73,13 +82,14 @@ def main():
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--data", default=os.path.join(ROOT, "data"))
     ap.add_argument("--out", default=os.path.join(ROOT, "models", "mnist-vit"))
+    ap.add_argument("--family", choices=["timm", "vit-pytorch"], default="timm")
     args = ap.parse_args()
     torch.manual_seed(args.seed)
     torch.set_num_threads(args.threads)
     xtr, ytr = load("train", args.data)
     xva, yva = load("val", args.data)
     xte, yte = load("test", args.data)
-    model = make_model()
+    model = make_model(args.family)
     opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=0.05)
     steps = args.epochs * math.ceil(len(xtr) / args.batch)
     warmup = math.ceil(len(xtr) / args.batch)
@@ -108,6 +118,15 @@ def main():
     os.makedirs(args.out, exist_ok=True)
     save_file({k: v.contiguous() for k, v in model.state_dict().items()},
               os.path.join(args.out, "model.safetensors"))
+    if args.family == "vit-pytorch":
+        config = dict(VIT_PYTORCH_ARGS)
+        config["training"] = {"epochs": args.epochs, "seed": args.seed, "lr": args.lr, "batch": args.batch,
+                              "best_val_accuracy": best, "test_accuracy": test, "minutes": round(minutes, 1),
+                              "torch": torch.__version__, "mean": MEAN, "std": STD}
+        with open(os.path.join(args.out, "config.json"), "w") as f:
+            json.dump(config, f, indent=2)
+        print(f"wrote {args.out}/model.safetensors and config.json")
+        return
     config = {
         "architecture": "vit_mnist_patch4",
         "num_classes": 10,

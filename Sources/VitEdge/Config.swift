@@ -20,6 +20,14 @@ public struct ViTConfig: Equatable, Sendable {
         case meanAllTokens = "mean_all"
     }
 
+    /// How activations entering int8 Linear layers are quantized (nil: an fp32 model).
+    public enum ActivationQuantization: String, Sendable {
+        /// One scale per row (token), computed at run time.
+        case dynamic
+        /// One scale per tensor, from calibration, stored in the file.
+        case `static`
+    }
+
     public enum GELU: String, Sendable {
         case erf = "exact"
         case tanh
@@ -65,6 +73,8 @@ public struct ViTConfig: Equatable, Sendable {
     public var mean: [Float]
     public var std: [Float]
     public var labels: [String] = []
+    // Quantization
+    public var activationQuantization: ActivationQuantization? = nil
 
     public init(imageHeight: Int, imageWidth: Int, channels: Int, patchSize: Int,
                 dim: Int, depth: Int, heads: Int, headDim: Int? = nil, mlpDim: Int,
@@ -180,7 +190,7 @@ extension ViTConfig {
             ("mean", .array(mean.map(f))), ("std", .array(std.map(f))),
             ("resize", .string("bilinear")),
             ("labels", .array(labels.map { .string($0) })),
-        ])
+        ] + (activationQuantization.map { [("quantization", JSON.object([("activations", .string($0.rawValue))]))] } ?? []))
     }
 
     static func fromJSON(_ j: JSON, source: String) throws -> ViTConfig {
@@ -223,6 +233,12 @@ extension ViTConfig {
         if let r = j["resize"]?.string, r != "bilinear" { throw fail("resize", "\"bilinear\"") }
         guard let labels = j["labels"]?.array else { throw fail("labels", "a list of strings") }
         c.labels = try labels.map { guard let s = $0.string else { throw fail("labels", "a list of strings") }; return s }
+        if let q = j["quantization"] {
+            guard let a = q["activations"]?.string, let mode = ActivationQuantization(rawValue: a) else {
+                throw fail("quantization", "{\"activations\": \"dynamic\" or \"static\"}")
+            }
+            c.activationQuantization = mode
+        }
         try c.validate(source: source)
         return c
     }

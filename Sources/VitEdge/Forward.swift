@@ -10,6 +10,7 @@ extension InferenceSession {
         case finalNorm         // tokens after the final LayerNorm [B·T, D]
         case pooled            // pooled representation [B, D]
         case logits            // [B, classes]
+        case linearInput(block: Int, layer: LinearLayer)  // the input of a block's Linear layer [B·T, in]
     }
     public typealias Tap = (Stage, UnsafeBufferPointer<Float>) -> Void
 
@@ -32,7 +33,8 @@ extension InferenceSession {
         tap?(.patchEmbedding, UnsafeBufferPointer(start: x.tokens, count: rows * c.dim))
         // 4. The encoder: N pre-norm blocks of attention and MLP on the residual stream.
         for i in 0..<c.depth {
-            encoderBlock(c, w.blocks[i], k, batch: b, tokens: x.tokens, a: x.blocks[i])
+            encoderBlock(c, w.blocks[i], k, batch: b, tokens: x.tokens, a: x.blocks[i],
+                         observe: tap.map { t in { layer, v in t(.linearInput(block: i, layer: layer), v) } })
             tap?(.block(i), UnsafeBufferPointer(start: x.tokens, count: rows * c.dim))
         }
         // 5. Head: final LayerNorm, pooling, pre-logits, classifier(s).

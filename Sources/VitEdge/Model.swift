@@ -15,7 +15,7 @@ public final class VisionTransformer: @unchecked Sendable {
         self.file = file
         self.kernels = kernels
         var w = try ModelWeights(file: file, source: source)
-        packedWeights = kernels.isReference ? nil : w.pack()
+        packedWeights = kernels.isReference ? nil : w.pack(fp32: kernels.gemm != nil, int8: kernels.qs8Gemm != nil)
         weights = w
     }
 

@@ -40,6 +40,8 @@ struct BlockActivations {
     var hidden: UnsafeMutablePointer<Float>
     /// [B·T, D] fc2 output before layer scale (only with layer scale)
     var mlpOut: UnsafeMutablePointer<Float>
+    /// int8 scratch shared by the block's quantized Linear layers (nil for fp32 models)
+    var quant: QuantScratch?
 }
 
 /// A model planned for one batch size: the arena and the views into it. Plan once,
@@ -116,8 +118,8 @@ struct ForwardLayout {
         let head = 3 + c.depth * blockSteps
         let last = head + 4
         let scratch = Kernels.attentionScratchFloats(tokens: c.tokens, headDim: c.headDim)
-        func add(_ name: String, _ floats: Int, _ first: Int, _ lastUse: Int) throws {
-            guard let bytes = floats.multipliedReportingOverflow(by: 4).overflow ? nil : floats * 4 else {
+        func add(_ name: String, _ floats: Int, _ first: Int, _ lastUse: Int, elementSize: Int = 4) throws {
+            guard let bytes = floats.multipliedReportingOverflow(by: elementSize).overflow ? nil : floats * elementSize else {
                 throw VitError.invalidArgument("buffer \(name) overflows")
             }
             index[name] = requests.count
@@ -141,6 +143,14 @@ struct ForwardLayout {
             try add(p + "mlp_out", c.layerScale ? rows * c.dim : 0, s + 6, s + 6)
         }
         // The distillation head reads the normed tokens again at head + 3.
+        if c.activationQuantization != nil {
+            // One set of int8 scratch for every quantized Linear (each uses it within one step).
+            let maxIn = [c.dim, c.innerDim, c.mlpDim].map { Kernels.qs8PaddedK($0) }.max()!
+            let maxOut = max(3 * c.innerDim, c.dim, c.mlpDim)
+            try add("int8.input", rows * maxIn, 3, head - 1, elementSize: 1)
+            try add("int8.scales", rows, 3, head - 1)
+            try add("int8.acc", rows * maxOut, 3, head - 1)
+        }
         try add("normed", c.finalNorm ? rows * c.dim : 0, head, head + 3)
         try add("pooled", b * c.dim, head + 1, last)
         try add("features", c.preLogitsDim > 0 ? b * c.preLogitsDim : 0, head + 2, last)
@@ -151,13 +161,17 @@ struct ForwardLayout {
 
     func activations(arena: AlignedBuffer, plan: MemoryPlan) -> Activations {
         func v(_ name: String) -> UnsafeMutablePointer<Float> { arena.floats(at: plan.offsets[index[name]!]) }
+        let quant: QuantScratch? = config.activationQuantization == nil ? nil : QuantScratch(
+            q: (arena.base + plan.offsets[index["int8.input"]!]).assumingMemoryBound(to: Int8.self),
+            scales: v("int8.scales"),
+            acc: (arena.base + plan.offsets[index["int8.acc"]!]).assumingMemoryBound(to: Int32.self))
         let blocks = (0..<config.depth).map { i -> BlockActivations in
             let p = "blocks.\(i)."
             return BlockActivations(
                 norm1: v(p + "norm1"), qkv: v(p + "qkv"),
                 scratch: AttentionScratch(scores: v(p + "scores"), packedK: v(p + "packed_k"), packedV: v(p + "packed_v")),
                 attention: v(p + "attention"), projected: v(p + "projected"), norm2: v(p + "norm2"),
-                hidden: v(p + "hidden"), mlpOut: v(p + "mlp_out"))
+                hidden: v(p + "hidden"), mlpOut: v(p + "mlp_out"), quant: quant)
         }
         let pooled = v("pooled")
         return Activations(image: v("image"), patches: v("patches"), tokens: v("tokens"), blocks: blocks,

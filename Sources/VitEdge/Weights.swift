@@ -1,13 +1,27 @@
+/// The int8 form of a Linear layer (see `QuantizationScheme`).
+struct Int8Weights {
+    /// [outFeatures, inFeatures]
+    var weight: UnsafePointer<Int8>
+    /// [outFeatures] per-output-channel scales
+    var scale: UnsafePointer<Float>
+    /// The per-tensor activation scale (static quantization), or nil (dynamic).
+    var inputScale: Float?
+    /// The weight in the int8 GEMM panel layout, when the kernel set packs.
+    var packed: UnsafeRawPointer?
+}
+
 /// A Linear layer: views into the weight block. PyTorch layout, weight [out, in].
 struct Linear {
-    /// [outFeatures, inFeatures]
-    var weight: UnsafePointer<Float>
+    /// [outFeatures, inFeatures] fp32, or nil when the layer is int8
+    var weight: UnsafePointer<Float>?
     /// [outFeatures], or nil
     var bias: UnsafePointer<Float>?
     var outFeatures: Int
     var inFeatures: Int
     /// The weight in the GEMM panel layout, when the kernel set packs.
     var packed: UnsafePointer<Float>?
+    /// The int8 weights, when the layer is quantized.
+    var int8: Int8Weights? = nil
 }
 
 /// LayerNorm parameters: γ and β of `count` features.
@@ -101,7 +115,28 @@ struct ModelWeights {
     init(file: VitqFile, source: String) throws {
         let c = file.config
         let expected = ModelWeights.expectedTensors(c)
-        let expectedNames = Set(expected.map { $0.0 })
+        var expectedNames = Set(expected.map { $0.0 })
+        // An int8 Linear weight brings its scales: `<name>_scale` [out] and, with static
+        // activations, `<layer>.input_scale` [1].
+        var int8Layers = Set<String>()
+        for (name, shape) in expected where ModelWeights.isQuantizable(name) && file.info(name)?.dtype == .i8 {
+            guard c.activationQuantization != nil else {
+                throw VitError.badTensor(name: name, expected: "dtype f32 in a model without quantization settings",
+                                         found: "dtype i8", hint: "\(source) does not match its own config")
+            }
+            let layer = String(name.dropLast(".weight".count))
+            int8Layers.insert(layer)
+            var extra = [(name + "_scale", [shape[0]])]
+            if c.activationQuantization == .static { extra.append((layer + ".input_scale", [1])) }
+            for (e, eshape) in extra {
+                guard let t = file.info(e), t.dtype == .f32, t.shape == eshape else {
+                    throw VitError.badTensor(name: e, expected: "f32 shape \(eshape)",
+                                             found: file.info(e).map { "\($0.dtype.rawValue) shape \($0.shape)" } ?? "no tensor",
+                                             hint: "an int8 weight needs its scales")
+                }
+                expectedNames.insert(e)
+            }
+        }
         for t in file.tensors where !expectedNames.contains(t.name) {
             throw VitError.badTensor(name: t.name, expected: "no such tensor in this configuration", found: "shape \(t.shape)",
                                      hint: "\(source) does not match its own config")
@@ -111,9 +146,9 @@ struct ModelWeights {
                 throw VitError.badTensor(name: name, expected: "shape \(shape)", found: "no tensor",
                                          hint: "\(source) does not match its own config")
             }
-            guard t.dtype == .f32 else {
+            guard t.dtype == .f32 || (t.dtype == .i8 && int8Layers.contains(String(name.dropLast(".weight".count)))) else {
                 throw VitError.badTensor(name: name, expected: "dtype f32", found: "dtype \(t.dtype.rawValue)",
-                                         hint: "int8 models need a vit-edge with quantization support")
+                                         hint: "only the attention and MLP Linear weights may be int8")
             }
             guard t.shape == shape else {
                 throw VitError.badTensor(name: name, expected: "shape \(shape)", found: "shape \(t.shape)",
@@ -125,7 +160,14 @@ struct ModelWeights {
             LayerNorm(gamma: f(prefix + ".weight"), beta: f(prefix + ".bias"), count: n, eps: c.eps)
         }
         func linear(_ prefix: String, out: Int, in k: Int, bias: Bool = true) -> Linear {
-            Linear(weight: f(prefix + ".weight"), bias: bias ? f(prefix + ".bias") : nil, outFeatures: out, inFeatures: k)
+            let b = bias ? f(prefix + ".bias") : nil
+            guard int8Layers.contains(prefix), let t = file.info(prefix + ".weight") else {
+                return Linear(weight: f(prefix + ".weight"), bias: b, outFeatures: out, inFeatures: k)
+            }
+            let q = Int8Weights(weight: UnsafePointer((file.payload.base + t.offset).assumingMemoryBound(to: Int8.self)),
+                                scale: f(prefix + ".weight_scale"),
+                                inputScale: c.activationQuantization == .static ? f(prefix + ".input_scale").pointee : nil)
+            return Linear(weight: nil, bias: b, outFeatures: out, inFeatures: k, int8: q)
         }
         patchNormBefore = c.patchNormBefore ? ln("patch_embed.norm_pre", c.patchDim) : nil
         patch = linear("patch_embed", out: c.dim, in: c.patchDim)
@@ -152,8 +194,18 @@ struct ModelWeights {
         headDistillation = c.numClasses > 0 && c.distillationToken ? linear("head_dist", out: c.numClasses, in: c.featureDim) : nil
     }
 
-    /// Packs every Linear weight into one aligned block for the GEMM microkernels.
-    mutating func pack() -> AlignedBuffer {
+    /// True for the Linear weights the int8 scheme covers (attention and MLP).
+    static func isQuantizable(_ name: String) -> Bool {
+        name.hasPrefix("blocks.") && (name.hasSuffix(".attn.qkv.weight") || name.hasSuffix(".attn.proj.weight")
+            || name.hasSuffix(".mlp.fc1.weight") || name.hasSuffix(".mlp.fc2.weight"))
+    }
+
+    /// True when any Linear layer is int8.
+    var hasInt8: Bool { blocks.contains { $0.qkv.int8 != nil || $0.proj?.int8 != nil || $0.fc1.int8 != nil || $0.fc2.int8 != nil } }
+
+    /// Packs every Linear weight into one aligned block for the GEMM microkernels:
+    /// fp32 layers when the kernel set has an fp32 GEMM, int8 layers when it has an int8 GEMM.
+    mutating func pack(fp32: Bool, int8: Bool) -> AlignedBuffer {
         var layers: [Linear] = [patch]
         for b in blocks { layers += [b.qkv] + (b.proj.map { [$0] } ?? []) + [b.fc1, b.fc2] }
         for l in [preLogits, head, headDistillation] { if let l { layers.append(l) } }
@@ -161,16 +213,26 @@ struct ModelWeights {
         var total = 0
         for l in layers {
             offsets.append(total)
-            total = alignUp(total + Kernels.packedCount(n: l.outFeatures, k: l.inFeatures) * 4, AlignedBuffer.alignment)
+            let bytes = l.int8 != nil ? (int8 ? Kernels.qs8PackedBytes(n: l.outFeatures, k: l.inFeatures) : 0)
+                : (fp32 ? Kernels.packedCount(n: l.outFeatures, k: l.inFeatures) * 4 : 0)
+            total = alignUp(total + bytes, AlignedBuffer.alignment)
         }
         let buffer = AlignedBuffer(bytes: total)
         var next = 0
         func packed(_ l: Linear) -> Linear {
             var l = l
-            let dst = buffer.floats(at: offsets[next])
+            let offset = offsets[next]
             next += 1
-            Kernels.pack(l.weight, n: l.outFeatures, k: l.inFeatures, into: dst)
-            l.packed = UnsafePointer(dst)
+            if var q = l.int8 {
+                guard int8 else { return l }
+                Kernels.qs8Pack(q.weight, n: l.outFeatures, k: l.inFeatures, into: buffer.base + offset)
+                q.packed = UnsafeRawPointer(buffer.base + offset)
+                l.int8 = q
+            } else if let w = l.weight, fp32 {
+                let dst = buffer.floats(at: offset)
+                Kernels.pack(w, n: l.outFeatures, k: l.inFeatures, into: dst)
+                l.packed = UnsafePointer(dst)
+            }
             return l
         }
         patch = packed(patch)

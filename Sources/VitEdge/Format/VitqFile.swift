@@ -6,19 +6,25 @@
 ///     6       2     format minor version, 0
 ///     8       4     header length H in bytes
 ///     12      4     CRC-32 of the header bytes
-///     16      H     header: UTF-8 JSON {"config", "tensors", "payload"}
+///     16      H     header: UTF-8 JSON {"config", "tensors", "payload"} as one LZ4 frame
 ///     ...     0-7   zero padding to a multiple of 8
 ///     ...           payload: one LZ4 frame with content size and content checksum
 ///
-/// The decompressed payload holds every tensor at a 64-byte-aligned offset, so
+/// The decompressed payload holds every tensor at an aligned offset (64 bytes, 16 for
+/// tensors under 1 KiB), so
 /// after one decompression into an aligned block tensors are used in place.
 public enum VitqFormat {
     public static let magic: [UInt8] = Array("VITQ".utf8)
     public static let majorVersion: UInt16 = 1
     public static let minorVersion: UInt16 = 0
     public static let fixedHeaderBytes = 16
+    /// Offsets of tensors of 1 KiB or more are multiples of 64 (a cache line); smaller
+    /// ones (norms, biases, scales) multiples of 16, so small models stay small.
     public static let tensorAlignment = 64
-    /// Longest header accepted (the JSON text).
+    public static let smallTensorAlignment = 16
+    public static let smallTensorBytes = 1024
+    static func alignment(bytes: Int) -> Int { bytes >= smallTensorBytes ? tensorAlignment : smallTensorAlignment }
+    /// Longest header accepted (the compressed frame, and the JSON text inside it).
     public static let maxHeaderBytes = 64 << 20
 }
 
@@ -113,7 +119,12 @@ public final class VitqFile: @unchecked Sendable {
             throw bad("header checksum \(hex(headerCRC))", "\(hex(crc))", "the file is damaged: copy or convert it again")
         }
         let json: JSON
-        do { json = try JSON.parse(header) } catch {
+        do {
+            let text = try LZ4.decompressFrame(Array(header), limit: VitqFormat.maxHeaderBytes)
+            json = try JSON.parse(text)
+        } catch let LZ4.Failure.message(m) {
+            throw bad("an LZ4-compressed JSON header", m, "the file is damaged")
+        } catch {
             throw bad("a JSON header", "\(error)", "the file is damaged")
         }
         guard let configJSON = json["config"] else { throw bad("a \"config\" object in the header", "none") }
@@ -149,9 +160,9 @@ public final class VitqFile: @unchecked Sendable {
                   byteCount <= payloadBytes else {
                 throw bad("a shape for '\(name)' that fits the \(payloadBytes)-byte payload", "\(shapeJSON.map { $0.serialized() })")
             }
-            guard let offset = t["offset"]?.int, offset >= 0, offset % VitqFormat.tensorAlignment == 0,
+            guard let offset = t["offset"]?.int, offset >= 0, offset % VitqFormat.alignment(bytes: byteCount) == 0,
                   offset <= payloadBytes - byteCount else {
-                throw bad("a 64-byte-aligned offset for '\(name)' with its \(byteCount) bytes inside the \(payloadBytes)-byte payload",
+                throw bad("a \(VitqFormat.alignment(bytes: byteCount))-byte-aligned offset for '\(name)' with its \(byteCount) bytes inside the \(payloadBytes)-byte payload",
                           t["offset"]?.serialized() ?? "none")
             }
             if let declared = t["bytes"]?.int, declared != byteCount {
@@ -228,11 +239,12 @@ public struct VitqWriter {
         var table: [JSON] = []
         var offset = 0
         for t in tensors {
-            offset = alignUp(offset, VitqFormat.tensorAlignment)
+            offset = alignUp(offset, VitqFormat.alignment(bytes: t.bytes.count))
+            // Byte counts follow from shape and dtype; the reader checks them when present.
             var entry: [(String, JSON)] = [
                 ("name", .string(t.name)), ("dtype", .string(t.dtype.rawValue)),
                 ("shape", .array(t.shape.map { .number(Double($0)) })),
-                ("offset", .number(Double(offset))), ("bytes", .number(Double(t.bytes.count))),
+                ("offset", .number(Double(offset))),
             ]
             if let q = t.quantization { entry.append(("quantization", q)) }
             table.append(.object(entry))
@@ -241,7 +253,7 @@ public struct VitqWriter {
         var payload = [UInt8](repeating: 0, count: offset)
         offset = 0
         for t in tensors {
-            offset = alignUp(offset, VitqFormat.tensorAlignment)
+            offset = alignUp(offset, VitqFormat.alignment(bytes: t.bytes.count))
             payload.replaceSubrange(offset..<(offset + t.bytes.count), with: t.bytes)
             offset += t.bytes.count
         }
@@ -254,7 +266,7 @@ public struct VitqWriter {
                                  ("compressed_bytes", .number(Double(compressed.count))),
                                  ("alignment", .number(Double(VitqFormat.tensorAlignment)))])),
         ])
-        let headerBytes = Array(header.serialized().utf8)
+        let headerBytes = Array(header.serialized().utf8).withUnsafeBytes { LZ4.compressFrame($0) }
         var out = VitqFormat.magic
         func u16(_ v: UInt16) { out += [UInt8(v & 0xFF), UInt8(v >> 8)] }
         func u32(_ v: UInt32) { out += [UInt8(v & 0xFF), UInt8((v >> 8) & 0xFF), UInt8((v >> 16) & 0xFF), UInt8(v >> 24)] }

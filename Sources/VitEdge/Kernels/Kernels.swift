@@ -21,14 +21,43 @@ public struct Kernels: Sendable, CustomStringConvertible {
     let gemm: vk_f32_gemm_fn?
     /// True when element-wise and row kernels use the xsimd shim.
     let vectorized: Bool
+    /// int8 GEMM route.
+    public var int8Name: String = "reference (scalar Swift)"
+    var qs8Gemm: vk_qs8_gemm_fn? = nil
+    var qs8Quantize: vk_qs8_quantize_fn = vk_qs8_quantize_rows__xsimd
+    var qs8QuantizeStatic: vk_qs8_quantize_static_fn = vk_qs8_quantize_rows_static__xsimd
+
+    init(gemmName: String, gemm: vk_f32_gemm_fn?, vectorized: Bool, int8: (String, vk_qs8_gemm_fn)? = nil) {
+        self.gemmName = gemmName
+        self.gemm = gemm
+        self.vectorized = vectorized
+        if let int8 { (int8Name, qs8Gemm) = (int8.0, int8.1) }
+    }
 
     public static let reference = Kernels(gemmName: "reference (scalar Swift)", gemm: nil, vectorized: false)
+
+    /// Every int8 GEMM route this CPU can execute, best first.
+    public static var int8Routes: [(name: String, gemm: vk_qs8_gemm_fn)] {
+        let f = vk_cpu_features()
+        func has(_ bits: Int...) -> Bool { bits.allSatisfy { f & UInt32($0) != 0 } }
+        var routes: [(String, vk_qs8_gemm_fn)] = []
+        #if arch(x86_64)
+        if has(VK_CPU_X86_AVX512F, VK_CPU_X86_AVX512VNNI) { routes.append(("vk_qs8_gemm_8x16__avx512vnni", vk_qs8_gemm_8x16__avx512vnni)) }
+        if has(VK_CPU_X86_AVX2) { routes.append(("vk_qs8_gemm_4x16__avx2", vk_qs8_gemm_4x16__avx2)) }
+        if has(VK_CPU_X86_SSE41) { routes.append(("vk_qs8_gemm_4x16__sse41", vk_qs8_gemm_4x16__sse41)) }
+        #elseif arch(arm64)
+        if has(VK_CPU_ARM_DOTPROD) { routes.append(("vk_qs8_gemm_4x16__neondot", vk_qs8_gemm_4x16__neondot)) }
+        routes.append(("vk_qs8_gemm_4x16__neon", vk_qs8_gemm_4x16__neon))
+        #endif
+        routes.append(("vk_qs8_gemm_4x16__scalar", vk_qs8_gemm_4x16__scalar))
+        return routes
+    }
 
     public var isReference: Bool { gemm == nil }
 
     public var description: String {
         isReference ? "reference (scalar Swift)"
-            : "fp32 GEMM \(gemmName); LayerNorm/GELU/softmax xsimd \(String(cString: vk_xsimd_arch_name()))"
+            : "fp32 GEMM \(gemmName); int8 GEMM \(int8Name); LayerNorm/GELU/softmax xsimd \(String(cString: vk_xsimd_arch_name()))"
     }
 
     /// CPU features this process sees, by name.
@@ -49,9 +78,20 @@ public struct Kernels: Sendable, CustomStringConvertible {
         let f = vk_cpu_features()
         let hasAVX512 = f & UInt32(VK_CPU_X86_AVX512F) != 0
         let hasAVX2 = f & UInt32(VK_CPU_X86_AVX2) != 0 && f & UInt32(VK_CPU_X86_FMA) != 0
-        let avx512 = Kernels(gemmName: "vk_f32_gemm_12x16__avx512f", gemm: vk_f32_gemm_12x16__avx512f, vectorized: true)
-        let avx2 = Kernels(gemmName: "vk_f32_gemm_6x16__avx2_fma", gemm: vk_f32_gemm_6x16__avx2_fma, vectorized: true)
-        let xsimd = Kernels(gemmName: "vk_f32_gemm_4x16__xsimd", gemm: vk_f32_gemm_4x16__xsimd, vectorized: true)
+        let int8 = int8Routes
+        func int8Route(_ names: [String]) -> (String, vk_qs8_gemm_fn) {
+            for n in names { if let r = int8.first(where: { $0.name == n }) { return r } }
+            return int8.last!
+        }
+        // The int8 route follows the fp32 level: the best this CPU has at that level.
+        var avx512 = Kernels(gemmName: "vk_f32_gemm_12x16__avx512f", gemm: vk_f32_gemm_12x16__avx512f, vectorized: true,
+                             int8: int8Route(["vk_qs8_gemm_8x16__avx512vnni", "vk_qs8_gemm_4x16__avx2"]))
+        avx512.qs8Quantize = vk_qs8_quantize_rows__avx512f
+        avx512.qs8QuantizeStatic = vk_qs8_quantize_rows_static__avx512f
+        let avx2 = Kernels(gemmName: "vk_f32_gemm_6x16__avx2_fma", gemm: vk_f32_gemm_6x16__avx2_fma, vectorized: true,
+                           int8: int8Route(["vk_qs8_gemm_4x16__avx2"]))
+        let xsimd = Kernels(gemmName: "vk_f32_gemm_4x16__xsimd", gemm: vk_f32_gemm_4x16__xsimd, vectorized: true,
+                            int8: int8Route(["vk_qs8_gemm_4x16__neondot", "vk_qs8_gemm_4x16__neon", "vk_qs8_gemm_4x16__sse41"]))
         switch choice {
         case .reference: return .reference
         case .xsimd: return xsimd
@@ -62,7 +102,10 @@ public struct Kernels: Sendable, CustomStringConvertible {
             guard hasAVX512 else { throw VitError.invalidArgument("--kernels avx512: this CPU has no AVX-512F (it has: \(cpuFeatures.joined(separator: " ")))") }
             return avx512
         case .auto:
-            return hasAVX512 ? avx512 : hasAVX2 ? avx2 : xsimd
+            if hasAVX512 { return avx512 }
+            if hasAVX2 { return avx2 }
+            // Best int8 route regardless of level (e.g. ARM64 dot product).
+            return Kernels(gemmName: xsimd.gemmName, gemm: xsimd.gemm, vectorized: true, int8: int8.first!)
         }
     }
 
@@ -71,13 +114,48 @@ public struct Kernels: Sendable, CustomStringConvertible {
     /// y[rows][out] = (accumulate ? y : 0) + x[rows][in] · Wᵀ + b
     @inline(__always)
     func linear(_ w: Linear, rows: Int, x: UnsafePointer<Float>, ldx: Int,
-                y: UnsafeMutablePointer<Float>, ldy: Int, accumulate: Bool = false) {
-        if let gemm, let packed = w.packed {
+                y: UnsafeMutablePointer<Float>, ldy: Int, accumulate: Bool = false, scratch: QuantScratch? = nil) {
+        if let q = w.int8, let scratch {
+            linearInt8(w, q, rows: rows, x: x, ldx: ldx, y: y, ldy: ldy, accumulate: accumulate, scratch: scratch)
+        } else if let gemm, let packed = w.packed {
             gemm(rows, w.outFeatures, w.inFeatures, x, ldx, packed, w.bias, y, ldy, accumulate ? 1 : 0)
         } else {
-            Reference.gemm(m: rows, n: w.outFeatures, k: w.inFeatures, a: x, lda: ldx, w: w.weight,
+            Reference.gemm(m: rows, n: w.outFeatures, k: w.inFeatures, a: x, lda: ldx, w: w.weight!,
                            ldw: w.inFeatures, bias: w.bias, c: y, ldc: ldy, accumulate: accumulate)
         }
+    }
+
+    /// The int8 route of `linear`: quantize the input rows, then the int8 GEMM whose
+    /// epilogue dequantizes, adds the bias (and the residual) into y. The reference
+    /// route goes through an int32 buffer and `Reference.dequantize`.
+    func linearInt8(_ w: Linear, _ q: Int8Weights, rows: Int, x: UnsafePointer<Float>, ldx: Int,
+                    y: UnsafeMutablePointer<Float>, ldy: Int, accumulate: Bool, scratch s: QuantScratch) {
+        let k = w.inFeatures, n = w.outFeatures
+        let kp = vk_qs8_padded_k(k)
+        if vectorized {
+            if let a = q.inputScale {
+                qs8QuantizeStatic(rows, k, x, ldx, a, s.q, kp, s.scales)
+            } else {
+                qs8Quantize(rows, k, x, ldx, s.q, kp, s.scales)
+            }
+        } else if let a = q.inputScale {
+            Reference.quantizeRowsStatic(rows: rows, k: k, x: x, ldx: ldx, s: a, q: s.q, ldq: kp, scale: s.scales)
+        } else {
+            Reference.quantizeRows(rows: rows, k: k, x: x, ldx: ldx, q: s.q, ldq: kp, scale: s.scales)
+        }
+        if let g = qs8Gemm, let packed = q.packed {
+            g(rows, n, k, s.q, kp, packed, s.scales, q.scale, w.bias, y, ldy, accumulate ? 1 : 0)
+        } else {
+            Reference.qs8Gemm(m: rows, n: n, k: k, a: s.q, lda: kp, w: q.weight, c: s.acc, ldc: n)
+            Reference.dequantize(m: rows, n: n, c: s.acc, ldc: n, aScale: s.scales, wScale: q.scale, bias: w.bias,
+                                 y: y, ldy: ldy, accumulate: accumulate)
+        }
+    }
+
+    static func qs8PackedBytes(n: Int, k: Int) -> Int { vk_qs8_packed_bytes(n, k) }
+    static func qs8PaddedK(_ k: Int) -> Int { vk_qs8_padded_k(k) }
+    static func qs8Pack(_ w: UnsafePointer<Int8>, n: Int, k: Int, into packed: UnsafeMutableRawPointer) {
+        vk_qs8_pack_nk(w, n, k, packed)
     }
 
     @inline(__always)
@@ -151,6 +229,16 @@ public struct Kernels: Sendable, CustomStringConvertible {
     static func pack(_ w: UnsafePointer<Float>, n: Int, k: Int, into packed: UnsafeMutablePointer<Float>) {
         vk_f32_pack_nk(w, k, n, k, packed)
     }
+}
+
+/// Views of the planned scratch an int8 Linear layer works in.
+struct QuantScratch {
+    /// [rows, padded in] quantized input rows
+    var q: UnsafeMutablePointer<Int8>
+    /// [rows] activation scales
+    var scales: UnsafeMutablePointer<Float>
+    /// [rows, out] int32 sums
+    var acc: UnsafeMutablePointer<Int32>
 }
 
 /// Views of the planned scratch the attention core works in.

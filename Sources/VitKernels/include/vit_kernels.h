@@ -78,6 +78,53 @@ void vk_f32_layernorm__xsimd(size_t rows, size_t n, const float *x, size_t ldx,
  * after multiplying by `scale`. */
 void vk_f32_softmax__xsimd(size_t rows, size_t n, float *x, size_t ld, float scale);
 
+/* ---- int8 (qs8) quantized GEMM ------------------------------------------ */
+/*
+ * Scheme (docs/QUANTIZATION.md): symmetric int8 in [-127, 127], no zero points.
+ * Activations: one scale per row (dynamic) or per tensor (static); rows are stored
+ * with K padded to a multiple of 4 (zeros). Weights W[n][k] are packed once into
+ * panels of 16 output columns: for each group of 4 k values, 16 columns x 4 bytes
+ * (64 bytes, the layout of VNNI dpbusd, maddubs+madd and ARM sdot alike), and after
+ * the groups the 16 int32 column sums (for the unsigned-activation VNNI path).
+ * The GEMM accumulates exact int32 sums acc = sum_k A[m][k] * W[n][k] and, in its
+ * epilogue, writes y[m][n] = (accumulate ? y : 0) + (float(acc) * (a_scale[m] * w_scale[n])
+ * + bias[n]) (bias may be NULL), evaluated in exactly this order without FMA, so every
+ * route is bit-identical to the Swift reference.
+ */
+#define VK_QS8_NR 16
+size_t vk_qs8_padded_k(size_t k);
+size_t vk_qs8_packed_bytes(size_t n, size_t k);
+void vk_qs8_pack_nk(const int8_t *w, size_t n, size_t k, void *packed);
+
+#define VK_QS8_GEMM_ARGS size_t m, size_t n, size_t k, const int8_t *a, size_t lda, const void *packed, \
+    const float *a_scale, const float *w_scale, const float *bias, float *y, size_t ldy, int accumulate
+typedef void (*vk_qs8_gemm_fn)(VK_QS8_GEMM_ARGS);
+void vk_qs8_gemm_4x16__scalar(VK_QS8_GEMM_ARGS);
+void vk_qs8_gemm_4x16__sse41(VK_QS8_GEMM_ARGS);
+void vk_qs8_gemm_4x16__avx2(VK_QS8_GEMM_ARGS);
+void vk_qs8_gemm_8x16__avx512vnni(VK_QS8_GEMM_ARGS);
+void vk_qs8_gemm_4x16__neon(VK_QS8_GEMM_ARGS);
+void vk_qs8_gemm_4x16__neondot(VK_QS8_GEMM_ARGS);
+
+/* Dynamic quantization of `rows` rows of length k (row stride ldx) into q (row
+ * stride ldq >= vk_qs8_padded_k(k), padding zeroed): scale[r] = max|x| / 127
+ * (1 for an all-zero row), q = clamp(rint(x * (127 / max|x|)), -127, 127). */
+void vk_qs8_quantize_rows__xsimd(size_t rows, size_t k, const float *x, size_t ldx,
+                                 int8_t *q, size_t ldq, float *scale);
+/* Static quantization with one given scale: q = clamp(rint(x * (1 / s)), -127, 127);
+ * writes s into scale[r] for every row. */
+void vk_qs8_quantize_rows_static__xsimd(size_t rows, size_t k, const float *x, size_t ldx,
+                                        float s, int8_t *q, size_t ldq, float *scale);
+/* The same two, AVX-512F (bit-identical: cvtps2dq rounds to nearest even). */
+void vk_qs8_quantize_rows__avx512f(size_t rows, size_t k, const float *x, size_t ldx,
+                                   int8_t *q, size_t ldq, float *scale);
+void vk_qs8_quantize_rows_static__avx512f(size_t rows, size_t k, const float *x, size_t ldx,
+                                          float s, int8_t *q, size_t ldq, float *scale);
+typedef void (*vk_qs8_quantize_fn)(size_t rows, size_t k, const float *x, size_t ldx,
+                                   int8_t *q, size_t ldq, float *scale);
+typedef void (*vk_qs8_quantize_static_fn)(size_t rows, size_t k, const float *x, size_t ldx,
+                                          float s, int8_t *q, size_t ldq, float *scale);
+
 #ifdef __cplusplus
 }
 #endif

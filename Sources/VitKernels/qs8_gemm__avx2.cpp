@@ -1,0 +1,73 @@
+// int8 GEMM on x86: AVX2 and SSE4.1 with maddubs + madd. maddubs multiplies
+// unsigned by signed bytes, so the kernel feeds |a| and sign(w, a): exact while
+// |w| <= 127 (the scheme clamps to +-127; pair sums stay below 32767).
+#include "qs8_gemm_driver.h"
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+
+namespace {
+
+template <int MR>
+__attribute__((target("avx2"))) void ukernel_avx2(size_t kg, const int8_t *a, size_t lda,
+                                                  const int8_t *panel, const int32_t *, size_t nr, const vk::qs8_epilogue &e) {
+    __m256i lo[MR], hi[MR];
+    for (int r = 0; r < MR; ++r) lo[r] = hi[r] = _mm256_setzero_si256();
+    const __m256i ones = _mm256_set1_epi16(1);
+    for (size_t g = 0; g < kg; ++g) {
+        const __m256i w0 = _mm256_loadu_si256((const __m256i *)(panel + g * 64));
+        const __m256i w1 = _mm256_loadu_si256((const __m256i *)(panel + g * 64 + 32));
+        for (int r = 0; r < MR; ++r) {
+            const __m256i av = _mm256_set1_epi32(vk::load4(a + r * lda + g * 4));
+            const __m256i ua = _mm256_abs_epi8(av);
+            lo[r] = _mm256_add_epi32(lo[r], _mm256_madd_epi16(_mm256_maddubs_epi16(ua, _mm256_sign_epi8(w0, av)), ones));
+            hi[r] = _mm256_add_epi32(hi[r], _mm256_madd_epi16(_mm256_maddubs_epi16(ua, _mm256_sign_epi8(w1, av)), ones));
+        }
+    }
+    for (int r = 0; r < MR; ++r) {
+        int32_t tmp[16];
+        _mm256_storeu_si256((__m256i *)tmp, lo[r]);
+        _mm256_storeu_si256((__m256i *)(tmp + 8), hi[r]);
+        vk::qs8_store_row(tmp, nr, e.a_scale[r], e, e.y + r * e.ldy);
+    }
+}
+
+template <int MR>
+__attribute__((target("sse4.1,ssse3"))) void ukernel_sse41(size_t kg, const int8_t *a, size_t lda,
+                                                           const int8_t *panel, const int32_t *, size_t nr, const vk::qs8_epilogue &e) {
+    __m128i acc[MR][4];
+    for (int r = 0; r < MR; ++r)
+        for (int v = 0; v < 4; ++v) acc[r][v] = _mm_setzero_si128();
+    const __m128i ones = _mm_set1_epi16(1);
+    for (size_t g = 0; g < kg; ++g) {
+        __m128i w[4];
+        for (int v = 0; v < 4; ++v) w[v] = _mm_loadu_si128((const __m128i *)(panel + g * 64 + 16 * v));
+        for (int r = 0; r < MR; ++r) {
+            const __m128i av = _mm_set1_epi32(vk::load4(a + r * lda + g * 4));
+            const __m128i ua = _mm_abs_epi8(av);
+            for (int v = 0; v < 4; ++v)
+                acc[r][v] = _mm_add_epi32(acc[r][v], _mm_madd_epi16(_mm_maddubs_epi16(ua, _mm_sign_epi8(w[v], av)), ones));
+        }
+    }
+    for (int r = 0; r < MR; ++r) {
+        int32_t tmp[16];
+        for (int v = 0; v < 4; ++v) _mm_storeu_si128((__m128i *)(tmp + 4 * v), acc[r][v]);
+        vk::qs8_store_row(tmp, nr, e.a_scale[r], e, e.y + r * e.ldy);
+    }
+}
+
+const vk::qs8_ukernel kAvx2[4] = {ukernel_avx2<1>, ukernel_avx2<2>, ukernel_avx2<3>, ukernel_avx2<4>};
+const vk::qs8_ukernel kSse41[4] = {ukernel_sse41<1>, ukernel_sse41<2>, ukernel_sse41<3>, ukernel_sse41<4>};
+
+}  // namespace
+
+extern "C" void vk_qs8_gemm_4x16__avx2(VK_QS8_GEMM_ARGS) {
+    vk::qs8_gemm_drive<4>(kAvx2, m, n, k, a, lda, packed, a_scale, w_scale, bias, y, ldy, accumulate);
+}
+extern "C" void vk_qs8_gemm_4x16__sse41(VK_QS8_GEMM_ARGS) {
+    vk::qs8_gemm_drive<4>(kSse41, m, n, k, a, lda, packed, a_scale, w_scale, bias, y, ldy, accumulate);
+}
+#else
+extern "C" void vk_qs8_gemm_4x16__avx2(VK_QS8_GEMM_ARGS) { (void)m; (void)n; (void)k; (void)a; (void)lda; (void)packed; (void)a_scale; (void)w_scale; (void)bias; (void)y; (void)ldy; (void)accumulate; __builtin_trap(); }
+extern "C" void vk_qs8_gemm_4x16__sse41(VK_QS8_GEMM_ARGS) { (void)m; (void)n; (void)k; (void)a; (void)lda; (void)packed; (void)a_scale; (void)w_scale; (void)bias; (void)y; (void)ldy; (void)accumulate; __builtin_trap(); }
+#endif

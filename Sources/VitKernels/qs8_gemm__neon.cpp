@@ -1,0 +1,73 @@
+// int8 GEMM on ARM64: plain NEON (vmull_s8 + pairwise adds; every ARMv8-A core,
+// e.g. Raspberry Pi 4) and the dot-product extension (sdot; ARMv8.2-A+dotprod,
+// e.g. Raspberry Pi 5), chosen at run time from HWCAP.
+#include "qs8_gemm_driver.h"
+
+#if defined(__aarch64__)
+#include <arm_neon.h>
+
+namespace {
+
+template <int MR>
+void ukernel_neon(size_t kg, const int8_t *a, size_t lda, const int8_t *panel, const int32_t *, size_t nr, const vk::qs8_epilogue &e) {
+    int32x4_t acc[MR][4];
+    for (int r = 0; r < MR; ++r)
+        for (int v = 0; v < 4; ++v) acc[r][v] = vdupq_n_s32(0);
+    for (size_t g = 0; g < kg; ++g) {
+        int8x16_t w[4];
+        for (int v = 0; v < 4; ++v) w[v] = vld1q_s8(panel + g * 64 + 16 * v);
+        for (int r = 0; r < MR; ++r) {
+            const int8x16_t av = vreinterpretq_s8_s32(vdupq_n_s32(vk::load4(a + r * lda + g * 4)));
+            for (int v = 0; v < 4; ++v) {
+                // 16 products: columns 4v..4v+3, four k each; sum each column's four.
+                const int16x8_t plo = vmull_s8(vget_low_s8(w[v]), vget_low_s8(av));
+                const int16x8_t phi = vmull_s8(vget_high_s8(w[v]), vget_high_s8(av));
+                const int32x4_t slo = vpaddlq_s16(plo);  // [c0 k01, c0 k23, c1 k01, c1 k23]
+                const int32x4_t shi = vpaddlq_s16(phi);
+                acc[r][v] = vaddq_s32(acc[r][v], vpaddq_s32(slo, shi));
+            }
+        }
+    }
+    for (int r = 0; r < MR; ++r) {
+        int32_t tmp[16];
+        for (int v = 0; v < 4; ++v) vst1q_s32(tmp + 4 * v, acc[r][v]);
+        vk::qs8_store_row(tmp, nr, e.a_scale[r], e, e.y + r * e.ldy);
+    }
+}
+
+template <int MR>
+__attribute__((target("+dotprod"))) void ukernel_dot(size_t kg, const int8_t *a, size_t lda,
+                                                     const int8_t *panel, const int32_t *, size_t nr, const vk::qs8_epilogue &e) {
+    int32x4_t acc[MR][4];
+    for (int r = 0; r < MR; ++r)
+        for (int v = 0; v < 4; ++v) acc[r][v] = vdupq_n_s32(0);
+    for (size_t g = 0; g < kg; ++g) {
+        int8x16_t w[4];
+        for (int v = 0; v < 4; ++v) w[v] = vld1q_s8(panel + g * 64 + 16 * v);
+        for (int r = 0; r < MR; ++r) {
+            const int8x16_t av = vreinterpretq_s8_s32(vdupq_n_s32(vk::load4(a + r * lda + g * 4)));
+            for (int v = 0; v < 4; ++v) acc[r][v] = vdotq_s32(acc[r][v], w[v], av);
+        }
+    }
+    for (int r = 0; r < MR; ++r) {
+        int32_t tmp[16];
+        for (int v = 0; v < 4; ++v) vst1q_s32(tmp + 4 * v, acc[r][v]);
+        vk::qs8_store_row(tmp, nr, e.a_scale[r], e, e.y + r * e.ldy);
+    }
+}
+
+const vk::qs8_ukernel kNeon[4] = {ukernel_neon<1>, ukernel_neon<2>, ukernel_neon<3>, ukernel_neon<4>};
+const vk::qs8_ukernel kDot[4] = {ukernel_dot<1>, ukernel_dot<2>, ukernel_dot<3>, ukernel_dot<4>};
+
+}  // namespace
+
+extern "C" void vk_qs8_gemm_4x16__neon(VK_QS8_GEMM_ARGS) {
+    vk::qs8_gemm_drive<4>(kNeon, m, n, k, a, lda, packed, a_scale, w_scale, bias, y, ldy, accumulate);
+}
+extern "C" void vk_qs8_gemm_4x16__neondot(VK_QS8_GEMM_ARGS) {
+    vk::qs8_gemm_drive<4>(kDot, m, n, k, a, lda, packed, a_scale, w_scale, bias, y, ldy, accumulate);
+}
+#else
+extern "C" void vk_qs8_gemm_4x16__neon(VK_QS8_GEMM_ARGS) { (void)m; (void)n; (void)k; (void)a; (void)lda; (void)packed; (void)a_scale; (void)w_scale; (void)bias; (void)y; (void)ldy; (void)accumulate; __builtin_trap(); }
+extern "C" void vk_qs8_gemm_4x16__neondot(VK_QS8_GEMM_ARGS) { (void)m; (void)n; (void)k; (void)a; (void)lda; (void)packed; (void)a_scale; (void)w_scale; (void)bias; (void)y; (void)ldy; (void)accumulate; __builtin_trap(); }
+#endif

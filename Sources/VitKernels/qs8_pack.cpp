@@ -1,0 +1,30 @@
+// Packing of int8 weights into the panel layout of every int8 GEMM microkernel.
+#include "qs8_gemm_driver.h"
+
+extern "C" size_t vk_qs8_padded_k(size_t k) { return (k + 3) / 4 * 4; }
+
+extern "C" size_t vk_qs8_packed_bytes(size_t n, size_t k) {
+    return (n + VK_QS8_NR - 1) / VK_QS8_NR * vk::qs8_panel_bytes(k);
+}
+
+extern "C" void vk_qs8_pack_nk(const int8_t *w, size_t n, size_t k, void *packed) {
+    const size_t kg = vk_qs8_padded_k(k) / 4;
+    const size_t panels = (n + VK_QS8_NR - 1) / VK_QS8_NR;
+    int8_t *out = (int8_t *)packed;
+    for (size_t p = 0; p < panels; ++p) {
+        int8_t *panel = out + p * vk::qs8_panel_bytes(k);
+        int32_t colsum[VK_QS8_NR] = {0};
+        for (size_t g = 0; g < kg; ++g) {
+            for (size_t j = 0; j < VK_QS8_NR; ++j) {
+                const size_t col = p * VK_QS8_NR + j;
+                for (size_t b = 0; b < 4; ++b) {
+                    const size_t kk = g * 4 + b;
+                    const int8_t v = (col < n && kk < k) ? w[col * k + kk] : 0;
+                    panel[g * 64 + j * 4 + b] = v;
+                    colsum[j] += v;
+                }
+            }
+        }
+        memcpy(panel + kg * 64, colsum, sizeof colsum);
+    }
+}

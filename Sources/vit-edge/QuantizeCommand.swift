@@ -1,0 +1,87 @@
+import ArgumentParser
+import VitEdge
+
+extension ViTConfig.ActivationQuantization: ExpressibleByArgument {}
+extension CalibrationMethod: ExpressibleByArgument {}
+
+struct QuantizeCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "quantize",
+        abstract: "Quantize a fp32 .vitq model's attention and MLP layers to int8.",
+        discussion: """
+            Weights become int8 with one scale per output channel. Activations are quantized
+            per token at run time (dynamic, the default) or with per-tensor scales from
+            calibration images (static). Prints each layer's error as SQNR in dB.
+            """)
+
+    @Argument(help: "The fp32 .vitq model.")
+    var model: String
+
+    @Option(name: .shortAndLong, help: "The int8 .vitq file to write.")
+    var output: String
+
+    @Option(help: "Calibration images: an IDX file (plain or .lz4) or a folder of PGM/PPM files.")
+    var calibration: String?
+
+    @Option(help: "How many calibration images to use.")
+    var samples = 256
+
+    @Option(help: "Activation quantization: dynamic (per token, at run time) or static (per tensor, calibrated).")
+    var activations: ViTConfig.ActivationQuantization = .dynamic
+
+    @Option(help: "Static calibration: minmax, percentile (99.99) or mse.")
+    var method: CalibrationMethod = .percentile
+
+    @Option(name: .customLong("keep-fp32"), parsing: .upToNextOption,
+            help: "Layers to keep in fp32: blocks.N.attn.qkv, a kind in every block (mlp.fc2), or a block (blocks.N).")
+    var keepFP32: [String] = []
+
+    func validate() throws {
+        guard samples >= 1 else { throw ValidationError("--samples must be at least 1") }
+    }
+
+    func run() {
+        guarded {
+            let file = try VitqFile.load(path: model)
+            var images: [Image]? = nil
+            if let calibration {
+                if FileIO.isDirectory(calibration) {
+                    var found: [Image] = []
+                    for name in try FileIO.list(calibration) {
+                        let path = calibration + "/" + name
+                        if FileIO.isDirectory(path) {
+                            for f in try FileIO.list(path) where f.hasSuffix(".pgm") || f.hasSuffix(".ppm") {
+                                found.append(try Image.load(path: path + "/" + f))
+                                if found.count >= samples { break }
+                            }
+                        } else if name.hasSuffix(".pgm") || name.hasSuffix(".ppm") {
+                            found.append(try Image.load(path: path))
+                        }
+                        if found.count >= samples { break }
+                    }
+                    images = found
+                } else {
+                    images = try IDX.load(path: calibration).images(path: calibration)
+                }
+            }
+            var o = QuantizeOptions()
+            o.activations = activations
+            o.method = method
+            o.samples = samples
+            o.keepFP32 = keepFP32
+            let r = try Quantizer.quantize(file, source: model, calibration: images, options: o)
+            try FileIO.write(output, r.bytes)
+            print("activations  \(activations.rawValue)\(activations == .static ? " (\(method.rawValue))" : "")\(r.calibrationImages > 0 ? ", \(r.calibrationImages) calibration images" : "")")
+            print("layer                weight SQNR   output SQNR\(activations == .static ? "   input scale" : "")")
+            for l in r.layers {
+                let w = l.kept ? "fp32 (kept)" : "\(fixed(l.weightSQNR, 1)) dB"
+                let out = l.outputSQNR.map { "\(fixed($0, 1)) dB" } ?? "-"
+                let s = l.inputScale.map { "   \($0)" } ?? ""
+                print("\(pad(l.name, 20)) \(pad(w, 12, left: true))  \(pad(out, 12, left: true))\(s)")
+            }
+            let before = file.fileBytes, after = r.bytes.count
+            print("size         \(bytes(before)) -> \(bytes(after)) (\(fixed(100 * Double(after) / Double(before), 1))%)")
+            print("wrote        \(output)")
+        }
+    }
+}
