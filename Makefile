@@ -35,6 +35,7 @@ test: deps
 # Regenerate the shipped .vitq from the committed checkpoint (deterministic).
 models: build
 	$(BIN) convert models/mnist-vit/model.safetensors --config models/mnist-vit/config.json -o models/mnist-vit.vitq
+	$(BIN) quantize models/mnist-vit.vitq -o models/mnist-vit-int8.vitq --calibration models/mnist-calibration-images.idx3-ubyte.lz4
 
 # Regenerate PyTorch fixtures (needs tools/requirements.txt; not part of make test).
 fixtures:

@@ -98,7 +98,7 @@ final class FormatTests: XCTestCase {
 
     func testAbsurdDimensions() {
         expectBadModel(forge { $0 = $0.replacingFirst("\"shape\":[8,16]", with: "\"shape\":[1099511627776,1099511627776]") }, "fits")
-        expectBadModel(forge { $0 = $0.replacingFirst("\"bytes\":", with: "\"bytes\":1099511627776,\"x\":") }, "found 1099511627776")
+        expectBadModel(forge { $0 = $0.replacingFirst("\"offset\":0}", with: "\"offset\":0,\"bytes\":1099511627776}") }, "found 1099511627776")
         expectBadModel(forge { $0 = $0.replacingFirst("\"payload\":{\"bytes\":", with: "\"payload\":{\"bytes\":1099511627776,\"y\":") }, "exceeds the limit")
         expectBadModel(forge { $0 = $0.replacingFirst("\"dim\":8", with: "\"dim\":1099511627776") }, "width")
     }

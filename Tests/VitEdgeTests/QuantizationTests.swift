@@ -1,0 +1,166 @@
+import XCTest
+import VitKernels
+@testable import VitEdge
+
+/// int8: every kernel route bit-exact against the reference over awkward shapes,
+/// the quantizer deterministic, and accuracy against fp32 guarded on real data.
+final class QuantizationTests: XCTestCase {
+    func testInt8GemmRoutesAreBitExact() {
+        var rng = Random(seed: 11)
+        print("int8 routes on this CPU: \(Kernels.int8Routes.map(\.name))")
+        for (name, gemm) in Kernels.int8Routes {
+            var checked = 0
+            for m in [1, 3, 4, 5, 8, 9, 50] { for n in [1, 15, 16, 17, 33] { for k in [1, 3, 4, 5, 63, 64, 65, 300] {
+                for (useBias, accumulate) in [(true, false), (false, true)] {
+                    let kp = Kernels.qs8PaddedK(k)
+                    var a = [Int8](repeating: 0, count: m * kp)
+                    for r in 0..<m { for i in 0..<k { a[r * kp + i] = Int8(Int(rng.next() % 255) - 127) } }
+                    let w = (0..<(n * k)).map { _ in Int8(Int(rng.next() % 255) - 127) }
+                    let aScale = (0..<m).map { _ in abs(rng.float()) * 0.01 + 1e-4 }
+                    let wScale = (0..<n).map { _ in abs(rng.float()) * 0.01 + 1e-4 }
+                    let bias = rng.floats(n)
+                    let y0 = rng.floats(m * (n + 2))
+                    var expected = y0, got = y0
+                    var acc = [Int32](repeating: 0, count: m * n)
+                    var packed = [UInt8](repeating: 0xAB, count: Kernels.qs8PackedBytes(n: n, k: k))
+                    w.withUnsafeBufferPointer { wp in packed.withUnsafeMutableBytes { Kernels.qs8Pack(wp.baseAddress!, n: n, k: k, into: $0.baseAddress!) } }
+                    a.withUnsafeBufferPointer { ap in w.withUnsafeBufferPointer { wp in
+                        aScale.withUnsafeBufferPointer { sa in wScale.withUnsafeBufferPointer { sw in bias.withUnsafeBufferPointer { bp in
+                            acc.withUnsafeMutableBufferPointer { Reference.qs8Gemm(m: m, n: n, k: k, a: ap.baseAddress!, lda: kp, w: wp.baseAddress!, c: $0.baseAddress!, ldc: n) }
+                            acc.withUnsafeBufferPointer { cp in expected.withUnsafeMutableBufferPointer {
+                                Reference.dequantize(m: m, n: n, c: cp.baseAddress!, ldc: n, aScale: sa.baseAddress!, wScale: sw.baseAddress!,
+                                                     bias: useBias ? bp.baseAddress! : nil, y: $0.baseAddress!, ldy: n + 2, accumulate: accumulate)
+                            } }
+                            got.withUnsafeMutableBufferPointer { yp in packed.withUnsafeBytes { pp in
+                                gemm(m, n, k, ap.baseAddress!, kp, pp.baseAddress!, sa.baseAddress!, sw.baseAddress!,
+                                     useBias ? bp.baseAddress! : nil, yp.baseAddress!, n + 2, accumulate ? 1 : 0)
+                            } }
+                        } } }
+                    } }
+                    if got != expected {
+                        let i = zip(got, expected).enumerated().first { $0.element.0 != $0.element.1 }!.offset
+                        XCTFail("\(name) m=\(m) n=\(n) k=\(k) bias=\(useBias) acc=\(accumulate): [\(i)] \(got[i]) != \(expected[i])")
+                        return
+                    }
+                    checked += 1
+                }
+            } } }
+            XCTAssertEqual(checked, 7 * 5 * 8 * 2, name)
+        }
+    }
+
+    func testActivationQuantizationIsBitExact() throws {
+        var rng = Random(seed: 12)
+        var routes: [(String, vk_qs8_quantize_fn, vk_qs8_quantize_static_fn)] = [("xsimd", vk_qs8_quantize_rows__xsimd, vk_qs8_quantize_rows_static__xsimd)]
+        if Kernels.cpuFeatures.contains("avx512f") {
+            routes.append(("avx512f", vk_qs8_quantize_rows__avx512f, vk_qs8_quantize_rows_static__avx512f))
+        }
+        for (name, dynamic, fixed) in routes {
+            for k in [1, 3, 4, 15, 16, 17, 64, 100] {
+                let rows = 4
+                var x = rng.floats(rows * k, scale: 3)
+                for i in 0..<k { x[i] = 0 }  // an all-zero row
+                if k >= 4 { x[k + 1] = 127 * 0.5 / 127 * 3; x[k] = 3 }  // a tie after scaling
+                let kp = Kernels.qs8PaddedK(k)
+                for isStatic in [false, true] {
+                    var q1 = [Int8](repeating: 99, count: rows * kp), q2 = q1
+                    var s1 = [Float](repeating: 0, count: rows), s2 = s1
+                    x.withUnsafeBufferPointer { xp in
+                        q1.withUnsafeMutableBufferPointer { qp in s1.withUnsafeMutableBufferPointer { sp in
+                            if isStatic { Reference.quantizeRowsStatic(rows: rows, k: k, x: xp.baseAddress!, ldx: k, s: 0.013, q: qp.baseAddress!, ldq: kp, scale: sp.baseAddress!) }
+                            else { Reference.quantizeRows(rows: rows, k: k, x: xp.baseAddress!, ldx: k, q: qp.baseAddress!, ldq: kp, scale: sp.baseAddress!) }
+                        } }
+                        q2.withUnsafeMutableBufferPointer { qp in s2.withUnsafeMutableBufferPointer { sp in
+                            if isStatic { fixed(rows, k, xp.baseAddress!, k, 0.013, qp.baseAddress!, kp, sp.baseAddress!) }
+                            else { dynamic(rows, k, xp.baseAddress!, k, qp.baseAddress!, kp, sp.baseAddress!) }
+                        } }
+                    }
+                    XCTAssertEqual(q1, q2, "\(name) k=\(k) static=\(isStatic)")
+                    XCTAssertEqual(s1, s2, "\(name) k=\(k) static=\(isStatic)")
+                }
+            }
+        }
+    }
+
+    func fp32Model() throws -> VitqFile { try VitqFile.load(path: repoFile("models/mnist-vit.vitq")) }
+
+    func calibration(_ n: Int = 256) throws -> [Image] {
+        let path = repoFile("models/mnist-calibration-images.idx3-ubyte.lz4")
+        return Array(try IDX.load(path: path).images(path: path).prefix(n))
+    }
+
+    func testQuantizerIsDeterministicAndTheShippedModelIsCurrent() throws {
+        let a = try Quantizer.quantize(try fp32Model(), source: "m", calibration: try calibration(), options: QuantizeOptions())
+        let b = try Quantizer.quantize(try fp32Model(), source: "m", calibration: try calibration(), options: QuantizeOptions())
+        XCTAssertEqual(a.bytes, b.bytes)
+        XCTAssertEqual(a.bytes, try FileIO.read(repoFile("models/mnist-vit-int8.vitq")),
+                       "models/mnist-vit-int8.vitq is stale: run `make models`")
+        let ratio = Double(a.bytes.count) / Double(try fp32Model().fileBytes)
+        print("int8 MNIST file: \(a.bytes.count) bytes, \(ratio) of fp32; per-layer output SQNR \(a.layers.compactMap(\.outputSQNR).map { Int($0) })")
+        XCTAssertLessThanOrEqual(ratio, 0.30)
+        XCTAssertTrue(a.layers.allSatisfy { ($0.outputSQNR ?? 0) > 30 }, "a layer lost more than expected: \(a.layers.map { ($0.name, $0.outputSQNR ?? 0) })")
+    }
+
+    func testQuantizeErrors() throws {
+        let int8 = try VitqFile.load(path: repoFile("models/mnist-vit-int8.vitq"))
+        XCTAssertThrowsError(try Quantizer.quantize(int8, source: "int8.vitq", calibration: nil, options: QuantizeOptions())) {
+            XCTAssertTrue("\($0)".contains("already quantized"), "\($0)")
+        }
+        var o = QuantizeOptions()
+        o.activations = .static
+        XCTAssertThrowsError(try Quantizer.quantize(try fp32Model(), source: "m", calibration: nil, options: o)) {
+            XCTAssertTrue("\($0)".contains("--calibration"), "\($0)")
+        }
+        XCTAssertThrowsError(try Quantizer.quantize(try fp32Model(), source: "m", calibration: [], options: QuantizeOptions())) {
+            XCTAssertTrue("\($0)".contains("no images"), "\($0)")
+        }
+        let wrong = Image(width: 32, height: 32, channels: 1, samples: .init(repeating: 0, count: 1024))
+        XCTAssertThrowsError(try Quantizer.quantize(try fp32Model(), source: "m", calibration: [wrong], options: QuantizeOptions())) {
+            XCTAssertTrue("\($0)".contains("1x28x28"), "\($0)")
+        }
+        var keep = QuantizeOptions()
+        keep.keepFP32 = ["blocks.9"]
+        XCTAssertThrowsError(try Quantizer.quantize(try fp32Model(), source: "m", calibration: nil, options: keep))
+        keep.keepFP32 = ["mlp.fc2", "blocks.0"]
+        let r = try Quantizer.quantize(try fp32Model(), source: "m", calibration: nil, options: keep)
+        let f = try VitqFile.parse(r.bytes, path: "kept")
+        XCTAssertEqual(f.info("blocks.3.mlp.fc2.weight")?.dtype, .f32)
+        XCTAssertEqual(f.info("blocks.0.attn.qkv.weight")?.dtype, .f32)
+        XCTAssertEqual(f.info("blocks.3.mlp.fc1.weight")?.dtype, .i8)
+        _ = try VisionTransformer(file: f, kernels: try Kernels.select(.auto))
+    }
+
+    /// Accuracy against fp32 on the full 10k test split, both activation modes, on the
+    /// shipped timm model and on the vit-pytorch model (mean pooling over all tokens).
+    func testInt8AccuracyMatchesFP32() throws {
+        let data = try LabeledImages.load(images: repoFile("models/mnist-test-images.idx3-ubyte.lz4"),
+                                          labels: repoFile("models/mnist-test-labels.idx1-ubyte.lz4"), classLabels: [])
+        let kernels = try Kernels.select(.auto)
+        let vp = Safetensors.self
+        let vpDir = repoFile("models/mnist-vit-pytorch-mean/")
+        var vpOptions = ConvertOptions()
+        vpOptions.mean = [0.1307]
+        vpOptions.std = [0.3081]
+        let vpConversion = try Converter.convert(try vp.init(path: vpDir + "model.safetensors"),
+                                                 configJSON: try JSON.parse(try FileIO.read(vpDir + "config.json")), options: vpOptions)
+        XCTAssertEqual(vpConversion.config.pool, .meanAllTokens)
+        let second = try VitqFile.parse(vpConversion.vitqBytes(), path: "vit-pytorch")
+        let cases: [(String, VitqFile, ViTConfig.ActivationQuantization, Double)] = [
+            ("timm MNIST ViT", try fp32Model(), .dynamic, 0.995),
+            ("timm MNIST ViT", try fp32Model(), .static, 0.995),
+            ("vit-pytorch mean-pool ViT", second, .dynamic, 0.99),
+            ("vit-pytorch mean-pool ViT", second, .static, 0.99),
+        ]
+        for (name, file, mode, minAgreement) in cases {
+            var o = QuantizeOptions()
+            o.activations = mode
+            let q = try Quantizer.quantize(file, source: name, calibration: try calibration(), options: o)
+            let int8 = try VisionTransformer(file: try VitqFile.parse(q.bytes, path: name), kernels: kernels)
+            let fp32 = try VisionTransformer(file: file, kernels: kernels)
+            let r = try Evaluator.run(int8, on: data, batchSize: 64, other: fp32)
+            print("int8 \(name) [\(mode)]: accuracy \(r.accuracy) vs fp32 \(r.otherAccuracy!), agreement \(r.agreement!), max |logit diff| \(r.maxAbsLogitDiff!)")
+            XCTAssertGreaterThanOrEqual(r.accuracy, r.otherAccuracy! - 0.003, "\(name) [\(mode)]")
+            XCTAssertGreaterThanOrEqual(r.agreement!, minAgreement, "\(name) [\(mode)]")
+        }
+    }
+}
