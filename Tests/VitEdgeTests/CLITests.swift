@@ -94,6 +94,25 @@ final class CLITests: XCTestCase {
         XCTAssertEqual(run.status, 0, run.err)
     }
 
+    func testQuantizeThenEval() throws {
+        let out = NSTemporaryDirectory() + "/vit-edge-q-\(getpid()).vitq"
+        defer { try? FileManager.default.removeItem(atPath: out) }
+        let q = try vitEdge(["quantize", model, "-o", out, "--calibration", repoFile("models/mnist-calibration-images.idx3-ubyte.lz4"),
+                             "--samples", "32", "--activations", "static", "--method", "mse"])
+        XCTAssertEqual(q.status, 0, q.err)
+        XCTAssertTrue(q.out.contains("blocks.5.mlp.fc2"), q.out)
+        XCTAssertTrue(q.out.contains("dB"), q.out)
+        let e = try vitEdge(["eval", out, "--images", repoFile("models/mnist-test-images.idx3-ubyte.lz4"),
+                             "--labels", repoFile("models/mnist-test-labels.idx1-ubyte.lz4"), "--limit", "200", "--compare", model, "--json"])
+        XCTAssertEqual(e.status, 0, e.err)
+        XCTAssertGreaterThanOrEqual(try JSON.parse(Array(e.out.utf8))["agreement"]!.double!, 0.98)
+        let again = try vitEdge(["quantize", out, "-o", out + ".2"])
+        XCTAssertEqual(again.status, 1)
+        XCTAssertTrue(again.err.contains("already quantized"), again.err)
+        let info = try vitEdge(["info", repoFile("models/mnist-vit-int8.vitq")])
+        XCTAssertTrue(info.out.contains("int8 GEMM vk_qs8_gemm"), info.out)
+    }
+
     /// Every bad input ends with exit status 1 and exactly one line on stderr.
     func testErrorsAreOneLineAndNonZero() throws {
         let tmp = NSTemporaryDirectory() + "/vit-edge-bad-\(getpid())"
