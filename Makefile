@@ -7,7 +7,7 @@ BIN     := .build/release/vit-edge
 SUDO    := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 DEBS    := libxsimd-dev liblz4-dev pkg-config
 
-.PHONY: all deps build demo test models fixtures clean
+.PHONY: dist sanitize all deps build demo test models fixtures clean deps-aarch64 test-aarch64 test-kernels-native
 
 all: build
 
@@ -31,6 +31,51 @@ demo: build
 test: deps
 	$(SWIFT) build -c release --product vit-edge
 	$(SWIFT) test -c release --disable-swift-testing
+
+# ARM64: cross-build the C++ kernels with their conformance test and run it under
+# qemu, on a CPU without dot product (Cortex-A72, as a Raspberry Pi 4) and with it
+# (Cortex-A76, as a Raspberry Pi 5), for plain ARMv8-A and for ARMv8.2-A+dotprod builds.
+CXX_A64   ?= clang++ --target=aarch64-linux-gnu
+KERNELS   := $(wildcard Sources/VitKernels/*.cpp) Tests/KernelConformance/conformance.cpp
+KFLAGS    := -O2 -std=c++17 -DNDEBUG -ISources/VitKernels/include -ISources/VitKernels
+QEMU      := qemu-aarch64 -L /usr/aarch64-linux-gnu
+
+deps-aarch64:
+	@missing=""; for p in g++-aarch64-linux-gnu qemu-user libxsimd-dev; do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+		echo "installing:$$missing"; \
+		$(SUDO) apt-get update -qq && $(SUDO) DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+	fi
+
+test-aarch64: deps-aarch64
+	mkdir -p .build/aarch64
+	$(CXX_A64) -march=armv8-a $(KFLAGS) $(KERNELS) -o .build/aarch64/conformance-armv8a
+	$(CXX_A64) -march=armv8.2-a+dotprod $(KFLAGS) $(KERNELS) -o .build/aarch64/conformance-armv82dot
+	$(QEMU) -cpu cortex-a72 .build/aarch64/conformance-armv8a --expect-dotprod no
+	$(QEMU) -cpu cortex-a76 .build/aarch64/conformance-armv8a --expect-dotprod yes
+	$(QEMU) -cpu cortex-a76 .build/aarch64/conformance-armv82dot --expect-dotprod yes
+	$(QEMU) -cpu max .build/aarch64/conformance-armv82dot --expect-dotprod yes
+
+# The same conformance program on this machine's CPU (x86-64 routes).
+test-kernels-native: deps
+	mkdir -p .build/native
+	clang++ $(KFLAGS) $(KERNELS) -o .build/native/conformance
+	.build/native/conformance
+
+# A release binary with the Swift runtime linked statically: copy it to a board of the
+# same architecture; it needs only glibc, libstdc++ and liblz4 there.
+dist: deps
+	$(SWIFT) build -c release --product vit-edge --static-swift-stdlib --scratch-path .build-dist
+	mkdir -p dist
+	cp .build-dist/release/vit-edge dist/vit-edge
+	strip dist/vit-edge
+	@ls -l dist/vit-edge | awk '{print "dist/vit-edge: " $$5 " bytes (stripped, static Swift runtime)"}'
+	@/usr/bin/env time -f "peak RSS of vit-edge run (int8 MNIST): %M KiB" dist/vit-edge run models/mnist-vit-int8.vitq models/samples/test-00000-digit7.pgm >/dev/null
+
+# The test suite under AddressSanitizer (debug build of the package, release-speed kernels
+# are not needed for correctness here).
+sanitize: deps
+	$(SWIFT) test -c release --disable-swift-testing --sanitize=address --scratch-path .build-asan
 
 # Regenerate the shipped .vitq from the committed checkpoint (deterministic).
 models: build

@@ -1,0 +1,195 @@
+// Kernel conformance for cross-built targets (ARM64 under qemu): every route the
+// CPU reports is compared with a scalar reference written here — int8 routes and
+// activation quantization bit for bit, fp32 within a K·epsilon bound — and only
+// routes the CPU's features allow are ever called. Prints `N passed, M failed`.
+//
+//   conformance [--expect-dotprod yes|no]
+#include "vit_kernels.h"
+
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <vector>
+
+#pragma STDC FP_CONTRACT OFF
+
+static int passed = 0, failed = 0;
+static uint64_t rng_state = 0x9E3779B97F4A7C15ull;
+static uint64_t next_u64() {
+    rng_state ^= rng_state << 13;
+    rng_state ^= rng_state >> 7;
+    rng_state ^= rng_state << 17;
+    return rng_state;
+}
+static float next_float() { return (float)((int64_t)(next_u64() >> 40) - (1 << 23)) / (float)(1 << 23); }
+static int8_t next_i8() { return (int8_t)((int)(next_u64() % 255) - 127); }
+
+static void check(bool ok, const char *what) {
+    if (ok) {
+        ++passed;
+    } else {
+        ++failed;
+        printf("FAIL %s\n", what);
+    }
+}
+
+// Scalar references (the same definitions as Sources/VitEdge/Kernels/Reference.swift
+// and Quantize/Quantization.swift).
+static void ref_qs8(size_t m, size_t n, size_t k, const int8_t *a, size_t lda, const int8_t *w, const float *sa,
+                    const float *sw, const float *bias, float *y, size_t ldy, int accumulate) {
+    for (size_t i = 0; i < m; ++i)
+        for (size_t j = 0; j < n; ++j) {
+            int32_t acc = 0;
+            for (size_t p = 0; p < k; ++p) acc += (int32_t)a[i * lda + p] * (int32_t)w[j * k + p];
+            float v = (float)acc * (sa[i] * sw[j]);
+            if (bias) v = v + bias[j];
+            y[i * ldy + j] = accumulate ? y[i * ldy + j] + v : v;
+        }
+}
+
+static void ref_quantize(size_t rows, size_t k, const float *x, int8_t *q, size_t ldq, float *scale) {
+    for (size_t r = 0; r < rows; ++r) {
+        float m = 0;
+        for (size_t i = 0; i < k; ++i) m = fabsf(x[r * k + i]) > m ? fabsf(x[r * k + i]) : m;
+        const float inv = m == 0 ? 0 : 127.0f / m;
+        scale[r] = m == 0 ? 1 : m / 127.0f;
+        for (size_t i = 0; i < ldq; ++i) {
+            float v = i < k ? nearbyintf(x[r * k + i] * inv) : 0;
+            v = v < -127 ? -127 : (v > 127 ? 127 : v);
+            q[r * ldq + i] = (int8_t)v;
+        }
+    }
+}
+
+struct Route {
+    const char *name;
+    vk_qs8_gemm_fn fn;
+};
+
+int main(int argc, char **argv) {
+    const uint32_t f = vk_cpu_features();
+    const bool dot = (f & VK_CPU_ARM_DOTPROD) != 0;
+    printf("cpu features: 0x%x (neon %d, dotprod %d), xsimd arch %s\n", f, (f & VK_CPU_ARM_NEON) != 0, dot,
+           vk_xsimd_arch_name());
+    for (int i = 1; i + 1 < argc; ++i) {
+        if (strcmp(argv[i], "--expect-dotprod") == 0) {
+            const bool want = strcmp(argv[i + 1], "yes") == 0;
+            check(dot == want, want ? "expected the CPU to report dot product" : "expected no dot product");
+        }
+    }
+
+    std::vector<Route> routes;
+#if defined(__aarch64__)
+    if (dot) routes.push_back({"vk_qs8_gemm_4x16__neondot", vk_qs8_gemm_4x16__neondot});
+    routes.push_back({"vk_qs8_gemm_4x16__neon", vk_qs8_gemm_4x16__neon});
+#elif defined(__x86_64__)
+    if ((f & VK_CPU_X86_AVX512F) && (f & VK_CPU_X86_AVX512VNNI))
+        routes.push_back({"vk_qs8_gemm_8x16__avx512vnni", vk_qs8_gemm_8x16__avx512vnni});
+    if (f & VK_CPU_X86_AVX2) routes.push_back({"vk_qs8_gemm_4x16__avx2", vk_qs8_gemm_4x16__avx2});
+    if (f & VK_CPU_X86_SSE41) routes.push_back({"vk_qs8_gemm_4x16__sse41", vk_qs8_gemm_4x16__sse41});
+#endif
+    routes.push_back({"vk_qs8_gemm_4x16__scalar", vk_qs8_gemm_4x16__scalar});
+
+    const size_t ms[] = {1, 3, 4, 5, 9, 50}, ns[] = {1, 15, 16, 17, 33}, ks[] = {1, 3, 4, 5, 63, 64, 65, 300};
+    for (const Route &r : routes) {
+        int cases = 0, bad = 0;
+        for (size_t m : ms)
+            for (size_t n : ns)
+                for (size_t k : ks)
+                    for (int mode = 0; mode < 2; ++mode) {
+                        const size_t kp = vk_qs8_padded_k(k);
+                        std::vector<int8_t> a(m * kp, 0), w(n * k);
+                        for (size_t i = 0; i < m; ++i)
+                            for (size_t p = 0; p < k; ++p) a[i * kp + p] = next_i8();
+                        for (auto &v : w) v = next_i8();
+                        std::vector<float> sa(m), sw(n), bias(n), y0(m * (n + 2));
+                        for (auto &v : sa) v = fabsf(next_float()) * 0.01f + 1e-4f;
+                        for (auto &v : sw) v = fabsf(next_float()) * 0.01f + 1e-4f;
+                        for (auto &v : bias) v = next_float();
+                        for (auto &v : y0) v = next_float();
+                        std::vector<uint8_t> packed(vk_qs8_packed_bytes(n, k));
+                        vk_qs8_pack_nk(w.data(), n, k, packed.data());
+                        std::vector<float> want = y0, got = y0;
+                        const float *b = mode == 0 ? bias.data() : nullptr;
+                        ref_qs8(m, n, k, a.data(), kp, w.data(), sa.data(), sw.data(), b, want.data(), n + 2, mode);
+                        r.fn(m, n, k, a.data(), kp, packed.data(), sa.data(), sw.data(), b, got.data(), n + 2, mode);
+                        ++cases;
+                        if (memcmp(want.data(), got.data(), want.size() * sizeof(float)) != 0) {
+                            if (bad++ == 0) printf("  %s differs at m=%zu n=%zu k=%zu mode=%d\n", r.name, m, n, k, mode);
+                        }
+                    }
+        printf("%s: %d shapes, %d bit-exact\n", r.name, cases, cases - bad);
+        check(bad == 0, r.name);
+    }
+
+    // Activation quantization (xsimd baseline), bit for bit.
+    for (size_t k : {1, 3, 4, 15, 16, 17, 64, 100}) {
+        const size_t rows = 3, kp = vk_qs8_padded_k(k);
+        std::vector<float> x(rows * k);
+        for (auto &v : x) v = next_float() * 3;
+        for (size_t i = 0; i < k; ++i) x[i] = 0;
+        std::vector<int8_t> q1(rows * kp), q2(rows * kp);
+        std::vector<float> s1(rows), s2(rows);
+        ref_quantize(rows, k, x.data(), q1.data(), kp, s1.data());
+        vk_qs8_quantize_rows__xsimd(rows, k, x.data(), k, q2.data(), kp, s2.data());
+        check(q1 == q2 && s1 == s2, "vk_qs8_quantize_rows__xsimd");
+    }
+
+    // fp32 GEMM (xsimd baseline) within the dot-product error bound.
+    for (size_t m : {1, 5, 13}) for (size_t n : {1, 16, 17, 40}) for (size_t k : {1, 7, 256, 300}) {
+        std::vector<float> a(m * k), w(n * k), bias(n), c(m * n);
+        for (auto &v : a) v = next_float();
+        for (auto &v : w) v = next_float();
+        for (auto &v : bias) v = next_float();
+        std::vector<float> packed(vk_f32_packed_count(n, k));
+        vk_f32_pack_nk(w.data(), k, n, k, packed.data());
+        vk_f32_gemm_4x16__xsimd(m, n, k, a.data(), k, packed.data(), bias.data(), c.data(), n, 0);
+        bool ok = true;
+        for (size_t i = 0; i < m; ++i)
+            for (size_t j = 0; j < n; ++j) {
+                double s = bias[j], mag = fabs(bias[j]);
+                for (size_t p = 0; p < k; ++p) {
+                    s += (double)a[i * k + p] * w[j * k + p];
+                    mag += fabs((double)a[i * k + p] * w[j * k + p]);
+                }
+                const double tol = 2.0 * (k + 1) * 5.96e-8 * mag + 1e-30;
+                if (fabs(c[i * n + j] - s) > tol) ok = false;
+            }
+        check(ok, "vk_f32_gemm_4x16__xsimd");
+    }
+
+    // Row kernels against double-precision definitions.
+    {
+        const size_t n = 37;
+        std::vector<float> x(n), g(n, 1.0f), b(n, 0.0f), y(n);
+        for (auto &v : x) v = next_float() * 4;
+        vk_f32_layernorm__xsimd(1, n, x.data(), n, g.data(), b.data(), 1e-6f, y.data(), n);
+        double mean = 0, var = 0;
+        for (float v : x) mean += v;
+        mean /= n;
+        for (float v : x) var += (v - mean) * (v - mean);
+        var /= n;
+        bool ok = true;
+        for (size_t i = 0; i < n; ++i) ok &= fabs(y[i] - (x[i] - mean) / sqrt(var + 1e-6)) < 1e-5;
+        check(ok, "vk_f32_layernorm__xsimd");
+        std::vector<float> e = x;
+        vk_f32_gelu_erf__xsimd(e.data(), n);
+        ok = true;
+        for (size_t i = 0; i < n; ++i) ok &= fabs(e[i] - 0.5 * x[i] * (1 + erf(x[i] / sqrt(2.0)))) < 1e-6 * (1 + fabs(x[i]));
+        check(ok, "vk_f32_gelu_erf__xsimd");
+        std::vector<float> s = x;
+        vk_f32_softmax__xsimd(1, n, s.data(), n, 0.5f);
+        double mx = -1e30, sum = 0;
+        for (float v : x) mx = v * 0.5 > mx ? v * 0.5 : mx;
+        for (float v : x) sum += exp(v * 0.5 - mx);
+        ok = true;
+        for (size_t i = 0; i < n; ++i) ok &= fabs(s[i] - exp(x[i] * 0.5 - mx) / sum) < 1e-6;
+        check(ok, "vk_f32_softmax__xsimd");
+    }
+
+    printf("%d passed, %d failed\n", passed, failed);
+    return failed == 0 ? 0 : 1;
+}
