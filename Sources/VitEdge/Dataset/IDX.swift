@@ -6,7 +6,12 @@ public struct IDX: Sendable {
     public var data: [UInt8]
 
     public static func load(path: String, limits: ResourceLimits = .default) throws -> IDX {
-        var bytes = try FileIO.read(path, limit: limits.maxFileBytes)
+        try decode(try FileIO.read(path, limit: limits.maxFileBytes), path: path, limits: limits)
+    }
+
+    /// Parses IDX bytes, or one LZ4 frame holding them.
+    public static func decode(_ bytes: [UInt8], path: String, limits: ResourceLimits = .default) throws -> IDX {
+        var bytes = bytes
         if LZ4.isFrame(bytes) {
             do { bytes = try LZ4.decompressFrame(bytes, limit: limits.maxFileBytes) } catch let LZ4.Failure.message(m) {
                 throw VitError.badDataset(path: path, expected: "a valid LZ4 frame", found: m)
@@ -29,6 +34,9 @@ public struct IDX: Sendable {
         for d in 0..<ndim {
             let o = 4 + 4 * d
             dims.append(Int(b[o]) << 24 | Int(b[o + 1]) << 16 | Int(b[o + 2]) << 8 | Int(b[o + 3]))
+        }
+        guard dims.allSatisfy({ $0 >= 1 }) else {
+            throw VitError.badDataset(path: path, expected: "every dimension at least 1", found: "\(dims)")
         }
         let start = 4 + 4 * ndim
         guard let count = checkedProduct(dims), count == b.count - start else {

@@ -1,0 +1,15 @@
+// swift-tools-version:6.0
+// libFuzzer targets for every parser of outside data. Built and run by `make fuzz`:
+//   swift build -c release -Xswiftc -sanitize=fuzzer,address -Xswiftc -parse-as-library
+// Nested so that `make test` never builds it.
+import PackageDescription
+
+let targets = ["FuzzVitq", "FuzzVitqHeader", "FuzzSafetensors", "FuzzImage", "FuzzIDX"]
+
+let package = Package(
+    name: "vit-edge-fuzz",
+    dependencies: [.package(name: "vit-edge", path: "..")],
+    targets: targets.map {
+        .executableTarget(name: $0, dependencies: [.product(name: "VitEdge", package: "vit-edge")])
+    }
+)

@@ -1,0 +1,29 @@
+// A safetensors checkpoint through the reader and the converter (family detection,
+// name mapping, config inference), with no config file and with a fixed one.
+import VitEdge
+
+@_cdecl("LLVMFuzzerTestOneInput")
+public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
+    let bytes = Array(UnsafeBufferPointer(start: data, count: size))
+    guard let st = try? Safetensors(bytes: bytes, path: "fuzz.safetensors") else { return 0 }
+    for e in st.entries where e.shape.reduce(1, *) < 1 << 20 { _ = st.floats(e) }
+    _ = try? Converter.convert(st, configJSON: nil, options: ConvertOptions())
+    let config = try? JSON.parse(Array(#"{"num_attention_heads": 2, "image_size": 28, "model_args": {"num_heads": 2}}"#.utf8))
+    if let c = try? Converter.convert(st, configJSON: config, options: ConvertOptions()) {
+        _ = try? VitqFile.parse(c.vitqBytes(), path: "converted")
+    }
+    return 0
+}
+
+// SwiftPM links executables through `FuzzSafetensors_main`; hand control to libFuzzer's driver.
+@_silgen_name("LLVMFuzzerRunDriver")
+func runFuzzerDriver(_ argc: UnsafeMutablePointer<CInt>,
+                     _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>,
+                     _ callback: @convention(c) (UnsafePointer<UInt8>, Int) -> CInt) -> CInt
+
+@_cdecl("FuzzSafetensors_main")
+public func fuzzerMain(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>) -> CInt {
+    var argc = argc
+    var argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>? = argv
+    return runFuzzerDriver(&argc, &argv, fuzz)
+}

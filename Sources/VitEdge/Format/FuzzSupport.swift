@@ -1,0 +1,31 @@
+/// Helpers for the fuzz targets in Fuzz/ (not used by the engine): they let mutated
+/// inputs get past the checksums to the layers behind them.
+public enum FuzzSupport {
+    /// Recomputes the .vitq header CRC over whatever header bytes the input holds.
+    public static func fixHeaderCRC(_ bytes: inout [UInt8]) {
+        guard bytes.count >= VitqFormat.fixedHeaderBytes else { return }
+        let h = Int(VitqFile.readU32(bytes, 8))
+        guard h <= bytes.count - VitqFormat.fixedHeaderBytes else { return }
+        let crc = CRC32.checksum(bytes[16..<(16 + h)])
+        for i in 0..<4 { bytes[12 + i] = UInt8((crc >> (8 * UInt32(i))) & 0xFF) }
+    }
+
+    /// A complete .vitq file around a header JSON text: the payload is zeros of the size
+    /// the header declares (at most 1 MiB), and the header's payload sizes are set to match.
+    public static func vitqFile(headerJSON text: [UInt8]) -> [UInt8]? {
+        guard let j = try? JSON.parse(text), case var .object(pairs) = j else { return nil }
+        let n = min(max(j["payload"]?["bytes"]?.int ?? 0, 0), 1 << 20)
+        let payload = [UInt8](repeating: 0, count: n)
+        let frame = payload.withUnsafeBytes { LZ4.compressFrame($0) }
+        pairs.removeAll { $0.0 == "payload" }
+        pairs.append(("payload", .object([("bytes", .number(Double(n))), ("compressed_bytes", .number(Double(frame.count)))])))
+        let header = Array(JSON.object(pairs).serialized().utf8).withUnsafeBytes { LZ4.compressFrame($0) }
+        var out = VitqFormat.magic + [1, 0, 0, 0]
+        for v in [UInt32(header.count), CRC32.checksum(header)] {
+            out += [UInt8(v & 0xFF), UInt8((v >> 8) & 0xFF), UInt8((v >> 16) & 0xFF), UInt8(v >> 24)]
+        }
+        out += header
+        out += [UInt8](repeating: 0, count: alignUp(out.count, 8) - out.count)
+        return out + frame
+    }
+}

@@ -1,0 +1,84 @@
+import ArgumentParser
+import Dispatch
+import VitEdge
+#if canImport(Glibc)
+import Glibc
+#endif
+
+struct SoakCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "soak",
+        abstract: "Run a model over a data set many times from several threads and report resident memory.",
+        discussion: "Each thread owns a planned session over the one shared model. Memory must stay flat.")
+
+    @Argument(help: "The .vitq model.")
+    var model: String
+
+    @Option(help: "IDX images (plain or .lz4).")
+    var images: String
+
+    @Option(help: "Passes over the images.")
+    var passes = 10
+
+    @Option(help: "Threads, each with its own session.")
+    var threads = 2
+
+    @OptionGroup var options: ModelOptions
+
+    func validate() throws {
+        guard passes >= 1, threads >= 1 && threads <= 256 else { throw ValidationError("--passes >= 1, --threads 1...256") }
+    }
+
+    func run() {
+        guarded {
+            let vit = try options.load(model)
+            let data = try IDX.load(path: images).images(path: images)
+            let c = vit.config
+            let sessions = try (0..<threads).map { _ in try InferenceSession(model: vit, batchSize: 1) }
+            let start = residentBytes()
+            let t0 = Clock.now()
+            let checksums = Checksums(threads)
+            do {
+                let passes = self.passes, threads = self.threads
+                DispatchQueue.concurrentPerform(iterations: threads) { t in
+                    let s = sessions[t]
+                    var sum = 0
+                    for _ in 0..<passes {
+                        var i = t
+                        while i < data.count {
+                            Preprocess.apply(data[i], config: c, into: s.input.baseAddress!)
+                            s.forward()
+                            sum += Evaluator.argmax(s.logits(0))
+                            i += threads
+                        }
+                    }
+                    checksums.values[t] = sum  // each thread writes its own slot
+                }
+            }
+            let seconds = Clock.now() - t0
+            let end = residentBytes()
+            let total = data.count * passes
+            print("inferences   \(total) in \(fixed(seconds, 1)) s on \(threads) threads (\(fixed(Double(total) / seconds, 0)) images/s)")
+            print("resident     start \(bytes(start)), end \(bytes(end)), change \(bytes(end - start))")
+            print("checksum     \(checksums.values.reduce(0, +)) (sum of predicted classes)")
+        }
+    }
+
+    /// Resident set size from /proc/self/statm.
+    func residentBytes() -> Int {
+        guard let f = fopen("/proc/self/statm", "r") else { return 0 }
+        defer { fclose(f) }
+        var size = 0, resident = 0
+        _ = withUnsafeMutablePointer(to: &size) { s in withUnsafeMutablePointer(to: &resident) { r in
+            withVaList([s, r]) { vfscanf(f, "%ld %ld", $0) }
+        } }
+        return resident * Int(sysconf(Int32(_SC_PAGESIZE)))
+    }
+}
+
+/// One result slot per thread (raw memory: threads write disjoint slots).
+final class Checksums: @unchecked Sendable {
+    let values: UnsafeMutableBufferPointer<Int>
+    init(_ n: Int) { values = .allocate(capacity: n); values.initialize(repeating: 0) }
+    deinit { values.deallocate() }
+}

@@ -1,0 +1,37 @@
+import XCTest
+@testable import VitEdge
+
+/// Every input a fuzzer found that crashed, hung or exhausted memory, replayed
+/// through the same entry points (Fixtures/crashes/, named by target and symptom).
+final class FuzzRegressionTests: XCTestCase {
+    func testCrashInputsAreRejectedCleanly() throws {
+        let dir = fixture("crashes")
+        let files = try FileIO.list(dir)
+        XCTAssertFalse(files.isEmpty)
+        for name in files {
+            let bytes = try FileIO.read(dir + "/" + name)
+            if name.hasPrefix("idx-") {
+                // Must fail at parse time, or yield a bounded set of images.
+                if let idx = try? IDX.decode(bytes, path: name) { _ = try? idx.images(path: name) }
+            } else if name.hasPrefix("vitq-") {
+                var b = bytes
+                FuzzSupport.fixHeaderCRC(&b)
+                if let f = try? VitqFile.parse(b, path: name) { _ = try? VisionTransformer(file: f, kernels: .reference) }
+            } else if name.hasPrefix("image-") {
+                _ = try? Image.decodePNM(bytes, path: name)
+            } else if name.hasPrefix("safetensors-") {
+                if let st = try? Safetensors(bytes: bytes, path: name) { _ = try? Converter.convert(st, configJSON: nil, options: ConvertOptions()) }
+            } else if name.hasPrefix("header-") {
+                if let b = FuzzSupport.vitqFile(headerJSON: bytes), let f = try? VitqFile.parse(b, path: name) {
+                    _ = try? VisionTransformer(file: f, kernels: .reference)
+                }
+            } else {
+                XCTFail("\(name): unknown crash file prefix")
+            }
+        }
+        // The first one found: an IDX with a zero dimension declared 2^27 empty images.
+        XCTAssertThrowsError(try IDX.decode(try FileIO.read(dir + "/idx-zero-width-oom.idx"), path: "x")) {
+            XCTAssertTrue("\($0)".contains("at least 1"), "\($0)")
+        }
+    }
+}

@@ -1,0 +1,48 @@
+#!/usr/bin/env python3
+"""Write the fuzzers' seed corpus (Fuzz/Corpus/*): small valid inputs of every format.
+Needs torch + timm (tools/requirements.txt) and a built vit-edge (make build)."""
+import json, os, struct, subprocess, sys
+import lz4.frame, numpy as np, torch
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import torch_compat  # noqa: F401
+import timm
+from safetensors.torch import save_file
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+C = os.path.join(ROOT, "Fuzz", "Corpus")
+BIN = os.path.join(ROOT, ".build", "release", "vit-edge")
+
+
+def w(path, data):
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "wb") as f:
+        f.write(data)
+
+
+torch.manual_seed(0)
+m = timm.models.vision_transformer.VisionTransformer(img_size=8, patch_size=4, in_chans=1, num_classes=3,
+                                                     embed_dim=8, depth=1, num_heads=2, mlp_ratio=2.0)
+st = os.path.join(C, "safetensors", "tiny-timm.safetensors")
+os.makedirs(os.path.dirname(st), exist_ok=True)
+save_file({k: v.contiguous() for k, v in m.state_dict().items()}, st)
+save_file({k: v.contiguous().half() for k, v in m.state_dict().items()}, st.replace(".safetensors", "-f16.safetensors"))
+vq = os.path.join(C, "vitq", "tiny.vitq")
+os.makedirs(os.path.dirname(vq), exist_ok=True)
+subprocess.check_call([BIN, "convert", st, "--heads", "2", "-o", vq], stdout=subprocess.DEVNULL)
+subprocess.check_call([BIN, "quantize", vq, "-o", vq.replace(".vitq", "-int8.vitq")], stdout=subprocess.DEVNULL)
+for name in ("tiny.vitq", "tiny-int8.vitq"):
+    data = open(os.path.join(C, "vitq", name), "rb").read()
+    h = struct.unpack("<I", data[8:12])[0]
+    w(os.path.join(C, "vitq-header", name + ".json"), lz4.frame.decompress(data[16:16 + h]))
+img = (np.arange(6 * 5) * 8).astype(np.uint8).reshape(5, 6)
+w(os.path.join(C, "image", "p5.pgm"), b"P5\n6 5\n255\n" + img.tobytes())
+w(os.path.join(C, "image", "p2.pgm"), b"P2\n# comment\n3 2\n15\n0 1 2\n3 4 15\n")
+w(os.path.join(C, "image", "p3.ppm"), b"P3 2 1 255 255 0 0 0 255 0\n")
+w(os.path.join(C, "image", "p6-16bit.ppm"), b"P6 1 2 65535\n" + bytes(range(12)))
+w(os.path.join(C, "image", "stream.pgm"), b"P5 1 1 255\n\x07P5 1 1 255\n\x08")
+idx = struct.pack(">BBBBIII", 0, 0, 8, 3, 2, 3, 3) + bytes(range(18))
+w(os.path.join(C, "idx", "images.idx3"), idx)
+w(os.path.join(C, "idx", "labels.idx1"), struct.pack(">BBBBI", 0, 0, 8, 1, 4) + bytes([1, 2, 3, 4]))
+w(os.path.join(C, "idx", "images.idx3.lz4"), lz4.frame.compress(idx, content_checksum=True, store_size=True))
+print("seeds written to", C)
