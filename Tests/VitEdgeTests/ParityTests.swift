@@ -79,6 +79,21 @@ final class ParityTests: XCTestCase {
         }
     }
 
+    /// A half-precision checkpoint converts and matches the fp32 one within f16 rounding.
+    func testHalfPrecisionCheckpointConverts() throws {
+        let f32 = try Safetensors(path: repoFile("Fuzz/Corpus/safetensors/tiny-timm.safetensors"))
+        let f16 = try Safetensors(path: repoFile("Fuzz/Corpus/safetensors/tiny-timm-f16.safetensors"))
+        var o = ConvertOptions()
+        o.heads = 2
+        let a = try Converter.convert(f32, configJSON: nil, options: o), b = try Converter.convert(f16, configJSON: nil, options: o)
+        XCTAssertEqual(a.config, b.config)
+        for (x, y) in zip(a.tensors, b.tensors) {
+            let fx = x.bytes.withUnsafeBytes { Array($0.bindMemory(to: Float.self)) }
+            let fy = y.bytes.withUnsafeBytes { Array($0.bindMemory(to: Float.self)) }
+            for (u, v) in zip(fx, fy) { XCTAssertEqual(Float(Float16(u)), v, x.name) }
+        }
+    }
+
     func testConversionErrorsNameTheTensor() throws {
         let dir = fixture("parity/timm-avgpool-layerscale/")
         let st = try Safetensors(path: dir + "model.safetensors")
@@ -116,6 +131,13 @@ final class ParityTests: XCTestCase {
         bad(file("{\"a\":{\"dtype\":\"I64\",\"shape\":[1],\"data_offsets\":[0,8]}}", data: 8), "F32, F16, BF16")
         bad(file("{\"a\":{\"dtype\":\"F32\",\"shape\":[3],\"data_offsets\":[0,8]}}", data: 8), "bytes")
         bad(file("{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,800]}}", data: 8), "data_offsets")
+        // F16 and BF16 values widen exactly; F64 rounds to the nearest Float.
+        let half: [UInt8] = [0x00, 0x3C, 0x00, 0xC0]  // 1.0, -2.0
+        let f16 = try! Safetensors(bytes: file("{\"a\":{\"dtype\":\"F16\",\"shape\":[2],\"data_offsets\":[0,4]}}", data: 0) + half, path: "x")
+        XCTAssertEqual(f16.floats(f16.entries[0]), [1, -2])
+        let bf: [UInt8] = [0x80, 0x3F, 0x40, 0xC0]  // 1.0, -3.0
+        let bf16 = try! Safetensors(bytes: file("{\"a\":{\"dtype\":\"BF16\",\"shape\":[2],\"data_offsets\":[0,4]}}", data: 0) + bf, path: "x")
+        XCTAssertEqual(bf16.floats(bf16.entries[0]), [1, -3])
         // Zero-element tensors are legal.
         XCTAssertNoThrow(try Safetensors(bytes: file("{\"a\":{\"dtype\":\"F32\",\"shape\":[0,4],\"data_offsets\":[0,0]}}", data: 0), path: "x"))
     }
