@@ -7,7 +7,7 @@ BIN     := .build/release/vit-edge
 SUDO    := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 DEBS    := libxsimd-dev liblz4-dev pkg-config
 
-.PHONY: fuzz soak dist sanitize all deps build demo test models fixtures clean deps-aarch64 test-aarch64 test-kernels-native
+.PHONY: tsan fuzz soak dist sanitize all deps build demo test models fixtures clean deps-aarch64 test-aarch64 test-kernels-native
 
 all: build
 
@@ -66,7 +66,7 @@ test-kernels-native: deps
 # the committed seeds in Fuzz/Corpus. A crash, leak-free OOM or timeout fails the target;
 # its input lands in .build-fuzz/artifacts (commit it to Tests/VitEdgeTests/Fixtures/crashes).
 FUZZ_SECONDS ?= 60
-FUZZERS := FuzzVitq:vitq FuzzVitqHeader:vitq-header FuzzSafetensors:safetensors FuzzImage:image FuzzIDX:idx
+FUZZERS := FuzzVitq:vitq FuzzVitqHeader:vitq-header FuzzSafetensors:safetensors FuzzConfigJSON:config-json FuzzImage:image FuzzIDX:idx
 fuzz: deps
 	cd Fuzz && $(SWIFT) build -c release -Xswiftc -sanitize=fuzzer,address -Xswiftc -parse-as-library
 	@mkdir -p .build-fuzz/artifacts
@@ -78,6 +78,15 @@ fuzz: deps
 			| grep -E "^(stat::number_of_executed_units|stat::peak_rss_mb|SUMMARY|==[0-9]+==ERROR)" || true; \
 		if ls .build-fuzz/artifacts/$$t-* >/dev/null 2>&1; then echo "fuzz $$t: FAILED, see .build-fuzz/artifacts"; exit 1; fi; \
 	done; echo "fuzz: every target ran clean"
+
+# The threaded path under ThreadSanitizer: two threads, one shared model, each with its
+# own planned session, over the whole test split (one pass).
+tsan: deps
+	$(SWIFT) build -c release --product vit-edge --sanitize=thread --scratch-path .build-tsan
+	TSAN_OPTIONS=halt_on_error=1 .build-tsan/release/vit-edge soak models/mnist-vit-int8.vitq \
+		--images models/mnist-test-images.idx3-ubyte.lz4 --passes 1 --threads 2
+	TSAN_OPTIONS=halt_on_error=1 .build-tsan/release/vit-edge soak models/mnist-vit.vitq \
+		--images models/mnist-test-images.idx3-ubyte.lz4 --passes 1 --threads 2
 
 # Many thousands of inferences in one process from several threads sharing one model:
 # the whole test split ten times; resident memory is printed at start and end.

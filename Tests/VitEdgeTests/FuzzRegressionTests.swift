@@ -21,6 +21,10 @@ final class FuzzRegressionTests: XCTestCase {
                 _ = try? Image.decodePNM(bytes, path: name)
             } else if name.hasPrefix("safetensors-") {
                 if let st = try? Safetensors(bytes: bytes, path: name) { _ = try? Converter.convert(st, configJSON: nil, options: ConvertOptions()) }
+            } else if name.hasPrefix("config-") {
+                if let j = try? JSON.parse(bytes), let st = try? Safetensors(path: repoFile("Fuzz/Corpus/safetensors/tiny-timm.safetensors")) {
+                    _ = try? Converter.convert(st, configJSON: j, options: ConvertOptions())
+                }
             } else if name.hasPrefix("header-") {
                 if let b = FuzzSupport.vitqFile(headerJSON: bytes), let f = try? VitqFile.parse(b, path: name) {
                     _ = try? VisionTransformer(file: f, kernels: .reference)

@@ -1,0 +1,39 @@
+// A checkpoint's config.json (Hugging Face, timm or vit-pytorch style) through the
+// JSON parser and the converter, beside fixed small checkpoints of each family.
+import VitEdge
+
+let checkpoints: [Safetensors] = {
+    var parts = String(#filePath).split(separator: "/", omittingEmptySubsequences: false)
+    parts.removeLast(4)  // Fuzz/Sources/FuzzConfigJSON/FuzzConfigJSON.swift
+    let root = parts.joined(separator: "/")
+    return ["/Fuzz/Corpus/safetensors/tiny-timm.safetensors",
+            "/Tests/VitEdgeTests/Fixtures/parity/vit-pytorch-mean/model.safetensors",
+            "/Tests/VitEdgeTests/Fixtures/parity/hf-vit-new-names/model.safetensors"].compactMap {
+        try? Safetensors(path: root + $0)
+    }
+}()
+
+@_cdecl("LLVMFuzzerTestOneInput")
+public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
+    guard let config = try? JSON.parse(UnsafeBufferPointer(start: data, count: size)) else { return 0 }
+    for st in checkpoints {
+        if let c = try? Converter.convert(st, configJSON: config, options: ConvertOptions()) {
+            _ = try? VitqFile.parse(c.vitqBytes(), path: "converted")
+        }
+    }
+    return 0
+}
+
+// SwiftPM links executables through `FuzzConfigJSON_main`; hand control to libFuzzer's driver.
+@_silgen_name("LLVMFuzzerRunDriver")
+func runFuzzerDriver(_ argc: UnsafeMutablePointer<CInt>,
+                     _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>,
+                     _ callback: @convention(c) (UnsafePointer<UInt8>, Int) -> CInt) -> CInt
+
+@_cdecl("FuzzConfigJSON_main")
+public func fuzzerMain(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>) -> CInt {
+    var argc = argc
+    var argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>? = argv
+    _ = checkpoints
+    return runFuzzerDriver(&argc, &argv, fuzz)
+}
