@@ -83,6 +83,21 @@ final class CLITests: XCTestCase {
         XCTAssertEqual(obj["per_class"]?.array?.count, 10)
     }
 
+    func testEvalOnAFolderOfClassFolders() throws {
+        let root = NSTemporaryDirectory() + "/vit-edge-folders-\(getpid())"
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        for s in try FileManager.default.contentsOfDirectory(atPath: repoFile("models/samples")) where s.hasSuffix(".pgm") {
+            let digit = String(s.split(separator: "digit")[1].prefix(1))
+            try FileManager.default.createDirectory(atPath: root + "/" + digit, withIntermediateDirectories: true)
+            try FileManager.default.copyItem(atPath: repoFile("models/samples/" + s), toPath: root + "/" + digit + "/" + s)
+        }
+        let r = try vitEdge(["eval", model, "--images", root, "--json"])
+        XCTAssertEqual(r.status, 0, r.err)
+        let obj = try JSON.parse(Array(r.out.utf8))
+        XCTAssertEqual(obj["images"]?.int, 12)
+        XCTAssertEqual(obj["accuracy"]?.double, 1)
+    }
+
     func testConvertThenRun() throws {
         let out = NSTemporaryDirectory() + "/vit-edge-cli-\(getpid()).vitq"
         defer { try? FileManager.default.removeItem(atPath: out) }
