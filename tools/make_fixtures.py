@@ -97,6 +97,13 @@ def mnist_golden():
     acc = (logits.argmax(1).numpy() == labels).mean()
     print(f"mnist: PyTorch test accuracy {acc:.4f}")
     out["test_logits"] = logits
+    # Position embeddings resampled as DINO / timm do (bicubic, align_corners=False,
+    # no antialias), prefix row untouched: up to 10x10 and down to 5x5.
+    pe = m.pos_embed.detach()[0]
+    grid = pe[1:].reshape(1, 7, 7, -1).permute(0, 3, 1, 2)
+    for n in (10, 5):
+        g = F.interpolate(grid, size=(n, n), mode="bicubic", align_corners=False)
+        out[f"pos_embed_{n}x{n}"] = torch.cat([pe[:1], g.permute(0, 2, 3, 1).reshape(n * n, -1)])
     save_file({k: v.contiguous().float() for k, v in out.items()}, os.path.join(FIX, "mnist-golden.safetensors"))
     return acc
 

@@ -16,7 +16,7 @@ func encoderBlock(_ c: ViTConfig, _ w: BlockWeights, _ k: Kernels, batch: Int,
     seen(.qkv, a.norm1, d)
     k.linear(w.qkv, rows: rows, x: a.norm1, ldx: d, y: a.qkv, ldy: 3 * c.innerDim, scratch: a.quant)
     k.attention(batch: batch, tokens: c.tokens, heads: c.heads, headDim: c.headDim,
-                qkv: a.qkv, out: a.attention, scratch: a.scratch)
+                qkv: a.qkv, out: a.attention, scratch: a.scratch, capture: a.attentionProbabilities)
     seen(.proj, a.attention, c.innerDim)
     if let proj = w.proj {
         if let gamma = w.ls1 {

@@ -9,6 +9,8 @@ public final class VisionTransformer: @unchecked Sendable {
     let packedWeights: AlignedBuffer?
     /// Seconds spent decompressing, validating and packing.
     public private(set) var loadSeconds: Double = 0
+    /// Position embeddings resampled for another input size (see `resized`).
+    let resampledPositions: AlignedBuffer?
 
     public init(file: VitqFile, kernels: Kernels, source: String = "model") throws {
         self.config = file.config
@@ -17,6 +19,18 @@ public final class VisionTransformer: @unchecked Sendable {
         var w = try ModelWeights(file: file, source: source)
         packedWeights = kernels.isReference ? nil : w.pack(fp32: kernels.gemm != nil, int8: kernels.qs8Gemm != nil)
         weights = w
+        resampledPositions = nil
+    }
+
+    /// A model sharing `base`'s weights and packing, with its own config and positions.
+    init(resizedFrom base: VisionTransformer, config: ViTConfig, weights: ModelWeights, positions: AlignedBuffer) {
+        self.config = config
+        self.file = base.file
+        self.kernels = base.kernels
+        self.weights = weights
+        self.packedWeights = base.packedWeights
+        self.resampledPositions = positions
+        self.loadSeconds = base.loadSeconds
     }
 
     /// Loads, validates and prepares a .vitq file.

@@ -42,6 +42,8 @@ struct BlockActivations {
     var mlpOut: UnsafeMutablePointer<Float>
     /// int8 scratch shared by the block's quantized Linear layers (nil for fp32 models)
     var quant: QuantScratch?
+    /// [B, heads, T, T] attention probabilities, planned only when the session captures them
+    var attentionProbabilities: UnsafeMutablePointer<Float>?
 }
 
 /// A model planned for one batch size: the arena and the views into it. Plan once,
@@ -57,13 +59,23 @@ public final class InferenceSession: @unchecked Sendable {
     let arena: AlignedBuffer
     let act: Activations
 
-    public init(model: VisionTransformer, batchSize: Int, limits: ResourceLimits = .default) throws {
+    /// Blocks whose attention probabilities the session keeps (see `attention(block:image:)`).
+    public let capturedBlocks: [Int]
+
+    /// Plans the arena. `captureAttention` lists blocks whose attention probabilities
+    /// are kept (each adds a planned [B, heads, T, T] buffer); by default none.
+    public init(model: VisionTransformer, batchSize: Int, captureAttention: [Int] = [],
+                limits: ResourceLimits = .default) throws {
         guard batchSize >= 1 && batchSize <= 1 << 16 else {
             throw VitError.invalidArgument("batch size must be 1...65536, got \(batchSize)")
         }
         self.model = model
         self.batchSize = batchSize
-        let layout = try ForwardLayout(config: model.config, batch: batchSize)
+        for b in captureAttention where b < 0 || b >= model.config.depth {
+            throw VitError.invalidArgument("block \(b) does not exist: the model has blocks 0...\(model.config.depth - 1)")
+        }
+        capturedBlocks = Array(Set(captureAttention)).sorted()
+        let layout = try ForwardLayout(config: model.config, batch: batchSize, captureAttention: capturedBlocks)
         buffers = layout.requests
         plan = GreedyMemoryPlanner().plan(buffers, alignment: AlignedBuffer.alignment)
         naiveBytes = LinearMemoryPlanner().plan(buffers, alignment: AlignedBuffer.alignment).arenaBytes
@@ -95,6 +107,14 @@ public final class InferenceSession: @unchecked Sendable {
         return UnsafeBufferPointer(start: act.probabilities + i * n, count: n)
     }
 
+    /// Attention probabilities [heads, T, T] of image `i` in a captured block, after `forward`.
+    public func attention(block: Int, image i: Int) -> UnsafeBufferPointer<Float>? {
+        guard let p = act.blocks[block].attentionProbabilities else { return nil }
+        let c = model.config
+        let n = c.heads * c.tokens * c.tokens
+        return UnsafeBufferPointer(start: p + i * n, count: n)
+    }
+
     /// The pooled representation the head reads (after pre-logits), image `i`.
     public func features(_ i: Int) -> UnsafeBufferPointer<Float> {
         let n = model.config.featureDim
@@ -110,7 +130,10 @@ struct ForwardLayout {
     var requests: [BufferRequest] = []
     var index: [String: Int] = [:]
 
-    init(config c: ViTConfig, batch b: Int) throws {
+    let captured: [Int]
+
+    init(config c: ViTConfig, batch b: Int, captureAttention: [Int] = []) throws {
+        captured = captureAttention
         config = c
         batch = b
         let rows = b * c.tokens
@@ -141,6 +164,10 @@ struct ForwardLayout {
             try add(p + "norm2", rows * c.dim, s + 4, s + 5)
             try add(p + "hidden", rows * c.mlpDim, s + 5, s + 6)
             try add(p + "mlp_out", c.layerScale ? rows * c.dim : 0, s + 6, s + 6)
+            if captureAttention.contains(i) {
+                // Kept to the end of the pass so the caller can read it.
+                try add(p + "attention_probabilities", b * c.heads * c.tokens * c.tokens, s + 2, last)
+            }
         }
         // The distillation head reads the normed tokens again at head + 3.
         if c.activationQuantization != nil {
@@ -171,7 +198,8 @@ struct ForwardLayout {
                 norm1: v(p + "norm1"), qkv: v(p + "qkv"),
                 scratch: AttentionScratch(scores: v(p + "scores"), packedK: v(p + "packed_k"), packedV: v(p + "packed_v")),
                 attention: v(p + "attention"), projected: v(p + "projected"), norm2: v(p + "norm2"),
-                hidden: v(p + "hidden"), mlpOut: v(p + "mlp_out"), quant: quant)
+                hidden: v(p + "hidden"), mlpOut: v(p + "mlp_out"), quant: quant,
+                attentionProbabilities: captured.contains(i) ? v(p + "attention_probabilities") : nil)
         }
         let pooled = v("pooled")
         return Activations(image: v("image"), patches: v("patches"), tokens: v("tokens"), blocks: blocks,

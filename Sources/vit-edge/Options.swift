@@ -13,8 +13,18 @@ struct ModelOptions: ParsableArguments {
     @Option(name: .long, help: "Kernel set: auto, reference, xsimd, avx2, avx512.")
     var kernels: Kernels.Choice = .auto
 
+    @Option(name: .customLong("image-size"),
+            help: "Run at another input size, H or HxW (position embeddings resampled bicubically).")
+    var imageSize: String?
+
     func load(_ path: String) throws -> VisionTransformer {
-        try VisionTransformer(path: path, kernels: Kernels.select(kernels))
+        let model = try VisionTransformer(path: path, kernels: Kernels.select(kernels))
+        guard let imageSize else { return model }
+        let parts = imageSize.split(separator: "x").map { Int($0) }
+        guard parts.count == 1 || parts.count == 2, let h = parts[0], let w = parts.last!, h > 0, w > 0, h <= 1 << 16, w <= 1 << 16 else {
+            throw VitError.invalidArgument("--image-size takes H or HxW, got '\(imageSize)'")
+        }
+        return try model.resized(imageHeight: h, imageWidth: w)
     }
 }
 
@@ -35,6 +45,18 @@ func printError(_ s: String) {
 
 /// Writes to file descriptor 2 directly (the C `stderr` global is not
 /// concurrency-safe in Swift 6).
+func writeStdout(_ s: String) {
+    var s = s
+    s.withUTF8 { p in
+        var done = 0
+        while done < p.count {
+            let n = write(1, p.baseAddress! + done, p.count - done)
+            if n <= 0 { return }
+            done += n
+        }
+    }
+}
+
 func writeStderr(_ s: String) {
     var s = s
     s.withUTF8 { _ = write(2, $0.baseAddress, $0.count) }

@@ -14,6 +14,6 @@ struct VitEdgeCommand: ParsableCommand {
               vit-edge run model.vitq image.pgm
             """,
         version: "0.1.0",
-        subcommands: [RunCommand.self, InfoCommand.self, ConvertCommand.self, EvalCommand.self, BenchCommand.self, QuantizeCommand.self, SoakCommand.self]
+        subcommands: [RunCommand.self, InfoCommand.self, ConvertCommand.self, EvalCommand.self, BenchCommand.self, QuantizeCommand.self, EmbedCommand.self, AttentionCommand.self, SoakCommand.self]
     )
 }

@@ -30,7 +30,13 @@ final class CLITests: XCTestCase {
         let out = Pipe(), err = Pipe()
         p.standardOutput = out
         p.standardError = err
+        let input = Pipe()
+        if stdin != nil { p.standardInput = input }
         try p.run()
+        if let stdin {
+            input.fileHandleForWriting.write(stdin)
+            try input.fileHandleForWriting.close()
+        }
         let o = out.fileHandleForReading.readDataToEndOfFile()
         let e = err.fileHandleForReading.readDataToEndOfFile()
         p.waitUntilExit()
@@ -96,6 +102,58 @@ final class CLITests: XCTestCase {
         let obj = try JSON.parse(Array(r.out.utf8))
         XCTAssertEqual(obj["images"]?.int, 12)
         XCTAssertEqual(obj["accuracy"]?.double, 1)
+    }
+
+    func testStreamFoldersIDXAndBatches() throws {
+        let a = try Data(contentsOf: URL(fileURLWithPath: sample("test-00000-digit7.pgm")))
+        let b = try Data(contentsOf: URL(fileURLWithPath: sample("test-00001-digit2.pgm")))
+        let plain = Data("P2 2 2 255\n0 255 255 0\n".utf8)
+        let s = try vitEdge(["run", model, "-", "--json", "--top-k", "1"], stdin: a + b + plain + a)
+        XCTAssertEqual(s.status, 0, s.err)
+        let lines = s.out.split(separator: "\n").map { try! JSON.parse(Array($0.utf8)) }
+        XCTAssertEqual(lines.count, 4)
+        XCTAssertEqual(lines.map { $0["top"]!.array![0]["label"]!.string! }[0...1], ["7", "2"])
+        XCTAssertEqual(lines[3]["image"]?.string, "-#3")
+        // A folder and an IDX file, in batches of 5; the same answers as one by one.
+        let batched = try vitEdge(["run", model, repoFile("models/samples"), "--batch", "5", "--json"])
+        let single = try vitEdge(["run", model, repoFile("models/samples"), "--json"])
+        XCTAssertEqual(batched.status, 0, batched.err)
+        XCTAssertEqual(batched.out.split(separator: "\n").count, 12)
+        let labels = { (o: String) in o.split(separator: "\n").map { try! JSON.parse(Array($0.utf8))["top"]!.array![0]["index"]!.int! } }
+        XCTAssertEqual(labels(batched.out), labels(single.out))
+        let idx = try vitEdge(["run", model, repoFile("models/mnist-calibration-images.idx3-ubyte.lz4"), "--batch", "64", "--top-k", "1"])
+        XCTAssertEqual(idx.status, 0, idx.err)
+        XCTAssertEqual(idx.out.split(separator: "\n").count, 512 * 2)
+        // A truncated image at the end of the stream is an error, after the good ones.
+        let t = try vitEdge(["run", model, "-", "--top-k", "1"], stdin: a + b.prefix(30))
+        XCTAssertEqual(t.status, 1)
+        XCTAssertTrue(t.out.contains("1. 7"), t.out)
+        XCTAssertTrue(t.err.contains("pixel data"), t.err)
+    }
+
+    func testAttentionAndEmbed() throws {
+        let dir = NSTemporaryDirectory() + "/vit-edge-see-\(getpid())"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let r = try vitEdge(["attention", model, sample("test-00000-digit7.pgm"), "-o", dir + "/a.png", "--heads"])
+        XCTAssertEqual(r.status, 0, r.err)
+        for f in ["a.png", "a.head0.png", "a.head3.png"] {
+            let d = try Data(contentsOf: URL(fileURLWithPath: dir + "/" + f))
+            XCTAssertEqual(Array(d.prefix(4)), [0x89, 0x50, 0x4E, 0x47], f)
+        }
+        let roll = try vitEdge(["attention", model, sample("test-00000-digit7.pgm"), "-o", dir + "/r.ppm", "--rollout", "--scale", "2"])
+        XCTAssertEqual(roll.status, 0, roll.err)
+        XCTAssertEqual(try Image.load(path: dir + "/r.ppm").width, 56)
+        let e = try vitEdge(["embed", model, sample("test-00000-digit7.pgm"), sample("test-00001-digit2.pgm"), "-o", dir + "/f.npy"])
+        XCTAssertEqual(e.status, 0, e.err)
+        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: dir + "/f.npy")).count, 128 + 2 * 64 * 4)
+        let j = try vitEdge(["embed", model, sample("test-00000-digit7.pgm")])
+        XCTAssertEqual(try JSON.parse(Array(j.out.utf8))["embedding"]?.array?.count, 64)
+        let big = try vitEdge(["run", model, sample("test-00000-digit7.pgm"), "--image-size", "56", "--top-k", "1"])
+        XCTAssertEqual(big.status, 0, big.err)
+        let odd = try vitEdge(["run", model, sample("test-00000-digit7.pgm"), "--image-size", "30"])
+        XCTAssertEqual(odd.status, 1)
+        XCTAssertTrue(odd.err.contains("divisible"), odd.err)
     }
 
     func testConvertThenRun() throws {

@@ -194,10 +194,11 @@ public struct Kernels: Sendable, CustomStringConvertible {
     /// optimized route packs each head's K and V into the GEMM panel layout in
     /// planned scratch, so QKᵀ and PV run on the same microkernels as the Linear layers.
     func attention(batch: Int, tokens: Int, heads: Int, headDim: Int,
-                   qkv: UnsafePointer<Float>, out: UnsafeMutablePointer<Float>, scratch: AttentionScratch) {
+                   qkv: UnsafePointer<Float>, out: UnsafeMutablePointer<Float>, scratch: AttentionScratch,
+                   capture: UnsafeMutablePointer<Float>? = nil) {
         guard let gemm else {
             Reference.attention(batch: batch, tokens: tokens, heads: heads, headDim: headDim,
-                                qkv: qkv, out: out, scores: scratch.scores)
+                                qkv: qkv, out: out, scores: scratch.scores, capture: capture)
             return
         }
         let inner = heads * headDim
@@ -212,6 +213,7 @@ public struct Kernels: Sendable, CustomStringConvertible {
                 vk_f32_pack_nk(k, ld, tokens, headDim, scratch.packedK)
                 gemm(tokens, tokens, headDim, q, ld, scratch.packedK, nil, scratch.scores, tokens, 0)
                 softmax(rows: tokens, n: tokens, x: scratch.scores, ld: tokens, scale: scale)
+                if let capture { (capture + (b * heads + h) * tokens * tokens).update(from: scratch.scores, count: tokens * tokens) }
                 vk_f32_pack_kn(v, ld, tokens, headDim, scratch.packedV)
                 gemm(tokens, headDim, tokens, scratch.scores, tokens, scratch.packedV, nil,
                      out + b * tokens * inner + h * headDim, inner, 0)

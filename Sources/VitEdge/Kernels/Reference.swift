@@ -73,10 +73,11 @@ public enum Reference {
 
     /// Multi-head self-attention core for `batch` images of `tokens` tokens:
     /// qkv is [batch·tokens, 3·heads·headDim] (q, k, v blocks, each head-major),
-    /// out is [batch·tokens, heads·headDim]; scores is scratch of tokens² floats.
+    /// out is [batch·tokens, heads·headDim]; scores is scratch of tokens² floats;
+    /// capture, when given, receives the probabilities [batch, heads, tokens, tokens].
     public static func attention(batch: Int, tokens: Int, heads: Int, headDim: Int,
                                  qkv: UnsafePointer<Float>, out: UnsafeMutablePointer<Float>,
-                                 scores: UnsafeMutablePointer<Float>) {
+                                 scores: UnsafeMutablePointer<Float>, capture: UnsafeMutablePointer<Float>? = nil) {
         let inner = heads * headDim
         let ld = 3 * inner
         let scale = 1 / Float(headDim).squareRoot()
@@ -94,6 +95,7 @@ public enum Reference {
                     }
                 }
                 softmax(rows: tokens, n: tokens, x: scores, ld: tokens, scale: scale)
+                if let capture { (capture + (b * heads + h) * tokens * tokens).update(from: scores, count: tokens * tokens) }
                 for i in 0..<tokens {
                     for d in 0..<headDim {
                         var s: Float = 0

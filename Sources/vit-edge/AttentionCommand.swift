@@ -1,0 +1,80 @@
+import ArgumentParser
+import VitEdge
+
+struct AttentionCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "attention",
+        abstract: "Draw where the model looks: a heat map of the class token's attention over the image.",
+        discussion: """
+            By default the last block's class-token attention, averaged over heads. --rollout
+            multiplies the attention of every block (Abnar & Zuidema 2020); --heads writes one
+            more image per head (NAME.headN.png). Models without a class token use the mean
+            of every token's attention. Output: .png, or .ppm / .pgm-like binary PPM.
+            """)
+
+    @Argument(help: "The .vitq model.")
+    var model: String
+
+    @Argument(help: "A PGM or PPM image.")
+    var image: String
+
+    @Option(name: .shortAndLong, help: "The image to write (.png or .ppm).")
+    var output: String
+
+    @Flag(help: "Attention rollout across all blocks instead of the last block alone.")
+    var rollout = false
+
+    @Flag(help: "Also write each head's map (last-block mode).")
+    var heads = false
+
+    @Option(help: "Block to draw (default: the last).")
+    var block: Int?
+
+    @Option(help: "Integer upscaling of the output (default: to at least 224 pixels).")
+    var scale: Int?
+
+    @OptionGroup var options: ModelOptions
+
+    func validate() throws {
+        guard output.hasSuffix(".png") || output.hasSuffix(".ppm") else { throw ValidationError("-o must end in .png or .ppm") }
+        if let scale, scale < 1 || scale > 64 { throw ValidationError("--scale must be 1...64") }
+    }
+
+    func run() {
+        guarded {
+            let vit = try options.load(model)
+            let c = vit.config
+            let b = block ?? c.depth - 1
+            let input = try Image.load(path: image)
+            let session = try InferenceSession(model: vit, batchSize: 1,
+                                               captureAttention: rollout ? Array(0..<c.depth) : [b])
+            Preprocess.apply(input, config: c, into: session.input.baseAddress!)
+            session.forward()
+            var maps: [(String, [Float])] = []
+            if rollout {
+                maps.append((output, AttentionMaps.rollout(session, image: 0)!))
+            } else {
+                let a = AttentionMaps.classToken(session, block: b, image: 0)!
+                maps.append((output, a.mean))
+                if heads {
+                    let ext = output.hasSuffix(".png") ? ".png" : ".ppm"
+                    let stem = String(output.dropLast(4))
+                    for (h, m) in a.heads.enumerated() { maps.append(("\(stem).head\(h)\(ext)", m)) }
+                }
+            }
+            let s = scale ?? max(1, (224 + max(input.width, input.height) - 1) / max(input.width, input.height))
+            for (path, grid) in maps {
+                let heat = AttentionMaps.normalized(AttentionMaps.upsample(grid, gridWidth: c.gridWidth, gridHeight: c.gridHeight,
+                                                                           width: input.width * s, height: input.height * s))
+                let (rgb, w, h) = ImageWriter.overlay(input, heat: heat, scale: s)
+                try FileIO.write(path, path.hasSuffix(".png") ? ImageWriter.png(rgb: rgb, width: w, height: h)
+                                                              : ImageWriter.ppm(rgb: rgb, width: w, height: h))
+                print("wrote        \(path) (\(w)x\(h))")
+            }
+            if c.numClasses > 0 {
+                let top = VitEdge.topK(session.probabilities(0), 1)[0]
+                print("prediction   \(top.index < c.labels.count ? c.labels[top.index] : String(top.index)) (\(percent(Double(top.probability))))")
+            }
+        }
+    }
+}
