@@ -9,7 +9,7 @@ let targets = ["FuzzVitq", "FuzzVitqHeader", "FuzzSafetensors", "FuzzConfigJSON"
 let package = Package(
     name: "vit-edge-fuzz",
     dependencies: [.package(name: "vit-edge", path: "..")],
-    targets: targets.map {
-        .executableTarget(name: $0, dependencies: [.product(name: "VitEdge", package: "vit-edge")])
+    targets: [.target(name: "FuzzDriver")] + targets.map {
+        .executableTarget(name: $0, dependencies: ["FuzzDriver", .product(name: "VitEdge", package: "vit-edge")])
     }
 )

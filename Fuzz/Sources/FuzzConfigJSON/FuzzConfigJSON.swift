@@ -1,5 +1,6 @@
 // A checkpoint's config.json (Hugging Face, timm or vit-pytorch style) through the
 // JSON parser and the converter, beside fixed small checkpoints of each family.
+import FuzzDriver
 import VitEdge
 
 let checkpoints: [Safetensors] = {
@@ -24,16 +25,8 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     return 0
 }
 
-// SwiftPM links executables through `FuzzConfigJSON_main`; hand control to libFuzzer's driver.
-@_silgen_name("LLVMFuzzerRunDriver")
-func runFuzzerDriver(_ argc: UnsafeMutablePointer<CInt>,
-                     _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>,
-                     _ callback: @convention(c) (UnsafePointer<UInt8>, Int) -> CInt) -> CInt
-
 @_cdecl("FuzzConfigJSON_main")
-public func fuzzerMain(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>) -> CInt {
-    var argc = argc
-    var argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>? = argv
+public func main(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>) -> CInt {
     _ = checkpoints
-    return runFuzzerDriver(&argc, &argv, fuzz)
+    return fuzzerMain(argc, argv, fuzz)
 }

@@ -1,8 +1,8 @@
 /// A safetensors file read directly (no Python): an 8-byte little-endian header
 /// length, a JSON header {name: {dtype, shape, data_offsets}}, then the data.
 /// F32, F16, BF16 and F64 tensors are read as Float; zero-element tensors are legal.
-public struct Safetensors {
-    public struct Entry {
+public struct Safetensors: Sendable {
+    public struct Entry: Sendable {
         public var name: String
         public var dtype: String
         public var shape: [Int]

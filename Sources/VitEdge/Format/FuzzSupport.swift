@@ -10,6 +10,19 @@ public enum FuzzSupport {
         for i in 0..<4 { bytes[12 + i] = UInt8((crc >> (8 * UInt32(i))) & 0xFF) }
     }
 
+    /// Parses a .vitq file, binds and packs the model, and plans a session, within
+    /// bounds small enough for a fuzzer; every failure is a thrown error, ignored here.
+    public static func loadAndPlan(_ bytes: [UInt8]) {
+        var limits = ResourceLimits()
+        limits.maxModelBytes = 64 << 20
+        limits.maxArenaBytes = 256 << 20
+        if let file = try? VitqFile.parse(bytes, path: "fuzz.vitq", limits: limits),
+           let kernels = try? Kernels.select(.auto),
+           let model = try? VisionTransformer(file: file, kernels: kernels, source: "fuzz.vitq") {
+            _ = try? InferenceSession(model: model, batchSize: 1, limits: limits)
+        }
+    }
+
     /// A complete .vitq file around a header JSON text: the payload is zeros of the size
     /// the header declares (at most 1 MiB), and the header's payload sizes are set to match.
     public static func vitqFile(headerJSON text: [UInt8]) -> [UInt8]? {
