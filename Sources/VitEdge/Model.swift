@@ -34,7 +34,7 @@ public final class VisionTransformer: @unchecked Sendable {
     }
 
     /// Loads, validates and prepares a .vitq file.
-    public convenience init(path: String, kernels: Kernels? = nil, limits: ResourceLimits = .default) throws {
+    public convenience init(path: String, kernels: Kernels? = nil, limits: ResourceLimits = .current) throws {
         let start = Clock.now()
         let file = try VitqFile.load(path: path, limits: limits)
         try self.init(file: file, kernels: kernels ?? Kernels.select(.auto), source: path)

@@ -65,7 +65,7 @@ public final class InferenceSession: @unchecked Sendable {
     /// Plans the arena. `captureAttention` lists blocks whose attention probabilities
     /// are kept (each adds a planned [B, heads, T, T] buffer); by default none.
     public init(model: VisionTransformer, batchSize: Int, captureAttention: [Int] = [],
-                limits: ResourceLimits = .default) throws {
+                limits: ResourceLimits = .current) throws {
         guard batchSize >= 1 && batchSize <= 1 << 16 else {
             throw VitError.invalidArgument("batch size must be 1...65536, got \(batchSize)")
         }

@@ -29,7 +29,7 @@ enum Inputs {
 
     /// Reads concatenated PGM/PPM images from standard input, handing each to `body`
     /// as soon as its last byte has arrived.
-    static func stream(limit: Int = ResourceLimits.default.maxFileBytes, _ body: (Int, Image) throws -> Void) throws {
+    static func stream(limit: Int = ResourceLimits.current.maxFileBytes, _ body: (Int, Image) throws -> Void) throws {
         var buffer: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 1 << 16)
         var eof = false

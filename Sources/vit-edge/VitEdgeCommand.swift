@@ -1,8 +1,24 @@
 import ArgumentParser
 import VitEdge
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 @main
 struct VitEdgeCommand: ParsableCommand {
+    /// Applies the memory budget from the environment, then runs the command.
+    static func main() {
+        if let text = getenv("VIT_EDGE_MAX_MB").map({ String(cString: $0) }) {
+            guard let mb = Int(text), mb >= 1, mb <= 1 << 24 else {
+                printError("vit-edge: error: VIT_EDGE_MAX_MB must be a whole number of MiB (1...16777216), got '\(text)'")
+                Glibc.exit(2)
+            }
+            ResourceLimits.current = ResourceLimits(budget: mb << 20)
+        }
+        main(nil)
+    }
+
     static let configuration = CommandConfiguration(
         commandName: "vit-edge",
         abstract: "Vision Transformer inference for small ARM64 and x86-64 Linux boards.",
@@ -12,6 +28,10 @@ struct VitEdgeCommand: ParsableCommand {
 
               vit-edge convert model.safetensors --config config.json -o model.vitq
               vit-edge run model.vitq image.pgm
+
+            Inputs whose declared sizes exceed the memory budget are refused before anything
+            is allocated: by default files, weights and the activation arena up to 2 GiB each
+            and images up to 2^26 pixels; VIT_EDGE_MAX_MB=N sets one budget of N MiB.
             """,
         version: "0.1.0",
         subcommands: [RunCommand.self, InfoCommand.self, ConvertCommand.self, EvalCommand.self, BenchCommand.self, QuantizeCommand.self, EmbedCommand.self, AttentionCommand.self, SoakCommand.self]

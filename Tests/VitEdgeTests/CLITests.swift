@@ -156,6 +156,45 @@ final class CLITests: XCTestCase {
         XCTAssertTrue(odd.err.contains("divisible"), odd.err)
     }
 
+    func testMemoryBudgetFromTheEnvironment() throws {
+        guard FileManager.default.fileExists(atPath: binary) else { throw XCTSkip("no binary") }
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: binary)
+        p.arguments = ["run", model, sample("test-00000-digit7.pgm")]
+        p.environment = ["VIT_EDGE_MAX_MB": "0"]
+        let err = Pipe()
+        p.standardError = err
+        p.standardOutput = Pipe()
+        try p.run()
+        p.waitUntilExit()
+        XCTAssertEqual(p.terminationStatus, 2)
+        XCTAssertTrue(String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self).contains("VIT_EDGE_MAX_MB"))
+        let q = Process()
+        q.executableURL = URL(fileURLWithPath: binary)
+        q.arguments = ["run", model, sample("test-00000-digit7.pgm")]
+        q.environment = ["VIT_EDGE_MAX_MB": "1"]  // the 806 KiB model fits; a 1 MiB budget
+        let qerr = Pipe()
+        q.standardError = qerr
+        q.standardOutput = Pipe()
+        try q.run()
+        q.waitUntilExit()
+        XCTAssertEqual(q.terminationStatus, 0, String(decoding: qerr.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self))
+        let big = NSTemporaryDirectory() + "/vit-edge-big-\(getpid()).pgm"
+        defer { try? FileManager.default.removeItem(atPath: big) }
+        FileManager.default.createFile(atPath: big, contents: Data("P5 1000 1000 255\n".utf8))
+        let r = Process()
+        r.executableURL = URL(fileURLWithPath: binary)
+        r.arguments = ["run", model, big]
+        r.environment = ["VIT_EDGE_MAX_MB": "1"]  // 1e6 pixels > 1 MiB / 16
+        let rerr = Pipe()
+        r.standardError = rerr
+        r.standardOutput = Pipe()
+        try r.run()
+        r.waitUntilExit()
+        XCTAssertEqual(r.terminationStatus, 1)
+        XCTAssertTrue(String(decoding: rerr.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self).contains("exceeds the limit"))
+    }
+
     func testConvertThenRun() throws {
         let out = NSTemporaryDirectory() + "/vit-edge-cli-\(getpid()).vitq"
         defer { try? FileManager.default.removeItem(atPath: out) }

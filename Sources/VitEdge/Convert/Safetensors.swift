@@ -18,7 +18,7 @@ public struct Safetensors: Sendable {
 
     public static let supportedDTypes = ["F32": 4, "F16": 2, "BF16": 2, "F64": 8]
 
-    public init(path: String, limits: ResourceLimits = .default) throws {
+    public init(path: String, limits: ResourceLimits = .current) throws {
         let bytes = try FileIO.read(path, limit: limits.maxFileBytes)
         try self.init(bytes: bytes, path: path)
     }

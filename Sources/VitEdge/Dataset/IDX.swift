@@ -5,12 +5,12 @@ public struct IDX: Sendable {
     public var dims: [Int]
     public var data: [UInt8]
 
-    public static func load(path: String, limits: ResourceLimits = .default) throws -> IDX {
+    public static func load(path: String, limits: ResourceLimits = .current) throws -> IDX {
         try decode(try FileIO.read(path, limit: limits.maxFileBytes), path: path, limits: limits)
     }
 
     /// Parses IDX bytes, or one LZ4 frame holding them.
-    public static func decode(_ bytes: [UInt8], path: String, limits: ResourceLimits = .default) throws -> IDX {
+    public static func decode(_ bytes: [UInt8], path: String, limits: ResourceLimits = .current) throws -> IDX {
         var bytes = bytes
         if LZ4.isFrame(bytes) {
             do { bytes = try LZ4.decompressFrame(bytes, limit: limits.maxFileBytes) } catch let LZ4.Failure.message(m) {

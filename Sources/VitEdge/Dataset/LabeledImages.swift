@@ -6,7 +6,7 @@ public struct LabeledImages {
     public var names: [String]
 
     public static func load(images: String, labels: String?, classLabels: [String],
-                            limits: ResourceLimits = .default) throws -> LabeledImages {
+                            limits: ResourceLimits = .current) throws -> LabeledImages {
         if FileIO.isDirectory(images) { return try loadFolder(images, classLabels: classLabels, limits: limits) }
         guard let labels else {
             throw VitError.invalidArgument("--labels is required with an IDX image file (or give a folder of class folders)")

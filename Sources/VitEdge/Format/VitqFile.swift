@@ -82,12 +82,12 @@ public final class VitqFile: @unchecked Sendable {
 
     // MARK: reading
 
-    public static func load(path: String, limits: ResourceLimits = .default) throws -> VitqFile {
+    public static func load(path: String, limits: ResourceLimits = .current) throws -> VitqFile {
         let bytes = try FileIO.read(path, limit: limits.maxFileBytes)
         return try parse(bytes, path: path, limits: limits)
     }
 
-    public static func parse(_ bytes: [UInt8], path: String, limits: ResourceLimits = .default) throws -> VitqFile {
+    public static func parse(_ bytes: [UInt8], path: String, limits: ResourceLimits = .current) throws -> VitqFile {
         func bad(_ expected: String, _ found: String, _ hint: String = "") -> VitError {
             .badModel(path: path, expected: expected, found: found, hint: hint)
         }

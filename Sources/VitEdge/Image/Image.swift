@@ -15,7 +15,7 @@ public struct Image: Sendable {
     }
 
     /// Reads a PGM (P2, P5) or PPM (P3, P6) file, 8 or 16 bits per sample.
-    public static func load(path: String, limits: ResourceLimits = .default) throws -> Image {
+    public static func load(path: String, limits: ResourceLimits = .current) throws -> Image {
         let bytes = try FileIO.read(path, limit: limits.maxFileBytes)
         return try decodePNM(bytes, path: path, limits: limits).image
     }
@@ -23,7 +23,7 @@ public struct Image: Sendable {
     /// Decodes one PNM image starting at `start`; returns it and the offset just
     /// past it (so a stream of concatenated images can be read one by one).
     public static func decodePNM(_ bytes: [UInt8], from start: Int = 0, path: String,
-                                 limits: ResourceLimits = .default) throws -> (image: Image, end: Int) {
+                                 limits: ResourceLimits = .current) throws -> (image: Image, end: Int) {
         func bad(_ expected: String, _ found: String) -> VitError { .badImage(path: path, expected: expected, found: found) }
         var i = start
         guard bytes.count - i >= 2, bytes[i] == UInt8(ascii: "P") else {

@@ -9,7 +9,7 @@ import Darwin
 /// Whole-file reads and writes through the C library (the engine does not need
 /// Foundation). Sizes are checked against the limit before anything is allocated.
 public enum FileIO {
-    public static func read(_ path: String, limit: Int = ResourceLimits.default.maxFileBytes) throws -> [UInt8] {
+    public static func read(_ path: String, limit: Int = ResourceLimits.current.maxFileBytes) throws -> [UInt8] {
         guard let f = fopen(path, "rb") else {
             throw VitError.io(path: path, reason: String(cString: strerror(errno)))
         }

@@ -52,8 +52,8 @@ public struct ResourceLimits: Sendable {
     /// Largest planned activation arena.
     public var maxArenaBytes: Int
 
-    public init(maxFileBytes: Int = 4 << 30, maxModelBytes: Int = 4 << 30,
-                maxImagePixels: Int = 1 << 28, maxArenaBytes: Int = 8 << 30) {
+    public init(maxFileBytes: Int = 2 << 30, maxModelBytes: Int = 2 << 30,
+                maxImagePixels: Int = 1 << 26, maxArenaBytes: Int = 2 << 30) {
         self.maxFileBytes = maxFileBytes
         self.maxModelBytes = maxModelBytes
         self.maxImagePixels = maxImagePixels
@@ -61,6 +61,16 @@ public struct ResourceLimits: Sendable {
     }
 
     public static let `default` = ResourceLimits()
+
+    /// Limits from one memory budget in bytes: files, weights and arena up to the
+    /// budget, images up to budget / 16 pixels (an RGB float copy and its resized input).
+    public init(budget: Int) {
+        self.init(maxFileBytes: budget, maxModelBytes: budget, maxImagePixels: max(budget / 16, 1), maxArenaBytes: budget)
+    }
+
+    /// The limits every loader uses unless given others. A program sets this once at
+    /// start-up (the CLI from `VIT_EDGE_MAX_MB`), before any work.
+    nonisolated(unsafe) public static var current = ResourceLimits()
 }
 
 /// Multiplies sizes from untrusted headers, reporting overflow as nil.
