@@ -79,14 +79,18 @@ fuzz: deps
 		if ls .build-fuzz/artifacts/$$t-* >/dev/null 2>&1; then echo "fuzz $$t: FAILED, see .build-fuzz/artifacts"; exit 1; fi; \
 	done; echo "fuzz: every target ran clean"
 
-# The threaded path under ThreadSanitizer: two threads, one shared model, each with its
-# own planned session, over the whole test split (one pass).
+# The threaded paths under ThreadSanitizer: two threads sharing one model (each with its
+# own session) over the whole test split, and one session's thread pool (2 threads).
 tsan: deps
 	$(SWIFT) build -c release --product vit-edge --sanitize=thread --scratch-path .build-tsan
 	TSAN_OPTIONS=halt_on_error=1 .build-tsan/release/vit-edge soak models/mnist-vit-int8.vitq \
 		--images models/mnist-test-images.idx3-ubyte.lz4 --passes 1 --threads 2
 	TSAN_OPTIONS=halt_on_error=1 .build-tsan/release/vit-edge soak models/mnist-vit.vitq \
 		--images models/mnist-test-images.idx3-ubyte.lz4 --passes 1 --threads 2
+	TSAN_OPTIONS=halt_on_error=1 .build-tsan/release/vit-edge eval models/mnist-vit-int8.vitq --threads 2 --batch 16 \
+		--images models/mnist-test-images.idx3-ubyte.lz4 --labels models/mnist-test-labels.idx1-ubyte.lz4 --limit 2000
+	TSAN_OPTIONS=halt_on_error=1 .build-tsan/release/vit-edge eval models/mnist-vit.vitq --threads 2 --batch 16 \
+		--images models/mnist-test-images.idx3-ubyte.lz4 --labels models/mnist-test-labels.idx1-ubyte.lz4 --limit 2000
 
 # Many thousands of inferences in one process from several threads sharing one model:
 # the whole test split ten times; resident memory is printed at start and end.

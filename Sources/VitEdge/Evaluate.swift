@@ -24,7 +24,7 @@ public struct EvaluationResult: Sendable {
 public enum Evaluator {
     /// Runs `model` (and `other`, when given) over the set in batches.
     public static func run(_ model: VisionTransformer, on data: LabeledImages, limit: Int? = nil,
-                           batchSize: Int = 16, other: VisionTransformer? = nil,
+                           batchSize: Int = 16, other: VisionTransformer? = nil, threads: Int = 1,
                            progress: ((Int, Int) -> Void)? = nil) throws -> EvaluationResult {
         let c = model.config
         guard c.numClasses > 0 else { throw VitError.invalidArgument("the model has no classification head to evaluate") }
@@ -38,8 +38,8 @@ public enum Evaluator {
         for (i, l) in data.labels.prefix(n).enumerated() where l < 0 || l >= c.numClasses {
             throw VitError.badDataset(path: data.names[i], expected: "labels in 0..<\(c.numClasses)", found: "\(l)")
         }
-        let session = try InferenceSession(model: model, batchSize: batchSize)
-        let otherSession = try other.map { try InferenceSession(model: $0, batchSize: batchSize) }
+        let session = try InferenceSession(model: model, batchSize: batchSize, threads: threads)
+        let otherSession = try other.map { try InferenceSession(model: $0, batchSize: batchSize, threads: threads) }
         var r = EvaluationResult(perClassTotal: .init(repeating: 0, count: c.numClasses),
                                  perClassCorrect: .init(repeating: 0, count: c.numClasses),
                                  confusion: .init(repeating: .init(repeating: 0, count: c.numClasses), count: c.numClasses))

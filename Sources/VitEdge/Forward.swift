@@ -19,7 +19,7 @@ extension InferenceSession {
     public func forward(count: Int? = nil, tap: Tap? = nil) {
         let c = model.config
         let w = model.weights
-        let k = model.kernels
+        let k = kernels
         let x = act
         let b = min(count ?? batchSize, batchSize)
         let rows = b * c.tokens
@@ -40,7 +40,7 @@ extension InferenceSession {
         // 5. Head: final LayerNorm, pooling, pre-logits, classifier(s).
         let final = finalNorm(c, w, k, batch: b, tokens: x.tokens, normed: x.normed)
         if c.finalNorm { tap?(.finalNorm, UnsafeBufferPointer(start: final, count: rows * c.dim)) }
-        pool(c, w, k, batch: b, tokens: final, pooled: x.pooled)
+        poolTokens(c, w, k, batch: b, tokens: final, pooled: x.pooled)
         tap?(.pooled, UnsafeBufferPointer(start: x.pooled, count: b * c.dim))
         guard c.numClasses > 0 else {
             preLogits(c, w, k, batch: b, pooled: x.pooled, features: x.features)

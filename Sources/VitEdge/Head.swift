@@ -18,7 +18,7 @@ func finalNorm(_ c: ViTConfig, _ w: ModelWeights, _ k: Kernels, batch: Int,
 
 /// Pooling to one vector per image [B, D]: the class token, the mean of the patch
 /// tokens (timm), or the mean of all tokens (vit-pytorch); then the pooled norm.
-func pool(_ c: ViTConfig, _ w: ModelWeights, _ k: Kernels, batch: Int,
+func poolTokens(_ c: ViTConfig, _ w: ModelWeights, _ k: Kernels, batch: Int,
           tokens: UnsafePointer<Float>, pooled: UnsafeMutablePointer<Float>) {
     let d = c.dim
     for b in 0..<batch {

@@ -64,8 +64,23 @@ public final class InferenceSession: @unchecked Sendable {
 
     /// Plans the arena. `captureAttention` lists blocks whose attention probabilities
     /// are kept (each adds a planned [B, heads, T, T] buffer); by default none.
-    public init(model: VisionTransformer, batchSize: Int, captureAttention: [Int] = [],
+    /// Threads the forward pass uses (the pool's size).
+    public let threads: Int
+    let pool: ThreadPool?
+    /// The model's kernel set, bound to this session's pool.
+    let kernels: Kernels
+
+    public init(model: VisionTransformer, batchSize: Int, captureAttention: [Int] = [], threads: Int = 1,
                 limits: ResourceLimits = .current) throws {
+        guard threads >= 1 && threads <= 256 else {
+            throw VitError.invalidArgument("threads must be 1...256, got \(threads)")
+        }
+        self.threads = model.kernels.isReference ? 1 : threads
+        pool = self.threads > 1 ? ThreadPool(threads: self.threads) : nil
+        var k = model.kernels
+        k.pool = pool?.pool
+        k.threads = self.threads
+        kernels = k
         guard batchSize >= 1 && batchSize <= 1 << 16 else {
             throw VitError.invalidArgument("batch size must be 1...65536, got \(batchSize)")
         }
@@ -75,7 +90,8 @@ public final class InferenceSession: @unchecked Sendable {
             throw VitError.invalidArgument("block \(b) does not exist: the model has blocks 0...\(model.config.depth - 1)")
         }
         capturedBlocks = Array(Set(captureAttention)).sorted()
-        let layout = try ForwardLayout(config: model.config, batch: batchSize, captureAttention: capturedBlocks)
+        let layout = try ForwardLayout(config: model.config, batch: batchSize, captureAttention: capturedBlocks,
+                                       workers: self.threads)
         buffers = layout.requests
         plan = GreedyMemoryPlanner().plan(buffers, alignment: AlignedBuffer.alignment)
         naiveBytes = LinearMemoryPlanner().plan(buffers, alignment: AlignedBuffer.alignment).arenaBytes
@@ -132,8 +148,11 @@ struct ForwardLayout {
 
     let captured: [Int]
 
-    init(config c: ViTConfig, batch b: Int, captureAttention: [Int] = []) throws {
+    let workers: Int
+
+    init(config c: ViTConfig, batch b: Int, captureAttention: [Int] = [], workers: Int = 1) throws {
         captured = captureAttention
+        self.workers = workers
         config = c
         batch = b
         let rows = b * c.tokens
@@ -156,9 +175,10 @@ struct ForwardLayout {
             let p = "blocks.\(i)."
             try add(p + "norm1", rows * c.dim, s, s + 1)
             try add(p + "qkv", rows * 3 * c.innerDim, s + 1, s + 2)
-            try add(p + "scores", scratch.scores, s + 2, s + 2)
-            try add(p + "packed_k", scratch.packedK, s + 2, s + 2)
-            try add(p + "packed_v", scratch.packedV, s + 2, s + 2)
+            // One set of attention scratch per worker thread.
+            try add(p + "scores", scratch.scores * workers, s + 2, s + 2)
+            try add(p + "packed_k", scratch.packedK * workers, s + 2, s + 2)
+            try add(p + "packed_v", scratch.packedV * workers, s + 2, s + 2)
             try add(p + "attention", rows * c.innerDim, s + 2, s + 3)
             try add(p + "projected", c.layerScale ? rows * c.dim : 0, s + 3, s + 3)
             try add(p + "norm2", rows * c.dim, s + 4, s + 5)
@@ -192,11 +212,14 @@ struct ForwardLayout {
             q: (arena.base + plan.offsets[index["int8.input"]!]).assumingMemoryBound(to: Int8.self),
             scales: v("int8.scales"),
             acc: (arena.base + plan.offsets[index["int8.acc"]!]).assumingMemoryBound(to: Int32.self))
+        let scratchFloats = Kernels.attentionScratchFloats(tokens: config.tokens, headDim: config.headDim)
         let blocks = (0..<config.depth).map { i -> BlockActivations in
             let p = "blocks.\(i)."
             return BlockActivations(
                 norm1: v(p + "norm1"), qkv: v(p + "qkv"),
-                scratch: AttentionScratch(scores: v(p + "scores"), packedK: v(p + "packed_k"), packedV: v(p + "packed_v")),
+                scratch: AttentionScratch(scores: v(p + "scores"), packedK: v(p + "packed_k"), packedV: v(p + "packed_v"),
+                                          workers: workers, strideScores: scratchFloats.scores,
+                                          strideK: scratchFloats.packedK, strideV: scratchFloats.packedV),
                 attention: v(p + "attention"), projected: v(p + "projected"), norm2: v(p + "norm2"),
                 hidden: v(p + "hidden"), mlpOut: v(p + "mlp_out"), quant: quant,
                 attentionProbabilities: captured.contains(i) ? v(p + "attention_probabilities") : nil)

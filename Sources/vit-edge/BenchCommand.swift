@@ -8,7 +8,7 @@ struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Measure load time, latency percentiles, throughput, arena size and peak memory.",
-        discussion: "The input is a fixed synthetic image batch; timing covers forward() only.")
+        discussion: "The input is a fixed synthetic image batch; timing covers forward() only. Compare --threads 1 and more.")
 
     @Argument(help: "The .vitq model.")
     var model: String
@@ -36,7 +36,7 @@ struct BenchCommand: ParsableCommand {
     func run() {
         guarded {
             let vit = try options.load(model)
-            let session = try InferenceSession(model: vit, batchSize: batch)
+            let session = try InferenceSession(model: vit, batchSize: batch, threads: options.threads)
             for i in 0..<session.input.count { session.input[i] = Float((i * 7) % 255) / 255 - 0.5 }
             for _ in 0..<warmup { session.forward() }
             var times: [Double] = []
@@ -56,7 +56,7 @@ struct BenchCommand: ParsableCommand {
             if json {
                 print(JSON.object([
                     ("model", .string(model)), ("batch", .number(Double(batch))), ("iterations", .number(Double(iterations))),
-                    ("kernels", .string(vit.kernels.gemmName)), ("threads", .number(1)),
+                    ("kernels", .string(vit.kernels.gemmName)), ("threads", .number(Double(session.threads))),
                     ("latency_ms", .object([("p50", .number(p50)), ("p90", .number(p90)), ("p99", .number(p99)),
                                             ("min", .number(times[0] * 1000))])),
                     ("images_per_second", .number(ips)), ("load_ms", .number(vit.loadSeconds * 1000)),
@@ -64,7 +64,7 @@ struct BenchCommand: ParsableCommand {
                 ]).serialized())
                 return
             }
-            print("model        \(model), batch \(batch), \(iterations) iterations, 1 thread")
+            print("model        \(model), batch \(batch), \(iterations) iterations, \(session.threads) thread\(session.threads == 1 ? "" : "s")")
             print("kernels      \(vit.kernels)")
             print("latency      p50 \(fixed(p50, 3)) ms, p90 \(fixed(p90, 3)) ms, p99 \(fixed(p99, 3)) ms (min \(fixed(times[0] * 1000, 3)) ms)")
             print("throughput   \(fixed(ips, 1)) images/s (at p50)")

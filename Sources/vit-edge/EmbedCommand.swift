@@ -32,7 +32,7 @@ struct EmbedCommand: ParsableCommand {
             let c = vit.config
             let inputs = try Inputs.gather(images)
             guard !inputs.isEmpty else { throw VitError.invalidArgument("no images found in \(images.joined(separator: " "))") }
-            let session = try InferenceSession(model: vit, batchSize: min(batch, inputs.count))
+            let session = try InferenceSession(model: vit, batchSize: min(batch, inputs.count), threads: options.threads)
             let plane = c.channels * c.imageHeight * c.imageWidth
             var features: [Float] = []
             features.reserveCapacity(inputs.count * c.featureDim)

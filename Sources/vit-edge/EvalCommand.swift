@@ -43,7 +43,7 @@ struct EvalCommand: ParsableCommand {
             let other = try compare.map { try options.load($0) }
             let data = try LabeledImages.load(images: images, labels: labels, classLabels: vit.config.labels)
             let showProgress = !json && isTerminal(2)
-            let r = try Evaluator.run(vit, on: data, limit: limit, batchSize: batch, other: other) { done, total in
+            let r = try Evaluator.run(vit, on: data, limit: limit, batchSize: batch, other: other, threads: options.threads) { done, total in
                 guard showProgress, done == total || done % (batch * 8) == 0 else { return }
                 let width = 30
                 let filled = done * width / total

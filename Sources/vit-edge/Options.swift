@@ -13,9 +13,16 @@ struct ModelOptions: ParsableArguments {
     @Option(name: .long, help: "Kernel set: auto, reference, xsimd, avx2, avx512.")
     var kernels: Kernels.Choice = .auto
 
+    @Option(help: "Threads for each forward pass (default: the number of cores).")
+    var threads: Int = ThreadPool.cores
+
     @Option(name: .customLong("image-size"),
             help: "Run at another input size, H or HxW (position embeddings resampled bicubically).")
     var imageSize: String?
+
+    func validate() throws {
+        guard threads >= 1 && threads <= 256 else { throw ValidationError("--threads must be 1...256") }
+    }
 
     func load(_ path: String) throws -> VisionTransformer {
         let model = try VisionTransformer(path: path, kernels: Kernels.select(kernels))

@@ -45,7 +45,7 @@ struct RunCommand: ParsableCommand {
             guard c.numClasses > 0 else {
                 throw VitError.invalidArgument("\(model) has no classification head; it outputs features (see `vit-edge embed`)")
             }
-            let session = try InferenceSession(model: vit, batchSize: batch)
+            let session = try InferenceSession(model: vit, batchSize: batch, threads: options.threads)
             let plane = c.channels * c.imageHeight * c.imageWidth
             var failures = 0
             var pending: [String] = []

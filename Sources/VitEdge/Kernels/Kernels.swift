@@ -2,7 +2,7 @@ import VitKernels
 
 /// The kernel set, chosen once from the CPU's features. Model code calls these
 /// operations and never branches on the architecture itself.
-public struct Kernels: Sendable, CustomStringConvertible {
+public struct Kernels: @unchecked Sendable, CustomStringConvertible {
     public enum Choice: String, CaseIterable, Sendable {
         /// The fastest set this CPU supports.
         case auto
@@ -24,6 +24,9 @@ public struct Kernels: Sendable, CustomStringConvertible {
     /// int8 GEMM route.
     public var int8Name: String = "reference (scalar Swift)"
     var qs8Gemm: vk_qs8_gemm_fn? = nil
+    /// The session's thread pool (nil: one thread). Set by `InferenceSession`.
+    var pool: OpaquePointer? = nil
+    var threads: Int = 1
     var qs8Quantize: vk_qs8_quantize_fn = vk_qs8_quantize_rows__xsimd
     var qs8QuantizeStatic: vk_qs8_quantize_static_fn = vk_qs8_quantize_rows_static__xsimd
 
@@ -118,7 +121,16 @@ public struct Kernels: Sendable, CustomStringConvertible {
         if let q = w.int8, let scratch {
             linearInt8(w, q, rows: rows, x: x, ldx: ldx, y: y, ldy: ldy, accumulate: accumulate, scratch: scratch)
         } else if let gemm, let packed = w.packed {
-            gemm(rows, w.outFeatures, w.inFeatures, x, ldx, packed, w.bias, y, ldy, accumulate ? 1 : 0)
+            let panels = (w.outFeatures + 15) / 16
+            if let pool, threads > 1, panels > 1, rows * w.outFeatures * w.inFeatures >= ParallelThreshold.gemmMACs {
+                let perTask = (panels + threads - 1) / threads * 16
+                var job = F32LinearJob(gemm: gemm, rows: rows, n: w.outFeatures, k: w.inFeatures, x: x, ldx: ldx,
+                                       packed: packed, bias: w.bias, y: y, ldy: ldy, accumulate: accumulate ? 1 : 0,
+                                       columnsPerTask: perTask)
+                withUnsafeMutablePointer(to: &job) { vk_pool_run(pool, f32LinearTask, $0, (w.outFeatures + perTask - 1) / perTask) }
+            } else {
+                gemm(rows, w.outFeatures, w.inFeatures, x, ldx, packed, w.bias, y, ldy, accumulate ? 1 : 0)
+            }
         } else {
             Reference.gemm(m: rows, n: w.outFeatures, k: w.inFeatures, a: x, lda: ldx, w: w.weight!,
                            ldw: w.inFeatures, bias: w.bias, c: y, ldc: ldy, accumulate: accumulate)
@@ -144,7 +156,16 @@ public struct Kernels: Sendable, CustomStringConvertible {
             Reference.quantizeRows(rows: rows, k: k, x: x, ldx: ldx, q: s.q, ldq: kp, scale: s.scales)
         }
         if let g = qs8Gemm, let packed = q.packed {
-            g(rows, n, k, s.q, kp, packed, s.scales, q.scale, w.bias, y, ldy, accumulate ? 1 : 0)
+            let panels = (n + 15) / 16
+            if let pool, threads > 1, panels > 1, rows * n * k >= ParallelThreshold.gemmMACs {
+                let perTask = (panels + threads - 1) / threads * 16
+                var job = QS8LinearJob(gemm: g, rows: rows, n: n, k: k, q: s.q, ldq: kp, packed: packed,
+                                       panelBytes: vk_qs8_panel_bytes(k), aScale: s.scales, wScale: q.scale, bias: w.bias,
+                                       y: y, ldy: ldy, accumulate: accumulate ? 1 : 0, columnsPerTask: perTask)
+                withUnsafeMutablePointer(to: &job) { vk_pool_run(pool, qs8LinearTask, $0, (n + perTask - 1) / perTask) }
+            } else {
+                g(rows, n, k, s.q, kp, packed, s.scales, q.scale, w.bias, y, ldy, accumulate ? 1 : 0)
+            }
         } else {
             Reference.qs8Gemm(m: rows, n: n, k: k, a: s.q, lda: kp, w: q.weight, c: s.acc, ldc: n)
             Reference.dequantize(m: rows, n: n, c: s.acc, ldc: n, aScale: s.scales, wScale: q.scale, bias: w.bias,
@@ -161,7 +182,11 @@ public struct Kernels: Sendable, CustomStringConvertible {
     @inline(__always)
     func layerNorm(_ ln: LayerNorm, rows: Int, x: UnsafePointer<Float>, ldx: Int,
                    y: UnsafeMutablePointer<Float>, ldy: Int) {
-        if vectorized {
+        if vectorized, let pool, threads > 1, rows > 1, rows * ln.count >= ParallelThreshold.elements {
+            let perTask = (rows + threads - 1) / threads
+            var job = LayerNormJob(kernels: self, ln: ln, x: x, ldx: ldx, y: y, ldy: ldy, rows: rows, rowsPerTask: perTask)
+            withUnsafeMutablePointer(to: &job) { vk_pool_run(pool, layerNormTask, $0, (rows + perTask - 1) / perTask) }
+        } else if vectorized {
             vk_f32_layernorm__xsimd(rows, ln.count, x, ldx, ln.gamma, ln.beta, ln.eps, y, ldy)
         } else {
             Reference.layerNorm(rows: rows, n: ln.count, x: x, ldx: ldx, gamma: ln.gamma, beta: ln.beta,
@@ -171,7 +196,11 @@ public struct Kernels: Sendable, CustomStringConvertible {
 
     @inline(__always)
     func gelu(_ x: UnsafeMutablePointer<Float>, count: Int, form: ViTConfig.GELU) {
-        if vectorized {
+        if vectorized, let pool, threads > 1, count >= ParallelThreshold.elements {
+            let perTask = ((count + threads - 1) / threads + 15) / 16 * 16
+            var job = GeluJob(x: x, count: count, perTask: perTask, tanh: form == .tanh)
+            withUnsafeMutablePointer(to: &job) { vk_pool_run(pool, geluTask, $0, (count + perTask - 1) / perTask) }
+        } else if vectorized {
             switch form {
             case .erf: vk_f32_gelu_erf__xsimd(x, count)
             case .tanh: vk_f32_gelu_tanh__xsimd(x, count)
@@ -201,24 +230,39 @@ public struct Kernels: Sendable, CustomStringConvertible {
                                 qkv: qkv, out: out, scores: scratch.scores, capture: capture)
             return
         }
+        _ = gemm
+        let work = batch * heads * tokens * tokens * headDim
+        if let pool, threads > 1, batch * heads > 1, work >= ParallelThreshold.gemmMACs, scratch.workers >= threads {
+            var job = AttentionJob(kernels: self, batch: batch, tokens: tokens, heads: heads, headDim: headDim,
+                                   qkv: qkv, out: out, scratch: scratch, capture: capture)
+            withUnsafeMutablePointer(to: &job) { vk_pool_run(pool, attentionTask, $0, batch * heads) }
+            return
+        }
+        for b in 0..<batch {
+            for h in 0..<heads {
+                attentionHead(b: b, h: h, tokens: tokens, heads: heads, headDim: headDim, qkv: qkv, out: out,
+                              scratch: scratch, capture: capture)
+            }
+        }
+    }
+
+    /// One (image, head) of the optimized attention route, in one worker's scratch.
+    func attentionHead(b: Int, h: Int, tokens: Int, heads: Int, headDim: Int, qkv: UnsafePointer<Float>,
+                       out: UnsafeMutablePointer<Float>, scratch: AttentionScratch, capture: UnsafeMutablePointer<Float>?) {
+        let gemm = self.gemm!
         let inner = heads * headDim
         let ld = 3 * inner
         let scale = 1 / Float(headDim).squareRoot()
-        for b in 0..<batch {
-            let base = qkv + b * tokens * ld
-            for h in 0..<heads {
-                let q = base + h * headDim
-                let k = base + inner + h * headDim
-                let v = base + 2 * inner + h * headDim
-                vk_f32_pack_nk(k, ld, tokens, headDim, scratch.packedK)
-                gemm(tokens, tokens, headDim, q, ld, scratch.packedK, nil, scratch.scores, tokens, 0)
-                softmax(rows: tokens, n: tokens, x: scratch.scores, ld: tokens, scale: scale)
-                if let capture { (capture + (b * heads + h) * tokens * tokens).update(from: scratch.scores, count: tokens * tokens) }
-                vk_f32_pack_kn(v, ld, tokens, headDim, scratch.packedV)
-                gemm(tokens, headDim, tokens, scratch.scores, tokens, scratch.packedV, nil,
-                     out + b * tokens * inner + h * headDim, inner, 0)
-            }
-        }
+        let base = qkv + b * tokens * ld
+        let q = base + h * headDim
+        let k = base + inner + h * headDim
+        let v = base + 2 * inner + h * headDim
+        vk_f32_pack_nk(k, ld, tokens, headDim, scratch.packedK)
+        gemm(tokens, tokens, headDim, q, ld, scratch.packedK, nil, scratch.scores, tokens, 0)
+        vk_f32_softmax__xsimd(tokens, tokens, scratch.scores, tokens, scale)
+        if let capture { (capture + (b * heads + h) * tokens * tokens).update(from: scratch.scores, count: tokens * tokens) }
+        vk_f32_pack_kn(v, ld, tokens, headDim, scratch.packedV)
+        gemm(tokens, headDim, tokens, scratch.scores, tokens, scratch.packedV, nil, out + b * tokens * inner + h * headDim, inner, 0)
     }
 
     /// Floats of scratch the attention route needs per worker.
@@ -243,7 +287,8 @@ struct QuantScratch {
     var acc: UnsafeMutablePointer<Int32>
 }
 
-/// Views of the planned scratch the attention core works in.
+/// Views of the planned scratch the attention core works in: one set per worker
+/// thread, each set `stride*` floats after the previous.
 struct AttentionScratch {
     /// [tokens, tokens]
     var scores: UnsafeMutablePointer<Float>
@@ -251,4 +296,11 @@ struct AttentionScratch {
     var packedK: UnsafeMutablePointer<Float>
     /// One head's V in GEMM panels: packedCount(headDim, tokens)
     var packedV: UnsafeMutablePointer<Float>
+    var workers = 1
+    var strideScores = 0, strideK = 0, strideV = 0
+
+    func worker(_ w: Int) -> AttentionScratch {
+        AttentionScratch(scores: scores + w * strideScores, packedK: packedK + w * strideK, packedV: packedV + w * strideV,
+                         workers: 1)
+    }
 }

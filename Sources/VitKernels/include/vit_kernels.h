@@ -125,6 +125,22 @@ typedef void (*vk_qs8_quantize_fn)(size_t rows, size_t k, const float *x, size_t
 typedef void (*vk_qs8_quantize_static_fn)(size_t rows, size_t k, const float *x, size_t ldx,
                                           float s, int8_t *q, size_t ldq, float *scale);
 
+/* ---- thread pool ---------------------------------------------------------- */
+/*
+ * A persistent pool: threads are created once; vk_pool_run hands out task indices
+ * 0..tasks-1 to the workers and the calling thread, and returns when all are done.
+ * Running allocates nothing. worker is in 0..threads-1 (0 is the caller), so a task
+ * can use per-worker scratch.
+ */
+typedef struct vk_pool vk_pool;
+typedef void (*vk_task_fn)(void *context, size_t task, size_t worker);
+vk_pool *vk_pool_create(size_t threads);
+void vk_pool_destroy(vk_pool *pool);
+size_t vk_pool_threads(const vk_pool *pool);
+void vk_pool_run(vk_pool *pool, vk_task_fn fn, void *context, size_t tasks);
+/* Bytes of one packed int8 panel (16 columns) for k inputs. */
+size_t vk_qs8_panel_bytes(size_t k);
+
 #ifdef __cplusplus
 }
 #endif

@@ -1,0 +1,112 @@
+import VitKernels
+
+/// A persistent pool of threads (created once per session; `run` allocates nothing).
+public final class ThreadPool: @unchecked Sendable {
+    let pool: OpaquePointer
+    public let threads: Int
+
+    public init(threads: Int) {
+        self.threads = max(1, threads)
+        pool = vk_pool_create(self.threads)
+    }
+
+    deinit { vk_pool_destroy(pool) }
+
+    /// The number of cores this process may run on.
+    public static var cores: Int {
+        #if canImport(Glibc)
+        return max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
+        #else
+        return 1
+        #endif
+    }
+}
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Work below these sizes runs on the calling thread: a dispatch costs a few
+/// microseconds, more than the work saves (the MNIST model stays single-threaded).
+enum ParallelThreshold {
+    static let gemmMACs = 1 << 19
+    static let elements = 1 << 16
+}
+
+// MARK: jobs (plain structs passed to the C pool by pointer: no allocation)
+
+struct F32LinearJob {
+    var gemm: vk_f32_gemm_fn
+    var rows: Int, n: Int, k: Int
+    var x: UnsafePointer<Float>, ldx: Int
+    var packed: UnsafePointer<Float>, bias: UnsafePointer<Float>?
+    var y: UnsafeMutablePointer<Float>, ldy: Int
+    var accumulate: Int32
+    var columnsPerTask: Int
+}
+
+let f32LinearTask: vk_task_fn = { context, task, _ in
+    let j = context!.assumingMemoryBound(to: F32LinearJob.self).pointee
+    let n0 = task * j.columnsPerTask
+    let n = min(j.columnsPerTask, j.n - n0)
+    j.gemm(j.rows, n, j.k, j.x, j.ldx, j.packed + n0 * j.k, j.bias.map { $0 + n0 }, j.y + n0, j.ldy, j.accumulate)
+}
+
+struct QS8LinearJob {
+    var gemm: vk_qs8_gemm_fn
+    var rows: Int, n: Int, k: Int
+    var q: UnsafePointer<Int8>, ldq: Int
+    var packed: UnsafeRawPointer, panelBytes: Int
+    var aScale: UnsafePointer<Float>, wScale: UnsafePointer<Float>, bias: UnsafePointer<Float>?
+    var y: UnsafeMutablePointer<Float>, ldy: Int
+    var accumulate: Int32
+    var columnsPerTask: Int
+}
+
+let qs8LinearTask: vk_task_fn = { context, task, _ in
+    let j = context!.assumingMemoryBound(to: QS8LinearJob.self).pointee
+    let n0 = task * j.columnsPerTask
+    let n = min(j.columnsPerTask, j.n - n0)
+    j.gemm(j.rows, n, j.k, j.q, j.ldq, j.packed + (n0 / 16) * j.panelBytes, j.aScale, j.wScale + n0,
+           j.bias.map { $0 + n0 }, j.y + n0, j.ldy, j.accumulate)
+}
+
+struct AttentionJob {
+    var kernels: Kernels
+    var batch: Int, tokens: Int, heads: Int, headDim: Int
+    var qkv: UnsafePointer<Float>, out: UnsafeMutablePointer<Float>
+    var scratch: AttentionScratch
+    var capture: UnsafeMutablePointer<Float>?
+}
+
+let attentionTask: vk_task_fn = { context, task, worker in
+    let j = context!.assumingMemoryBound(to: AttentionJob.self).pointee
+    j.kernels.attentionHead(b: task / j.heads, h: task % j.heads, tokens: j.tokens, heads: j.heads, headDim: j.headDim,
+                            qkv: j.qkv, out: j.out, scratch: j.scratch.worker(Int(worker)), capture: j.capture)
+}
+
+struct LayerNormJob {
+    var kernels: Kernels
+    var ln: LayerNorm
+    var x: UnsafePointer<Float>, ldx: Int
+    var y: UnsafeMutablePointer<Float>, ldy: Int
+    var rows: Int, rowsPerTask: Int
+}
+
+let layerNormTask: vk_task_fn = { context, task, _ in
+    let j = context!.assumingMemoryBound(to: LayerNormJob.self).pointee
+    let r0 = task * j.rowsPerTask
+    let r = min(j.rowsPerTask, j.rows - r0)
+    vk_f32_layernorm__xsimd(r, j.ln.count, j.x + r0 * j.ldx, j.ldx, j.ln.gamma, j.ln.beta, j.ln.eps, j.y + r0 * j.ldy, j.ldy)
+}
+
+struct GeluJob {
+    var x: UnsafeMutablePointer<Float>, count: Int, perTask: Int, tanh: Bool
+}
+
+let geluTask: vk_task_fn = { context, task, _ in
+    let j = context!.assumingMemoryBound(to: GeluJob.self).pointee
+    let i0 = task * j.perTask
+    let n = min(j.perTask, j.count - i0)
+    if j.tanh { vk_f32_gelu_tanh__xsimd(j.x + i0, n) } else { vk_f32_gelu_erf__xsimd(j.x + i0, n) }
+}
