@@ -1,0 +1,121 @@
+#!/usr/bin/env python3
+"""vit-edge against ONNX Runtime and PyTorch, in one process run, on one core.
+
+For each model (the shipped MNIST ViT; ViT-Ti/16 and ViT-S/16 shapes with random
+weights from tools/make_vit_shapes.py), the same safetensors feed every engine:
+vit-edge converts (and quantizes) them, PyTorch loads them into timm, and ONNX is
+exported from that PyTorch model. Engines are interleaved round by round; each
+round times `--runs` single-image inferences; the table reports medians and ratios
+to vit-edge. Everything is pinned to one core (sched_setaffinity / taskset).
+
+    python3 tools/bench_peers.py --models mnist ti --rounds 3
+"""
+import argparse, json, os, statistics, subprocess, sys, tempfile, time
+import numpy as np
+import torch
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import torch_compat  # noqa: F401
+import timm
+from safetensors.torch import load_file
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+BIN = os.path.join(ROOT, ".build", "release", "vit-edge")
+CORE = 0
+
+
+def timm_model(name, shapes):
+    if name == "mnist":
+        m = timm.models.vision_transformer.VisionTransformer(
+            img_size=28, patch_size=4, in_chans=1, num_classes=10, embed_dim=64, depth=6, num_heads=4, mlp_ratio=2.0)
+        st = os.path.join(ROOT, "models", "mnist-vit", "model.safetensors")
+        cfg = os.path.join(ROOT, "models", "mnist-vit", "config.json")
+        shape = (1, 1, 28, 28)
+    else:
+        dim, heads = {"ti": (192, 3), "s": (384, 6), "b": (768, 12)}[name]
+        m = timm.models.vision_transformer.VisionTransformer(img_size=224, patch_size=16, num_classes=1000,
+                                                             embed_dim=dim, depth=12, num_heads=heads)
+        st = os.path.join(shapes, f"vit-{name}.safetensors")
+        cfg = os.path.join(shapes, f"vit-{name}.json")
+        if not os.path.exists(st):
+            subprocess.check_call([sys.executable, os.path.join(ROOT, "tools", "make_vit_shapes.py"), "--out", shapes, "--only", name])
+        shape = (1, 3, 224, 224)
+    m.load_state_dict(load_file(st))
+    return m.eval(), st, cfg, shape
+
+
+def time_calls(fn, runs):
+    fn()
+    out = []
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        fn()
+        out.append((time.perf_counter() - t0) * 1000)
+    return statistics.median(out)
+
+
+def vit_edge_ms(path, runs):
+    r = subprocess.run(["taskset", "-c", str(CORE), BIN, "bench", path, "--threads", "1", "--iterations", str(runs),
+                        "--warmup", "3", "--json"], capture_output=True, text=True, check=True)
+    return json.loads(r.stdout)["latency_ms"]["p50"]
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--models", nargs="*", default=["mnist", "ti", "s"])
+    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--runs", type=int, default=0, help="inferences per round (default: by model size)")
+    ap.add_argument("--shapes", default="/tmp/vit-shapes")
+    args = ap.parse_args()
+    import onnxruntime as ort
+    from onnxruntime.quantization import quantize_dynamic, QuantType
+    os.sched_setaffinity(0, {CORE})
+    torch.set_num_threads(1)
+    work = tempfile.mkdtemp(prefix="bench-peers-")
+    rows = []
+    for name in args.models:
+        model, st, cfg, shape = timm_model(name, args.shapes)
+        runs = args.runs or (500 if name == "mnist" else 20)
+        vq = os.path.join(work, f"{name}.vitq")
+        vq8 = os.path.join(work, f"{name}-int8.vitq")
+        subprocess.check_call([BIN, "convert", st, "--config", cfg, "-o", vq], stdout=subprocess.DEVNULL)
+        subprocess.check_call([BIN, "quantize", vq, "-o", vq8], stdout=subprocess.DEVNULL)
+        x = torch.randn(*shape)
+        onnx_path = os.path.join(work, f"{name}.onnx")
+        torch.onnx.export(model, (x,), onnx_path, input_names=["x"], output_names=["y"], opset_version=17, dynamo=False)
+        onnx8 = os.path.join(work, f"{name}-int8.onnx")
+        quantize_dynamic(onnx_path, onnx8, weight_type=QuantType.QInt8)
+        so = ort.SessionOptions()
+        so.intra_op_num_threads = 1
+        so.inter_op_num_threads = 1
+        so.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+        s32 = ort.InferenceSession(onnx_path, so, providers=["CPUExecutionProvider"])
+        s8 = ort.InferenceSession(onnx8, so, providers=["CPUExecutionProvider"])
+        xn = x.numpy()
+        q8 = torch.ao.quantization.quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8)
+        engines = {
+            "vit-edge fp32": lambda: vit_edge_ms(vq, runs),
+            "vit-edge int8": lambda: vit_edge_ms(vq8, runs),
+            "ONNX Runtime fp32": lambda: time_calls(lambda: s32.run(None, {"x": xn}), runs),
+            "ONNX Runtime int8 (dynamic)": lambda: time_calls(lambda: s8.run(None, {"x": xn}), runs),
+            "PyTorch fp32": lambda: time_calls(lambda: model(x), runs),
+            "PyTorch int8 (dynamic)": lambda: time_calls(lambda: q8(x), runs),
+        }
+        results = {k: [] for k in engines}
+        with torch.no_grad():
+            for _ in range(args.rounds):
+                for k, f in engines.items():
+                    results[k].append(f())
+        med = {k: statistics.median(v) for k, v in results.items()}
+        for k, v in med.items():
+            base = med["vit-edge int8" if "int8" in k else "vit-edge fp32"]
+            rows.append((name, k, v, min(results[k]), max(results[k]), v / base))
+    print(f"one core (cpu {CORE}), batch 1, median over {args.rounds} interleaved rounds")
+    print("| model | engine | median ms | range | × vit-edge (same precision) |")
+    print("|---|---|---|---|---|")
+    for name, k, v, lo, hi, ratio in rows:
+        print(f"| {name} | {k} | {v:.3f} | {lo:.3f}–{hi:.3f} | {ratio:.2f} |")
+
+
+if __name__ == "__main__":
+    main()
