@@ -22,8 +22,12 @@ final class FuzzRegressionTests: XCTestCase {
             } else if name.hasPrefix("safetensors-") {
                 if let st = try? Safetensors(bytes: bytes, path: name) { _ = try? Converter.convert(st, configJSON: nil, options: ConvertOptions()) }
             } else if name.hasPrefix("config-") {
-                if let j = try? JSON.parse(bytes), let st = try? Safetensors(path: repoFile("Fuzz/Corpus/safetensors/tiny-timm.safetensors")) {
-                    _ = try? Converter.convert(st, configJSON: j, options: ConvertOptions())
+                // The same checkpoints FuzzConfigJSON converts beside the config.
+                for p in ["Fuzz/Corpus/safetensors/tiny-timm.safetensors", "Tests/VitEdgeTests/Fixtures/parity/vit-pytorch-mean/model.safetensors",
+                          "Tests/VitEdgeTests/Fixtures/parity/hf-vit-new-names/model.safetensors"] {
+                    if let j = try? JSON.parse(bytes), let st = try? Safetensors(path: repoFile(p)) {
+                        _ = try? Converter.convert(st, configJSON: j, options: ConvertOptions())
+                    }
                 }
             } else if name.hasPrefix("header-") {
                 if let b = FuzzSupport.vitqFile(headerJSON: bytes), let f = try? VitqFile.parse(b, path: name) {
@@ -32,6 +36,12 @@ final class FuzzRegressionTests: XCTestCase {
             } else {
                 XCTFail("\(name): unknown crash file prefix")
             }
+        }
+        // Found by FuzzConfigJSON: a vit-pytorch config with "channels": 0 divided by zero.
+        let st = try Safetensors(path: fixture("parity/vit-pytorch-mean/model.safetensors"))
+        let config = try JSON.parse(try FileIO.read(dir + "/config-vit-pytorch-zero-channels.json"))
+        XCTAssertThrowsError(try Converter.convert(st, configJSON: config, options: ConvertOptions())) {
+            XCTAssertTrue("\($0)".contains("1 or 3 channels"), "\($0)")
         }
         // The first one found: an IDX with a zero dimension declared 2^27 empty images.
         XCTAssertThrowsError(try IDX.decode(try FileIO.read(dir + "/idx-zero-width-oom.idx"), path: "x")) {

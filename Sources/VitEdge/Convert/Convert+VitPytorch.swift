@@ -19,6 +19,9 @@ extension Converter {
         let normBefore = norms.contains { $0 < li }, normAfter = norms.contains { $0 > li }
         let channels = o.channels ?? intValue(j, ["channels"])
             ?? (patchDim % 3 == 0 && squareRoot(patchDim / 3) != nil ? 3 : 1)
+        guard channels == 1 || channels == 3 else {
+            throw bad(src, "1 or 3 channels", "\(channels)", "pass --channels 1 or 3")
+        }
         guard patchDim % channels == 0, let patch = squareRoot(patchDim / channels) else {
             throw bad(src, "patch_dim = channels × P × P", "\(patchDim) with \(channels) channels", "pass --channels")
         }

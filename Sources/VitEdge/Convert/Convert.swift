@@ -99,16 +99,20 @@ public enum Converter {
         .badCheckpoint(path: st.path, expected: expected, found: found, hint: hint)
     }
 
+    /// A whole number from the config, within ±2^30 (so products of a few cannot overflow).
     static func intValue(_ j: JSON?, _ keys: [String]) -> Int? {
-        for k in keys { if let v = j?[k]?.int { return v } }
+        for k in keys { if let v = j?[k]?.int, abs(v) <= 1 << 30 { return v } }
         return nil
     }
 
+    /// An image size from a config value (n, [h, w] or timm's [c, h, w]); sizes outside
+    /// 1...65536 are ignored, so later arithmetic cannot overflow.
     static func imageSize(_ j: JSON?) -> (Int, Int)? {
         guard let v = j else { return nil }
-        if let n = v.int { return (n, n) }
-        if let a = v.array, a.count == 2, let h = a[0].int, let w = a[1].int { return (h, w) }
-        if let a = v.array, a.count == 3, let h = a[1].int, let w = a[2].int { return (h, w) }  // timm input_size [C, H, W]
+        func ok(_ h: Int, _ w: Int) -> (Int, Int)? { (1...65536).contains(h) && (1...65536).contains(w) ? (h, w) : nil }
+        if let n = v.int { return ok(n, n) }
+        if let a = v.array, a.count == 2, let h = a[0].int, let w = a[1].int { return ok(h, w) }
+        if let a = v.array, a.count == 3, let h = a[1].int, let w = a[2].int { return ok(h, w) }  // timm input_size [C, H, W]
         return nil
     }
 
