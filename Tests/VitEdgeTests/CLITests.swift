@@ -19,7 +19,7 @@ final class CLITests: XCTestCase {
 
     struct Result { var status: Int32; var out: String; var err: String }
 
-    func vitEdge(_ args: [String], stdin: Data? = nil) throws -> Result {
+    func vitEdge(_ args: [String], stdin: Data? = nil, environment: [String: String]? = nil) throws -> Result {
         guard FileManager.default.fileExists(atPath: binary) else {
             XCTFail("vit-edge binary not built at \(binary): run `swift build -c release` first (make test does)")
             throw VitError.invalidArgument("no binary")
@@ -27,6 +27,7 @@ final class CLITests: XCTestCase {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: binary)
         p.arguments = args
+        if let environment { p.environment = environment }
         let out = Pipe(), err = Pipe()
         p.standardOutput = out
         p.standardError = err
@@ -157,42 +158,19 @@ final class CLITests: XCTestCase {
     }
 
     func testMemoryBudgetFromTheEnvironment() throws {
-        guard FileManager.default.fileExists(atPath: binary) else { throw XCTSkip("no binary") }
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: binary)
-        p.arguments = ["run", model, sample("test-00000-digit7.pgm")]
-        p.environment = ["VIT_EDGE_MAX_MB": "0"]
-        let err = Pipe()
-        p.standardError = err
-        p.standardOutput = Pipe()
-        try p.run()
-        p.waitUntilExit()
-        XCTAssertEqual(p.terminationStatus, 2)
-        XCTAssertTrue(String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self).contains("VIT_EDGE_MAX_MB"))
-        let q = Process()
-        q.executableURL = URL(fileURLWithPath: binary)
-        q.arguments = ["run", model, sample("test-00000-digit7.pgm")]
-        q.environment = ["VIT_EDGE_MAX_MB": "1"]  // the 806 KiB model fits; a 1 MiB budget
-        let qerr = Pipe()
-        q.standardError = qerr
-        q.standardOutput = Pipe()
-        try q.run()
-        q.waitUntilExit()
-        XCTAssertEqual(q.terminationStatus, 0, String(decoding: qerr.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self))
+        let bad = try vitEdge(["run", model, sample("test-00000-digit7.pgm")], environment: ["VIT_EDGE_MAX_MB": "0"])
+        XCTAssertEqual(bad.status, 2)
+        XCTAssertTrue(bad.err.contains("VIT_EDGE_MAX_MB"), bad.err)
+        // The 806 KiB model fits a 1 MiB budget...
+        let ok = try vitEdge(["run", model, sample("test-00000-digit7.pgm")], environment: ["VIT_EDGE_MAX_MB": "1"])
+        XCTAssertEqual(ok.status, 0, ok.err)
+        // ...a header declaring 1e6 pixels does not (1 MiB / 16 pixels), before any allocation.
         let big = NSTemporaryDirectory() + "/vit-edge-big-\(getpid()).pgm"
         defer { try? FileManager.default.removeItem(atPath: big) }
         FileManager.default.createFile(atPath: big, contents: Data("P5 1000 1000 255\n".utf8))
-        let r = Process()
-        r.executableURL = URL(fileURLWithPath: binary)
-        r.arguments = ["run", model, big]
-        r.environment = ["VIT_EDGE_MAX_MB": "1"]  // 1e6 pixels > 1 MiB / 16
-        let rerr = Pipe()
-        r.standardError = rerr
-        r.standardOutput = Pipe()
-        try r.run()
-        r.waitUntilExit()
-        XCTAssertEqual(r.terminationStatus, 1)
-        XCTAssertTrue(String(decoding: rerr.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self).contains("exceeds the limit"))
+        let r = try vitEdge(["run", model, big], environment: ["VIT_EDGE_MAX_MB": "1"])
+        XCTAssertEqual(r.status, 1)
+        XCTAssertTrue(r.err.contains("exceeds the limit"), r.err)
     }
 
     func testConvertThenRun() throws {
