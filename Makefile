@@ -66,14 +66,19 @@ test-kernels-native: deps
 # the committed seeds in Fuzz/Corpus. A crash, leak-free OOM or timeout fails the target;
 # its input lands in .build-fuzz/artifacts (commit it to Tests/VitEdgeTests/Fixtures/crashes).
 FUZZ_SECONDS ?= 60
+# CI fixes the seed and the number of inputs so its runs are reproducible: a crash it
+# could find was found (and fixed) before it landed; explore further with `make fuzz`.
+FUZZ_SEED ?= 0
+FUZZ_RUNS ?= -1
 FUZZERS := FuzzVitq:vitq FuzzVitqHeader:vitq-header FuzzSafetensors:safetensors FuzzConfigJSON:config-json FuzzImage:image FuzzIDX:idx
 fuzz: deps
 	cd Fuzz && $(SWIFT) build -c release -Xswiftc -sanitize=fuzzer,address -Xswiftc -parse-as-library
 	@mkdir -p .build-fuzz/artifacts
 	@set -e; for f in $(FUZZERS); do \
 		t=$${f%%:*}; c=$${f#*:}; rm -rf .build-fuzz/corpus-$$c; cp -r Fuzz/Corpus/$$c .build-fuzz/corpus-$$c; \
-		echo "fuzz $$t for $(FUZZ_SECONDS) s"; \
-		Fuzz/.build/release/$$t -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=2048 -timeout=10 -max_len=8192 \
+		echo "fuzz $$t (up to $(FUZZ_SECONDS) s)"; \
+		Fuzz/.build/release/$$t -max_total_time=$(FUZZ_SECONDS) -runs=$(FUZZ_RUNS) -seed=$(FUZZ_SEED) \
+			-rss_limit_mb=2048 -timeout=10 -max_len=8192 \
 			-print_final_stats=1 -artifact_prefix=.build-fuzz/artifacts/$$t- .build-fuzz/corpus-$$c 2>&1 \
 			| grep -E "^(stat::number_of_executed_units|stat::peak_rss_mb|SUMMARY|==[0-9]+==ERROR)" || true; \
 		if ls .build-fuzz/artifacts/$$t-* >/dev/null 2>&1; then echo "fuzz $$t: FAILED, see .build-fuzz/artifacts"; exit 1; fi; \
