@@ -91,7 +91,7 @@ public final class InferenceSession: @unchecked Sendable {
         }
         capturedBlocks = Array(Set(captureAttention)).sorted()
         let layout = try ForwardLayout(config: model.config, batch: batchSize, captureAttention: capturedBlocks,
-                                       workers: self.threads)
+                                       workers: self.threads, int32Accumulators: model.kernels.qs8Gemm == nil)
         buffers = layout.requests
         plan = GreedyMemoryPlanner().plan(buffers, alignment: AlignedBuffer.alignment)
         naiveBytes = LinearMemoryPlanner().plan(buffers, alignment: AlignedBuffer.alignment).arenaBytes
@@ -150,7 +150,10 @@ struct ForwardLayout {
 
     let workers: Int
 
-    init(config c: ViTConfig, batch b: Int, captureAttention: [Int] = [], workers: Int = 1) throws {
+    /// `int32Accumulators`: plan the [rows, out] int32 buffer the reference int8 route
+    /// needs (the optimized routes dequantize inside the GEMM and need none).
+    init(config c: ViTConfig, batch b: Int, captureAttention: [Int] = [], workers: Int = 1,
+         int32Accumulators: Bool = true) throws {
         captured = captureAttention
         self.workers = workers
         config = c
@@ -196,7 +199,7 @@ struct ForwardLayout {
             let maxOut = max(3 * c.innerDim, c.dim, c.mlpDim)
             try add("int8.input", rows * maxIn, 3, head - 1, elementSize: 1)
             try add("int8.scales", rows, 3, head - 1)
-            try add("int8.acc", rows * maxOut, 3, head - 1)
+            try add("int8.acc", int32Accumulators ? rows * maxOut : 0, 3, head - 1)
         }
         try add("normed", c.finalNorm ? rows * c.dim : 0, head, head + 3)
         try add("pooled", b * c.dim, head + 1, last)

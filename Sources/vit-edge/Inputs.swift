@@ -6,16 +6,27 @@ import Glibc
 /// Where images come from on the command line: files (PGM/PPM), folders of them, IDX
 /// files (plain or LZ4), or `-` for a stream of concatenated PGM/PPM on standard input.
 enum Inputs {
-    /// Expands paths (not `-`) into named images, in order.
-    static func gather(_ paths: [String]) throws -> [(name: String, image: Image)] {
-        var out: [(String, Image)] = []
-        for path in paths {
-            if FileIO.isDirectory(path) {
-                for name in try FileIO.list(path) where name.hasSuffix(".pgm") || name.hasSuffix(".ppm") {
-                    out.append((path + "/" + name, try Image.load(path: path + "/" + name)))
+    /// Expands paths (not `-`) into named images, in order: a folder gives its PGM/PPM
+    /// files and those of its sub-folders (one level: class folders); at most `limit`.
+    static func gather(_ paths: [String], limit: Int = Int.max) throws -> [(name: String, image: Image)] {
+        var out: [(name: String, image: Image)] = []
+        func folder(_ dir: String, depth: Int) throws {
+            for name in try FileIO.list(dir) where out.count < limit {
+                let path = dir + "/" + name
+                if FileIO.isDirectory(path) {
+                    if depth == 0 { try folder(path, depth: 1) }
+                } else if name.hasSuffix(".pgm") || name.hasSuffix(".ppm") {
+                    out.append((path, try Image.load(path: path)))
                 }
+            }
+        }
+        for path in paths where out.count < limit {
+            if FileIO.isDirectory(path) {
+                try folder(path, depth: 0)
             } else if isIDX(path) {
-                for (i, im) in try IDX.load(path: path).images(path: path).enumerated() { out.append(("\(path)#\(i)", im)) }
+                for (i, im) in try IDX.load(path: path).images(path: path).enumerated() where out.count < limit {
+                    out.append(("\(path)#\(i)", im))
+                }
             } else {
                 out.append((path, try Image.load(path: path)))
             }

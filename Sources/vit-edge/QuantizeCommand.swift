@@ -43,27 +43,8 @@ struct QuantizeCommand: ParsableCommand {
     func run() {
         guarded {
             let file = try VitqFile.load(path: model)
-            var images: [Image]? = nil
-            if let calibration {
-                if FileIO.isDirectory(calibration) {
-                    var found: [Image] = []
-                    for name in try FileIO.list(calibration) {
-                        let path = calibration + "/" + name
-                        if FileIO.isDirectory(path) {
-                            for f in try FileIO.list(path) where f.hasSuffix(".pgm") || f.hasSuffix(".ppm") {
-                                found.append(try Image.load(path: path + "/" + f))
-                                if found.count >= samples { break }
-                            }
-                        } else if name.hasSuffix(".pgm") || name.hasSuffix(".ppm") {
-                            found.append(try Image.load(path: path))
-                        }
-                        if found.count >= samples { break }
-                    }
-                    images = found
-                } else {
-                    images = try IDX.load(path: calibration).images(path: calibration)
-                }
-            }
+            // Folders (and class folders inside them) or an IDX file, as `run` reads them.
+            let images = try calibration.map { try Inputs.gather([$0], limit: samples).map(\.image) }
             var o = QuantizeOptions()
             o.activations = activations
             o.method = method

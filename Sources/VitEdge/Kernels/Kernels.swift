@@ -225,12 +225,11 @@ public struct Kernels: @unchecked Sendable, CustomStringConvertible {
     func attention(batch: Int, tokens: Int, heads: Int, headDim: Int,
                    qkv: UnsafePointer<Float>, out: UnsafeMutablePointer<Float>, scratch: AttentionScratch,
                    capture: UnsafeMutablePointer<Float>? = nil) {
-        guard let gemm else {
+        guard gemm != nil else {
             Reference.attention(batch: batch, tokens: tokens, heads: heads, headDim: headDim,
                                 qkv: qkv, out: out, scores: scratch.scores, capture: capture)
             return
         }
-        _ = gemm
         let work = batch * heads * tokens * tokens * headDim
         if let pool, threads > 1, batch * heads > 1, work >= ParallelThreshold.gemmMACs, scratch.workers >= threads {
             var job = AttentionJob(kernels: self, batch: batch, tokens: tokens, heads: heads, headDim: headDim,
