@@ -64,8 +64,8 @@ final class KernelTests: XCTestCase {
 
     func testLayerNormGeluSoftmaxMatchReference() throws {
         var rng = Random(seed: 2)
-        let fast = try Kernels.select(.xsimd)
-        for n in [1, 3, 4, 7, 16, 33, 64, 197] {
+        for fast in routes {
+        for n in [1, 3, 4, 7, 15, 16, 17, 33, 64, 197] {
             let rows = 3
             let x = rng.floats(rows * n, scale: 4).enumerated().map { $0.element + Float($0.offset % 5) }
             let gamma = rng.floats(n), beta = rng.floats(n)
@@ -79,18 +79,36 @@ final class KernelTests: XCTestCase {
             } }
             // Normalized values are O(1)·|γ| + |β|: a few ulps of 4 per element of the row sums.
             let tol = dotTolerance(k: 2 * n, magnitude: 8) * 4
-            for i in 0..<(rows * n) { XCTAssertEqual(got[i], ref[i], accuracy: tol, "layernorm n=\(n) i=\(i)") }
+            for i in 0..<(rows * n) { XCTAssertEqual(got[i], ref[i], accuracy: tol, "\(fast.rowOpsName) layernorm n=\(n) i=\(i)") }
 
             for form in [ViTConfig.GELU.erf, .tanh] {
                 var r = x, g = x
                 r.withUnsafeMutableBufferPointer { Kernels.reference.gelu($0.baseAddress!, count: $0.count, form: form) }
                 g.withUnsafeMutableBufferPointer { fast.gelu($0.baseAddress!, count: $0.count, form: form) }
-                for i in r.indices { XCTAssertEqual(g[i], r[i], accuracy: 4 * Float.ulpOfOne * max(1, abs(r[i])), "gelu \(form) x=\(x[i])") }
+                for i in r.indices { XCTAssertEqual(g[i], r[i], accuracy: 4 * Float.ulpOfOne * max(1, abs(r[i])), "\(fast.rowOpsName) gelu \(form) x=\(x[i])") }
             }
             var r = x, g = x
             r.withUnsafeMutableBufferPointer { Kernels.reference.softmax(rows: rows, n: n, x: $0.baseAddress!, ld: n, scale: 0.37) }
             g.withUnsafeMutableBufferPointer { fast.softmax(rows: rows, n: n, x: $0.baseAddress!, ld: n, scale: 0.37) }
-            for i in r.indices { XCTAssertEqual(g[i], r[i], accuracy: Float(n + 4) * Float.ulpOfOne * max(r[i], 1e-6) + 1e-7, "softmax n=\(n)") }
+            for i in r.indices { XCTAssertEqual(g[i], r[i], accuracy: Float(n + 4) * Float.ulpOfOne * max(r[i], 1e-6) + 1e-7, "\(fast.rowOpsName) softmax n=\(n)") }
+        }
+        }
+    }
+
+    /// GELU over a dense sweep of the range that matters (the tails saturate):
+    /// every route within 4 ulp of max(1, |reference|).
+    func testGeluSweepMatchesReference() throws {
+        let x = (0..<40_001).map { Float($0 - 20_000) / 2_000 }  // -10 ... 10, step 0.0005
+        for fast in routes {
+            for form in [ViTConfig.GELU.erf, .tanh] {
+                var r = x, g = x
+                r.withUnsafeMutableBufferPointer { Kernels.reference.gelu($0.baseAddress!, count: $0.count, form: form) }
+                g.withUnsafeMutableBufferPointer { fast.gelu($0.baseAddress!, count: $0.count, form: form) }
+                var worst: Float = 0
+                for i in r.indices { worst = max(worst, abs(g[i] - r[i]) / max(1, abs(r[i]))) }
+                print("gelu \(form) \(fast.rowOpsName): worst \(worst / Float.ulpOfOne) ulp of max(1, |r|)")
+                XCTAssertLessThanOrEqual(worst, 4 * Float.ulpOfOne, "\(fast.rowOpsName) gelu \(form)")
+            }
         }
     }
 

@@ -29,6 +29,12 @@ public struct Kernels: @unchecked Sendable, CustomStringConvertible {
     var threads: Int = 1
     var qs8Quantize: vk_qs8_quantize_fn = vk_qs8_quantize_rows__xsimd
     var qs8QuantizeStatic: vk_qs8_quantize_static_fn = vk_qs8_quantize_rows_static__xsimd
+    /// Row and element-wise kernels (used when `vectorized`).
+    var rowOpsName = "xsimd \(String(cString: vk_xsimd_arch_name()))"
+    var layerNormFn: vk_f32_layernorm_fn = vk_f32_layernorm__xsimd
+    var geluErfFn: vk_f32_map_fn = vk_f32_gelu_erf__xsimd
+    var geluTanhFn: vk_f32_map_fn = vk_f32_gelu_tanh__xsimd
+    var softmaxFn: vk_f32_softmax_fn = vk_f32_softmax__xsimd
 
     init(gemmName: String, gemm: vk_f32_gemm_fn?, vectorized: Bool, int8: (String, vk_qs8_gemm_fn)? = nil) {
         self.gemmName = gemmName
@@ -60,7 +66,7 @@ public struct Kernels: @unchecked Sendable, CustomStringConvertible {
 
     public var description: String {
         isReference ? "reference (scalar Swift)"
-            : "fp32 GEMM \(gemmName); int8 GEMM \(int8Name); LayerNorm/GELU/softmax xsimd \(String(cString: vk_xsimd_arch_name()))"
+            : "fp32 GEMM \(gemmName); int8 GEMM \(int8Name); LayerNorm/GELU/softmax \(rowOpsName)"
     }
 
     /// CPU features this process sees, by name.
@@ -91,6 +97,11 @@ public struct Kernels: @unchecked Sendable, CustomStringConvertible {
                              int8: int8Route(["vk_qs8_gemm_8x16__avx512vnni", "vk_qs8_gemm_4x16__avx2"]))
         avx512.qs8Quantize = vk_qs8_quantize_rows__avx512f
         avx512.qs8QuantizeStatic = vk_qs8_quantize_rows_static__avx512f
+        avx512.rowOpsName = "avx512f"
+        avx512.layerNormFn = vk_f32_layernorm__avx512f
+        avx512.geluErfFn = vk_f32_gelu_erf__avx512f
+        avx512.geluTanhFn = vk_f32_gelu_tanh__avx512f
+        avx512.softmaxFn = vk_f32_softmax__avx512f
         let avx2 = Kernels(gemmName: "vk_f32_gemm_6x16__avx2_fma", gemm: vk_f32_gemm_6x16__avx2_fma, vectorized: true,
                            int8: int8Route(["vk_qs8_gemm_4x16__avx2"]))
         let xsimd = Kernels(gemmName: "vk_f32_gemm_4x16__xsimd", gemm: vk_f32_gemm_4x16__xsimd, vectorized: true,
@@ -187,7 +198,7 @@ public struct Kernels: @unchecked Sendable, CustomStringConvertible {
             var job = LayerNormJob(kernels: self, ln: ln, x: x, ldx: ldx, y: y, ldy: ldy, rows: rows, rowsPerTask: perTask)
             withUnsafeMutablePointer(to: &job) { vk_pool_run(pool, layerNormTask, $0, (rows + perTask - 1) / perTask) }
         } else if vectorized {
-            vk_f32_layernorm__xsimd(rows, ln.count, x, ldx, ln.gamma, ln.beta, ln.eps, y, ldy)
+            layerNormFn(rows, ln.count, x, ldx, ln.gamma, ln.beta, ln.eps, y, ldy)
         } else {
             Reference.layerNorm(rows: rows, n: ln.count, x: x, ldx: ldx, gamma: ln.gamma, beta: ln.beta,
                                 eps: ln.eps, y: y, ldy: ldy)
@@ -198,12 +209,12 @@ public struct Kernels: @unchecked Sendable, CustomStringConvertible {
     func gelu(_ x: UnsafeMutablePointer<Float>, count: Int, form: ViTConfig.GELU) {
         if vectorized, let pool, threads > 1, count >= ParallelThreshold.elements {
             let perTask = ((count + threads - 1) / threads + 15) / 16 * 16
-            var job = GeluJob(x: x, count: count, perTask: perTask, tanh: form == .tanh)
+            var job = GeluJob(fn: form == .tanh ? geluTanhFn : geluErfFn, x: x, count: count, perTask: perTask)
             withUnsafeMutablePointer(to: &job) { vk_pool_run(pool, geluTask, $0, (count + perTask - 1) / perTask) }
         } else if vectorized {
             switch form {
-            case .erf: vk_f32_gelu_erf__xsimd(x, count)
-            case .tanh: vk_f32_gelu_tanh__xsimd(x, count)
+            case .erf: geluErfFn(x, count)
+            case .tanh: geluTanhFn(x, count)
             }
         } else {
             Reference.gelu(x, count: count, form: form)
@@ -213,7 +224,7 @@ public struct Kernels: @unchecked Sendable, CustomStringConvertible {
     @inline(__always)
     func softmax(rows: Int, n: Int, x: UnsafeMutablePointer<Float>, ld: Int, scale: Float) {
         if vectorized {
-            vk_f32_softmax__xsimd(rows, n, x, ld, scale)
+            softmaxFn(rows, n, x, ld, scale)
         } else {
             Reference.softmax(rows: rows, n: n, x: x, ld: ld, scale: scale)
         }
@@ -258,7 +269,7 @@ public struct Kernels: @unchecked Sendable, CustomStringConvertible {
         let v = base + 2 * inner + h * headDim
         vk_f32_pack_nk(k, ld, tokens, headDim, scratch.packedK)
         gemm(tokens, tokens, headDim, q, ld, scratch.packedK, nil, scratch.scores, tokens, 0)
-        vk_f32_softmax__xsimd(tokens, tokens, scratch.scores, tokens, scale)
+        softmaxFn(tokens, tokens, scratch.scores, tokens, scale)
         if let capture { (capture + (b * heads + h) * tokens * tokens).update(from: scratch.scores, count: tokens * tokens) }
         vk_f32_pack_kn(v, ld, tokens, headDim, scratch.packedV)
         gemm(tokens, headDim, tokens, scratch.scores, tokens, scratch.packedV, nil, out + b * tokens * inner + h * headDim, inner, 0)

@@ -97,16 +97,17 @@ let layerNormTask: vk_task_fn = { context, task, _ in
     let j = context!.assumingMemoryBound(to: LayerNormJob.self).pointee
     let r0 = task * j.rowsPerTask
     let r = min(j.rowsPerTask, j.rows - r0)
-    vk_f32_layernorm__xsimd(r, j.ln.count, j.x + r0 * j.ldx, j.ldx, j.ln.gamma, j.ln.beta, j.ln.eps, j.y + r0 * j.ldy, j.ldy)
+    j.kernels.layerNormFn(r, j.ln.count, j.x + r0 * j.ldx, j.ldx, j.ln.gamma, j.ln.beta, j.ln.eps, j.y + r0 * j.ldy, j.ldy)
 }
 
 struct GeluJob {
-    var x: UnsafeMutablePointer<Float>, count: Int, perTask: Int, tanh: Bool
+    var fn: vk_f32_map_fn
+    var x: UnsafeMutablePointer<Float>, count: Int, perTask: Int
 }
 
 let geluTask: vk_task_fn = { context, task, _ in
     let j = context!.assumingMemoryBound(to: GeluJob.self).pointee
     let i0 = task * j.perTask
     let n = min(j.perTask, j.count - i0)
-    if j.tanh { vk_f32_gelu_tanh__xsimd(j.x + i0, n) } else { vk_f32_gelu_erf__xsimd(j.x + i0, n) }
+    j.fn(j.x + i0, n)
 }

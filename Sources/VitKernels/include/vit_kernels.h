@@ -78,6 +78,19 @@ void vk_f32_layernorm__xsimd(size_t rows, size_t n, const float *x, size_t ldx,
  * after multiplying by `scale`. */
 void vk_f32_softmax__xsimd(size_t rows, size_t n, float *x, size_t ld, float scale);
 
+/* The same four with AVX-512F intrinsics (own exp/erfc approximations, ~1 ulp). */
+void vk_f32_gelu_erf__avx512f(float *x, size_t n);
+void vk_f32_gelu_tanh__avx512f(float *x, size_t n);
+void vk_f32_layernorm__avx512f(size_t rows, size_t n, const float *x, size_t ldx,
+                               const float *gamma, const float *beta, float eps,
+                               float *y, size_t ldy);
+void vk_f32_softmax__avx512f(size_t rows, size_t n, float *x, size_t ld, float scale);
+typedef void (*vk_f32_map_fn)(float *x, size_t n);
+typedef void (*vk_f32_layernorm_fn)(size_t rows, size_t n, const float *x, size_t ldx,
+                                    const float *gamma, const float *beta, float eps,
+                                    float *y, size_t ldy);
+typedef void (*vk_f32_softmax_fn)(size_t rows, size_t n, float *x, size_t ld, float scale);
+
 /* ---- int8 (qs8) quantized GEMM ------------------------------------------ */
 /*
  * Scheme (docs/QUANTIZATION.md): symmetric int8 in [-127, 127], no zero points.

@@ -1,0 +1,148 @@
+// LayerNorm, GELU and softmax with AVX-512F intrinsics (16 floats per vector,
+// masked tails). xsimd 8.1 enables its AVX-512 batches only for a whole translation
+// unit compiled with -mavx512f, which this package avoids (run-time selection by
+// function target attributes), so these are written with intrinsics.
+//
+// exp: Cephes' range reduction x = n·ln2 + r (ln2 split in two), a degree-6
+// polynomial on |r| <= ln2/2 and 2^n by scalef: about 1 ulp on [-87, 88].
+// GELU (erf form) uses 0.5·x·erfc(-x/√2) with Numerical Recipes' erfc (fractional
+// error < 1.2e-7 everywhere), so the negative tail keeps its relative accuracy;
+// the tanh form uses 0.5·(1 + tanh(y)) = 1 / (1 + exp(-2y)), which has no cancellation.
+#include "vit_kernels.h"
+
+#include <math.h>
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+
+#define VK_AVX512 __attribute__((target("avx512f"), always_inline)) inline
+
+namespace {
+
+VK_AVX512 __mmask16 tail_mask(size_t left) {
+    return (__mmask16)(left >= 16 ? 0xFFFFu : ((1u << left) - 1u));
+}
+
+VK_AVX512 __m512 exp16(__m512 x) {
+    x = _mm512_max_ps(_mm512_min_ps(x, _mm512_set1_ps(88.3762626647949f)), _mm512_set1_ps(-87.3365447504f));
+    const __m512 n = _mm512_roundscale_ps(_mm512_mul_ps(x, _mm512_set1_ps(1.44269504088896341f)),
+                                          _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    __m512 r = _mm512_fnmadd_ps(n, _mm512_set1_ps(0.693359375f), x);
+    r = _mm512_fnmadd_ps(n, _mm512_set1_ps(-2.12194440e-4f), r);
+    __m512 p = _mm512_set1_ps(1.9875691500e-4f);
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.3981999507e-3f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(8.3334519073e-3f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(4.1665795894e-2f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.6666665459e-1f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(5.0000001201e-1f));
+    p = _mm512_fmadd_ps(p, _mm512_mul_ps(r, r), _mm512_add_ps(r, _mm512_set1_ps(1.0f)));
+    return _mm512_scalef_ps(p, n);
+}
+
+// 0.5·x·(1 + erf(x/√2)) = 0.5·x·erfc(-x/√2)
+VK_AVX512 __m512 gelu_erf16(__m512 x) {
+    const __m512 v = _mm512_mul_ps(x, _mm512_set1_ps(-0.70710678118654752f));  // erfc argument
+    const __m512 z = _mm512_abs_ps(v);
+    const __m512 t = _mm512_div_ps(_mm512_set1_ps(1.0f), _mm512_fmadd_ps(z, _mm512_set1_ps(0.5f), _mm512_set1_ps(1.0f)));
+    __m512 p = _mm512_set1_ps(0.17087277f);
+    p = _mm512_fmadd_ps(p, t, _mm512_set1_ps(-0.82215223f));
+    p = _mm512_fmadd_ps(p, t, _mm512_set1_ps(1.48851587f));
+    p = _mm512_fmadd_ps(p, t, _mm512_set1_ps(-1.13520398f));
+    p = _mm512_fmadd_ps(p, t, _mm512_set1_ps(0.27886807f));
+    p = _mm512_fmadd_ps(p, t, _mm512_set1_ps(-0.18628806f));
+    p = _mm512_fmadd_ps(p, t, _mm512_set1_ps(0.09678418f));
+    p = _mm512_fmadd_ps(p, t, _mm512_set1_ps(0.37409196f));
+    p = _mm512_fmadd_ps(p, t, _mm512_set1_ps(1.00002368f));
+    p = _mm512_fmadd_ps(p, t, _mm512_set1_ps(-1.26551223f));
+    p = _mm512_fnmadd_ps(z, z, p);                         // -z² - 1.2655 + t·(...)
+    const __m512 e = _mm512_mul_ps(t, exp16(p));            // erfc(|v|)
+    const __mmask16 neg = _mm512_cmp_ps_mask(v, _mm512_setzero_ps(), _CMP_LT_OQ);
+    const __m512 erfc = _mm512_mask_sub_ps(e, neg, _mm512_set1_ps(2.0f), e);  // erfc(v) = 2 - erfc(-v)
+    return _mm512_mul_ps(_mm512_mul_ps(_mm512_set1_ps(0.5f), x), erfc);
+}
+
+// x · sigmoid(2·√(2/π)·(x + 0.044715·x³))
+VK_AVX512 __m512 gelu_tanh16(__m512 x) {
+    const __m512 x3 = _mm512_mul_ps(_mm512_mul_ps(x, x), x);
+    const __m512 y = _mm512_mul_ps(_mm512_set1_ps(-2.0f * 0.79788456080286536f),
+                                   _mm512_fmadd_ps(x3, _mm512_set1_ps(0.044715f), x));
+    return _mm512_div_ps(x, _mm512_add_ps(_mm512_set1_ps(1.0f), exp16(y)));
+}
+
+template <__m512 (*F)(__m512)>
+__attribute__((target("avx512f"))) void map(float *x, size_t n) {
+    size_t i = 0;
+    for (; i + 16 <= n; i += 16) _mm512_storeu_ps(x + i, F(_mm512_loadu_ps(x + i)));
+    if (i < n) {
+        const __mmask16 m = tail_mask(n - i);
+        _mm512_mask_storeu_ps(x + i, m, F(_mm512_maskz_loadu_ps(m, x + i)));
+    }
+}
+
+}  // namespace
+
+extern "C" void vk_f32_gelu_erf__avx512f(float *x, size_t n) { map<gelu_erf16>(x, n); }
+extern "C" void vk_f32_gelu_tanh__avx512f(float *x, size_t n) { map<gelu_tanh16>(x, n); }
+
+extern "C" __attribute__((target("avx512f"))) void vk_f32_softmax__avx512f(size_t rows, size_t n, float *x,
+                                                                          size_t ld, float scale) {
+    const __m512 sv = _mm512_set1_ps(scale);
+    for (size_t r = 0; r < rows; ++r) {
+        float *xr = x + r * ld;
+        __m512 mx = _mm512_set1_ps(-INFINITY);
+        for (size_t i = 0; i < n; i += 16) {
+            const __mmask16 m = tail_mask(n - i);
+            mx = _mm512_mask_max_ps(mx, m, mx, _mm512_mul_ps(_mm512_maskz_loadu_ps(m, xr + i), sv));
+        }
+        const __m512 mv = _mm512_set1_ps(_mm512_reduce_max_ps(mx));
+        __m512 s = _mm512_setzero_ps();
+        for (size_t i = 0; i < n; i += 16) {
+            const __mmask16 m = tail_mask(n - i);
+            const __m512 e = exp16(_mm512_fmsub_ps(_mm512_maskz_loadu_ps(m, xr + i), sv, mv));
+            _mm512_mask_storeu_ps(xr + i, m, e);
+            s = _mm512_mask_add_ps(s, m, s, e);
+        }
+        const __m512 inv = _mm512_set1_ps(1.0f / _mm512_reduce_add_ps(s));
+        for (size_t i = 0; i < n; i += 16) {
+            const __mmask16 m = tail_mask(n - i);
+            _mm512_mask_storeu_ps(xr + i, m, _mm512_mul_ps(_mm512_maskz_loadu_ps(m, xr + i), inv));
+        }
+    }
+}
+
+extern "C" __attribute__((target("avx512f"))) void vk_f32_layernorm__avx512f(size_t rows, size_t n, const float *x,
+                                                                            size_t ldx, const float *gamma,
+                                                                            const float *beta, float eps, float *y,
+                                                                            size_t ldy) {
+    for (size_t r = 0; r < rows; ++r) {
+        const float *xr = x + r * ldx;
+        float *yr = y + r * ldy;
+        __m512 s = _mm512_setzero_ps();
+        for (size_t i = 0; i < n; i += 16) s = _mm512_add_ps(s, _mm512_maskz_loadu_ps(tail_mask(n - i), xr + i));
+        const float mean = _mm512_reduce_add_ps(s) / (float)n;
+        const __m512 mv = _mm512_set1_ps(mean);
+        __m512 q = _mm512_setzero_ps();
+        for (size_t i = 0; i < n; i += 16) {
+            const __mmask16 m = tail_mask(n - i);
+            const __m512 d = _mm512_maskz_sub_ps(m, _mm512_maskz_loadu_ps(m, xr + i), mv);
+            q = _mm512_fmadd_ps(d, d, q);
+        }
+        const __m512 rv = _mm512_set1_ps(1.0f / sqrtf(_mm512_reduce_add_ps(q) / (float)n + eps));
+        for (size_t i = 0; i < n; i += 16) {
+            const __mmask16 m = tail_mask(n - i);
+            const __m512 d = _mm512_mul_ps(_mm512_sub_ps(_mm512_maskz_loadu_ps(m, xr + i), mv), rv);
+            _mm512_mask_storeu_ps(yr + i, m, _mm512_fmadd_ps(d, _mm512_maskz_loadu_ps(m, gamma + i),
+                                                             _mm512_maskz_loadu_ps(m, beta + i)));
+        }
+    }
+}
+
+#else
+extern "C" void vk_f32_gelu_erf__avx512f(float *, size_t) { __builtin_trap(); }
+extern "C" void vk_f32_gelu_tanh__avx512f(float *, size_t) { __builtin_trap(); }
+extern "C" void vk_f32_softmax__avx512f(size_t, size_t, float *, size_t, float) { __builtin_trap(); }
+extern "C" void vk_f32_layernorm__avx512f(size_t, size_t, const float *, size_t, const float *, const float *, float,
+                                          float *, size_t) {
+    __builtin_trap();
+}
+#endif
