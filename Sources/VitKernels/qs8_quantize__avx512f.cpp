@@ -9,6 +9,9 @@
 
 namespace {
 
+// OFFSET: store q + 128 as uint8 (the VNNI GEMM's unsigned input); padding is the
+// stored form of 0.
+template <bool OFFSET>
 __attribute__((target("avx512f"))) void quantize_row(const float *x, size_t k, float inv, int8_t *q, size_t kp) {
     const __m512 iv = _mm512_set1_ps(inv);
     const __m512i lo = _mm512_set1_epi32(-127), hi = _mm512_set1_epi32(127);
@@ -19,9 +22,10 @@ __attribute__((target("avx512f"))) void quantize_row(const float *x, size_t k, f
         const __m512 v = _mm512_mul_ps(_mm512_maskz_loadu_ps(m, x + i), iv);
         __m512i t = _mm512_cvt_roundps_epi32(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
         t = _mm512_min_epi32(_mm512_max_epi32(t, lo), hi);
+        if (OFFSET) t = _mm512_add_epi32(t, _mm512_set1_epi32(128));
         _mm512_mask_cvtepi32_storeu_epi8(q + i, m, t);
     }
-    for (i = k; i < kp; ++i) q[i] = 0;
+    for (i = k; i < kp; ++i) q[i] = OFFSET ? (int8_t)0x80 : 0;
 }
 
 __attribute__((target("avx512f"))) float max_abs(const float *x, size_t k) {
@@ -35,29 +39,54 @@ __attribute__((target("avx512f"))) float max_abs(const float *x, size_t k) {
     return _mm512_reduce_max_ps(m);
 }
 
-}  // namespace
-
-extern "C" void vk_qs8_quantize_rows__avx512f(size_t rows, size_t k, const float *x, size_t ldx, int8_t *q,
-                                              size_t ldq, float *scale) {
+template <bool OFFSET>
+void quantize_rows(size_t rows, size_t k, const float *x, size_t ldx, int8_t *q, size_t ldq, float *scale) {
     const size_t kp = vk_qs8_padded_k(k);
     for (size_t r = 0; r < rows; ++r) {
         const float mx = max_abs(x + r * ldx, k);
         scale[r] = mx == 0.0f ? 1.0f : mx / 127.0f;
-        quantize_row(x + r * ldx, k, mx == 0.0f ? 0.0f : 127.0f / mx, q + r * ldq, kp);
+        quantize_row<OFFSET>(x + r * ldx, k, mx == 0.0f ? 0.0f : 127.0f / mx, q + r * ldq, kp);
     }
 }
 
-extern "C" void vk_qs8_quantize_rows_static__avx512f(size_t rows, size_t k, const float *x, size_t ldx, float s,
-                                                     int8_t *q, size_t ldq, float *scale) {
+template <bool OFFSET>
+void quantize_rows_static(size_t rows, size_t k, const float *x, size_t ldx, float s, int8_t *q, size_t ldq,
+                          float *scale) {
     const size_t kp = vk_qs8_padded_k(k);
     const float inv = 1.0f / s;
     for (size_t r = 0; r < rows; ++r) {
         scale[r] = s;
-        quantize_row(x + r * ldx, k, inv, q + r * ldq, kp);
+        quantize_row<OFFSET>(x + r * ldx, k, inv, q + r * ldq, kp);
     }
+}
+
+}  // namespace
+
+extern "C" void vk_qs8_quantize_rows__avx512f(size_t rows, size_t k, const float *x, size_t ldx, int8_t *q,
+                                              size_t ldq, float *scale) {
+    quantize_rows<false>(rows, k, x, ldx, q, ldq, scale);
+}
+extern "C" void vk_qs8_quantize_rows_static__avx512f(size_t rows, size_t k, const float *x, size_t ldx, float s,
+                                                     int8_t *q, size_t ldq, float *scale) {
+    quantize_rows_static<false>(rows, k, x, ldx, s, q, ldq, scale);
+}
+extern "C" void vk_qs8_quantize_rows_u8__avx512f(size_t rows, size_t k, const float *x, size_t ldx, int8_t *q,
+                                                 size_t ldq, float *scale) {
+    quantize_rows<true>(rows, k, x, ldx, q, ldq, scale);
+}
+extern "C" void vk_qs8_quantize_rows_static_u8__avx512f(size_t rows, size_t k, const float *x, size_t ldx, float s,
+                                                        int8_t *q, size_t ldq, float *scale) {
+    quantize_rows_static<true>(rows, k, x, ldx, s, q, ldq, scale);
 }
 #else
 extern "C" void vk_qs8_quantize_rows__avx512f(size_t, size_t, const float *, size_t, int8_t *, size_t, float *) {
+    __builtin_trap();
+}
+extern "C" void vk_qs8_quantize_rows_u8__avx512f(size_t, size_t, const float *, size_t, int8_t *, size_t, float *) {
+    __builtin_trap();
+}
+extern "C" void vk_qs8_quantize_rows_static_u8__avx512f(size_t, size_t, const float *, size_t, float, int8_t *,
+                                                        size_t, float *) {
     __builtin_trap();
 }
 extern "C" void vk_qs8_quantize_rows_static__avx512f(size_t, size_t, const float *, size_t, float, int8_t *, size_t,

@@ -67,6 +67,7 @@ static void ref_quantize(size_t rows, size_t k, const float *x, int8_t *q, size_
 struct Route {
     const char *name;
     vk_qs8_gemm_fn fn;
+    bool offset = false;  // takes activations + 128 (uint8)
 };
 
 int main(int argc, char **argv) {
@@ -87,13 +88,13 @@ int main(int argc, char **argv) {
     routes.push_back({"vk_qs8_gemm_4x16__neon", vk_qs8_gemm_4x16__neon});
 #elif defined(__x86_64__)
     if ((f & VK_CPU_X86_AVX512F) && (f & VK_CPU_X86_AVX512VNNI))
-        routes.push_back({"vk_qs8_gemm_8x16__avx512vnni", vk_qs8_gemm_8x16__avx512vnni});
+        routes.push_back({"vk_qs8_gemm_8x32__avx512vnni", vk_qs8_gemm_8x32__avx512vnni, true});
     if (f & VK_CPU_X86_AVX2) routes.push_back({"vk_qs8_gemm_4x16__avx2", vk_qs8_gemm_4x16__avx2});
     if (f & VK_CPU_X86_SSE41) routes.push_back({"vk_qs8_gemm_4x16__sse41", vk_qs8_gemm_4x16__sse41});
 #endif
     routes.push_back({"vk_qs8_gemm_4x16__scalar", vk_qs8_gemm_4x16__scalar});
 
-    const size_t ms[] = {1, 3, 4, 5, 9, 50}, ns[] = {1, 15, 16, 17, 33}, ks[] = {1, 3, 4, 5, 63, 64, 65, 300};
+    const size_t ms[] = {1, 3, 4, 5, 8, 9, 50}, ns[] = {1, 15, 16, 17, 31, 32, 33, 48, 65}, ks[] = {1, 3, 4, 5, 63, 64, 65, 300};
     for (const Route &r : routes) {
         int cases = 0, bad = 0;
         for (size_t m : ms)
@@ -115,7 +116,10 @@ int main(int argc, char **argv) {
                         std::vector<float> want = y0, got = y0;
                         const float *b = mode == 0 ? bias.data() : nullptr;
                         ref_qs8(m, n, k, a.data(), kp, w.data(), sa.data(), sw.data(), b, want.data(), n + 2, mode);
-                        r.fn(m, n, k, a.data(), kp, packed.data(), sa.data(), sw.data(), b, got.data(), n + 2, mode);
+                        std::vector<int8_t> in = a;
+                        if (r.offset)
+                            for (auto &v : in) v = (int8_t)((uint8_t)v ^ 0x80u);
+                        r.fn(m, n, k, in.data(), kp, packed.data(), sa.data(), sw.data(), b, got.data(), n + 2, mode);
                         ++cases;
                         if (memcmp(want.data(), got.data(), want.size() * sizeof(float)) != 0) {
                             if (bad++ == 0) printf("  %s differs at m=%zu n=%zu k=%zu mode=%d\n", r.name, m, n, k, mode);

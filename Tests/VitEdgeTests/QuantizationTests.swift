@@ -8,9 +8,9 @@ final class QuantizationTests: XCTestCase {
     func testInt8GemmRoutesAreBitExact() {
         var rng = Random(seed: 11)
         print("int8 routes on this CPU: \(Kernels.int8Routes.map(\.name))")
-        for (name, gemm) in Kernels.int8Routes {
+        for (name, gemm, offsetInput) in Kernels.int8Routes {
             var checked = 0
-            for m in [1, 3, 4, 5, 8, 9, 50] { for n in [1, 15, 16, 17, 33] { for k in [1, 3, 4, 5, 63, 64, 65, 300] {
+            for m in [1, 3, 4, 5, 8, 9, 50] { for n in [1, 15, 16, 17, 31, 32, 33, 48] { for k in [1, 3, 4, 5, 63, 64, 65, 300] {
                 for (useBias, accumulate) in [(true, false), (false, true)] {
                     let kp = Kernels.qs8PaddedK(k)
                     var a = [Int8](repeating: 0, count: m * kp)
@@ -31,10 +31,11 @@ final class QuantizationTests: XCTestCase {
                                 Reference.dequantize(m: m, n: n, c: cp.baseAddress!, ldc: n, aScale: sa.baseAddress!, wScale: sw.baseAddress!,
                                                      bias: useBias ? bp.baseAddress! : nil, y: $0.baseAddress!, ldy: n + 2, accumulate: accumulate)
                             } }
-                            got.withUnsafeMutableBufferPointer { yp in packed.withUnsafeBytes { pp in
-                                gemm(m, n, k, ap.baseAddress!, kp, pp.baseAddress!, sa.baseAddress!, sw.baseAddress!,
+                            let input = offsetInput ? a.map { Int8(bitPattern: UInt8(bitPattern: $0) ^ 0x80) } : a
+                            got.withUnsafeMutableBufferPointer { yp in packed.withUnsafeBytes { pp in input.withUnsafeBufferPointer { ip in
+                                gemm(m, n, k, ip.baseAddress!, kp, pp.baseAddress!, sa.baseAddress!, sw.baseAddress!,
                                      useBias ? bp.baseAddress! : nil, yp.baseAddress!, n + 2, accumulate ? 1 : 0)
-                            } }
+                            } } }
                         } } }
                     } }
                     if got != expected {
@@ -45,7 +46,7 @@ final class QuantizationTests: XCTestCase {
                     checked += 1
                 }
             } } }
-            XCTAssertEqual(checked, 7 * 5 * 8 * 2, name)
+            XCTAssertEqual(checked, 7 * 8 * 8 * 2, name)
         }
     }
 
@@ -54,6 +55,7 @@ final class QuantizationTests: XCTestCase {
         var routes: [(String, vk_qs8_quantize_fn, vk_qs8_quantize_static_fn)] = [("xsimd", vk_qs8_quantize_rows__xsimd, vk_qs8_quantize_rows_static__xsimd)]
         if Kernels.cpuFeatures.contains("avx512f") {
             routes.append(("avx512f", vk_qs8_quantize_rows__avx512f, vk_qs8_quantize_rows_static__avx512f))
+            routes.append(("avx512f u8", vk_qs8_quantize_rows_u8__avx512f, vk_qs8_quantize_rows_static_u8__avx512f))
         }
         for (name, dynamic, fixed) in routes {
             for k in [1, 3, 4, 15, 16, 17, 64, 100] {
@@ -75,7 +77,9 @@ final class QuantizationTests: XCTestCase {
                             else { dynamic(rows, k, xp.baseAddress!, k, qp.baseAddress!, kp, sp.baseAddress!) }
                         } }
                     }
-                    XCTAssertEqual(q1, q2, "\(name) k=\(k) static=\(isStatic)")
+                    // The u8 form is the same value + 128 (padding included).
+                    let want = name.hasSuffix("u8") ? q1.map { Int8(bitPattern: UInt8(bitPattern: $0) ^ 0x80) } : q1
+                    XCTAssertEqual(want, q2, "\(name) k=\(k) static=\(isStatic)")
                     XCTAssertEqual(s1, s2, "\(name) k=\(k) static=\(isStatic)")
                 }
             }

@@ -36,7 +36,7 @@ public struct Kernels: @unchecked Sendable, CustomStringConvertible {
     var geluTanhFn: vk_f32_map_fn = vk_f32_gelu_tanh__xsimd
     var softmaxFn: vk_f32_softmax_fn = vk_f32_softmax__xsimd
 
-    init(gemmName: String, gemm: vk_f32_gemm_fn?, vectorized: Bool, int8: (String, vk_qs8_gemm_fn)? = nil) {
+    init(gemmName: String, gemm: vk_f32_gemm_fn?, vectorized: Bool, int8: (String, vk_qs8_gemm_fn, Bool)? = nil) {
         self.gemmName = gemmName
         self.gemm = gemm
         self.vectorized = vectorized
@@ -46,19 +46,20 @@ public struct Kernels: @unchecked Sendable, CustomStringConvertible {
     public static let reference = Kernels(gemmName: "reference (scalar Swift)", gemm: nil, vectorized: false)
 
     /// Every int8 GEMM route this CPU can execute, best first.
-    public static var int8Routes: [(name: String, gemm: vk_qs8_gemm_fn)] {
+    /// `offsetInput`: the route takes activations + 128 as uint8 (VNNI's dpbusd).
+    public static var int8Routes: [(name: String, gemm: vk_qs8_gemm_fn, offsetInput: Bool)] {
         let f = vk_cpu_features()
         func has(_ bits: Int...) -> Bool { bits.allSatisfy { f & UInt32($0) != 0 } }
-        var routes: [(String, vk_qs8_gemm_fn)] = []
+        var routes: [(String, vk_qs8_gemm_fn, Bool)] = []
         #if arch(x86_64)
-        if has(VK_CPU_X86_AVX512F, VK_CPU_X86_AVX512VNNI) { routes.append(("vk_qs8_gemm_8x16__avx512vnni", vk_qs8_gemm_8x16__avx512vnni)) }
-        if has(VK_CPU_X86_AVX2) { routes.append(("vk_qs8_gemm_4x16__avx2", vk_qs8_gemm_4x16__avx2)) }
-        if has(VK_CPU_X86_SSE41) { routes.append(("vk_qs8_gemm_4x16__sse41", vk_qs8_gemm_4x16__sse41)) }
+        if has(VK_CPU_X86_AVX512F, VK_CPU_X86_AVX512VNNI) { routes.append(("vk_qs8_gemm_8x32__avx512vnni", vk_qs8_gemm_8x32__avx512vnni, true)) }
+        if has(VK_CPU_X86_AVX2) { routes.append(("vk_qs8_gemm_4x16__avx2", vk_qs8_gemm_4x16__avx2, false)) }
+        if has(VK_CPU_X86_SSE41) { routes.append(("vk_qs8_gemm_4x16__sse41", vk_qs8_gemm_4x16__sse41, false)) }
         #elseif arch(arm64)
-        if has(VK_CPU_ARM_DOTPROD) { routes.append(("vk_qs8_gemm_4x16__neondot", vk_qs8_gemm_4x16__neondot)) }
-        routes.append(("vk_qs8_gemm_4x16__neon", vk_qs8_gemm_4x16__neon))
+        if has(VK_CPU_ARM_DOTPROD) { routes.append(("vk_qs8_gemm_4x16__neondot", vk_qs8_gemm_4x16__neondot, false)) }
+        routes.append(("vk_qs8_gemm_4x16__neon", vk_qs8_gemm_4x16__neon, false))
         #endif
-        routes.append(("vk_qs8_gemm_4x16__scalar", vk_qs8_gemm_4x16__scalar))
+        routes.append(("vk_qs8_gemm_4x16__scalar", vk_qs8_gemm_4x16__scalar, false))
         return routes
     }
 
@@ -88,15 +89,16 @@ public struct Kernels: @unchecked Sendable, CustomStringConvertible {
         let hasAVX512 = f & UInt32(VK_CPU_X86_AVX512F) != 0
         let hasAVX2 = f & UInt32(VK_CPU_X86_AVX2) != 0 && f & UInt32(VK_CPU_X86_FMA) != 0
         let int8 = int8Routes
-        func int8Route(_ names: [String]) -> (String, vk_qs8_gemm_fn) {
+        func int8Route(_ names: [String]) -> (String, vk_qs8_gemm_fn, Bool) {
             for n in names { if let r = int8.first(where: { $0.name == n }) { return r } }
             return int8.last!
         }
         // The int8 route follows the fp32 level: the best this CPU has at that level.
         var avx512 = Kernels(gemmName: "vk_f32_gemm_12x16__avx512f", gemm: vk_f32_gemm_12x16__avx512f, vectorized: true,
-                             int8: int8Route(["vk_qs8_gemm_8x16__avx512vnni", "vk_qs8_gemm_4x16__avx2"]))
-        avx512.qs8Quantize = vk_qs8_quantize_rows__avx512f
-        avx512.qs8QuantizeStatic = vk_qs8_quantize_rows_static__avx512f
+                             int8: int8Route(["vk_qs8_gemm_8x32__avx512vnni", "vk_qs8_gemm_4x16__avx2"]))
+        let offset = avx512.int8Name.hasSuffix("avx512vnni")
+        avx512.qs8Quantize = offset ? vk_qs8_quantize_rows_u8__avx512f : vk_qs8_quantize_rows__avx512f
+        avx512.qs8QuantizeStatic = offset ? vk_qs8_quantize_rows_static_u8__avx512f : vk_qs8_quantize_rows_static__avx512f
         avx512.rowOpsName = "avx512f"
         avx512.layerNormFn = vk_f32_layernorm__avx512f
         avx512.geluErfFn = vk_f32_gelu_erf__avx512f

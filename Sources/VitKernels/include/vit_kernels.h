@@ -115,7 +115,8 @@ typedef void (*vk_qs8_gemm_fn)(VK_QS8_GEMM_ARGS);
 void vk_qs8_gemm_4x16__scalar(VK_QS8_GEMM_ARGS);
 void vk_qs8_gemm_4x16__sse41(VK_QS8_GEMM_ARGS);
 void vk_qs8_gemm_4x16__avx2(VK_QS8_GEMM_ARGS);
-void vk_qs8_gemm_8x16__avx512vnni(VK_QS8_GEMM_ARGS);
+/* Takes activations offset by +128 (uint8 bytes, as the *_u8 quantizers write them). */
+void vk_qs8_gemm_8x32__avx512vnni(VK_QS8_GEMM_ARGS);
 void vk_qs8_gemm_4x16__neon(VK_QS8_GEMM_ARGS);
 void vk_qs8_gemm_4x16__neondot(VK_QS8_GEMM_ARGS);
 
@@ -133,6 +134,12 @@ void vk_qs8_quantize_rows__avx512f(size_t rows, size_t k, const float *x, size_t
                                    int8_t *q, size_t ldq, float *scale);
 void vk_qs8_quantize_rows_static__avx512f(size_t rows, size_t k, const float *x, size_t ldx,
                                           float s, int8_t *q, size_t ldq, float *scale);
+/* The AVX-512F quantizers storing q + 128 as uint8 bytes (padding = 128), the input
+ * form of the VNNI route (its dpbusd multiplies unsigned by signed bytes). */
+void vk_qs8_quantize_rows_u8__avx512f(size_t rows, size_t k, const float *x, size_t ldx,
+                                      int8_t *q, size_t ldq, float *scale);
+void vk_qs8_quantize_rows_static_u8__avx512f(size_t rows, size_t k, const float *x, size_t ldx,
+                                             float s, int8_t *q, size_t ldq, float *scale);
 typedef void (*vk_qs8_quantize_fn)(size_t rows, size_t k, const float *x, size_t ldx,
                                    int8_t *q, size_t ldq, float *scale);
 typedef void (*vk_qs8_quantize_static_fn)(size_t rows, size_t k, const float *x, size_t ldx,
