@@ -39,11 +39,17 @@ VK_AVX512 __m512 exp16(__m512 x) {
     return _mm512_scalef_ps(p, n);
 }
 
+// 1/d for d >= 1: rcp14 and one Newton step (~1 ulp; a divide costs several times more).
+VK_AVX512 __m512 recip(__m512 d) {
+    const __m512 r = _mm512_rcp14_ps(d);
+    return _mm512_fmadd_ps(r, _mm512_fnmadd_ps(d, r, _mm512_set1_ps(1.0f)), r);
+}
+
 // 0.5·x·(1 + erf(x/√2)) = 0.5·x·erfc(-x/√2)
 VK_AVX512 __m512 gelu_erf16(__m512 x) {
     const __m512 v = _mm512_mul_ps(x, _mm512_set1_ps(-0.70710678118654752f));  // erfc argument
     const __m512 z = _mm512_abs_ps(v);
-    const __m512 t = _mm512_div_ps(_mm512_set1_ps(1.0f), _mm512_fmadd_ps(z, _mm512_set1_ps(0.5f), _mm512_set1_ps(1.0f)));
+    const __m512 t = recip(_mm512_fmadd_ps(z, _mm512_set1_ps(0.5f), _mm512_set1_ps(1.0f)));
     __m512 p = _mm512_set1_ps(0.17087277f);
     p = _mm512_fmadd_ps(p, t, _mm512_set1_ps(-0.82215223f));
     p = _mm512_fmadd_ps(p, t, _mm512_set1_ps(1.48851587f));
@@ -84,30 +90,43 @@ __attribute__((target("avx512f"))) void map(float *x, size_t n) {
 extern "C" void vk_f32_gelu_erf__avx512f(float *x, size_t n) { map<gelu_erf16>(x, n); }
 extern "C" void vk_f32_gelu_tanh__avx512f(float *x, size_t n) { map<gelu_tanh16>(x, n); }
 
-extern "C" __attribute__((target("avx512f"))) void vk_f32_softmax__avx512f(size_t rows, size_t n, float *x,
-                                                                          size_t ld, float scale) {
+namespace {
+
+// Softmax of R rows at once: short rows (50 or 197 values) are latency-bound on the
+// two horizontal reductions per row; R independent rows let them overlap.
+template <int R>
+__attribute__((target("avx512f"))) void softmax_rows(float *x, size_t ld, size_t n, float scale) {
     const __m512 sv = _mm512_set1_ps(scale);
-    for (size_t r = 0; r < rows; ++r) {
-        float *xr = x + r * ld;
-        __m512 mx = _mm512_set1_ps(-INFINITY);
-        for (size_t i = 0; i < n; i += 16) {
-            const __mmask16 m = tail_mask(n - i);
-            mx = _mm512_mask_max_ps(mx, m, mx, _mm512_mul_ps(_mm512_maskz_loadu_ps(m, xr + i), sv));
-        }
-        const __m512 mv = _mm512_set1_ps(_mm512_reduce_max_ps(mx));
-        __m512 s = _mm512_setzero_ps();
-        for (size_t i = 0; i < n; i += 16) {
-            const __mmask16 m = tail_mask(n - i);
-            const __m512 e = exp16(_mm512_fmsub_ps(_mm512_maskz_loadu_ps(m, xr + i), sv, mv));
-            _mm512_mask_storeu_ps(xr + i, m, e);
-            s = _mm512_mask_add_ps(s, m, s, e);
-        }
-        const __m512 inv = _mm512_set1_ps(1.0f / _mm512_reduce_add_ps(s));
-        for (size_t i = 0; i < n; i += 16) {
-            const __mmask16 m = tail_mask(n - i);
-            _mm512_mask_storeu_ps(xr + i, m, _mm512_mul_ps(_mm512_maskz_loadu_ps(m, xr + i), inv));
+    __m512 mx[R], s[R];
+    for (int r = 0; r < R; ++r) mx[r] = _mm512_set1_ps(-INFINITY), s[r] = _mm512_setzero_ps();
+    for (size_t i = 0; i < n; i += 16) {
+        const __mmask16 m = tail_mask(n - i);
+        for (int r = 0; r < R; ++r)
+            mx[r] = _mm512_mask_max_ps(mx[r], m, mx[r], _mm512_mul_ps(_mm512_maskz_loadu_ps(m, x + r * ld + i), sv));
+    }
+    for (int r = 0; r < R; ++r) mx[r] = _mm512_set1_ps(_mm512_reduce_max_ps(mx[r]));
+    for (size_t i = 0; i < n; i += 16) {
+        const __mmask16 m = tail_mask(n - i);
+        for (int r = 0; r < R; ++r) {
+            const __m512 e = exp16(_mm512_fmsub_ps(_mm512_maskz_loadu_ps(m, x + r * ld + i), sv, mx[r]));
+            _mm512_mask_storeu_ps(x + r * ld + i, m, e);
+            s[r] = _mm512_mask_add_ps(s[r], m, s[r], e);
         }
     }
+    for (int r = 0; r < R; ++r) s[r] = _mm512_set1_ps(1.0f / _mm512_reduce_add_ps(s[r]));
+    for (size_t i = 0; i < n; i += 16) {
+        const __mmask16 m = tail_mask(n - i);
+        for (int r = 0; r < R; ++r)
+            _mm512_mask_storeu_ps(x + r * ld + i, m, _mm512_mul_ps(_mm512_maskz_loadu_ps(m, x + r * ld + i), s[r]));
+    }
+}
+
+}  // namespace
+
+extern "C" void vk_f32_softmax__avx512f(size_t rows, size_t n, float *x, size_t ld, float scale) {
+    size_t r = 0;
+    for (; r + 4 <= rows; r += 4) softmax_rows<4>(x + r * ld, ld, n, scale);
+    for (; r < rows; ++r) softmax_rows<1>(x + r * ld, ld, n, scale);
 }
 
 extern "C" __attribute__((target("avx512f"))) void vk_f32_layernorm__avx512f(size_t rows, size_t n, const float *x,
