@@ -1,7 +1,8 @@
 import XCTest
 @testable import VitEdge
 
-/// The thread pool splits GEMM columns, attention heads and rows of LayerNorm/GELU;
+/// The thread pool splits fp32 GEMM columns, int8 GEMM rows (quantized inside each
+/// task), attention by head and block of query rows, and rows of LayerNorm/GELU;
 /// every output element is computed by the same code in the same order, so results
 /// must be bit-identical to one thread.
 final class ThreadTests: XCTestCase {
@@ -24,6 +25,42 @@ final class ThreadTests: XCTestCase {
                 XCTAssertEqual(Array(one.logits(i)), Array(three.logits(i)), "\(path) image \(i), 3 threads")
             }
             XCTAssertEqual(Array(one.attention(block: 5, image: 7)!), Array(two.attention(block: 5, image: 7)!))
+        }
+    }
+
+    /// ViT-Ti's attention (3 heads on 2-3 threads) is split into blocks of query rows;
+    /// outputs and captured probabilities must not change.
+    func testAttentionSplitByQueryRowsIsBitIdentical() throws {
+        let (tokens, heads, headDim) = (197, 3, 64)
+        var rng = Random(seed: 22)
+        let qkv = rng.floats(tokens * 3 * heads * headDim, scale: 2)
+        let one = try Kernels.select()
+        let sizes = Kernels.attentionScratchFloats(tokens: tokens, headDim: headDim)
+        func run(_ k: Kernels, workers: Int) -> (out: [Float], probs: [Float]) {
+            var out = [Float](repeating: 0, count: tokens * heads * headDim)
+            var probs = [Float](repeating: 0, count: heads * tokens * tokens)
+            var scores = [Float](repeating: 0, count: sizes.scores * workers)
+            var pk = [Float](repeating: 0, count: sizes.packedK * workers), pv = [Float](repeating: 0, count: sizes.packedV * workers)
+            qkv.withUnsafeBufferPointer { q in scores.withUnsafeMutableBufferPointer { sp in pk.withUnsafeMutableBufferPointer { kp in
+                pv.withUnsafeMutableBufferPointer { vp in probs.withUnsafeMutableBufferPointer { pp in out.withUnsafeMutableBufferPointer { op in
+                    let scratch = AttentionScratch(scores: sp.baseAddress!, packedK: kp.baseAddress!, packedV: vp.baseAddress!,
+                                                   workers: workers, strideScores: sizes.scores, strideK: sizes.packedK, strideV: sizes.packedV)
+                    k.attention(batch: 1, tokens: tokens, heads: heads, headDim: headDim, qkv: q.baseAddress!, out: op.baseAddress!,
+                                scratch: scratch, capture: pp.baseAddress!)
+                } } }
+            } } }
+            return (out, probs)
+        }
+        let want = run(one, workers: 1)
+        for threads in [2, 3] {
+            let pool = ThreadPool(threads: threads)
+            var k = one
+            k.pool = pool.pool
+            k.threads = threads
+            let got = run(k, workers: threads)
+            XCTAssertEqual(got.out, want.out, "\(threads) threads")
+            XCTAssertEqual(got.probs, want.probs, "\(threads) threads")
+            withExtendedLifetime(pool) {}
         }
     }
 

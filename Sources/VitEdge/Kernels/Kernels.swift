@@ -157,32 +157,39 @@ public struct Kernels: @unchecked Sendable, CustomStringConvertible {
                     y: UnsafeMutablePointer<Float>, ldy: Int, accumulate: Bool, scratch s: QuantScratch) {
         let k = w.inFeatures, n = w.outFeatures
         let kp = vk_qs8_padded_k(k)
-        if vectorized {
-            if let a = q.inputScale {
-                qs8QuantizeStatic(rows, k, x, ldx, a, s.q, kp, s.scales)
-            } else {
-                qs8Quantize(rows, k, x, ldx, s.q, kp, s.scales)
-            }
-        } else if let a = q.inputScale {
-            Reference.quantizeRowsStatic(rows: rows, k: k, x: x, ldx: ldx, s: a, q: s.q, ldq: kp, scale: s.scales)
-        } else {
-            Reference.quantizeRows(rows: rows, k: k, x: x, ldx: ldx, q: s.q, ldq: kp, scale: s.scales)
-        }
         if let g = qs8Gemm, let packed = q.packed {
-            let panels = (n + 15) / 16
-            if let pool, threads > 1, panels > 1, rows * n * k >= ParallelThreshold.gemmMACs {
-                let perTask = (panels + threads - 1) / threads * 16
-                var job = QS8LinearJob(gemm: g, rows: rows, n: n, k: k, q: s.q, ldq: kp, packed: packed,
-                                       panelBytes: vk_qs8_panel_bytes(k), aScale: s.scales, wScale: q.scale, bias: w.bias,
-                                       y: y, ldy: ldy, accumulate: accumulate ? 1 : 0, columnsPerTask: perTask)
-                withUnsafeMutablePointer(to: &job) { vk_pool_run(pool, qs8LinearTask, $0, (n + perTask - 1) / perTask) }
+            if let pool, threads > 1, rows >= 16, rows * n * k >= ParallelThreshold.gemmMACs {
+                // Split rows: each task quantizes its own rows and multiplies them by all
+                // the weights (one dispatch; the packed weights are shared read-only).
+                let perTask = ((rows + threads - 1) / threads + 7) / 8 * 8
+                var job = QS8LinearJob(kernels: self, gemm: g, rows: rows, n: n, k: k, x: x, ldx: ldx, inputScale: q.inputScale,
+                                       q: s.q, ldq: kp, packed: packed, aScale: s.scales, wScale: q.scale, bias: w.bias,
+                                       y: y, ldy: ldy, accumulate: accumulate ? 1 : 0, rowsPerTask: perTask)
+                withUnsafeMutablePointer(to: &job) { vk_pool_run(pool, qs8LinearTask, $0, (rows + perTask - 1) / perTask) }
             } else {
+                quantizeRows(rows, k: k, x: x, ldx: ldx, inputScale: q.inputScale, q: s.q, ldq: kp, scales: s.scales)
                 g(rows, n, k, s.q, kp, packed, s.scales, q.scale, w.bias, y, ldy, accumulate ? 1 : 0)
             }
         } else {
+            if let a = q.inputScale {
+                Reference.quantizeRowsStatic(rows: rows, k: k, x: x, ldx: ldx, s: a, q: s.q, ldq: kp, scale: s.scales)
+            } else {
+                Reference.quantizeRows(rows: rows, k: k, x: x, ldx: ldx, q: s.q, ldq: kp, scale: s.scales)
+            }
             Reference.qs8Gemm(m: rows, n: n, k: k, a: s.q, lda: kp, w: q.weight, c: s.acc, ldc: n)
             Reference.dequantize(m: rows, n: n, c: s.acc, ldc: n, aScale: s.scales, wScale: q.scale, bias: w.bias,
                                  y: y, ldy: ldy, accumulate: accumulate)
+        }
+    }
+
+    /// Quantizes activation rows into the form this kernel set's int8 GEMM reads.
+    @inline(__always)
+    func quantizeRows(_ rows: Int, k: Int, x: UnsafePointer<Float>, ldx: Int, inputScale: Float?,
+                      q: UnsafeMutablePointer<Int8>, ldq: Int, scales: UnsafeMutablePointer<Float>) {
+        if let a = inputScale {
+            qs8QuantizeStatic(rows, k, x, ldx, a, q, ldq, scales)
+        } else {
+            qs8Quantize(rows, k, x, ldx, q, ldq, scales)
         }
     }
 
@@ -244,37 +251,49 @@ public struct Kernels: @unchecked Sendable, CustomStringConvertible {
             return
         }
         let work = batch * heads * tokens * tokens * headDim
-        if let pool, threads > 1, batch * heads > 1, work >= ParallelThreshold.gemmMACs, scratch.workers >= threads {
+        if let pool, threads > 1, work >= ParallelThreshold.gemmMACs, scratch.workers >= threads {
+            // Tasks are (image, head, block of query rows): with fewer heads than twice
+            // the threads (ViT-Ti has 3), heads alone would leave threads idle. Each
+            // task packs its head's K and V itself (a copy, small beside the products).
+            let pairs = batch * heads
+            let chunks = max(1, min(tokens / 32, (2 * threads + pairs - 1) / pairs))
             var job = AttentionJob(kernels: self, batch: batch, tokens: tokens, heads: heads, headDim: headDim,
-                                   qkv: qkv, out: out, scratch: scratch, capture: capture)
-            withUnsafeMutablePointer(to: &job) { vk_pool_run(pool, attentionTask, $0, batch * heads) }
+                                   qkv: qkv, out: out, scratch: scratch, capture: capture,
+                                   chunks: chunks, rowsPerChunk: (tokens + chunks - 1) / chunks)
+            withUnsafeMutablePointer(to: &job) { vk_pool_run(pool, attentionTask, $0, pairs * chunks) }
             return
         }
         for b in 0..<batch {
             for h in 0..<heads {
-                attentionHead(b: b, h: h, tokens: tokens, heads: heads, headDim: headDim, qkv: qkv, out: out,
-                              scratch: scratch, capture: capture)
+                attentionHead(b: b, h: h, rows: 0..<tokens, tokens: tokens, heads: heads, headDim: headDim, qkv: qkv,
+                              out: out, scratch: scratch, capture: capture)
             }
         }
     }
 
-    /// One (image, head) of the optimized attention route, in one worker's scratch.
-    func attentionHead(b: Int, h: Int, tokens: Int, heads: Int, headDim: Int, qkv: UnsafePointer<Float>,
-                       out: UnsafeMutablePointer<Float>, scratch: AttentionScratch, capture: UnsafeMutablePointer<Float>?) {
+    /// Query rows `rows` of one (image, head) of the optimized attention route, in one
+    /// worker's scratch: S = Q Kᵀ, softmax(S · scale), O = S V.
+    func attentionHead(b: Int, h: Int, rows: Range<Int>, tokens: Int, heads: Int, headDim: Int,
+                       qkv: UnsafePointer<Float>, out: UnsafeMutablePointer<Float>, scratch: AttentionScratch,
+                       capture: UnsafeMutablePointer<Float>?) {
         let gemm = self.gemm!
         let inner = heads * headDim
         let ld = 3 * inner
         let scale = 1 / Float(headDim).squareRoot()
         let base = qkv + b * tokens * ld
-        let q = base + h * headDim
+        let q = base + rows.lowerBound * ld + h * headDim
         let k = base + inner + h * headDim
         let v = base + 2 * inner + h * headDim
+        let m = rows.count
         vk_f32_pack_nk(k, ld, tokens, headDim, scratch.packedK)
-        gemm(tokens, tokens, headDim, q, ld, scratch.packedK, nil, scratch.scores, tokens, 0)
-        softmaxFn(tokens, tokens, scratch.scores, tokens, scale)
-        if let capture { (capture + (b * heads + h) * tokens * tokens).update(from: scratch.scores, count: tokens * tokens) }
+        gemm(m, tokens, headDim, q, ld, scratch.packedK, nil, scratch.scores, tokens, 0)
+        softmaxFn(m, tokens, scratch.scores, tokens, scale)
+        if let capture {
+            (capture + ((b * heads + h) * tokens + rows.lowerBound) * tokens).update(from: scratch.scores, count: m * tokens)
+        }
         vk_f32_pack_kn(v, ld, tokens, headDim, scratch.packedV)
-        gemm(tokens, headDim, tokens, scratch.scores, tokens, scratch.packedV, nil, out + b * tokens * inner + h * headDim, inner, 0)
+        gemm(m, headDim, tokens, scratch.scores, tokens, scratch.packedV, nil,
+             out + (b * tokens + rows.lowerBound) * inner + h * headDim, inner, 0)
     }
 
     /// Floats of scratch the attention route needs per worker.

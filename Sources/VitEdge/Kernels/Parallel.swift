@@ -53,22 +53,25 @@ let f32LinearTask: vk_task_fn = { context, task, _ in
 }
 
 struct QS8LinearJob {
+    var kernels: Kernels
     var gemm: vk_qs8_gemm_fn
     var rows: Int, n: Int, k: Int
-    var q: UnsafePointer<Int8>, ldq: Int
-    var packed: UnsafeRawPointer, panelBytes: Int
-    var aScale: UnsafePointer<Float>, wScale: UnsafePointer<Float>, bias: UnsafePointer<Float>?
+    var x: UnsafePointer<Float>, ldx: Int, inputScale: Float?
+    var q: UnsafeMutablePointer<Int8>, ldq: Int
+    var packed: UnsafeRawPointer
+    var aScale: UnsafeMutablePointer<Float>, wScale: UnsafePointer<Float>, bias: UnsafePointer<Float>?
     var y: UnsafeMutablePointer<Float>, ldy: Int
     var accumulate: Int32
-    var columnsPerTask: Int
+    var rowsPerTask: Int
 }
 
 let qs8LinearTask: vk_task_fn = { context, task, _ in
     let j = context!.assumingMemoryBound(to: QS8LinearJob.self).pointee
-    let n0 = task * j.columnsPerTask
-    let n = min(j.columnsPerTask, j.n - n0)
-    j.gemm(j.rows, n, j.k, j.q, j.ldq, j.packed + (n0 / 16) * j.panelBytes, j.aScale, j.wScale + n0,
-           j.bias.map { $0 + n0 }, j.y + n0, j.ldy, j.accumulate)
+    let r0 = task * j.rowsPerTask
+    let r = min(j.rowsPerTask, j.rows - r0)
+    let q = j.q + r0 * j.ldq, scales = j.aScale + r0
+    j.kernels.quantizeRows(r, k: j.k, x: j.x + r0 * j.ldx, ldx: j.ldx, inputScale: j.inputScale, q: q, ldq: j.ldq, scales: scales)
+    j.gemm(r, j.n, j.k, q, j.ldq, j.packed, scales, j.wScale, j.bias, j.y + r0 * j.ldy, j.ldy, j.accumulate)
 }
 
 struct AttentionJob {
@@ -77,12 +80,16 @@ struct AttentionJob {
     var qkv: UnsafePointer<Float>, out: UnsafeMutablePointer<Float>
     var scratch: AttentionScratch
     var capture: UnsafeMutablePointer<Float>?
+    var chunks: Int, rowsPerChunk: Int
 }
 
 let attentionTask: vk_task_fn = { context, task, worker in
     let j = context!.assumingMemoryBound(to: AttentionJob.self).pointee
-    j.kernels.attentionHead(b: task / j.heads, h: task % j.heads, tokens: j.tokens, heads: j.heads, headDim: j.headDim,
-                            qkv: j.qkv, out: j.out, scratch: j.scratch.worker(Int(worker)), capture: j.capture)
+    let pair = task / j.chunks, r0 = (task % j.chunks) * j.rowsPerChunk
+    guard r0 < j.tokens else { return }
+    j.kernels.attentionHead(b: pair / j.heads, h: pair % j.heads, rows: r0..<min(j.tokens, r0 + j.rowsPerChunk),
+                            tokens: j.tokens, heads: j.heads, headDim: j.headDim, qkv: j.qkv, out: j.out,
+                            scratch: j.scratch.worker(Int(worker)), capture: j.capture)
 }
 
 struct LayerNormJob {
