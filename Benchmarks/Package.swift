@@ -20,5 +20,14 @@ let package = Package(
             path: "Benchmarks/ForwardPass",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
         ),
+        .executableTarget(
+            name: "GEMM",
+            dependencies: [
+                .product(name: "VitEdge", package: "vit-edge"),
+                .product(name: "Benchmark", package: "benchmark"),
+            ],
+            path: "Benchmarks/GEMM",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ),
     ]
 )

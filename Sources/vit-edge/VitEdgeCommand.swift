@@ -34,6 +34,6 @@ struct VitEdgeCommand: ParsableCommand {
             and images up to 2^26 pixels; VIT_EDGE_MAX_MB=N sets one budget of N MiB.
             """,
         version: "0.1.0",
-        subcommands: [RunCommand.self, InfoCommand.self, ConvertCommand.self, EvalCommand.self, BenchCommand.self, QuantizeCommand.self, EmbedCommand.self, AttentionCommand.self, SoakCommand.self]
+        subcommands: [RunCommand.self, InfoCommand.self, ConvertCommand.self, EvalCommand.self, BenchCommand.self, BenchGemmCommand.self, QuantizeCommand.self, EmbedCommand.self, AttentionCommand.self, SoakCommand.self]
     )
 }

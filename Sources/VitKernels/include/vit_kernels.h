@@ -145,6 +145,14 @@ typedef void (*vk_qs8_quantize_fn)(size_t rows, size_t k, const float *x, size_t
 typedef void (*vk_qs8_quantize_static_fn)(size_t rows, size_t k, const float *x, size_t ldx,
                                           float s, int8_t *q, size_t ldq, float *scale);
 
+/* ---- the core's peak ------------------------------------------------------ */
+/* Register-only loops of independent multiply-adds with the instructions of this
+ * CPU's best fp32 / int8 GEMM route. Return the operations performed (2 per
+ * multiply-add) and set *isa to what was measured; time the call to get a rate.
+ * vk_peak_qs8_dot returns 0 (isa "none") where there is no int8 dot route. */
+double vk_peak_f32_fma(size_t iterations, const char **isa);
+double vk_peak_qs8_dot(size_t iterations, const char **isa);
+
 /* ---- thread pool ---------------------------------------------------------- */
 /*
  * A persistent pool: threads are created once; vk_pool_run hands out task indices
