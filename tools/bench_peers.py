@@ -68,11 +68,23 @@ def main():
     ap.add_argument("--shapes", default="/tmp/vit-shapes")
     args = ap.parse_args()
     import onnxruntime as ort
-    from onnxruntime.quantization import quantize_dynamic, QuantType
+    from onnxruntime.quantization import (CalibrationDataReader, QuantFormat, QuantType, quantize_dynamic,
+                                          quantize_static)
+
+    class Calibration(CalibrationDataReader):
+        """Random inputs: static QDQ needs activation ranges; only speed is compared."""
+        def __init__(self, shape, n=8):
+            g = torch.Generator().manual_seed(0)
+            self.items = iter([{"x": torch.randn(*shape, generator=g).numpy()} for _ in range(n)])
+
+        def get_next(self):
+            return next(self.items, None)
+
     os.sched_setaffinity(0, {CORE})
     torch.set_num_threads(1)
     work = tempfile.mkdtemp(prefix="bench-peers-")
     rows = []
+    meds = {}
     for name in args.models:
         model, st, cfg, shape = timm_model(name, args.shapes)
         runs = args.runs or (500 if name == "mnist" else 20)
@@ -85,12 +97,16 @@ def main():
         torch.onnx.export(model, (x,), onnx_path, input_names=["x"], output_names=["y"], opset_version=17, dynamo=False)
         onnx8 = os.path.join(work, f"{name}-int8.onnx")
         quantize_dynamic(onnx_path, onnx8, weight_type=QuantType.QInt8)
+        onnx_qdq = os.path.join(work, f"{name}-qdq.onnx")
+        quantize_static(onnx_path, onnx_qdq, Calibration(shape), quant_format=QuantFormat.QDQ, per_channel=True,
+                        activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8)
         so = ort.SessionOptions()
         so.intra_op_num_threads = 1
         so.inter_op_num_threads = 1
         so.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
         s32 = ort.InferenceSession(onnx_path, so, providers=["CPUExecutionProvider"])
         s8 = ort.InferenceSession(onnx8, so, providers=["CPUExecutionProvider"])
+        sqdq = ort.InferenceSession(onnx_qdq, so, providers=["CPUExecutionProvider"])
         xn = x.numpy()
         q8 = torch.ao.quantization.quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8)
         engines = {
@@ -98,6 +114,7 @@ def main():
             "vit-edge int8": lambda: vit_edge_ms(vq8, runs),
             "ONNX Runtime fp32": lambda: time_calls(lambda: s32.run(None, {"x": xn}), runs),
             "ONNX Runtime int8 (dynamic)": lambda: time_calls(lambda: s8.run(None, {"x": xn}), runs),
+            "ONNX Runtime int8 (static QDQ)": lambda: time_calls(lambda: sqdq.run(None, {"x": xn}), runs),
             "PyTorch fp32": lambda: time_calls(lambda: model(x), runs),
             "PyTorch int8 (dynamic)": lambda: time_calls(lambda: q8(x), runs),
         }
@@ -107,6 +124,7 @@ def main():
                 for k, f in engines.items():
                     results[k].append(f())
         med = {k: statistics.median(v) for k, v in results.items()}
+        meds[name] = med
         for k, v in med.items():
             base = med["vit-edge int8" if "int8" in k else "vit-edge fp32"]
             rows.append((name, k, v, min(results[k]), max(results[k]), v / base))
@@ -115,6 +133,27 @@ def main():
     print("|---|---|---|---|---|")
     for name, k, v, lo, hi, ratio in rows:
         print(f"| {name} | {k} | {v:.3f} | {lo:.3f}–{hi:.3f} | {ratio:.2f} |")
+    # The issue's targets, as vit-edge latency / peer latency (lower is better).
+    print()
+    print("| target | measured (vit-edge / peer) | goal | met |")
+    print("|---|---|---|---|")
+
+    def target(label, ours, peers, goal):
+        peer = min(peers)
+        r = ours / peer
+        print(f"| {label} | {r:.2f} | ≤ {goal} | {'yes' if r <= goal else 'no'} |")
+
+    if "mnist" in meds:
+        m = meds["mnist"]
+        target("MNIST fp32 vs ONNX Runtime fp32", m["vit-edge fp32"], [m["ONNX Runtime fp32"]], 0.5)
+        target("MNIST int8 vs ONNX Runtime int8 (faster of dynamic, QDQ)", m["vit-edge int8"],
+               [m["ONNX Runtime int8 (dynamic)"], m["ONNX Runtime int8 (static QDQ)"]], 0.5)
+    if "ti" in meds:
+        m = meds["ti"]
+        target("ViT-Ti fp32 vs faster peer fp32", m["vit-edge fp32"], [m["ONNX Runtime fp32"], m["PyTorch fp32"]], 0.8)
+        target("ViT-Ti int8 vs faster peer int8", m["vit-edge int8"],
+               [m[k] for k in m if "int8" in k and not k.startswith("vit-edge")], 0.8)
+        target("ViT-Ti vit-edge int8 vs vit-edge fp32", m["vit-edge int8"], [m["vit-edge fp32"]], 0.5)
 
 
 if __name__ == "__main__":
