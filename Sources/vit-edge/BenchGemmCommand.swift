@@ -15,7 +15,7 @@ struct BenchGemmCommand: ParsableCommand {
     @Option(parsing: .upToNextOption, help: "Model shapes: mnist, ti, s, b (default: all).")
     var models: [String] = GemmShape.families.map(\.name)
 
-    @Option(name: .long, help: "Kernel set: auto, xsimd, avx2, avx512.")
+    @Option(name: .long, help: "Kernel set: auto, xsimd, avx2, avx512, swift.")
     var kernels: Kernels.Choice = .auto
 
     @Option(help: "Seconds per measurement (about).")

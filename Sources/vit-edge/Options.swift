@@ -10,7 +10,7 @@ extension Kernels.Choice: ExpressibleByArgument {}
 
 /// Options every command that runs a model shares.
 struct ModelOptions: ParsableArguments {
-    @Option(name: .long, help: "Kernel set: auto, reference, xsimd, avx2, avx512.")
+    @Option(name: .long, help: "Kernel set: auto, reference, xsimd, avx2, avx512, swift (Swift SIMD GEMM).")
     var kernels: Kernels.Choice = .auto
 
     @Option(help: "Threads for each forward pass (default: the number of cores).")

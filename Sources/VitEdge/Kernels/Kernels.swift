@@ -14,11 +14,13 @@ public struct Kernels: @unchecked Sendable, CustomStringConvertible {
         case avx2
         /// AVX-512F GEMM (x86-64).
         case avx512
+        /// fp32 GEMM in Swift SIMD types (baseline target), xsimd for the rest.
+        case swift
     }
 
     /// fp32 GEMM route.
-    public let gemmName: String
-    let gemm: vk_f32_gemm_fn?
+    public var gemmName: String
+    var gemm: vk_f32_gemm_fn?
     /// True when element-wise and row kernels use the xsimd shim.
     let vectorized: Bool
     /// int8 GEMM route.
@@ -111,6 +113,11 @@ public struct Kernels: @unchecked Sendable, CustomStringConvertible {
         switch choice {
         case .reference: return .reference
         case .xsimd: return xsimd
+        case .swift:
+            var swift = xsimd
+            swift.gemmName = "SwiftSIMDGemm 6x16 (SIMD16<Float>, baseline target)"
+            swift.gemm = SwiftSIMDGemm.function
+            return swift
         case .avx2:
             guard hasAVX2 else { throw VitError.invalidArgument("--kernels avx2: this CPU has no AVX2+FMA (it has: \(cpuFeatures.joined(separator: " ")))") }
             return avx2
