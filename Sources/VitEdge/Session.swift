@@ -181,7 +181,6 @@ struct ForwardLayout {
             // One set of attention scratch per worker thread.
             try add(p + "scores", scratch.scores * workers, s + 2, s + 2)
             try add(p + "packed_k", scratch.packedK * workers, s + 2, s + 2)
-            try add(p + "packed_v", scratch.packedV * workers, s + 2, s + 2)
             try add(p + "attention", rows * c.innerDim, s + 2, s + 3)
             try add(p + "projected", c.layerScale ? rows * c.dim : 0, s + 3, s + 3)
             try add(p + "norm2", rows * c.dim, s + 4, s + 5)
@@ -220,9 +219,9 @@ struct ForwardLayout {
             let p = "blocks.\(i)."
             return BlockActivations(
                 norm1: v(p + "norm1"), qkv: v(p + "qkv"),
-                scratch: AttentionScratch(scores: v(p + "scores"), packedK: v(p + "packed_k"), packedV: v(p + "packed_v"),
+                scratch: AttentionScratch(scores: v(p + "scores"), packedK: v(p + "packed_k"),
                                           workers: workers, strideScores: scratchFloats.scores,
-                                          strideK: scratchFloats.packedK, strideV: scratchFloats.packedV),
+                                          strideK: scratchFloats.packedK),
                 attention: v(p + "attention"), projected: v(p + "projected"), norm2: v(p + "norm2"),
                 hidden: v(p + "hidden"), mlpOut: v(p + "mlp_out"), quant: quant,
                 attentionProbabilities: captured.contains(i) ? v(p + "attention_probabilities") : nil)

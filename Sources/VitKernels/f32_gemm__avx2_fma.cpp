@@ -9,7 +9,7 @@ namespace {
 
 template <int MR>
 __attribute__((target("avx2,fma"))) void ukernel(size_t kc, const float *a, size_t lda,
-                                                 const float *panel, float *c, size_t ldc,
+                                                 const float *panel, size_t stride, float *c, size_t ldc,
                                                  size_t nr, const float *bias, int load_c) {
     __m256 lo[MR], hi[MR];
     float tmp[16];
@@ -41,8 +41,8 @@ __attribute__((target("avx2,fma"))) void ukernel(size_t kc, const float *a, size
         }
     }
     for (size_t p = 0; p < kc; ++p) {
-        const __m256 b0 = _mm256_loadu_ps(panel + p * 16);
-        const __m256 b1 = _mm256_loadu_ps(panel + p * 16 + 8);
+        const __m256 b0 = _mm256_loadu_ps(panel + p * stride);
+        const __m256 b1 = _mm256_loadu_ps(panel + p * stride + 8);
         for (int r = 0; r < MR; ++r) {
             const __m256 av = _mm256_broadcast_ss(a + r * lda + p);
             lo[r] = _mm256_fmadd_ps(av, b0, lo[r]);
@@ -70,12 +70,20 @@ const vk::f32_ukernel kUkernels[6] = {
 extern "C" void vk_f32_gemm_6x16__avx2_fma(size_t m, size_t n, size_t k, const float *a,
                                            size_t lda, const float *packed, const float *bias,
                                            float *c, size_t ldc, int accumulate) {
-    vk::f32_gemm_drive<6>(kUkernels, m, n, k, a, lda, packed, bias, c, ldc, accumulate);
+    vk::f32_gemm_drive<6>(kUkernels, m, n, k, a, lda, packed, 0, bias, c, ldc, accumulate);
 }
 
+extern "C" void vk_f32_gemm_kn_6x16__avx2_fma(size_t m, size_t n, size_t k, const float *a, size_t lda, const float *b,
+                   size_t ldb, const float *bias, float *c, size_t ldc, int accumulate) {
+    vk::f32_gemm_drive<6>(kUkernels, m, n, k, a, lda, b, ldb, bias, c, ldc, accumulate);
+}
 #else
 extern "C" void vk_f32_gemm_6x16__avx2_fma(size_t, size_t, size_t, const float *, size_t,
                                            const float *, const float *, float *, size_t, int) {
     __builtin_trap();  // never selected: vk_cpu_features() reports no AVX2 here
+}
+extern "C" void vk_f32_gemm_kn_6x16__avx2_fma(size_t, size_t, size_t, const float *, size_t, const float *, size_t,
+                   const float *, float *, size_t, int) {
+    __builtin_trap();
 }
 #endif

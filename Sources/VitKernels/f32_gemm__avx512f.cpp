@@ -8,7 +8,7 @@ namespace {
 
 template <int MR>
 __attribute__((target("avx512f"))) void ukernel(size_t kc, const float *a, size_t lda,
-                                                const float *panel, float *c, size_t ldc,
+                                                const float *panel, size_t stride, float *c, size_t ldc,
                                                 size_t nr, const float *bias, int load_c) {
     const __mmask16 mask = (__mmask16)((nr >= 16) ? 0xFFFFu : ((1u << nr) - 1u));
     __m512 acc[MR];
@@ -17,7 +17,7 @@ __attribute__((target("avx512f"))) void ukernel(size_t kc, const float *a, size_
         acc[r] = load_c ? _mm512_add_ps(_mm512_maskz_loadu_ps(mask, c + r * ldc), b0) : b0;
     }
     for (size_t p = 0; p < kc; ++p) {
-        const __m512 b = _mm512_loadu_ps(panel + p * 16);
+        const __m512 b = _mm512_loadu_ps(panel + p * stride);
         for (int r = 0; r < MR; ++r) {
             acc[r] = _mm512_fmadd_ps(_mm512_set1_ps(a[r * lda + p]), b, acc[r]);
         }
@@ -35,12 +35,20 @@ const vk::f32_ukernel kUkernels[12] = {
 extern "C" void vk_f32_gemm_12x16__avx512f(size_t m, size_t n, size_t k, const float *a,
                                            size_t lda, const float *packed, const float *bias,
                                            float *c, size_t ldc, int accumulate) {
-    vk::f32_gemm_drive<12>(kUkernels, m, n, k, a, lda, packed, bias, c, ldc, accumulate);
+    vk::f32_gemm_drive<12>(kUkernels, m, n, k, a, lda, packed, 0, bias, c, ldc, accumulate);
 }
 
+extern "C" void vk_f32_gemm_kn_12x16__avx512f(size_t m, size_t n, size_t k, const float *a, size_t lda, const float *b,
+                   size_t ldb, const float *bias, float *c, size_t ldc, int accumulate) {
+    vk::f32_gemm_drive<12>(kUkernels, m, n, k, a, lda, b, ldb, bias, c, ldc, accumulate);
+}
 #else
 extern "C" void vk_f32_gemm_12x16__avx512f(size_t, size_t, size_t, const float *, size_t,
                                            const float *, const float *, float *, size_t, int) {
     __builtin_trap();  // never selected: vk_cpu_features() reports no AVX-512 here
+}
+extern "C" void vk_f32_gemm_kn_12x16__avx512f(size_t, size_t, size_t, const float *, size_t, const float *, size_t,
+                   const float *, float *, size_t, int) {
+    __builtin_trap();
 }
 #endif

@@ -11,14 +11,20 @@
 
 namespace vk {
 
-typedef void (*f32_ukernel)(size_t kc, const float *a, size_t lda, const float *panel,
+// panel: kc rows of 16 floats, `stride` floats apart (16 when packed, ldb when the
+// microkernel reads B[k][n] in place).
+typedef void (*f32_ukernel)(size_t kc, const float *a, size_t lda, const float *panel, size_t stride,
                             float *c, size_t ldc, size_t nr, const float *bias, int load_c);
 
+// B is either packed panels (ldb == 0) or B[k][n] read in place with row stride ldb
+// (the attention's V: no transposed copy). In place, a last panel narrower than 16
+// columns is copied into a zero-padded slice first, so no microkernel reads past n.
 template <int MR>
 static inline void f32_gemm_drive(const f32_ukernel *ukernels, size_t m, size_t n, size_t k,
-                                  const float *a, size_t lda, const float *packed,
+                                  const float *a, size_t lda, const float *b, size_t ldb,
                                   const float *bias, float *c, size_t ldc, int accumulate) {
     const size_t KC = 256;
+    alignas(64) float tail[KC * VK_F32_NR];
     const size_t panels = (n + VK_F32_NR - 1) / VK_F32_NR;
     size_t k0 = 0;
     do {
@@ -27,11 +33,22 @@ static inline void f32_gemm_drive(const f32_ukernel *ukernels, size_t m, size_t 
         for (size_t p = 0; p < panels; ++p) {
             const size_t n0 = p * VK_F32_NR;
             const size_t nr = (n - n0 < VK_F32_NR) ? (n - n0) : VK_F32_NR;
-            const float *panel = packed + (p * k + k0) * VK_F32_NR;
-            const float *b = (k0 == 0 && bias) ? bias + n0 : nullptr;
+            const float *panel = b + (p * k + k0) * VK_F32_NR;
+            size_t stride = VK_F32_NR;
+            if (ldb != 0) {
+                panel = b + k0 * ldb + n0;
+                stride = ldb;
+                if (nr < VK_F32_NR) {
+                    for (size_t kk = 0; kk < kc; ++kk)
+                        for (size_t j = 0; j < VK_F32_NR; ++j) tail[kk * VK_F32_NR + j] = j < nr ? panel[kk * ldb + j] : 0.0f;
+                    panel = tail;
+                    stride = VK_F32_NR;
+                }
+            }
+            const float *bi = (k0 == 0 && bias) ? bias + n0 : nullptr;
             for (size_t m0 = 0; m0 < m; m0 += MR) {
                 const size_t mr = (m - m0 < (size_t)MR) ? (m - m0) : (size_t)MR;
-                ukernels[mr - 1](kc, a + m0 * lda + k0, lda, panel, c + m0 * ldc + n0, ldc, nr, b,
+                ukernels[mr - 1](kc, a + m0 * lda + k0, lda, panel, stride, c + m0 * ldc + n0, ldc, nr, bi,
                                  load_c);
             }
         }

@@ -151,7 +151,13 @@ int main(int argc, char **argv) {
         std::vector<float> packed(vk_f32_packed_count(n, k));
         vk_f32_pack_nk(w.data(), k, n, k, packed.data());
         vk_f32_gemm_4x16__xsimd(m, n, k, a.data(), k, packed.data(), bias.data(), c.data(), n, 0);
-        bool ok = true;
+        // The same product with B = W^T read in place (row stride n + 3), as attention reads V.
+        const size_t ldb = n + 3;
+        std::vector<float> bkn(k * ldb, 7.0f), c2(m * n);
+        for (size_t p = 0; p < k; ++p)
+            for (size_t j = 0; j < n; ++j) bkn[p * ldb + j] = w[j * k + p];
+        vk_f32_gemm_kn_4x16__xsimd(m, n, k, a.data(), k, bkn.data(), ldb, bias.data(), c2.data(), n, 0);
+        bool ok = true, ok_kn = true;
         for (size_t i = 0; i < m; ++i)
             for (size_t j = 0; j < n; ++j) {
                 double s = bias[j], mag = fabs(bias[j]);
@@ -161,8 +167,10 @@ int main(int argc, char **argv) {
                 }
                 const double tol = 2.0 * (k + 1) * 5.96e-8 * mag + 1e-30;
                 if (fabs(c[i * n + j] - s) > tol) ok = false;
+                if (fabs(c2[i * n + j] - s) > tol) ok_kn = false;
             }
         check(ok, "vk_f32_gemm_4x16__xsimd");
+        check(ok_kn, "vk_f32_gemm_kn_4x16__xsimd");
     }
 
     // Row kernels against double-precision definitions.

@@ -62,6 +62,35 @@ final class KernelTests: XCTestCase {
         }
     }
 
+    /// The GEMM reading B[k][n] in place (row stride ldb > n), as attention reads V.
+    func testGemmReadingBInPlaceMatchesReference() throws {
+        var rng = Random(seed: 4)
+        for route in routes {
+            for (m, n, k) in [(1, 1, 1), (5, 7, 3), (13, 16, 50), (50, 16, 50), (12, 17, 257), (197, 64, 197), (3, 33, 300)] {
+                let ldb = n + 5, lda = k + 1
+                let a = rng.floats(m * lda), bkn = rng.floats(k * ldb), bias = rng.floats(n)
+                var wnk = [Float](repeating: 0, count: n * k)  // the same B as W[n][k] for the reference
+                for kk in 0..<k { for j in 0..<n { wnk[j * k + kk] = bkn[kk * ldb + j] } }
+                var expected = [Float](repeating: 0, count: m * n), got = expected
+                a.withUnsafeBufferPointer { ap in wnk.withUnsafeBufferPointer { wp in bkn.withUnsafeBufferPointer { bp in bias.withUnsafeBufferPointer { bi in
+                    expected.withUnsafeMutableBufferPointer {
+                        Reference.gemm(m: m, n: n, k: k, a: ap.baseAddress!, lda: lda, w: wp.baseAddress!, ldw: k, bias: bi.baseAddress!,
+                                       c: $0.baseAddress!, ldc: n, accumulate: false)
+                    }
+                    got.withUnsafeMutableBufferPointer {
+                        route.gemmKN!(m, n, k, ap.baseAddress!, lda, bp.baseAddress!, ldb, bi.baseAddress!, $0.baseAddress!, n, 0)
+                    }
+                } } } }
+                for i in 0..<m { for j in 0..<n {
+                    var mag = abs(bias[j])
+                    for p in 0..<k { mag += abs(a[i * lda + p] * bkn[p * ldb + j]) }
+                    XCTAssertEqual(got[i * n + j], expected[i * n + j], accuracy: dotTolerance(k: k + 1, magnitude: mag),
+                                   "\(route.gemmName) kn m=\(m) n=\(n) k=\(k) [\(i),\(j)]")
+                } }
+            }
+        }
+    }
+
     func testLayerNormGeluSoftmaxMatchReference() throws {
         var rng = Random(seed: 2)
         for fast in routes {
@@ -117,17 +146,17 @@ final class KernelTests: XCTestCase {
     func testAttentionMatchesReference() throws {
         var rng = Random(seed: 3)
         for route in routes {
-            for (batch, tokens, heads, headDim) in [(1, 1, 1, 1), (2, 5, 3, 7), (1, 50, 4, 16), (2, 17, 2, 33), (1, 197, 3, 64)] {
+            for (batch, tokens, heads, headDim) in [(1, 1, 1, 1), (2, 5, 3, 7), (1, 50, 4, 16), (2, 17, 2, 33), (1, 197, 3, 64), (1, 300, 1, 20)] {
                 let inner = heads * headDim
                 let qkv = rng.floats(batch * tokens * 3 * inner, scale: 2)
                 let s = Kernels.attentionScratchFloats(tokens: tokens, headDim: headDim)
-                var scores = [Float](repeating: 0, count: s.scores), pk = [Float](repeating: 0, count: s.packedK), pv = [Float](repeating: 0, count: s.packedV)
+                var scores = [Float](repeating: 0, count: s.scores), pk = [Float](repeating: 0, count: s.packedK)
                 var ref = [Float](repeating: 0, count: batch * tokens * inner), got = ref
-                qkv.withUnsafeBufferPointer { q in scores.withUnsafeMutableBufferPointer { sp in pk.withUnsafeMutableBufferPointer { kp in pv.withUnsafeMutableBufferPointer { vp in
-                    let scratch = AttentionScratch(scores: sp.baseAddress!, packedK: kp.baseAddress!, packedV: vp.baseAddress!)
+                qkv.withUnsafeBufferPointer { q in scores.withUnsafeMutableBufferPointer { sp in pk.withUnsafeMutableBufferPointer { kp in
+                    let scratch = AttentionScratch(scores: sp.baseAddress!, packedK: kp.baseAddress!)
                     ref.withUnsafeMutableBufferPointer { Kernels.reference.attention(batch: batch, tokens: tokens, heads: heads, headDim: headDim, qkv: q.baseAddress!, out: $0.baseAddress!, scratch: scratch) }
                     got.withUnsafeMutableBufferPointer { route.attention(batch: batch, tokens: tokens, heads: heads, headDim: headDim, qkv: q.baseAddress!, out: $0.baseAddress!, scratch: scratch) }
-                } } } }
+                } } }
                 // Outputs are convex combinations of V (|v| ≤ 2); scores carry a dot
                 // product of headDim terms of size ≤ 4 each through exp.
                 let tol = dotTolerance(k: tokens + headDim, magnitude: 2) + 2 * dotTolerance(k: headDim, magnitude: 4 * Float(headDim)) * 2

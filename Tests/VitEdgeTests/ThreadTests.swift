@@ -40,14 +40,14 @@ final class ThreadTests: XCTestCase {
             var out = [Float](repeating: 0, count: tokens * heads * headDim)
             var probs = [Float](repeating: 0, count: heads * tokens * tokens)
             var scores = [Float](repeating: 0, count: sizes.scores * workers)
-            var pk = [Float](repeating: 0, count: sizes.packedK * workers), pv = [Float](repeating: 0, count: sizes.packedV * workers)
+            var pk = [Float](repeating: 0, count: sizes.packedK * workers)
             qkv.withUnsafeBufferPointer { q in scores.withUnsafeMutableBufferPointer { sp in pk.withUnsafeMutableBufferPointer { kp in
-                pv.withUnsafeMutableBufferPointer { vp in probs.withUnsafeMutableBufferPointer { pp in out.withUnsafeMutableBufferPointer { op in
-                    let scratch = AttentionScratch(scores: sp.baseAddress!, packedK: kp.baseAddress!, packedV: vp.baseAddress!,
-                                                   workers: workers, strideScores: sizes.scores, strideK: sizes.packedK, strideV: sizes.packedV)
+                probs.withUnsafeMutableBufferPointer { pp in out.withUnsafeMutableBufferPointer { op in
+                    let scratch = AttentionScratch(scores: sp.baseAddress!, packedK: kp.baseAddress!,
+                                                   workers: workers, strideScores: sizes.scores, strideK: sizes.packedK)
                     k.attention(batch: 1, tokens: tokens, heads: heads, headDim: headDim, qkv: q.baseAddress!, out: op.baseAddress!,
                                 scratch: scratch, capture: pp.baseAddress!)
-                } } }
+                } }
             } } }
             return (out, probs)
         }

@@ -21,6 +21,8 @@ public struct Kernels: @unchecked Sendable, CustomStringConvertible {
     /// fp32 GEMM route.
     public var gemmName: String
     var gemm: vk_f32_gemm_fn?
+    /// The same route reading B[k][n] in place (attention's V).
+    var gemmKN: vk_f32_gemm_kn_fn?
     /// True when element-wise and row kernels use the xsimd shim.
     let vectorized: Bool
     /// int8 GEMM route.
@@ -38,9 +40,11 @@ public struct Kernels: @unchecked Sendable, CustomStringConvertible {
     var geluTanhFn: vk_f32_map_fn = vk_f32_gelu_tanh__xsimd
     var softmaxFn: vk_f32_softmax_fn = vk_f32_softmax__xsimd
 
-    init(gemmName: String, gemm: vk_f32_gemm_fn?, vectorized: Bool, int8: (String, vk_qs8_gemm_fn, Bool)? = nil) {
+    init(gemmName: String, gemm: vk_f32_gemm_fn?, gemmKN: vk_f32_gemm_kn_fn? = nil, vectorized: Bool,
+         int8: (String, vk_qs8_gemm_fn, Bool)? = nil) {
         self.gemmName = gemmName
         self.gemm = gemm
+        self.gemmKN = gemmKN
         self.vectorized = vectorized
         if let int8 { (int8Name, qs8Gemm) = (int8.0, int8.1) }
     }
@@ -96,7 +100,8 @@ public struct Kernels: @unchecked Sendable, CustomStringConvertible {
             return int8.last!
         }
         // The int8 route follows the fp32 level: the best this CPU has at that level.
-        var avx512 = Kernels(gemmName: "vk_f32_gemm_12x16__avx512f", gemm: vk_f32_gemm_12x16__avx512f, vectorized: true,
+        var avx512 = Kernels(gemmName: "vk_f32_gemm_12x16__avx512f", gemm: vk_f32_gemm_12x16__avx512f,
+                             gemmKN: vk_f32_gemm_kn_12x16__avx512f, vectorized: true,
                              int8: int8Route(["vk_qs8_gemm_8x32__avx512vnni", "vk_qs8_gemm_4x16__avx2"]))
         let offset = avx512.int8Name.hasSuffix("avx512vnni")
         avx512.qs8Quantize = offset ? vk_qs8_quantize_rows_u8__avx512f : vk_qs8_quantize_rows__avx512f
@@ -106,9 +111,11 @@ public struct Kernels: @unchecked Sendable, CustomStringConvertible {
         avx512.geluErfFn = vk_f32_gelu_erf__avx512f
         avx512.geluTanhFn = vk_f32_gelu_tanh__avx512f
         avx512.softmaxFn = vk_f32_softmax__avx512f
-        let avx2 = Kernels(gemmName: "vk_f32_gemm_6x16__avx2_fma", gemm: vk_f32_gemm_6x16__avx2_fma, vectorized: true,
+        let avx2 = Kernels(gemmName: "vk_f32_gemm_6x16__avx2_fma", gemm: vk_f32_gemm_6x16__avx2_fma,
+                           gemmKN: vk_f32_gemm_kn_6x16__avx2_fma, vectorized: true,
                            int8: int8Route(["vk_qs8_gemm_4x16__avx2"]))
-        let xsimd = Kernels(gemmName: "vk_f32_gemm_4x16__xsimd", gemm: vk_f32_gemm_4x16__xsimd, vectorized: true,
+        let xsimd = Kernels(gemmName: "vk_f32_gemm_4x16__xsimd", gemm: vk_f32_gemm_4x16__xsimd,
+                            gemmKN: vk_f32_gemm_kn_4x16__xsimd, vectorized: true,
                             int8: int8Route(["vk_qs8_gemm_4x16__neondot", "vk_qs8_gemm_4x16__neon", "vk_qs8_gemm_4x16__sse41"]))
         switch choice {
         case .reference: return .reference
@@ -128,7 +135,7 @@ public struct Kernels: @unchecked Sendable, CustomStringConvertible {
             if hasAVX512 { return avx512 }
             if hasAVX2 { return avx2 }
             // Best int8 route regardless of level (e.g. ARM64 dot product).
-            return Kernels(gemmName: xsimd.gemmName, gemm: xsimd.gemm, vectorized: true, int8: int8.first!)
+            return Kernels(gemmName: xsimd.gemmName, gemm: xsimd.gemm, gemmKN: xsimd.gemmKN, vectorized: true, int8: int8.first!)
         }
     }
 
@@ -279,33 +286,44 @@ public struct Kernels: @unchecked Sendable, CustomStringConvertible {
     }
 
     /// Query rows `rows` of one (image, head) of the optimized attention route, in one
-    /// worker's scratch: S = Q Kᵀ, softmax(S · scale), O = S V.
+    /// worker's scratch. K is packed once into GEMM panels; then, for blocks of at most
+    /// `attentionBlockRows` query rows, S = Q Kᵀ, softmax(S · scale) and O = S V run
+    /// back to back, so a block's scores (≤ 48 × tokens floats) stay in cache. V is read
+    /// in place by the GEMM (row stride 3·inner): no transposed copy.
     func attentionHead(b: Int, h: Int, rows: Range<Int>, tokens: Int, heads: Int, headDim: Int,
                        qkv: UnsafePointer<Float>, out: UnsafeMutablePointer<Float>, scratch: AttentionScratch,
                        capture: UnsafeMutablePointer<Float>?) {
-        let gemm = self.gemm!
+        let gemm = self.gemm!, gemmKN = self.gemmKN!
         let inner = heads * headDim
         let ld = 3 * inner
         let scale = 1 / Float(headDim).squareRoot()
         let base = qkv + b * tokens * ld
-        let q = base + rows.lowerBound * ld + h * headDim
         let k = base + inner + h * headDim
         let v = base + 2 * inner + h * headDim
-        let m = rows.count
         vk_f32_pack_nk(k, ld, tokens, headDim, scratch.packedK)
-        gemm(m, tokens, headDim, q, ld, scratch.packedK, nil, scratch.scores, tokens, 0)
-        softmaxFn(m, tokens, scratch.scores, tokens, scale)
-        if let capture {
-            (capture + ((b * heads + h) * tokens + rows.lowerBound) * tokens).update(from: scratch.scores, count: m * tokens)
+        let limit = Kernels.attentionBlockRows(tokens: tokens)
+        let blocks = (rows.count + limit - 1) / limit
+        let size = (rows.count + blocks - 1) / blocks
+        var r0 = rows.lowerBound
+        while r0 < rows.upperBound {
+            let m = min(size, rows.upperBound - r0)
+            gemm(m, tokens, headDim, base + r0 * ld + h * headDim, ld, scratch.packedK, nil, scratch.scores, tokens, 0)
+            softmaxFn(m, tokens, scratch.scores, tokens, scale)
+            if let capture {
+                (capture + ((b * heads + h) * tokens + r0) * tokens).update(from: scratch.scores, count: m * tokens)
+            }
+            gemmKN(m, headDim, tokens, scratch.scores, tokens, v, ld, nil, out + (b * tokens + r0) * inner + h * headDim, inner, 0)
+            r0 += m
         }
-        vk_f32_pack_kn(v, ld, tokens, headDim, scratch.packedV)
-        gemm(m, headDim, tokens, scratch.scores, tokens, scratch.packedV, nil,
-             out + (b * tokens + rows.lowerBound) * inner + h * headDim, inner, 0)
     }
 
-    /// Floats of scratch the attention route needs per worker.
-    static func attentionScratchFloats(tokens: Int, headDim: Int) -> (scores: Int, packedK: Int, packedV: Int) {
-        (tokens * tokens, vk_f32_packed_count(tokens, headDim), vk_f32_packed_count(headDim, tokens))
+    /// Query rows per block of the attention route (whole heads for short sequences).
+    static func attentionBlockRows(tokens: Int) -> Int { tokens <= 96 ? max(1, tokens) : 48 }
+
+    /// Floats of scratch the attention routes need per worker: one block of scores
+    /// (the reference computes one row at a time) and one head's packed K.
+    static func attentionScratchFloats(tokens: Int, headDim: Int) -> (scores: Int, packedK: Int) {
+        (attentionBlockRows(tokens: tokens) * tokens, vk_f32_packed_count(tokens, headDim))
     }
 
     static func packedCount(n: Int, k: Int) -> Int { vk_f32_packed_count(n, k) }
@@ -328,17 +346,14 @@ struct QuantScratch {
 /// Views of the planned scratch the attention core works in: one set per worker
 /// thread, each set `stride*` floats after the previous.
 struct AttentionScratch {
-    /// [tokens, tokens]
+    /// [block rows, tokens] (see `Kernels.attentionScratchFloats`)
     var scores: UnsafeMutablePointer<Float>
     /// One head's K in GEMM panels: packedCount(tokens, headDim)
     var packedK: UnsafeMutablePointer<Float>
-    /// One head's V in GEMM panels: packedCount(headDim, tokens)
-    var packedV: UnsafeMutablePointer<Float>
     var workers = 1
-    var strideScores = 0, strideK = 0, strideV = 0
+    var strideScores = 0, strideK = 0
 
     func worker(_ w: Int) -> AttentionScratch {
-        AttentionScratch(scores: scores + w * strideScores, packedK: packedK + w * strideK, packedV: packedV + w * strideV,
-                         workers: 1)
+        AttentionScratch(scores: scores + w * strideScores, packedK: packedK + w * strideK, workers: 1)
     }
 }

@@ -87,19 +87,18 @@ public enum Reference {
                 let q = base + h * headDim
                 let k = base + inner + h * headDim
                 let v = base + 2 * inner + h * headDim
+                // One query row at a time: scores, softmax, then the weighted sum of V.
                 for i in 0..<tokens {
                     for j in 0..<tokens {
                         var s: Float = 0
                         for d in 0..<headDim { s += q[i * ld + d] * k[j * ld + d] }
-                        scores[i * tokens + j] = s
+                        scores[j] = s
                     }
-                }
-                softmax(rows: tokens, n: tokens, x: scores, ld: tokens, scale: scale)
-                if let capture { (capture + (b * heads + h) * tokens * tokens).update(from: scores, count: tokens * tokens) }
-                for i in 0..<tokens {
+                    softmax(rows: 1, n: tokens, x: scores, ld: tokens, scale: scale)
+                    if let capture { (capture + ((b * heads + h) * tokens + i) * tokens).update(from: scores, count: tokens) }
                     for d in 0..<headDim {
                         var s: Float = 0
-                        for j in 0..<tokens { s += scores[i * tokens + j] * v[j * ld + d] }
+                        for j in 0..<tokens { s += scores[j] * v[j * ld + d] }
                         out[(b * tokens + i) * inner + h * headDim + d] = s
                     }
                 }

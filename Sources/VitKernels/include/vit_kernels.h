@@ -64,6 +64,24 @@ void vk_f32_gemm_4x16__xsimd(size_t m, size_t n, size_t k, const float *a, size_
                              const float *packed, const float *bias, float *c, size_t ldc,
                              int accumulate);
 
+/*
+ * The same GEMM with B[k][n] read in place (row stride ldb >= n) instead of packed:
+ * C[m][n] = (accumulate ? C : 0) + A[m][k] * B + bias. For operands produced during
+ * the forward pass (attention's V), where packing would copy the matrix once per use.
+ */
+typedef void (*vk_f32_gemm_kn_fn)(size_t m, size_t n, size_t k, const float *a, size_t lda,
+                                  const float *b, size_t ldb, const float *bias,
+                                  float *c, size_t ldc, int accumulate);
+void vk_f32_gemm_kn_12x16__avx512f(size_t m, size_t n, size_t k, const float *a, size_t lda,
+                                   const float *b, size_t ldb, const float *bias, float *c,
+                                   size_t ldc, int accumulate);
+void vk_f32_gemm_kn_6x16__avx2_fma(size_t m, size_t n, size_t k, const float *a, size_t lda,
+                                   const float *b, size_t ldb, const float *bias, float *c,
+                                   size_t ldc, int accumulate);
+void vk_f32_gemm_kn_4x16__xsimd(size_t m, size_t n, size_t k, const float *a, size_t lda,
+                                const float *b, size_t ldb, const float *bias, float *c,
+                                size_t ldc, int accumulate);
+
 /* ---- fp32 element-wise and row kernels (xsimd baseline arch) ------------- */
 /* y[i] = gelu(x[i]) in place; exact erf form. */
 void vk_f32_gelu_erf__xsimd(float *x, size_t n);
