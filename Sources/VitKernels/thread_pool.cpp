@@ -1,6 +1,13 @@
-// A persistent thread pool with a blocking parallel-for (vk_pool_run). Workers
-// sleep on a condition variable between runs; tasks are claimed from an atomic
-// counter, so uneven tasks balance themselves. No allocation after creation.
+// A persistent thread pool with a blocking parallel-for (vk_pool_run). Tasks are
+// claimed from an atomic counter, so uneven tasks balance themselves. No allocation
+// after creation.
+//
+// Waiting spins first, then sleeps: a forward pass dispatches about eight jobs per
+// encoder block, a few microseconds to a millisecond apart, and waking a thread
+// sleeping on a condition variable costs tens of microseconds on a virtual machine
+// (measured: ViT-S int8 on 2 threads spent ~6% in the scheduler). Workers spin on
+// the job generation for about kSpin pause instructions (~0.1-0.3 ms) before blocking,
+// and the caller spins the same way for the last worker.
 #include "vit_kernels.h"
 
 #include <atomic>
@@ -9,19 +16,33 @@
 #include <thread>
 #include <vector>
 
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+static inline void cpu_relax() { _mm_pause(); }
+#elif defined(__aarch64__)
+static inline void cpu_relax() { __asm__ __volatile__("yield"); }
+#else
+static inline void cpu_relax() {}
+#endif
+
+namespace {
+constexpr int kSpin = 4000;
+}
+
 struct vk_pool {
     std::vector<std::thread> threads;
     std::mutex mutex;
     std::condition_variable start;
     std::condition_variable done;
-    // The current job, published under the mutex with a new generation number.
+    // The current job: written by the caller before it publishes a new generation
+    // (release), read by workers after they see it (acquire).
     vk_task_fn fn = nullptr;
     void *context = nullptr;
     size_t tasks = 0;
-    uint64_t generation = 0;
+    std::atomic<uint64_t> generation{0};
     std::atomic<size_t> next{0};
-    size_t active = 0;  // workers still inside the current job
-    bool stop = false;
+    std::atomic<size_t> active{0};  // workers still inside the current job
+    std::atomic<bool> stop{false};
 
     void work(size_t worker) {
         for (;;) {
@@ -33,15 +54,25 @@ struct vk_pool {
 
     void loop(size_t worker) {
         uint64_t seen = 0;
-        std::unique_lock<std::mutex> lock(mutex);
         for (;;) {
-            start.wait(lock, [&] { return stop || generation != seen; });
-            if (stop) return;
-            seen = generation;
-            lock.unlock();
+            int spins = 0;
+            while (generation.load(std::memory_order_acquire) == seen && !stop.load(std::memory_order_acquire)) {
+                if (++spins < kSpin) {
+                    cpu_relax();
+                    continue;
+                }
+                std::unique_lock<std::mutex> lock(mutex);
+                start.wait(lock, [&] {
+                    return stop.load(std::memory_order_acquire) || generation.load(std::memory_order_acquire) != seen;
+                });
+            }
+            if (stop.load(std::memory_order_acquire)) return;
+            seen = generation.load(std::memory_order_acquire);
             work(worker);
-            lock.lock();
-            if (--active == 0) done.notify_one();
+            if (active.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+                std::lock_guard<std::mutex> lock(mutex);  // the caller may be asleep on `done`
+                done.notify_one();
+            }
         }
     }
 };
@@ -56,7 +87,7 @@ extern "C" void vk_pool_destroy(vk_pool *p) {
     if (!p) return;
     {
         std::lock_guard<std::mutex> lock(p->mutex);
-        p->stop = true;
+        p->stop.store(true, std::memory_order_release);
     }
     p->start.notify_all();
     for (auto &t : p->threads) t.join();
@@ -71,17 +102,25 @@ extern "C" void vk_pool_run(vk_pool *p, vk_task_fn fn, void *context, size_t tas
         for (size_t t = 0; t < tasks; ++t) fn(context, t, 0);
         return;
     }
+    p->fn = fn;
+    p->context = context;
+    p->tasks = tasks;
+    p->next.store(0, std::memory_order_relaxed);
+    p->active.store(p->threads.size(), std::memory_order_relaxed);
     {
+        // Publishing under the mutex: a worker deciding to sleep checks the generation
+        // while holding it, so it either sees the new job or is woken below.
         std::lock_guard<std::mutex> lock(p->mutex);
-        p->fn = fn;
-        p->context = context;
-        p->tasks = tasks;
-        p->next.store(0, std::memory_order_relaxed);
-        p->active = p->threads.size();
-        ++p->generation;
+        p->generation.fetch_add(1, std::memory_order_release);
     }
     p->start.notify_all();
     p->work(0);
-    std::unique_lock<std::mutex> lock(p->mutex);
-    p->done.wait(lock, [&] { return p->active == 0; });
+    for (int spins = 0; p->active.load(std::memory_order_acquire) != 0; ++spins) {
+        if (spins < kSpin) {
+            cpu_relax();
+            continue;
+        }
+        std::unique_lock<std::mutex> lock(p->mutex);
+        p->done.wait(lock, [&] { return p->active.load(std::memory_order_acquire) == 0; });
+    }
 }
