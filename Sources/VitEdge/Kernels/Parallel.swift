@@ -26,11 +26,12 @@ public final class ThreadPool: @unchecked Sendable {
 import Glibc
 #endif
 
-/// Work below these sizes runs on the calling thread: a dispatch costs a few
-/// microseconds, more than the work saves (the MNIST model stays single-threaded).
+/// Work below these sizes runs on the calling thread. With the spinning pool a
+/// dispatch costs about a microsecond, so the MNIST model's layers (50×64×128 and up)
+/// are worth splitting: 2 threads take it from 0.29 to 0.20 ms (fp32) on this machine.
 enum ParallelThreshold {
-    static let gemmMACs = 1 << 19
-    static let elements = 1 << 16
+    static let gemmMACs = 1 << 17
+    static let elements = 1 << 13
 }
 
 // MARK: jobs (plain structs passed to the C pool by pointer: no allocation)
