@@ -16,6 +16,13 @@ namespace vk {
 typedef void (*f32_ukernel)(size_t kc, const float *a, size_t lda, const float *panel, size_t stride,
                             float *c, size_t ldc, size_t nr, const float *bias, int load_c);
 
+// Rows of tile t when m rows are cut into `tiles` tiles of at most MR rows, as evenly
+// as possible: 50 rows with MR = 12 become 5 tiles of 10, not 4 of 12 and one of 2
+// (a 2-row tile has 2 independent FMA chains, too few to hide the FMA latency).
+static inline size_t tile_rows(size_t m, size_t tiles, size_t t) {
+    return m / tiles + (t < m % tiles ? 1 : 0);
+}
+
 // B is either packed panels (ldb == 0) or B[k][n] read in place with row stride ldb
 // (the attention's V: no transposed copy). In place, a last panel narrower than 16
 // columns is copied into a zero-padded slice first, so no microkernel reads past n.
@@ -26,6 +33,7 @@ static inline void f32_gemm_drive(const f32_ukernel *ukernels, size_t m, size_t 
     const size_t KC = 256;
     alignas(64) float tail[KC * VK_F32_NR];
     const size_t panels = (n + VK_F32_NR - 1) / VK_F32_NR;
+    const size_t tiles = (m + MR - 1) / MR;
     size_t k0 = 0;
     do {
         const size_t kc = (k - k0 < KC) ? (k - k0) : KC;
@@ -46,10 +54,11 @@ static inline void f32_gemm_drive(const f32_ukernel *ukernels, size_t m, size_t 
                 }
             }
             const float *bi = (k0 == 0 && bias) ? bias + n0 : nullptr;
-            for (size_t m0 = 0; m0 < m; m0 += MR) {
-                const size_t mr = (m - m0 < (size_t)MR) ? (m - m0) : (size_t)MR;
+            for (size_t t = 0, m0 = 0; t < tiles; ++t) {
+                const size_t mr = tile_rows(m, tiles, t);
                 ukernels[mr - 1](kc, a + m0 * lda + k0, lda, panel, stride, c + m0 * ldc + n0, ldc, nr, bi,
                                  load_c);
+                m0 += mr;
             }
         }
         k0 += kc;

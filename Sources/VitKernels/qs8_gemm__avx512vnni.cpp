@@ -66,15 +66,17 @@ extern "C" void vk_qs8_gemm_8x32__avx512vnni(VK_QS8_GEMM_ARGS) {
     const size_t kg = vk_qs8_padded_k(k) / 4;
     const size_t stride = vk::qs8_panel_bytes(k);
     const int8_t *base = (const int8_t *)packed;
+    const size_t tiles = (m + 7) / 8;
     for (size_t n0 = 0; n0 < n; n0 += 32) {
         const size_t nr = (n - n0 < 32) ? (n - n0) : 32;
         const ukernel_fn *table = nr > 16 ? Table<2>::rows : Table<1>::rows;
         const int8_t *panel = base + (n0 / 16) * stride;
-        for (size_t m0 = 0; m0 < m; m0 += 8) {
-            const size_t mr = (m - m0 < 8) ? (m - m0) : 8;
+        for (size_t t = 0, m0 = 0; t < tiles; ++t) {
+            const size_t mr = vk::qs8_tile_rows(m, tiles, t);
             const vk::qs8_epilogue ep = {a_scale + m0, w_scale + n0, bias ? bias + n0 : nullptr,
                                          y + m0 * ldy + n0, ldy, accumulate};
             table[mr - 1](kg, a + m0 * lda, lda, panel, stride, nr, ep);
+            m0 += mr;
         }
     }
 }

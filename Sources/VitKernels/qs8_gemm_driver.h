@@ -35,6 +35,9 @@ inline void qs8_store_row(const int32_t *acc, size_t nr, float sa, const qs8_epi
     }
 }
 
+// Rows of tile t when m rows are cut into `tiles` tiles as evenly as possible.
+inline size_t qs8_tile_rows(size_t m, size_t tiles, size_t t) { return m / tiles + (t < m % tiles ? 1 : 0); }
+
 inline size_t qs8_panel_bytes(size_t k) { return vk_qs8_padded_k(k) * VK_QS8_NR + VK_QS8_NR * 4; }
 
 template <int MR>
@@ -43,17 +46,19 @@ inline void qs8_gemm_drive(const qs8_ukernel *uk, size_t m, size_t n, size_t k, 
                            const float *bias, float *y, size_t ldy, int accumulate) {
     const size_t kg = vk_qs8_padded_k(k) / 4;
     const size_t panels = (n + VK_QS8_NR - 1) / VK_QS8_NR;
+    const size_t tiles = (m + MR - 1) / MR;
     const int8_t *base = (const int8_t *)packed;
     for (size_t p = 0; p < panels; ++p) {
         const size_t n0 = p * VK_QS8_NR;
         const size_t nr = (n - n0 < VK_QS8_NR) ? (n - n0) : VK_QS8_NR;
         const int8_t *panel = base + p * qs8_panel_bytes(k);
         const int32_t *colsum = (const int32_t *)(panel + kg * 64);
-        for (size_t m0 = 0; m0 < m; m0 += MR) {
-            const size_t mr = (m - m0 < (size_t)MR) ? (m - m0) : (size_t)MR;
+        for (size_t t = 0, m0 = 0; t < tiles; ++t) {
+            const size_t mr = qs8_tile_rows(m, tiles, t);
             const qs8_epilogue e = {a_scale + m0, w_scale + n0, bias ? bias + n0 : nullptr,
                                     y + m0 * ldy + n0, ldy, accumulate};
             uk[mr - 1](kg, a + m0 * lda, lda, panel, colsum, nr, e);
+            m0 += mr;
         }
     }
 }
