@@ -13,6 +13,8 @@
 #include <string.h>
 
 #include <vector>
+#include <thread>
+#include <chrono>
 
 #pragma STDC FP_CONTRACT OFF
 
@@ -171,6 +173,21 @@ int main(int argc, char **argv) {
             }
         check(ok, "vk_f32_gemm_4x16__xsimd");
         check(ok_kn, "vk_f32_gemm_kn_4x16__xsimd");
+    }
+
+    // The thread pool (spin, then sleep): every task runs exactly once per run, over
+    // runs back to back (spinning workers) and after a pause (sleeping workers).
+    {
+        vk_pool *pool = vk_pool_create(3);
+        std::vector<int> counts(1000, 0);
+        auto task = [](void *ctx, size_t t, size_t) { static_cast<int *>(ctx)[t] += 1; };
+        for (int r = 0; r < 200; ++r) vk_pool_run(pool, task, counts.data(), counts.size());
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        vk_pool_run(pool, task, counts.data(), counts.size());
+        bool ok = vk_pool_threads(pool) == 3;
+        for (int c : counts) ok = ok && c == 201;
+        vk_pool_destroy(pool);
+        check(ok, "vk_pool_run");
     }
 
     // Row kernels against double-precision definitions.
