@@ -12,12 +12,23 @@ public final class VisionTransformer: @unchecked Sendable {
     /// Position embeddings resampled for another input size (see `resized`).
     let resampledPositions: AlignedBuffer?
 
-    public init(file: VitqFile, kernels: Kernels, source: String = "model") throws {
+    /// `releaseUnpacked`: hand the pages of each Linear weight back to the system as soon
+    /// as it is packed (see `ModelWeights.pack`), so a packed model holds its weights
+    /// once, not twice, even at its peak during loading. Only for a model that owns its
+    /// `VitqFile`: other readers of the file would see zeros there.
+    public init(file: VitqFile, kernels: Kernels, source: String = "model", releaseUnpacked: Bool = false) throws {
         self.config = file.config
         self.file = file
         self.kernels = kernels
         var w = try ModelWeights(file: file, source: source)
-        packedWeights = kernels.isReference ? nil : w.pack(fp32: kernels.gemm != nil, int8: kernels.qs8Gemm != nil)
+        if kernels.isReference {
+            packedWeights = nil
+        } else {
+            let (buffer, released) = w.pack(fp32: kernels.gemm != nil, int8: kernels.qs8Gemm != nil,
+                                            release: releaseUnpacked && file.payload.mapping != nil)
+            packedWeights = buffer
+            releasedBytes = released
+        }
         weights = w
         resampledPositions = nil
     }
@@ -29,17 +40,22 @@ public final class VisionTransformer: @unchecked Sendable {
         self.kernels = base.kernels
         self.weights = weights
         self.packedWeights = base.packedWeights
+        self.releasedBytes = base.releasedBytes
         self.resampledPositions = positions
         self.loadSeconds = base.loadSeconds
     }
 
-    /// Loads, validates and prepares a .vitq file.
+    /// Loads, validates and prepares a .vitq file. The file is this model's alone, so
+    /// each Linear weight is handed back to the system once packed (`releaseUnpacked`).
     public convenience init(path: String, kernels: Kernels? = nil, limits: ResourceLimits = .current) throws {
         let start = Clock.now()
         let file = try VitqFile.load(path: path, limits: limits)
-        try self.init(file: file, kernels: kernels ?? Kernels.select(.auto), source: path)
+        try self.init(file: file, kernels: kernels ?? Kernels.select(.auto), source: path, releaseUnpacked: true)
         loadSeconds = Clock.now() - start
     }
+
+    /// Bytes of unpacked weights returned to the system after packing.
+    public private(set) var releasedBytes = 0
 
     /// Bytes of the decompressed weights.
     public var weightBytes: Int { file.payload.bytes }

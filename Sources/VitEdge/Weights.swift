@@ -1,3 +1,7 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// The int8 form of a Linear layer (see `QuantizationScheme`).
 struct Int8Weights {
     /// [outFeatures, inFeatures]
@@ -205,7 +209,11 @@ struct ModelWeights {
 
     /// Packs every Linear weight into one aligned block for the GEMM microkernels:
     /// fp32 layers when the kernel set has an fp32 GEMM, int8 layers when it has an int8 GEMM.
-    mutating func pack(fp32: Bool, int8: Bool) -> AlignedBuffer {
+    /// `release`: right after packing a layer, return the whole pages of its unpacked
+    /// weight to the system (`madvise(MADV_DONTNEED)`: the mapped payload then reads as
+    /// zeros there) and forget the fp32 pointer, so the reference GEMM can never read
+    /// them. Returns the block and the bytes released.
+    mutating func pack(fp32: Bool, int8: Bool, release: Bool = false) -> (AlignedBuffer, released: Int) {
         var layers: [Linear] = [patch]
         for b in blocks { layers += [b.qkv] + (b.proj.map { [$0] } ?? []) + [b.fc1, b.fc2] }
         for l in [preLogits, head, headDistillation] { if let l { layers.append(l) } }
@@ -219,6 +227,16 @@ struct ModelWeights {
         }
         let buffer = AlignedBuffer(bytes: total)
         var next = 0
+        var released = 0
+        func drop(_ p: UnsafeRawPointer, _ bytes: Int) {
+            #if os(Linux)
+            let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+            let start = alignUp(Int(bitPattern: p), page), end = (Int(bitPattern: p) + bytes) / page * page
+            if release, end > start, madvise(UnsafeMutableRawPointer(bitPattern: start), end - start, MADV_DONTNEED) == 0 {
+                released += end - start
+            }
+            #endif
+        }
         func packed(_ l: Linear) -> Linear {
             var l = l
             let offset = offsets[next]
@@ -228,10 +246,15 @@ struct ModelWeights {
                 Kernels.qs8Pack(q.weight, n: l.outFeatures, k: l.inFeatures, into: buffer.base + offset)
                 q.packed = UnsafeRawPointer(buffer.base + offset)
                 l.int8 = q
+                drop(UnsafeRawPointer(q.weight), l.outFeatures * l.inFeatures)
             } else if let w = l.weight, fp32 {
                 let dst = buffer.floats(at: offset)
                 Kernels.pack(w, n: l.outFeatures, k: l.inFeatures, into: dst)
                 l.packed = UnsafePointer(dst)
+                if release {
+                    drop(UnsafeRawPointer(w), l.outFeatures * l.inFeatures * 4)
+                    l.weight = nil
+                }
             }
             return l
         }
@@ -245,6 +268,6 @@ struct ModelWeights {
         if let l = preLogits { preLogits = packed(l) }
         if let l = head { head = packed(l) }
         if let l = headDistillation { headDistillation = packed(l) }
-        return buffer
+        return (buffer, released)
     }
 }

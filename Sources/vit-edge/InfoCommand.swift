@@ -45,6 +45,7 @@ struct InfoCommand: ParsableCommand {
                     ("file_bytes", .number(Double(vit.file.fileBytes))),
                     ("weight_bytes", .number(Double(vit.weightBytes))),
                     ("packed_weight_bytes", .number(Double(vit.packedBytes))),
+                    ("released_weight_bytes", .number(Double(vit.releasedBytes))),
                     ("batch", .number(Double(batch))),
                     ("arena_bytes", .number(Double(session.arenaBytes))),
                     ("naive_activation_bytes", .number(Double(session.naiveBytes))),
@@ -61,7 +62,8 @@ struct InfoCommand: ParsableCommand {
             print("preprocess   mean \(c.mean), std \(c.std), bilinear resize")
             print("parameters   \(c.parameterCount)")
             for (k, v) in byDType.sorted(by: { $0.key < $1.key }) { print("tensors      \(v.count) \(k), \(bytes(v.bytes))") }
-            print("file         \(bytes(vit.file.fileBytes)) (LZ4), weights in memory \(bytes(vit.weightBytes)) + packed \(bytes(vit.packedBytes))")
+            print("file         \(bytes(vit.file.fileBytes)) (LZ4), weights in memory \(bytes(vit.weightBytes - vit.releasedBytes)) + packed \(bytes(vit.packedBytes))"
+                  + (vit.releasedBytes > 0 ? " (\(bytes(vit.releasedBytes)) unpacked returned to the system)" : ""))
             print("arena        \(bytes(session.arenaBytes)) for batch \(batch) (naive sum of intermediates \(bytes(session.naiveBytes)), \(session.buffers.count) buffers)")
             print("kernels      \(vit.kernels)")
             print("cpu          \(Kernels.cpuFeatures.joined(separator: " "))")

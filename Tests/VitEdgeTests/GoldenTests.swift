@@ -89,6 +89,28 @@ final class GoldenTests: XCTestCase {
         XCTAssertLessThanOrEqual(differ, 3)
     }
 
+    /// Loading by path hands each packed Linear weight's pages back to the system; the
+    /// results must not change, and the reference GEMM must have nothing to read.
+    func testReleasingUnpackedWeightsKeepsResults() throws {
+        let saved = AlignedBuffer.mappedThreshold
+        AlignedBuffer.mappedThreshold = 0  // map even this small model's payload
+        defer { AlignedBuffer.mappedThreshold = saved }
+        for path in ["models/mnist-vit.vitq", "models/mnist-vit-int8.vitq"] {
+            let released = try VisionTransformer(path: repoFile(path))
+            let kept = try VisionTransformer(file: try VitqFile.load(path: repoFile(path)), kernels: try Kernels.select(.auto))
+            XCTAssertGreaterThan(released.releasedBytes, 0, path)
+            XCTAssertEqual(kept.releasedBytes, 0, path)
+            if path.hasSuffix("mnist-vit.vitq") { XCTAssertNil(released.weights.blocks[0].fc1.weight) }
+            let a = try InferenceSession(model: released, batchSize: 4), b = try InferenceSession(model: kept, batchSize: 4)
+            var rng = Random(seed: 31)
+            let input = rng.floats(a.input.count)
+            for i in 0..<input.count { a.input[i] = input[i]; b.input[i] = input[i] }
+            a.forward()
+            b.forward()
+            for i in 0..<4 { XCTAssertEqual(Array(a.logits(i)), Array(b.logits(i)), "\(path) image \(i)") }
+        }
+    }
+
     func testForwardAllocatesNothing() throws {
         guard malloc_counter_read() >= 0 else { throw XCTSkip("malloc counting is not available in this build") }
         for choice in [Kernels.Choice.auto, .reference] {

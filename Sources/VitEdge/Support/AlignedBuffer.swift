@@ -15,7 +15,8 @@ import Musl
 /// memory synchronously and ViT-S loads took twice as long.)
 public final class AlignedBuffer: @unchecked Sendable {
     public static let alignment = 64
-    static let mappedThreshold = 4 << 20
+    /// Settable for tests (small models then exercise the mapped path).
+    nonisolated(unsafe) static var mappedThreshold = 4 << 20
     public let bytes: Int
     public let base: UnsafeMutableRawPointer
     /// The mapping to release (nil for heap blocks).
