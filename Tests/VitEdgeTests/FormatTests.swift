@@ -3,6 +3,21 @@ import XCTest
 
 /// The .vitq reader: round trip, determinism, and every way a file can be bad.
 final class FormatTests: XCTestCase {
+    // Stream payloads from disk in odd, tiny pieces: every LZ4 block and the frame's
+    // checksum then straddle reads.
+    override func setUp() { VitqFile.streamChunkBytes = 97 }
+    override func tearDown() { VitqFile.streamChunkBytes = 1 << 20 }
+
+    func testStreamingTheShippedModelsMatchesParsing() throws {
+        for path in ["models/mnist-vit.vitq", "models/mnist-vit-int8.vitq"] {
+            let streamed = try VitqFile.load(path: repoFile(path))
+            let parsed = try VitqFile.parse(try FileIO.read(repoFile(path)), path: path)
+            XCTAssertEqual(streamed.payload.bytes, parsed.payload.bytes, path)
+            XCTAssertEqual(memcmp(streamed.payload.base, parsed.payload.base, parsed.payload.bytes), 0, path)
+            XCTAssertEqual(streamed.tensors.map(\.name), parsed.tensors.map(\.name))
+        }
+    }
+
     func tinyConfig() -> ViTConfig {
         var c = ViTConfig(imageHeight: 8, imageWidth: 8, channels: 1, patchSize: 4, dim: 8, depth: 1, heads: 2,
                           mlpDim: 16, numClasses: 3, mean: [0.5], std: [0.25])
@@ -19,23 +34,45 @@ final class FormatTests: XCTestCase {
         return w
     }
 
+    /// The bytes are refused with `fragment` in the message, both in memory (`parse`) and
+    /// from disk (`load`, which streams the payload), and with the same message.
     func expectBadModel(_ bytes: [UInt8], _ fragment: String, file: StaticString = #filePath, line: UInt = #line) {
-        do {
-            let f = try VitqFile.parse(bytes, path: "m.vitq")
-            _ = try VisionTransformer(file: f, kernels: .reference, source: "m.vitq")
-            XCTFail("accepted a bad file (expected: \(fragment))", file: file, line: line)
-        } catch let e as VitError {
-            XCTAssertTrue(e.description.contains(fragment), "message '\(e.description)' lacks '\(fragment)'", file: file, line: line)
-        } catch {
-            XCTFail("unexpected error \(error)", file: file, line: line)
+        let path = "/tmp/vit-edge-format-test-\(getpid()).vitq"
+        var messages: [String] = []
+        for fromDisk in [false, true] {
+            do {
+                let f: VitqFile
+                if fromDisk {
+                    try FileIO.write(path, bytes)
+                    defer { unlink(path) }
+                    f = try VitqFile.load(path: path)
+                } else {
+                    f = try VitqFile.parse(bytes, path: path)
+                }
+                _ = try VisionTransformer(file: f, kernels: .reference, source: path)
+                XCTFail("accepted a bad file (expected: \(fragment), from disk: \(fromDisk))", file: file, line: line)
+            } catch let e as VitError {
+                XCTAssertTrue(e.description.contains(fragment), "message '\(e.description)' lacks '\(fragment)'", file: file, line: line)
+                messages.append(e.description)
+            } catch {
+                XCTFail("unexpected error \(error)", file: file, line: line)
+            }
         }
+        if messages.count == 2 { XCTAssertEqual(messages[0], messages[1], "parse and load disagree", file: file, line: line) }
     }
 
     func testRoundTripIsExactAndDeterministic() throws {
         let c = tinyConfig()
         let bytes = tinyModel(c).serialize()
         XCTAssertEqual(bytes, tinyModel(c).serialize())
+        // Streamed from disk (1 MiB reads) and parsed in memory: the same weights.
+        let path = "/tmp/vit-edge-format-roundtrip-\(getpid()).vitq"
+        try FileIO.write(path, bytes)
+        defer { unlink(path) }
+        let streamed = try VitqFile.load(path: path)
         let f = try VitqFile.parse(bytes, path: "m.vitq")
+        XCTAssertEqual(streamed.payload.bytes, f.payload.bytes)
+        XCTAssertEqual(memcmp(streamed.payload.base, f.payload.base, f.payload.bytes), 0)
         XCTAssertEqual(f.config, c)
         var rng = Random(seed: 1)
         for (name, shape) in ModelWeights.expectedTensors(c) {

@@ -39,36 +39,56 @@ enum LZ4 {
     /// Decompresses one whole frame into exactly `dst.count` bytes; the frame's
     /// checksum is verified by liblz4. Throws on any mismatch.
     static func decompressFrame(_ src: UnsafeRawBufferPointer, into dst: UnsafeMutableRawBufferPointer) throws {
+        var given = false
+        try decompressFrame(chunks: {
+            defer { given = true }
+            return given ? nil : src
+        }, into: dst)
+    }
+
+    /// The same, with the compressed frame arriving in pieces: `next` returns the next
+    /// piece (valid until the following call) or nil at the end of the input. A model
+    /// file is decompressed this way straight from disk, without holding it whole.
+    static func decompressFrame(chunks next: () throws -> UnsafeRawBufferPointer?,
+                                into dst: UnsafeMutableRawBufferPointer) throws {
         var ctx: OpaquePointer?
         guard LZ4F_isError(LZ4F_createDecompressionContext(&ctx, UInt32(LZ4F_VERSION))) == 0, let ctx else {
             throw Failure.message("cannot create an LZ4 context")
         }
         defer { LZ4F_freeDecompressionContext(ctx) }
-        var srcOffset = 0
+        var chunk = UnsafeRawBufferPointer(start: nil, count: 0)
+        var used = 0
+        var ended = false
         var dstOffset = 0
         while true {
-            var srcSize = src.count - srcOffset
+            if used == chunk.count && !ended {
+                if let c = try next() { chunk = c; used = 0 } else { ended = true }
+            }
+            var srcSize = chunk.count - used
             var dstSize = dst.count - dstOffset
             let hint = LZ4F_decompress(ctx, dst.baseAddress.map { $0 + dstOffset }, &dstSize,
-                                       src.baseAddress.map { $0 + srcOffset }, &srcSize, nil)
+                                       chunk.baseAddress.map { $0 + used }, &srcSize, nil)
             if LZ4F_isError(hint) != 0 {
                 throw Failure.message(String(cString: LZ4F_getErrorName(hint)))
             }
-            srcOffset += srcSize
+            used += srcSize
             dstOffset += dstSize
             if hint == 0 { break }  // frame complete, checksum verified
             if srcSize == 0 && dstSize == 0 {
-                if dstOffset == dst.count && srcOffset < src.count {
-                    throw Failure.message("the frame holds more data than declared")
+                if used < chunk.count {
+                    throw Failure.message(dstOffset == dst.count ? "the frame holds more data than declared"
+                                                                 : "the frame cannot be decoded")
                 }
-                throw Failure.message("the frame is truncated")
+                if ended { throw Failure.message("the frame is truncated") }
             }
         }
         if dstOffset != dst.count {
             throw Failure.message("the frame holds \(dstOffset) bytes, \(dst.count) declared")
         }
-        if srcOffset != src.count {
-            throw Failure.message("\(src.count - srcOffset) bytes follow the frame")
+        var after = chunk.count - used
+        while let c = try next() { after += c.count }
+        if after > 0 {
+            throw Failure.message("\(after) bytes follow the frame")
         }
     }
 

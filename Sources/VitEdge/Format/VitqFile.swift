@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+
 /// The .vitq model file (docs/FORMAT.md):
 ///
 ///     offset  size  field
@@ -82,18 +88,118 @@ public final class VitqFile: @unchecked Sendable {
 
     // MARK: reading
 
+    /// Reads a .vitq file. A regular file is streamed: the fixed header and the JSON
+    /// header are read and validated first, then the payload is decompressed from disk
+    /// in 1 MiB reads, so the compressed file is never in memory whole (the peak while
+    /// loading is the weights, not the weights plus the file). Pipes and devices are
+    /// read whole and parsed.
     public static func load(path: String, limits: ResourceLimits = .current) throws -> VitqFile {
-        let bytes = try FileIO.read(path, limit: limits.maxFileBytes)
-        return try parse(bytes, path: path, limits: limits)
+        guard let f = fopen(path, "rb") else {
+            throw VitError.io(path: path, reason: String(cString: strerror(errno)))
+        }
+        defer { fclose(f) }
+        var st = stat()
+        guard fstat(fileno(f), &st) == 0 else { throw VitError.io(path: path, reason: String(cString: strerror(errno))) }
+        guard (st.st_mode & S_IFMT) == S_IFREG else {
+            return try parse(try FileIO.read(path, limit: limits.maxFileBytes), path: path, limits: limits)
+        }
+        let size = Int(st.st_size)
+        guard size <= limits.maxFileBytes else {
+            throw VitError.tooLarge(what: path, bytes: size, limit: limits.maxFileBytes, hint: "")
+        }
+        func read(_ count: Int, into p: UnsafeMutableRawPointer) throws -> Int {
+            let got = fread(p, 1, count, f)
+            if got < count && ferror(f) != 0 { throw VitError.io(path: path, reason: String(cString: strerror(errno))) }
+            return got
+        }
+        // The fixed header, then the JSON header it declares (bounded before reading).
+        var prefix = [UInt8](repeating: 0, count: min(size, VitqFormat.fixedHeaderBytes))
+        prefix.removeSubrange(try prefix.withUnsafeMutableBytes { try read($0.count, into: $0.baseAddress!) }...)
+        if prefix.count == VitqFormat.fixedHeaderBytes && Array(prefix[0..<4]) == VitqFormat.magic {
+            let declared = min(Int(readU32(prefix, 8)), VitqFormat.maxHeaderBytes, size - prefix.count)
+            var header = [UInt8](repeating: 0, count: declared)
+            if declared > 0 {
+                header.removeSubrange(try header.withUnsafeMutableBytes { try read($0.count, into: $0.baseAddress!) }...)
+            }
+            prefix += header
+        }
+        let head = try parseHead(prefix, fileBytes: size, path: path, limits: limits)
+        // The payload, in pieces, from where the header says it starts.
+        guard fseek(f, head.payloadStart, SEEK_SET) == 0 else {
+            throw VitError.io(path: path, reason: String(cString: strerror(errno)))
+        }
+        let chunk = AlignedBuffer(bytes: min(streamChunkBytes, max(head.compressedBytes, 1)))
+        var left = head.compressedBytes
+        let storage = try decompressPayload(head, path: path) { () throws -> UnsafeRawBufferPointer? in
+            guard left > 0 else { return nil }
+            let got = try read(min(left, chunk.bytes), into: chunk.base)
+            guard got > 0 else { return nil }
+            left -= got
+            return UnsafeRawBufferPointer(start: chunk.base, count: got)
+        }
+        return VitqFile(config: head.config, tensors: head.tensors, payload: storage, fileBytes: size)
     }
 
+    /// Parses a whole .vitq file held in memory.
     public static func parse(_ bytes: [UInt8], path: String, limits: ResourceLimits = .current) throws -> VitqFile {
+        let head = try parseHead(bytes, fileBytes: bytes.count, path: path, limits: limits)
+        let storage = try bytes.withUnsafeBytes { raw -> AlignedBuffer in
+            var given = false
+            return try decompressPayload(head, path: path) { () -> UnsafeRawBufferPointer? in
+                defer { given = true }
+                return given ? nil : UnsafeRawBufferPointer(rebasing: raw[head.payloadStart...])
+            }
+        }
+        return VitqFile(config: head.config, tensors: head.tensors, payload: storage, fileBytes: bytes.count)
+    }
+
+    /// Bytes per read when streaming the payload (settable so tests split frames finely).
+    nonisolated(unsafe) static var streamChunkBytes = 1 << 20
+
+    /// What the headers declare, validated against the file's size.
+    struct Head {
+        var config: ViTConfig
+        var tensors: [TensorInfo]
+        var payloadStart: Int, payloadBytes: Int, compressedBytes: Int
+    }
+
+    /// Decompresses the payload frame arriving in pieces from `next` into a new block,
+    /// after checking the frame's own declarations against the header's.
+    static func decompressPayload(_ head: Head, path: String,
+                                  _ next: @escaping () throws -> UnsafeRawBufferPointer?) throws -> AlignedBuffer {
         func bad(_ expected: String, _ found: String, _ hint: String = "") -> VitError {
             .badModel(path: path, expected: expected, found: found, hint: hint)
         }
-        guard bytes.count >= VitqFormat.fixedHeaderBytes else {
-            throw bad("at least \(VitqFormat.fixedHeaderBytes) bytes", "\(bytes.count) bytes",
-                      bytes.isEmpty ? "the file is empty" : "the file is truncated")
+        let storage = AlignedBuffer(bytes: head.payloadBytes)
+        var first: UnsafeRawBufferPointer? = nil
+        do {
+            first = try next()
+            let info = try LZ4.frameContentSize(first ?? UnsafeRawBufferPointer(start: nil, count: 0))
+            guard info.size == UInt64(head.payloadBytes) else {
+                throw bad("an LZ4 frame of \(head.payloadBytes) bytes", "\(info.size) bytes", "the file is damaged")
+            }
+            guard info.checksum else { throw bad("an LZ4 frame with a content checksum", "none") }
+            var pending = first
+            try LZ4.decompressFrame(chunks: {
+                if let p = pending { pending = nil; return p }
+                return try next()
+            }, into: UnsafeMutableRawBufferPointer(start: storage.base, count: head.payloadBytes))
+        } catch let LZ4.Failure.message(m) {
+            throw bad("a valid LZ4 payload", m, "the file is damaged: copy or convert it again")
+        }
+        return storage
+    }
+
+    /// Validates the fixed header, the JSON header and the tensor table. `bytes` holds
+    /// at least the file's first 16 + header-size bytes (all of it when shorter);
+    /// `fileBytes` is the whole file's size.
+    static func parseHead(_ bytes: [UInt8], fileBytes: Int, path: String, limits: ResourceLimits) throws -> Head {
+        func bad(_ expected: String, _ found: String, _ hint: String = "") -> VitError {
+            .badModel(path: path, expected: expected, found: found, hint: hint)
+        }
+        guard fileBytes >= VitqFormat.fixedHeaderBytes, bytes.count >= VitqFormat.fixedHeaderBytes else {
+            throw bad("at least \(VitqFormat.fixedHeaderBytes) bytes", "\(fileBytes) bytes",
+                      fileBytes == 0 ? "the file is empty" : "the file is truncated")
         }
         guard Array(bytes[0..<4]) == VitqFormat.magic else {
             let shown = bytes[0..<4].map { (0x20..<0x7F).contains($0) ? String(UnicodeScalar($0)) : "." }.joined()
@@ -109,8 +215,9 @@ public final class VitqFile: @unchecked Sendable {
         }
         let headerBytes = Int(readU32(bytes, 8))
         let headerCRC = readU32(bytes, 12)
-        guard headerBytes <= VitqFormat.maxHeaderBytes, VitqFormat.fixedHeaderBytes + headerBytes <= bytes.count else {
-            throw bad("a header of at most \(min(VitqFormat.maxHeaderBytes, bytes.count - 16)) bytes",
+        guard headerBytes <= VitqFormat.maxHeaderBytes, VitqFormat.fixedHeaderBytes + headerBytes <= fileBytes,
+              VitqFormat.fixedHeaderBytes + headerBytes <= bytes.count else {
+            throw bad("a header of at most \(min(VitqFormat.maxHeaderBytes, fileBytes - 16)) bytes",
                       "\(headerBytes) bytes", "the file is truncated or damaged")
         }
         let header = bytes[16..<(16 + headerBytes)]
@@ -138,9 +245,9 @@ public final class VitqFile: @unchecked Sendable {
                                     hint: "raise the limit only if the model really is this large")
         }
         let payloadStart = alignUp(16 + headerBytes, 8)
-        guard payloadStart + compressedBytes == bytes.count else {
-            throw bad("\(payloadStart + compressedBytes) bytes in the file", "\(bytes.count)",
-                      bytes.count < payloadStart + compressedBytes ? "the file is truncated" : "extra bytes follow the payload")
+        guard payloadStart + compressedBytes == fileBytes else {
+            throw bad("\(payloadStart + compressedBytes) bytes in the file", "\(fileBytes)",
+                      fileBytes < payloadStart + compressedBytes ? "the file is truncated" : "extra bytes follow the payload")
         }
         // Tensor table: validate every entry before touching the payload.
         guard let table = json["tensors"]?.array else { throw bad("a \"tensors\" list in the header", "none") }
@@ -172,22 +279,8 @@ public final class VitqFile: @unchecked Sendable {
             tensors.append(TensorInfo(name: name, dtype: dtype, shape: shape, offset: offset, byteCount: byteCount,
                                       quantization: (q?.isNull ?? true) ? nil : q))
         }
-        // Payload: check the frame's own declarations, then decompress once.
-        let storage = AlignedBuffer(bytes: payloadBytes)
-        try bytes.withUnsafeBytes { raw in
-            let frame = UnsafeRawBufferPointer(rebasing: raw[payloadStart...])
-            do {
-                let info = try LZ4.frameContentSize(frame)
-                guard info.size == UInt64(payloadBytes) else {
-                    throw bad("an LZ4 frame of \(payloadBytes) bytes", "\(info.size) bytes", "the file is damaged")
-                }
-                guard info.checksum else { throw bad("an LZ4 frame with a content checksum", "none") }
-                try LZ4.decompressFrame(frame, into: UnsafeMutableRawBufferPointer(start: storage.base, count: payloadBytes))
-            } catch let LZ4.Failure.message(m) {
-                throw bad("a valid LZ4 payload", m, "the file is damaged: copy or convert it again")
-            }
-        }
-        return VitqFile(config: config, tensors: tensors, payload: storage, fileBytes: bytes.count)
+        return Head(config: config, tensors: tensors, payloadStart: payloadStart, payloadBytes: payloadBytes,
+                    compressedBytes: compressedBytes)
     }
 
     static func readU32(_ b: [UInt8], _ i: Int) -> UInt32 {
