@@ -44,10 +44,27 @@ func encoderBlock(_ c: ViTConfig, _ w: BlockWeights, _ k: Kernels, batch: Int,
 }
 
 /// x[r][i] += γ[i] · y[r][i] (γ = 1 when nil): the residual add with layer scale.
+/// Eight lanes at a time; the same multiply-then-add per element as a scalar loop.
 func addScaled(_ x: UnsafeMutablePointer<Float>, _ y: UnsafePointer<Float>, _ gamma: UnsafePointer<Float>?,
                rows: Int, dim: Int) {
+    typealias V = SIMD8<Float>
+    @inline(__always) func load(_ p: UnsafePointer<Float>) -> V { UnsafeRawPointer(p).loadUnaligned(as: V.self) }
     for r in 0..<rows {
-        for i in 0..<dim { x[r * dim + i] += (gamma?[i] ?? 1) * y[r * dim + i] }
+        let xr = x + r * dim, yr = y + r * dim
+        var i = 0
+        if let g = gamma {
+            while i + 8 <= dim {
+                UnsafeMutableRawPointer(xr + i).storeBytes(of: load(xr + i) + load(g + i) * load(yr + i), as: V.self)
+                i += 8
+            }
+            while i < dim { xr[i] += g[i] * yr[i]; i += 1 }
+        } else {
+            while i + 8 <= dim {
+                UnsafeMutableRawPointer(xr + i).storeBytes(of: load(xr + i) + load(yr + i), as: V.self)
+                i += 8
+            }
+            while i < dim { xr[i] += yr[i]; i += 1 }
+        }
     }
 }
 

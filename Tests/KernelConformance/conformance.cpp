@@ -204,18 +204,37 @@ int main(int argc, char **argv) {
         bool ok = true;
         for (size_t i = 0; i < n; ++i) ok &= fabs(y[i] - (x[i] - mean) / sqrt(var + 1e-6)) < 1e-5;
         check(ok, "vk_f32_layernorm__xsimd");
-        std::vector<float> e = x;
-        vk_f32_gelu_erf__xsimd(e.data(), n);
+        // GELU swept over [-10, 10] (odd length: a tail), within 4 ulp of max(1, |x|).
+        std::vector<float> sweep;
+        for (int i = -20000; i <= 20000; ++i) sweep.push_back((float)i / 2000.0f);
+        std::vector<float> ge = sweep, gt = sweep;
+        vk_f32_gelu_erf__xsimd(ge.data(), ge.size());
+        vk_f32_gelu_tanh__xsimd(gt.data(), gt.size());
+        bool ok_erf = true, ok_tanh = true;
+        for (size_t i = 0; i < sweep.size(); ++i) {
+            const double v = sweep[i], tol = 4 * 1.1920929e-7 * (fabs(v) > 1 ? fabs(v) : 1);
+            ok_erf &= fabs(ge[i] - 0.5 * v * (1 + erf(v / sqrt(2.0)))) <= tol;
+            ok_tanh &= fabs(gt[i] - 0.5 * v * (1 + tanh(0.79788456080286536 * (v + 0.044715 * v * v * v)))) <= tol;
+        }
+        check(ok_erf, "vk_f32_gelu_erf__xsimd");
+        check(ok_tanh, "vk_f32_gelu_tanh__xsimd");
+        // Softmax: rows of 1...197 values (tails of every length), relative error.
         ok = true;
-        for (size_t i = 0; i < n; ++i) ok &= fabs(e[i] - 0.5 * x[i] * (1 + erf(x[i] / sqrt(2.0)))) < 1e-6 * (1 + fabs(x[i]));
-        check(ok, "vk_f32_gelu_erf__xsimd");
-        std::vector<float> s = x;
-        vk_f32_softmax__xsimd(1, n, s.data(), n, 0.5f);
-        double mx = -1e30, sum = 0;
-        for (float v : x) mx = v * 0.5 > mx ? v * 0.5 : mx;
-        for (float v : x) sum += exp(v * 0.5 - mx);
-        ok = true;
-        for (size_t i = 0; i < n; ++i) ok &= fabs(s[i] - exp(x[i] * 0.5 - mx) / sum) < 1e-6;
+        for (size_t len : {1, 3, 4, 5, 7, 50, 197}) {
+            std::vector<float> in(3 * len);
+            for (auto &v : in) v = next_float() * 8;
+            std::vector<float> s = in;
+            vk_f32_softmax__xsimd(3, len, s.data(), len, 0.5f);
+            for (size_t r = 0; r < 3; ++r) {
+                double mx = -1e30, sum = 0;
+                for (size_t i = 0; i < len; ++i) mx = in[r * len + i] * 0.5 > mx ? in[r * len + i] * 0.5 : mx;
+                for (size_t i = 0; i < len; ++i) sum += exp(in[r * len + i] * 0.5 - mx);
+                for (size_t i = 0; i < len; ++i) {
+                    const double want = exp(in[r * len + i] * 0.5 - mx) / sum;
+                    ok &= fabs(s[r * len + i] - want) <= (len + 4) * 1.1920929e-7 * want + 1e-9;
+                }
+            }
+        }
         check(ok, "vk_f32_softmax__xsimd");
     }
 
