@@ -35,12 +35,12 @@ const vk::f32_ukernel kUkernels[12] = {
 extern "C" void vk_f32_gemm_12x16__avx512f(size_t m, size_t n, size_t k, const float *a,
                                            size_t lda, const float *packed, const float *bias,
                                            float *c, size_t ldc, int accumulate) {
-    vk::f32_gemm_drive<12>(kUkernels, m, n, k, a, lda, packed, 0, bias, c, ldc, accumulate);
+    vk::f32_gemm_drive<12, 1024>(kUkernels, m, n, k, a, lda, packed, 0, bias, c, ldc, accumulate);
 }
 
 extern "C" void vk_f32_gemm_kn_12x16__avx512f(size_t m, size_t n, size_t k, const float *a, size_t lda, const float *b,
                    size_t ldb, const float *bias, float *c, size_t ldc, int accumulate) {
-    vk::f32_gemm_drive<12>(kUkernels, m, n, k, a, lda, b, ldb, bias, c, ldc, accumulate);
+    vk::f32_gemm_drive<12, 1024>(kUkernels, m, n, k, a, lda, b, ldb, bias, c, ldc, accumulate);
 }
 #else
 extern "C" void vk_f32_gemm_12x16__avx512f(size_t, size_t, size_t, const float *, size_t,

@@ -3,7 +3,7 @@ import VitKernels
 @testable import VitEdge
 
 /// Every optimized kernel against the scalar reference, over awkward shapes:
-/// K below/at/above the tile and the 256-wide K block, odd N, one row, many rows.
+/// K below/at/above the tile and the 256- and 1024-wide K slices, odd N, one row, many rows.
 final class KernelTests: XCTestCase {
     /// The kernel sets this CPU can run (always at least xsimd).
     var routes: [Kernels] {
@@ -20,7 +20,7 @@ final class KernelTests: XCTestCase {
         var rng = Random(seed: 1)
         let ms = [1, 2, 5, 6, 7, 12, 13, 50]
         let ns = [1, 3, 15, 16, 17, 33, 64]
-        let ks = [1, 3, 16, 17, 64, 255, 256, 257, 300]
+        let ks = [1, 3, 16, 17, 64, 255, 256, 257, 300, 1024, 1025]
         for route in routes {
             var checked = 0
             for m in ms { for n in ns { for k in ks where (m * n * k) % 3 == 0 || m == 1 || k == 257 {
@@ -66,7 +66,7 @@ final class KernelTests: XCTestCase {
     func testGemmReadingBInPlaceMatchesReference() throws {
         var rng = Random(seed: 4)
         for route in routes {
-            for (m, n, k) in [(1, 1, 1), (5, 7, 3), (13, 16, 50), (50, 16, 50), (12, 17, 257), (197, 64, 197), (3, 33, 300)] {
+            for (m, n, k) in [(1, 1, 1), (5, 7, 3), (13, 16, 50), (50, 16, 50), (12, 17, 257), (197, 64, 197), (3, 33, 300), (5, 20, 1100)] {
                 let ldb = n + 5, lda = k + 1
                 let a = rng.floats(m * lda), bkn = rng.floats(k * ldb), bias = rng.floats(n)
                 var wnk = [Float](repeating: 0, count: n * k)  // the same B as W[n][k] for the reference
