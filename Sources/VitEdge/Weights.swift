@@ -228,9 +228,11 @@ struct ModelWeights {
         let buffer = AlignedBuffer(bytes: total)
         var next = 0
         var released = 0
+        #if os(Linux)
+        let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+        #endif
         func drop(_ p: UnsafeRawPointer, _ bytes: Int) {
             #if os(Linux)
-            let page = Int(sysconf(Int32(_SC_PAGESIZE)))
             let start = alignUp(Int(bitPattern: p), page), end = (Int(bitPattern: p) + bytes) / page * page
             if release, end > start, madvise(UnsafeMutableRawPointer(bitPattern: start), end - start, MADV_DONTNEED) == 0 {
                 released += end - start

@@ -29,4 +29,3 @@ extern "C" void vk_qs8_pack_nk(const int8_t *w, size_t n, size_t k, void *packed
     }
 }
 
-extern "C" size_t vk_qs8_panel_bytes(size_t k) { return vk::qs8_panel_bytes(k); }

@@ -58,8 +58,8 @@ struct BenchGemmCommand: ParsableCommand {
                 func pct(_ v: Double, _ p: Double) -> String { p > 0 ? "\(fixed(100 * v / p, 0))%" : "-" }
                 for r in rows {
                     let name = "\(r.shape.model) \(r.shape.layer) \(r.shape.m)×\(r.shape.k)×\(r.shape.n)"
-                    print(name.padding(32) + fixed(r.f32 / 1e9, 1).leftPadding(13) + pct(r.f32, f32Peak.rate).leftPadding(9)
-                          + fixed(r.int8 / 1e9, 1).leftPadding(12) + pct(r.int8, int8Peak.rate).leftPadding(9))
+                    print(pad(name, 32) + pad(fixed(r.f32 / 1e9, 1), 13, left: true) + pad(pct(r.f32, f32Peak.rate), 9, left: true)
+                          + pad(fixed(r.int8 / 1e9, 1), 12, left: true) + pad(pct(r.int8, int8Peak.rate), 9, left: true))
                 }
             }
             if json {
@@ -78,9 +78,4 @@ struct BenchGemmCommand: ParsableCommand {
             }
         }
     }
-}
-
-extension String {
-    func padding(_ width: Int) -> String { count >= width ? self + " " : self + String(repeating: " ", count: width - count) }
-    func leftPadding(_ width: Int) -> String { count >= width ? " " + self : String(repeating: " ", count: width - count) + self }
 }

@@ -94,19 +94,16 @@ public final class VitqFile: @unchecked Sendable {
     /// loading is the weights, not the weights plus the file). Pipes and devices are
     /// read whole and parsed.
     public static func load(path: String, limits: ResourceLimits = .current) throws -> VitqFile {
-        guard let f = fopen(path, "rb") else {
-            throw VitError.io(path: path, reason: String(cString: strerror(errno)))
+        try FileIO.withFile(path, limit: limits.maxFileBytes) { f, size in
+            guard let size else {
+                return try parse(try FileIO.readStream(f, name: path, limit: limits.maxFileBytes), path: path, limits: limits)
+            }
+            return try stream(f, size: size, path: path, limits: limits)
         }
-        defer { fclose(f) }
-        var st = stat()
-        guard fstat(fileno(f), &st) == 0 else { throw VitError.io(path: path, reason: String(cString: strerror(errno))) }
-        guard (st.st_mode & S_IFMT) == S_IFREG else {
-            return try parse(try FileIO.read(path, limit: limits.maxFileBytes), path: path, limits: limits)
-        }
-        let size = Int(st.st_size)
-        guard size <= limits.maxFileBytes else {
-            throw VitError.tooLarge(what: path, bytes: size, limit: limits.maxFileBytes, hint: "")
-        }
+    }
+
+    /// `load` for a regular file of `size` bytes open as `f`.
+    static func stream(_ f: UnsafeMutablePointer<FILE>, size: Int, path: String, limits: ResourceLimits) throws -> VitqFile {
         func read(_ count: Int, into p: UnsafeMutableRawPointer) throws -> Int {
             let got = fread(p, 1, count, f)
             if got < count && ferror(f) != 0 { throw VitError.io(path: path, reason: String(cString: strerror(errno))) }
@@ -166,7 +163,7 @@ public final class VitqFile: @unchecked Sendable {
     /// Decompresses the payload frame arriving in pieces from `next` into a new block,
     /// after checking the frame's own declarations against the header's.
     static func decompressPayload(_ head: Head, path: String,
-                                  _ next: @escaping () throws -> UnsafeRawBufferPointer?) throws -> AlignedBuffer {
+                                  _ next: () throws -> UnsafeRawBufferPointer?) throws -> AlignedBuffer {
         func bad(_ expected: String, _ found: String, _ hint: String = "") -> VitError {
             .badModel(path: path, expected: expected, found: found, hint: hint)
         }

@@ -28,6 +28,8 @@ public struct Kernels: @unchecked Sendable, CustomStringConvertible {
     /// int8 GEMM route.
     public var int8Name: String = "reference (scalar Swift)"
     var qs8Gemm: vk_qs8_gemm_fn? = nil
+    /// The int8 route takes activations + 128 as uint8 (see `int8Routes`).
+    var int8OffsetInput = false
     /// The session's thread pool (nil: one thread). Set by `InferenceSession`.
     var pool: OpaquePointer? = nil
     var threads: Int = 1
@@ -46,7 +48,7 @@ public struct Kernels: @unchecked Sendable, CustomStringConvertible {
         self.gemm = gemm
         self.gemmKN = gemmKN
         self.vectorized = vectorized
-        if let int8 { (int8Name, qs8Gemm) = (int8.0, int8.1) }
+        if let int8 { (int8Name, qs8Gemm, int8OffsetInput) = int8 }
     }
 
     public static let reference = Kernels(gemmName: "reference (scalar Swift)", gemm: nil, vectorized: false)
@@ -103,7 +105,7 @@ public struct Kernels: @unchecked Sendable, CustomStringConvertible {
         var avx512 = Kernels(gemmName: "vk_f32_gemm_12x16__avx512f", gemm: vk_f32_gemm_12x16__avx512f,
                              gemmKN: vk_f32_gemm_kn_12x16__avx512f, vectorized: true,
                              int8: int8Route(["vk_qs8_gemm_8x32__avx512vnni", "vk_qs8_gemm_4x16__avx2"]))
-        let offset = avx512.int8Name.hasSuffix("avx512vnni")
+        let offset = avx512.int8OffsetInput  // only the AVX-512 quantizers have a uint8 form
         avx512.qs8Quantize = offset ? vk_qs8_quantize_rows_u8__avx512f : vk_qs8_quantize_rows__avx512f
         avx512.qs8QuantizeStatic = offset ? vk_qs8_quantize_rows_static_u8__avx512f : vk_qs8_quantize_rows_static__avx512f
         avx512.rowOpsName = "avx512f"

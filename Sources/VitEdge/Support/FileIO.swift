@@ -10,6 +10,22 @@ import Darwin
 /// Foundation). Sizes are checked against the limit before anything is allocated.
 public enum FileIO {
     public static func read(_ path: String, limit: Int = ResourceLimits.current.maxFileBytes) throws -> [UInt8] {
+        try withFile(path, limit: limit) { f, size in
+            // A pipe or character device (e.g. /dev/stdin): read in chunks up to the limit.
+            guard let size else { return try readStream(f, name: path, limit: limit) }
+            var bytes = [UInt8](repeating: 0, count: size)
+            let got = bytes.withUnsafeMutableBytes { fread($0.baseAddress, 1, size, f) }
+            if got != size {
+                throw VitError.io(path: path, reason: "read \(got) of \(size) bytes")
+            }
+            return bytes
+        }
+    }
+
+    /// Opens `path` for reading and hands `body` the stream and, for a regular file, its
+    /// size (checked against `limit`; nil for pipes and devices). Directories are refused.
+    static func withFile<T>(_ path: String, limit: Int,
+                            _ body: (UnsafeMutablePointer<FILE>, Int?) throws -> T) throws -> T {
         guard let f = fopen(path, "rb") else {
             throw VitError.io(path: path, reason: String(cString: strerror(errno)))
         }
@@ -21,21 +37,12 @@ public enum FileIO {
         if (st.st_mode & S_IFMT) == S_IFDIR {
             throw VitError.io(path: path, reason: "is a directory, expected a file")
         }
-        let isRegular = (st.st_mode & S_IFMT) == S_IFREG
-        if isRegular {
-            let size = Int(st.st_size)
-            if size > limit {
-                throw VitError.tooLarge(what: path, bytes: size, limit: limit, hint: "")
-            }
-            var bytes = [UInt8](repeating: 0, count: size)
-            let got = bytes.withUnsafeMutableBytes { fread($0.baseAddress, 1, size, f) }
-            if got != size {
-                throw VitError.io(path: path, reason: "read \(got) of \(size) bytes")
-            }
-            return bytes
+        guard (st.st_mode & S_IFMT) == S_IFREG else { return try body(f, nil) }
+        let size = Int(st.st_size)
+        if size > limit {
+            throw VitError.tooLarge(what: path, bytes: size, limit: limit, hint: "")
         }
-        // A pipe or character device (e.g. /dev/stdin): read in chunks up to the limit.
-        return try readStream(f, name: path, limit: limit)
+        return try body(f, size)
     }
 
     static func readStream(_ f: UnsafeMutablePointer<FILE>, name: String, limit: Int) throws -> [UInt8] {

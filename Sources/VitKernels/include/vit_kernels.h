@@ -184,8 +184,6 @@ vk_pool *vk_pool_create(size_t threads);
 void vk_pool_destroy(vk_pool *pool);
 size_t vk_pool_threads(const vk_pool *pool);
 void vk_pool_run(vk_pool *pool, vk_task_fn fn, void *context, size_t tasks);
-/* Bytes of one packed int8 panel (16 columns) for k inputs. */
-size_t vk_qs8_panel_bytes(size_t k);
 
 #ifdef __cplusplus
 }
