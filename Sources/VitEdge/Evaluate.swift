@@ -22,8 +22,9 @@ public struct EvaluationResult: Sendable {
 }
 
 public enum Evaluator {
-    /// Runs `model` (and `other`, when given) over the set in batches.
-    public static func run(_ model: VisionTransformer, on data: LabeledImages, limit: Int? = nil,
+    /// Runs `model` (and `other`, when given) over the set in batches, reading the
+    /// images as it goes (the first `limit` of them).
+    public static func run(_ model: VisionTransformer, on data: LabeledImageSource, limit: Int? = nil,
                            batchSize: Int = 16, other: VisionTransformer? = nil, threads: Int = 1,
                            progress: ((Int, Int) -> Void)? = nil) throws -> EvaluationResult {
         let c = model.config
@@ -33,11 +34,8 @@ public enum Evaluator {
                 throw VitError.invalidArgument("--compare: the models have \(c.numClasses) and \(o.config.numClasses) classes")
             }
         }
-        let n = min(limit ?? data.images.count, data.images.count)
+        let n = min(limit ?? data.count, data.count)
         guard n > 0 else { throw VitError.invalidArgument("no images to evaluate") }
-        for (i, l) in data.labels.prefix(n).enumerated() where l < 0 || l >= c.numClasses {
-            throw VitError.badDataset(path: data.names[i], expected: "labels in 0..<\(c.numClasses)", found: "\(l)")
-        }
         let session = try InferenceSession(model: model, batchSize: batchSize, threads: threads)
         let otherSession = try other.map { try InferenceSession(model: $0, batchSize: batchSize, threads: threads) }
         var r = EvaluationResult(perClassTotal: .init(repeating: 0, count: c.numClasses),
@@ -49,21 +47,32 @@ public enum Evaluator {
         var otherSeconds = 0.0
         let start = Clock.now()
         var i = 0
+        var truths = [Int](repeating: 0, count: batchSize)
+        var batch: [Image] = []
         while i < n {
             let b = min(batchSize, n - i)
-            for j in 0..<b { Preprocess.apply(data.images[i + j], config: c, into: session.input.baseAddress! + j * inputSize) }
+            batch.removeAll(keepingCapacity: true)
+            for j in 0..<b {
+                guard let item = try data.next() else { throw VitError.badDataset(path: "images", expected: "\(n) images", found: "\(i + j)") }
+                guard item.label >= 0 && item.label < c.numClasses else {
+                    throw VitError.badDataset(path: item.name, expected: "a label in 0..<\(c.numClasses)", found: "\(item.label)")
+                }
+                truths[j] = item.label
+                batch.append(item.image)
+                Preprocess.apply(item.image, config: c, into: session.input.baseAddress! + j * inputSize)
+            }
             session.forward(count: b)
             if let os = otherSession, let oc = other?.config {
                 let t0 = Clock.now()
                 let size = oc.channels * oc.imageHeight * oc.imageWidth
-                for j in 0..<b { Preprocess.apply(data.images[i + j], config: oc, into: os.input.baseAddress! + j * size) }
+                for j in 0..<b { Preprocess.apply(batch[j], config: oc, into: os.input.baseAddress! + j * size) }
                 os.forward(count: b)
                 otherSeconds += Clock.now() - t0
             }
             for j in 0..<b {
                 let logits = session.logits(j)
                 let pred = argmax(logits)
-                let truth = data.labels[i + j]
+                let truth = truths[j]
                 r.predictions.append(pred)
                 r.perClassTotal[truth] += 1
                 r.confusion[truth][pred] += 1

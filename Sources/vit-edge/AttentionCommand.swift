@@ -69,11 +69,11 @@ struct AttentionCommand: ParsableCommand {
                 let (rgb, w, h) = ImageWriter.overlay(input, heat: heat, scale: s)
                 try FileIO.write(path, path.hasSuffix(".png") ? ImageWriter.png(rgb: rgb, width: w, height: h)
                                                               : ImageWriter.ppm(rgb: rgb, width: w, height: h))
-                print("wrote        \(path) (\(w)x\(h))")
+                say("wrote        \(path) (\(w)x\(h))")
             }
             if c.numClasses > 0 {
                 let top = VitEdge.topK(session.probabilities(0), 1)[0]
-                print("prediction   \(top.index < c.labels.count ? c.labels[top.index] : String(top.index)) (\(percent(Double(top.probability))))")
+                say("prediction   \(top.index < c.labels.count ? c.labels[top.index] : String(top.index)) (\(percent(Double(top.probability))))")
             }
         }
     }

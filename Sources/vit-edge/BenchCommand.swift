@@ -54,7 +54,7 @@ struct BenchCommand: ParsableCommand {
             getrusage(RUSAGE_SELF.rawValue, &usage)
             let rss = Int(usage.ru_maxrss) * 1024
             if json {
-                print(JSON.object([
+                say(JSON.object([
                     ("model", .string(model)), ("batch", .number(Double(batch))), ("iterations", .number(Double(iterations))),
                     ("kernels", .string(vit.kernels.gemmName)), ("threads", .number(Double(session.threads))),
                     ("latency_ms", .object([("p50", .number(p50)), ("p90", .number(p90)), ("p99", .number(p99)),
@@ -64,12 +64,12 @@ struct BenchCommand: ParsableCommand {
                 ]).serialized())
                 return
             }
-            print("model        \(model), batch \(batch), \(iterations) iterations, \(session.threads) thread\(session.threads == 1 ? "" : "s")")
-            print("kernels      \(vit.kernels)")
-            print("latency      p50 \(fixed(p50, 3)) ms, p90 \(fixed(p90, 3)) ms, p99 \(fixed(p99, 3)) ms (min \(fixed(times[0] * 1000, 3)) ms)")
-            print("throughput   \(fixed(ips, 1)) images/s (at p50)")
-            print("load         \(fixed(vit.loadSeconds * 1000, 2)) ms (read, decompress, validate, pack)")
-            print("memory       arena \(bytes(session.arenaBytes)), peak RSS \(bytes(rss))")
+            say("model        \(model), batch \(batch), \(iterations) iterations, \(session.threads) thread\(session.threads == 1 ? "" : "s")")
+            say("kernels      \(vit.kernels)")
+            say("latency      p50 \(fixed(p50, 3)) ms, p90 \(fixed(p90, 3)) ms, p99 \(fixed(p99, 3)) ms (min \(fixed(times[0] * 1000, 3)) ms)")
+            say("throughput   \(fixed(ips, 1)) images/s (at p50)")
+            say("load         \(fixed(vit.loadSeconds * 1000, 2)) ms (read, decompress, validate, pack)")
+            say("memory       arena \(bytes(session.arenaBytes)), peak RSS \(bytes(rss))")
         }
     }
 }

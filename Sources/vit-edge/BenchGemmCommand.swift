@@ -52,18 +52,18 @@ struct BenchGemmCommand: ParsableCommand {
             let f32Peak = f32After.rate > f32Before.rate ? f32After : f32Before
             let int8Peak = int8After.rate > int8Before.rate ? int8After : int8Before
             if !json {
-                print("peak         fp32 \(fixed(f32Peak.rate / 1e9, 1)) GFLOP/s (\(f32Peak.isa)), int8 \(fixed(int8Peak.rate / 1e9, 1)) GOPS (\(int8Peak.isa)); one thread")
-                print("kernels      fp32 \(k.gemmName), int8 \(k.int8Name)")
-                print("shape (m×k×n)                   fp32 GFLOP/s  of peak   int8 GOPS  of peak")
+                say("peak         fp32 \(fixed(f32Peak.rate / 1e9, 1)) GFLOP/s (\(f32Peak.isa)), int8 \(fixed(int8Peak.rate / 1e9, 1)) GOPS (\(int8Peak.isa)); one thread")
+                say("kernels      fp32 \(k.gemmName), int8 \(k.int8Name)")
+                say("shape (m×k×n)                   fp32 GFLOP/s  of peak   int8 GOPS  of peak")
                 func pct(_ v: Double, _ p: Double) -> String { p > 0 ? "\(fixed(100 * v / p, 0))%" : "-" }
                 for r in rows {
                     let name = "\(r.shape.model) \(r.shape.layer) \(r.shape.m)×\(r.shape.k)×\(r.shape.n)"
-                    print(pad(name, 32) + pad(fixed(r.f32 / 1e9, 1), 13, left: true) + pad(pct(r.f32, f32Peak.rate), 9, left: true)
+                    say(pad(name, 32) + pad(fixed(r.f32 / 1e9, 1), 13, left: true) + pad(pct(r.f32, f32Peak.rate), 9, left: true)
                           + pad(fixed(r.int8 / 1e9, 1), 12, left: true) + pad(pct(r.int8, int8Peak.rate), 9, left: true))
                 }
             }
             if json {
-                print(JSON.object([
+                say(JSON.object([
                     ("peak", .object([("f32_gflops", .number(f32Peak.rate / 1e9)), ("f32_isa", .string(f32Peak.isa)),
                                       ("int8_gops", .number(int8Peak.rate / 1e9)), ("int8_isa", .string(int8Peak.isa))])),
                     ("kernels", .object([("f32", .string(k.gemmName)), ("int8", .string(k.int8Name))])),

@@ -57,7 +57,7 @@ struct ConvertCommand: ParsableCommand {
             if let mean { o.mean = try parseFloats(mean, "--mean") }
             if let std { o.std = try parseFloats(std, "--std") }
             if let labels {
-                let text = String(decoding: try FileIO.read(labels), as: UTF8.self)
+                let text = String(decoding: try FileIO.readText(labels), as: UTF8.self)
                 o.labels = text.split(separator: "\n", omittingEmptySubsequences: false).map { String($0) }
                 while o.labels?.last == "" { o.labels?.removeLast() }
             }
@@ -71,7 +71,7 @@ struct ConvertCommand: ParsableCommand {
             let st = try Safetensors(path: checkpoint)
             var configJSON: JSON? = nil
             if let config {
-                do { configJSON = try JSON.parse(try FileIO.read(config)) } catch let e as JSON.ParseError {
+                do { configJSON = try JSON.parse(try FileIO.readText(config)) } catch let e as JSON.ParseError {
                     throw VitError.badCheckpoint(path: config, expected: "a JSON config", found: e.description, hint: "")
                 }
             }
@@ -82,11 +82,12 @@ struct ConvertCommand: ParsableCommand {
             _ = try VisionTransformer(file: file, kernels: .reference, source: output)
             try FileIO.write(output, bytes)
             let c = conversion.config
-            print("family       \(conversion.family.rawValue)")
-            print("model        \(c.channels)x\(c.imageHeight)x\(c.imageWidth), patch \(c.patchSize), width \(c.dim), depth \(c.depth), heads \(c.heads)x\(c.headDim), MLP \(c.mlpDim), pool \(c.pool.rawValue), \(c.numClasses) classes")
-            print("tensors      \(conversion.tensors.count), \(c.parameterCount) parameters")
-            for i in conversion.ignored { print("ignored      \(i)") }
-            print("wrote        \(output) (\(bytes.count) bytes)")
+            say("family       \(conversion.family.rawValue)")
+            say("model        \(c.channels)x\(c.imageHeight)x\(c.imageWidth), patch \(c.patchSize), width \(c.dim), depth \(c.depth), heads \(c.heads)x\(c.headDim), MLP \(c.mlpDim), pool \(c.pool.rawValue), \(c.numClasses) classes")
+            say("tensors      \(conversion.tensors.count), \(c.parameterCount) parameters")
+            for o in conversion.origins { say("\(pad(o.field, 12)) \(pad(o.value, 10)) from \(o.source)") }
+            for i in conversion.ignored { say("ignored      \(i)") }
+            say("wrote        \(output) (\(bytes.count) bytes)")
         }
     }
 

@@ -30,31 +30,37 @@ struct EmbedCommand: ParsableCommand {
         guarded {
             let vit = try options.load(model)
             let c = vit.config
-            let inputs = try Inputs.gather(images)
-            guard !inputs.isEmpty else { throw VitError.invalidArgument("no images found in \(images.joined(separator: " "))") }
-            let session = try InferenceSession(model: vit, batchSize: min(batch, inputs.count), threads: options.threads)
+            // Images are read one batch at a time; only the features are kept (for -o).
+            let source = ImageSource(paths: images)
+            let session = try InferenceSession(model: vit, batchSize: batch, threads: options.threads)
             let plane = c.channels * c.imageHeight * c.imageWidth
             var features: [Float] = []
-            features.reserveCapacity(inputs.count * c.featureDim)
-            var i = 0
-            while i < inputs.count {
-                let b = min(session.batchSize, inputs.count - i)
-                for j in 0..<b { Preprocess.apply(inputs[i + j].image, config: c, into: session.input.baseAddress! + j * plane) }
-                session.forward(count: b)
-                for j in 0..<b {
+            var names: [String] = []
+            var count = 0
+            while true {
+                names.removeAll(keepingCapacity: true)
+                while names.count < batch, let (name, image) = try source.next() {
+                    Preprocess.apply(image, config: c, into: session.input.baseAddress! + names.count * plane)
+                    names.append(name)
+                }
+                if names.isEmpty { break }
+                session.forward(count: names.count)
+                for (j, name) in names.enumerated() {
                     let f = session.features(j)
                     if output == nil {
-                        writeStdout(JSON.object([("image", .string(inputs[i + j].name)),
+                        writeStdout(JSON.object([("image", .string(name)),
                                                  ("embedding", .array(f.map { .number(Double($0)) }))]).serialized() + "\n")
                     } else {
                         features.append(contentsOf: f)
                     }
                 }
-                i += b
+                count += names.count
             }
+            Inputs.noteSkipped(source.skipped)
+            guard count > 0 else { throw VitError.invalidArgument("no images found in \(images.joined(separator: " "))") }
             if let output {
-                try FileIO.write(output, NPY.float32(features, shape: [inputs.count, c.featureDim]))
-                print("wrote        \(output): float32 [\(inputs.count), \(c.featureDim)]")
+                try FileIO.write(output, NPY.float32(features, shape: [count, c.featureDim]))
+                say("wrote        \(output): float32 [\(count), \(c.featureDim)]")
             }
         }
     }

@@ -41,7 +41,8 @@ struct EvalCommand: ParsableCommand {
         guarded {
             let vit = try options.load(model)
             let other = try compare.map { try options.load($0) }
-            let data = try LabeledImages.load(images: images, labels: labels, classLabels: vit.config.labels)
+            let data = try LabeledImageSource(images: images, labels: labels, classLabels: vit.config.labels)
+            Inputs.noteSkipped(data.skipped)
             let showProgress = !json && isTerminal(2)
             let r = try Evaluator.run(vit, on: data, limit: limit, batchSize: batch, other: other, threads: options.threads) { done, total in
                 guard showProgress, done == total || done % (batch * 8) == 0 else { return }
@@ -62,24 +63,24 @@ struct EvalCommand: ParsableCommand {
                     obj += [("agreement", .number(a)), ("max_abs_logit_diff", .number(r.maxAbsLogitDiff!)),
                             ("mean_abs_logit_diff", .number(r.meanAbsLogitDiff!)), ("compare_accuracy", .number(r.otherAccuracy!))]
                 }
-                print(JSON.object(obj).serialized())
+                say(JSON.object(obj).serialized())
                 return
             }
-            print("images       \(r.images)")
-            print("accuracy     \(percent(r.accuracy)) (\(r.correct)/\(r.images))")
-            print("speed        \(fixed(r.imagesPerSecond, 1)) images/s (batch \(batch), \(vit.kernels.gemmName))")
-            print("per class")
+            say("images       \(r.images)")
+            say("accuracy     \(percent(r.accuracy)) (\(r.correct)/\(r.images))")
+            say("speed        \(fixed(r.imagesPerSecond, 1)) images/s (batch \(batch), \(vit.kernels.gemmName))")
+            say("per class")
             for (i, a) in r.perClassAccuracy.enumerated() {
                 let name = i < labelsOf.count ? labelsOf[i] : String(i)
-                print("  \(pad(name, 10)) \(pad(percent(a), 8, left: true))  (\(r.perClassTotal[i]) images)")
+                say("  \(pad(printable(name), 10)) \(pad(percent(a), 8, left: true))  (\(r.perClassTotal[i]) images)")
             }
             if r.confusion.count <= 20 {
-                print("confusion (rows: truth, columns: predicted)")
-                for row in r.confusion { print("  " + row.map { pad(String($0), 5, left: true) }.joined()) }
+                say("confusion (rows: truth, columns: predicted)")
+                for row in r.confusion { say("  " + row.map { pad(String($0), 5, left: true) }.joined()) }
             }
             if let a = r.agreement {
-                print("compare      \(compare!): accuracy \(percent(r.otherAccuracy!)), top-1 agreement \(percent(a))")
-                print("logits       max |diff| \(r.maxAbsLogitDiff!), mean |diff| \(r.meanAbsLogitDiff!)")
+                say("compare      \(compare!): accuracy \(percent(r.otherAccuracy!)), top-1 agreement \(percent(a))")
+                say("logits       max |diff| \(r.maxAbsLogitDiff!), mean |diff| \(r.meanAbsLogitDiff!)")
             }
         }
     }

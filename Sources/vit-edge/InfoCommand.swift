@@ -52,22 +52,22 @@ struct InfoCommand: ParsableCommand {
                     ("kernels", .string(vit.kernels.description)),
                     ("cpu_features", .array(Kernels.cpuFeatures.map { .string($0) })),
                 ])
-                print(obj.serialized())
+                say(obj.serialized())
                 return
             }
-            print("model        \(model)")
-            print("input        \(c.channels)x\(c.imageHeight)x\(c.imageWidth), patch \(c.patchSize) (\(c.embeddingDescription)), \(c.numPatches) patches + \(c.prefixTokens) prefix = \(c.tokens) tokens")
-            print("encoder      width \(c.dim), depth \(c.depth), heads \(c.heads)x\(c.headDim), MLP \(c.mlpDim), GELU \(c.gelu.rawValue), eps \(c.eps)\(c.layerScale ? ", layer scale" : "")\(c.qkvBias ? "" : ", no qkv bias")")
-            print("head         pool \(c.pool.rawValue)\(c.finalNorm ? ", final norm" : "")\(c.poolNorm ? ", pooled norm" : "")\(c.preLogitsDim > 0 ? ", pre-logits \(c.preLogitsDim)" : ""), \(c.numClasses > 0 ? "\(c.numClasses) classes" : "no head (features)")\(c.distillationToken ? ", distillation head" : "")")
-            print("preprocess   mean \(c.mean), std \(c.std), bilinear resize")
-            print("parameters   \(c.parameterCount)")
-            for (k, v) in byDType.sorted(by: { $0.key < $1.key }) { print("tensors      \(v.count) \(k), \(bytes(v.bytes))") }
-            print("file         \(bytes(vit.file.fileBytes)) (LZ4), weights in memory \(bytes(vit.weightBytes - vit.releasedBytes)) + packed \(bytes(vit.packedBytes))"
+            say("model        \(model)")
+            say("input        \(c.channels)x\(c.imageHeight)x\(c.imageWidth), patch \(c.patchSize) (\(c.embeddingDescription)), \(c.numPatches) patches + \(c.prefixTokens) prefix = \(c.tokens) tokens")
+            say("encoder      width \(c.dim), depth \(c.depth), heads \(c.heads)x\(c.headDim), MLP \(c.mlpDim), GELU \(c.gelu.rawValue), eps \(c.eps)\(c.layerScale ? ", layer scale" : "")\(c.qkvBias ? "" : ", no qkv bias")")
+            say("head         pool \(c.pool.rawValue)\(c.finalNorm ? ", final norm" : "")\(c.poolNorm ? ", pooled norm" : "")\(c.preLogitsDim > 0 ? ", pre-logits \(c.preLogitsDim)" : ""), \(c.numClasses > 0 ? "\(c.numClasses) classes" : "no head (features)")\(c.distillationToken ? ", distillation head" : "")")
+            say("preprocess   mean \(c.mean), std \(c.std), bilinear resize")
+            say("parameters   \(c.parameterCount)")
+            for (k, v) in byDType.sorted(by: { $0.key < $1.key }) { say("tensors      \(v.count) \(k), \(bytes(v.bytes))") }
+            say("file         \(bytes(vit.file.fileBytes)) (LZ4), weights in memory \(bytes(vit.weightBytes - vit.releasedBytes)) + packed \(bytes(vit.packedBytes))"
                   + (vit.releasedBytes > 0 ? " (\(bytes(vit.releasedBytes)) unpacked returned to the system)" : ""))
-            print("arena        \(bytes(session.arenaBytes)) for batch \(batch) (naive sum of intermediates \(bytes(session.naiveBytes)), \(session.buffers.count) buffers)")
-            print("kernels      \(vit.kernels)")
-            print("cpu          \(Kernels.cpuFeatures.joined(separator: " "))")
-            if plan { print(session.plan.render(session.buffers, maxRows: 1000)) }
+            say("arena        \(bytes(session.arenaBytes)) for batch \(batch) (naive sum of intermediates \(bytes(session.naiveBytes)), \(session.buffers.count) buffers)")
+            say("kernels      \(vit.kernels)")
+            say("cpu          \(Kernels.cpuFeatures.joined(separator: " "))")
+            if plan { say(session.plan.render(session.buffers, maxRows: 1000)) }
         }
     }
 }

@@ -50,20 +50,35 @@ func printError(_ s: String) {
     writeStderr(s + "\n")
 }
 
-/// Writes to file descriptor 2 directly (the C `stderr` global is not
-/// concurrency-safe in Swift 6).
+/// One line on standard output (see `writeStdout`).
+func say(_ s: String) { writeStdout(s + "\n") }
+
+/// Writes to standard output (file descriptor 1) directly, and checks it: output that
+/// cannot be written (a full disk, `> /dev/full`) ends the program with one line on
+/// stderr and status 1, never a silent success. A reader that went away (`| head`) ends
+/// it quietly, as SIGPIPE ends other tools.
 func writeStdout(_ s: String) {
     var s = s
     s.withUTF8 { p in
         var done = 0
         while done < p.count {
             let n = write(1, p.baseAddress! + done, p.count - done)
-            if n <= 0 { return }
-            done += n
+            if n > 0 { done += n; continue }
+            if n < 0 && errno == EINTR { continue }
+            if n < 0 && errno == EPIPE {
+                signal(SIGPIPE, SIG_DFL)
+                raise(SIGPIPE)
+                exit(141)
+            }
+            let reason = n < 0 ? String(cString: strerror(errno)) : "nothing written"
+            printError("vit-edge: error: standard output: \(reason)")
+            exit(1)
         }
     }
 }
 
+/// Writes to file descriptor 2 directly (the C `stderr` global is not
+/// concurrency-safe in Swift 6).
 func writeStderr(_ s: String) {
     var s = s
     s.withUTF8 { _ = write(2, $0.baseAddress, $0.count) }

@@ -44,7 +44,7 @@ struct QuantizeCommand: ParsableCommand {
         guarded {
             let file = try VitqFile.load(path: model)
             // Folders (and class folders inside them) or an IDX file, as `run` reads them.
-            let images = try calibration.map { try Inputs.gather([$0], limit: samples).map(\.image) }
+            let images = try calibration.map { try Inputs.gather([$0], limit: samples) }
             var o = QuantizeOptions()
             o.activations = activations
             o.method = method
@@ -52,17 +52,17 @@ struct QuantizeCommand: ParsableCommand {
             o.keepFP32 = keepFP32
             let r = try Quantizer.quantize(file, source: model, calibration: images, options: o)
             try FileIO.write(output, r.bytes)
-            print("activations  \(activations.rawValue)\(activations == .static ? " (\(method.rawValue))" : "")\(r.calibrationImages > 0 ? ", \(r.calibrationImages) calibration images" : "")")
-            print("layer                weight SQNR   output SQNR\(activations == .static ? "   input scale" : "")")
+            say("activations  \(activations.rawValue)\(activations == .static ? " (\(method.rawValue))" : "")\(r.calibrationImages > 0 ? ", \(r.calibrationImages) calibration images" : "")")
+            say("layer                weight SQNR   output SQNR\(activations == .static ? "   input scale" : "")")
             for l in r.layers {
                 let w = l.kept ? "fp32 (kept)" : "\(fixed(l.weightSQNR, 1)) dB"
                 let out = l.outputSQNR.map { "\(fixed($0, 1)) dB" } ?? "-"
                 let s = l.inputScale.map { "   \($0)" } ?? ""
-                print("\(pad(l.name, 20)) \(pad(w, 12, left: true))  \(pad(out, 12, left: true))\(s)")
+                say("\(pad(l.name, 20)) \(pad(w, 12, left: true))  \(pad(out, 12, left: true))\(s)")
             }
             let before = file.fileBytes, after = r.bytes.count
-            print("size         \(bytes(before)) -> \(bytes(after)) (\(fixed(100 * Double(after) / Double(before), 1))%)")
-            print("wrote        \(output)")
+            say("size         \(bytes(before)) -> \(bytes(after)) (\(fixed(100 * Double(after) / Double(before), 1))%)")
+            say("wrote        \(output)")
         }
     }
 }

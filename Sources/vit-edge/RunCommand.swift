@@ -63,19 +63,25 @@ struct RunCommand: ParsableCommand {
             for path in images {
                 if path == "-" {
                     flush()
-                    try Inputs.stream { i, image in
-                        add("-#\(i)", image)
+                    let stream = PNMStream(ByteInput(name: "stdin", fd: 0))
+                    while let image = try stream.next() {
+                        add("-#\(stream.index - 1)", image)
                         flush()
                     }
                     continue
                 }
-                let found: [(name: String, image: Image)]
-                do { found = try Inputs.gather([path]) } catch {
-                    printError("vit-edge: error: \(error)")
-                    failures += 1
-                    continue
+                // One image in memory at a time; an unreadable one is reported and skipped.
+                let source = ImageSource(paths: [path])
+                while true {
+                    do {
+                        guard let (name, image) = try source.next() else { break }
+                        add(name, image)
+                    } catch {
+                        printError("vit-edge: error: \(error)")
+                        failures += 1
+                    }
                 }
-                for (name, image) in found { add(name, image) }
+                Inputs.noteSkipped(source.skipped)
             }
             flush()
             // Each unreadable input already has its line on stderr.
@@ -96,9 +102,9 @@ struct RunCommand: ParsableCommand {
             ])
             writeStdout(obj.serialized() + "\n")
         } else {
-            var text = name + "\n"
+            var text = printable(name) + "\n"
             for (rank, t) in top.enumerated() {
-                text += "  \(rank + 1). \(pad(label(c, t.index), 12)) \(pad(percent(Double(t.probability)), 8, left: true))\n"
+                text += "  \(rank + 1). \(pad(printable(label(c, t.index)), 12)) \(pad(percent(Double(t.probability)), 8, left: true))\n"
             }
             writeStdout(text)
         }

@@ -32,35 +32,47 @@ struct SoakCommand: ParsableCommand {
     func run() {
         guarded {
             let vit = try options.load(model)
-            let data = try IDX.load(path: images).images(path: images)
+            // Each thread reads the file itself, pass after pass, and classifies every
+            // threads-th image: memory holds one image per thread, whatever the file's size.
+            let probe = try IDXReader(path: images)
+            try probe.requireImages()
+            let total = probe.count * passes
             let c = vit.config
             let sessions = try (0..<threads).map { _ in try InferenceSession(model: vit, batchSize: 1) }
             let start = residentBytes()
             let t0 = Clock.now()
             let checksums = Checksums(threads)
+            let failures = Failures(threads)
             do {
-                let passes = self.passes, threads = self.threads
+                let passes = self.passes, threads = self.threads, path = images
                 DispatchQueue.concurrentPerform(iterations: threads) { t in
                     let s = sessions[t]
                     var sum = 0
-                    for _ in 0..<passes {
-                        var i = t
-                        while i < data.count {
-                            Preprocess.apply(data[i], config: c, into: s.input.baseAddress!)
-                            s.forward()
-                            sum += Evaluator.argmax(s.logits(0))
-                            i += threads
+                    do {
+                        for _ in 0..<passes {
+                            let reader = try IDXReader(path: path)
+                            var i = 0
+                            while let image = try reader.nextImage() {
+                                if i % threads == t {
+                                    Preprocess.apply(image, config: c, into: s.input.baseAddress!)
+                                    s.forward()
+                                    sum += Evaluator.argmax(s.logits(0))
+                                }
+                                i += 1
+                            }
                         }
+                    } catch {
+                        failures.errors[t] = error  // each thread writes its own slot
                     }
-                    checksums.values[t] = sum  // each thread writes its own slot
+                    checksums.values[t] = sum
                 }
             }
+            if let error = failures.errors.compactMap({ $0 }).first { throw error }
             let seconds = Clock.now() - t0
             let end = residentBytes()
-            let total = data.count * passes
-            print("inferences   \(total) in \(fixed(seconds, 1)) s on \(threads) threads (\(fixed(Double(total) / seconds, 0)) images/s)")
-            print("resident     start \(bytes(start)), end \(bytes(end)), change \(bytes(end - start))")
-            print("checksum     \(checksums.values.reduce(0, +)) (sum of predicted classes)")
+            say("inferences   \(total) in \(fixed(seconds, 1)) s on \(threads) threads (\(fixed(Double(total) / seconds, 0)) images/s)")
+            say("resident     start \(bytes(start)), end \(bytes(end)), change \(bytes(end - start))")
+            say("checksum     \(checksums.values.reduce(0, +)) (sum of predicted classes)")
         }
     }
 
@@ -74,6 +86,13 @@ struct SoakCommand: ParsableCommand {
         } }
         return resident * Int(sysconf(Int32(_SC_PAGESIZE)))
     }
+}
+
+/// One error slot per thread.
+final class Failures: @unchecked Sendable {
+    let errors: UnsafeMutableBufferPointer<Error?>
+    init(_ n: Int) { errors = .allocate(capacity: n); errors.initialize(repeating: nil) }
+    deinit { _ = errors.deinitialize(); errors.deallocate() }
 }
 
 /// One result slot per thread (raw memory: threads write disjoint slots).

@@ -9,6 +9,9 @@ import Glibc
 struct VitEdgeCommand: ParsableCommand {
     /// Applies the memory budget from the environment, then runs the command.
     static func main() {
+        // A write past a file-size limit (ulimit -f) then fails with EFBIG and is
+        // reported like any failed write, instead of killing the process.
+        signal(SIGXFSZ, SIG_IGN)
         if let text = getenv("VIT_EDGE_MAX_MB").map({ String(cString: $0) }) {
             guard let mb = Int(text), mb >= 1, mb <= 1 << 24 else {
                 printError("vit-edge: error: VIT_EDGE_MAX_MB must be a whole number of MiB (1...16777216), got '\(text)'")

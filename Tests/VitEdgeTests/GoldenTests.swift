@@ -67,17 +67,16 @@ final class GoldenTests: XCTestCase {
         let golden = try loadTensors(fixture("mnist-golden.safetensors"))
         let torchLogits = golden["test_logits"]!.values
         let model = try VisionTransformer(file: try shippedModel(), kernels: try Kernels.select(.auto))
-        let data = try LabeledImages.load(images: repoFile("models/mnist-test-images.idx3-ubyte.lz4"),
-                                          labels: repoFile("models/mnist-test-labels.idx1-ubyte.lz4"),
-                                          classLabels: model.config.labels)
-        XCTAssertEqual(data.images.count, 10000)
+        let data = try mnistTestSet(classLabels: model.config.labels)
+        let labels = try mnistTestLabels()
+        XCTAssertEqual(data.count, 10000)
         let r = try Evaluator.run(model, on: data, batchSize: 64)
         var torchCorrect = 0, differ = 0, nearTies = 0
         for i in 0..<10000 {
             let row = Array(torchLogits[(i * 10)..<(i * 10 + 10)])
             let sorted = row.sorted(by: >)
             let tp = row.firstIndex(of: sorted[0])!
-            if tp == data.labels[i] { torchCorrect += 1 }
+            if tp == labels[i] { torchCorrect += 1 }
             if tp != r.predictions[i] {
                 differ += 1
                 if sorted[0] - sorted[1] < 1e-3 { nearTies += 1 }

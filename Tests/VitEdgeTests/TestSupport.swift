@@ -52,3 +52,25 @@ func maxAbsDiff(_ a: UnsafeBufferPointer<Float>, _ b: [Float]) -> Float {
 }
 
 func maxAbs(_ a: [Float]) -> Float { a.reduce(0) { max($0, abs($1)) } }
+
+/// The MNIST test split as a labeled image source (read lazily).
+func mnistTestSet(classLabels: [String] = []) throws -> LabeledImageSource {
+    try LabeledImageSource(images: repoFile("models/mnist-test-images.idx3-ubyte.lz4"),
+                           labels: repoFile("models/mnist-test-labels.idx1-ubyte.lz4"), classLabels: classLabels)
+}
+
+/// The MNIST test labels, in order.
+func mnistTestLabels() throws -> [Int] {
+    let r = try IDXReader(path: repoFile("models/mnist-test-labels.idx1-ubyte.lz4"))
+    var out: [Int] = []
+    while let l = try r.nextLabel() { out.append(l) }
+    return out
+}
+
+/// The first `n` images of an IDX file.
+func idxImages(_ path: String, _ n: Int = .max) throws -> [Image] {
+    let r = try IDXReader(path: path)
+    var out: [Image] = []
+    while out.count < n, let im = try r.nextImage() { out.append(im) }
+    return out
+}

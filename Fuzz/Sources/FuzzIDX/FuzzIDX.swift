@@ -4,12 +4,14 @@ import VitEdge
 
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
-    let bytes = Array(UnsafeBufferPointer(start: data, count: size))
-    var limits = ResourceLimits()
-    limits.maxFileBytes = 16 << 20
-    if let idx = try? IDX.decode(bytes, path: "fuzz.idx", limits: limits), idx.data.count < 1 << 22 {
-        _ = try? idx.images(path: "fuzz.idx")
-    }
+    // The lazy reader over the bytes (LZ4 decompressed on the fly): it must end in
+    // nil or an error within memory bounded by one item, however large the header's
+    // claim. Items are read up to a count that keeps one input fast.
+    let raw = UnsafeRawBufferPointer(start: data, count: size)
+    guard let idx = try? IDXReader(ByteInput(name: "fuzz.idx", memory: raw), path: "fuzz.idx"), idx.itemBytes <= 1 << 24 else { return 0 }
+    var read = 0
+    while read < 1 << 26, let item = (try? idx.next()) ?? nil { read += max(item.count, 1) }
+    if idx.dims.count == 3 { _ = try? idx.nextImage() }
     return 0
 }
 

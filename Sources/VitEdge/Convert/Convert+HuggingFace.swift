@@ -29,11 +29,13 @@ extension Converter {
             throw bad(src, "num_attention_heads dividing \(inner)", heads.map(String.init) ?? "nothing",
                       "pass --config config.json or --heads N")
         }
+        src.note("heads", "\(heads)", o.heads != nil ? "--heads" : "config.json num_attention_heads")
         let dist = src.has(root + "embeddings.distillation_token")
         let prefix = 1 + (dist ? 1 : 0)
         guard let pos = src.shape(root + "embeddings.position_embeddings") else { throw bad(src, "position_embeddings", "none") }
         let rows = pos.count == 3 ? pos[1] : pos[0]
-        let (h, w) = try resolveImageSize(src, o, imageSize(j?["image_size"]), patches: rows - prefix, patch: patch)
+        let configured = try imageSize(j?["image_size"], key: "image_size", src).map { (size: $0, key: "image_size") }
+        let (h, w) = try resolveImageSize(&src, o, configured, patches: rows - prefix, patch: patch)
         guard rows == (h / patch) * (w / patch) + prefix else {
             throw VitError.badTensor(name: root + "embeddings.position_embeddings",
                                      expected: "\((h / patch) * (w / patch) + prefix) rows for \(h)x\(w) images",
@@ -43,17 +45,28 @@ extension Converter {
                           heads: heads, headDim: inner / heads, mlpDim: fs[0], numClasses: 0)
         c.distillationToken = dist
         c.qkvBias = src.has(layer + "0" + q + ".bias")
-        c.eps = Float(j?["layer_norm_eps"]?.double ?? 1e-12)
+        if let e = j?["layer_norm_eps"]?.double {
+            c.eps = Float(e)
+            src.note("eps", "\(c.eps)", "config.json layer_norm_eps")
+        } else {
+            c.eps = 1e-12
+            src.note("eps", "1e-12", "transformers default (ViTConfig.layer_norm_eps)")
+        }
         c.gelu = gelu(fromHiddenAct: j?["hidden_act"]?.string) ?? .erf
         if let act = j?["hidden_act"]?.string, gelu(fromHiddenAct: act) == nil, o.gelu == nil {
             throw bad(src, "hidden_act gelu or a tanh GELU", act)
         }
+        src.note("gelu", c.gelu.rawValue, j?["hidden_act"] != nil ? "config.json hidden_act" : "transformers default (hidden_act 'gelu')")
         c.pool = o.pool ?? .classToken
+        src.note("pool", c.pool.rawValue, o.pool != nil ? "--pool" : "transformers ViT (the class token)")
+        src.note("mean", "\(c.mean)", "default 0.5 (ViTImageProcessor's image_mean): pass --mean if trained otherwise")
+        src.note("std", "\(c.std)", "default 0.5 (ViTImageProcessor's image_std): pass --std if trained otherwise")
         if let pl = src.shape(root + "pooler.dense.weight") { c.preLogitsDim = pl[0] }
         let headName = dist ? "cls_classifier" : "classifier"
         if let hw = src.shape(headName + ".weight"), hw.count == 2, hw[0] > 0 { c.numClasses = hw[0] }
         c.labels = labels(fromId2Label: j?["id2label"]) ?? []
         if c.labels.count != c.numClasses { c.labels = [] }
+        if !c.labels.isEmpty { src.note("labels", "\(c.labels.count)", "config.json id2label") }
 
         try src.put("patch_embed.weight", from: projection, shape: [dim, channels * patch * patch])
         try src.put("patch_embed.bias", from: root + "embeddings.patch_embeddings.projection.bias")

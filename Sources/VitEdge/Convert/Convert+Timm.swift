@@ -20,20 +20,19 @@ extension Converter {
         guard let fc1 = src.shape("blocks.0.mlp.fc1.weight"), fc1.count == 2 else {
             throw bad(src, "blocks.0.mlp.fc1.weight", "none", "gated (SwiGLU) MLPs are not supported")
         }
-        let heads = o.heads ?? intValue(args, ["num_heads"]) ?? intValue(j, ["num_heads"])
-            ?? timmHeads(j?["architecture"]?.string, dim: dim)
-        guard let heads, heads > 0, inner % heads == 0 else {
-            throw bad(src, "the number of heads dividing \(inner)", heads.map(String.init) ?? "nothing",
-                      "pass --heads N or a timm config.json with model_args.num_heads")
-        }
+        let heads = try timmHeads(&src, j, o, dim: dim, inner: inner)
         let cls = src.has("cls_token"), dist = src.has("dist_token")
         let prefix = (cls ? 1 : 0) + (dist ? 1 : 0)
         guard let pos = src.shape("pos_embed") else { throw bad(src, "pos_embed", "none") }
         let rows = pos.count == 3 ? pos[1] : pos[0]
         // Image size: options, config, or the position embedding's grid.
-        let configured = imageSize(pcfg?["input_size"]) ?? imageSize(args?["img_size"]) ?? imageSize(j?["img_size"])
+        var configured: (size: (Int, Int), key: String)? = nil
+        for (value, key) in [(pcfg?["input_size"], "pretrained_cfg.input_size"), (args?["img_size"], "model_args.img_size"),
+                             (j?["img_size"], "img_size")] where configured == nil {
+            if let size = try imageSize(value, key: key, src) { configured = (size, key) }
+        }
         let guessPatches = squareRoot(rows - prefix) != nil ? rows - prefix : rows
-        let (h, w) = try resolveImageSize(src, o, configured, patches: guessPatches, patch: patch)
+        let (h, w) = try resolveImageSize(&src, o, configured, patches: guessPatches, patch: patch)
         let n = (h / patch) * (w / patch)
         guard rows == n + prefix || rows == n else {
             throw VitError.badTensor(name: "pos_embed", expected: "\(n + prefix) or \(n) rows for \(h)x\(w) images",
@@ -49,15 +48,55 @@ extension Converter {
         c.attentionProjection = src.has("blocks.0.attn.proj.weight")
         c.layerScale = src.has("blocks.0.ls1.gamma")
         c.eps = 1e-6
+        src.note("eps", "1e-06", "timm default (VisionTransformer's LayerNorm)")
+        // timm's act_layer: nn.GELU unless model_args names another.
+        switch args?["act_layer"]?.string {
+        case nil:
+            src.note("gelu", "exact", "timm default (nn.GELU)")
+        case "gelu":
+            src.note("gelu", "exact", "config.json model_args.act_layer")
+        case "gelu_tanh":
+            c.gelu = .tanh
+            src.note("gelu", "tanh", "config.json model_args.act_layer")
+        case let other?:
+            if o.gelu == nil { throw bad(src, "act_layer gelu or gelu_tanh", other, "this activation is not supported") }
+        }
         c.finalNorm = src.has("norm.weight")
         c.poolNorm = src.has("fc_norm.weight")
         let globalPool = j?["global_pool"]?.string ?? args?["global_pool"]?.string
-        c.pool = o.pool ?? (globalPool == "avg" ? .meanPatches : globalPool == "token" ? .classToken
-                            : (c.poolNorm || !cls) ? .meanPatches : .classToken)
-        if o.pool == .meanAllTokens { c.pool = .meanAllTokens }
+        if let o = o.pool {
+            c.pool = o
+            src.note("pool", o.rawValue, "--pool")
+        } else if let g = globalPool {
+            switch g {
+            case "avg": c.pool = .meanPatches
+            case "token": c.pool = .classToken
+            default: throw bad(src, "global_pool 'token' or 'avg'", "'\(g)'", "this pooling is not supported")
+            }
+            src.note("pool", c.pool.rawValue, j?["global_pool"] != nil ? "config.json global_pool" : "config.json model_args.global_pool")
+        } else if c.poolNorm || !cls {
+            c.pool = .meanPatches
+            src.note("pool", "mean", c.poolNorm ? "checkpoint: fc_norm (timm uses it with global_pool 'avg')" : "checkpoint: no class token")
+        } else {
+            c.pool = .classToken
+            src.note("pool", "cls", "timm default (global_pool 'token')")
+        }
+        if let pm = pcfg?["mean"] {
+            guard floats(pm) != nil else { throw bad(src, "pretrained_cfg.mean as numbers", String(pm.serialized().prefix(40))) }
+            src.note("mean", "\(c.mean)", "config.json pretrained_cfg.mean")
+        } else {
+            src.note("mean", "\(c.mean)", "default 0.5 (timm's for ViT; DeiT uses 0.485,0.456,0.406): pass --mean if trained otherwise")
+        }
+        if let ps = pcfg?["std"] {
+            guard floats(ps) != nil else { throw bad(src, "pretrained_cfg.std as numbers", String(ps.serialized().prefix(40))) }
+            src.note("std", "\(c.std)", "config.json pretrained_cfg.std")
+        } else {
+            src.note("std", "\(c.std)", "default 0.5 (timm's for ViT; DeiT uses 0.229,0.224,0.225): pass --std if trained otherwise")
+        }
         if let pl = src.shape("pre_logits.fc.weight") { c.preLogitsDim = pl[0] }
         if let hw = src.shape("head.weight"), hw.count == 2, hw[0] > 0 { c.numClasses = hw[0] }
         c.labels = (j?["label_names"]?.array?.compactMap { $0.string }) ?? []
+        if !c.labels.isEmpty { src.note("labels", "\(c.labels.count)", "config.json label_names") }
         if let ch = o.channels, ch != channels { throw bad(src, "--channels \(ch)", "\(channels) in the patch embedding") }
 
         // Tensors.
@@ -103,10 +142,37 @@ extension Converter {
         return c
     }
 
-    /// timm's standard widths → heads, when no config names them.
-    static func timmHeads(_ architecture: String?, dim: Int) -> Int? {
-        let byWidth = [192: 3, 384: 6, 768: 12, 1024: 16, 1280: 16]
-        guard let a = architecture, a.hasPrefix("vit_") || a.hasPrefix("deit") else { return nil }
-        return byWidth[dim]
+    /// Heads: from --heads, config.json's `model_args.num_heads` (or `num_heads`), or the
+    /// named timm architecture when its width is the checkpoint's; otherwise an error that
+    /// names the flag. Never guessed from the width alone.
+    static func timmHeads(_ src: inout TensorSource, _ j: JSON?, _ o: ConvertOptions, dim: Int, inner: Int) throws -> Int {
+        func check(_ h: Int, _ source: String) throws -> Int {
+            guard h > 0, inner % h == 0 else {
+                throw bad(src, "a number of heads dividing the attention width \(inner)", "\(h) (\(source))", "pass --heads N")
+            }
+            src.note("heads", "\(h)", source)
+            return h
+        }
+        if let h = o.heads { return try check(h, "--heads") }
+        if let h = j?["model_args"]?["num_heads"] {
+            guard let v = h.int else { throw bad(src, "model_args.num_heads as a whole number", h.serialized()) }
+            return try check(v, "config.json model_args.num_heads")
+        }
+        if let h = intValue(j, ["num_heads"]) { return try check(h, "config.json num_heads") }
+        guard let named = j?["architecture"]?.string else {
+            throw bad(src, "the number of attention heads", "no config naming them",
+                      "pass --heads N, or --config with a timm config.json (model_args.num_heads or a known architecture)")
+        }
+        // Hub configs name "vit_base_patch16_224.augreg_in21k": the tag after the dot is the weights.
+        let architecture = String(named.split(separator: ".", maxSplits: 1).first ?? "")
+        guard let known = timmArchitectures[architecture] else {
+            throw bad(src, "the number of attention heads", "architecture '\(named)', which vit-edge does not know",
+                      "pass --heads N")
+        }
+        guard known.width == dim else {
+            throw bad(src, "width \(known.width) for timm's \(architecture)", "width \(dim) in the checkpoint",
+                      "the model was built with other arguments: pass --heads N")
+        }
+        return try check(known.heads, "timm architecture \(architecture)")
     }
 }

@@ -19,6 +19,8 @@ extension Converter {
         let normBefore = norms.contains { $0 < li }, normAfter = norms.contains { $0 > li }
         let channels = o.channels ?? intValue(j, ["channels"])
             ?? (patchDim % 3 == 0 && squareRoot(patchDim / 3) != nil ? 3 : 1)
+        src.note("channels", "\(channels)", o.channels != nil ? "--channels" : intValue(j, ["channels"]) != nil ? "config channels"
+                 : "checkpoint: patch_dim \(patchDim) = \(channels) × P² (only one way)")
         guard channels == 1 || channels == 3 else {
             throw bad(src, "1 or 3 channels", "\(channels)", "pass --channels 1 or 3")
         }
@@ -32,9 +34,21 @@ extension Converter {
             throw bad(src, "transformer.layers.0.0.to_qkv.weight", "none")
         }
         let inner = qkv[0] / 3
-        let heads = o.heads ?? intValue(j, ["heads"]) ?? (inner % 64 == 0 ? inner / 64 : nil)
+        // Heads: --heads, the config's `heads`, or its `dim_head` (inner = heads × dim_head).
+        var heads: Int? = nil
+        if let h = o.heads {
+            heads = h
+            src.note("heads", "\(h)", "--heads")
+        } else if let h = intValue(j, ["heads"]) {
+            heads = h
+            src.note("heads", "\(h)", "config heads")
+        } else if let d = intValue(j, ["dim_head"]), d > 0, inner % d == 0 {
+            heads = inner / d
+            src.note("heads", "\(inner / d)", "config dim_head (\(inner) / \(d))")
+        }
         guard let heads, heads > 0, inner % heads == 0 else {
-            throw bad(src, "the number of heads dividing \(inner)", heads.map(String.init) ?? "nothing", "pass --heads N")
+            throw bad(src, "the number of heads dividing \(inner)", heads.map(String.init) ?? "no config naming them",
+                      "pass --heads N, or --config with vit-pytorch's keyword arguments (heads, dim_head)")
         }
         let ffNorm = old ? "transformer.layers.0.1.norm.weight" : "transformer.layers.0.1.net.0.weight"
         let fc1Name = old ? ".1.fn.net.0" : ".1.net.1", fc2Name = old ? ".1.fn.net.3" : ".1.net.4"
@@ -45,8 +59,8 @@ extension Converter {
         guard clsCount <= 1 else { throw bad(src, "at most one class token", "\(clsCount)") }
         guard let pos = src.shape("pos_embedding") else { throw bad(src, "pos_embedding", "none") }
         let rows = pos.count == 3 ? pos[1] : pos[0]
-        let configured = imageSize(j?["image_size"])
-        let (h, w) = try resolveImageSize(src, o, configured, patches: rows - clsCount, patch: patch)
+        let configured = try imageSize(j?["image_size"], key: "image_size", src).map { (size: $0, key: "image_size") }
+        let (h, w) = try resolveImageSize(&src, o, configured, patches: rows - clsCount, patch: patch)
         let n = (h / patch) * (w / patch)
         guard rows == n + clsCount else {
             throw VitError.badTensor(name: "pos_embedding", expected: "\(n + clsCount) rows for \(h)x\(w) images",
@@ -64,12 +78,31 @@ extension Converter {
         c.qkvBias = src.has("transformer.layers.0\(attn)to_qkv.bias")
         c.attentionProjection = src.has("transformer.layers.0\(attn)to_out.0.weight")
         c.eps = 1e-5
+        src.note("eps", "1e-05", "vit-pytorch (nn.LayerNorm's default)")
+        src.note("gelu", "exact", "vit-pytorch (nn.GELU)")
         c.finalNorm = src.has("transformer.norm.weight")
         c.poolNorm = src.has("mlp_head.0.weight")
         // vit-pytorch's 'mean' averages every token, the class token included.
-        let pool = o.pool ?? (j?["pool"]?.string == "mean" ? .meanAllTokens : c.classToken ? .classToken : .meanAllTokens)
+        let pool: ViTConfig.Pooling
+        if let p = o.pool {
+            pool = p
+            src.note("pool", p.rawValue, "--pool")
+        } else if let p = j?["pool"]?.string {
+            guard p == "mean" || p == "cls" else { throw bad(src, "pool 'cls' or 'mean'", "'\(p)'") }
+            pool = p == "mean" ? .meanAllTokens : .classToken
+            src.note("pool", pool.rawValue, "config pool '\(p)'")
+        } else if !c.classToken {
+            pool = .meanAllTokens
+            src.note("pool", "mean_all", "checkpoint: no class token (vit-pytorch's 'mean')")
+        } else {
+            pool = .classToken
+            src.note("pool", "cls", old ? "vit-pytorch default (pool 'cls'; the older layout keeps a class token either way: pass --pool mean_all for 'mean')"
+                                         : "checkpoint: a class token (vit-pytorch keeps one only for 'cls')")
+        }
         c.pool = pool == .meanPatches && c.classToken ? .meanAllTokens : pool
         if !c.classToken && c.pool == .meanPatches { c.pool = .meanAllTokens }
+        src.note("mean", "\(c.mean)", "default 0.5 (vit-pytorch has no preprocessing): pass --mean as trained")
+        src.note("std", "\(c.std)", "default 0.5 (vit-pytorch has no preprocessing): pass --std as trained")
 
         // The patch Linear sees (p1 p2 c); the engine extracts (c p1 p2): permute
         // the columns (and the patch LayerNorm) once, here.

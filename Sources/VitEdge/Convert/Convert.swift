@@ -25,12 +25,23 @@ public struct ConvertOptions: Sendable {
     public init() {}
 }
 
+/// Where one value of a converted config came from, so that nothing is guessed
+/// silently: the checkpoint's tensors, its config.json, a known architecture, a
+/// command-line option, or a default (the family's documented one or vit-edge's).
+public struct Origin: Sendable, Equatable {
+    public var field: String
+    public var value: String
+    public var source: String
+}
+
 public struct Conversion {
     public var family: ModelFamily
     public var config: ViTConfig
     public var tensors: [VitqWriter.Tensor]
     /// Checkpoint tensors deliberately not used, with the reason (never silent).
     public var ignored: [String]
+    /// Where each setting that the tensors alone do not fix came from.
+    public var origins: [Origin] = []
 
     public func vitqBytes() -> [UInt8] {
         var w = VitqWriter(config: config)
@@ -50,12 +61,15 @@ public enum Converter {
         case .vitPytorch: c = try mapVitPytorch(&src, configJSON, options)
         }
         // Options that apply to every family.
-        if let e = options.eps { c.eps = e }
-        if let g = options.gelu { c.gelu = g }
-        if let m = options.mean { c.mean = m.count == 1 ? [Float](repeating: m[0], count: c.channels) : m }
-        if let s = options.std { c.std = s.count == 1 ? [Float](repeating: s[0], count: c.channels) : s }
-        if let l = options.labels { c.labels = l }
-        if c.labels.isEmpty && c.numClasses > 0 { c.labels = (0..<c.numClasses).map { String($0) } }
+        if let e = options.eps { c.eps = e; src.note("eps", "\(e)", "--eps") }
+        if let g = options.gelu { c.gelu = g; src.note("gelu", g.rawValue, "--gelu") }
+        if let m = options.mean { c.mean = m.count == 1 ? [Float](repeating: m[0], count: c.channels) : m; src.note("mean", "\(c.mean)", "--mean") }
+        if let s = options.std { c.std = s.count == 1 ? [Float](repeating: s[0], count: c.channels) : s; src.note("std", "\(c.std)", "--std") }
+        if let l = options.labels { c.labels = l; src.note("labels", "\(l.count)", "--labels") }
+        if c.labels.isEmpty && c.numClasses > 0 {
+            c.labels = (0..<c.numClasses).map { String($0) }
+            src.note("labels", "0...\(c.numClasses - 1)", "default: class indices (no label names given; --labels FILE)")
+        }
         do { try c.validate(source: st.path) } catch let VitError.badModel(_, expected, found, _) {
             throw VitError.badCheckpoint(path: st.path, expected: expected, found: found,
                                          hint: "set the value with a command-line option (see `vit-edge convert --help`)")
@@ -79,8 +93,14 @@ public enum Converter {
             }
             tensors.append(VitqWriter.Tensor(name: name, shape: shape, floats: t.values))
         }
+        // One line per field: the last word on it (an option overrides the config).
+        var origins: [Origin] = []
+        for o in src.origins {
+            if let i = origins.firstIndex(where: { $0.field == o.field }) { origins[i] = o } else { origins.append(o) }
+        }
         return Conversion(family: family, config: c, tensors: tensors,
-                          ignored: src.ignored.sorted { $0.key < $1.key }.map { "\($0.key) (\($0.value))" })
+                          ignored: src.ignored.sorted { $0.key < $1.key }.map { "\($0.key) (\($0.value))" },
+                          origins: origins)
     }
 
     public static func detectFamily(_ st: Safetensors) throws -> ModelFamily {
@@ -105,15 +125,24 @@ public enum Converter {
         return nil
     }
 
-    /// An image size from a config value (n, [h, w] or timm's [c, h, w]); sizes outside
-    /// 1...65536 are ignored, so later arithmetic cannot overflow.
-    static func imageSize(_ j: JSON?) -> (Int, Int)? {
-        guard let v = j else { return nil }
-        func ok(_ h: Int, _ w: Int) -> (Int, Int)? { (1...65536).contains(h) && (1...65536).contains(w) ? (h, w) : nil }
-        if let n = v.int { return ok(n, n) }
-        if let a = v.array, a.count == 2, let h = a[0].int, let w = a[1].int { return ok(h, w) }
-        if let a = v.array, a.count == 3, let h = a[1].int, let w = a[2].int { return ok(h, w) }  // timm input_size [C, H, W]
-        return nil
+    /// An image size from a config value (n, [h, w] or timm's [c, h, w]), nil when the
+    /// key is absent; a value that is present but not a size in 1...65536 is an error
+    /// (never ignored in favour of a guess).
+    static func imageSize(_ j: JSON?, key: String, _ src: TensorSource) throws -> (Int, Int)? {
+        guard let v = j, !v.isNull else { return nil }
+        func ok(_ h: Int?, _ w: Int?) -> (Int, Int)? {
+            guard let h, let w, (1...65536).contains(h), (1...65536).contains(w) else { return nil }
+            return (h, w)
+        }
+        var size: (Int, Int)? = nil
+        if let n = v.int { size = ok(n, n) }
+        if let a = v.array, a.count == 2 { size = ok(a[0].int, a[1].int) }
+        if let a = v.array, a.count == 3 { size = ok(a[1].int, a[2].int) }  // timm input_size [C, H, W]
+        guard let size else {
+            throw bad(src, "\(key) as a size in 1...65536 (n, [h, w] or [c, h, w])", String(v.serialized().prefix(40)),
+                      "fix the config or pass --image-size")
+        }
+        return size
     }
 
     static func floats(_ j: JSON?) -> [Float]? {
@@ -131,13 +160,20 @@ public enum Converter {
     }
 
     /// The image size: options, then config, then a square grid from the patch count.
-    static func resolveImageSize(_ src: TensorSource, _ o: ConvertOptions, _ fromConfig: (Int, Int)?,
+    static func resolveImageSize(_ src: inout TensorSource, _ o: ConvertOptions, _ fromConfig: (size: (Int, Int), key: String)?,
                                  patches: Int, patch: Int) throws -> (Int, Int) {
-        if let h = o.imageHeight, let w = o.imageWidth { return (h, w) }
-        if let s = fromConfig { return s }
+        if let h = o.imageHeight, let w = o.imageWidth {
+            src.note("image size", "\(h)x\(w)", "--image-size")
+            return (h, w)
+        }
+        if let s = fromConfig {
+            src.note("image size", "\(s.size.0)x\(s.size.1)", "config.json \(s.key)")
+            return s.size
+        }
         guard let g = squareRoot(patches) else {
             throw bad(src, "a square patch grid, or the image size", "\(patches) patches", "pass --image-size HxW")
         }
+        src.note("image size", "\(g * patch)x\(g * patch)", "checkpoint: a square grid of \(patches) position embeddings")
         return (g * patch, g * patch)
     }
 
@@ -168,6 +204,12 @@ struct TensorSource {
     var used = Set<String>()
     var ignored: [String: String] = [:]
     var out: [String: Out] = [:]
+    var origins: [Origin] = []
+
+    /// Records where a setting came from (see `Origin`).
+    mutating func note(_ field: String, _ value: String, _ source: String) {
+        origins.append(Origin(field: field, value: value, source: source))
+    }
 
     init(_ st: Safetensors) { self.st = st }
 

@@ -1,59 +1,123 @@
 /// IDX files (the MNIST format), plain or as one LZ4 frame: a big-endian header
-/// (0, 0, type 0x08 = unsigned byte, number of dimensions, then each dimension)
-/// and the bytes.
-public struct IDX: Sendable {
-    public var dims: [Int]
-    public var data: [UInt8]
+/// (0, 0, type 0x08 = unsigned byte, number of dimensions, then each dimension) and the
+/// bytes. Read forward one item (image or label) at a time, decompressing on the fly,
+/// so memory does not grow with the file and a command that uses ten images of a
+/// million-image file reads ten.
+public final class IDXReader {
+    public let path: String
+    /// [N, ...]: the number of items, then each item's shape.
+    public let dims: [Int]
+    /// Bytes per item: the product of `dims[1...]`.
+    public let itemBytes: Int
+    /// Items read so far.
+    public private(set) var index = 0
+    let input: ByteInput
+    var item: [UInt8]
 
-    public static func load(path: String, limits: ResourceLimits = .current) throws -> IDX {
-        try decode(try FileIO.read(path, limit: limits.maxFileBytes), path: path, limits: limits)
+    public var count: Int { dims[0] }
+
+    public convenience init(path: String, limits: ResourceLimits = .current) throws {
+        try self.init(FileIO.input(path, limit: limits.maxFileBytes), path: path, limits: limits)
     }
 
-    /// Parses IDX bytes, or one LZ4 frame holding them.
-    public static func decode(_ bytes: [UInt8], path: String, limits: ResourceLimits = .current) throws -> IDX {
-        var bytes = bytes
-        if LZ4.isFrame(bytes) {
-            do { bytes = try LZ4.decompressFrame(bytes, limit: limits.maxFileBytes) } catch let LZ4.Failure.message(m) {
-                throw VitError.badDataset(path: path, expected: "a valid LZ4 frame", found: m)
+    /// Reads and validates the header from `raw` (IDX bytes, or an LZ4 frame of them).
+    /// When the data's size is known (a plain file, or a frame that declares its size),
+    /// it must be exactly what the header declares; otherwise that is checked as it is read.
+    /// An item (one image) may hold at most `limits.maxImagePixels` bytes.
+    public init(_ raw: ByteInput, path: String, limits: ResourceLimits = .current) throws {
+        func bad(_ expected: String, _ found: String) -> VitError { .badDataset(path: path, expected: expected, found: found) }
+        self.path = path
+        var input = raw
+        if try raw.peek() == 0x04 {
+            do { input = try LZ4.frameInput(raw).input } catch let LZ4.Failure.message(m) {
+                throw bad("a valid LZ4 frame", m)
             }
         }
-        return try parse(bytes, path: path)
-    }
-
-    public static func parse(_ b: [UInt8], path: String) throws -> IDX {
-        guard b.count >= 4 else { throw VitError.badDataset(path: path, expected: "an IDX header", found: "\(b.count) bytes") }
-        guard b[0] == 0, b[1] == 0, b[2] == 0x08 else {
-            throw VitError.badDataset(path: path, expected: "IDX magic 00 00 08 (unsigned bytes)",
-                                      found: "\(b[0]) \(b[1]) \(b[2])")
+        var head = [UInt8](repeating: 0, count: 4)
+        let got = try IDXReader.read(input, into: &head, path: path)
+        guard got == 4 else { throw bad("an IDX header", "\(got) bytes") }
+        guard head[0] == 0, head[1] == 0, head[2] == 0x08 else {
+            throw bad("IDX magic 00 00 08 (unsigned bytes)", "\(head[0]) \(head[1]) \(head[2])")
         }
-        let ndim = Int(b[3])
-        guard ndim >= 1 && ndim <= 4, b.count >= 4 + 4 * ndim else {
-            throw VitError.badDataset(path: path, expected: "1 to 4 dimensions with their sizes", found: "\(ndim) in \(b.count) bytes")
+        let ndim = Int(head[3])
+        var sizes = [UInt8](repeating: 0, count: 4 * ndim)
+        guard ndim >= 1 && ndim <= 4, try IDXReader.read(input, into: &sizes, path: path) == 4 * ndim else {
+            throw bad("1 to 4 dimensions with their sizes", "\(ndim) dimensions\(ndim >= 1 && ndim <= 4 ? " and fewer sizes" : "")")
         }
         var dims: [Int] = []
         for d in 0..<ndim {
-            let o = 4 + 4 * d
-            dims.append(Int(b[o]) << 24 | Int(b[o + 1]) << 16 | Int(b[o + 2]) << 8 | Int(b[o + 3]))
+            let o = 4 * d
+            dims.append(Int(sizes[o]) << 24 | Int(sizes[o + 1]) << 16 | Int(sizes[o + 2]) << 8 | Int(sizes[o + 3]))
         }
-        guard dims.allSatisfy({ $0 >= 1 }) else {
-            throw VitError.badDataset(path: path, expected: "every dimension at least 1", found: "\(dims)")
+        guard dims.allSatisfy({ $0 >= 1 }) else { throw bad("every dimension at least 1", "\(dims)") }
+        let shape = dims.map(String.init).joined(separator: "x")
+        guard let total = checkedProduct(dims), let itemBytes = checkedProduct(Array(dims.dropFirst())) else {
+            throw bad("a data size that fits in memory", shape)
         }
-        let start = 4 + 4 * ndim
-        guard let count = checkedProduct(dims), count == b.count - start else {
-            throw VitError.badDataset(path: path, expected: "\(dims.map(String.init).joined(separator: "x")) bytes of data",
-                                      found: "\(b.count - start)")
+        guard itemBytes <= limits.maxImagePixels else {
+            throw VitError.tooLarge(what: "\(path): items of \(dims.dropFirst().map(String.init).joined(separator: "x")) bytes",
+                                    bytes: itemBytes, limit: limits.maxImagePixels, hint: "the limit is the image pixel limit")
         }
-        return IDX(dims: dims, data: Array(b[start...]))
+        if let remaining = input.remaining, remaining != total {
+            throw bad("\(shape) bytes of data", "\(remaining)")
+        }
+        self.dims = dims
+        self.itemBytes = itemBytes
+        self.input = input
+        item = []
     }
 
-    /// The images of an [N, H, W] file as gray `Image`s (bytes / 255).
-    public func images(path: String) throws -> [Image] {
+    static func read(_ input: ByteInput, into buffer: inout [UInt8], path: String) throws -> Int {
+        do {
+            return try buffer.withUnsafeMutableBytes { try input.read(into: $0) }
+        } catch let LZ4.Failure.message(m) {
+            throw VitError.badDataset(path: path, expected: "a valid LZ4 frame", found: m)
+        }
+    }
+
+    /// The next item's bytes (valid until the next call), or nil after the last one,
+    /// when the file must end there.
+    public func next() throws -> [UInt8]? {
+        guard index < count else {
+            let extra: Bool
+            do { extra = try !input.atEnd() } catch let LZ4.Failure.message(m) {
+                throw VitError.badDataset(path: path, expected: "a valid LZ4 frame", found: m)
+            }
+            if extra { throw VitError.badDataset(path: path, expected: "\(dims.map(String.init).joined(separator: "x")) bytes of data", found: "more") }
+            return nil
+        }
+        if item.count != itemBytes {
+            // Untouched until read into: a frame that ends early costs what it held.
+            item = [UInt8](unsafeUninitializedCapacity: itemBytes) { _, n in n = itemBytes }
+        }
+        let got = try IDXReader.read(input, into: &item, path: path)
+        guard got == itemBytes else {
+            throw VitError.badDataset(path: path, expected: "\(count) items of \(itemBytes) bytes",
+                                      found: "the data ends in item \(index) (the file is truncated)")
+        }
+        index += 1
+        return item
+    }
+
+    /// Checks that the file holds images [N, H, W].
+    public func requireImages() throws {
         guard dims.count == 3 else {
             throw VitError.badDataset(path: path, expected: "images [N, H, W]", found: "\(dims.count) dimensions")
         }
-        let (n, h, w) = (dims[0], dims[1], dims[2])
-        return (0..<n).map { i in
-            Image(width: w, height: h, channels: 1, samples: data[(i * h * w)..<((i + 1) * h * w)].map { Float($0) / 255 })
+    }
+
+    /// The next image of an [N, H, W] file as a gray `Image` (bytes / 255), or nil at the end.
+    public func nextImage() throws -> Image? {
+        try requireImages()
+        guard let bytes = try next() else { return nil }
+        return Image(width: dims[2], height: dims[1], channels: 1, samples: bytes.map { Float($0) / 255 })
+    }
+
+    /// The next label of an [N] file, or nil at the end.
+    public func nextLabel() throws -> Int? {
+        guard dims.count == 1 else {
+            throw VitError.badDataset(path: path, expected: "labels [N]", found: "\(dims.count) dimensions")
         }
+        return try next().map { Int($0[0]) }
     }
 }

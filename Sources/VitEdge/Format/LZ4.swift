@@ -130,6 +130,77 @@ enum LZ4 {
         }
     }
 
+    /// A frame decompressed on the fly from `compressed`, as an input read forward in
+    /// pieces (memory: the two buffers and liblz4's block buffer, whatever the frame's
+    /// size). `declaredSize` is the frame's content size when it declares one. The
+    /// checksum is verified when the frame's end is read; bytes after the frame are an error.
+    static func frameInput(_ compressed: ByteInput) throws -> (input: ByteInput, declaredSize: Int?) {
+        let name = compressed.name
+        let context = try Context()
+        // The frame header (magic, descriptor: 7 to 19 bytes) tells the content size.
+        var header = [UInt8](repeating: 0, count: 19)
+        let got = try header.withUnsafeMutableBytes { try compressed.read(into: UnsafeMutableRawBufferPointer(rebasing: $0[0..<7])) }
+        guard got == 7 else { throw Failure.message("the frame is truncated") }
+        // Descriptor size: 7 bytes + 8 with a content size + 4 with a dictionary ID.
+        let flags = header[4]
+        let more = (flags & 0x08 != 0 ? 8 : 0) + (flags & 0x01 != 0 ? 4 : 0)
+        if more > 0 {
+            let n = try header.withUnsafeMutableBytes { try compressed.read(into: UnsafeMutableRawBufferPointer(rebasing: $0[7..<(7 + more)])) }
+            guard n == more else { throw Failure.message("the frame is truncated") }
+        }
+        var info = LZ4F_frameInfo_t()
+        var consumed = 7 + more
+        let r = header.withUnsafeBytes { LZ4F_getFrameInfo(context.ctx, &info, $0.baseAddress, &consumed) }
+        if LZ4F_isError(r) != 0 { throw Failure.message(String(cString: LZ4F_getErrorName(r))) }
+        guard consumed == 7 + more else { throw Failure.message("the frame header cannot be decoded") }
+        let declared: Int? = info.contentSize > 0 && info.contentSize <= UInt64(Int.max) ? Int(info.contentSize) : nil
+        var finished = false
+        let input = ByteInput(name: name, size: declared) { dst in
+            var written = 0
+            while written < dst.count && !finished {
+                var srcUsed = 0, produced = 0, hint = 1, called = false
+                func step(_ src: UnsafeRawBufferPointer) throws {
+                    called = true
+                    var srcSize = src.count
+                    var dstSize = dst.count - written
+                    hint = LZ4F_decompress(context.ctx, dst.baseAddress! + written, &dstSize, src.baseAddress, &srcSize, nil)
+                    if LZ4F_isError(hint) != 0 { throw Failure.message(String(cString: LZ4F_getErrorName(hint))) }
+                    (srcUsed, produced) = (srcSize, dstSize)
+                }
+                _ = try compressed.consume(upTo: Int.max) { src in try step(src); return srcUsed }
+                if !called { try step(UnsafeRawBufferPointer(start: nil, count: 0)) }  // input ended: drain liblz4
+                written += produced
+                if hint == 0 {
+                    finished = true  // frame complete, checksum verified
+                    guard try compressed.atEnd() else { throw Failure.message("bytes follow the frame") }
+                } else if srcUsed == 0 && produced == 0 {
+                    throw Failure.message(try compressed.atEnd() ? "the frame is truncated" : "the frame cannot be decoded")
+                }
+            }
+            return written
+        }
+        input.keep = KeepAlive(context, compressed)
+        return (input, declared)
+    }
+
+    /// A decompression context, freed with its owner.
+    final class Context {
+        let ctx: OpaquePointer
+        init() throws {
+            var c: OpaquePointer?
+            guard LZ4F_isError(LZ4F_createDecompressionContext(&c, UInt32(LZ4F_VERSION))) == 0, let c else {
+                throw Failure.message("cannot create an LZ4 context")
+            }
+            ctx = c
+        }
+        deinit { LZ4F_freeDecompressionContext(ctx) }
+    }
+
+    final class KeepAlive {
+        let objects: [AnyObject]
+        init(_ objects: AnyObject...) { self.objects = objects }
+    }
+
     /// True when the bytes start with the LZ4 frame magic number.
     static func isFrame(_ bytes: [UInt8]) -> Bool {
         bytes.count >= 4 && bytes[0] == 0x04 && bytes[1] == 0x22 && bytes[2] == 0x4D && bytes[3] == 0x18

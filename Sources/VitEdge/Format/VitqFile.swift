@@ -88,17 +88,14 @@ public final class VitqFile: @unchecked Sendable {
 
     // MARK: reading
 
-    /// Reads a .vitq file. A regular file is streamed: the fixed header and the JSON
-    /// header are read and validated first, then the payload is decompressed from disk
-    /// in 1 MiB reads, so the compressed file is never in memory whole (the peak while
-    /// loading is the weights, not the weights plus the file). Pipes and devices are
-    /// read whole and parsed.
+    /// Reads a .vitq file (a regular file: devices and pipes are refused). It is
+    /// streamed: the fixed header and the JSON header are read and validated first, then
+    /// the payload is decompressed from disk in 1 MiB reads, so the compressed file is
+    /// never in memory whole (the peak while loading is the weights, not the weights
+    /// plus the file).
     public static func load(path: String, limits: ResourceLimits = .current) throws -> VitqFile {
         try FileIO.withFile(path, limit: limits.maxFileBytes) { f, size in
-            guard let size else {
-                return try parse(try FileIO.readStream(f, name: path, limit: limits.maxFileBytes), path: path, limits: limits)
-            }
-            return try stream(f, size: size, path: path, limits: limits)
+            try stream(f, size: size, path: path, limits: limits)
         }
     }
 
@@ -275,6 +272,24 @@ public final class VitqFile: @unchecked Sendable {
             let q = t["quantization"]
             tensors.append(TensorInfo(name: name, dtype: dtype, shape: shape, offset: offset, byteCount: byteCount,
                                       quantization: (q?.isNull ?? true) ? nil : q))
+        }
+        // The payload is exactly its tensors, each after at most its alignment padding:
+        // no tensor overlaps another, and no bytes lie outside them (a header cannot ask
+        // for a huge payload holding little, decompressed before the tensors are checked).
+        var end = 0
+        for t in tensors.sorted(by: { ($0.offset, $0.byteCount) < ($1.offset, $1.byteCount) }) {
+            guard t.offset >= end else {
+                throw bad("tensors that do not overlap", "'\(t.name)' at byte \(t.offset), inside the tensor before it (which ends at \(end))",
+                          "the file is damaged")
+            }
+            guard t.offset - end < VitqFormat.tensorAlignment else {
+                throw bad("tensors packed in the payload (at most \(VitqFormat.tensorAlignment - 1) bytes of padding)",
+                          "\(t.offset - end) unused bytes before '\(t.name)'", "the file is damaged")
+            }
+            end = t.offset + t.byteCount
+        }
+        guard payloadBytes - end < VitqFormat.tensorAlignment else {
+            throw bad("a payload of the tensors' \(end) bytes", "\(payloadBytes) bytes declared", "the file is damaged")
         }
         return Head(config: config, tensors: tensors, payloadStart: payloadStart, payloadBytes: payloadBytes,
                     compressedBytes: compressedBytes)

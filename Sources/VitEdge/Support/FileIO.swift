@@ -6,13 +6,20 @@ import Musl
 import Darwin
 #endif
 
-/// Whole-file reads and writes through the C library (the engine does not need
-/// Foundation). Sizes are checked against the limit before anything is allocated.
+/// File reads and writes through the C library (the engine does not need Foundation).
+///
+/// Reads take regular files only: a device (`/dev/zero`), a FIFO or a socket where a
+/// model, image, checkpoint or config is expected is refused before a byte is read,
+/// since its size cannot be checked first (standard input as a stream of images is
+/// read by `ByteInput(fd: 0)`, not here). Sizes are checked against the limit before
+/// anything is allocated. Writes are atomic: a temporary file beside the target,
+/// flushed to disk, then renamed over it, so a failed write leaves an existing file as it was.
 public enum FileIO {
+    /// Largest configuration or label file read (JSON and text, not weights).
+    public static let maxTextBytes = 16 << 20
+
     public static func read(_ path: String, limit: Int = ResourceLimits.current.maxFileBytes) throws -> [UInt8] {
         try withFile(path, limit: limit) { f, size in
-            // A pipe or character device (e.g. /dev/stdin): read in chunks up to the limit.
-            guard let size else { return try readStream(f, name: path, limit: limit) }
             var bytes = [UInt8](repeating: 0, count: size)
             let got = bytes.withUnsafeMutableBytes { fread($0.baseAddress, 1, size, f) }
             if got != size {
@@ -22,51 +29,122 @@ public enum FileIO {
         }
     }
 
-    /// Opens `path` for reading and hands `body` the stream and, for a regular file, its
-    /// size (checked against `limit`; nil for pipes and devices). Directories are refused.
+    /// A configuration or label file: a regular file of at most `maxTextBytes`.
+    public static func readText(_ path: String) throws -> [UInt8] {
+        try read(path, limit: min(maxTextBytes, ResourceLimits.current.maxFileBytes))
+    }
+
+    /// Opens the regular file `path` for reading and hands `body` the stream and its
+    /// size (checked against `limit`).
     static func withFile<T>(_ path: String, limit: Int,
-                            _ body: (UnsafeMutablePointer<FILE>, Int?) throws -> T) throws -> T {
+                            _ body: (UnsafeMutablePointer<FILE>, Int) throws -> T) throws -> T {
         guard let f = fopen(path, "rb") else {
             throw VitError.io(path: path, reason: String(cString: strerror(errno)))
         }
         defer { fclose(f) }
-        var st = stat()
-        guard fstat(fileno(f), &st) == 0 else {
-            throw VitError.io(path: path, reason: String(cString: strerror(errno)))
-        }
-        if (st.st_mode & S_IFMT) == S_IFDIR {
-            throw VitError.io(path: path, reason: "is a directory, expected a file")
-        }
-        guard (st.st_mode & S_IFMT) == S_IFREG else { return try body(f, nil) }
-        let size = Int(st.st_size)
+        let size = try regularSize(fileno(f), path: path)
         if size > limit {
             throw VitError.tooLarge(what: path, bytes: size, limit: limit, hint: "")
         }
         return try body(f, size)
     }
 
-    static func readStream(_ f: UnsafeMutablePointer<FILE>, name: String, limit: Int) throws -> [UInt8] {
-        var bytes: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 1 << 16)
-        while true {
-            let got = chunk.withUnsafeMutableBytes { fread($0.baseAddress, 1, $0.count, f) }
-            if got == 0 { break }
-            if bytes.count + got > limit {
-                throw VitError.tooLarge(what: name, bytes: bytes.count + got, limit: limit, hint: "")
-            }
-            bytes.append(contentsOf: chunk[0..<got])
-        }
-        return bytes
-    }
-
-    public static func write(_ path: String, _ bytes: [UInt8]) throws {
-        guard let f = fopen(path, "wb") else {
+    /// The size of an open regular file; anything else is refused with what it is.
+    static func regularSize(_ fd: Int32, path: String) throws -> Int {
+        var st = stat()
+        guard fstat(fd, &st) == 0 else {
             throw VitError.io(path: path, reason: String(cString: strerror(errno)))
         }
-        let wrote = bytes.withUnsafeBytes { fwrite($0.baseAddress, 1, $0.count, f) }
-        let closed = fclose(f)
-        if wrote != bytes.count || closed != 0 {
-            throw VitError.io(path: path, reason: "could not write \(bytes.count) bytes")
+        let kind: String
+        switch st.st_mode & S_IFMT {
+        case S_IFREG: return Int(st.st_size)
+        case S_IFDIR: kind = "a directory"
+        case S_IFCHR: kind = "a character device"
+        case S_IFBLK: kind = "a block device"
+        case S_IFIFO: kind = "a pipe"
+        case S_IFSOCK: kind = "a socket"
+        default: kind = "not a regular file"
+        }
+        throw VitError.io(path: path, reason: "is \(kind), expected a regular file (its size must be known before reading)")
+    }
+
+    /// A regular file as a `ByteInput` (read in 64 KiB pieces; its size known).
+    public static func input(_ path: String, limit: Int = ResourceLimits.current.maxFileBytes) throws -> ByteInput {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw VitError.io(path: path, reason: String(cString: strerror(errno))) }
+        let size: Int
+        do {
+            size = try regularSize(fd, path: path)
+            if size > limit { throw VitError.tooLarge(what: path, bytes: size, limit: limit, hint: "") }
+        } catch {
+            close(fd)
+            throw error
+        }
+        let input = ByteInput(name: path, size: size) { dst in
+            while true {
+                let n = Glibc.read(fd, dst.baseAddress, dst.count)
+                if n >= 0 { return n }
+                if errno == EINTR { continue }
+                throw VitError.io(path: path, reason: String(cString: strerror(errno)))
+            }
+        }
+        input.closes = fd
+        return input
+    }
+
+    /// Writes `bytes` to `path` atomically (see `writeAtomically(_:_:)`).
+    public static func write(_ path: String, _ bytes: [UInt8]) throws {
+        try writeAtomically(path) { write in try bytes.withUnsafeBytes { try write($0) } }
+    }
+
+    /// Writes a file atomically: `body` writes through the function it is given into a
+    /// temporary file in the target's folder, which is flushed to disk and renamed over
+    /// `path` only when everything succeeded. On any failure the temporary file is
+    /// removed and an existing file at `path` is untouched.
+    public static func writeAtomically(_ path: String,
+                                       _ body: ((UnsafeRawBufferPointer) throws -> Void) throws -> Void) throws {
+        let slash = path.lastIndex(of: "/")
+        let dir = slash.map { String(path[..<$0]) } ?? "."
+        let name = slash.map { String(path[path.index(after: $0)...]) } ?? path
+        guard !name.isEmpty else { throw VitError.io(path: path, reason: "is a directory name, expected a file name") }
+        if isDirectory(path) { throw VitError.io(path: path, reason: "is a directory, expected a file name") }
+        var template = Array("\(dir.isEmpty ? "/" : dir)/.\(name).tmp-XXXXXX".utf8CString)
+        let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
+        guard fd >= 0 else {
+            throw VitError.io(path: path, reason: "cannot create a file in \(dir): \(String(cString: strerror(errno)))")
+        }
+        let temp = template.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
+        var closed = false
+        do {
+            try body { chunk in
+                var done = 0
+                while done < chunk.count {
+                    let n = Glibc.write(fd, chunk.baseAddress! + done, chunk.count - done)
+                    if n < 0 && errno == EINTR { continue }
+                    guard n > 0 else {
+                        throw VitError.io(path: path, reason: "could not write: \(String(cString: strerror(n < 0 ? errno : ENOSPC)))")
+                    }
+                    done += n
+                }
+            }
+            // mkstemp creates 0600; give the file the mode a new file would have.
+            let mask = umask(0)
+            umask(mask)
+            fchmod(fd, 0o666 & ~mask)
+            guard fsync(fd) == 0 else {
+                throw VitError.io(path: path, reason: "could not write: \(String(cString: strerror(errno)))")
+            }
+            closed = true
+            guard close(fd) == 0 else {
+                throw VitError.io(path: path, reason: "could not write: \(String(cString: strerror(errno)))")
+            }
+            guard rename(temp, path) == 0 else {
+                throw VitError.io(path: path, reason: "could not replace the file: \(String(cString: strerror(errno)))")
+            }
+        } catch {
+            if !closed { close(fd) }
+            unlink(temp)
+            throw error
         }
     }
 
@@ -74,7 +152,6 @@ public enum FileIO {
         var st = stat()
         return stat(path, &st) == 0 && (st.st_mode & S_IFMT) == S_IFDIR
     }
-
     /// Names in a directory, sorted, without "." and "..".
     public static func list(_ path: String) throws -> [String] {
         guard let dir = opendir(path) else {

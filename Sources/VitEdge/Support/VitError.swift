@@ -5,6 +5,8 @@ public enum VitError: Error, Equatable, CustomStringConvertible, Sendable {
     case io(path: String, reason: String)
     /// A file is larger than the configured bound.
     case tooLarge(what: String, bytes: Int, limit: Int, hint: String)
+    /// An image's header declares more pixels than the configured bound.
+    case tooManyPixels(path: String, width: Int, height: Int, limit: Int)
     /// A model file is malformed: what was expected, what was found.
     case badModel(path: String, expected: String, found: String, hint: String)
     /// An image file is malformed.
@@ -24,6 +26,8 @@ public enum VitError: Error, Equatable, CustomStringConvertible, Sendable {
             return "\(path): \(reason)"
         case let .tooLarge(what, bytes, limit, hint):
             return "\(what): \(bytes) bytes exceeds the limit of \(limit) bytes\(hint.isEmpty ? "" : "; \(hint)")"
+        case let .tooManyPixels(path, width, height, limit):
+            return "\(path): image of \(width)x\(height) pixels exceeds the limit of \(limit) pixels; VIT_EDGE_MAX_MB raises it"
         case let .badModel(path, expected, found, hint):
             return "\(path): not a valid .vitq model: expected \(expected), found \(found)\(hint.isEmpty ? "" : "; \(hint)")"
         case let .badImage(path, expected, found):
