@@ -6,14 +6,23 @@ SWIFT   ?= swift
 BIN     := .build/release/vit-edge
 SUDO    := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 DEBS    := libxsimd-dev liblz4-dev pkg-config
+# The tests measure child processes' peak memory with GNU time.
+TEST_DEBS := time
 
-.PHONY: tsan fuzz soak dist sanitize all deps build demo test models fixtures clean deps-aarch64 test-aarch64 test-kernels-native
+.PHONY: tsan fuzz soak dist sanitize all deps deps-test build demo test test-accuracy models fixtures clean deps-aarch64 test-aarch64 test-kernels-native
 
 all: build
 
 # Debian packages the build needs (header-only xsimd, liblz4).
 deps:
 	@missing=""; for p in $(DEBS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+		echo "installing:$$missing"; \
+		$(SUDO) apt-get update -qq && $(SUDO) DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+	fi
+
+deps-test: deps
+	@missing=""; for p in $(TEST_DEBS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
 		echo "installing:$$missing"; \
 		$(SUDO) apt-get update -qq && $(SUDO) DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
@@ -28,9 +37,15 @@ demo: build
 	$(BIN) eval models/mnist-vit.vitq --images models/mnist-test-images.idx3-ubyte.lz4 \
 		--labels models/mnist-test-labels.idx1-ubyte.lz4
 
-test: deps
+test: deps-test
 	$(SWIFT) build -c release --product vit-edge
 	$(SWIFT) test -c release --disable-swift-testing
+
+# The int8 accuracy checks on the whole 10k test split (make test runs them on 2,000
+# images to stay within a few minutes); CI runs both.
+test-accuracy: deps-test
+	$(SWIFT) build -c release --product vit-edge
+	VIT_EDGE_FULL_ACCURACY=1 $(SWIFT) test -c release --disable-swift-testing --filter QuantizationTests/testInt8AccuracyMatchesFP32
 
 # ARM64: cross-build the C++ kernels with their conformance test and run it under
 # qemu, on a CPU without dot product (Cortex-A72, as a Raspberry Pi 4) and with it
@@ -63,14 +78,15 @@ test-kernels-native: deps
 	.build/native/conformance
 
 # libFuzzer on every parser of outside data (Fuzz/), FUZZ_SECONDS each, starting from
-# the committed seeds in Fuzz/Corpus. A crash, leak-free OOM or timeout fails the target;
+# the committed seeds in Fuzz/Corpus. A crash, an allocation over 512 MB (inputs are at
+# most 64 KiB: only a size taken from a header on trust gets there), an OOM or a timeout fails the target;
 # its input lands in .build-fuzz/artifacts (commit it to Tests/VitEdgeTests/Fixtures/crashes).
 FUZZ_SECONDS ?= 60
 # CI fixes the seed and the number of inputs so its runs are reproducible: a crash it
 # could find was found (and fixed) before it landed; explore further with `make fuzz`.
 FUZZ_SEED ?= 0
 FUZZ_RUNS ?= -1
-FUZZERS := FuzzVitq:vitq FuzzVitqHeader:vitq-header FuzzSafetensors:safetensors FuzzConfigJSON:config-json FuzzImage:image FuzzIDX:idx
+FUZZERS := FuzzVitq:vitq FuzzVitqHeader:vitq-header FuzzSafetensors:safetensors FuzzConfigJSON:config-json FuzzImage:image FuzzIDX:idx FuzzStream:stream
 fuzz: deps
 	cd Fuzz && $(SWIFT) build -c release -Xswiftc -sanitize=fuzzer,address -Xswiftc -parse-as-library
 	@mkdir -p .build-fuzz/artifacts
@@ -78,7 +94,7 @@ fuzz: deps
 		t=$${f%%:*}; c=$${f#*:}; rm -rf .build-fuzz/corpus-$$c; cp -r Fuzz/Corpus/$$c .build-fuzz/corpus-$$c; \
 		echo "fuzz $$t (up to $(FUZZ_SECONDS) s)"; \
 		Fuzz/.build/release/$$t -max_total_time=$(FUZZ_SECONDS) -runs=$(FUZZ_RUNS) -seed=$(FUZZ_SEED) \
-			-rss_limit_mb=2048 -timeout=10 -max_len=8192 \
+			-rss_limit_mb=2048 -malloc_limit_mb=512 -timeout=10 -max_len=65536 \
 			-print_final_stats=1 -artifact_prefix=.build-fuzz/artifacts/$$t- .build-fuzz/corpus-$$c 2>&1 \
 			| grep -E "^(stat::number_of_executed_units|stat::peak_rss_mb|SUMMARY|==[0-9]+==ERROR)" || true; \
 		if ls .build-fuzz/artifacts/$$t-* >/dev/null 2>&1; then echo "fuzz $$t: FAILED, see .build-fuzz/artifacts"; exit 1; fi; \
@@ -115,8 +131,8 @@ dist: deps
 # The whole test suite under AddressSanitizer. LeakSanitizer is off: its only reports
 # are one-time allocations of the Swift runtime, XCTest and Foundation.Process (weak
 # references), none in vit-edge; leaks are checked by `make soak` (flat RSS) instead.
-sanitize: deps
-	ASAN_OPTIONS=detect_leaks=0 $(SWIFT) test -c release --disable-swift-testing --sanitize=address --scratch-path .build-asan
+sanitize: deps-test
+	VIT_EDGE_SANITIZED=1 ASAN_OPTIONS=detect_leaks=0 $(SWIFT) test -c release --disable-swift-testing --sanitize=address --scratch-path .build-asan
 
 # Regenerate the shipped .vitq from the committed checkpoint (deterministic).
 models: build

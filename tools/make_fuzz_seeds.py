@@ -46,3 +46,9 @@ w(os.path.join(C, "idx", "images.idx3"), idx)
 w(os.path.join(C, "idx", "labels.idx1"), struct.pack(">BBBBI", 0, 0, 8, 1, 4) + bytes([1, 2, 3, 4]))
 w(os.path.join(C, "idx", "images.idx3.lz4"), lz4.frame.compress(idx, content_checksum=True, store_size=True))
 print("seeds written to", C)
+
+# FuzzStream: one byte (read size - 1), then concatenated images as on `run -`'s standard input.
+frames = [open(os.path.join(C, "image", n), "rb").read() for n in ("p5.pgm", "p2.pgm", "p6-16bit.ppm", "p3.ppm")]
+w(os.path.join(C, "stream", "one-byte-reads"), bytes([0]) + b"\n".join(frames))
+w(os.path.join(C, "stream", "seven-byte-reads"), bytes([6]) + frames[0] + frames[0] + frames[2])
+w(os.path.join(C, "stream", "whole-reads"), bytes([255]) + frames[2] + b" \n" + frames[1] + frames[3])

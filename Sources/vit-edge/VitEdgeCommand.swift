@@ -34,7 +34,9 @@ struct VitEdgeCommand: ParsableCommand {
 
             Inputs whose declared sizes exceed the memory budget are refused before anything
             is allocated: by default files, weights and the activation arena up to 2 GiB each
-            and images up to 2^26 pixels; VIT_EDGE_MAX_MB=N sets one budget of N MiB.
+            and images up to 2^26 pixels; VIT_EDGE_MAX_MB=N sets one budget of N MiB for each
+            (not for the process as a whole). Exit status: 0 on success, 1 on any error (one
+            line on stderr), 2 for a bad VIT_EDGE_MAX_MB, 64 for bad arguments.
             """,
         version: "0.1.0",
         subcommands: [RunCommand.self, InfoCommand.self, ConvertCommand.self, EvalCommand.self, BenchCommand.self, BenchGemmCommand.self, QuantizeCommand.self, EmbedCommand.self, AttentionCommand.self, SoakCommand.self]

@@ -4,48 +4,7 @@ import Foundation
 
 /// Runs the real `vit-edge` binary (built beside the test bundle) and checks its
 /// output, exit status, and that every error is one line on stderr.
-final class CLITests: XCTestCase {
-    var binary: String {
-        let dir = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-        var path = dir.appendingPathComponent("vit-edge").path
-        if !FileManager.default.fileExists(atPath: path) {
-            // xctest runner: the bundle path is an argument.
-            if let bundle = CommandLine.arguments.first(where: { $0.hasSuffix(".xctest") }) {
-                path = URL(fileURLWithPath: bundle).deletingLastPathComponent().appendingPathComponent("vit-edge").path
-            }
-        }
-        return path
-    }
-
-    struct Result { var status: Int32; var out: String; var err: String }
-
-    func vitEdge(_ args: [String], stdin: Data? = nil, environment: [String: String]? = nil) throws -> Result {
-        guard FileManager.default.fileExists(atPath: binary) else {
-            XCTFail("vit-edge binary not built at \(binary): run `swift build -c release` first (make test does)")
-            throw VitError.invalidArgument("no binary")
-        }
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: binary)
-        p.arguments = args
-        if let environment { p.environment = environment }
-        let out = Pipe(), err = Pipe()
-        p.standardOutput = out
-        p.standardError = err
-        let input = Pipe()
-        if stdin != nil { p.standardInput = input }
-        try p.run()
-        if let stdin {
-            input.fileHandleForWriting.write(stdin)
-            try input.fileHandleForWriting.close()
-        }
-        let o = out.fileHandleForReading.readDataToEndOfFile()
-        let e = err.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return Result(status: p.terminationStatus, out: String(decoding: o, as: UTF8.self), err: String(decoding: e, as: UTF8.self))
-    }
-
-    let model = repoFile("models/mnist-vit.vitq")
-    func sample(_ name: String) -> String { repoFile("models/samples/" + name) }
+final class CLITests: CLITestCase {
 
     func testRunClassifiesSamples() throws {
         let r = try vitEdge(["run", model, sample("test-00000-digit7.pgm"), sample("test-00001-digit2.pgm")])

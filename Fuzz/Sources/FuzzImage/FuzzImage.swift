@@ -6,8 +6,9 @@ import VitEdge
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     let bytes = Array(UnsafeBufferPointer(start: data, count: size))
-    var limits = ResourceLimits()
-    limits.maxImagePixels = 1 << 20
+    // The default pixel cap (2^26): the data length is checked against the header before
+    // the samples are allocated, so `-malloc_limit_mb` flags any header-sized allocation.
+    let limits = ResourceLimits()
     var offset = 0
     let config = ViTConfig(imageHeight: 8, imageWidth: 8, channels: 3, patchSize: 4, dim: 8, depth: 1, heads: 1,
                            mlpDim: 8, numClasses: 2)

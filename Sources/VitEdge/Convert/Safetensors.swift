@@ -44,8 +44,12 @@ public struct Safetensors: Sendable {
         guard let pairs = header.object else { throw bad("a JSON object header", String(header.serialized().prefix(40))) }
         var entries: [Entry] = []
         var metadata: [(String, String)] = []
+        var names = Set<String>()
         let dataBytes = bytes.count - dataStart
         for (name, v) in pairs {
+            // Python's json keeps the last of duplicate keys, this reader would keep the
+            // first: a file that depends on either is ambiguous, so it is refused.
+            guard names.insert(name).inserted else { throw bad("unique tensor names", "'\(name)' twice", "the file is damaged") }
             if name == "__metadata__" {
                 for (k, m) in v.object ?? [] { metadata.append((k, m.string ?? m.serialized())) }
                 continue
@@ -63,9 +67,28 @@ public struct Safetensors: Sendable {
                           v["data_offsets"]?.serialized() ?? "none", "the file is truncated or damaged")
             }
             guard let count = checkedProduct(shape), count <= dataBytes, count * size == e - b else {
-                throw bad("\(shape) × \(size) bytes for '\(name)'", "\(e - b) bytes")
+                throw bad("[\(shapeJSON.map { $0.serialized() }.joined(separator: ", "))] × \(size) bytes for '\(name)'", "\(e - b) bytes")
             }
             entries.append(Entry(name: name, dtype: dtype, shape: shape, begin: b, end: e))
+        }
+        // As the safetensors library requires: the tensors tile the data section exactly,
+        // without overlaps, gaps or bytes after the last one.
+        var end = 0
+        for e in entries.sorted(by: { ($0.begin, $0.end) < ($1.begin, $1.end) }) {
+            guard e.begin == end else {
+                throw bad("tensors laid end to end in the data section",
+                          e.begin < end ? "'\(e.name)' at byte \(e.begin) overlaps the tensor before it (which ends at \(end))"
+                                        : "\(e.begin - end) unused bytes before '\(e.name)'", "the file is damaged")
+            }
+            end = e.end
+        }
+        guard end == dataBytes else {
+            throw bad("a data section of the tensors' \(end) bytes", "\(dataBytes) bytes (\(dataBytes - end) after the last tensor)",
+                      "the file is truncated, damaged or has data appended")
+        }
+        if let format = metadata.first(where: { $0.0 == "format" })?.1, format != "pt" {
+            throw bad("a PyTorch checkpoint (metadata format \"pt\")", "format \"\(format)\"",
+                      "other frameworks lay out weights differently (TensorFlow and Flax transpose Linear kernels); save the model from PyTorch")
         }
         self.entries = entries
         self.metadata = metadata

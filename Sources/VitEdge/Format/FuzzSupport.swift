@@ -24,10 +24,10 @@ public enum FuzzSupport {
     }
 
     /// A complete .vitq file around a header JSON text: the payload is zeros of the size
-    /// the header declares (at most 1 MiB), and the header's payload sizes are set to match.
-    public static func vitqFile(headerJSON text: [UInt8]) -> [UInt8]? {
+    /// the header declares (at most `maxPayload`), and the header's payload sizes are set to match.
+    public static func vitqFile(headerJSON text: [UInt8], maxPayload: Int = 1 << 20) -> [UInt8]? {
         guard let j = try? JSON.parse(text), case var .object(pairs) = j else { return nil }
-        let n = min(max(j["payload"]?["bytes"]?.int ?? 0, 0), 1 << 20)
+        let n = min(max(j["payload"]?["bytes"]?.int ?? 0, 0), maxPayload)
         let payload = [UInt8](repeating: 0, count: n)
         let frame = payload.withUnsafeBytes { LZ4.compressFrame($0) }
         pairs.removeAll { $0.0 == "payload" }

@@ -34,7 +34,7 @@ public struct Image: Sendable {
     /// header before the samples are allocated.
     static func decodePNM(_ input: ByteInput, path: String, limits: ResourceLimits) throws -> Image {
         let h = try PNM.readHeader(input, path: path, limits: limits)
-        var samples = [Float](repeating: 0, count: h.samples)
+        var samples = [Float](unsafeUninitializedCapacity: h.samples) { _, n in n = h.samples }
         try samples.withUnsafeMutableBufferPointer { try PNM.readSamples(input, h, into: $0.baseAddress!, path: path) }
         return Image(width: h.width, height: h.height, channels: h.channels, samples: samples)
     }

@@ -23,11 +23,13 @@ enum PNM {
     /// data (or up to the first sample of a plain image).
     static func readHeader(_ input: ByteInput, path: String, limits: ResourceLimits) throws -> Header {
         func bad(_ expected: String, _ found: String) -> VitError { .badImage(path: path, expected: expected, found: found) }
-        let first = try input.next(), second = try input.next()
-        guard let first, let second, first == UInt8(ascii: "P") else {
-            let found = second != nil ? "bytes \(first!) \(second!)" : first != nil ? "1 byte" : "0 bytes"
+        // Decided byte by byte: a stream that starts wrong is an error at once.
+        guard let first = try input.next() else { throw bad("a PGM or PPM header (P2, P3, P5 or P6)", "0 bytes") }
+        guard first == UInt8(ascii: "P") else {
+            let found = input.pos < input.end ? "bytes \(first) \(input.buffer[input.pos])" : "byte \(first)"
             throw bad("a PGM or PPM header (P2, P3, P5 or P6)", found)
         }
+        guard let second = try input.next() else { throw bad("a PGM or PPM header (P2, P3, P5 or P6)", "1 byte") }
         let channels: Int, plain: Bool
         switch second {
         case UInt8(ascii: "2"): (channels, plain) = (1, true)
@@ -82,61 +84,79 @@ enum PNM {
         return v
     }
 
-    /// Reads the header's samples into `out` (`header.samples` floats) as value / maxval.
-    /// A sample above maxval is an error, in the plain and the binary forms alike.
+    /// Reads the header's samples as value / maxval and writes them to `out` (room for
+    /// `h.samples`) in pieces as they arrive, so pages of `out` are touched only as data
+    /// comes. A sample above maxval is an error, in the plain and the binary forms alike.
     static func readSamples(_ input: ByteInput, _ h: Header, into out: UnsafeMutablePointer<Float>, path: String) throws {
         func bad(_ expected: String, _ found: String) -> VitError { .badImage(path: path, expected: expected, found: found) }
         let count = h.samples
         let maxv = Float(h.maxval)  // divide (not multiply by 1/maxval) to match PyTorch's uint8 / 255 exactly
+        let pieceSize = 4096
+        var piece = [Float](repeating: 0, count: pieceSize)
+        var filled = 0, s = 0, written = 0
+        func emit() {
+            piece.withUnsafeBufferPointer { (out + written).update(from: $0.baseAddress!, count: filled) }
+            written += filled
+            filled = 0
+        }
         if h.plain {
-            for s in 0..<count {
+            while s < count {
                 let v = try number(input, "sample", path: path)
                 guard v <= h.maxval else { throw bad("samples at most maxval \(h.maxval)", "\(v) at sample \(s)") }
-                out[s] = Float(v) / maxv
+                piece[filled] = Float(v) / maxv
+                filled += 1
+                s += 1
+                if filled == pieceSize { emit() }
+            }
+            emit()
+            return
+        }
+        if h.bytesPerSample == 1 {
+            var table = [Float](repeating: 0, count: 256)
+            for v in 0...h.maxval { table[v] = Float(v) / maxv }
+            let maxval = UInt8(h.maxval)
+            while s < count {
+                let n = try table.withUnsafeBufferPointer { t in
+                    try piece.withUnsafeMutableBufferPointer { dst in
+                        try input.consume(upTo: min(count - s, pieceSize)) { src in
+                            for i in 0..<src.count {
+                                let b = src[i]
+                                guard b <= maxval else { throw bad("samples at most maxval \(maxval)", "\(b) at sample \(s + i)") }
+                                dst[i] = t[Int(b)]
+                            }
+                            return src.count
+                        }
+                    }
+                }
+                guard n > 0 else { throw truncated(h, samples: s, path: path) }
+                filled = n
+                emit()
+                s += n
             }
             return
         }
-        var s = 0
-        if h.bytesPerSample == 1 {
-            var table = [Float](repeating: 0, count: 256)
-            for v in 0...min(255, h.maxval) { table[v] = Float(v) / maxv }
-            let maxval = UInt8(min(255, h.maxval))
-            try table.withUnsafeBufferPointer { t in
-                while s < count {
-                    let n = try input.consume(upTo: count - s) { src in
-                        for i in 0..<src.count {
-                            let b = src[i]
-                            guard b <= maxval else { throw bad("samples at most maxval \(maxval)", "\(b) at sample \(s + i)") }
-                            out[s + i] = t[Int(b)]
-                        }
-                        return src.count
+        var high: UInt8? = nil  // the first byte of a sample split between two reads
+        while s < count {
+            let n = try input.consume(upTo: min(2 * (count - s) - (high == nil ? 0 : 1), 2 * pieceSize - 1)) { src in
+                var i = 0
+                while i < src.count {
+                    let v: Int
+                    if let hb = high {
+                        v = Int(hb) << 8 | Int(src[i]); i += 1; high = nil
+                    } else if i + 1 < src.count {
+                        v = Int(src[i]) << 8 | Int(src[i + 1]); i += 2
+                    } else {
+                        high = src[i]; i += 1; continue
                     }
-                    guard n > 0 else { throw truncated(h, samples: s, path: path) }
-                    s += n
+                    guard v <= h.maxval else { throw bad("samples at most maxval \(h.maxval)", "\(v) at sample \(s)") }
+                    piece[filled] = Float(v) / maxv
+                    filled += 1
+                    s += 1
                 }
+                return src.count
             }
-        } else {
-            var high: UInt8? = nil  // the first byte of a sample split between two reads
-            while s < count {
-                let n = try input.consume(upTo: 2 * (count - s) - (high == nil ? 0 : 1)) { src in
-                    var i = 0
-                    while i < src.count {
-                        let v: Int
-                        if let hb = high {
-                            v = Int(hb) << 8 | Int(src[i]); i += 1; high = nil
-                        } else if i + 1 < src.count {
-                            v = Int(src[i]) << 8 | Int(src[i + 1]); i += 2
-                        } else {
-                            high = src[i]; i += 1; continue
-                        }
-                        guard v <= h.maxval else { throw bad("samples at most maxval \(h.maxval)", "\(v) at sample \(s)") }
-                        out[s] = Float(v) / maxv
-                        s += 1
-                    }
-                    return src.count
-                }
-                guard n > 0 else { throw truncated(h, samples: s, path: path) }
-            }
+            guard n > 0 else { throw truncated(h, samples: s, path: path) }
+            emit()
         }
     }
 
@@ -149,7 +169,8 @@ enum PNM {
 /// A stream of concatenated PGM/PPM images (a camera pipeline on standard input), read
 /// incrementally: each image is returned as soon as its last byte has arrived, errors as
 /// soon as they are certain, and the sample buffer of one frame is reused for the next
-/// of the same size. Memory is the input buffer plus one frame; time is linear in the input.
+/// of the same size. Its pages are touched only as data arrives (RSS follows the data,
+/// not a header's claim). Memory is the input buffer plus one frame; time is linear.
 public final class PNMStream {
     let input: ByteInput
     let limits: ResourceLimits
@@ -174,8 +195,8 @@ public final class PNMStream {
         var image = frame ?? Image(width: 0, height: 0, channels: 1, samples: [])
         frame = nil  // keep the samples uniquely referenced while they are written
         if image.samples.count != h.samples {
-            // Pages are touched only as samples arrive, so a header that claims a huge
-            // image followed by little data costs little memory.
+            // Untouched until samples arrive: a header that claims a huge image followed by
+            // little data costs little memory. Kept for the next frame of the same size.
             image.samples = [Float](unsafeUninitializedCapacity: h.samples) { _, n in n = h.samples }
         }
         (image.width, image.height, image.channels) = (h.width, h.height, h.channels)

@@ -203,6 +203,16 @@ public enum JSON: Equatable, Sendable {
                 default: throw error("bad escape")
                 }
             }
+            // Strict UTF-8: String(decoding:) would replace bad bytes silently.
+            var decoder = Unicode.UTF8()
+            var it = out.makeIterator()
+            loop: while true {
+                switch decoder.decode(&it) {
+                case .scalarValue: continue
+                case .emptyInput: break loop
+                case .error: throw error("invalid UTF-8 in a string")
+                }
+            }
             return String(decoding: out, as: UTF8.self)
         }
     }
@@ -245,7 +255,7 @@ public enum JSON: Equatable, Sendable {
     public static func format(_ d: Double) -> String {
         if d.isNaN { return "NaN" }
         if d.isInfinite { return d > 0 ? "Infinity" : "-Infinity" }
-        if d == d.rounded(), abs(d) < 1e15 { return String(Int64(d)) }
+        if d == d.rounded(), abs(d) < 9.2e18 { return String(Int64(d)) }  // whole numbers exactly (2^62 too)
         return "\(d)"
     }
 
