@@ -14,14 +14,16 @@ namespace {
 template <bool OFFSET>
 __attribute__((target("avx512f"))) void quantize_row(const float *x, size_t k, float inv, int8_t *q, size_t kp) {
     const __m512 iv = _mm512_set1_ps(inv);
-    const __m512i lo = _mm512_set1_epi32(-127), hi = _mm512_set1_epi32(127);
     size_t i = 0;
     for (; i < k; i += 16) {
         const size_t left = k - i;
         const __mmask16 m = (__mmask16)(left >= 16 ? 0xFFFFu : ((1u << left) - 1u));
+        // Clamped in float before rounding (the same result for every finite value): an
+        // activation beyond 2^31 times the scale would otherwise convert to INT_MIN and
+        // clamp to -127 whatever its sign (static scales meet such outliers).
         const __m512 v = _mm512_mul_ps(_mm512_maskz_loadu_ps(m, x + i), iv);
-        __m512i t = _mm512_cvt_roundps_epi32(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-        t = _mm512_min_epi32(_mm512_max_epi32(t, lo), hi);
+        const __m512 c = _mm512_min_ps(_mm512_max_ps(v, _mm512_set1_ps(-127.0f)), _mm512_set1_ps(127.0f));
+        __m512i t = _mm512_cvt_roundps_epi32(c, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
         if (OFFSET) t = _mm512_add_epi32(t, _mm512_set1_epi32(128));
         _mm512_mask_cvtepi32_storeu_epi8(q + i, m, t);
     }

@@ -38,7 +38,8 @@ struct BenchGemmCommand: ParsableCommand {
             let k = try Kernels.select(kernels)
             // The peak is measured before and after the shapes and the better kept: the
             // host's clock and neighbours move both, and a peak is what the core can do.
-            let f32Before = CorePeak.f32(seconds: seconds), int8Before = CorePeak.int8(seconds: seconds)
+            let f32Before = CorePeak.f32(seconds: seconds, route: k.peakRoute.f32)
+            let int8Before = CorePeak.int8(seconds: seconds, route: k.peakRoute.int8)
             var rows: [(shape: GemmShape, f32: Double, int8: Double)] = []
             for family in GemmShape.families where models.contains(family.name) {
                 for shape in family.shapes {
@@ -48,7 +49,8 @@ struct BenchGemmCommand: ParsableCommand {
                     rows.append((shape, f, q))
                 }
             }
-            let f32After = CorePeak.f32(seconds: seconds), int8After = CorePeak.int8(seconds: seconds)
+            let f32After = CorePeak.f32(seconds: seconds, route: k.peakRoute.f32)
+            let int8After = CorePeak.int8(seconds: seconds, route: k.peakRoute.int8)
             let f32Peak = f32After.rate > f32Before.rate ? f32After : f32Before
             let int8Peak = int8After.rate > int8Before.rate ? int8After : int8Before
             if !json {

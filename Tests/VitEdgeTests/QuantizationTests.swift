@@ -53,16 +53,20 @@ final class QuantizationTests: XCTestCase {
     func testActivationQuantizationIsBitExact() throws {
         var rng = Random(seed: 12)
         var routes: [(String, vk_qs8_quantize_fn, vk_qs8_quantize_static_fn)] = [("xsimd", vk_qs8_quantize_rows__xsimd, vk_qs8_quantize_rows_static__xsimd)]
+        if Kernels.cpuFeatures.contains("avx2") {
+            routes.append(("avx2", vk_qs8_quantize_rows__avx2, vk_qs8_quantize_rows_static__avx2))
+        }
         if Kernels.cpuFeatures.contains("avx512f") {
             routes.append(("avx512f", vk_qs8_quantize_rows__avx512f, vk_qs8_quantize_rows_static__avx512f))
             routes.append(("avx512f u8", vk_qs8_quantize_rows_u8__avx512f, vk_qs8_quantize_rows_static_u8__avx512f))
         }
         for (name, dynamic, fixed) in routes {
-            for k in [1, 3, 4, 15, 16, 17, 64, 100] {
+            for k in [1, 3, 4, 15, 16, 17, 31, 32, 33, 64, 100, 197] {
                 let rows = 4
                 var x = rng.floats(rows * k, scale: 3)
                 for i in 0..<k { x[i] = 0 }  // an all-zero row
                 if k >= 4 { x[k + 1] = 127 * 0.5 / 127 * 3; x[k] = 3 }  // a tie after scaling
+                if k >= 2 { x[3 * k - 1] = 1e30; x[3 * k - 2] = -1e30 }  // far beyond a static scale's range
                 let kp = Kernels.qs8PaddedK(k)
                 for isStatic in [false, true] {
                     var q1 = [Int8](repeating: 99, count: rows * kp), q2 = q1

@@ -120,16 +120,17 @@ public final class GemmBenchmark {
     }
 }
 
-/// The core's measured peak (see `vk_peak_f32_fma`): the best of 5 timings.
+/// The core's measured peak (see `vk_peak_f32_fma`): the best of 5 timings, for the
+/// instructions of a kernel set's routes (`Kernels.peakRoute`; default: this CPU's best).
 public enum CorePeak {
     /// (operations per second, instruction measured)
-    public static func f32(seconds: Double = 0.3) -> (rate: Double, isa: String) {
-        measure(seconds) { vk_peak_f32_fma($0, $1) }
+    public static func f32(seconds: Double = 0.3, route: Int32 = Int32(VK_PEAK_BEST)) -> (rate: Double, isa: String) {
+        measure(seconds) { vk_peak_f32_fma($0, route, $1) }
     }
 
     /// (operations per second, instruction measured); rate 0 where there is no int8 dot route.
-    public static func int8(seconds: Double = 0.3) -> (rate: Double, isa: String) {
-        measure(seconds) { vk_peak_qs8_dot($0, $1) }
+    public static func int8(seconds: Double = 0.3, route: Int32 = Int32(VK_PEAK_BEST)) -> (rate: Double, isa: String) {
+        measure(seconds) { vk_peak_qs8_dot($0, route, $1) }
     }
 
     static func measure(_ seconds: Double, _ run: (Int, UnsafeMutablePointer<UnsafePointer<CChar>?>) -> Double) -> (rate: Double, isa: String) {

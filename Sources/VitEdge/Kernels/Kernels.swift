@@ -41,6 +41,8 @@ public struct Kernels: @unchecked Sendable, CustomStringConvertible {
     var geluErfFn: vk_f32_map_fn = vk_f32_gelu_erf__xsimd
     var geluTanhFn: vk_f32_map_fn = vk_f32_gelu_tanh__xsimd
     var softmaxFn: vk_f32_softmax_fn = vk_f32_softmax__xsimd
+    /// The peak loops that measure this set's fp32 and int8 instructions (`CorePeak`).
+    public var peakRoute: (f32: Int32, int8: Int32) = (Int32(VK_PEAK_XSIMD), Int32(VK_PEAK_XSIMD))
 
     init(gemmName: String, gemm: vk_f32_gemm_fn?, gemmKN: vk_f32_gemm_kn_fn? = nil, vectorized: Bool,
          int8: (String, vk_qs8_gemm_fn, Bool)? = nil) {
@@ -113,12 +115,24 @@ public struct Kernels: @unchecked Sendable, CustomStringConvertible {
         avx512.geluErfFn = vk_f32_gelu_erf__avx512f
         avx512.geluTanhFn = vk_f32_gelu_tanh__avx512f
         avx512.softmaxFn = vk_f32_softmax__avx512f
-        let avx2 = Kernels(gemmName: "vk_f32_gemm_6x16__avx2_fma", gemm: vk_f32_gemm_6x16__avx2_fma,
+        avx512.peakRoute = (Int32(VK_PEAK_AVX512), Int32(offset ? VK_PEAK_AVX512 : VK_PEAK_AVX2))
+        // AVX2 + FMA (x86-64 without AVX-512): its own row kernels, 8 lanes with FMA,
+        // where the xsimd baseline would be SSE2.
+        var avx2 = Kernels(gemmName: "vk_f32_gemm_6x16__avx2_fma", gemm: vk_f32_gemm_6x16__avx2_fma,
                            gemmKN: vk_f32_gemm_kn_6x16__avx2_fma, vectorized: true,
                            int8: int8Route(["vk_qs8_gemm_4x16__avx2"]))
-        let xsimd = Kernels(gemmName: "vk_f32_gemm_4x16__xsimd", gemm: vk_f32_gemm_4x16__xsimd,
+        avx2.rowOpsName = "avx2 fma"
+        avx2.layerNormFn = vk_f32_layernorm__avx2_fma
+        avx2.geluErfFn = vk_f32_gelu_erf__avx2_fma
+        avx2.geluTanhFn = vk_f32_gelu_tanh__avx2_fma
+        avx2.softmaxFn = vk_f32_softmax__avx2_fma
+        avx2.qs8Quantize = vk_qs8_quantize_rows__avx2
+        avx2.qs8QuantizeStatic = vk_qs8_quantize_rows_static__avx2
+        avx2.peakRoute = (Int32(VK_PEAK_AVX2), Int32(VK_PEAK_AVX2))
+        var xsimd = Kernels(gemmName: "vk_f32_gemm_4x16__xsimd", gemm: vk_f32_gemm_4x16__xsimd,
                             gemmKN: vk_f32_gemm_kn_4x16__xsimd, vectorized: true,
                             int8: int8Route(["vk_qs8_gemm_4x16__neondot", "vk_qs8_gemm_4x16__neon", "vk_qs8_gemm_4x16__sse41"]))
+        xsimd.peakRoute = (Int32(VK_PEAK_XSIMD), Int32(xsimd.int8Name.hasSuffix("neondot") ? VK_PEAK_NEONDOT : VK_PEAK_XSIMD))
         switch choice {
         case .reference: return .reference
         case .xsimd: return xsimd
@@ -137,7 +151,9 @@ public struct Kernels: @unchecked Sendable, CustomStringConvertible {
             if hasAVX512 { return avx512 }
             if hasAVX2 { return avx2 }
             // Best int8 route regardless of level (e.g. ARM64 dot product).
-            return Kernels(gemmName: xsimd.gemmName, gemm: xsimd.gemm, gemmKN: xsimd.gemmKN, vectorized: true, int8: int8.first!)
+            var best = Kernels(gemmName: xsimd.gemmName, gemm: xsimd.gemm, gemmKN: xsimd.gemmKN, vectorized: true, int8: int8.first!)
+            best.peakRoute = (Int32(VK_PEAK_XSIMD), Int32(best.int8Name.hasSuffix("neondot") ? VK_PEAK_NEONDOT : VK_PEAK_XSIMD))
+            return best
         }
     }
 

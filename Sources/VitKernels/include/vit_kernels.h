@@ -103,6 +103,13 @@ void vk_f32_layernorm__avx512f(size_t rows, size_t n, const float *x, size_t ldx
                                const float *gamma, const float *beta, float eps,
                                float *y, size_t ldy);
 void vk_f32_softmax__avx512f(size_t rows, size_t n, float *x, size_t ld, float scale);
+/* The same four with AVX2 + FMA intrinsics (the same approximations, 8 lanes). */
+void vk_f32_gelu_erf__avx2_fma(float *x, size_t n);
+void vk_f32_gelu_tanh__avx2_fma(float *x, size_t n);
+void vk_f32_layernorm__avx2_fma(size_t rows, size_t n, const float *x, size_t ldx,
+                                const float *gamma, const float *beta, float eps,
+                                float *y, size_t ldy);
+void vk_f32_softmax__avx2_fma(size_t rows, size_t n, float *x, size_t ld, float scale);
 typedef void (*vk_f32_map_fn)(float *x, size_t n);
 typedef void (*vk_f32_layernorm_fn)(size_t rows, size_t n, const float *x, size_t ldx,
                                     const float *gamma, const float *beta, float eps,
@@ -152,6 +159,11 @@ void vk_qs8_quantize_rows__avx512f(size_t rows, size_t k, const float *x, size_t
                                    int8_t *q, size_t ldq, float *scale);
 void vk_qs8_quantize_rows_static__avx512f(size_t rows, size_t k, const float *x, size_t ldx,
                                           float s, int8_t *q, size_t ldq, float *scale);
+/* The same two, AVX2 (bit-identical). */
+void vk_qs8_quantize_rows__avx2(size_t rows, size_t k, const float *x, size_t ldx,
+                                int8_t *q, size_t ldq, float *scale);
+void vk_qs8_quantize_rows_static__avx2(size_t rows, size_t k, const float *x, size_t ldx,
+                                       float s, int8_t *q, size_t ldq, float *scale);
 /* The AVX-512F quantizers storing q + 128 as uint8 bytes (padding = 128), the input
  * form of the VNNI route (its dpbusd multiplies unsigned by signed bytes). */
 void vk_qs8_quantize_rows_u8__avx512f(size_t rows, size_t k, const float *x, size_t ldx,
@@ -164,12 +176,22 @@ typedef void (*vk_qs8_quantize_static_fn)(size_t rows, size_t k, const float *x,
                                           float s, int8_t *q, size_t ldq, float *scale);
 
 /* ---- the core's peak ------------------------------------------------------ */
-/* Register-only loops of independent multiply-adds with the instructions of this
- * CPU's best fp32 / int8 GEMM route. Return the operations performed (2 per
- * multiply-add) and set *isa to what was measured; time the call to get a rate.
- * vk_peak_qs8_dot returns 0 (isa "none") where there is no int8 dot route. */
-double vk_peak_f32_fma(size_t iterations, const char **isa);
-double vk_peak_qs8_dot(size_t iterations, const char **isa);
+/* Register-only loops of independent multiply-adds with the instructions of a GEMM
+ * route: `route` names it (VK_PEAK_*), VK_PEAK_BEST picks this CPU's best. Each
+ * iteration's operands pass through an empty asm barrier, so the compiler cannot
+ * hoist the multiplies out of the loop (a loop of constant products measures nothing).
+ * Return the operations performed (2 per multiply-add) and set *isa to what was
+ * measured; time the call to get a rate. Return 0 (isa "none") where the CPU lacks the
+ * route's instructions or the route has no int8 dot product. */
+enum {
+    VK_PEAK_BEST = 0,
+    VK_PEAK_XSIMD = 1,     /* fp32: xsimd's baseline fma; int8: SSE4.1 maddubs (x86) or NEON smull (ARM) */
+    VK_PEAK_AVX2 = 2,      /* fp32: AVX2 vfmadd; int8: AVX2 vpmaddubsw + vpmaddwd */
+    VK_PEAK_AVX512 = 3,    /* fp32: AVX-512 vfmadd; int8: AVX-512 VNNI vpdpbusd */
+    VK_PEAK_NEONDOT = 4,   /* int8: ARMv8.2 sdot */
+};
+double vk_peak_f32_fma(size_t iterations, int route, const char **isa);
+double vk_peak_qs8_dot(size_t iterations, int route, const char **isa);
 
 /* ---- thread pool ---------------------------------------------------------- */
 /*
