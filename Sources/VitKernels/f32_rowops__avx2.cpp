@@ -5,7 +5,9 @@
 // The same approximations as the AVX-512 kernels (f32_rowops__avx512f.cpp): Cephes'
 // exp (2^n built in the exponent field: AVX2 has no scalef, so x is clamped to
 // [-87.3, 88.0] where n stays in -126..127), the 6/5 rational erf of tools/fit_gelu.py,
-// tanh through 1 / (1 + exp(-2y)). Tails use masked loads and stores (vmaskmov).
+// tanh through 1 / (1 + exp(-2y)). Tails go through a small stack buffer: vmaskmov
+// stores are microcoded on AMD cores (perf showed the masked tails of 50-wide softmax
+// rows costing more than SSE2 did).
 #include "vit_kernels.h"
 
 #include <math.h>
@@ -17,10 +19,19 @@
 
 namespace {
 
-// Lanes 0..left-1 set (left may exceed 8).
-VK_AVX2 __m256i tail_mask(size_t left) {
-    const __m256i idx = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
-    return _mm256_cmpgt_epi32(_mm256_set1_epi32((int)(left >= 8 ? 8 : left)), idx);
+// The first n < 8 floats at p, the other lanes `fill`.
+VK_AVX2 __m256 load_tail(const float *p, size_t n, float fill) {
+    alignas(32) float t[8];
+    for (int i = 0; i < 8; ++i) t[i] = fill;
+    for (size_t i = 0; i < n; ++i) t[i] = p[i];
+    return _mm256_load_ps(t);
+}
+
+// Stores the first n < 8 lanes of v at p.
+VK_AVX2 void store_tail(float *p, __m256 v, size_t n) {
+    alignas(32) float t[8];
+    _mm256_store_ps(t, v);
+    for (size_t i = 0; i < n; ++i) p[i] = t[i];
 }
 
 VK_AVX2 __m256 exp8(__m256 x) {
@@ -84,10 +95,8 @@ __attribute__((target("avx2,fma"))) void map(float *x, size_t n) {
         _mm256_storeu_ps(x + i, a);
         _mm256_storeu_ps(x + i + 8, b);
     }
-    for (; i < n; i += 8) {
-        const __m256i m = tail_mask(n - i);
-        _mm256_maskstore_ps(x + i, m, F(_mm256_maskload_ps(x + i, m)));
-    }
+    for (; i + 8 <= n; i += 8) _mm256_storeu_ps(x + i, F(_mm256_loadu_ps(x + i)));
+    if (i < n) store_tail(x + i, F(load_tail(x + i, n - i, 0.0f)), n - i);
 }
 
 VK_AVX2 float hsum(__m256 v) {
@@ -107,33 +116,37 @@ VK_AVX2 float hmax(__m256 v) {
 // R rows at once, so the per-row reductions of short rows overlap.
 template <int R>
 __attribute__((target("avx2,fma"))) void softmax_rows(float *x, size_t ld, size_t n, float scale) {
-    const __m256 sv = _mm256_set1_ps(scale), ninf = _mm256_set1_ps(-INFINITY);
+    const __m256 sv = _mm256_set1_ps(scale);
+    const size_t full = n & ~(size_t)7, tail = n - full;
     __m256 mx[R], s[R];
-    for (int r = 0; r < R; ++r) mx[r] = ninf, s[r] = _mm256_setzero_ps();
-    for (size_t i = 0; i < n; i += 8) {
-        const __m256i m = tail_mask(n - i);
-        for (int r = 0; r < R; ++r) {
-            const __m256 v = _mm256_blendv_ps(ninf, _mm256_mul_ps(_mm256_maskload_ps(x + r * ld + i, m), sv),
-                                              _mm256_castsi256_ps(m));
-            mx[r] = _mm256_max_ps(mx[r], v);
-        }
-    }
+    for (int r = 0; r < R; ++r) mx[r] = _mm256_set1_ps(-INFINITY), s[r] = _mm256_setzero_ps();
+    for (size_t i = 0; i < full; i += 8)
+        for (int r = 0; r < R; ++r) mx[r] = _mm256_max_ps(mx[r], _mm256_mul_ps(_mm256_loadu_ps(x + r * ld + i), sv));
+    if (tail)
+        for (int r = 0; r < R; ++r)
+            mx[r] = _mm256_max_ps(mx[r], _mm256_mul_ps(load_tail(x + r * ld + full, tail, -INFINITY), sv));
     for (int r = 0; r < R; ++r) mx[r] = _mm256_set1_ps(hmax(mx[r]));
-    for (size_t i = 0; i < n; i += 8) {
-        const __m256i m = tail_mask(n - i);
+    for (size_t i = 0; i < full; i += 8)
         for (int r = 0; r < R; ++r) {
-            const __m256 e = _mm256_and_ps(exp8(_mm256_fmsub_ps(_mm256_maskload_ps(x + r * ld + i, m), sv, mx[r])),
-                                           _mm256_castsi256_ps(m));
-            _mm256_maskstore_ps(x + r * ld + i, m, e);
+            const __m256 e = exp8(_mm256_fmsub_ps(_mm256_loadu_ps(x + r * ld + i), sv, mx[r]));
+            _mm256_storeu_ps(x + r * ld + i, e);
             s[r] = _mm256_add_ps(s[r], e);
         }
-    }
+    if (tail)
+        for (int r = 0; r < R; ++r) {
+            // Lanes past the row hold -inf: exp gives 0 there (the clamp keeps it finite, then the blend).
+            const __m256 v = load_tail(x + r * ld + full, tail, -INFINITY);
+            const __m256 keep = _mm256_cmp_ps(v, _mm256_set1_ps(-INFINITY), _CMP_NEQ_OQ);
+            const __m256 e = _mm256_and_ps(exp8(_mm256_fmsub_ps(v, sv, mx[r])), keep);
+            store_tail(x + r * ld + full, e, tail);
+            s[r] = _mm256_add_ps(s[r], e);
+        }
     for (int r = 0; r < R; ++r) s[r] = _mm256_set1_ps(1.0f / hsum(s[r]));
-    for (size_t i = 0; i < n; i += 8) {
-        const __m256i m = tail_mask(n - i);
+    for (size_t i = 0; i < full; i += 8)
+        for (int r = 0; r < R; ++r) _mm256_storeu_ps(x + r * ld + i, _mm256_mul_ps(_mm256_loadu_ps(x + r * ld + i), s[r]));
+    if (tail)
         for (int r = 0; r < R; ++r)
-            _mm256_maskstore_ps(x + r * ld + i, m, _mm256_mul_ps(_mm256_maskload_ps(x + r * ld + i, m), s[r]));
-    }
+            for (size_t i = full; i < n; ++i) x[r * ld + i] *= _mm256_cvtss_f32(s[r]);
 }
 
 }  // namespace
@@ -154,32 +167,38 @@ extern "C" __attribute__((target("avx2,fma"))) void vk_f32_layernorm__avx2_fma(s
     for (size_t r = 0; r < rows; ++r) {
         const float *xr = x + r * ldx;
         float *yr = y + r * ldy;
+        const size_t full = n & ~(size_t)7, tail = n - full;
         __m256 s0 = _mm256_setzero_ps(), s1 = _mm256_setzero_ps();
         size_t i = 0;
-        for (; i + 16 <= n; i += 16) {
+        for (; i + 16 <= full; i += 16) {
             s0 = _mm256_add_ps(s0, _mm256_loadu_ps(xr + i));
             s1 = _mm256_add_ps(s1, _mm256_loadu_ps(xr + i + 8));
         }
-        for (; i < n; i += 8) s0 = _mm256_add_ps(s0, _mm256_maskload_ps(xr + i, tail_mask(n - i)));
+        for (; i < full; i += 8) s0 = _mm256_add_ps(s0, _mm256_loadu_ps(xr + i));
+        if (tail) s1 = _mm256_add_ps(s1, load_tail(xr + full, tail, 0.0f));
         const float mean = hsum(_mm256_add_ps(s0, s1)) / (float)n;
         const __m256 mv = _mm256_set1_ps(mean);
         __m256 q0 = _mm256_setzero_ps(), q1 = _mm256_setzero_ps();
-        for (i = 0; i + 16 <= n; i += 16) {
+        for (i = 0; i + 16 <= full; i += 16) {
             const __m256 d0 = _mm256_sub_ps(_mm256_loadu_ps(xr + i), mv), d1 = _mm256_sub_ps(_mm256_loadu_ps(xr + i + 8), mv);
             q0 = _mm256_fmadd_ps(d0, d0, q0);
             q1 = _mm256_fmadd_ps(d1, d1, q1);
         }
-        for (; i < n; i += 8) {
-            const __m256i m = tail_mask(n - i);
-            const __m256 d = _mm256_and_ps(_mm256_sub_ps(_mm256_maskload_ps(xr + i, m), mv), _mm256_castsi256_ps(m));
+        for (; i < full; i += 8) {
+            const __m256 d = _mm256_sub_ps(_mm256_loadu_ps(xr + i), mv);
             q0 = _mm256_fmadd_ps(d, d, q0);
         }
-        const __m256 rv = _mm256_set1_ps(1.0f / sqrtf(hsum(_mm256_add_ps(q0, q1)) / (float)n + eps));
-        for (i = 0; i < n; i += 8) {
-            const __m256i m = tail_mask(n - i);
-            const __m256 d = _mm256_mul_ps(_mm256_sub_ps(_mm256_maskload_ps(xr + i, m), mv), rv);
-            _mm256_maskstore_ps(yr + i, m, _mm256_fmadd_ps(d, _mm256_maskload_ps(gamma + i, m), _mm256_maskload_ps(beta + i, m)));
+        if (tail) {
+            const __m256 d = _mm256_sub_ps(load_tail(xr + full, tail, mean), mv);  // the fill adds 0
+            q1 = _mm256_fmadd_ps(d, d, q1);
         }
+        const float rstd = 1.0f / sqrtf(hsum(_mm256_add_ps(q0, q1)) / (float)n + eps);
+        const __m256 rv = _mm256_set1_ps(rstd);
+        for (i = 0; i < full; i += 8) {
+            const __m256 d = _mm256_mul_ps(_mm256_sub_ps(_mm256_loadu_ps(xr + i), mv), rv);
+            _mm256_storeu_ps(yr + i, _mm256_fmadd_ps(d, _mm256_loadu_ps(gamma + i), _mm256_loadu_ps(beta + i)));
+        }
+        for (; i < n; ++i) yr[i] = (xr[i] - mean) * rstd * gamma[i] + beta[i];
     }
 }
 
