@@ -9,7 +9,7 @@ DEBS    := libxsimd-dev liblz4-dev pkg-config
 # The tests measure child processes' peak memory with GNU time.
 TEST_DEBS := time
 
-.PHONY: tsan fuzz soak dist sanitize all deps deps-test build demo test test-accuracy models fixtures clean deps-aarch64 test-aarch64 test-kernels-native
+.PHONY: mca tsan fuzz soak dist sanitize all deps deps-test build demo test test-accuracy models fixtures clean deps-aarch64 test-aarch64 test-kernels-native
 
 all: build
 
@@ -70,6 +70,13 @@ test-aarch64: deps-aarch64
 	$(QEMU) -cpu cortex-a76 .build/aarch64/conformance-armv8a --expect-dotprod yes
 	$(QEMU) -cpu cortex-a76 .build/aarch64/conformance-armv82dot --expect-dotprod yes
 	$(QEMU) -cpu max .build/aarch64/conformance-armv82dot --expect-dotprod yes
+
+# llvm-mca on every NEON microkernel's inner loop (cycles, MACs per cycle, share of peak):
+# estimates for a Raspberry Pi 4 (A72, through LLVM's cortex-a57 model) and, where the
+# installed LLVM models it, a Pi 5 (neoverse-n1 for the A76).
+mca: deps-aarch64
+	@dpkg -s llvm >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && $(SUDO) DEBIAN_FRONTEND=noninteractive apt-get install -y -qq llvm; }
+	bash tools/mca_kernels.sh
 
 # The same conformance program on this machine's CPU (x86-64 routes).
 test-kernels-native: deps

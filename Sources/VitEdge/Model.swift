@@ -24,7 +24,7 @@ public final class VisionTransformer: @unchecked Sendable {
         if kernels.isReference {
             packedWeights = nil
         } else {
-            let (buffer, released) = w.pack(fp32: kernels.gemm != nil, int8: kernels.qs8Gemm != nil,
+            let (buffer, released) = w.pack(fp32: kernels.gemm != nil, int8: kernels.qs8Gemm != nil, kernels: kernels,
                                             release: releaseUnpacked && file.payload.mapping != nil)
             packedWeights = buffer
             releasedBytes = released

@@ -91,7 +91,8 @@ public final class InferenceSession: @unchecked Sendable {
         }
         capturedBlocks = Array(Set(captureAttention)).sorted()
         let layout = try ForwardLayout(config: model.config, batch: batchSize, captureAttention: capturedBlocks,
-                                       workers: self.threads, int32Accumulators: model.kernels.qs8Gemm == nil)
+                                       workers: self.threads, int32Accumulators: model.kernels.qs8Gemm == nil,
+                                       int8KR: model.kernels.int8KR)
         buffers = layout.requests
         plan = GreedyMemoryPlanner().plan(buffers, alignment: AlignedBuffer.alignment)
         naiveBytes = LinearMemoryPlanner().plan(buffers, alignment: AlignedBuffer.alignment).arenaBytes
@@ -152,8 +153,9 @@ struct ForwardLayout {
 
     /// `int32Accumulators`: plan the [rows, out] int32 buffer the reference int8 route
     /// needs (the optimized routes dequantize inside the GEMM and need none).
+    /// `int8KR`: the int8 route's k-group, to which quantized activation rows are padded.
     init(config c: ViTConfig, batch b: Int, captureAttention: [Int] = [], workers: Int = 1,
-         int32Accumulators: Bool = true) throws {
+         int32Accumulators: Bool = true, int8KR: Int = 4) throws {
         captured = captureAttention
         self.workers = workers
         config = c
@@ -194,7 +196,7 @@ struct ForwardLayout {
         // The distillation head reads the normed tokens again at head + 3.
         if c.activationQuantization != nil {
             // One set of int8 scratch for every quantized Linear (each uses it within one step).
-            let maxIn = [c.dim, c.innerDim, c.mlpDim].map { Kernels.qs8PaddedK($0) }.max()!
+            let maxIn = [c.dim, c.innerDim, c.mlpDim].map { ($0 + int8KR - 1) / int8KR * int8KR }.max()!
             let maxOut = max(3 * c.innerDim, c.dim, c.mlpDim)
             try add("int8.input", rows * maxIn, 3, head - 1, elementSize: 1)
             try add("int8.scales", rows, 3, head - 1)

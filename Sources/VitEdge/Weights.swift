@@ -213,7 +213,7 @@ struct ModelWeights {
     /// weight to the system (`madvise(MADV_DONTNEED)`: the mapped payload then reads as
     /// zeros there) and forget the fp32 pointer, so the reference GEMM can never read
     /// them. Returns the block and the bytes released.
-    mutating func pack(fp32: Bool, int8: Bool, release: Bool = false) -> (AlignedBuffer, released: Int) {
+    mutating func pack(fp32: Bool, int8: Bool, kernels: Kernels, release: Bool = false) -> (AlignedBuffer, released: Int) {
         var layers: [Linear] = [patch]
         for b in blocks { layers += [b.qkv] + (b.proj.map { [$0] } ?? []) + [b.fc1, b.fc2] }
         for l in [preLogits, head, headDistillation] { if let l { layers.append(l) } }
@@ -221,7 +221,7 @@ struct ModelWeights {
         var total = 0
         for l in layers {
             offsets.append(total)
-            let bytes = l.int8 != nil ? (int8 ? Kernels.qs8PackedBytes(n: l.outFeatures, k: l.inFeatures) : 0)
+            let bytes = l.int8 != nil ? (int8 ? kernels.qs8PackedBytes(n: l.outFeatures, k: l.inFeatures) : 0)
                 : (fp32 ? Kernels.packedCount(n: l.outFeatures, k: l.inFeatures) * 4 : 0)
             total = alignUp(total + bytes, AlignedBuffer.alignment)
         }
@@ -245,7 +245,7 @@ struct ModelWeights {
             next += 1
             if var q = l.int8 {
                 guard int8 else { return l }
-                Kernels.qs8Pack(q.weight, n: l.outFeatures, k: l.inFeatures, into: buffer.base + offset)
+                kernels.qs8Pack(q.weight, n: l.outFeatures, k: l.inFeatures, into: buffer.base + offset)
                 q.packed = UnsafeRawPointer(buffer.base + offset)
                 l.int8 = q
                 drop(UnsafeRawPointer(q.weight), l.outFeatures * l.inFeatures)

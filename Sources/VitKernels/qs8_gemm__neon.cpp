@@ -56,6 +56,38 @@ __attribute__((target("+dotprod"))) void ukernel_dot(size_t kg, const int8_t *a,
     }
 }
 
+// c16: MR rows x 8 columns per panel, 16 k per step. Per (row, column) and step:
+// SMULL (k 0-7) + SMLAL2 (k 8-15) give 8 int16 pair sums, SADALP adds them pairwise into
+// that column's int32x4; the four partial sums are reduced once, at the end. The 8
+// columns are done as two passes of 4 over all of K (A is read twice, from L1): with 8
+// accumulators live instead of 16 the compiler keeps everything in registers (with 16
+// it spilled 8 of them inside the loop).
+template <int MR>
+void ukernel_c16(size_t kb, const int8_t *a, size_t lda, const int8_t *panel, size_t nr, const vk::qs8_epilogue &e) {
+    int32_t tmp[MR][8];
+    for (int half = 0; half < 2; ++half) {
+        int32x4_t acc[MR][4];
+        for (int r = 0; r < MR; ++r)
+            for (int j = 0; j < 4; ++j) acc[r][j] = vdupq_n_s32(0);
+        const int8_t *w = panel + 64 * half;
+        for (size_t b = 0; b < kb; ++b, w += 128) {
+            int8x16_t av[MR];
+            for (int r = 0; r < MR; ++r) av[r] = vld1q_s8(a + r * lda + b * 16);
+            for (int j = 0; j < 4; ++j) {
+                const int8x16_t wv = vld1q_s8(w + 16 * j);
+                for (int r = 0; r < MR; ++r) {
+                    int16x8_t p = vmull_s8(vget_low_s8(av[r]), vget_low_s8(wv));
+                    p = vmlal_high_s8(p, av[r], wv);
+                    acc[r][j] = vpadalq_s16(acc[r][j], p);
+                }
+            }
+        }
+        for (int r = 0; r < MR; ++r)
+            vst1q_s32(tmp[r] + 4 * half, vpaddq_s32(vpaddq_s32(acc[r][0], acc[r][1]), vpaddq_s32(acc[r][2], acc[r][3])));
+    }
+    for (int r = 0; r < MR; ++r) vk::qs8_store_row(tmp[r], nr, e.a_scale[r], e, e.y + r * e.ldy);
+}
+
 const vk::qs8_ukernel kNeon[4] = {ukernel_neon<1>, ukernel_neon<2>, ukernel_neon<3>, ukernel_neon<4>};
 const vk::qs8_ukernel kDot[4] = {ukernel_dot<1>, ukernel_dot<2>, ukernel_dot<3>, ukernel_dot<4>};
 
@@ -67,7 +99,23 @@ extern "C" void vk_qs8_gemm_4x16__neon(VK_QS8_GEMM_ARGS) {
 extern "C" void vk_qs8_gemm_4x16__neondot(VK_QS8_GEMM_ARGS) {
     vk::qs8_gemm_drive<4>(kDot, m, n, k, a, lda, packed, a_scale, w_scale, bias, y, ldy, accumulate);
 }
+extern "C" void vk_qs8_gemm_2x8c16__neon(VK_QS8_GEMM_ARGS) {
+    const size_t kb = (k + 15) / 16, panels = (n + 7) / 8, tiles = (m + 1) / 2;
+    const int8_t *base = (const int8_t *)packed;
+    for (size_t p = 0; p < panels; ++p) {
+        const size_t n0 = p * 8, nr = n - n0 < 8 ? n - n0 : 8;
+        const int8_t *panel = base + p * kb * 128;
+        for (size_t t = 0, m0 = 0; t < tiles; ++t) {
+            const size_t mr = vk::qs8_tile_rows(m, tiles, t);
+            const vk::qs8_epilogue e = {a_scale + m0, w_scale + n0, bias ? bias + n0 : nullptr, y + m0 * ldy + n0, ldy, accumulate};
+            if (mr == 2) ukernel_c16<2>(kb, a + m0 * lda, lda, panel, nr, e);
+            else ukernel_c16<1>(kb, a + m0 * lda, lda, panel, nr, e);
+            m0 += mr;
+        }
+    }
+}
 #else
+extern "C" void vk_qs8_gemm_2x8c16__neon(VK_QS8_GEMM_ARGS) { (void)m; (void)n; (void)k; (void)a; (void)lda; (void)packed; (void)a_scale; (void)w_scale; (void)bias; (void)y; (void)ldy; (void)accumulate; __builtin_trap(); }
 extern "C" void vk_qs8_gemm_4x16__neon(VK_QS8_GEMM_ARGS) { (void)m; (void)n; (void)k; (void)a; (void)lda; (void)packed; (void)a_scale; (void)w_scale; (void)bias; (void)y; (void)ldy; (void)accumulate; __builtin_trap(); }
 extern "C" void vk_qs8_gemm_4x16__neondot(VK_QS8_GEMM_ARGS) { (void)m; (void)n; (void)k; (void)a; (void)lda; (void)packed; (void)a_scale; (void)w_scale; (void)bias; (void)y; (void)ldy; (void)accumulate; __builtin_trap(); }
 #endif

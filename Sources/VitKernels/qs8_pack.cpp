@@ -29,3 +29,20 @@ extern "C" void vk_qs8_pack_nk(const int8_t *w, size_t n, size_t k, void *packed
     }
 }
 
+
+// The c16 layout: panels of 8 columns; per block of 16 k, each column's 16 bytes.
+extern "C" size_t vk_qs8_packed_bytes_c16(size_t n, size_t k) {
+    return (n + 7) / 8 * ((k + 15) / 16) * 128;
+}
+
+extern "C" void vk_qs8_pack_nk_c16(const int8_t *w, size_t n, size_t k, void *packed) {
+    const size_t kb = (k + 15) / 16, panels = (n + 7) / 8;
+    int8_t *out = (int8_t *)packed;
+    for (size_t p = 0; p < panels; ++p)
+        for (size_t b = 0; b < kb; ++b)
+            for (size_t j = 0; j < 8; ++j)
+                for (size_t t = 0; t < 16; ++t) {
+                    const size_t col = p * 8 + j, kk = b * 16 + t;
+                    *out++ = (col < n && kk < k) ? w[col * k + kk] : 0;
+                }
+}

@@ -27,7 +27,7 @@ inline void quantize_row(const float *x, size_t k, float inv, int8_t *q, size_t 
         v = v < -127.0f ? -127.0f : (v > 127.0f ? 127.0f : v);
         q[i] = (int8_t)v;
     }
-    for (; i < ldq && i < vk_qs8_padded_k(k); ++i) q[i] = 0;
+    for (; i < ldq; ++i) q[i] = 0;  // the row stride is the route's padded K (a multiple of its kr)
 }
 }  // namespace
 

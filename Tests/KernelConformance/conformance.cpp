@@ -66,12 +66,6 @@ static void ref_quantize(size_t rows, size_t k, const float *x, int8_t *q, size_
     }
 }
 
-struct Route {
-    const char *name;
-    vk_qs8_gemm_fn fn;
-    bool offset = false;  // takes activations + 128 (uint8)
-};
-
 int main(int argc, char **argv) {
     const uint32_t f = vk_cpu_features();
     const bool dot = (f & VK_CPU_ARM_DOTPROD) != 0;
@@ -84,26 +78,37 @@ int main(int argc, char **argv) {
         }
     }
 
-    std::vector<Route> routes;
+    // The routes come from the same table the engine selects from; each runs only when
+    // this CPU has its features. Selection is checked with literal feature sets too.
+    const vk_qs8_gemm_config *table = nullptr;
+    const size_t count = vk_qs8_gemm_configs(&table);
+    std::vector<const vk_qs8_gemm_config *> routes;
+    for (size_t i = 0; i < count; ++i)
+        if ((table[i].requires & f) == table[i].requires) routes.push_back(&table[i]);
+    check(routes.front() == vk_qs8_gemm_config_for(f), "the best runnable route is the one selected");
 #if defined(__aarch64__)
-    if (dot) routes.push_back({"vk_qs8_gemm_4x16__neondot", vk_qs8_gemm_4x16__neondot});
-    routes.push_back({"vk_qs8_gemm_4x16__neon", vk_qs8_gemm_4x16__neon});
+    check(strcmp(vk_qs8_gemm_config_for(VK_CPU_ARM_NEON)->name, "vk_qs8_gemm_2x8c16__neon") == 0,
+          "a Cortex-A72 (NEON, no dot product) gets the c16 kernel");
+    check(strcmp(vk_qs8_gemm_config_for(VK_CPU_ARM_NEON | VK_CPU_ARM_DOTPROD)->name, "vk_qs8_gemm_4x16__neondot") == 0,
+          "a Cortex-A76 (dot product) gets sdot");
 #elif defined(__x86_64__)
-    if ((f & VK_CPU_X86_AVX512F) && (f & VK_CPU_X86_AVX512VNNI))
-        routes.push_back({"vk_qs8_gemm_8x32__avx512vnni", vk_qs8_gemm_8x32__avx512vnni, true});
-    if (f & VK_CPU_X86_AVX2) routes.push_back({"vk_qs8_gemm_4x16__avx2", vk_qs8_gemm_4x16__avx2});
-    if (f & VK_CPU_X86_SSE41) routes.push_back({"vk_qs8_gemm_4x16__sse41", vk_qs8_gemm_4x16__sse41});
+    check(strcmp(vk_qs8_gemm_config_for(VK_CPU_X86_SSE41 | VK_CPU_X86_AVX2 | VK_CPU_X86_FMA)->name, "vk_qs8_gemm_4x16__avx2") == 0,
+          "a Zen 3 (AVX2, no AVX-512) gets the AVX2 kernel");
+    check(strcmp(vk_qs8_gemm_config_for(VK_CPU_X86_SSE41 | VK_CPU_X86_AVX2 | VK_CPU_X86_FMA | VK_CPU_X86_AVX512F |
+                                        VK_CPU_X86_AVX512BW | VK_CPU_X86_AVX512VNNI)->name,
+                 "vk_qs8_gemm_8x32__avx512vnni") == 0,
+          "a Zen 4 (AVX-512 VNNI) gets the VNNI kernel");
 #endif
-    routes.push_back({"vk_qs8_gemm_4x16__scalar", vk_qs8_gemm_4x16__scalar});
+    check(strcmp(vk_qs8_gemm_config_for(0)->name, "vk_qs8_gemm_4x16__scalar") == 0, "no features: the scalar route");
 
     const size_t ms[] = {1, 3, 4, 5, 8, 9, 50}, ns[] = {1, 15, 16, 17, 31, 32, 33, 48, 65}, ks[] = {1, 3, 4, 5, 63, 64, 65, 300};
-    for (const Route &r : routes) {
+    for (const vk_qs8_gemm_config *r : routes) {
         int cases = 0, bad = 0;
         for (size_t m : ms)
             for (size_t n : ns)
                 for (size_t k : ks)
                     for (int mode = 0; mode < 2; ++mode) {
-                        const size_t kp = vk_qs8_padded_k(k);
+                        const size_t kp = (k + r->kr - 1) / r->kr * r->kr;
                         std::vector<int8_t> a(m * kp, 0), w(n * k);
                         for (size_t i = 0; i < m; ++i)
                             for (size_t p = 0; p < k; ++p) a[i * kp + p] = next_i8();
@@ -113,22 +118,22 @@ int main(int argc, char **argv) {
                         for (auto &v : sw) v = fabsf(next_float()) * 0.01f + 1e-4f;
                         for (auto &v : bias) v = next_float();
                         for (auto &v : y0) v = next_float();
-                        std::vector<uint8_t> packed(vk_qs8_packed_bytes(n, k));
-                        vk_qs8_pack_nk(w.data(), n, k, packed.data());
+                        std::vector<uint8_t> packed(r->packed_bytes(n, k));
+                        r->pack(w.data(), n, k, packed.data());
                         std::vector<float> want = y0, got = y0;
                         const float *b = mode == 0 ? bias.data() : nullptr;
                         ref_qs8(m, n, k, a.data(), kp, w.data(), sa.data(), sw.data(), b, want.data(), n + 2, mode);
                         std::vector<int8_t> in = a;
-                        if (r.offset)
+                        if (r->offset_input)
                             for (auto &v : in) v = (int8_t)((uint8_t)v ^ 0x80u);
-                        r.fn(m, n, k, in.data(), kp, packed.data(), sa.data(), sw.data(), b, got.data(), n + 2, mode);
+                        r->gemm(m, n, k, in.data(), kp, packed.data(), sa.data(), sw.data(), b, got.data(), n + 2, mode);
                         ++cases;
                         if (memcmp(want.data(), got.data(), want.size() * sizeof(float)) != 0) {
-                            if (bad++ == 0) printf("  %s differs at m=%zu n=%zu k=%zu mode=%d\n", r.name, m, n, k, mode);
+                            if (bad++ == 0) printf("  %s differs at m=%zu n=%zu k=%zu mode=%d\n", r->name, m, n, k, mode);
                         }
                     }
-        printf("%s: %d shapes, %d bit-exact\n", r.name, cases, cases - bad);
-        check(bad == 0, r.name);
+        printf("%s: %d shapes, %d bit-exact\n", r->name, cases, cases - bad);
+        check(bad == 0, r->name);
     }
 
     // Activation quantization (xsimd baseline), bit for bit.

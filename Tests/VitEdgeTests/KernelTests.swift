@@ -16,6 +16,26 @@ final class KernelTests: XCTestCase {
         print("kernel routes on this CPU: \(routes.map(\.gemmName)), features \(Kernels.cpuFeatures)")
     }
 
+    /// The int8 route is a pure function of the CPU's feature bits: what each core users
+    /// have gets, asked with literal feature sets (ARM64's are checked by the conformance
+    /// program under qemu, where that table is compiled).
+    func testInt8RouteForKnownCores() {
+        func route(_ bits: Int...) -> String { Kernels.int8Route(forFeatures: UInt32(bits.reduce(0, |))).name }
+        #if arch(x86_64)
+        let zen3 = [VK_CPU_X86_SSE41, VK_CPU_X86_AVX2, VK_CPU_X86_FMA]
+        let zen4 = zen3 + [VK_CPU_X86_AVX512F, VK_CPU_X86_AVX512BW, VK_CPU_X86_AVX512VNNI]
+        XCTAssertEqual(Kernels.int8Route(forFeatures: UInt32(zen3.reduce(0, |))).name, "vk_qs8_gemm_4x16__avx2")
+        XCTAssertEqual(Kernels.int8Route(forFeatures: UInt32(zen4.reduce(0, |))).name, "vk_qs8_gemm_8x32__avx512vnni")
+        XCTAssertEqual(route(VK_CPU_X86_SSE41), "vk_qs8_gemm_4x16__sse41")
+        #elseif arch(arm64)
+        XCTAssertEqual(route(VK_CPU_ARM_NEON), "vk_qs8_gemm_2x8c16__neon")
+        XCTAssertEqual(route(VK_CPU_ARM_NEON, VK_CPU_ARM_DOTPROD), "vk_qs8_gemm_4x16__neondot")
+        #endif
+        XCTAssertEqual(route(), "vk_qs8_gemm_4x16__scalar")
+        // Every route the CPU can run is in the table, and the selected one is the first.
+        XCTAssertEqual(Kernels.int8Routes.first?.name, Kernels.int8Route(forFeatures: vk_cpu_features()).name)
+    }
+
     func testGemmMatchesReference() throws {
         var rng = Random(seed: 1)
         let ms = [1, 2, 5, 6, 7, 12, 13, 50]

@@ -8,11 +8,12 @@ final class QuantizationTests: XCTestCase {
     func testInt8GemmRoutesAreBitExact() {
         var rng = Random(seed: 11)
         print("int8 routes on this CPU: \(Kernels.int8Routes.map(\.name))")
-        for (name, gemm, offsetInput) in Kernels.int8Routes {
+        for route in Kernels.int8Routes {
+            let (name, gemm, offsetInput) = (route.name, route.gemm, route.offsetInput)
             var checked = 0
             for m in [1, 3, 4, 5, 8, 9, 50] { for n in [1, 15, 16, 17, 31, 32, 33, 48] { for k in [1, 3, 4, 5, 63, 64, 65, 300] {
                 for (useBias, accumulate) in [(true, false), (false, true)] {
-                    let kp = Kernels.qs8PaddedK(k)
+                    let kp = (k + route.kr - 1) / route.kr * route.kr
                     var a = [Int8](repeating: 0, count: m * kp)
                     for r in 0..<m { for i in 0..<k { a[r * kp + i] = Int8(Int(rng.next() % 255) - 127) } }
                     let w = (0..<(n * k)).map { _ in Int8(Int(rng.next() % 255) - 127) }
@@ -22,8 +23,8 @@ final class QuantizationTests: XCTestCase {
                     let y0 = rng.floats(m * (n + 2))
                     var expected = y0, got = y0
                     var acc = [Int32](repeating: 0, count: m * n)
-                    var packed = [UInt8](repeating: 0xAB, count: Kernels.qs8PackedBytes(n: n, k: k))
-                    w.withUnsafeBufferPointer { wp in packed.withUnsafeMutableBytes { Kernels.qs8Pack(wp.baseAddress!, n: n, k: k, into: $0.baseAddress!) } }
+                    var packed = [UInt8](repeating: 0xAB, count: route.packedBytes(n: n, k: k))
+                    w.withUnsafeBufferPointer { wp in packed.withUnsafeMutableBytes { route.pack(wp.baseAddress!, n: n, k: k, into: $0.baseAddress!) } }
                     a.withUnsafeBufferPointer { ap in w.withUnsafeBufferPointer { wp in
                         aScale.withUnsafeBufferPointer { sa in wScale.withUnsafeBufferPointer { sw in bias.withUnsafeBufferPointer { bp in
                             acc.withUnsafeMutableBufferPointer { Reference.qs8Gemm(m: m, n: n, k: k, a: ap.baseAddress!, lda: kp, w: wp.baseAddress!, c: $0.baseAddress!, ldc: n) }

@@ -43,7 +43,7 @@ public final class GemmBenchmark {
         self.shape = shape
         self.kernels = kernels
         let (m, k, n) = (shape.m, shape.k, shape.n)
-        kp = Kernels.qs8PaddedK(k)
+        kp = kernels.qs8PaddedK(k)
         var buffers: [AlignedBuffer] = []
         func floats(_ count: Int) -> UnsafeMutablePointer<Float> {
             buffers.append(AlignedBuffer(bytes: count * 4))
@@ -74,8 +74,8 @@ public final class GemmBenchmark {
         }
         let qw = bytes(n * k).assumingMemoryBound(to: Int8.self)
         for i in 0..<(n * k) { qw[i] = Int8(clamping: Int((w[i] * 127).rounded())) }
-        qPacked = bytes(Kernels.qs8PackedBytes(n: n, k: k))
-        Kernels.qs8Pack(qw, n: n, k: k, into: qPacked)
+        qPacked = bytes(max(kernels.qs8PackedBytes(n: n, k: k), 1))
+        kernels.qs8Pack(qw, n: n, k: k, into: qPacked)
         wScale = floats(n)
         for i in 0..<n { wScale[i] = 1.0 / 127 }
         storage = buffers

@@ -30,6 +30,11 @@ public struct Kernels: @unchecked Sendable, CustomStringConvertible {
     var qs8Gemm: vk_qs8_gemm_fn? = nil
     /// The int8 route takes activations + 128 as uint8 (see `int8Routes`).
     var int8OffsetInput = false
+    /// The int8 route's k-group: activation rows are padded to a multiple of it.
+    var int8KR = 4
+    /// The int8 route's packer and packed size (its panel layout is its own).
+    var qs8PackFn: (@convention(c) (UnsafePointer<Int8>?, Int, Int, UnsafeMutableRawPointer?) -> Void)? = nil
+    var qs8PackedBytesFn: (@convention(c) (Int, Int) -> Int)? = nil
     /// The session's thread pool (nil: one thread). Set by `InferenceSession`.
     var pool: OpaquePointer? = nil
     var threads: Int = 1
@@ -45,32 +50,51 @@ public struct Kernels: @unchecked Sendable, CustomStringConvertible {
     public var peakRoute: (f32: Int32, int8: Int32) = (Int32(VK_PEAK_XSIMD), Int32(VK_PEAK_XSIMD))
 
     init(gemmName: String, gemm: vk_f32_gemm_fn?, gemmKN: vk_f32_gemm_kn_fn? = nil, vectorized: Bool,
-         int8: (String, vk_qs8_gemm_fn, Bool)? = nil) {
+         int8: Int8Route? = nil) {
         self.gemmName = gemmName
         self.gemm = gemm
         self.gemmKN = gemmKN
         self.vectorized = vectorized
-        if let int8 { (int8Name, qs8Gemm, int8OffsetInput) = int8 }
+        if let int8 {
+            (int8Name, qs8Gemm, int8OffsetInput, int8KR) = (int8.name, int8.gemm, int8.offsetInput, int8.kr)
+            (qs8PackFn, qs8PackedBytesFn) = (int8.config.pointee.pack, int8.config.pointee.packed_bytes)
+        }
     }
 
     public static let reference = Kernels(gemmName: "reference (scalar Swift)", gemm: nil, vectorized: false)
 
+    /// One row of the int8 route table (`vk_qs8_gemm_config`, Sources/VitKernels/qs8_gemm_config.cpp).
+    public struct Int8Route: @unchecked Sendable {
+        let config: UnsafePointer<vk_qs8_gemm_config>
+        public var name: String { String(cString: config.pointee.name) }
+        var gemm: vk_qs8_gemm_fn { config.pointee.gemm }
+        /// The route takes activations + 128 as uint8 (VNNI's dpbusd).
+        public var offsetInput: Bool { config.pointee.offset_input != 0 }
+        /// Activation rows are padded to a multiple of kr.
+        public var kr: Int { config.pointee.kr }
+        public var requiredFeatures: UInt32 { config.pointee.requires }
+
+        func packedBytes(n: Int, k: Int) -> Int { config.pointee.packed_bytes(n, k) }
+        func pack(_ w: UnsafePointer<Int8>, n: Int, k: Int, into packed: UnsafeMutableRawPointer) { config.pointee.pack(w, n, k, packed) }
+    }
+
+    /// Every int8 route compiled for this architecture, best first (the C table).
+    public static var allInt8Routes: [Int8Route] {
+        var table: UnsafePointer<vk_qs8_gemm_config>? = nil
+        let n = vk_qs8_gemm_configs(&table)
+        return (0..<n).map { Int8Route(config: table! + $0) }
+    }
+
     /// Every int8 GEMM route this CPU can execute, best first.
-    /// `offsetInput`: the route takes activations + 128 as uint8 (VNNI's dpbusd).
-    public static var int8Routes: [(name: String, gemm: vk_qs8_gemm_fn, offsetInput: Bool)] {
+    public static var int8Routes: [Int8Route] {
         let f = vk_cpu_features()
-        func has(_ bits: Int...) -> Bool { bits.allSatisfy { f & UInt32($0) != 0 } }
-        var routes: [(String, vk_qs8_gemm_fn, Bool)] = []
-        #if arch(x86_64)
-        if has(VK_CPU_X86_AVX512F, VK_CPU_X86_AVX512VNNI) { routes.append(("vk_qs8_gemm_8x32__avx512vnni", vk_qs8_gemm_8x32__avx512vnni, true)) }
-        if has(VK_CPU_X86_AVX2) { routes.append(("vk_qs8_gemm_4x16__avx2", vk_qs8_gemm_4x16__avx2, false)) }
-        if has(VK_CPU_X86_SSE41) { routes.append(("vk_qs8_gemm_4x16__sse41", vk_qs8_gemm_4x16__sse41, false)) }
-        #elseif arch(arm64)
-        if has(VK_CPU_ARM_DOTPROD) { routes.append(("vk_qs8_gemm_4x16__neondot", vk_qs8_gemm_4x16__neondot, false)) }
-        routes.append(("vk_qs8_gemm_4x16__neon", vk_qs8_gemm_4x16__neon, false))
-        #endif
-        routes.append(("vk_qs8_gemm_4x16__scalar", vk_qs8_gemm_4x16__scalar, false))
-        return routes
+        return allInt8Routes.filter { $0.requiredFeatures & f == $0.requiredFeatures }
+    }
+
+    /// The int8 route a CPU with these features gets (a pure function of the bits: ask
+    /// what a Cortex-A72 or a Zen 3 gets with a literal feature set).
+    public static func int8Route(forFeatures f: UInt32) -> Int8Route {
+        Int8Route(config: vk_qs8_gemm_config_for(f))
     }
 
     public var isReference: Bool { gemm == nil }
@@ -99,7 +123,7 @@ public struct Kernels: @unchecked Sendable, CustomStringConvertible {
         let hasAVX512 = f & UInt32(VK_CPU_X86_AVX512F) != 0
         let hasAVX2 = f & UInt32(VK_CPU_X86_AVX2) != 0 && f & UInt32(VK_CPU_X86_FMA) != 0
         let int8 = int8Routes
-        func int8Route(_ names: [String]) -> (String, vk_qs8_gemm_fn, Bool) {
+        func int8Route(_ names: [String]) -> Int8Route {
             for n in names { if let r = int8.first(where: { $0.name == n }) { return r } }
             return int8.last!
         }
@@ -131,7 +155,7 @@ public struct Kernels: @unchecked Sendable, CustomStringConvertible {
         avx2.peakRoute = (Int32(VK_PEAK_AVX2), Int32(VK_PEAK_AVX2))
         var xsimd = Kernels(gemmName: "vk_f32_gemm_4x16__xsimd", gemm: vk_f32_gemm_4x16__xsimd,
                             gemmKN: vk_f32_gemm_kn_4x16__xsimd, vectorized: true,
-                            int8: int8Route(["vk_qs8_gemm_4x16__neondot", "vk_qs8_gemm_4x16__neon", "vk_qs8_gemm_4x16__sse41"]))
+                            int8: int8Route(["vk_qs8_gemm_4x16__neondot", "vk_qs8_gemm_2x8c16__neon", "vk_qs8_gemm_4x16__sse41"]))
         xsimd.peakRoute = (Int32(VK_PEAK_XSIMD), Int32(xsimd.int8Name.hasSuffix("neondot") ? VK_PEAK_NEONDOT : VK_PEAK_XSIMD))
         switch choice {
         case .reference: return .reference
@@ -188,7 +212,7 @@ public struct Kernels: @unchecked Sendable, CustomStringConvertible {
     func linearInt8(_ w: Linear, _ q: Int8Weights, rows: Int, x: UnsafePointer<Float>, ldx: Int,
                     y: UnsafeMutablePointer<Float>, ldy: Int, accumulate: Bool, scratch s: QuantScratch) {
         let k = w.inFeatures, n = w.outFeatures
-        let kp = vk_qs8_padded_k(k)
+        let kp = qs8PaddedK(k)
         if let g = qs8Gemm, let packed = q.packed {
             if let pool, threads > 1, rows >= 16, rows * n * k >= ParallelThreshold.gemmMACs {
                 // Split rows: each task quantizes its own rows and multiplies them by all
@@ -225,11 +249,13 @@ public struct Kernels: @unchecked Sendable, CustomStringConvertible {
         }
     }
 
-    static func qs8PackedBytes(n: Int, k: Int) -> Int { vk_qs8_packed_bytes(n, k) }
+    /// Activation row length for k inputs on this set's int8 route (the reference: 4).
+    func qs8PaddedK(_ k: Int) -> Int { (k + int8KR - 1) / int8KR * int8KR }
+    /// Padding of the reference int8 route (and of the quantizer's own checks).
     static func qs8PaddedK(_ k: Int) -> Int { vk_qs8_padded_k(k) }
-    static func qs8Pack(_ w: UnsafePointer<Int8>, n: Int, k: Int, into packed: UnsafeMutableRawPointer) {
-        vk_qs8_pack_nk(w, n, k, packed)
-    }
+    /// Bytes of a packed [n, k] int8 weight for this set's route.
+    func qs8PackedBytes(n: Int, k: Int) -> Int { qs8PackedBytesFn.map { $0(n, k) } ?? 0 }
+    func qs8Pack(_ w: UnsafePointer<Int8>, n: Int, k: Int, into packed: UnsafeMutableRawPointer) { qs8PackFn?(w, n, k, packed) }
 
     @inline(__always)
     func layerNorm(_ ln: LayerNorm, rows: Int, x: UnsafePointer<Float>, ldx: Int,

@@ -145,6 +145,39 @@ void vk_qs8_gemm_8x32__avx512vnni(VK_QS8_GEMM_ARGS);
 void vk_qs8_gemm_4x16__neon(VK_QS8_GEMM_ARGS);
 void vk_qs8_gemm_4x16__neondot(VK_QS8_GEMM_ARGS);
 
+/*
+ * The 8-column, 16-deep layout of the c16 kernels (NEON without dot product): panels of
+ * 8 output columns; for each block of 16 k values, the 8 columns' 16 bytes in turn (128
+ * bytes), zero past n and k. Activation rows must be padded (with zeros) to a multiple of 16.
+ */
+size_t vk_qs8_packed_bytes_c16(size_t n, size_t k);
+void vk_qs8_pack_nk_c16(const int8_t *w, size_t n, size_t k, void *packed);
+/* SMULL + SMLAL2 + SADALP: 16 multiply-adds of a row and a column in 3 instructions
+ * (the int16 pair sums stay within ±32258 because both operands are in [-127, 127]). */
+void vk_qs8_gemm_2x8c16__neon(VK_QS8_GEMM_ARGS);
+
+/* ---- int8 GEMM routes as data ------------------------------------------- */
+/*
+ * One row per route, in the style of XNNPACK's gemm-config: the microkernel, its tile
+ * (mr rows, nr columns per panel, kr: the k-group, to which activation rows are padded),
+ * its packer and packed size, whether it takes activations + 128, and the CPU features
+ * it needs. Model code and tests pick from this table; nothing else lists routes.
+ */
+typedef struct vk_qs8_gemm_config {
+    const char *name;
+    vk_qs8_gemm_fn gemm;
+    size_t mr, nr, kr;
+    size_t (*packed_bytes)(size_t n, size_t k);
+    void (*pack)(const int8_t *w, size_t n, size_t k, void *packed);
+    int offset_input;
+    uint32_t requires;
+} vk_qs8_gemm_config;
+/* Every int8 route compiled for this architecture, best first. */
+size_t vk_qs8_gemm_configs(const vk_qs8_gemm_config **table);
+/* The best route a CPU with these features can run: a pure function of the bits, so
+ * a test can ask what a Cortex-A72 or a Zen 3 gets. Never NULL (the scalar route). */
+const vk_qs8_gemm_config *vk_qs8_gemm_config_for(uint32_t features);
+
 /* Dynamic quantization of `rows` rows of length k (row stride ldx) into q (row
  * stride ldq >= vk_qs8_padded_k(k), padding zeroed): scale[r] = max|x| / 127
  * (1 for an all-zero row), q = clamp(rint(x * (127 / max|x|)), -127, 127). */

@@ -1,0 +1,35 @@
+// The int8 GEMM routes as data (see vk_qs8_gemm_config in vit_kernels.h): one row per
+// microkernel, best first, each with the features it needs. Selection is a pure
+// function of the feature bits.
+#include "vit_kernels.h"
+
+namespace {
+
+const vk_qs8_gemm_config kConfigs[] = {
+#if defined(__x86_64__)
+    {"vk_qs8_gemm_8x32__avx512vnni", vk_qs8_gemm_8x32__avx512vnni, 8, 32, 4, vk_qs8_packed_bytes, vk_qs8_pack_nk, 1,
+     VK_CPU_X86_AVX512F | VK_CPU_X86_AVX512VNNI},
+    {"vk_qs8_gemm_4x16__avx2", vk_qs8_gemm_4x16__avx2, 4, 16, 4, vk_qs8_packed_bytes, vk_qs8_pack_nk, 0, VK_CPU_X86_AVX2},
+    {"vk_qs8_gemm_4x16__sse41", vk_qs8_gemm_4x16__sse41, 4, 16, 4, vk_qs8_packed_bytes, vk_qs8_pack_nk, 0, VK_CPU_X86_SSE41},
+#elif defined(__aarch64__)
+    {"vk_qs8_gemm_4x16__neondot", vk_qs8_gemm_4x16__neondot, 4, 16, 4, vk_qs8_packed_bytes, vk_qs8_pack_nk, 0,
+     VK_CPU_ARM_NEON | VK_CPU_ARM_DOTPROD},
+    {"vk_qs8_gemm_2x8c16__neon", vk_qs8_gemm_2x8c16__neon, 2, 8, 16, vk_qs8_packed_bytes_c16, vk_qs8_pack_nk_c16, 0,
+     VK_CPU_ARM_NEON},
+    {"vk_qs8_gemm_4x16__neon", vk_qs8_gemm_4x16__neon, 4, 16, 4, vk_qs8_packed_bytes, vk_qs8_pack_nk, 0, VK_CPU_ARM_NEON},
+#endif
+    {"vk_qs8_gemm_4x16__scalar", vk_qs8_gemm_4x16__scalar, 4, 16, 4, vk_qs8_packed_bytes, vk_qs8_pack_nk, 0, 0},
+};
+
+}  // namespace
+
+extern "C" size_t vk_qs8_gemm_configs(const vk_qs8_gemm_config **table) {
+    *table = kConfigs;
+    return sizeof kConfigs / sizeof kConfigs[0];
+}
+
+extern "C" const vk_qs8_gemm_config *vk_qs8_gemm_config_for(uint32_t features) {
+    for (const vk_qs8_gemm_config &c : kConfigs)
+        if ((c.requires & features) == c.requires) return &c;
+    return &kConfigs[sizeof kConfigs / sizeof kConfigs[0] - 1];
+}
