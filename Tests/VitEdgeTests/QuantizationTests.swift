@@ -91,6 +91,21 @@ final class QuantizationTests: XCTestCase {
         }
     }
 
+    /// A NaN activation (a model file whose weights hold NaN) must not trap the reference
+    /// route's Int8 conversion; it quantizes to -127. (Routes differ on NaN rows: their
+    /// max |x| propagates NaN differently, so NaN is outside the bit-exact contract.)
+    func testReferenceQuantizerSurvivesNaN() {
+        XCTAssertEqual(QuantizationScheme.quantize(.nan, 1), -127)
+        XCTAssertEqual(QuantizationScheme.quantize(.infinity, 1), 127)
+        XCTAssertEqual(QuantizationScheme.quantize(-.infinity, 1), -127)
+        var q = [Int8](repeating: 9, count: 4), s = [Float](repeating: 0, count: 1)
+        let x: [Float] = [1, .nan, -2]
+        q.withUnsafeMutableBufferPointer { qp in s.withUnsafeMutableBufferPointer { sp in
+            Reference.quantizeRowsStatic(rows: 1, k: 3, x: x, ldx: 3, s: 0.1, q: qp.baseAddress!, ldq: 4, scale: sp.baseAddress!)
+        } }
+        XCTAssertEqual(q, [10, -127, -20, 0])
+    }
+
     func fp32Model() throws -> VitqFile { try VitqFile.load(path: repoFile("models/mnist-vit.vitq")) }
 
     func calibration(_ n: Int = 256) throws -> [Image] {

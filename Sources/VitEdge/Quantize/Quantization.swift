@@ -40,10 +40,13 @@ public enum QuantizationScheme {
         return (q, scales)
     }
 
-    /// Rounds and clamps one activation: rint(x · inv), clamped to ±127.
+    /// Rounds and clamps one activation: rint(x · inv), clamped to ±127. NaN (from a
+    /// model whose weights hold NaN) becomes −127, as the SIMD routes' max(v, −127)
+    /// gives, instead of trapping in the Int8 conversion.
     @inline(__always)
     static func quantize(_ x: Float, _ inv: Float) -> Int8 {
-        Int8(min(max((x * inv).rounded(.toNearestOrEven), -qmax), qmax))
+        let r = (x * inv).rounded(.toNearestOrEven)
+        return Int8(r >= -qmax ? (r <= qmax ? r : qmax) : -qmax)
     }
 }
 
