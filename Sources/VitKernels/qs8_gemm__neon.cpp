@@ -8,6 +8,20 @@
 
 namespace {
 
+// The epilogue of V vectors (4V columns) of one row in NEON: convert, times sa·sw, plus
+// bias, plus y, each a separate IEEE operation in the scheme's order (no fused
+// multiply-add), so it matches qs8_store_row bit for bit. Full tiles only.
+template <int V>
+inline void store_row_neon(const int32x4_t *acc, float sa, const vk::qs8_epilogue &e, float *y) {
+    const float32x4_t s = vdupq_n_f32(sa);
+    for (int v = 0; v < V; ++v) {
+        float32x4_t r = vmulq_f32(vcvtq_f32_s32(acc[v]), vmulq_f32(s, vld1q_f32(e.w_scale + 4 * v)));
+        if (e.bias) r = vaddq_f32(r, vld1q_f32(e.bias + 4 * v));
+        if (e.accumulate) r = vaddq_f32(vld1q_f32(y + 4 * v), r);
+        vst1q_f32(y + 4 * v, r);
+    }
+}
+
 template <int MR>
 void ukernel_neon(size_t kg, const int8_t *a, size_t lda, const int8_t *panel, const int32_t *, size_t nr, const vk::qs8_epilogue &e) {
     int32x4_t acc[MR][4];
@@ -29,6 +43,7 @@ void ukernel_neon(size_t kg, const int8_t *a, size_t lda, const int8_t *panel, c
         }
     }
     for (int r = 0; r < MR; ++r) {
+        if (nr == 16) { store_row_neon<4>(acc[r], e.a_scale[r], e, e.y + r * e.ldy); continue; }
         int32_t tmp[16];
         for (int v = 0; v < 4; ++v) vst1q_s32(tmp + 4 * v, acc[r][v]);
         vk::qs8_store_row(tmp, nr, e.a_scale[r], e, e.y + r * e.ldy);
@@ -50,6 +65,7 @@ __attribute__((target("+dotprod"))) void ukernel_dot(size_t kg, const int8_t *a,
         }
     }
     for (int r = 0; r < MR; ++r) {
+        if (nr == 16) { store_row_neon<4>(acc[r], e.a_scale[r], e, e.y + r * e.ldy); continue; }
         int32_t tmp[16];
         for (int v = 0; v < 4; ++v) vst1q_s32(tmp + 4 * v, acc[r][v]);
         vk::qs8_store_row(tmp, nr, e.a_scale[r], e, e.y + r * e.ldy);
@@ -85,7 +101,14 @@ void ukernel_c16(size_t kb, const int8_t *a, size_t lda, const int8_t *panel, si
         for (int r = 0; r < MR; ++r)
             vst1q_s32(tmp[r] + 4 * half, vpaddq_s32(vpaddq_s32(acc[r][0], acc[r][1]), vpaddq_s32(acc[r][2], acc[r][3])));
     }
-    for (int r = 0; r < MR; ++r) vk::qs8_store_row(tmp[r], nr, e.a_scale[r], e, e.y + r * e.ldy);
+    for (int r = 0; r < MR; ++r) {
+        if (nr == 8) {
+            const int32x4_t sums[2] = {vld1q_s32(tmp[r]), vld1q_s32(tmp[r] + 4)};
+            store_row_neon<2>(sums, e.a_scale[r], e, e.y + r * e.ldy);
+        } else {
+            vk::qs8_store_row(tmp[r], nr, e.a_scale[r], e, e.y + r * e.ldy);
+        }
+    }
 }
 
 const vk::qs8_ukernel kNeon[4] = {ukernel_neon<1>, ukernel_neon<2>, ukernel_neon<3>, ukernel_neon<4>};
