@@ -50,13 +50,34 @@ void ukernel_neon(size_t kg, const int8_t *a, size_t lda, const int8_t *panel, c
     }
 }
 
+// sdot by lane: 16 bytes of each row's activations (4 k-groups) are loaded once and
+// each group is taken from its lane (SDOT v.4s, w.16b, a.4b[lane]), instead of one
+// broadcast load per row and group; the broadcasts (LD1R) competed with SDOT for the
+// vector pipes. Groups past the last whole 4 use the broadcast.
 template <int MR>
 __attribute__((target("+dotprod"))) void ukernel_dot(size_t kg, const int8_t *a, size_t lda,
                                                      const int8_t *panel, const int32_t *, size_t nr, const vk::qs8_epilogue &e) {
     int32x4_t acc[MR][4];
     for (int r = 0; r < MR; ++r)
         for (int v = 0; v < 4; ++v) acc[r][v] = vdupq_n_s32(0);
-    for (size_t g = 0; g < kg; ++g) {
+    size_t g = 0;
+    for (; g + 4 <= kg; g += 4) {
+        int8x16_t av[MR];
+        for (int r = 0; r < MR; ++r) av[r] = vld1q_s8(a + r * lda + g * 4);
+#define VK_DOT_GROUP(j)                                                                   \
+        {                                                                                 \
+            int8x16_t w[4];                                                               \
+            for (int v = 0; v < 4; ++v) w[v] = vld1q_s8(panel + (g + j) * 64 + 16 * v);  \
+            for (int r = 0; r < MR; ++r)                                                  \
+                for (int v = 0; v < 4; ++v) acc[r][v] = vdotq_laneq_s32(acc[r][v], w[v], av[r], j); \
+        }
+        VK_DOT_GROUP(0)
+        VK_DOT_GROUP(1)
+        VK_DOT_GROUP(2)
+        VK_DOT_GROUP(3)
+#undef VK_DOT_GROUP
+    }
+    for (; g < kg; ++g) {
         int8x16_t w[4];
         for (int v = 0; v < 4; ++v) w[v] = vld1q_s8(panel + g * 64 + 16 * v);
         for (int r = 0; r < MR; ++r) {
