@@ -12,6 +12,9 @@ struct Int8Weights {
     var inputScale: Float?
     /// The weight in the int8 GEMM panel layout, when the kernel set packs.
     var packed: UnsafeRawPointer?
+    /// Every weight is within ±63 (a 7-bit file) and the kernel set has a faster kernel
+    /// for such layers (`Kernels.qs8Narrow`): decided when packing.
+    var narrow = false
 }
 
 /// A Linear layer: views into the weight block. PyTorch layout, weight [out, in].
@@ -247,6 +250,10 @@ struct ModelWeights {
                 guard int8 else { return l }
                 kernels.qs8Pack(q.weight, n: l.outFeatures, k: l.inFeatures, into: buffer.base + offset)
                 q.packed = UnsafeRawPointer(buffer.base + offset)
+                if kernels.qs8Narrow != nil {
+                    let count = l.outFeatures * l.inFeatures
+                    q.narrow = !UnsafeBufferPointer(start: q.weight, count: count).contains { $0 < -63 || $0 > 63 }
+                }
                 l.int8 = q
                 drop(UnsafeRawPointer(q.weight), l.outFeatures * l.inFeatures)
             } else if let w = l.weight, fp32 {

@@ -8,25 +8,12 @@
 
 namespace {
 
+// The epilogue of an MR x 16 tile of int32 sums. Full tiles in vectors, the scheme's
+// operations in its order (convert, times sa·sw, plus bias, plus y): the same IEEE results
+// as qs8_store_row, 8 at a time.
 template <int MR>
-__attribute__((target("avx2"))) void ukernel_avx2(size_t kg, const int8_t *a, size_t lda,
-                                                  const int8_t *panel, const int32_t *, size_t nr, const vk::qs8_epilogue &e) {
-    __m256i lo[MR], hi[MR];
-    for (int r = 0; r < MR; ++r) lo[r] = hi[r] = _mm256_setzero_si256();
-    const __m256i ones = _mm256_set1_epi16(1);
-    for (size_t g = 0; g < kg; ++g) {
-        const __m256i w0 = _mm256_loadu_si256((const __m256i *)(panel + g * 64));
-        const __m256i w1 = _mm256_loadu_si256((const __m256i *)(panel + g * 64 + 32));
-        for (int r = 0; r < MR; ++r) {
-            const __m256i av = _mm256_set1_epi32(vk::load4(a + r * lda + g * 4));
-            const __m256i ua = _mm256_abs_epi8(av);
-            lo[r] = _mm256_add_epi32(lo[r], _mm256_madd_epi16(_mm256_maddubs_epi16(ua, _mm256_sign_epi8(w0, av)), ones));
-            hi[r] = _mm256_add_epi32(hi[r], _mm256_madd_epi16(_mm256_maddubs_epi16(ua, _mm256_sign_epi8(w1, av)), ones));
-        }
-    }
+__attribute__((target("avx2"))) inline void store_tile(const __m256i *lo, const __m256i *hi, size_t nr, const vk::qs8_epilogue &e) {
     if (nr == 16) {
-        // The epilogue in vectors, the scheme's operations in its order (convert, times
-        // sa·sw, plus bias, plus y): the same IEEE results as qs8_store_row, 8 at a time.
         const __m256 sw0 = _mm256_loadu_ps(e.w_scale), sw1 = _mm256_loadu_ps(e.w_scale + 8);
         const __m256 b0 = e.bias ? _mm256_loadu_ps(e.bias) : _mm256_setzero_ps();
         const __m256 b1 = e.bias ? _mm256_loadu_ps(e.bias + 8) : _mm256_setzero_ps();
@@ -48,6 +35,46 @@ __attribute__((target("avx2"))) void ukernel_avx2(size_t kg, const int8_t *a, si
         _mm256_storeu_si256((__m256i *)(tmp + 8), hi[r]);
         vk::qs8_store_row(tmp, nr, e.a_scale[r], e, e.y + r * e.ldy);
     }
+}
+
+template <int MR>
+__attribute__((target("avx2"))) void ukernel_avx2(size_t kg, const int8_t *a, size_t lda,
+                                                  const int8_t *panel, const int32_t *, size_t nr, const vk::qs8_epilogue &e) {
+    __m256i lo[MR], hi[MR];
+    for (int r = 0; r < MR; ++r) lo[r] = hi[r] = _mm256_setzero_si256();
+    const __m256i ones = _mm256_set1_epi16(1);
+    for (size_t g = 0; g < kg; ++g) {
+        const __m256i w0 = _mm256_loadu_si256((const __m256i *)(panel + g * 64));
+        const __m256i w1 = _mm256_loadu_si256((const __m256i *)(panel + g * 64 + 32));
+        for (int r = 0; r < MR; ++r) {
+            const __m256i av = _mm256_set1_epi32(vk::load4(a + r * lda + g * 4));
+            const __m256i ua = _mm256_abs_epi8(av);
+            lo[r] = _mm256_add_epi32(lo[r], _mm256_madd_epi16(_mm256_maddubs_epi16(ua, _mm256_sign_epi8(w0, av)), ones));
+            hi[r] = _mm256_add_epi32(hi[r], _mm256_madd_epi16(_mm256_maddubs_epi16(ua, _mm256_sign_epi8(w1, av)), ones));
+        }
+    }
+    store_tile<MR>(lo, hi, nr, e);
+}
+
+template <int MR>
+__attribute__((target("avx2"))) void ukernel_avx2_w7(size_t kg, const int8_t *a, size_t lda, const int8_t *panel,
+                                                     const int32_t *colsum, size_t nr, const vk::qs8_epilogue &e) {
+    __m256i lo[MR], hi[MR];
+    for (int r = 0; r < MR; ++r) lo[r] = hi[r] = _mm256_setzero_si256();
+    const __m256i ones = _mm256_set1_epi16(1);
+    for (size_t g = 0; g < kg; ++g) {
+        const __m256i w0 = _mm256_loadu_si256((const __m256i *)(panel + g * 64));
+        const __m256i w1 = _mm256_loadu_si256((const __m256i *)(panel + g * 64 + 32));
+        for (int r = 0; r < MR; ++r) {
+            const __m256i ua = _mm256_set1_epi32(vk::load4(a + r * lda + g * 4));
+            lo[r] = _mm256_add_epi32(lo[r], _mm256_madd_epi16(_mm256_maddubs_epi16(ua, w0), ones));
+            hi[r] = _mm256_add_epi32(hi[r], _mm256_madd_epi16(_mm256_maddubs_epi16(ua, w1), ones));
+        }
+    }
+    const __m256i c0 = _mm256_slli_epi32(_mm256_loadu_si256((const __m256i *)colsum), 7);
+    const __m256i c1 = _mm256_slli_epi32(_mm256_loadu_si256((const __m256i *)(colsum + 8)), 7);
+    for (int r = 0; r < MR; ++r) lo[r] = _mm256_sub_epi32(lo[r], c0), hi[r] = _mm256_sub_epi32(hi[r], c1);
+    store_tile<MR>(lo, hi, nr, e);
 }
 
 template <int MR>
@@ -75,6 +102,7 @@ __attribute__((target("sse4.1,ssse3"))) void ukernel_sse41(size_t kg, const int8
 }
 
 const vk::qs8_ukernel kAvx2[4] = {ukernel_avx2<1>, ukernel_avx2<2>, ukernel_avx2<3>, ukernel_avx2<4>};
+const vk::qs8_ukernel kAvx2W7[4] = {ukernel_avx2_w7<1>, ukernel_avx2_w7<2>, ukernel_avx2_w7<3>, ukernel_avx2_w7<4>};
 const vk::qs8_ukernel kSse41[4] = {ukernel_sse41<1>, ukernel_sse41<2>, ukernel_sse41<3>, ukernel_sse41<4>};
 
 }  // namespace
@@ -82,10 +110,14 @@ const vk::qs8_ukernel kSse41[4] = {ukernel_sse41<1>, ukernel_sse41<2>, ukernel_s
 extern "C" void vk_qs8_gemm_4x16__avx2(VK_QS8_GEMM_ARGS) {
     vk::qs8_gemm_drive<4>(kAvx2, m, n, k, a, lda, packed, a_scale, w_scale, bias, y, ldy, accumulate);
 }
+extern "C" void vk_qs8_gemm_4x16__avx2_w7(VK_QS8_GEMM_ARGS) {
+    vk::qs8_gemm_drive<4>(kAvx2W7, m, n, k, a, lda, packed, a_scale, w_scale, bias, y, ldy, accumulate);
+}
 extern "C" void vk_qs8_gemm_4x16__sse41(VK_QS8_GEMM_ARGS) {
     vk::qs8_gemm_drive<4>(kSse41, m, n, k, a, lda, packed, a_scale, w_scale, bias, y, ldy, accumulate);
 }
 #else
 extern "C" void vk_qs8_gemm_4x16__avx2(VK_QS8_GEMM_ARGS) { (void)m; (void)n; (void)k; (void)a; (void)lda; (void)packed; (void)a_scale; (void)w_scale; (void)bias; (void)y; (void)ldy; (void)accumulate; __builtin_trap(); }
+extern "C" void vk_qs8_gemm_4x16__avx2_w7(VK_QS8_GEMM_ARGS) { (void)m; (void)n; (void)k; (void)a; (void)lda; (void)packed; (void)a_scale; (void)w_scale; (void)bias; (void)y; (void)ldy; (void)accumulate; __builtin_trap(); }
 extern "C" void vk_qs8_gemm_4x16__sse41(VK_QS8_GEMM_ARGS) { (void)m; (void)n; (void)k; (void)a; (void)lda; (void)packed; (void)a_scale; (void)w_scale; (void)bias; (void)y; (void)ldy; (void)accumulate; __builtin_trap(); }
 #endif

@@ -8,17 +8,18 @@ namespace {
 const vk_qs8_gemm_config kConfigs[] = {
 #if defined(__x86_64__)
     {"vk_qs8_gemm_8x32__avx512vnni", vk_qs8_gemm_8x32__avx512vnni, 8, 32, 4, vk_qs8_packed_bytes, vk_qs8_pack_nk, 1,
-     VK_CPU_X86_AVX512F | VK_CPU_X86_AVX512VNNI},
-    {"vk_qs8_gemm_4x16__avx2", vk_qs8_gemm_4x16__avx2, 4, 16, 4, vk_qs8_packed_bytes, vk_qs8_pack_nk, 0, VK_CPU_X86_AVX2},
-    {"vk_qs8_gemm_4x16__sse41", vk_qs8_gemm_4x16__sse41, 4, 16, 4, vk_qs8_packed_bytes, vk_qs8_pack_nk, 0, VK_CPU_X86_SSE41},
+     VK_CPU_X86_AVX512F | VK_CPU_X86_AVX512VNNI, 127},
+    {"vk_qs8_gemm_4x16__avx2_w7", vk_qs8_gemm_4x16__avx2_w7, 4, 16, 4, vk_qs8_packed_bytes, vk_qs8_pack_nk, 1, VK_CPU_X86_AVX2, 63},
+    {"vk_qs8_gemm_4x16__avx2", vk_qs8_gemm_4x16__avx2, 4, 16, 4, vk_qs8_packed_bytes, vk_qs8_pack_nk, 0, VK_CPU_X86_AVX2, 127},
+    {"vk_qs8_gemm_4x16__sse41", vk_qs8_gemm_4x16__sse41, 4, 16, 4, vk_qs8_packed_bytes, vk_qs8_pack_nk, 0, VK_CPU_X86_SSE41, 127},
 #elif defined(__aarch64__)
     {"vk_qs8_gemm_4x16__neondot", vk_qs8_gemm_4x16__neondot, 4, 16, 4, vk_qs8_packed_bytes, vk_qs8_pack_nk, 0,
-     VK_CPU_ARM_NEON | VK_CPU_ARM_DOTPROD},
+     VK_CPU_ARM_NEON | VK_CPU_ARM_DOTPROD, 127},
     {"vk_qs8_gemm_2x8c16__neon", vk_qs8_gemm_2x8c16__neon, 2, 8, 16, vk_qs8_packed_bytes_c16, vk_qs8_pack_nk_c16, 0,
-     VK_CPU_ARM_NEON},
-    {"vk_qs8_gemm_4x16__neon", vk_qs8_gemm_4x16__neon, 4, 16, 4, vk_qs8_packed_bytes, vk_qs8_pack_nk, 0, VK_CPU_ARM_NEON},
+     VK_CPU_ARM_NEON, 127},
+    {"vk_qs8_gemm_4x16__neon", vk_qs8_gemm_4x16__neon, 4, 16, 4, vk_qs8_packed_bytes, vk_qs8_pack_nk, 0, VK_CPU_ARM_NEON, 127},
 #endif
-    {"vk_qs8_gemm_4x16__scalar", vk_qs8_gemm_4x16__scalar, 4, 16, 4, vk_qs8_packed_bytes, vk_qs8_pack_nk, 0, 0},
+    {"vk_qs8_gemm_4x16__scalar", vk_qs8_gemm_4x16__scalar, 4, 16, 4, vk_qs8_packed_bytes, vk_qs8_pack_nk, 0, 0, 127},
 };
 
 }  // namespace
@@ -28,8 +29,8 @@ extern "C" size_t vk_qs8_gemm_configs(const vk_qs8_gemm_config **table) {
     return sizeof kConfigs / sizeof kConfigs[0];
 }
 
-extern "C" const vk_qs8_gemm_config *vk_qs8_gemm_config_for(uint32_t features) {
+extern "C" const vk_qs8_gemm_config *vk_qs8_gemm_config_for(uint32_t features, int max_weight) {
     for (const vk_qs8_gemm_config &c : kConfigs)
-        if ((c.requires & features) == c.requires) return &c;
+        if ((c.requires & features) == c.requires && max_weight <= c.max_weight) return &c;
     return &kConfigs[sizeof kConfigs / sizeof kConfigs[0] - 1];
 }

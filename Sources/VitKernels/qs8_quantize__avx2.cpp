@@ -20,6 +20,8 @@ __attribute__((target("avx2"))) inline __m256i quantize8(const float *x, __m256 
     return _mm256_cvtps_epi32(c);
 }
 
+// OFFSET: store q + 128 as uint8 (the w7 GEMM's unsigned input); padding is 128.
+template <bool OFFSET>
 __attribute__((target("avx2"))) void quantize_row(const float *x, size_t k, float inv, int8_t *q, size_t kp) {
     const __m256 iv = _mm256_set1_ps(inv);
     // packs works within 128-bit lanes: this permutation puts the 32 bytes back in order.
@@ -28,15 +30,16 @@ __attribute__((target("avx2"))) void quantize_row(const float *x, size_t k, floa
     for (; i + 32 <= k; i += 32) {
         const __m256i a = quantize8(x + i, iv), b = quantize8(x + i + 8, iv);
         const __m256i c = quantize8(x + i + 16, iv), d = quantize8(x + i + 24, iv);
-        const __m256i bytes = _mm256_packs_epi16(_mm256_packs_epi32(a, b), _mm256_packs_epi32(c, d));
+        __m256i bytes = _mm256_packs_epi16(_mm256_packs_epi32(a, b), _mm256_packs_epi32(c, d));
+        if (OFFSET) bytes = _mm256_xor_si256(bytes, _mm256_set1_epi8((char)0x80));  // q + 128 as uint8
         _mm256_storeu_si256((__m256i *)(q + i), _mm256_permutevar8x32_epi32(bytes, order));
     }
     for (; i < k; ++i) {
         float v = rintf(x[i] * inv);
         v = v < -127.0f ? -127.0f : (v > 127.0f ? 127.0f : v);
-        q[i] = (int8_t)v;
+        q[i] = (int8_t)((int)v ^ (OFFSET ? 0x80 : 0));
     }
-    for (; i < kp; ++i) q[i] = 0;
+    for (; i < kp; ++i) q[i] = OFFSET ? (int8_t)0x80 : 0;
 }
 
 __attribute__((target("avx2"))) float max_abs(const float *x, size_t k) {
@@ -56,29 +59,54 @@ __attribute__((target("avx2"))) float max_abs(const float *x, size_t k) {
     return m;
 }
 
-}  // namespace
-
-extern "C" void vk_qs8_quantize_rows__avx2(size_t rows, size_t k, const float *x, size_t ldx, int8_t *q, size_t ldq,
-                                           float *scale) {
+template <bool OFFSET>
+void quantize_rows(size_t rows, size_t k, const float *x, size_t ldx, int8_t *q, size_t ldq, float *scale) {
     const size_t kp = vk_qs8_padded_k(k);
     for (size_t r = 0; r < rows; ++r) {
         const float mx = max_abs(x + r * ldx, k);
         scale[r] = mx == 0.0f ? 1.0f : mx / 127.0f;
-        quantize_row(x + r * ldx, k, mx == 0.0f ? 0.0f : 127.0f / mx, q + r * ldq, kp);
+        quantize_row<OFFSET>(x + r * ldx, k, mx == 0.0f ? 0.0f : 127.0f / mx, q + r * ldq, kp);
     }
 }
 
-extern "C" void vk_qs8_quantize_rows_static__avx2(size_t rows, size_t k, const float *x, size_t ldx, float s,
-                                                  int8_t *q, size_t ldq, float *scale) {
+template <bool OFFSET>
+void quantize_rows_static(size_t rows, size_t k, const float *x, size_t ldx, float s, int8_t *q, size_t ldq,
+                          float *scale) {
     const size_t kp = vk_qs8_padded_k(k);
     const float inv = 1.0f / s;
     for (size_t r = 0; r < rows; ++r) {
         scale[r] = s;
-        quantize_row(x + r * ldx, k, inv, q + r * ldq, kp);
+        quantize_row<OFFSET>(x + r * ldx, k, inv, q + r * ldq, kp);
     }
+}
+
+}  // namespace
+
+extern "C" void vk_qs8_quantize_rows__avx2(size_t rows, size_t k, const float *x, size_t ldx, int8_t *q, size_t ldq,
+                                           float *scale) {
+    quantize_rows<false>(rows, k, x, ldx, q, ldq, scale);
+}
+extern "C" void vk_qs8_quantize_rows_static__avx2(size_t rows, size_t k, const float *x, size_t ldx, float s,
+                                                  int8_t *q, size_t ldq, float *scale) {
+    quantize_rows_static<false>(rows, k, x, ldx, s, q, ldq, scale);
+}
+extern "C" void vk_qs8_quantize_rows_u8__avx2(size_t rows, size_t k, const float *x, size_t ldx, int8_t *q,
+                                              size_t ldq, float *scale) {
+    quantize_rows<true>(rows, k, x, ldx, q, ldq, scale);
+}
+extern "C" void vk_qs8_quantize_rows_static_u8__avx2(size_t rows, size_t k, const float *x, size_t ldx, float s,
+                                                     int8_t *q, size_t ldq, float *scale) {
+    quantize_rows_static<true>(rows, k, x, ldx, s, q, ldq, scale);
 }
 #else
 extern "C" void vk_qs8_quantize_rows__avx2(size_t, size_t, const float *, size_t, int8_t *, size_t, float *) {
+    __builtin_trap();
+}
+extern "C" void vk_qs8_quantize_rows_u8__avx2(size_t, size_t, const float *, size_t, int8_t *, size_t, float *) {
+    __builtin_trap();
+}
+extern "C" void vk_qs8_quantize_rows_static_u8__avx2(size_t, size_t, const float *, size_t, float, int8_t *, size_t,
+                                                     float *) {
     __builtin_trap();
 }
 extern "C" void vk_qs8_quantize_rows_static__avx2(size_t, size_t, const float *, size_t, float, int8_t *, size_t,

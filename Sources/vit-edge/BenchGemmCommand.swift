@@ -40,13 +40,14 @@ struct BenchGemmCommand: ParsableCommand {
             // host's clock and neighbours move both, and a peak is what the core can do.
             let f32Before = CorePeak.f32(seconds: seconds, route: k.peakRoute.f32)
             let int8Before = CorePeak.int8(seconds: seconds, route: k.peakRoute.int8)
-            var rows: [(shape: GemmShape, f32: Double, int8: Double)] = []
+            var rows: [(shape: GemmShape, f32: Double, int8: Double, int8w7: Double?)] = []
             for family in GemmShape.families where models.contains(family.name) {
                 for shape in family.shapes {
                     let b = GemmBenchmark(shape, kernels: k)
                     let f = GemmBenchmark.rate(operations: shape.operations, seconds: seconds) { b.f32() }
                     let q = GemmBenchmark.rate(operations: shape.operations, seconds: seconds) { b.int8() }
-                    rows.append((shape, f, q))
+                    let w7 = b.int8SevenBit().map { run in GemmBenchmark.rate(operations: shape.operations, seconds: seconds) { run() } }
+                    rows.append((shape, f, q, w7))
                 }
             }
             let f32After = CorePeak.f32(seconds: seconds, route: k.peakRoute.f32)
@@ -56,12 +57,14 @@ struct BenchGemmCommand: ParsableCommand {
             if !json {
                 say("peak         fp32 \(fixed(f32Peak.rate / 1e9, 1)) GFLOP/s (\(f32Peak.isa)), int8 \(fixed(int8Peak.rate / 1e9, 1)) GOPS (\(int8Peak.isa)); one thread")
                 say("kernels      fp32 \(k.gemmName), int8 \(k.int8Name)")
-                say("shape (m×k×n)                   fp32 GFLOP/s  of peak   int8 GOPS  of peak")
+                let w7 = rows.contains { $0.int8w7 != nil }
+                say("shape (m×k×n)                   fp32 GFLOP/s  of peak   int8 GOPS  of peak" + (w7 ? "   7-bit w GOPS  of peak" : ""))
                 func pct(_ v: Double, _ p: Double) -> String { p > 0 ? "\(fixed(100 * v / p, 0))%" : "-" }
                 for r in rows {
                     let name = "\(r.shape.model) \(r.shape.layer) \(r.shape.m)×\(r.shape.k)×\(r.shape.n)"
                     say(pad(name, 32) + pad(fixed(r.f32 / 1e9, 1), 13, left: true) + pad(pct(r.f32, f32Peak.rate), 9, left: true)
-                          + pad(fixed(r.int8 / 1e9, 1), 12, left: true) + pad(pct(r.int8, int8Peak.rate), 9, left: true))
+                          + pad(fixed(r.int8 / 1e9, 1), 12, left: true) + pad(pct(r.int8, int8Peak.rate), 9, left: true)
+                          + (r.int8w7.map { pad(fixed($0 / 1e9, 1), 16, left: true) + pad(pct($0, int8Peak.rate), 9, left: true) } ?? ""))
                 }
             }
             if json {
@@ -74,7 +77,8 @@ struct BenchGemmCommand: ParsableCommand {
                                  ("m", .number(Double(r.shape.m))), ("k", .number(Double(r.shape.k))), ("n", .number(Double(r.shape.n))),
                                  ("f32_gflops", .number(r.f32 / 1e9)), ("int8_gops", .number(r.int8 / 1e9)),
                                  ("f32_of_peak", .number(r.f32 / f32Peak.rate)),
-                                 ("int8_of_peak", .number(int8Peak.rate > 0 ? r.int8 / int8Peak.rate : 0))])
+                                 ("int8_of_peak", .number(int8Peak.rate > 0 ? r.int8 / int8Peak.rate : 0)),
+                                 ("int8_7bit_weights_gops", r.int8w7.map { .number($0 / 1e9) } ?? .null)])
                     })),
                 ]).serialized())
             }

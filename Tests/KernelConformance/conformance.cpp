@@ -85,21 +85,27 @@ int main(int argc, char **argv) {
     std::vector<const vk_qs8_gemm_config *> routes;
     for (size_t i = 0; i < count; ++i)
         if ((table[i].requires & f) == table[i].requires) routes.push_back(&table[i]);
-    check(routes.front() == vk_qs8_gemm_config_for(f), "the best runnable route is the one selected");
+    for (const vk_qs8_gemm_config *r : routes)
+        if (r->max_weight == 127) {
+            check(r == vk_qs8_gemm_config_for(f, 127), "the best runnable route for any int8 weights is the one selected");
+            break;
+        }
 #if defined(__aarch64__)
-    check(strcmp(vk_qs8_gemm_config_for(VK_CPU_ARM_NEON)->name, "vk_qs8_gemm_2x8c16__neon") == 0,
+    check(strcmp(vk_qs8_gemm_config_for(VK_CPU_ARM_NEON, 127)->name, "vk_qs8_gemm_2x8c16__neon") == 0,
           "a Cortex-A72 (NEON, no dot product) gets the c16 kernel");
-    check(strcmp(vk_qs8_gemm_config_for(VK_CPU_ARM_NEON | VK_CPU_ARM_DOTPROD)->name, "vk_qs8_gemm_4x16__neondot") == 0,
+    check(strcmp(vk_qs8_gemm_config_for(VK_CPU_ARM_NEON | VK_CPU_ARM_DOTPROD, 127)->name, "vk_qs8_gemm_4x16__neondot") == 0,
           "a Cortex-A76 (dot product) gets sdot");
 #elif defined(__x86_64__)
-    check(strcmp(vk_qs8_gemm_config_for(VK_CPU_X86_SSE41 | VK_CPU_X86_AVX2 | VK_CPU_X86_FMA)->name, "vk_qs8_gemm_4x16__avx2") == 0,
+    check(strcmp(vk_qs8_gemm_config_for(VK_CPU_X86_SSE41 | VK_CPU_X86_AVX2 | VK_CPU_X86_FMA, 127)->name, "vk_qs8_gemm_4x16__avx2") == 0,
           "a Zen 3 (AVX2, no AVX-512) gets the AVX2 kernel");
+    check(strcmp(vk_qs8_gemm_config_for(VK_CPU_X86_SSE41 | VK_CPU_X86_AVX2 | VK_CPU_X86_FMA, 63)->name, "vk_qs8_gemm_4x16__avx2_w7") == 0,
+          "a Zen 3 gets the sign-free AVX2 kernel for 7-bit weights");
     check(strcmp(vk_qs8_gemm_config_for(VK_CPU_X86_SSE41 | VK_CPU_X86_AVX2 | VK_CPU_X86_FMA | VK_CPU_X86_AVX512F |
-                                        VK_CPU_X86_AVX512BW | VK_CPU_X86_AVX512VNNI)->name,
+                                        VK_CPU_X86_AVX512BW | VK_CPU_X86_AVX512VNNI, 127)->name,
                  "vk_qs8_gemm_8x32__avx512vnni") == 0,
           "a Zen 4 (AVX-512 VNNI) gets the VNNI kernel");
 #endif
-    check(strcmp(vk_qs8_gemm_config_for(0)->name, "vk_qs8_gemm_4x16__scalar") == 0, "no features: the scalar route");
+    check(strcmp(vk_qs8_gemm_config_for(0, 127)->name, "vk_qs8_gemm_4x16__scalar") == 0, "no features: the scalar route");
 
     const size_t ms[] = {1, 3, 4, 5, 8, 9, 50}, ns[] = {1, 15, 16, 17, 31, 32, 33, 48, 65}, ks[] = {1, 3, 4, 5, 63, 64, 65, 300};
     for (const vk_qs8_gemm_config *r : routes) {
@@ -112,7 +118,7 @@ int main(int argc, char **argv) {
                         std::vector<int8_t> a(m * kp, 0), w(n * k);
                         for (size_t i = 0; i < m; ++i)
                             for (size_t p = 0; p < k; ++p) a[i * kp + p] = next_i8();
-                        for (auto &v : w) v = next_i8();
+                        for (auto &v : w) v = r->max_weight == 127 ? next_i8() : (int8_t)((int)(next_u64() % 127) - 63);
                         std::vector<float> sa(m), sw(n), bias(n), y0(m * (n + 2));
                         for (auto &v : sa) v = fabsf(next_float()) * 0.01f + 1e-4f;
                         for (auto &v : sw) v = fabsf(next_float()) * 0.01f + 1e-4f;

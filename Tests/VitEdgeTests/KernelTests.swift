@@ -27,13 +27,15 @@ final class KernelTests: XCTestCase {
         XCTAssertEqual(Kernels.int8Route(forFeatures: UInt32(zen3.reduce(0, |))).name, "vk_qs8_gemm_4x16__avx2")
         XCTAssertEqual(Kernels.int8Route(forFeatures: UInt32(zen4.reduce(0, |))).name, "vk_qs8_gemm_8x32__avx512vnni")
         XCTAssertEqual(route(VK_CPU_X86_SSE41), "vk_qs8_gemm_4x16__sse41")
+        XCTAssertEqual(Kernels.int8Route(forFeatures: UInt32(zen3.reduce(0, |)), maxWeight: 63).name, "vk_qs8_gemm_4x16__avx2_w7")
         #elseif arch(arm64)
         XCTAssertEqual(route(VK_CPU_ARM_NEON), "vk_qs8_gemm_2x8c16__neon")
         XCTAssertEqual(route(VK_CPU_ARM_NEON, VK_CPU_ARM_DOTPROD), "vk_qs8_gemm_4x16__neondot")
         #endif
         XCTAssertEqual(route(), "vk_qs8_gemm_4x16__scalar")
         // Every route the CPU can run is in the table, and the selected one is the first.
-        XCTAssertEqual(Kernels.int8Routes.first?.name, Kernels.int8Route(forFeatures: vk_cpu_features()).name)
+        XCTAssertEqual(Kernels.int8Routes.first { $0.config.pointee.max_weight == 127 }?.name,
+                       Kernels.int8Route(forFeatures: vk_cpu_features()).name)
     }
 
     func testGemmMatchesReference() throws {

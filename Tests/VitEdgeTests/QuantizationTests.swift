@@ -16,7 +16,9 @@ final class QuantizationTests: XCTestCase {
                     let kp = (k + route.kr - 1) / route.kr * route.kr
                     var a = [Int8](repeating: 0, count: m * kp)
                     for r in 0..<m { for i in 0..<k { a[r * kp + i] = Int8(Int(rng.next() % 255) - 127) } }
-                    let w = (0..<(n * k)).map { _ in Int8(Int(rng.next() % 255) - 127) }
+                    // Routes for 7-bit weights get weights within ±63 (their contract).
+                    let wmax = Int(route.config.pointee.max_weight)
+                    let w = (0..<(n * k)).map { _ in Int8(Int(rng.next() % UInt64(2 * wmax + 1)) - wmax) }
                     let aScale = (0..<m).map { _ in abs(rng.float()) * 0.01 + 1e-4 }
                     let wScale = (0..<n).map { _ in abs(rng.float()) * 0.01 + 1e-4 }
                     let bias = rng.floats(n)
@@ -56,6 +58,7 @@ final class QuantizationTests: XCTestCase {
         var routes: [(String, vk_qs8_quantize_fn, vk_qs8_quantize_static_fn)] = [("xsimd", vk_qs8_quantize_rows__xsimd, vk_qs8_quantize_rows_static__xsimd)]
         if Kernels.cpuFeatures.contains("avx2") {
             routes.append(("avx2", vk_qs8_quantize_rows__avx2, vk_qs8_quantize_rows_static__avx2))
+            routes.append(("avx2 u8", vk_qs8_quantize_rows_u8__avx2, vk_qs8_quantize_rows_static_u8__avx2))
         }
         if Kernels.cpuFeatures.contains("avx512f") {
             routes.append(("avx512f", vk_qs8_quantize_rows__avx512f, vk_qs8_quantize_rows_static__avx512f))
@@ -89,6 +92,41 @@ final class QuantizationTests: XCTestCase {
                 }
             }
         }
+    }
+
+    /// 7-bit weights (`--weight-bits 7`): every int8 weight within ±63, each layer on the
+    /// AVX2 kernel without the sign trick where the CPU has AVX2, outputs equal to the
+    /// reference route's int8 path, and the accuracy cost measured against fp32.
+    func testSevenBitWeights() throws {
+        var o = QuantizeOptions()
+        o.weightBits = 7
+        let q = try Quantizer.quantize(try fp32Model(), source: "m", calibration: try calibration(), options: o)
+        let file = try VitqFile.parse(q.bytes, path: "w7")
+        for t in file.tensors where t.dtype == .i8 {
+            let p = UnsafeRawPointer(file.payload.base + t.offset).assumingMemoryBound(to: Int8.self)
+            XCTAssertFalse(UnsafeBufferPointer(start: p, count: t.elementCount).contains { $0 < -63 || $0 > 63 }, t.name)
+        }
+        XCTAssertThrowsError(try { var bad = QuantizeOptions(); bad.weightBits = 6
+            _ = try Quantizer.quantize(try fp32Model(), source: "m", calibration: nil, options: bad) }())
+        guard Kernels.cpuFeatures.contains("avx2") && Kernels.cpuFeatures.contains("fma") else { return }
+        let avx2 = try VisionTransformer(file: file, kernels: try Kernels.select(.avx2))
+        XCTAssertTrue(avx2.weights.blocks.allSatisfy { $0.fc1.int8?.narrow == true && $0.qkv.int8?.narrow == true })
+        XCTAssertTrue(avx2.kernels.description.contains("avx2_w7"), avx2.kernels.description)
+        // An 8-bit file on the same kernel set keeps the general kernel.
+        let eight = try VisionTransformer(file: try VitqFile.load(path: repoFile("models/mnist-vit-int8.vitq")), kernels: try Kernels.select(.avx2))
+        XCTAssertFalse(eight.weights.blocks.contains { $0.fc1.int8?.narrow == true })
+        let reference = try VisionTransformer(file: file, kernels: .reference)
+        let fp32 = try VisionTransformer(file: try fp32Model(), kernels: try Kernels.select(.auto))
+        let r = try Evaluator.run(avx2, on: try mnistTestSet(), limit: 300, batchSize: 64, other: reference)
+        print("7-bit weights on \(avx2.kernels.qs8Narrow!.name) vs the reference route: agreement \(r.agreement!), max |logit diff| \(r.maxAbsLogitDiff!)")
+        // The int8 GEMMs are bit-exact; LayerNorm/GELU/softmax differ by ulps between the
+        // routes and re-quantizing the next layer's input can move a value by one step,
+        // which is what the 8-bit models show across routes too.
+        XCTAssertGreaterThanOrEqual(r.agreement!, 0.999)
+        XCTAssertLessThan(r.maxAbsLogitDiff!, 0.25)
+        let acc = try Evaluator.run(avx2, on: try mnistTestSet(), limit: Self.accuracyImages, batchSize: 64, other: fp32)
+        print("7-bit weights, \(acc.images) images: accuracy \(acc.accuracy) vs fp32 \(acc.otherAccuracy!), agreement \(acc.agreement!)")
+        XCTAssertGreaterThanOrEqual(acc.agreement!, 0.99)
     }
 
     /// A NaN activation (a model file whose weights hold NaN) must not trap the reference

@@ -36,6 +36,8 @@ public final class GemmBenchmark {
     let a: UnsafeMutablePointer<Float>, bias: UnsafeMutablePointer<Float>, c: UnsafeMutablePointer<Float>
     let packed: UnsafeMutablePointer<Float>
     let q: UnsafeMutablePointer<Int8>, qPacked: UnsafeMutableRawPointer
+    /// The int8 weights [n, k] (±127) before packing.
+    let qWeights: UnsafePointer<Int8>
     let aScale: UnsafeMutablePointer<Float>, wScale: UnsafeMutablePointer<Float>
     let kp: Int
 
@@ -74,6 +76,7 @@ public final class GemmBenchmark {
         }
         let qw = bytes(n * k).assumingMemoryBound(to: Int8.self)
         for i in 0..<(n * k) { qw[i] = Int8(clamping: Int((w[i] * 127).rounded())) }
+        qWeights = UnsafePointer(qw)
         qPacked = bytes(max(kernels.qs8PackedBytes(n: n, k: k), 1))
         kernels.qs8Pack(qw, n: n, k: k, into: qPacked)
         wScale = floats(n)
@@ -95,6 +98,24 @@ public final class GemmBenchmark {
         if let g = kernels.qs8Gemm {
             g(m, n, k, q, kp, qPacked, aScale, wScale, bias, c, n, 0)
         }
+    }
+
+    /// One int8 GEMM on the kernel set's 7-bit-weight kernel (nil when it has none): the
+    /// same weights scaled to ±63, activations in that kernel's input form. The closure
+    /// keeps its buffers.
+    public func int8SevenBit() -> (() -> Void)? {
+        guard let narrow = kernels.qs8Narrow else { return nil }
+        let (m, k, n) = (shape.m, shape.k, shape.n)
+        let w7 = AlignedBuffer(bytes: n * k)
+        let qw = w7.base.assumingMemoryBound(to: Int8.self)
+        for i in 0..<(n * k) { qw[i] = Int8((Float(qWeights[i]) * 63 / 127).rounded()) }
+        let packed7 = AlignedBuffer(bytes: max(kernels.qs8PackedBytes(n: n, k: k), 1))
+        kernels.qs8Pack(qw, n: n, k: k, into: packed7.base)
+        let input = AlignedBuffer(bytes: m * kp)
+        let q7 = input.base.assumingMemoryBound(to: Int8.self)
+        narrow.quantize(m, k, a, k, q7, kp, aScale)
+        let (aS, wS, b, y, ld) = (aScale, wScale, bias, c, kp)
+        return { withExtendedLifetime((packed7, input)) { narrow.gemm(m, n, k, q7, ld, packed7.base, aS, wS, b, y, n, 0) } }
     }
 
     /// Operations per second of `body` (median of `rounds` timings of enough calls

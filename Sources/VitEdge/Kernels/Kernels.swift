@@ -35,6 +35,10 @@ public struct Kernels: @unchecked Sendable, CustomStringConvertible {
     /// The int8 route's packer and packed size (its panel layout is its own).
     var qs8PackFn: (@convention(c) (UnsafePointer<Int8>?, Int, Int, UnsafeMutableRawPointer?) -> Void)? = nil
     var qs8PackedBytesFn: (@convention(c) (Int, Int) -> Int)? = nil
+    /// A faster kernel for layers whose weights are within ±63 (7-bit files), with the
+    /// same packed layout, and the quantizers of its input form; nil where there is none.
+    var qs8Narrow: (name: String, gemm: vk_qs8_gemm_fn, quantize: vk_qs8_quantize_fn,
+                    quantizeStatic: vk_qs8_quantize_static_fn)? = nil
     /// The session's thread pool (nil: one thread). Set by `InferenceSession`.
     var pool: OpaquePointer? = nil
     var threads: Int = 1
@@ -93,15 +97,15 @@ public struct Kernels: @unchecked Sendable, CustomStringConvertible {
 
     /// The int8 route a CPU with these features gets (a pure function of the bits: ask
     /// what a Cortex-A72 or a Zen 3 gets with a literal feature set).
-    public static func int8Route(forFeatures f: UInt32) -> Int8Route {
-        Int8Route(config: vk_qs8_gemm_config_for(f))
+    public static func int8Route(forFeatures f: UInt32, maxWeight: Int32 = 127) -> Int8Route {
+        Int8Route(config: vk_qs8_gemm_config_for(f, maxWeight))
     }
 
     public var isReference: Bool { gemm == nil }
 
     public var description: String {
         isReference ? "reference (scalar Swift)"
-            : "fp32 GEMM \(gemmName); int8 GEMM \(int8Name); LayerNorm/GELU/softmax \(rowOpsName)"
+            : "fp32 GEMM \(gemmName); int8 GEMM \(int8Name)\(qs8Narrow.map { " (7-bit weights: \($0.name))" } ?? ""); LayerNorm/GELU/softmax \(rowOpsName)"
     }
 
     /// CPU features this process sees, by name.
@@ -152,6 +156,12 @@ public struct Kernels: @unchecked Sendable, CustomStringConvertible {
         avx2.softmaxFn = vk_f32_softmax__avx2_fma
         avx2.qs8Quantize = vk_qs8_quantize_rows__avx2
         avx2.qs8QuantizeStatic = vk_qs8_quantize_rows_static__avx2
+        // 7-bit-weight layers skip vpmaddubsw's sign trick (same panels, uint8 inputs).
+        if let w7 = int8.first(where: { $0.name == "vk_qs8_gemm_4x16__avx2_w7" }), avx2.int8Name == "vk_qs8_gemm_4x16__avx2",
+           let general = int8.first(where: { $0.name == avx2.int8Name }),
+           w7.kr == general.kr, unsafeBitCast(w7.config.pointee.pack, to: UnsafeRawPointer.self) == unsafeBitCast(general.config.pointee.pack, to: UnsafeRawPointer.self) {
+            avx2.qs8Narrow = (w7.name, w7.gemm, vk_qs8_quantize_rows_u8__avx2, vk_qs8_quantize_rows_static_u8__avx2)
+        }
         avx2.peakRoute = (Int32(VK_PEAK_AVX2), Int32(VK_PEAK_AVX2))
         var xsimd = Kernels(gemmName: "vk_f32_gemm_4x16__xsimd", gemm: vk_f32_gemm_4x16__xsimd,
                             gemmKN: vk_f32_gemm_kn_4x16__xsimd, vectorized: true,
@@ -213,17 +223,18 @@ public struct Kernels: @unchecked Sendable, CustomStringConvertible {
                     y: UnsafeMutablePointer<Float>, ldy: Int, accumulate: Bool, scratch s: QuantScratch) {
         let k = w.inFeatures, n = w.outFeatures
         let kp = qs8PaddedK(k)
-        if let g = qs8Gemm, let packed = q.packed {
+        if var g = qs8Gemm, let packed = q.packed {
+            if q.narrow, let narrow = qs8Narrow { g = narrow.gemm }
             if let pool, threads > 1, rows >= 16, rows * n * k >= ParallelThreshold.gemmMACs {
                 // Split rows: each task quantizes its own rows and multiplies them by all
                 // the weights (one dispatch; the packed weights are shared read-only).
                 let perTask = ((rows + threads - 1) / threads + 7) / 8 * 8
-                var job = QS8LinearJob(kernels: self, gemm: g, rows: rows, n: n, k: k, x: x, ldx: ldx, inputScale: q.inputScale,
+                var job = QS8LinearJob(kernels: self, gemm: g, narrow: q.narrow, rows: rows, n: n, k: k, x: x, ldx: ldx, inputScale: q.inputScale,
                                        q: s.q, ldq: kp, packed: packed, aScale: s.scales, wScale: q.scale, bias: w.bias,
                                        y: y, ldy: ldy, accumulate: accumulate ? 1 : 0, rowsPerTask: perTask)
                 withUnsafeMutablePointer(to: &job) { vk_pool_run(pool, qs8LinearTask, $0, (rows + perTask - 1) / perTask) }
             } else {
-                quantizeRows(rows, k: k, x: x, ldx: ldx, inputScale: q.inputScale, q: s.q, ldq: kp, scales: s.scales)
+                quantizeRows(rows, k: k, x: x, ldx: ldx, inputScale: q.inputScale, q: s.q, ldq: kp, scales: s.scales, narrow: q.narrow)
                 g(rows, n, k, s.q, kp, packed, s.scales, q.scale, w.bias, y, ldy, accumulate ? 1 : 0)
             }
         } else {
@@ -241,8 +252,10 @@ public struct Kernels: @unchecked Sendable, CustomStringConvertible {
     /// Quantizes activation rows into the form this kernel set's int8 GEMM reads.
     @inline(__always)
     func quantizeRows(_ rows: Int, k: Int, x: UnsafePointer<Float>, ldx: Int, inputScale: Float?,
-                      q: UnsafeMutablePointer<Int8>, ldq: Int, scales: UnsafeMutablePointer<Float>) {
-        if let a = inputScale {
+                      q: UnsafeMutablePointer<Int8>, ldq: Int, scales: UnsafeMutablePointer<Float>, narrow: Bool = false) {
+        if narrow, let nq = qs8Narrow {
+            if let a = inputScale { nq.quantizeStatic(rows, k, x, ldx, a, q, ldq, scales) } else { nq.quantize(rows, k, x, ldx, q, ldq, scales) }
+        } else if let a = inputScale {
             qs8QuantizeStatic(rows, k, x, ldx, a, q, ldq, scales)
         } else {
             qs8Quantize(rows, k, x, ldx, q, ldq, scales)

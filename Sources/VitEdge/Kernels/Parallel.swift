@@ -56,6 +56,8 @@ let f32LinearTask: vk_task_fn = { context, task, _ in
 struct QS8LinearJob {
     var kernels: Kernels
     var gemm: vk_qs8_gemm_fn
+    /// The layer runs on the 7-bit-weight kernel (its own input form).
+    var narrow: Bool
     var rows: Int, n: Int, k: Int
     var x: UnsafePointer<Float>, ldx: Int, inputScale: Float?
     var q: UnsafeMutablePointer<Int8>, ldq: Int
@@ -71,7 +73,8 @@ let qs8LinearTask: vk_task_fn = { context, task, _ in
     let r0 = task * j.rowsPerTask
     let r = min(j.rowsPerTask, j.rows - r0)
     let q = j.q + r0 * j.ldq, scales = j.aScale + r0
-    j.kernels.quantizeRows(r, k: j.k, x: j.x + r0 * j.ldx, ldx: j.ldx, inputScale: j.inputScale, q: q, ldq: j.ldq, scales: scales)
+    j.kernels.quantizeRows(r, k: j.k, x: j.x + r0 * j.ldx, ldx: j.ldx, inputScale: j.inputScale, q: q, ldq: j.ldq, scales: scales,
+                           narrow: j.narrow)
     j.gemm(r, j.n, j.k, q, j.ldq, j.packed, scales, j.wScale, j.bias, j.y + r0 * j.ldy, j.ldy, j.accumulate)
 }
 

@@ -23,18 +23,20 @@ import Darwin
 public enum QuantizationScheme {
     public static let qmax: Float = 127
 
-    /// Per-output-channel symmetric weight quantization of W [n, k].
-    public static func quantizeWeights(_ w: UnsafePointer<Float>, n: Int, k: Int) -> (q: [Int8], scales: [Float]) {
+    /// Per-output-channel symmetric weight quantization of W [n, k] into ±qmax (127, or
+    /// 63 for 7-bit weights). NaN weights become −qmax rather than trapping.
+    public static func quantizeWeights(_ w: UnsafePointer<Float>, n: Int, k: Int,
+                                       qmax: Float = QuantizationScheme.qmax) -> (q: [Int8], scales: [Float]) {
         var q = [Int8](repeating: 0, count: n * k)
         var scales = [Float](repeating: 1, count: n)
         for row in 0..<n {
             var m: Float = 0
             for i in 0..<k { m = max(m, abs(w[row * k + i])) }
-            let s: Float = m > 0 ? m / qmax : 1
+            let s: Float = m > 0 && m.isFinite ? m / qmax : 1
             scales[row] = s
             for i in 0..<k {
                 let v = (w[row * k + i] / s).rounded(.toNearestOrAwayFromZero)
-                q[row * k + i] = Int8(min(max(v, -qmax), qmax))
+                q[row * k + i] = Int8(v >= -qmax ? (v <= qmax ? v : qmax) : -qmax)
             }
         }
         return (q, scales)

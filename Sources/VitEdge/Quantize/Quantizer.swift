@@ -23,6 +23,10 @@ public struct QuantizeOptions: Sendable {
     /// Layers kept in fp32: full names (`blocks.3.mlp.fc2`), a layer kind in every
     /// block (`mlp.fc2`), or a whole block (`blocks.3`).
     public var keepFP32: [String] = []
+    /// Weight precision: 8 (int8 in ±127) or 7 (int8 values in ±63). Seven-bit weights
+    /// cost precision but let the AVX2 route multiply without its sign trick
+    /// (`vpmaddubsw` cannot saturate: 255·63·2 < 32767).
+    public var weightBits: Int = 8
 
     public init() {}
 }
@@ -49,6 +53,9 @@ public enum Quantizer {
     public static func quantize(_ file: VitqFile, source: String, calibration: [Image]?,
                                 options o: QuantizeOptions) throws -> QuantizeResult {
         let c = file.config
+        guard o.weightBits == 8 || o.weightBits == 7 else {
+            throw VitError.invalidArgument("--weight-bits must be 8 or 7, got \(o.weightBits)")
+        }
         guard c.activationQuantization == nil, !file.tensors.contains(where: { $0.dtype == .i8 }) else {
             throw VitError.invalidArgument("\(source) is already quantized (\(c.activationQuantization?.rawValue ?? "int8") activations); quantize the fp32 model instead")
         }
@@ -98,7 +105,8 @@ public enum Quantizer {
                 if ModelWeights.isQuantizable(name) { reports.append(LayerReport(name: layer, kept: true, weightSQNR: .infinity)) }
                 continue
             }
-            let (qw, ws) = QuantizationScheme.quantizeWeights(w, n: shape[0], k: shape[1])
+            let (qw, ws) = QuantizationScheme.quantizeWeights(w, n: shape[0], k: shape[1],
+                                                              qmax: o.weightBits == 7 ? 63 : QuantizationScheme.qmax)
             writer.add(.init(name: name, dtype: .i8, shape: shape, bytes: qw.map { UInt8(bitPattern: $0) }))
             writer.add(.init(name: name + "_scale", shape: [shape[0]], floats: ws))
             if o.activations == .static { writer.add(.init(name: layer + ".input_scale", shape: [1], floats: [scales[layer] ?? 1])) }
@@ -120,7 +128,7 @@ public enum Quantizer {
                 guard let (w32, w8) = linears(name, fp32, int8), w8.int8 != nil else { return }
                 let rows = x.count / w32.inFeatures
                 var y32 = [Float](repeating: 0, count: rows * w32.outFeatures), y8 = y32
-                var qin = [Int8](repeating: 0, count: rows * Kernels.qs8PaddedK(w32.inFeatures))
+                var qin = [Int8](repeating: 0, count: rows * int8.kernels.qs8PaddedK(w32.inFeatures))
                 var sc = [Float](repeating: 0, count: rows), acc = [Int32](repeating: 0, count: rows * w32.outFeatures)
                 qin.withUnsafeMutableBufferPointer { qp in sc.withUnsafeMutableBufferPointer { sp in acc.withUnsafeMutableBufferPointer { ap in
                     let s = QuantScratch(q: qp.baseAddress!, scales: sp.baseAddress!, acc: ap.baseAddress!)

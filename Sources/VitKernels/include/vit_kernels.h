@@ -140,6 +140,9 @@ typedef void (*vk_qs8_gemm_fn)(VK_QS8_GEMM_ARGS);
 void vk_qs8_gemm_4x16__scalar(VK_QS8_GEMM_ARGS);
 void vk_qs8_gemm_4x16__sse41(VK_QS8_GEMM_ARGS);
 void vk_qs8_gemm_4x16__avx2(VK_QS8_GEMM_ARGS);
+/* For weights within ±63 (7-bit files) only: activations + 128 as uint8 straight into
+ * vpmaddubsw (no sign trick), the panel's column sums removing the offset. */
+void vk_qs8_gemm_4x16__avx2_w7(VK_QS8_GEMM_ARGS);
 /* Takes activations offset by +128 (uint8 bytes, as the *_u8 quantizers write them). */
 void vk_qs8_gemm_8x32__avx512vnni(VK_QS8_GEMM_ARGS);
 void vk_qs8_gemm_4x16__neon(VK_QS8_GEMM_ARGS);
@@ -171,12 +174,16 @@ typedef struct vk_qs8_gemm_config {
     void (*pack)(const int8_t *w, size_t n, size_t k, void *packed);
     int offset_input;
     uint32_t requires;
+    /* The largest |weight| the kernel is exact for: 127, or 63 for kernels that rely on
+     * 7-bit weights (chosen per layer, for layers whose weights fit). */
+    int max_weight;
 } vk_qs8_gemm_config;
 /* Every int8 route compiled for this architecture, best first. */
 size_t vk_qs8_gemm_configs(const vk_qs8_gemm_config **table);
-/* The best route a CPU with these features can run: a pure function of the bits, so
- * a test can ask what a Cortex-A72 or a Zen 3 gets. Never NULL (the scalar route). */
-const vk_qs8_gemm_config *vk_qs8_gemm_config_for(uint32_t features);
+/* The best route a CPU with these features can run for weights up to max_weight in
+ * magnitude (127: any int8 layer): a pure function of its arguments, so a test can ask
+ * what a Cortex-A72 or a Zen 3 gets. Never NULL (the scalar route). */
+const vk_qs8_gemm_config *vk_qs8_gemm_config_for(uint32_t features, int max_weight);
 
 /* Dynamic quantization of `rows` rows of length k (row stride ldx) into q (row
  * stride ldq >= vk_qs8_padded_k(k), padding zeroed): scale[r] = max|x| / 127
@@ -197,6 +204,11 @@ void vk_qs8_quantize_rows__avx2(size_t rows, size_t k, const float *x, size_t ld
                                 int8_t *q, size_t ldq, float *scale);
 void vk_qs8_quantize_rows_static__avx2(size_t rows, size_t k, const float *x, size_t ldx,
                                        float s, int8_t *q, size_t ldq, float *scale);
+/* The same storing q + 128 (uint8; padding 128), for vk_qs8_gemm_4x16__avx2_w7. */
+void vk_qs8_quantize_rows_u8__avx2(size_t rows, size_t k, const float *x, size_t ldx,
+                                   int8_t *q, size_t ldq, float *scale);
+void vk_qs8_quantize_rows_static_u8__avx2(size_t rows, size_t k, const float *x, size_t ldx,
+                                          float s, int8_t *q, size_t ldq, float *scale);
 /* The AVX-512F quantizers storing q + 128 as uint8 bytes (padding = 128), the input
  * form of the VNNI route (its dpbusd multiplies unsigned by signed bytes). */
 void vk_qs8_quantize_rows_u8__avx512f(size_t rows, size_t k, const float *x, size_t ldx,
