@@ -5,7 +5,7 @@
 SWIFT   ?= swift
 BIN     := .build/release/vit-edge
 SUDO    := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
-DEBS    := libxsimd-dev liblz4-dev pkg-config
+DEBS    := libxsimd-dev liblz4-dev libturbojpeg0-dev libspng-dev pkg-config
 # The tests measure child processes' peak memory with GNU time.
 TEST_DEBS := time
 
@@ -93,7 +93,7 @@ FUZZ_SECONDS ?= 60
 # could find was found (and fixed) before it landed; explore further with `make fuzz`.
 FUZZ_SEED ?= 0
 FUZZ_RUNS ?= -1
-FUZZERS := FuzzVitq:vitq FuzzVitqHeader:vitq-header FuzzSafetensors:safetensors FuzzConfigJSON:config-json FuzzImage:image FuzzIDX:idx FuzzStream:stream
+FUZZERS := FuzzVitq:vitq FuzzVitqHeader:vitq-header FuzzSafetensors:safetensors FuzzConfigJSON:config-json FuzzImage:image FuzzIDX:idx FuzzStream:stream FuzzJPEGPNG:jpeg-png
 fuzz: deps
 	cd Fuzz && $(SWIFT) build -c release -Xswiftc -sanitize=fuzzer,address -Xswiftc -parse-as-library
 	@mkdir -p .build-fuzz/artifacts
@@ -126,7 +126,7 @@ soak: build
 	$(BIN) soak models/mnist-vit-int8.vitq --images models/mnist-test-images.idx3-ubyte.lz4 --passes 10 --threads 2
 
 # A release binary with the Swift runtime linked statically: copy it to a board of the
-# same architecture; it needs only glibc, libstdc++ and liblz4 there.
+# same architecture; it needs only glibc, libstdc++, liblz4, libturbojpeg and libspng there.
 dist: deps
 	$(SWIFT) build -c release --product vit-edge --static-swift-stdlib --scratch-path .build-dist
 	mkdir -p dist

@@ -18,6 +18,20 @@ let package = Package(
             pkgConfig: "liblz4",
             providers: [.apt(["liblz4-dev"])]
         ),
+        // JPEG through libjpeg-turbo's TurboJPEG API (Debian: libturbojpeg0-dev), PNG through
+        // libspng (libspng-dev): the decoders Pillow's pixels are checked against.
+        .systemLibrary(
+            name: "CTurboJPEG",
+            path: "Sources/CTurboJPEG",
+            pkgConfig: "libturbojpeg",
+            providers: [.apt(["libturbojpeg0-dev"])]
+        ),
+        .systemLibrary(
+            name: "CSPNG",
+            path: "Sources/CSPNG",
+            pkgConfig: "spng",
+            providers: [.apt(["libspng-dev"])]
+        ),
         // C++ kernels over xsimd (Debian: libxsimd-dev, header only). Plain extern "C"
         // functions; no stable API. Per-ISA code uses function-level target attributes,
         // so the target needs no global -m flags and runs on any CPU of its architecture.
@@ -29,7 +43,7 @@ let package = Package(
         // The engine: image -> patches -> tokens -> blocks -> head -> probabilities.
         .target(
             name: "VitEdge",
-            dependencies: ["CLZ4", "VitKernels"]
+            dependencies: ["CLZ4", "CTurboJPEG", "CSPNG", "VitKernels"]
         ),
         // The command line: parse, call the engine, print.
         .executableTarget(

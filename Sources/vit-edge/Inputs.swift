@@ -18,7 +18,7 @@ enum Inputs {
     static func noteSkipped(_ skipped: [String]) {
         guard !skipped.isEmpty else { return }
         let shown = skipped.prefix(3).map { "'\(printable($0))'" }.joined(separator: ", ")
-        printError("vit-edge: note: skipped \(skipped.count) file\(skipped.count == 1 ? "" : "s") that \(skipped.count == 1 ? "is" : "are") not PGM/PPM images: \(shown)\(skipped.count > 3 ? ", ..." : "")")
+        printError("vit-edge: note: skipped \(skipped.count) file\(skipped.count == 1 ? "" : "s") that \(skipped.count == 1 ? "is" : "are") not images (.jpg, .png, .pgm, .ppm): \(shown)\(skipped.count > 3 ? ", ..." : "")")
     }
 }
 

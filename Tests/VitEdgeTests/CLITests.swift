@@ -24,6 +24,19 @@ final class CLITests: CLITestCase {
         XCTAssertEqual(obj["logits"]?.array?.count, 10)
     }
 
+    /// Photos in: JPEG and PNG files and folders of them run like PGM/PPM.
+    func testRunOnJPEGAndPNG() throws {
+        let images = fixture("images")
+        let r = try vitEdge(["run", model, images + "/jpeg-420.jpg", images + "/png-rgba16.png", images + "/png-gray1.png",
+                             "--json", "--top-k", "1"])
+        XCTAssertEqual(r.status, 0, r.err)
+        XCTAssertEqual(r.out.split(separator: "\n").count, 3)
+        let folder = try vitEdge(["run", model, images, "--top-k", "1"])
+        XCTAssertEqual(folder.status, 0, folder.err)
+        // 21 photos and the 21 PGM/PPM files of Pillow's pixels beside them: two lines each.
+        XCTAssertEqual(folder.out.split(separator: "\n").count, 2 * 42, folder.out)
+    }
+
     func testInfoShowsArenaAndKernels() throws {
         let r = try vitEdge(["info", model])
         XCTAssertEqual(r.status, 0, r.err)

@@ -29,6 +29,7 @@ public final class ImageSource {
     public static func isImageFile(_ name: String) -> Bool {
         let lower = name.lowercased()
         return lower.hasSuffix(".pgm") || lower.hasSuffix(".ppm") || lower.hasSuffix(".pnm")
+            || lower.hasSuffix(".jpg") || lower.hasSuffix(".jpeg") || lower.hasSuffix(".png")
     }
 
     public static func isIDX(_ path: String) -> Bool {
@@ -56,7 +57,7 @@ public final class ImageSource {
         }
         skipped += others
         guard !images.isEmpty else {
-            throw VitError.badDataset(path: dir, expected: "PGM or PPM images (.pgm, .ppm) in the folder or its sub-folders",
+            throw VitError.badDataset(path: dir, expected: "images (.jpg, .png, .pgm, .ppm) in the folder or its sub-folders",
                                       found: others.isEmpty ? "an empty folder" : "\(others.count) other files")
         }
         return images
@@ -121,7 +122,7 @@ public final class LabeledImageSource {
                 }
             }
             guard !files.isEmpty else {
-                throw VitError.badDataset(path: images, expected: "class folders with .pgm/.ppm images", found: "none")
+                throw VitError.badDataset(path: images, expected: "class folders with images (.jpg, .png, .pgm, .ppm)", found: "none")
             }
             self.files = files
             self.skipped = skipped

@@ -14,9 +14,18 @@ public struct Image: Sendable {
         self.samples = samples
     }
 
-    /// Reads a PGM (P2, P5) or PPM (P3, P6) file, 8 or 16 bits per sample.
+    /// Reads an image file: PGM (P2, P5) or PPM (P3, P6), 8 or 16 bits per sample, JPEG or
+    /// PNG (see `JPEGPNG`), told apart by their first bytes.
     public static func load(path: String, limits: ResourceLimits = .current) throws -> Image {
-        try decodePNM(FileIO.input(path, limit: limits.maxFileBytes), path: path, limits: limits)
+        let input = try FileIO.input(path, limit: limits.maxFileBytes)
+        guard let first = try input.peek(), first == 0xFF || first == 0x89 else {
+            return try decodePNM(input, path: path, limits: limits)
+        }
+        // JPEG and PNG are decoded from the whole file (a regular file of known size).
+        var bytes = [UInt8](repeating: 0, count: input.size ?? 0)
+        let got = try bytes.withUnsafeMutableBytes { try input.read(into: $0) }
+        guard got == bytes.count else { throw VitError.io(path: path, reason: "read \(got) of \(bytes.count) bytes") }
+        return try decode(bytes, path: path, limits: limits)
     }
 
     /// Decodes one PNM image starting at `start`; returns it and the offset just

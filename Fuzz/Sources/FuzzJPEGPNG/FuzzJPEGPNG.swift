@@ -1,0 +1,26 @@
+// JPEG (libjpeg-turbo) and PNG (libspng) decoding, then preprocessing into a model input,
+// with the default pixel budget: a header's size is checked before anything is allocated,
+// so `-malloc_limit_mb` makes any allocation taken from a header on trust a finding. The
+// first byte picks JPEG or PNG, so mutations stay within one format.
+import FuzzDriver
+import VitEdge
+
+@_cdecl("LLVMFuzzerTestOneInput")
+public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
+    guard size >= 1 else { return 0 }
+    let magic: [UInt8] = data[0] & 1 == 0 ? [0xFF, 0xD8, 0xFF] : [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]
+    var bytes = Array(UnsafeBufferPointer(start: data + 1, count: size - 1))
+    if !bytes.starts(with: magic) { bytes = magic + bytes }
+    let config = ViTConfig(imageHeight: 8, imageWidth: 8, channels: 3, patchSize: 4, dim: 8, depth: 1, heads: 1,
+                           mlpDim: 8, numClasses: 2)
+    var input = [Float](repeating: 0, count: 3 * 8 * 8)
+    if let image = try? Image.decode(bytes, path: "fuzz") {
+        input.withUnsafeMutableBufferPointer { Preprocess.apply(image, config: config, into: $0.baseAddress!) }
+    }
+    return 0
+}
+
+@_cdecl("FuzzJPEGPNG_main")
+public func main(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>) -> CInt {
+    return fuzzerMain(argc, argv, fuzz)
+}

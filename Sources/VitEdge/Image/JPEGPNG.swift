@@ -1,0 +1,122 @@
+import CSPNG
+import CTurboJPEG
+
+/// JPEG and PNG through the libraries the ecosystem uses, with the pixels Pillow gives:
+/// - JPEG: libjpeg-turbo's TurboJPEG API with its defaults (accurate integer IDCT, fancy
+///   chroma upsampling), which are Pillow's; grayscale stays one channel (Pillow's "L"),
+///   colour is RGB. CMYK/YCCK JPEGs are refused. Warnings (a truncated or corrupt file) are
+///   errors, as in Pillow without LOAD_TRUNCATED_IMAGES. TurboJPEG reports errors by return
+///   code: libjpeg's error exit never unwinds through Swift.
+/// - PNG: libspng. Gray (1–8 bits) and gray+alpha give one channel, everything else RGB
+///   (alpha dropped, palette expanded), as Pillow's convert("L") / convert("RGB"); 16-bit
+///   gray is clipped to 255 as Pillow's "I;16" → "L" conversion does, 16-bit colour takes
+///   the high byte (Pillow's "RGB;16B").
+/// EXIF orientation is not applied (neither Pillow's open nor timm's transforms apply it).
+/// The pixel budget is checked from the header before anything is allocated.
+enum JPEGPNG {
+    static func isJPEG(_ b: UnsafeRawBufferPointer) -> Bool { b.count >= 3 && b[0] == 0xFF && b[1] == 0xD8 && b[2] == 0xFF }
+    static func isPNG(_ b: UnsafeRawBufferPointer) -> Bool {
+        b.count >= 8 && Array(b[0..<8]) == [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]
+    }
+
+    /// 8-bit samples → floats in [0, 1] (v / 255, as torchvision's ToTensor).
+    static func image(width: Int, height: Int, channels: Int, bytes: UnsafeBufferPointer<UInt8>) -> Image {
+        var table = [Float](repeating: 0, count: 256)
+        for v in 0..<256 { table[v] = Float(v) / 255 }
+        let samples = [Float](unsafeUninitializedCapacity: bytes.count) { out, n in
+            for i in 0..<bytes.count { out[i] = table[Int(bytes[i])] }
+            n = bytes.count
+        }
+        return Image(width: width, height: height, channels: channels, samples: samples)
+    }
+
+    static func decodeJPEG(_ data: UnsafeRawBufferPointer, path: String, limits: ResourceLimits) throws -> Image {
+        func bad(_ expected: String, _ found: String) -> VitError { .badImage(path: path, expected: expected, found: found) }
+        guard let handle = tjInitDecompress() else { throw bad("a JPEG decoder", "none could be created") }
+        defer { tjDestroy(handle) }
+        func message() -> String { String(cString: tjGetErrorStr2(handle)) }
+        var width: Int32 = 0, height: Int32 = 0, subsampling: Int32 = 0, colorspace: Int32 = 0
+        let base = data.baseAddress!.assumingMemoryBound(to: UInt8.self)
+        guard tjDecompressHeader3(handle, base, UInt(data.count), &width, &height, &subsampling, &colorspace) == 0 else {
+            throw bad("a valid JPEG header", message())
+        }
+        guard width > 0, height > 0 else { throw bad("a JPEG of non-zero width and height", "\(width)x\(height)") }
+        guard let pixels = checkedProduct([Int(width), Int(height)]), pixels <= limits.maxImagePixels else {
+            throw VitError.tooManyPixels(path: path, width: Int(width), height: Int(height), limit: limits.maxImagePixels)
+        }
+        let gray = colorspace == Int32(TJCS_GRAY.rawValue)
+        guard gray || colorspace == Int32(TJCS_YCbCr.rawValue) || colorspace == Int32(TJCS_RGB.rawValue) else {
+            throw bad("a grayscale or colour (YCbCr/RGB) JPEG", colorspace == Int32(TJCS_CMYK.rawValue) ? "CMYK" : "YCCK (Adobe CMYK)")
+        }
+        let channels = gray ? 1 : 3
+        // Untouched until decoded into: a small file that claims a large image and then
+        // fails costs little memory.
+        var out = [UInt8](unsafeUninitializedCapacity: pixels * channels) { _, n in n = pixels * channels }
+        let flags = Int32(TJFLAG_STOPONWARNING | TJFLAG_LIMITSCANS)
+        let status = out.withUnsafeMutableBufferPointer {
+            tjDecompress2(handle, base, UInt(data.count), $0.baseAddress, width, 0, height,
+                          gray ? Int32(TJPF_GRAY.rawValue) : Int32(TJPF_RGB.rawValue), flags)
+        }
+        guard status == 0 else { throw bad("a complete, valid JPEG", message()) }
+        return out.withUnsafeBufferPointer { image(width: Int(width), height: Int(height), channels: channels, bytes: $0) }
+    }
+
+    static func decodePNG(_ data: UnsafeRawBufferPointer, path: String, limits: ResourceLimits) throws -> Image {
+        func bad(_ expected: String, _ found: String) -> VitError { .badImage(path: path, expected: expected, found: found) }
+        func failed(_ r: Int32) -> String { String(cString: spng_strerror(r)) }
+        guard let ctx = spng_ctx_new(0) else { throw bad("a PNG decoder", "none could be created") }
+        defer { spng_ctx_free(ctx) }
+        // Ancillary chunks (text, ICC, EXIF) are bounded: a PNG cannot make libspng cache
+        // gigabytes of metadata. CRC errors in critical chunks are errors (the default).
+        spng_set_chunk_limits(ctx, 16 << 20, 64 << 20)
+        var r = spng_set_png_buffer(ctx, data.baseAddress, data.count)
+        guard r == 0 else { throw bad("a PNG", failed(r)) }
+        var ihdr = spng_ihdr()
+        r = spng_get_ihdr(ctx, &ihdr)
+        guard r == 0 else { throw bad("a valid PNG header", failed(r)) }
+        let width = Int(ihdr.width), height = Int(ihdr.height)
+        guard let pixels = checkedProduct([width, height]), pixels <= limits.maxImagePixels else {
+            throw VitError.tooManyPixels(path: path, width: width, height: height, limit: limits.maxImagePixels)
+        }
+        let grayType = ihdr.color_type == UInt8(SPNG_COLOR_TYPE_GRAYSCALE.rawValue)
+        let grayAlpha = ihdr.color_type == UInt8(SPNG_COLOR_TYPE_GRAYSCALE_ALPHA.rawValue)
+        let format: spng_format
+        if grayType && ihdr.bit_depth <= 8 {
+            format = SPNG_FMT_G8
+        } else if grayType {
+            format = SPNG_FMT_PNG  // 16-bit samples, clipped below as Pillow does
+        } else {
+            format = SPNG_FMT_RGB8  // gray+alpha is taken from its R channel below
+        }
+        var size = 0
+        r = spng_decoded_image_size(ctx, Int32(format.rawValue), &size)
+        guard r == 0 else { throw bad("a decodable PNG", failed(r)) }
+        var out = [UInt8](unsafeUninitializedCapacity: size) { _, n in n = size }
+        r = out.withUnsafeMutableBytes { spng_decode_image(ctx, $0.baseAddress, size, Int32(format.rawValue), 0) }
+        guard r == 0 else { throw bad("a complete, valid PNG", failed(r)) }
+        if grayType && ihdr.bit_depth == 16 {
+            // Host-endian 16-bit samples → min(v, 255) (Pillow's I;16 → L).
+            let clipped = out.withUnsafeBytes { raw -> [UInt8] in
+                (0..<pixels).map { UInt8(min(Int(raw.load(fromByteOffset: 2 * $0, as: UInt16.self)), 255)) }
+            }
+            return clipped.withUnsafeBufferPointer { image(width: width, height: height, channels: 1, bytes: $0) }
+        }
+        if grayType { return out.withUnsafeBufferPointer { image(width: width, height: height, channels: 1, bytes: $0) } }
+        if grayAlpha {
+            let g = (0..<pixels).map { out[3 * $0] }
+            return g.withUnsafeBufferPointer { image(width: width, height: height, channels: 1, bytes: $0) }
+        }
+        return out.withUnsafeBufferPointer { image(width: width, height: height, channels: 3, bytes: $0) }
+    }
+}
+
+extension Image {
+    /// Decodes an image held in memory: PGM/PPM, JPEG or PNG, told apart by their first bytes.
+    public static func decode(_ bytes: [UInt8], path: String, limits: ResourceLimits = .current) throws -> Image {
+        try bytes.withUnsafeBytes { raw in
+            if JPEGPNG.isJPEG(raw) { return try JPEGPNG.decodeJPEG(raw, path: path, limits: limits) }
+            if JPEGPNG.isPNG(raw) { return try JPEGPNG.decodePNG(raw, path: path, limits: limits) }
+            return try decodePNM(ByteInput(name: path, memory: raw), path: path, limits: limits)
+        }
+    }
+}
