@@ -26,6 +26,16 @@ final class JPEGPNGTests: XCTestCase {
         }
     }
 
+    /// A file of another format says which formats are read.
+    func testOtherFormatsAreNamed() throws {
+        let path = NSTemporaryDirectory() + "/vit-edge-gif-\(getpid()).gif"
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        try FileIO.write(path, Array("GIF89a".utf8) + [1, 0, 1, 0])
+        XCTAssertThrowsError(try Image.load(path: path)) { e in
+            XCTAssertTrue("\(e)".contains("expected a JPEG, PNG, PGM or PPM image, found bytes 71 73 70 56 (GIF)"), "\(e)")
+        }
+    }
+
     func testHostileFilesAreOneLineErrors() throws {
         let jpeg = try FileIO.read(dir + "/jpeg-420.jpg"), png = try FileIO.read(dir + "/png-rgb8.png")
         func expectBad(_ bytes: [UInt8], _ fragment: String, line: UInt = #line) {

@@ -19,6 +19,15 @@ public struct Image: Sendable {
     public static func load(path: String, limits: ResourceLimits = .current) throws -> Image {
         let input = try FileIO.input(path, limit: limits.maxFileBytes)
         guard let first = try input.peek(), first == 0xFF || first == 0x89 else {
+            if let first = try input.peek(), first != UInt8(ascii: "P") {
+                // Not one of the formats read here (GIF, BMP, WebP, ...): say which are.
+                var head = [UInt8](repeating: 0, count: 4)
+                let n = try head.withUnsafeMutableBytes { try input.read(into: $0) }
+                throw VitError.badImage(path: path, expected: "a JPEG, PNG, PGM or PPM image",
+                                        found: "bytes " + head.prefix(n).map(String.init).joined(separator: " ")
+                                            + (head.starts(with: Array("GIF8".utf8)) ? " (GIF)" : head.starts(with: [0x42, 0x4D]) ? " (BMP)"
+                                               : head.starts(with: Array("RIFF".utf8)) ? " (RIFF: WebP?)" : ""))
+            }
             return try decodePNM(input, path: path, limits: limits)
         }
         // JPEG and PNG are decoded from the whole file (a regular file of known size).
