@@ -196,7 +196,7 @@ struct ForwardLayout {
         // The distillation head reads the normed tokens again at head + 3.
         if c.activationQuantization != nil {
             // One set of int8 scratch for every quantized Linear (each uses it within one step).
-            let maxIn = [c.dim, c.innerDim, c.mlpDim].map { ($0 + int8KR - 1) / int8KR * int8KR }.max()!
+            let maxIn = [c.dim, c.innerDim, c.mlpDim].map { alignUp($0, int8KR) }.max()!
             let maxOut = max(3 * c.innerDim, c.dim, c.mlpDim)
             try add("int8.input", rows * maxIn, 3, head - 1, elementSize: 1)
             try add("int8.scales", rows, 3, head - 1)

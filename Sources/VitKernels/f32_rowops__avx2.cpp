@@ -9,6 +9,7 @@
 // stores are microcoded on AMD cores (perf showed the masked tails of 50-wide softmax
 // rows costing more than SSE2 did).
 #include "vit_kernels.h"
+#include "f32_vmath_coefficients.h"
 
 #include <math.h>
 
@@ -36,16 +37,12 @@ VK_AVX2 void store_tail(float *p, __m256 v, size_t n) {
 
 VK_AVX2 __m256 exp8(__m256 x) {
     x = _mm256_max_ps(_mm256_min_ps(x, _mm256_set1_ps(88.0f)), _mm256_set1_ps(-87.3365447504f));
-    const __m256 n = _mm256_round_ps(_mm256_mul_ps(x, _mm256_set1_ps(1.44269504088896341f)),
+    const __m256 n = _mm256_round_ps(_mm256_mul_ps(x, _mm256_set1_ps(vk::coef::kLog2e)),
                                      _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-    __m256 r = _mm256_fnmadd_ps(n, _mm256_set1_ps(0.693359375f), x);
-    r = _mm256_fnmadd_ps(n, _mm256_set1_ps(-2.12194440e-4f), r);
-    __m256 p = _mm256_set1_ps(1.9875691500e-4f);
-    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.3981999507e-3f));
-    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(8.3334519073e-3f));
-    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(4.1665795894e-2f));
-    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.6666665459e-1f));
-    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(5.0000001201e-1f));
+    __m256 r = _mm256_fnmadd_ps(n, _mm256_set1_ps(vk::coef::kLn2Hi), x);
+    r = _mm256_fnmadd_ps(n, _mm256_set1_ps(vk::coef::kLn2Lo), r);
+    __m256 p = _mm256_set1_ps(vk::coef::kExp[0]);
+    for (int i = 1; i < 6; ++i) p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(vk::coef::kExp[i]));
     p = _mm256_fmadd_ps(p, _mm256_mul_ps(r, r), _mm256_add_ps(r, _mm256_set1_ps(1.0f)));
     // 2^n: n + 127 in the exponent field (n in -126..127 after the clamp).
     const __m256i e = _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(n), _mm256_set1_epi32(127)), 23);
@@ -59,22 +56,15 @@ VK_AVX2 __m256 recip(__m256 d) {
 }
 
 VK_AVX2 __m256 gelu_erf8(__m256 x) {
-    const __m256 lim = _mm256_set1_ps(3.92f);
-    const __m256 t = _mm256_max_ps(_mm256_min_ps(_mm256_mul_ps(x, _mm256_set1_ps(0.70710678118654752f)), lim),
+    const __m256 lim = _mm256_set1_ps(vk::coef::kErfClamp);
+    const __m256 t = _mm256_max_ps(_mm256_min_ps(_mm256_mul_ps(x, _mm256_set1_ps(vk::coef::kInvSqrt2)), lim),
                                    _mm256_sub_ps(_mm256_setzero_ps(), lim));
     const __m256 u = _mm256_mul_ps(t, t);
-    __m256 p = _mm256_set1_ps(2.090952420985559e-06f);
-    p = _mm256_fmadd_ps(p, u, _mm256_set1_ps(0.00028652598848566413f));
-    p = _mm256_fmadd_ps(p, u, _mm256_set1_ps(0.00372931151650846f));
-    p = _mm256_fmadd_ps(p, u, _mm256_set1_ps(0.05264107137918472f));
-    p = _mm256_fmadd_ps(p, u, _mm256_set1_ps(0.18923436105251312f));
-    p = _mm256_fmadd_ps(p, u, _mm256_set1_ps(1.1283791065216064f));
-    __m256 q = _mm256_set1_ps(3.86016872653272e-05f);
-    q = _mm256_fmadd_ps(q, u, _mm256_set1_ps(0.0011583977611735463f));
-    q = _mm256_fmadd_ps(q, u, _mm256_set1_ps(0.014893033541738987f));
-    q = _mm256_fmadd_ps(q, u, _mm256_set1_ps(0.11366835981607437f));
-    q = _mm256_fmadd_ps(q, u, _mm256_set1_ps(0.5010368227958679f));
-    q = _mm256_fmadd_ps(q, u, _mm256_set1_ps(1.0f));
+    __m256 p = _mm256_set1_ps(vk::coef::kErfP[0]), q = _mm256_set1_ps(vk::coef::kErfQ[0]);
+    for (int i = 1; i < 6; ++i) {
+        p = _mm256_fmadd_ps(p, u, _mm256_set1_ps(vk::coef::kErfP[i]));
+        q = _mm256_fmadd_ps(q, u, _mm256_set1_ps(vk::coef::kErfQ[i]));
+    }
     const __m256 erf = _mm256_mul_ps(_mm256_mul_ps(t, p), recip(q));
     const __m256 h = _mm256_mul_ps(_mm256_set1_ps(0.5f), x);
     return _mm256_fmadd_ps(h, erf, h);
@@ -82,8 +72,8 @@ VK_AVX2 __m256 gelu_erf8(__m256 x) {
 
 VK_AVX2 __m256 gelu_tanh8(__m256 x) {
     const __m256 x3 = _mm256_mul_ps(_mm256_mul_ps(x, x), x);
-    const __m256 y = _mm256_mul_ps(_mm256_set1_ps(-2.0f * 0.79788456080286536f),
-                                   _mm256_fmadd_ps(x3, _mm256_set1_ps(0.044715f), x));
+    const __m256 y = _mm256_mul_ps(_mm256_set1_ps(-2.0f * vk::coef::kSqrt2OverPi),
+                                   _mm256_fmadd_ps(x3, _mm256_set1_ps(vk::coef::kGeluCubic), x));
     return _mm256_div_ps(x, _mm256_add_ps(_mm256_set1_ps(1.0f), exp8(y)));
 }
 

@@ -7,6 +7,7 @@
 // polynomial on |r| <= ln2/2 and 2^n by scalef: about 1 ulp on [-87, 88].
 // GELU (erf form) uses a rational approximation of erf (below); the tanh form uses 0.5·(1 + tanh(y)) = 1 / (1 + exp(-2y)), which has no cancellation.
 #include "vit_kernels.h"
+#include "f32_vmath_coefficients.h"
 
 #include <math.h>
 
@@ -23,16 +24,12 @@ VK_AVX512 __mmask16 tail_mask(size_t left) {
 
 VK_AVX512 __m512 exp16(__m512 x) {
     x = _mm512_max_ps(_mm512_min_ps(x, _mm512_set1_ps(88.3762626647949f)), _mm512_set1_ps(-87.3365447504f));
-    const __m512 n = _mm512_roundscale_ps(_mm512_mul_ps(x, _mm512_set1_ps(1.44269504088896341f)),
+    const __m512 n = _mm512_roundscale_ps(_mm512_mul_ps(x, _mm512_set1_ps(vk::coef::kLog2e)),
                                           _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-    __m512 r = _mm512_fnmadd_ps(n, _mm512_set1_ps(0.693359375f), x);
-    r = _mm512_fnmadd_ps(n, _mm512_set1_ps(-2.12194440e-4f), r);
-    __m512 p = _mm512_set1_ps(1.9875691500e-4f);
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.3981999507e-3f));
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(8.3334519073e-3f));
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(4.1665795894e-2f));
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.6666665459e-1f));
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(5.0000001201e-1f));
+    __m512 r = _mm512_fnmadd_ps(n, _mm512_set1_ps(vk::coef::kLn2Hi), x);
+    r = _mm512_fnmadd_ps(n, _mm512_set1_ps(vk::coef::kLn2Lo), r);
+    __m512 p = _mm512_set1_ps(vk::coef::kExp[0]);
+    for (int i = 1; i < 6; ++i) p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(vk::coef::kExp[i]));
     p = _mm512_fmadd_ps(p, _mm512_mul_ps(r, r), _mm512_add_ps(r, _mm512_set1_ps(1.0f)));
     return _mm512_scalef_ps(p, n);
 }
@@ -48,22 +45,15 @@ VK_AVX512 __m512 recip(__m512 d) {
 // iteration, tools/fit_gelu.py): 17 multiply-adds and a reciprocal, half the work of
 // erfc·exp. Error ≤ 2.1 ulp of max(1, |x|) over [-8, 8] in float32.
 VK_AVX512 __m512 gelu_erf16(__m512 x) {
-    const __m512 lim = _mm512_set1_ps(3.92f);
-    const __m512 t = _mm512_max_ps(_mm512_min_ps(_mm512_mul_ps(x, _mm512_set1_ps(0.70710678118654752f)), lim),
+    const __m512 lim = _mm512_set1_ps(vk::coef::kErfClamp);
+    const __m512 t = _mm512_max_ps(_mm512_min_ps(_mm512_mul_ps(x, _mm512_set1_ps(vk::coef::kInvSqrt2)), lim),
                                    _mm512_sub_ps(_mm512_setzero_ps(), lim));
     const __m512 u = _mm512_mul_ps(t, t);
-    __m512 p = _mm512_set1_ps(2.090952420985559e-06f);
-    p = _mm512_fmadd_ps(p, u, _mm512_set1_ps(0.00028652598848566413f));
-    p = _mm512_fmadd_ps(p, u, _mm512_set1_ps(0.00372931151650846f));
-    p = _mm512_fmadd_ps(p, u, _mm512_set1_ps(0.05264107137918472f));
-    p = _mm512_fmadd_ps(p, u, _mm512_set1_ps(0.18923436105251312f));
-    p = _mm512_fmadd_ps(p, u, _mm512_set1_ps(1.1283791065216064f));
-    __m512 q = _mm512_set1_ps(3.86016872653272e-05f);
-    q = _mm512_fmadd_ps(q, u, _mm512_set1_ps(0.0011583977611735463f));
-    q = _mm512_fmadd_ps(q, u, _mm512_set1_ps(0.014893033541738987f));
-    q = _mm512_fmadd_ps(q, u, _mm512_set1_ps(0.11366835981607437f));
-    q = _mm512_fmadd_ps(q, u, _mm512_set1_ps(0.5010368227958679f));
-    q = _mm512_fmadd_ps(q, u, _mm512_set1_ps(1.0f));
+    __m512 p = _mm512_set1_ps(vk::coef::kErfP[0]), q = _mm512_set1_ps(vk::coef::kErfQ[0]);
+    for (int i = 1; i < 6; ++i) {
+        p = _mm512_fmadd_ps(p, u, _mm512_set1_ps(vk::coef::kErfP[i]));
+        q = _mm512_fmadd_ps(q, u, _mm512_set1_ps(vk::coef::kErfQ[i]));
+    }
     const __m512 erf = _mm512_mul_ps(_mm512_mul_ps(t, p), recip(q));
     const __m512 h = _mm512_mul_ps(_mm512_set1_ps(0.5f), x);
     return _mm512_fmadd_ps(h, erf, h);
@@ -72,8 +62,8 @@ VK_AVX512 __m512 gelu_erf16(__m512 x) {
 // x · sigmoid(2·√(2/π)·(x + 0.044715·x³))
 VK_AVX512 __m512 gelu_tanh16(__m512 x) {
     const __m512 x3 = _mm512_mul_ps(_mm512_mul_ps(x, x), x);
-    const __m512 y = _mm512_mul_ps(_mm512_set1_ps(-2.0f * 0.79788456080286536f),
-                                   _mm512_fmadd_ps(x3, _mm512_set1_ps(0.044715f), x));
+    const __m512 y = _mm512_mul_ps(_mm512_set1_ps(-2.0f * vk::coef::kSqrt2OverPi),
+                                   _mm512_fmadd_ps(x3, _mm512_set1_ps(vk::coef::kGeluCubic), x));
     return _mm512_div_ps(x, _mm512_add_ps(_mm512_set1_ps(1.0f), exp16(y)));
 }
 

@@ -37,9 +37,14 @@ __attribute__((target("avx2"))) inline void store_tile(const __m256i *lo, const 
     }
 }
 
-template <int MR>
-__attribute__((target("avx2"))) void ukernel_avx2(size_t kg, const int8_t *a, size_t lda,
-                                                  const int8_t *panel, const int32_t *, size_t nr, const vk::qs8_epilogue &e) {
+// W7 = false: signed activations, and the sign trick feeds |a| and sign(w, a) to
+// vpmaddubsw (exact while |w| <= 127). W7 = true, weights within ±63 (7-bit files):
+// activations come as q + 128 (uint8 in 1..255) and go to vpmaddubsw as they are, since
+// a pair sum is at most 255·63·2 = 32130 and cannot saturate; Σ (q+128)·w = Σ q·w + 128·Σ w,
+// and the panel's column sums take the 128·Σ w back out, so the result is exact.
+template <int MR, bool W7>
+__attribute__((target("avx2"))) void ukernel_avx2(size_t kg, const int8_t *a, size_t lda, const int8_t *panel,
+                                                  const int32_t *colsum, size_t nr, const vk::qs8_epilogue &e) {
     __m256i lo[MR], hi[MR];
     for (int r = 0; r < MR; ++r) lo[r] = hi[r] = _mm256_setzero_si256();
     const __m256i ones = _mm256_set1_epi16(1);
@@ -48,32 +53,17 @@ __attribute__((target("avx2"))) void ukernel_avx2(size_t kg, const int8_t *a, si
         const __m256i w1 = _mm256_loadu_si256((const __m256i *)(panel + g * 64 + 32));
         for (int r = 0; r < MR; ++r) {
             const __m256i av = _mm256_set1_epi32(vk::load4(a + r * lda + g * 4));
-            const __m256i ua = _mm256_abs_epi8(av);
-            lo[r] = _mm256_add_epi32(lo[r], _mm256_madd_epi16(_mm256_maddubs_epi16(ua, _mm256_sign_epi8(w0, av)), ones));
-            hi[r] = _mm256_add_epi32(hi[r], _mm256_madd_epi16(_mm256_maddubs_epi16(ua, _mm256_sign_epi8(w1, av)), ones));
+            const __m256i ua = W7 ? av : _mm256_abs_epi8(av);
+            const __m256i s0 = W7 ? w0 : _mm256_sign_epi8(w0, av), s1 = W7 ? w1 : _mm256_sign_epi8(w1, av);
+            lo[r] = _mm256_add_epi32(lo[r], _mm256_madd_epi16(_mm256_maddubs_epi16(ua, s0), ones));
+            hi[r] = _mm256_add_epi32(hi[r], _mm256_madd_epi16(_mm256_maddubs_epi16(ua, s1), ones));
         }
     }
-    store_tile<MR>(lo, hi, nr, e);
-}
-
-template <int MR>
-__attribute__((target("avx2"))) void ukernel_avx2_w7(size_t kg, const int8_t *a, size_t lda, const int8_t *panel,
-                                                     const int32_t *colsum, size_t nr, const vk::qs8_epilogue &e) {
-    __m256i lo[MR], hi[MR];
-    for (int r = 0; r < MR; ++r) lo[r] = hi[r] = _mm256_setzero_si256();
-    const __m256i ones = _mm256_set1_epi16(1);
-    for (size_t g = 0; g < kg; ++g) {
-        const __m256i w0 = _mm256_loadu_si256((const __m256i *)(panel + g * 64));
-        const __m256i w1 = _mm256_loadu_si256((const __m256i *)(panel + g * 64 + 32));
-        for (int r = 0; r < MR; ++r) {
-            const __m256i ua = _mm256_set1_epi32(vk::load4(a + r * lda + g * 4));
-            lo[r] = _mm256_add_epi32(lo[r], _mm256_madd_epi16(_mm256_maddubs_epi16(ua, w0), ones));
-            hi[r] = _mm256_add_epi32(hi[r], _mm256_madd_epi16(_mm256_maddubs_epi16(ua, w1), ones));
-        }
+    if (W7) {
+        const __m256i c0 = _mm256_slli_epi32(_mm256_loadu_si256((const __m256i *)colsum), 7);
+        const __m256i c1 = _mm256_slli_epi32(_mm256_loadu_si256((const __m256i *)(colsum + 8)), 7);
+        for (int r = 0; r < MR; ++r) lo[r] = _mm256_sub_epi32(lo[r], c0), hi[r] = _mm256_sub_epi32(hi[r], c1);
     }
-    const __m256i c0 = _mm256_slli_epi32(_mm256_loadu_si256((const __m256i *)colsum), 7);
-    const __m256i c1 = _mm256_slli_epi32(_mm256_loadu_si256((const __m256i *)(colsum + 8)), 7);
-    for (int r = 0; r < MR; ++r) lo[r] = _mm256_sub_epi32(lo[r], c0), hi[r] = _mm256_sub_epi32(hi[r], c1);
     store_tile<MR>(lo, hi, nr, e);
 }
 
@@ -101,8 +91,8 @@ __attribute__((target("sse4.1,ssse3"))) void ukernel_sse41(size_t kg, const int8
     }
 }
 
-const vk::qs8_ukernel kAvx2[4] = {ukernel_avx2<1>, ukernel_avx2<2>, ukernel_avx2<3>, ukernel_avx2<4>};
-const vk::qs8_ukernel kAvx2W7[4] = {ukernel_avx2_w7<1>, ukernel_avx2_w7<2>, ukernel_avx2_w7<3>, ukernel_avx2_w7<4>};
+const vk::qs8_ukernel kAvx2[4] = {ukernel_avx2<1, false>, ukernel_avx2<2, false>, ukernel_avx2<3, false>, ukernel_avx2<4, false>};
+const vk::qs8_ukernel kAvx2W7[4] = {ukernel_avx2<1, true>, ukernel_avx2<2, true>, ukernel_avx2<3, true>, ukernel_avx2<4, true>};
 const vk::qs8_ukernel kSse41[4] = {ukernel_sse41<1>, ukernel_sse41<2>, ukernel_sse41<3>, ukernel_sse41<4>};
 
 }  // namespace

@@ -13,7 +13,7 @@ final class QuantizationTests: XCTestCase {
             var checked = 0
             for m in [1, 3, 4, 5, 8, 9, 50] { for n in [1, 15, 16, 17, 31, 32, 33, 48] { for k in [1, 3, 4, 5, 63, 64, 65, 300] {
                 for (useBias, accumulate) in [(true, false), (false, true)] {
-                    let kp = (k + route.kr - 1) / route.kr * route.kr
+                    let kp = alignUp(k, route.kr)
                     var a = [Int8](repeating: 0, count: m * kp)
                     for r in 0..<m { for i in 0..<k { a[r * kp + i] = Int8(Int(rng.next() % 255) - 127) } }
                     // Routes for 7-bit weights get weights within ±63 (their contract).

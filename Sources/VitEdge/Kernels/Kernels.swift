@@ -50,8 +50,16 @@ public struct Kernels: @unchecked Sendable, CustomStringConvertible {
     var geluErfFn: vk_f32_map_fn = vk_f32_gelu_erf__xsimd
     var geluTanhFn: vk_f32_map_fn = vk_f32_gelu_tanh__xsimd
     var softmaxFn: vk_f32_softmax_fn = vk_f32_softmax__xsimd
-    /// The peak loops that measure this set's fp32 and int8 instructions (`CorePeak`).
-    public var peakRoute: (f32: Int32, int8: Int32) = (Int32(VK_PEAK_XSIMD), Int32(VK_PEAK_XSIMD))
+    /// The peak loop that measures this set's fp32 instructions (`CorePeak`).
+    var peakF32 = Int32(VK_PEAK_XSIMD)
+    /// The peak loops that measure this set's fp32 and int8 instructions (`CorePeak`); the
+    /// int8 one follows from the int8 route.
+    public var peakRoute: (f32: Int32, int8: Int32) {
+        let n = int8Name
+        let int8 = n.hasSuffix("avx512vnni") ? VK_PEAK_AVX512 : n.contains("__avx2") ? VK_PEAK_AVX2
+            : n.hasSuffix("neondot") ? VK_PEAK_NEONDOT : VK_PEAK_XSIMD
+        return (peakF32, Int32(int8))
+    }
 
     init(gemmName: String, gemm: vk_f32_gemm_fn?, gemmKN: vk_f32_gemm_kn_fn? = nil, vectorized: Bool,
          int8: Int8Route? = nil) {
@@ -143,7 +151,7 @@ public struct Kernels: @unchecked Sendable, CustomStringConvertible {
         avx512.geluErfFn = vk_f32_gelu_erf__avx512f
         avx512.geluTanhFn = vk_f32_gelu_tanh__avx512f
         avx512.softmaxFn = vk_f32_softmax__avx512f
-        avx512.peakRoute = (Int32(VK_PEAK_AVX512), Int32(offset ? VK_PEAK_AVX512 : VK_PEAK_AVX2))
+        avx512.peakF32 = Int32(VK_PEAK_AVX512)
         // AVX2 + FMA (x86-64 without AVX-512): its own row kernels, 8 lanes with FMA,
         // where the xsimd baseline would be SSE2.
         var avx2 = Kernels(gemmName: "vk_f32_gemm_6x16__avx2_fma", gemm: vk_f32_gemm_6x16__avx2_fma,
@@ -162,11 +170,10 @@ public struct Kernels: @unchecked Sendable, CustomStringConvertible {
            w7.kr == general.kr, unsafeBitCast(w7.config.pointee.pack, to: UnsafeRawPointer.self) == unsafeBitCast(general.config.pointee.pack, to: UnsafeRawPointer.self) {
             avx2.qs8Narrow = (w7.name, w7.gemm, vk_qs8_quantize_rows_u8__avx2, vk_qs8_quantize_rows_static_u8__avx2)
         }
-        avx2.peakRoute = (Int32(VK_PEAK_AVX2), Int32(VK_PEAK_AVX2))
-        var xsimd = Kernels(gemmName: "vk_f32_gemm_4x16__xsimd", gemm: vk_f32_gemm_4x16__xsimd,
+        avx2.peakF32 = Int32(VK_PEAK_AVX2)
+        let xsimd = Kernels(gemmName: "vk_f32_gemm_4x16__xsimd", gemm: vk_f32_gemm_4x16__xsimd,
                             gemmKN: vk_f32_gemm_kn_4x16__xsimd, vectorized: true,
                             int8: int8Route(["vk_qs8_gemm_4x16__neondot", "vk_qs8_gemm_2x8c16__neon", "vk_qs8_gemm_4x16__sse41"]))
-        xsimd.peakRoute = (Int32(VK_PEAK_XSIMD), Int32(xsimd.int8Name.hasSuffix("neondot") ? VK_PEAK_NEONDOT : VK_PEAK_XSIMD))
         switch choice {
         case .reference: return .reference
         case .xsimd: return xsimd
@@ -185,9 +192,7 @@ public struct Kernels: @unchecked Sendable, CustomStringConvertible {
             if hasAVX512 { return avx512 }
             if hasAVX2 { return avx2 }
             // Best int8 route regardless of level (e.g. ARM64 dot product).
-            var best = Kernels(gemmName: xsimd.gemmName, gemm: xsimd.gemm, gemmKN: xsimd.gemmKN, vectorized: true, int8: int8.first!)
-            best.peakRoute = (Int32(VK_PEAK_XSIMD), Int32(best.int8Name.hasSuffix("neondot") ? VK_PEAK_NEONDOT : VK_PEAK_XSIMD))
-            return best
+            return Kernels(gemmName: xsimd.gemmName, gemm: xsimd.gemm, gemmKN: xsimd.gemmKN, vectorized: true, int8: int8.first!)
         }
     }
 
@@ -263,7 +268,7 @@ public struct Kernels: @unchecked Sendable, CustomStringConvertible {
     }
 
     /// Activation row length for k inputs on this set's int8 route (the reference: 4).
-    func qs8PaddedK(_ k: Int) -> Int { (k + int8KR - 1) / int8KR * int8KR }
+    func qs8PaddedK(_ k: Int) -> Int { alignUp(k, int8KR) }
     /// Padding of the reference int8 route (and of the quantizer's own checks).
     static func qs8PaddedK(_ k: Int) -> Int { vk_qs8_padded_k(k) }
     /// Bytes of a packed [n, k] int8 weight for this set's route.

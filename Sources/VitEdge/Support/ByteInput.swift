@@ -57,8 +57,8 @@ public final class ByteInput {
 
     /// An input over a file descriptor (standard input: 0), read with read(2) so each
     /// call returns what has arrived rather than waiting for a full buffer.
-    public convenience init(name: String, fd: Int32, bufferBytes: Int = 1 << 16) {
-        self.init(name: name, bufferBytes: bufferBytes) { dst in
+    public convenience init(name: String, fd: Int32, size: Int? = nil, bufferBytes: Int = 1 << 16) {
+        self.init(name: name, size: size, bufferBytes: bufferBytes) { dst in
             while true {
                 let n = Glibc.read(fd, dst.baseAddress, dst.count)
                 if n >= 0 { return n }

@@ -80,14 +80,7 @@ public enum FileIO {
             close(fd)
             throw error
         }
-        let input = ByteInput(name: path, size: size) { dst in
-            while true {
-                let n = Glibc.read(fd, dst.baseAddress, dst.count)
-                if n >= 0 { return n }
-                if errno == EINTR { continue }
-                throw VitError.io(path: path, reason: String(cString: strerror(errno)))
-            }
-        }
+        let input = ByteInput(name: path, fd: fd, size: size)
         input.closes = fd
         return input
     }
