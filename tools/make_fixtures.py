@@ -97,7 +97,7 @@ def mnist_golden():
     acc = (logits.argmax(1).numpy() == labels).mean()
     print(f"mnist: PyTorch test accuracy {acc:.4f}")
     out["test_logits"] = logits
-    # Position embeddings resampled as DINO / timm do (bicubic, align_corners=False,
+    # Position embeddings resampled as Hugging Face does (bicubic to size, align_corners=False,
     # no antialias), prefix row untouched: up to 10x10 and down to 5x5.
     pe = m.pos_embed.detach()[0]
     grid = pe[1:].reshape(1, 7, 7, -1).permute(0, 3, 1, 2)
@@ -139,9 +139,13 @@ def timm_cases():
     m = VisionTransformerDistilled(img_size=32, patch_size=8, in_chans=3, num_classes=10, embed_dim=48,
                                    depth=2, num_heads=3, mlp_ratio=2.0, qkv_bias=False).eval()
     m.distilled_training = False
+    # The input is the digit resized 28 -> 32 by plain F.interpolate (see prepare): timm's
+    # squash mode at crop_pct 1, with vit-edge's pytorch resampler, is that transform.
     cfg = {"architecture": "deit_tiny_distilled_patch8_32", "num_classes": 10,
-           "model_args": {"num_heads": 3}, "pretrained_cfg": {"input_size": [3, 32, 32], "mean": mean, "std": std}}
-    save_case("timm-deit-distilled", m, m.state_dict(), cfg, [], 3, (32, 32), mean, std)
+           "model_args": {"num_heads": 3}, "pretrained_cfg": {"input_size": [3, 32, 32], "mean": mean, "std": std,
+                                                              "interpolation": "bilinear", "crop_pct": 1.0,
+                                                              "crop_mode": "squash"}}
+    save_case("timm-deit-distilled", m, m.state_dict(), cfg, ["--resampler", "pytorch"], 3, (32, 32), mean, std)
     # Average pooling with fc_norm, no class-token position row (no_embed_class),
     # layer scale, tanh GELU passed as a flag.
     torch.manual_seed(2)

@@ -66,11 +66,16 @@ public enum AttentionMaps {
 
     /// Bilinear upsampling (half-pixel centres) of a grid map to width × height.
     public static func upsample(_ grid: [Float], gridWidth gw: Int, gridHeight gh: Int, width: Int, height: Int) -> [Float] {
-        let im = Image(width: gw, height: gh, channels: 1, samples: grid)
         var out = [Float](repeating: 0, count: width * height)
-        for y in 0..<height { for x in 0..<width {
-            out[y * width + x] = Preprocess.bilinear(im, x: x, y: y, width: width, height: height, channel: 0, to: 1)
-        } }
+        var temp: [Float] = []
+        grid.withUnsafeBufferPointer { g in
+            out.withUnsafeMutableBufferPointer { o in
+                Resample.applyFloat(g.baseAddress!, rowStride: gw, channels: 1,
+                                    horizontal: Resample.pytorch(inSize: gw, outSize: width, cubic: false),
+                                    vertical: Resample.pytorch(inSize: gh, outSize: height, cubic: false),
+                                    temp: &temp, into: o.baseAddress!)
+            }
+        }
         return out
     }
 

@@ -72,6 +72,10 @@ public struct ViTConfig: Equatable, Sendable {
     // Preprocessing
     public var mean: [Float]
     public var std: [Float]
+    /// Resize and crop before `mean`/`std` (the model's own eval transform).
+    public var preprocessing: Preprocessing = .plain
+    /// How position embeddings are resampled when the model runs at another input size.
+    public var positionResampling: PositionResampling = .huggingface
     public var labels: [String] = []
     // Quantization
     public var activationQuantization: ActivationQuantization? = nil
@@ -142,6 +146,9 @@ public struct ViTConfig: Equatable, Sendable {
         guard std.allSatisfy({ $0.isFinite && $0 != 0 }) && mean.allSatisfy({ $0.isFinite }) else {
             throw bad("finite mean and non-zero std", "mean \(mean), std \(std)")
         }
+        if let problem = preprocessing.validate(input: (imageHeight, imageWidth)) {
+            throw bad("preprocessing with \(problem)", preprocessing.summary)
+        }
         guard eps.isFinite && eps >= 0 else { throw bad("a finite LayerNorm epsilon >= 0", "\(eps)") }
         guard labels.isEmpty || labels.count == numClasses else {
             throw bad("\(numClasses) class labels", "\(labels.count)")
@@ -188,7 +195,8 @@ extension ViTConfig {
             ("pool", .string(pool.rawValue)), ("pre_logits_dim", n(preLogitsDim)),
             ("num_classes", n(numClasses)),
             ("mean", .array(mean.map(f))), ("std", .array(std.map(f))),
-            ("resize", .string("bilinear")),
+            ("preprocess", preprocessing.toJSON()),
+            ("position_resampling", .string(positionResampling.rawValue)),
             ("labels", .array(labels.map { .string($0) })),
         ] + (activationQuantization.map { [("quantization", JSON.object([("activations", .string($0.rawValue))]))] } ?? []))
     }
@@ -230,7 +238,13 @@ extension ViTConfig {
         c.poolNorm = try bool("pool_norm")
         c.pool = try oneOf("pool", Pooling.self)
         c.preLogitsDim = try int("pre_logits_dim")
+        // Files written before preprocessing was recorded say "resize": "bilinear" (plain).
         if let r = j["resize"]?.string, r != "bilinear" { throw fail("resize", "\"bilinear\"") }
+        if let p = j["preprocess"] {
+            guard let parsed = Preprocessing.fromJSON(p) else { throw fail("preprocess", "a preprocessing object (see docs/FORMAT.md)") }
+            c.preprocessing = parsed
+        }
+        if j["position_resampling"] != nil { c.positionResampling = try oneOf("position_resampling", PositionResampling.self) }
         guard let labels = j["labels"]?.array else { throw fail("labels", "a list of strings") }
         c.labels = try labels.map { guard let s = $0.string else { throw fail("labels", "a list of strings") }; return s }
         if let q = j["quantization"] {
@@ -241,5 +255,46 @@ extension ViTConfig {
         }
         try c.validate(source: source)
         return c
+    }
+}
+
+extension Preprocessing {
+    func toJSON() -> JSON {
+        var fields: [(String, JSON)]
+        switch resize {
+        case .toInput: fields = [("resize", .string("input"))]
+        case .size(let h, let w): fields = [("resize", .string("size")), ("height", .number(Double(h))), ("width", .number(Double(w)))]
+        case .shorterSide(let n): fields = [("resize", .string("shorter")), ("shorter", .number(Double(n)))]
+        case .keepRatio(let h, let w): fields = [("resize", .string("keep_ratio")), ("height", .number(Double(h))), ("width", .number(Double(w)))]
+        }
+        fields += [("interpolation", .string(interpolation.rawValue)), ("resampler", .string(resampler.rawValue)),
+                   ("crop", .string(crop.rawValue))]
+        if let cropPct { fields.append(("crop_pct", .number(cropPct))) }
+        if let cropMode { fields.append(("crop_mode", .string(cropMode))) }
+        return .object(fields)
+    }
+
+    static func fromJSON(_ j: JSON) -> Preprocessing? {
+        guard let interpolation = j["interpolation"]?.string.flatMap(Resample.Filter.init(rawValue:)),
+              let resampler = j["resampler"]?.string.flatMap(Resampler.init(rawValue:)),
+              let crop = j["crop"]?.string.flatMap(CropRounding.init(rawValue:)) else { return nil }
+        var p = Preprocessing(interpolation: interpolation, resampler: resampler, crop: crop)
+        func size(_ k: String) -> Int? { j[k]?.int.flatMap { $0 > 0 && $0 <= 1 << 16 ? $0 : nil } }
+        switch j["resize"]?.string {
+        case "input": p.resize = .toInput
+        case "size": guard let h = size("height"), let w = size("width") else { return nil }; p.resize = .size(height: h, width: w)
+        case "shorter": guard let n = size("shorter") else { return nil }; p.resize = .shorterSide(n)
+        case "keep_ratio": guard let h = size("height"), let w = size("width") else { return nil }; p.resize = .keepRatio(height: h, width: w)
+        default: return nil
+        }
+        if let pct = j["crop_pct"] {
+            guard let v = pct.double, v > 0, v <= 1 else { return nil }
+            p.cropPct = v
+        }
+        if let mode = j["crop_mode"] {
+            guard let m = mode.string, m == "center" || m == "squash" else { return nil }
+            p.cropMode = m
+        }
+        return p
     }
 }

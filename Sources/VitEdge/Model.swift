@@ -34,7 +34,7 @@ public final class VisionTransformer: @unchecked Sendable {
     }
 
     /// A model sharing `base`'s weights and packing, with its own config and positions.
-    init(resizedFrom base: VisionTransformer, config: ViTConfig, weights: ModelWeights, positions: AlignedBuffer) {
+    init(resizedFrom base: VisionTransformer, config: ViTConfig, weights: ModelWeights, positions: AlignedBuffer?) {
         self.config = config
         self.file = base.file
         self.kernels = base.kernels

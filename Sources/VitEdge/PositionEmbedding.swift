@@ -1,51 +1,51 @@
-/// Running a model at another input size: the learned position embeddings of the
-/// patch grid are resampled bicubically (as DINO and timm do), prefix rows untouched.
-public enum PositionEmbedding {
-    /// PyTorch's bicubic convolution kernel (A = -0.75), `interpolate(mode="bicubic",
-    /// align_corners=False)` without antialiasing.
-    static func cubicWeights(_ t: Float) -> (Float, Float, Float, Float) {
-        let a: Float = -0.75
-        func near(_ x: Float) -> Float { ((a + 2) * x - (a + 3)) * x * x + 1 }
-        func far(_ x: Float) -> Float { ((a * x - 5 * a) * x + 8 * a) * x - 4 * a }
-        return (far(t + 1), near(t), near(1 - t), far(2 - t))
-    }
+/// How a model's position embeddings are resampled when it runs at another input size
+/// (prefix rows untouched): the three conventions of the code that trains ViTs.
+public enum PositionResampling: String, Sendable, CaseIterable {
+    /// timm's `resample_abs_pos_embed`: `interpolate(size=new grid, mode="bicubic",
+    /// antialias=True)`: Pillow's cubic (A = −0.5), support widened when shrinking.
+    case timm
+    /// DINO's `interpolate_pos_encoding`: `interpolate(scale_factor=(n + 0.1) / √N,
+    /// mode="bicubic")`, no antialias (A = −0.75), the scale applied as given.
+    case dino
+    /// Hugging Face's `interpolate_pos_encoding`: `interpolate(size=new grid,
+    /// mode="bicubic", align_corners=False)`, no antialias.
+    case huggingface
+}
 
-    /// Resamples a grid [gh, gw, dim] to [nh, nw, dim]: rows first along x, then y.
+public enum PositionEmbedding {
+    /// Resamples a grid [gh, gw, dim] to [nh, nw, dim] by `convention`.
     public static func resample(_ grid: [Float], gridHeight gh: Int, gridWidth gw: Int, dim: Int,
-                                toHeight nh: Int, toWidth nw: Int) -> [Float] {
-        func taps(_ n: Int, _ inSize: Int) -> [(idx: [Int], w: (Float, Float, Float, Float))] {
-            let scale = Float(inSize) / Float(n)
-            return (0..<n).map { o in
-                let src = (Float(o) + 0.5) * scale - 0.5
-                let x0 = Int(src.rounded(.down))
-                let w = cubicWeights(src - Float(x0))
-                return ((-1...2).map { min(max(x0 + $0, 0), inSize - 1) }, w)
+                                toHeight nh: Int, toWidth nw: Int, convention: PositionResampling = .huggingface) -> [Float] {
+        func taps(_ n: Int, _ g: Int) -> Resample.Taps {
+            switch convention {
+            case .timm: return Resample.pillow(inSize: g, outSize: n, filter: .bicubic)
+            case .huggingface: return Resample.pytorch(inSize: g, outSize: n, cubic: true)
+            case .dino:
+                // scale_factor = (n + 0.1) / g; PyTorch maps outputs back by 1 / scale_factor.
+                let factor = (Double(n) + 0.1) / Double(g)
+                return Resample.pytorch(inSize: g, outSize: n, cubic: true, scale: 1 / factor)
             }
         }
-        let tx = taps(nw, gw), ty = taps(nh, gh)
-        // Along x: [gh, nw, dim]
-        var mid = [Float](repeating: 0, count: gh * nw * dim)
-        for y in 0..<gh { for x in 0..<nw {
-            let (i, w) = tx[x]
-            for d in 0..<dim {
-                let g = { (k: Int) in grid[(y * gw + i[k]) * dim + d] }
-                mid[(y * nw + x) * dim + d] = g(0) * w.0 + g(1) * w.1 + g(2) * w.2 + g(3) * w.3
-            }
-        } }
-        // Along y: [nh, nw, dim]
         var out = [Float](repeating: 0, count: nh * nw * dim)
-        for y in 0..<nh {
-            let (i, w) = ty[y]
-            for x in 0..<nw { for d in 0..<dim {
-                let g = { (k: Int) in mid[(i[k] * nw + x) * dim + d] }
-                out[(y * nw + x) * dim + d] = g(0) * w.0 + g(1) * w.1 + g(2) * w.2 + g(3) * w.3
-            } }
+        var temp: [Float] = []
+        grid.withUnsafeBufferPointer { g in
+            out.withUnsafeMutableBufferPointer { o in
+                Resample.applyFloat(g.baseAddress!, rowStride: gw * dim, channels: dim, horizontal: taps(nw, gw),
+                                    vertical: taps(nh, gh), temp: &temp, into: o.baseAddress!)
+            }
         }
         return out
     }
 }
 
 extension VisionTransformer {
+    /// The same model with another position-resampling convention (for `resized`).
+    public func withPositionResampling(_ r: PositionResampling) -> VisionTransformer {
+        var c = config
+        c.positionResampling = r
+        return VisionTransformer(resizedFrom: self, config: c, weights: weights, positions: resampledPositions)
+    }
+
     /// The same model for another input size (a multiple of the patch size): the
     /// position embeddings are resampled once, here; plan sessions on the result.
     public func resized(imageHeight h: Int, imageWidth w: Int) throws -> VisionTransformer {
@@ -60,7 +60,8 @@ extension VisionTransformer {
         let prefix = c.positionEmbeddingIncludesPrefix ? c.prefixTokens : 0
         let grid = Array(UnsafeBufferPointer(start: weights.positions + prefix * c.dim, count: c.numPatches * c.dim))
         let resampled = PositionEmbedding.resample(grid, gridHeight: c.gridHeight, gridWidth: c.gridWidth, dim: c.dim,
-                                                   toHeight: n.gridHeight, toWidth: n.gridWidth)
+                                                   toHeight: n.gridHeight, toWidth: n.gridWidth, convention: c.positionResampling)
+        n.preprocessing = c.preprocessing.forInput(height: h, width: w, from: (c.imageHeight, c.imageWidth))
         let storage = AlignedBuffer(bytes: (prefix * c.dim + resampled.count) * 4)
         let p = storage.floats(at: 0)
         p.update(from: weights.positions, count: prefix * c.dim)

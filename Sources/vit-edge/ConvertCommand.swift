@@ -3,6 +3,9 @@ import VitEdge
 
 extension ViTConfig.Pooling: ExpressibleByArgument {}
 extension ViTConfig.GELU: ExpressibleByArgument {}
+extension Resample.Filter: ExpressibleByArgument {}
+extension Preprocessing.Resampler: ExpressibleByArgument {}
+extension PositionResampling: ExpressibleByArgument {}
 
 struct ConvertCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -46,6 +49,23 @@ struct ConvertCommand: ParsableCommand {
     @Option(help: "Input channels (vit-pytorch, when the patch size is ambiguous).")
     var channels: Int?
 
+    @Option(help: "A Hugging Face preprocessor_config.json: its resize, crop, resample, mean and std.")
+    var preprocessor: String?
+
+    @Option(name: .customLong("crop-pct"),
+            help: "timm's eval transform: resize the shorter side to size / crop-pct, centre crop (e.g. 0.875).")
+    var cropPct: Double?
+
+    @Option(help: "Resampling filter: nearest, box, bilinear, hamming, bicubic, lanczos.")
+    var interpolation: Resample.Filter?
+
+    @Option(help: "pillow (antialiased, Pillow's 8-bit arithmetic, as timm/HF) or pytorch (plain interpolate).")
+    var resampler: Preprocessing.Resampler?
+
+    @Option(name: .customLong("position-resampling"),
+            help: "Position embeddings at another input size: timm, dino or huggingface (default: the family's).")
+    var positionResampling: PositionResampling?
+
     func run() {
         guarded {
             var o = ConvertOptions()
@@ -54,6 +74,15 @@ struct ConvertCommand: ParsableCommand {
             o.eps = eps
             o.gelu = gelu
             o.channels = channels
+            o.cropPct = cropPct
+            o.interpolation = interpolation
+            o.resampler = resampler
+            o.positionResampling = positionResampling
+            if let preprocessor {
+                do { o.preprocessorConfig = try JSON.parse(try FileIO.readText(preprocessor)) } catch let e as JSON.ParseError {
+                    throw VitError.badCheckpoint(path: preprocessor, expected: "a JSON preprocessor config", found: e.description, hint: "")
+                }
+            }
             if let mean { o.mean = try parseFloats(mean, "--mean") }
             if let std { o.std = try parseFloats(std, "--std") }
             if let labels {

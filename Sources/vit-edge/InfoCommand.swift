@@ -59,7 +59,8 @@ struct InfoCommand: ParsableCommand {
             say("input        \(c.channels)x\(c.imageHeight)x\(c.imageWidth), patch \(c.patchSize) (\(c.embeddingDescription)), \(c.numPatches) patches + \(c.prefixTokens) prefix = \(c.tokens) tokens")
             say("encoder      width \(c.dim), depth \(c.depth), heads \(c.heads)x\(c.headDim), MLP \(c.mlpDim), GELU \(c.gelu.rawValue), eps \(c.eps)\(c.layerScale ? ", layer scale" : "")\(c.qkvBias ? "" : ", no qkv bias")")
             say("head         pool \(c.pool.rawValue)\(c.finalNorm ? ", final norm" : "")\(c.poolNorm ? ", pooled norm" : "")\(c.preLogitsDim > 0 ? ", pre-logits \(c.preLogitsDim)" : ""), \(c.numClasses > 0 ? "\(c.numClasses) classes" : "no head (features)")\(c.distillationToken ? ", distillation head" : "")")
-            say("preprocess   mean \(c.mean), std \(c.std), bilinear resize")
+            say("preprocess   \(c.preprocessing.summary); mean \(c.mean), std \(c.std)")
+            say("positions    resampled at other input sizes as \(c.positionResampling.rawValue)")
             say("parameters   \(c.parameterCount)")
             for (k, v) in byDType.sorted(by: { $0.key < $1.key }) { say("tensors      \(v.count) \(k), \(bytes(v.bytes))") }
             say("file         \(bytes(vit.file.fileBytes)) (LZ4), weights in memory \(bytes(vit.weightBytes - vit.releasedBytes)) + packed \(bytes(vit.packedBytes))"

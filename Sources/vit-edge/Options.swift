@@ -17,15 +17,20 @@ struct ModelOptions: ParsableArguments {
     var threads: Int = ThreadPool.cores
 
     @Option(name: .customLong("image-size"),
-            help: "Run at another input size, H or HxW (position embeddings resampled bicubically).")
+            help: "Run at another input size, H or HxW (position embeddings resampled as the model's family does).")
     var imageSize: String?
+
+    @Option(name: .customLong("position-resampling"),
+            help: "With --image-size: timm, dino or huggingface (default: recorded at convert).")
+    var positionResampling: PositionResampling?
 
     func validate() throws {
         guard threads >= 1 && threads <= 256 else { throw ValidationError("--threads must be 1...256") }
     }
 
     func load(_ path: String) throws -> VisionTransformer {
-        let model = try VisionTransformer(path: path, kernels: Kernels.select(kernels))
+        var model = try VisionTransformer(path: path, kernels: Kernels.select(kernels))
+        if let positionResampling { model = model.withPositionResampling(positionResampling) }
         guard let imageSize else { return model }
         let parts = imageSize.split(separator: "x").map { Int($0) }
         guard parts.count == 1 || parts.count == 2, let h = parts[0], let w = parts.last!, h > 0, w > 0, h <= 1 << 16, w <= 1 << 16 else {

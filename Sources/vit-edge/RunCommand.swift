@@ -9,9 +9,13 @@ struct RunCommand: ParsableCommand {
         commandName: "run",
         abstract: "Classify images with a .vitq model.",
         discussion: """
-            Inputs are PGM (P2/P5) or PPM (P3/P6) files, folders of them, IDX files (plain or
-            .lz4), or - for a stream of concatenated PGM/PPM images on standard input, each
-            classified as soon as it has arrived (the shape of a camera pipeline).
+            Inputs are JPEG, PNG, PGM or PPM files, folders of them, IDX files (plain or .lz4),
+            or - for a stream on standard input: concatenated PGM/PPM images, MJPEG
+            (concatenated JPEGs, e.g. `ffmpeg -f mjpeg -`), or raw camera frames with --raw
+            (e.g. `rpicam-vid --codec yuv420 -o -` with --raw yuv420p:640x480). Each frame is
+            printed as soon as it is classified, with its latency; camera streams (raw, MJPEG)
+            skip to the newest complete frame when frames come faster than they are classified
+            and say how many were skipped (--frames all classifies every one).
             """)
 
     @Argument(help: "The .vitq model.")
@@ -29,6 +33,14 @@ struct RunCommand: ParsableCommand {
     @Flag(help: "One JSON object per image and line.")
     var json = false
 
+    @Option(help: "Standard input carries raw frames: gray8, rgb24, yuv420p or nv12, and the size, e.g. yuv420p:640x480.")
+    var raw: String?
+
+    @Option(help: "For a stream: latest (skip to the newest frame; default for raw and MJPEG) or all (every frame, in order; default for PGM/PPM).")
+    var frames: FramePolicy?
+
+    enum FramePolicy: String, ExpressibleByArgument { case latest, all }
+
     @OptionGroup var options: ModelOptions
 
     func validate() throws {
@@ -36,6 +48,7 @@ struct RunCommand: ParsableCommand {
         guard topK >= 1 else { throw ValidationError("--top-k must be at least 1") }
         guard batch >= 1 && batch <= 4096 else { throw ValidationError("--batch must be 1...4096") }
         guard images.filter({ $0 == "-" }).count <= 1 else { throw ValidationError("standard input (-) can be read once") }
+        guard raw == nil || images.contains("-") else { throw ValidationError("--raw describes standard input: give - as an image") }
     }
 
     func run() {
@@ -63,11 +76,24 @@ struct RunCommand: ParsableCommand {
             for path in images {
                 if path == "-" {
                     flush()
-                    let stream = PNMStream(ByteInput(name: "stdin", fd: 0))
-                    while let image = try stream.next() {
-                        add("-#\(stream.index - 1)", image)
-                        flush()
+                    let input = ByteInput(name: "stdin", fd: 0)
+                    let format: StreamFormat
+                    if let raw {
+                        format = try StreamFormat.parseRaw(raw)
+                    } else if try input.peek() == 0xFF {
+                        format = .mjpeg
+                    } else {
+                        guard frames != .latest else {
+                            throw VitError.invalidArgument("--frames latest is for raw and MJPEG streams; a PGM/PPM stream is read frame by frame")
+                        }
+                        let stream = PNMStream(input)
+                        while let image = try stream.next() {
+                            add("-#\(stream.index - 1)", image)
+                            flush()
+                        }
+                        continue
                     }
+                    failures += try classifyStream(FrameSplitter(input, format: format), session: session, config: c)
                     continue
                 }
                 // One image in memory at a time; an unreadable one is reported and skipped.
@@ -89,11 +115,50 @@ struct RunCommand: ParsableCommand {
         }
     }
 
-    func report(_ name: String, _ s: InferenceSession, _ j: Int, _ c: ViTConfig) {
+    /// Classifies a camera stream frame by frame (the newest frame unless --frames all);
+    /// returns the number of frames that could not be decoded.
+    func classifyStream(_ splitter: FrameSplitter, session: InferenceSession, config c: ViTConfig) throws -> Int {
+        let queue = FrameQueue(splitter, latest: (frames ?? .latest) == .latest)
+        queue.start()
+        var preprocessor: Preprocessor? = nil
+        var decoded: [UInt8] = []
+        var failures = 0
+        while let f = try queue.take() {
+            defer { queue.recycle(f) }
+            let name = "stdin frame #\(f.index)"
+            do {
+                func classify(_ view: ImageView) {
+                    if preprocessor == nil || preprocessor!.width != view.width || preprocessor!.height != view.height
+                        || preprocessor!.format != view.format {
+                        preprocessor = Preprocessor(config: c, width: view.width, height: view.height, format: view.format)
+                    }
+                    preprocessor!.apply(view, into: session.input.baseAddress!)
+                }
+                switch splitter.format {
+                case .raw(let format, let w, let h):
+                    f.bytes.withUnsafeBytes { classify(ImageView(format: format, width: w, height: h, data: $0.baseAddress!)) }
+                case .mjpeg:
+                    let (w, h, channels) = try f.bytes.withUnsafeBytes {
+                        try Image.decodeJPEG(UnsafeRawBufferPointer(rebasing: $0[0..<f.count]), into: &decoded, path: name)
+                    }
+                    decoded.withUnsafeBytes { classify(ImageView(format: channels == 1 ? .gray8 : .rgb8, width: w, height: h, data: $0.baseAddress!)) }
+                }
+                session.forward(count: 1)
+                report("-#\(f.index)", session, 0, c, frame: (FrameQueue.now() - f.arrived, f.skipped))
+            } catch {
+                printError("vit-edge: error: \(error)")
+                failures += 1
+            }
+        }
+        return failures
+    }
+
+    func report(_ name: String, _ s: InferenceSession, _ j: Int, _ c: ViTConfig, frame: (latency: Double, skipped: Int)? = nil) {
         let top = VitEdge.topK(s.probabilities(j), min(topK, c.numClasses))
         if json {
             let obj = JSON.object([
                 ("image", .string(name)),
+            ] + (frame.map { [("latency_ms", JSON.number((($0.latency * 1e4).rounded()) / 10)), ("skipped", .number(Double($0.skipped)))] } ?? []) + [
                 ("top", .array(top.map { t in
                     .object([("index", .number(Double(t.index))), ("label", .string(label(c, t.index))),
                              ("probability", .number(Double(t.probability)))])
@@ -102,7 +167,11 @@ struct RunCommand: ParsableCommand {
             ])
             writeStdout(obj.serialized() + "\n")
         } else {
-            var text = printable(name) + "\n"
+            var text = printable(name)
+            if let frame {
+                text += "  (\(fixed(frame.latency * 1000, 1)) ms\(frame.skipped > 0 ? ", \(frame.skipped) frame\(frame.skipped == 1 ? "" : "s") skipped" : ""))"
+            }
+            text += "\n"
             for (rank, t) in top.enumerated() {
                 text += "  \(rank + 1). \(pad(printable(label(c, t.index)), 12)) \(pad(percent(Double(t.probability)), 8, left: true))\n"
             }

@@ -21,6 +21,7 @@ final class ParityTests: XCTestCase {
             case "--mean": o.mean = v.split(separator: ",").map { Float($0)! }
             case "--std": o.std = v.split(separator: ",").map { Float($0)! }
             case "--image-size": (o.imageHeight, o.imageWidth) = (Int(v), Int(v))
+            case "--resampler": o.resampler = Preprocessing.Resampler(rawValue: v)
             default: throw VitError.invalidArgument("args.txt: unknown flag \(args[i])")
             }
             i += 2

@@ -64,11 +64,12 @@ final class SeeTests: XCTestCase {
     }
 
     /// Bicubic resampling of the shipped model's position embeddings against
-    /// PyTorch's `F.interpolate(mode="bicubic", align_corners=False)` (fixture),
-    /// up (7x7 → 10x10) and down (7x7 → 5x5).
+    /// PyTorch's `F.interpolate(mode="bicubic", align_corners=False)` (fixture; Hugging
+    /// Face's convention, chosen here over the model's own timm one), up (7x7 → 10x10)
+    /// and down (7x7 → 5x5). PreprocessTests covers timm's and DINO's.
     func testPositionEmbeddingInterpolationMatchesPyTorch() throws {
         let golden = try loadTensors(fixture("mnist-golden.safetensors"))
-        let model = try VisionTransformer(path: repoFile("models/mnist-vit.vitq"))
+        let model = try VisionTransformer(path: repoFile("models/mnist-vit.vitq")).withPositionResampling(.huggingface)
         let c = model.config
         for (size, key) in [(40, "pos_embed_10x10"), (20, "pos_embed_5x5")] {
             let resized = try model.resized(imageHeight: size, imageWidth: size)

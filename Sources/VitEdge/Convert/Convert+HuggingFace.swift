@@ -61,6 +61,9 @@ extension Converter {
         src.note("pool", c.pool.rawValue, o.pool != nil ? "--pool" : "transformers ViT (the class token)")
         src.note("mean", "\(c.mean)", "default 0.5 (ViTImageProcessor's image_mean): pass --mean if trained otherwise")
         src.note("std", "\(c.std)", "default 0.5 (ViTImageProcessor's image_std): pass --std if trained otherwise")
+        src.note("preprocess", c.preprocessing.summary, "vit-edge default (pass --preprocessor preprocessor_config.json for the model's own)")
+        c.positionResampling = .huggingface
+        src.note("position resampling", "huggingface", "transformers (interpolate_pos_encoding: bicubic to size)")
         if let pl = src.shape(root + "pooler.dense.weight") { c.preLogitsDim = pl[0] }
         let headName = dist ? "cls_classifier" : "classifier"
         if let hw = src.shape(headName + ".weight"), hw.count == 2, hw[0] > 0 { c.numClasses = hw[0] }

@@ -93,6 +93,14 @@ extension Converter {
         } else {
             src.note("std", "\(c.std)", "default 0.5 (timm's for ViT; DeiT uses 0.229,0.224,0.225): pass --std if trained otherwise")
         }
+        if let pcfg {
+            c.preprocessing = try Preprocessing.fromTimm(pcfg, input: (h, w), source: src.st.path)
+            src.note("preprocess", c.preprocessing.summary, "config.json pretrained_cfg (timm's eval transform)")
+        } else {
+            src.note("preprocess", c.preprocessing.summary, "vit-edge default (no pretrained_cfg: pass --crop-pct for timm's eval transform)")
+        }
+        c.positionResampling = .timm
+        src.note("position resampling", "timm", "timm (resample_abs_pos_embed: bicubic, antialiased)")
         if let pl = src.shape("pre_logits.fc.weight") { c.preLogitsDim = pl[0] }
         if let hw = src.shape("head.weight"), hw.count == 2, hw[0] > 0 { c.numClasses = hw[0] }
         c.labels = (j?["label_names"]?.array?.compactMap { $0.string }) ?? []

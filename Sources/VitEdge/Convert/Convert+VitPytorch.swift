@@ -102,6 +102,8 @@ extension Converter {
         c.pool = pool == .meanPatches && c.classToken ? .meanAllTokens : pool
         if !c.classToken && c.pool == .meanPatches { c.pool = .meanAllTokens }
         src.note("mean", "\(c.mean)", "default 0.5 (vit-pytorch has no preprocessing): pass --mean as trained")
+        src.note("preprocess", c.preprocessing.summary, "vit-edge default (vit-pytorch has no preprocessing: --crop-pct, --interpolation)")
+        src.note("position resampling", c.positionResampling.rawValue, "vit-edge default (vit-pytorch does not resample: --position-resampling)")
         src.note("std", "\(c.std)", "default 0.5 (vit-pytorch has no preprocessing): pass --std as trained")
 
         // The patch Linear sees (p1 p2 c); the engine extracts (c p1 p2): permute

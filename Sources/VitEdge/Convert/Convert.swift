@@ -21,6 +21,13 @@ public struct ConvertOptions: Sendable {
     public var imageWidth: Int?
     public var gelu: ViTConfig.GELU?
     public var channels: Int?
+    /// A Hugging Face preprocessor_config.json (its resize, crop, mean and std).
+    public var preprocessorConfig: JSON?
+    /// timm-style preprocessing: shorter side to ⌊size / crop_pct⌋, centre crop (Pillow).
+    public var cropPct: Double?
+    public var interpolation: Resample.Filter?
+    public var resampler: Preprocessing.Resampler?
+    public var positionResampling: PositionResampling?
 
     public init() {}
 }
@@ -65,6 +72,30 @@ public enum Converter {
         if let g = options.gelu { c.gelu = g; src.note("gelu", g.rawValue, "--gelu") }
         if let m = options.mean { c.mean = m.count == 1 ? [Float](repeating: m[0], count: c.channels) : m; src.note("mean", "\(c.mean)", "--mean") }
         if let s = options.std { c.std = s.count == 1 ? [Float](repeating: s[0], count: c.channels) : s; src.note("std", "\(c.std)", "--std") }
+        if let hf = options.preprocessorConfig {
+            let (p, mean, std) = try Preprocessing.fromHuggingFace(hf, input: (c.imageHeight, c.imageWidth), source: "preprocessor config")
+            c.preprocessing = p
+            src.note("preprocess", p.summary, "--preprocessor (preprocessor_config.json)")
+            if let mean, options.mean == nil { c.mean = mean; src.note("mean", "\(mean)", "preprocessor_config.json image_mean") }
+            if let std, options.std == nil { c.std = std; src.note("std", "\(std)", "preprocessor_config.json image_std") }
+        }
+        if let pct = options.cropPct {
+            guard let p = Preprocessing.timm(height: c.imageHeight, width: c.imageWidth, cropPct: pct,
+                                             interpolation: options.interpolation ?? .bicubic) else {
+                throw VitError.invalidArgument("--crop-pct takes a fraction in (0, 1], got \(pct)")
+            }
+            c.preprocessing = p
+            src.note("preprocess", p.summary, "--crop-pct")
+        }
+        if let i = options.interpolation, c.preprocessing.interpolation != i {
+            c.preprocessing.interpolation = i
+            src.note("preprocess", c.preprocessing.summary, "--interpolation")
+        }
+        if let r = options.resampler, c.preprocessing.resampler != r {
+            c.preprocessing.resampler = r
+            src.note("preprocess", c.preprocessing.summary, "--resampler")
+        }
+        if let r = options.positionResampling { c.positionResampling = r; src.note("position resampling", r.rawValue, "--position-resampling") }
         if let l = options.labels { c.labels = l; src.note("labels", "\(l.count)", "--labels") }
         if c.labels.isEmpty && c.numClasses > 0 {
             c.labels = (0..<c.numClasses).map { String($0) }

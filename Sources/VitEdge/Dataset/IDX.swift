@@ -110,7 +110,7 @@ public final class IDXReader {
     public func nextImage() throws -> Image? {
         try requireImages()
         guard let bytes = try next() else { return nil }
-        return Image(width: dims[2], height: dims[1], channels: 1, samples: bytes.map { Float($0) / 255 })
+        return Image(width: dims[2], height: dims[1], channels: 1, bytes: bytes)
     }
 
     /// The next label of an [N] file, or nil at the end.

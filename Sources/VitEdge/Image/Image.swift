@@ -1,17 +1,52 @@
-/// A decoded image: samples in [0, 1], interleaved, row-major [H, W, channels].
+/// A decoded image, row-major [H, W, channels] interleaved: 8-bit samples as decoded
+/// (JPEG, PNG, 8-bit PGM/PPM, IDX: what Pillow holds, so preprocessing can match it
+/// exactly) or floats in [0, 1] (16-bit or odd-maxval PGM/PPM, maps).
 public struct Image: Sendable {
+    public enum Pixels: Sendable, Equatable {
+        case bytes([UInt8])
+        case floats([Float])
+    }
+
     public var width: Int
     public var height: Int
     /// 1 (gray) or 3 (RGB)
     public var channels: Int
-    /// [height · width · channels]
-    public var samples: [Float]
+    public var pixels: Pixels
 
     public init(width: Int, height: Int, channels: Int, samples: [Float]) {
         self.width = width
         self.height = height
         self.channels = channels
-        self.samples = samples
+        self.pixels = .floats(samples)
+    }
+
+    public init(width: Int, height: Int, channels: Int, bytes: [UInt8]) {
+        self.width = width
+        self.height = height
+        self.channels = channels
+        self.pixels = .bytes(bytes)
+    }
+
+    /// The samples as floats in [0, 1] (v / 255 for 8-bit images, as torchvision's ToTensor).
+    public var samples: [Float] {
+        switch pixels {
+        case .bytes(let b): return b.map { Float($0) / 255 }
+        case .floats(let f): return f
+        }
+    }
+
+    /// A borrowed view of the pixels for the duration of `body`.
+    public func withView<R>(_ body: (ImageView) throws -> R) rethrows -> R {
+        switch pixels {
+        case .bytes(let b):
+            return try b.withUnsafeBytes {
+                try body(ImageView(format: channels == 1 ? .gray8 : .rgb8, width: width, height: height, data: $0.baseAddress!))
+            }
+        case .floats(let f):
+            return try f.withUnsafeBytes {
+                try body(ImageView(format: channels == 1 ? .grayFloat : .rgbFloat, width: width, height: height, data: $0.baseAddress!))
+            }
+        }
     }
 
     /// Reads an image file: PGM (P2, P5) or PPM (P3, P6), 8 or 16 bits per sample, JPEG or
@@ -52,8 +87,72 @@ public struct Image: Sendable {
     /// header before the samples are allocated.
     static func decodePNM(_ input: ByteInput, path: String, limits: ResourceLimits) throws -> Image {
         let h = try PNM.readHeader(input, path: path, limits: limits)
+        if h.maxval == 255 {
+            var bytes = [UInt8](unsafeUninitializedCapacity: h.samples) { _, n in n = h.samples }
+            try bytes.withUnsafeMutableBufferPointer { try PNM.readBytes(input, h, into: $0.baseAddress!, path: path) }
+            return Image(width: h.width, height: h.height, channels: h.channels, bytes: bytes)
+        }
         var samples = [Float](unsafeUninitializedCapacity: h.samples) { _, n in n = h.samples }
         try samples.withUnsafeMutableBufferPointer { try PNM.readSamples(input, h, into: $0.baseAddress!, path: path) }
         return Image(width: h.width, height: h.height, channels: h.channels, samples: samples)
+    }
+}
+
+/// A borrowed view of pixels in one of the layouts decoders and cameras give. The
+/// memory belongs to the caller and must stay valid while the view is used.
+public struct ImageView {
+    public enum Format: String, Sendable, CaseIterable {
+        /// 8-bit gray, one byte per pixel
+        case gray8
+        /// 8-bit RGB, three bytes per pixel
+        case rgb8 = "rgb24"
+        /// Planar Y, then U and V at half width and height (rounded up): yuv420p / I420,
+        /// what `rpicam-vid --codec yuv420` and `ffmpeg -pix_fmt yuv420p` write
+        case i420 = "yuv420p"
+        /// Y, then interleaved U, V at half width and height (rounded up)
+        case nv12
+        /// Float gray in [0, 1]
+        case grayFloat = "grayf32"
+        /// Float RGB in [0, 1]
+        case rgbFloat = "rgbf32"
+
+        /// 1 for gray, 3 for the colour formats.
+        public var channels: Int { self == .gray8 || self == .grayFloat ? 1 : 3 }
+        var isFloat: Bool { self == .grayFloat || self == .rgbFloat }
+        var isYUV: Bool { self == .i420 || self == .nv12 }
+    }
+
+    public var format: Format
+    public var width: Int
+    public var height: Int
+    public var data: UnsafeRawPointer
+    /// Bytes from one row to the next (of the Y plane for the YUV formats, whose chroma
+    /// planes follow it tightly packed).
+    public var rowBytes: Int
+
+    public init(format: Format, width: Int, height: Int, data: UnsafeRawPointer, rowBytes: Int? = nil) {
+        self.format = format
+        self.width = width
+        self.height = height
+        self.data = data
+        self.rowBytes = rowBytes ?? Self.minimumRowBytes(format, width: width)
+    }
+
+    static func minimumRowBytes(_ f: Format, width: Int) -> Int {
+        switch f {
+        case .gray8, .i420, .nv12: return width
+        case .rgb8: return 3 * width
+        case .grayFloat: return 4 * width
+        case .rgbFloat: return 12 * width
+        }
+    }
+
+    /// The bytes one tightly packed frame of this format and size takes (nil if it overflows).
+    public static func byteCount(_ f: Format, width: Int, height: Int) -> Int? {
+        guard width > 0, height > 0, let luma = checkedProduct([minimumRowBytes(f, width: width), height]) else { return nil }
+        guard f.isYUV else { return luma }
+        let chroma = 2 * ((width + 1) / 2) * ((height + 1) / 2)
+        let (sum, overflow) = luma.addingReportingOverflow(chroma)
+        return overflow ? nil : sum
     }
 }

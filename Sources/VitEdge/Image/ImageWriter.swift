@@ -45,11 +45,12 @@ public enum ImageWriter {
     public static func overlay(_ image: Image, heat: [Float], scale: Int, alpha: Float = 0.55) -> (rgb: [UInt8], width: Int, height: Int) {
         let w = image.width * scale, h = image.height * scale
         var rgb = [UInt8](repeating: 0, count: w * h * 3)
+        let samples = image.samples
         for y in 0..<h { for x in 0..<w {
             let sx = x / scale, sy = y / scale
             let base = (sy * image.width + sx) * image.channels
-            let gray = image.channels == 1 ? image.samples[base]
-                : 0.299 * image.samples[base] + 0.587 * image.samples[base + 1] + 0.114 * image.samples[base + 2]
+            let gray = image.channels == 1 ? samples[base]
+                : 0.299 * samples[base] + 0.587 * samples[base + 1] + 0.114 * samples[base + 2]
             let (r, g, b) = colour(heat[y * w + x])
             let o = (y * w + x) * 3
             rgb[o] = UInt8(max(0, min(255, ((1 - alpha) * gray + alpha * r) * 255)))

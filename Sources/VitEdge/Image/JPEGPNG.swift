@@ -19,19 +19,18 @@ enum JPEGPNG {
         b.count >= 8 && Array(b[0..<8]) == [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]
     }
 
-    /// 8-bit samples → floats in [0, 1] (v / 255, as torchvision's ToTensor).
-    static func image(width: Int, height: Int, channels: Int, bytes: UnsafeBufferPointer<UInt8>) -> Image {
-        var table = [Float](repeating: 0, count: 256)
-        for v in 0..<256 { table[v] = Float(v) / 255 }
-        let samples = [Float](unsafeUninitializedCapacity: bytes.count) { out, n in
-            for i in 0..<bytes.count { out[i] = table[Int(bytes[i])] }
-            n = bytes.count
-        }
-        return Image(width: width, height: height, channels: channels, samples: samples)
+    static func decodeJPEG(_ data: UnsafeRawBufferPointer, path: String, limits: ResourceLimits) throws -> Image {
+        var out: [UInt8] = []
+        let (w, h, channels) = try decodeJPEG(data, into: &out, path: path, limits: limits)
+        return Image(width: w, height: h, channels: channels, bytes: out)
     }
 
-    static func decodeJPEG(_ data: UnsafeRawBufferPointer, path: String, limits: ResourceLimits) throws -> Image {
+    /// Decodes into `out` (resized only when the image needs more room: a stream of
+    /// same-sized frames decodes into the same buffer).
+    static func decodeJPEG(_ data: UnsafeRawBufferPointer, into out: inout [UInt8], path: String,
+                           limits: ResourceLimits) throws -> (width: Int, height: Int, channels: Int) {
         func bad(_ expected: String, _ found: String) -> VitError { .badImage(path: path, expected: expected, found: found) }
+        guard data.count > 0 else { throw bad("a JPEG", "0 bytes") }
         guard let handle = tjInitDecompress() else { throw bad("a JPEG decoder", "none could be created") }
         defer { tjDestroy(handle) }
         func message() -> String { String(cString: tjGetErrorStr2(handle)) }
@@ -51,14 +50,16 @@ enum JPEGPNG {
         let channels = gray ? 1 : 3
         // Untouched until decoded into: a small file that claims a large image and then
         // fails costs little memory.
-        var out = [UInt8](unsafeUninitializedCapacity: pixels * channels) { _, n in n = pixels * channels }
+        if out.count != pixels * channels {
+            out = [UInt8](unsafeUninitializedCapacity: pixels * channels) { _, n in n = pixels * channels }
+        }
         let flags = Int32(TJFLAG_STOPONWARNING | TJFLAG_LIMITSCANS)
         let status = out.withUnsafeMutableBufferPointer {
             tjDecompress2(handle, base, UInt(data.count), $0.baseAddress, width, 0, height,
                           gray ? Int32(TJPF_GRAY.rawValue) : Int32(TJPF_RGB.rawValue), flags)
         }
         guard status == 0 else { throw bad("a complete, valid JPEG", message()) }
-        return out.withUnsafeBufferPointer { image(width: Int(width), height: Int(height), channels: channels, bytes: $0) }
+        return (Int(width), Int(height), channels)
     }
 
     static func decodePNG(_ data: UnsafeRawBufferPointer, path: String, limits: ResourceLimits) throws -> Image {
@@ -99,14 +100,14 @@ enum JPEGPNG {
             let clipped = out.withUnsafeBytes { raw -> [UInt8] in
                 (0..<pixels).map { UInt8(min(Int(raw.load(fromByteOffset: 2 * $0, as: UInt16.self)), 255)) }
             }
-            return clipped.withUnsafeBufferPointer { image(width: width, height: height, channels: 1, bytes: $0) }
+            return Image(width: width, height: height, channels: 1, bytes: clipped)
         }
-        if grayType { return out.withUnsafeBufferPointer { image(width: width, height: height, channels: 1, bytes: $0) } }
+        if grayType { return Image(width: width, height: height, channels: 1, bytes: out) }
         if grayAlpha {
             let g = (0..<pixels).map { out[3 * $0] }
-            return g.withUnsafeBufferPointer { image(width: width, height: height, channels: 1, bytes: $0) }
+            return Image(width: width, height: height, channels: 1, bytes: g)
         }
-        return out.withUnsafeBufferPointer { image(width: width, height: height, channels: 3, bytes: $0) }
+        return Image(width: width, height: height, channels: 3, bytes: out)
     }
 }
 
@@ -118,5 +119,17 @@ extension Image {
             if JPEGPNG.isPNG(raw) { return try JPEGPNG.decodePNG(raw, path: path, limits: limits) }
             return try decodePNM(ByteInput(name: path, memory: raw), path: path, limits: limits)
         }
+    }
+}
+
+extension Image {
+    /// Decodes a JPEG into `out` (reused across calls of the same size): a camera
+    /// stream's frames decode without allocating after the first.
+    public static func decodeJPEG(_ data: UnsafeRawBufferPointer, into out: inout [UInt8], path: String,
+                                  limits: ResourceLimits = .current) throws -> (width: Int, height: Int, channels: Int) {
+        guard JPEGPNG.isJPEG(data) else {
+            throw VitError.badImage(path: path, expected: "a JPEG (FF D8 FF)", found: "bytes " + data.prefix(3).map(String.init).joined(separator: " "))
+        }
+        return try JPEGPNG.decodeJPEG(data, into: &out, path: path, limits: limits)
     }
 }

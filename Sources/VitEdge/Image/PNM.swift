@@ -160,6 +160,31 @@ enum PNM {
         }
     }
 
+    /// Reads the samples of a maxval-255 image as bytes (they are the 8-bit values
+    /// Pillow holds), in pieces as they arrive.
+    static func readBytes(_ input: ByteInput, _ h: Header, into out: UnsafeMutablePointer<UInt8>, path: String) throws {
+        precondition(h.maxval == 255)
+        let count = h.samples
+        var s = 0
+        if h.plain {
+            while s < count {
+                let v = try number(input, "sample", path: path)
+                guard v <= 255 else { throw VitError.badImage(path: path, expected: "samples at most maxval 255", found: "\(v) at sample \(s)") }
+                out[s] = UInt8(v)
+                s += 1
+            }
+            return
+        }
+        while s < count {
+            let n = try input.consume(upTo: min(count - s, 1 << 16)) { src in
+                UnsafeMutableRawPointer(out + s).copyMemory(from: src.baseAddress!, byteCount: src.count)
+                return src.count
+            }
+            guard n > 0 else { throw truncated(h, samples: s, path: path) }
+            s += n
+        }
+    }
+
     static func truncated(_ h: Header, samples: Int, path: String) -> VitError {
         .badImage(path: path, expected: "\(h.samples * h.bytesPerSample) bytes of pixel data for \(h.width)x\(h.height)x\(h.channels) at \(h.bytesPerSample * 8) bits",
                   found: "\(samples * h.bytesPerSample) before the end of the input")
@@ -192,15 +217,26 @@ public final class PNMStream {
         guard try input.peek() != nil else { return nil }
         let path = "\(name) image #\(index)"
         let h = try PNM.readHeader(input, path: path, limits: limits)
-        var image = frame ?? Image(width: 0, height: 0, channels: 1, samples: [])
+        var image = frame ?? Image(width: 0, height: 0, channels: 1, bytes: [])
         frame = nil  // keep the samples uniquely referenced while they are written
-        if image.samples.count != h.samples {
-            // Untouched until samples arrive: a header that claims a huge image followed by
-            // little data costs little memory. Kept for the next frame of the same size.
-            image.samples = [Float](unsafeUninitializedCapacity: h.samples) { _, n in n = h.samples }
-        }
         (image.width, image.height, image.channels) = (h.width, h.height, h.channels)
-        try image.samples.withUnsafeMutableBufferPointer { try PNM.readSamples(input, h, into: $0.baseAddress!, path: path) }
+        // Untouched until samples arrive: a header that claims a huge image followed by
+        // little data costs little memory. Kept for the next frame of the same size.
+        if h.maxval == 255 {
+            var bytes: [UInt8] = []
+            if case .bytes(let b) = image.pixels, b.count == h.samples { bytes = b }
+            image.pixels = .bytes([])
+            if bytes.count != h.samples { bytes = [UInt8](unsafeUninitializedCapacity: h.samples) { _, n in n = h.samples } }
+            try bytes.withUnsafeMutableBufferPointer { try PNM.readBytes(input, h, into: $0.baseAddress!, path: path) }
+            image.pixels = .bytes(bytes)
+        } else {
+            var floats: [Float] = []
+            if case .floats(let f) = image.pixels, f.count == h.samples { floats = f }
+            image.pixels = .floats([])
+            if floats.count != h.samples { floats = [Float](unsafeUninitializedCapacity: h.samples) { _, n in n = h.samples } }
+            try floats.withUnsafeMutableBufferPointer { try PNM.readSamples(input, h, into: $0.baseAddress!, path: path) }
+            image.pixels = .floats(floats)
+        }
         index += 1
         frame = image
         return image
