@@ -32,6 +32,7 @@ build: deps
 	$(SWIFT) build -c release --product vit-edge
 
 demo: build
+	$(BIN) run models/mnist-vit.vitq models/photos/digit7.jpg
 	$(BIN) info models/mnist-vit.vitq
 	$(BIN) run models/mnist-vit.vitq models/samples/*.pgm --top-k 2
 	$(BIN) eval models/mnist-vit.vitq --images models/mnist-test-images.idx3-ubyte.lz4 \
@@ -93,7 +94,7 @@ FUZZ_SECONDS ?= 60
 # could find was found (and fixed) before it landed; explore further with `make fuzz`.
 FUZZ_SEED ?= 0
 FUZZ_RUNS ?= -1
-FUZZERS := FuzzVitq:vitq FuzzVitqHeader:vitq-header FuzzSafetensors:safetensors FuzzConfigJSON:config-json FuzzImage:image FuzzIDX:idx FuzzStream:stream FuzzJPEGPNG:jpeg-png
+FUZZERS := FuzzVitq:vitq FuzzVitqHeader:vitq-header FuzzSafetensors:safetensors FuzzConfigJSON:config-json FuzzImage:image FuzzIDX:idx FuzzStream:stream FuzzJPEGPNG:jpeg-png FuzzCameraStream:camera
 fuzz: deps
 	cd Fuzz && $(SWIFT) build -c release -Xswiftc -sanitize=fuzzer,address -Xswiftc -parse-as-library
 	@mkdir -p .build-fuzz/artifacts

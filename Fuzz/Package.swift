@@ -4,7 +4,7 @@
 // Nested so that `make test` never builds it.
 import PackageDescription
 
-let targets = ["FuzzVitq", "FuzzVitqHeader", "FuzzSafetensors", "FuzzConfigJSON", "FuzzImage", "FuzzIDX", "FuzzStream", "FuzzJPEGPNG"]
+let targets = ["FuzzVitq", "FuzzVitqHeader", "FuzzSafetensors", "FuzzConfigJSON", "FuzzImage", "FuzzIDX", "FuzzStream", "FuzzJPEGPNG", "FuzzCameraStream"]
 
 let package = Package(
     name: "vit-edge-fuzz",

@@ -52,3 +52,13 @@ frames = [open(os.path.join(C, "image", n), "rb").read() for n in ("p5.pgm", "p2
 w(os.path.join(C, "stream", "one-byte-reads"), bytes([0]) + b"\n".join(frames))
 w(os.path.join(C, "stream", "seven-byte-reads"), bytes([6]) + frames[0] + frames[0] + frames[2])
 w(os.path.join(C, "stream", "whole-reads"), bytes([255]) + frames[2] + b" \n" + frames[1] + frames[3])
+
+# FuzzCameraStream: byte 0 even = MJPEG (then concatenated JPEGs); odd = raw, format in
+# bits 1-2 (gray8, rgb24, yuv420p, nv12), bytes 1-2 the size - 1, then the frames.
+IM = os.path.join(ROOT, "Tests", "VitEdgeTests", "Fixtures", "images")
+jpegs = [open(os.path.join(IM, n), "rb").read() for n in ("jpeg-q20.jpg", "jpeg-gray.jpg")]
+w(os.path.join(C, "camera", "mjpeg-two-frames"), bytes([0]) + jpegs[0] + jpegs[1])
+w(os.path.join(C, "camera", "raw-gray8-4x3"), bytes([1, 3, 2]) + bytes(range(24)))
+w(os.path.join(C, "camera", "raw-rgb24-2x2"), bytes([3, 1, 1]) + bytes(range(0, 240, 10)))
+w(os.path.join(C, "camera", "raw-yuv420p-5x3"), bytes([5, 4, 2]) + bytes(range(15)) + bytes([128] * 12) + bytes(range(27)))
+w(os.path.join(C, "camera", "raw-nv12-4x4"), bytes([7, 3, 3]) + bytes(range(16)) + bytes([100, 150] * 4))

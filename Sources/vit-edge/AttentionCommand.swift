@@ -62,11 +62,14 @@ struct AttentionCommand: ParsableCommand {
                     for (h, m) in a.heads.enumerated() { maps.append(("\(stem).head\(h)\(ext)", m)) }
                 }
             }
-            let s = scale ?? max(1, (224 + max(input.width, input.height) - 1) / max(input.width, input.height))
+            // Drawn over what the model saw: the image after its preprocessing (resize and
+            // crop), so the map lines up with the patches whatever the photo's shape.
+            let seen = modelView(session, c)
+            let s = scale ?? max(1, (224 + max(seen.width, seen.height) - 1) / max(seen.width, seen.height))
             for (path, grid) in maps {
                 let heat = AttentionMaps.normalized(AttentionMaps.upsample(grid, gridWidth: c.gridWidth, gridHeight: c.gridHeight,
-                                                                           width: input.width * s, height: input.height * s))
-                let (rgb, w, h) = ImageWriter.overlay(input, heat: heat, scale: s)
+                                                                           width: seen.width * s, height: seen.height * s))
+                let (rgb, w, h) = ImageWriter.overlay(seen, heat: heat, scale: s)
                 try FileIO.write(path, path.hasSuffix(".png") ? ImageWriter.png(rgb: rgb, width: w, height: h)
                                                               : ImageWriter.ppm(rgb: rgb, width: w, height: h))
                 say("wrote        \(path) (\(w)x\(h))")
@@ -76,5 +79,15 @@ struct AttentionCommand: ParsableCommand {
                 say("prediction   \(top.index < c.labels.count ? c.labels[top.index] : String(top.index)) (\(percent(Double(top.probability))))")
             }
         }
+    }
+
+    /// The model input as an image in [0, 1] (normalization undone).
+    func modelView(_ session: InferenceSession, _ c: ViTConfig) -> Image {
+        let plane = c.imageHeight * c.imageWidth
+        var samples = [Float](repeating: 0, count: plane * c.channels)
+        for ch in 0..<c.channels { for i in 0..<plane {
+            samples[i * c.channels + ch] = min(1, max(0, session.input[ch * plane + i] * c.std[ch] + c.mean[ch]))
+        } }
+        return Image(width: c.imageWidth, height: c.imageHeight, channels: c.channels, samples: samples)
     }
 }

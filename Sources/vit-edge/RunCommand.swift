@@ -121,7 +121,7 @@ struct RunCommand: ParsableCommand {
         let queue = FrameQueue(splitter, latest: (frames ?? .latest) == .latest)
         queue.start()
         var preprocessor: Preprocessor? = nil
-        var decoded: [UInt8] = []
+        let decoder = JPEGDecoder()
         var failures = 0
         while let f = try queue.take() {
             defer { queue.recycle(f) }
@@ -139,9 +139,9 @@ struct RunCommand: ParsableCommand {
                     f.bytes.withUnsafeBytes { classify(ImageView(format: format, width: w, height: h, data: $0.baseAddress!)) }
                 case .mjpeg:
                     let (w, h, channels) = try f.bytes.withUnsafeBytes {
-                        try Image.decodeJPEG(UnsafeRawBufferPointer(rebasing: $0[0..<f.count]), into: &decoded, path: name)
+                        try decoder.decode(UnsafeRawBufferPointer(rebasing: $0[0..<f.count]), path: name)
                     }
-                    decoded.withUnsafeBytes { classify(ImageView(format: channels == 1 ? .gray8 : .rgb8, width: w, height: h, data: $0.baseAddress!)) }
+                    decoder.pixels.withUnsafeBytes { classify(ImageView(format: channels == 1 ? .gray8 : .rgb8, width: w, height: h, data: $0.baseAddress!)) }
                 }
                 session.forward(count: 1)
                 report("-#\(f.index)", session, 0, c, frame: (FrameQueue.now() - f.arrived, f.skipped))

@@ -55,6 +55,12 @@ final class SeeTests: XCTestCase {
         let png = ImageWriter.png(rgb: [255, 0, 0, 0, 255, 0], width: 2, height: 1)
         XCTAssertEqual(Array(png.prefix(8)), [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A])
         XCTAssertEqual(Array(png.suffix(8)), Array("IEND".utf8) + [0xAE, 0x42, 0x60, 0x82])
+        // Written by libspng, compressed, read back identical.
+        let rgb = (0..<(64 * 48 * 3)).map { UInt8(truncatingIfNeeded: ($0 / 3 % 64) * 4) }
+        let big = ImageWriter.png(rgb: rgb, width: 64, height: 48)
+        XCTAssertLessThan(big.count, rgb.count / 4)
+        let back = try! Image.decode(big, path: "written.png")
+        XCTAssertEqual(back.pixels, .bytes(rgb))
         let npy = NPY.float32([1, 2, 3, 4, 5, 6], shape: [2, 3])
         XCTAssertEqual(Array(npy.prefix(6)), [0x93] + Array("NUMPY".utf8))
         let headerLength = Int(npy[8]) | Int(npy[9]) << 8

@@ -1,38 +1,34 @@
-/// Writing images without dependencies: PNG (8-bit RGB, zlib stream of stored
-/// deflate blocks, so no compressor is needed) and binary PPM.
+import CSPNG
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+
+/// Writing images: PNG through libspng (the library that reads them; deflate-compressed)
+/// and binary PPM.
 public enum ImageWriter {
-    /// PNG bytes of an RGB image [height, width, 3].
+    /// PNG bytes of an RGB image [height, width, 3] (8 bits per sample).
     public static func png(rgb: [UInt8], width: Int, height: Int) -> [UInt8] {
-        func u32(_ v: UInt32) -> [UInt8] { [UInt8(v >> 24), UInt8((v >> 16) & 0xFF), UInt8((v >> 8) & 0xFF), UInt8(v & 0xFF)] }
-        func chunk(_ type: String, _ data: [UInt8]) -> [UInt8] {
-            let body = Array(type.utf8) + data
-            return u32(UInt32(data.count)) + body + u32(CRC32.checksum(body))
+        precondition(rgb.count == width * height * 3 && width > 0 && height > 0, "png: an RGB image of width x height")
+        guard let ctx = spng_ctx_new(Int32(SPNG_CTX_ENCODER.rawValue)) else { fatalError("libspng: no encoder context") }
+        defer { spng_ctx_free(ctx) }
+        spng_set_option(ctx, SPNG_ENCODE_TO_BUFFER, 1)
+        var ihdr = spng_ihdr()
+        ihdr.width = UInt32(width)
+        ihdr.height = UInt32(height)
+        ihdr.bit_depth = 8
+        ihdr.color_type = UInt8(SPNG_COLOR_TYPE_TRUECOLOR.rawValue)
+        spng_set_ihdr(ctx, &ihdr)
+        let r = rgb.withUnsafeBytes {
+            spng_encode_image(ctx, $0.baseAddress, $0.count, Int32(SPNG_FMT_PNG.rawValue), Int32(SPNG_ENCODE_FINALIZE.rawValue))
         }
-        // Raw scanlines, each with filter type 0.
-        var raw: [UInt8] = []
-        raw.reserveCapacity(height * (width * 3 + 1))
-        for y in 0..<height {
-            raw.append(0)
-            raw.append(contentsOf: rgb[(y * width * 3)..<((y + 1) * width * 3)])
-        }
-        // zlib: header, stored blocks of at most 65535 bytes, Adler-32.
-        var z: [UInt8] = [0x78, 0x01]
-        var i = 0
-        repeat {
-            let n = min(65535, raw.count - i)
-            let final: UInt8 = i + n == raw.count ? 1 : 0
-            z += [final, UInt8(n & 0xFF), UInt8(n >> 8), UInt8(~n & 0xFF), UInt8((~n >> 8) & 0xFF)]
-            z += raw[i..<(i + n)]
-            i += n
-        } while i < raw.count
-        var a: UInt32 = 1, b: UInt32 = 0
-        for byte in raw {
-            a = (a + UInt32(byte)) % 65521
-            b = (b + a) % 65521
-        }
-        z += u32(b << 16 | a)
-        let ihdr = u32(UInt32(width)) + u32(UInt32(height)) + [8, 2, 0, 0, 0]
-        return [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A] + chunk("IHDR", ihdr) + chunk("IDAT", z) + chunk("IEND", [])
+        // Encoding our own well-formed pixels into memory fails only without memory.
+        guard r == 0 else { fatalError("libspng: \(String(cString: spng_strerror(r)))") }
+        var length = 0, error: Int32 = 0
+        guard let buffer = spng_get_png_buffer(ctx, &length, &error) else { fatalError("libspng: no PNG buffer (\(error))") }
+        defer { free(buffer) }
+        return Array(UnsafeRawBufferPointer(start: buffer, count: length))
     }
 
     /// Binary PPM (P6) bytes of an RGB image.

@@ -28,11 +28,11 @@ enum JPEGPNG {
     /// Decodes into `out` (resized only when the image needs more room: a stream of
     /// same-sized frames decodes into the same buffer).
     static func decodeJPEG(_ data: UnsafeRawBufferPointer, into out: inout [UInt8], path: String,
-                           limits: ResourceLimits) throws -> (width: Int, height: Int, channels: Int) {
+                           limits: ResourceLimits, handle given: tjhandle? = nil) throws -> (width: Int, height: Int, channels: Int) {
         func bad(_ expected: String, _ found: String) -> VitError { .badImage(path: path, expected: expected, found: found) }
         guard data.count > 0 else { throw bad("a JPEG", "0 bytes") }
-        guard let handle = tjInitDecompress() else { throw bad("a JPEG decoder", "none could be created") }
-        defer { tjDestroy(handle) }
+        guard let handle = given ?? tjInitDecompress() else { throw bad("a JPEG decoder", "none could be created") }
+        defer { if given == nil { tjDestroy(handle) } }
         func message() -> String { String(cString: tjGetErrorStr2(handle)) }
         var width: Int32 = 0, height: Int32 = 0, subsampling: Int32 = 0, colorspace: Int32 = 0
         let base = data.baseAddress!.assumingMemoryBound(to: UInt8.self)
@@ -122,14 +122,23 @@ extension Image {
     }
 }
 
-extension Image {
-    /// Decodes a JPEG into `out` (reused across calls of the same size): a camera
-    /// stream's frames decode without allocating after the first.
-    public static func decodeJPEG(_ data: UnsafeRawBufferPointer, into out: inout [UInt8], path: String,
-                                  limits: ResourceLimits = .current) throws -> (width: Int, height: Int, channels: Int) {
+/// A JPEG decoder kept for a stream of frames: one libjpeg-turbo handle and one output
+/// buffer, reused, so frames of the same size decode without allocating after the first.
+public final class JPEGDecoder {
+    let handle: tjhandle?
+    /// The last frame's pixels: width · height · channels bytes, RGB or gray.
+    public private(set) var pixels: [UInt8] = []
+
+    public init() { handle = tjInitDecompress() }
+    deinit { if let handle { tjDestroy(handle) } }
+
+    /// Decodes one JPEG into `pixels`.
+    public func decode(_ data: UnsafeRawBufferPointer, path: String,
+                       limits: ResourceLimits = .current) throws -> (width: Int, height: Int, channels: Int) {
         guard JPEGPNG.isJPEG(data) else {
             throw VitError.badImage(path: path, expected: "a JPEG (FF D8 FF)", found: "bytes " + data.prefix(3).map(String.init).joined(separator: " "))
         }
-        return try JPEGPNG.decodeJPEG(data, into: &out, path: path, limits: limits)
+        guard let handle else { throw VitError.badImage(path: path, expected: "a JPEG decoder", found: "none could be created") }
+        return try JPEGPNG.decodeJPEG(data, into: &pixels, path: path, limits: limits, handle: handle)
     }
 }

@@ -80,6 +80,17 @@ public enum Resample {
         public var weights: [Double]
         /// Whether this axis is left as it is (output i = input i): no pass is made.
         public var identity = false
+        /// `weights` in Pillow's 8-bit fixed point and as Float, made once by `finished`.
+        var fixed: [Int32] = []
+        var floats: [Float] = []
+
+        /// Fills the derived weights (every constructor ends with it).
+        func finished() -> Taps {
+            var t = self
+            t.fixed = weights.map { w in Int32(w < 0 ? -0.5 + w * Double(1 << 22) : 0.5 + w * Double(1 << 22)) }
+            t.floats = weights.map { Float($0) }
+            return t
+        }
 
         public var outSize: Int { start.count }
 
@@ -100,7 +111,7 @@ public enum Resample {
                     t.weights += [Double](repeating: 0, count: width)
                 }
             }
-            return t
+            return t.finished()
         }
 
         /// The input range the outputs read.
@@ -113,10 +124,6 @@ public enum Resample {
             return lo < hi ? lo..<hi : 0..<0
         }
 
-        /// Pillow's 8-bit coefficients: weight · 2^22 rounded half away from zero.
-        var fixed: [Int32] {
-            weights.map { w in Int32(w < 0 ? -0.5 + w * Double(1 << 22) : 0.5 + w * Double(1 << 22)) }
-        }
     }
 
     /// Pillow's taps for resizing `inSize` samples to `outSize` (the input span
@@ -137,7 +144,7 @@ public enum Resample {
                 xo += scale
             }
             t.identity = inSize == outSize && in0 == 0
-            return t
+            return t.finished()
         }
         let filterScale = max(scale, 1)
         let support = filter.support * filterScale
@@ -159,7 +166,7 @@ public enum Resample {
             t.count.append(max(xmax, 0))
         }
         t.identity = inSize == outSize && in0 == 0 && in1 == Double(inSize)
-        return t
+        return t.finished()
     }
 
     /// PyTorch's `interpolate(align_corners=False)` without antialiasing: bilinear or
@@ -193,7 +200,7 @@ public enum Resample {
             t.count.append(hi - lo + 1)
         }
         t.identity = false
-        return t
+        return t.finished()
     }
 
     // MARK: - Applying taps
@@ -268,7 +275,7 @@ public enum Resample {
                                   horizontal h: Taps, vertical v: Taps, temp: inout [Float],
                                   into out: UnsafeMutablePointer<Float>) {
         let outW = h.outSize, outH = v.outSize
-        let hw = h.weights.map { Float($0) }, vw = v.weights.map { Float($0) }
+        let hw = h.floats, vw = v.floats
         let rows = v.identity ? 0..<v.outSize : v.inputRange
         let need = max(rows.count * outW * c, 1)
         if temp.count < need { temp = [Float](repeating: 0, count: need) }
