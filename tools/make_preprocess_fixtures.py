@@ -249,12 +249,34 @@ def position_cases():
     save_file({k: v.contiguous().float() for k, v in out.items()}, os.path.join(d, "expected.safetensors"))
 
 
+def exif_cases():
+    """A 13x7 picture saved with each EXIF orientation (JPEG APP1, and one PNG eXIf),
+    beside what Pillow's ImageOps.exif_transpose makes of it (binary PPM)."""
+    from PIL import ImageOps
+    d = os.path.join(OUT, "exif")
+    os.makedirs(d, exist_ok=True)
+    rng = np.random.default_rng(5)
+    base = Image.fromarray(rng.integers(0, 256, (7, 13, 3), dtype=np.uint8))
+    for o in range(1, 9):
+        ex = Image.Exif()
+        ex[0x0112] = o
+        for ext, kw in ((".jpg", dict(quality=95, subsampling=0)), (".png", {})):
+            if ext == ".png" and o not in (1, 6):
+                continue
+            path = os.path.join(d, f"orientation-{o}{ext}")
+            base.save(path, exif=ex.tobytes(), **kw)
+            upright = ImageOps.exif_transpose(Image.open(path)).convert("RGB")
+            w, h = upright.size
+            open(path + ".expected.ppm", "wb").write(b"P6\n%d %d\n255\n" % (w, h) + upright.tobytes())
+
+
 def main():
     wheels = sys.argv[1] if len(sys.argv) > 1 else "/tmp/wheels"
     im = photos(wheels)
     cases = preprocessing_cases(im)
     json.dump(cases, open(os.path.join(OUT, "cases.json"), "w"), indent=1)
     position_cases()
+    exif_cases()
     total = sum(os.path.getsize(os.path.join(r, f)) for r, _, fs in os.walk(OUT) for f in fs)
     print(f"{len(cases)} preprocessing cases, position fixtures; {total // 1024} KiB in {OUT}")
 

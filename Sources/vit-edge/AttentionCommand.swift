@@ -35,6 +35,8 @@ struct AttentionCommand: ParsableCommand {
 
     @OptionGroup var options: ModelOptions
 
+    @OptionGroup var imageOptions: ImageOptions
+
     func validate() throws {
         guard output.hasSuffix(".png") || output.hasSuffix(".ppm") else { throw ValidationError("-o must end in .png or .ppm") }
         if let scale, scale < 1 || scale > 64 { throw ValidationError("--scale must be 1...64") }
@@ -45,7 +47,7 @@ struct AttentionCommand: ParsableCommand {
             let vit = try options.load(model)
             let c = vit.config
             let b = block ?? c.depth - 1
-            let input = try Image.load(path: image)
+            let input = try Image.load(path: image, exifOrientation: imageOptions.exifOrientation)
             let session = try InferenceSession(model: vit, batchSize: 1,
                                                captureAttention: rollout ? Array(0..<c.depth) : [b])
             Preprocess.apply(input, config: c, into: session.input.baseAddress!)

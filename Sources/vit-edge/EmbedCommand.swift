@@ -21,6 +21,8 @@ struct EmbedCommand: ParsableCommand {
 
     @OptionGroup var options: ModelOptions
 
+    @OptionGroup var imageOptions: ImageOptions
+
     func validate() throws {
         guard !images.isEmpty else { throw ValidationError("give at least one image") }
         guard batch >= 1 && batch <= 4096 else { throw ValidationError("--batch must be 1...4096") }
@@ -32,6 +34,7 @@ struct EmbedCommand: ParsableCommand {
             let c = vit.config
             // Images are read one batch at a time; only the features are kept (for -o).
             let source = ImageSource(paths: images)
+            source.exifOrientation = imageOptions.exifOrientation
             let session = try InferenceSession(model: vit, batchSize: batch, threads: options.threads)
             let plane = c.channels * c.imageHeight * c.imageWidth
             var features: [Float] = []

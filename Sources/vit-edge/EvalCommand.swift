@@ -32,6 +32,8 @@ struct EvalCommand: ParsableCommand {
 
     @OptionGroup var options: ModelOptions
 
+    @OptionGroup var imageOptions: ImageOptions
+
     func validate() throws {
         if let limit, limit < 1 { throw ValidationError("--limit must be at least 1") }
         guard batch >= 1 && batch <= 4096 else { throw ValidationError("--batch must be 1...4096") }
@@ -42,6 +44,7 @@ struct EvalCommand: ParsableCommand {
             let vit = try options.load(model)
             let other = try compare.map { try options.load($0) }
             let data = try LabeledImageSource(images: images, labels: labels, classLabels: vit.config.labels)
+            data.exifOrientation = imageOptions.exifOrientation
             Inputs.noteSkipped(data.skipped)
             let showProgress = !json && isTerminal(2)
             let r = try Evaluator.run(vit, on: data, limit: limit, batchSize: batch, other: other, threads: options.threads) { done, total in

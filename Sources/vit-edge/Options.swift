@@ -40,6 +40,13 @@ struct ModelOptions: ParsableArguments {
     }
 }
 
+/// Options of the commands that read photos.
+struct ImageOptions: ParsableArguments {
+    @Flag(name: .customLong("exif-orientation"),
+          help: "Turn JPEG/PNG images upright by their EXIF orientation (off by default, as in Pillow and timm).")
+    var exifOrientation = false
+}
+
 /// Prints one clear line on stderr and exits non-zero. Every command funnels its
 /// errors here, so no input ends in a crash dump or a multi-line trace.
 func fail(_ error: Error) -> Never {

@@ -43,6 +43,8 @@ struct RunCommand: ParsableCommand {
 
     @OptionGroup var options: ModelOptions
 
+    @OptionGroup var imageOptions: ImageOptions
+
     func validate() throws {
         guard !images.isEmpty else { throw ValidationError("give at least one image") }
         guard topK >= 1 else { throw ValidationError("--top-k must be at least 1") }
@@ -98,6 +100,7 @@ struct RunCommand: ParsableCommand {
                 }
                 // One image in memory at a time; an unreadable one is reported and skipped.
                 let source = ImageSource(paths: [path])
+                source.exifOrientation = imageOptions.exifOrientation
                 while true {
                     do {
                         guard let (name, image) = try source.next() else { break }

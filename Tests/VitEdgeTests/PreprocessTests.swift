@@ -189,4 +189,23 @@ final class PreprocessTests: XCTestCase {
         XCTAssertEqual(old.preprocessing, .plain)
         XCTAssertEqual(old.positionResampling, .huggingface)
     }
+
+    func testEXIFOrientationIsAppliedOnlyWhenAsked() throws {
+        let dir = fixture("preprocess/exif/")
+        let files = try FileIO.list(dir).filter { $0.hasSuffix(".jpg") || $0.hasSuffix(".png") }
+        XCTAssertEqual(files.count, 10)
+        for f in files {
+            let upright = try Image.load(path: dir + f, exifOrientation: true)
+            let want = try Image.load(path: dir + f + ".expected.ppm")
+            XCTAssertEqual(upright.width, want.width, f)
+            XCTAssertEqual(upright.height, want.height, f)
+            XCTAssertEqual(upright.pixels, want.pixels, "\(f): differs from Pillow's exif_transpose")
+            let asStored = try Image.load(path: dir + f)
+            XCTAssertEqual(asStored.width, 13, f)  // Pillow's open does not turn it
+        }
+        // Malformed EXIF blocks are no orientation, never a read out of bounds.
+        let tiffs: [[UInt8]] = [[], Array("II*\0".utf8), Array("MM\0*\0\0\0\u{8}\u{ff}\u{ff}".utf8),
+                                Array("II*\0\u{8}\0\0\0\u{1}\0\u{12}\u{1}\u{3}\0\u{1}\0\0\0\u{9}\0".utf8)]
+        for t in tiffs { XCTAssertNil(t.withUnsafeBytes { EXIF.orientation(tiff: $0) }) }
+    }
 }

@@ -16,7 +16,8 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     // Bit 1: timm's eval transform (Pillow resampling, 8-bit, crop) instead of the plain resize.
     if data[0] & 2 != 0 { config.preprocessing = Preprocessing.timm(height: 8, width: 8, cropPct: 0.875, interpolation: .bicubic)! }
     var input = [Float](repeating: 0, count: 3 * 8 * 8)
-    if let image = try? Image.decode(bytes, path: "fuzz") {
+    // Bit 2: EXIF orientation read (APP1 / eXIf) and applied.
+    if let image = try? Image.decode(bytes, path: "fuzz", exifOrientation: data[0] & 4 != 0) {
         input.withUnsafeMutableBufferPointer { Preprocess.apply(image, config: config, into: $0.baseAddress!) }
     }
     return 0

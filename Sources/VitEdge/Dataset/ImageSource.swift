@@ -16,6 +16,8 @@ public final class ImageSource {
 
     let limits: ResourceLimits
     var pending: [Entry]
+    /// Turn JPEG/PNG images upright by their EXIF orientation (off: Pillow's and timm's default).
+    public var exifOrientation = false
     /// Images handed out so far.
     public private(set) var count = 0
     /// Files in the folders given that are not images this reader decodes.
@@ -76,7 +78,7 @@ public final class ImageSource {
                     pending.append(.idx(path))
                 } else {
                     count += 1
-                    return (path, try Image.load(path: path, limits: limits))
+                    return (path, try Image.load(path: path, limits: limits, exifOrientation: exifOrientation))
                 }
             case let .idx(path):
                 let reader = try IDXReader(path: path, limits: limits)
@@ -105,6 +107,8 @@ public final class LabeledImageSource {
     let files: [(path: String, label: Int)]
     let limits: ResourceLimits
     var position = 0
+    /// Turn JPEG/PNG images upright by their EXIF orientation (off: Pillow's and timm's default).
+    public var exifOrientation = false
 
     public init(images: String, labels: String?, classLabels: [String], limits: ResourceLimits = .current) throws {
         self.limits = limits
@@ -155,6 +159,6 @@ public final class LabeledImageSource {
             return ("\(idx.images.path)#\(position)", image, label)
         }
         let f = files[position]
-        return (f.path, try Image.load(path: f.path, limits: limits), f.label)
+        return (f.path, try Image.load(path: f.path, limits: limits, exifOrientation: exifOrientation), f.label)
     }
 }

@@ -51,7 +51,8 @@ public struct Image: Sendable {
 
     /// Reads an image file: PGM (P2, P5) or PPM (P3, P6), 8 or 16 bits per sample, JPEG or
     /// PNG (see `JPEGPNG`), told apart by their first bytes.
-    public static func load(path: String, limits: ResourceLimits = .current) throws -> Image {
+    /// `exifOrientation`: see `decode`.
+    public static func load(path: String, limits: ResourceLimits = .current, exifOrientation: Bool = false) throws -> Image {
         let input = try FileIO.input(path, limit: limits.maxFileBytes)
         guard let first = try input.peek(), first == 0xFF || first == 0x89 else {
             if let first = try input.peek(), first != UInt8(ascii: "P") {
@@ -69,7 +70,7 @@ public struct Image: Sendable {
         var bytes = [UInt8](repeating: 0, count: input.size ?? 0)
         let got = try bytes.withUnsafeMutableBytes { try input.read(into: $0) }
         guard got == bytes.count else { throw VitError.io(path: path, reason: "read \(got) of \(bytes.count) bytes") }
-        return try decode(bytes, path: path, limits: limits)
+        return try decode(bytes, path: path, limits: limits, exifOrientation: exifOrientation)
     }
 
     /// Decodes one PNM image starting at `start`; returns it and the offset just

@@ -113,10 +113,21 @@ enum JPEGPNG {
 
 extension Image {
     /// Decodes an image held in memory: PGM/PPM, JPEG or PNG, told apart by their first bytes.
-    public static func decode(_ bytes: [UInt8], path: String, limits: ResourceLimits = .current) throws -> Image {
+    /// `exifOrientation`: turn JPEG/PNG images upright by their EXIF orientation (as
+    /// Pillow's `ImageOps.exif_transpose`; off by default, as Pillow's `open` and timm).
+    public static func decode(_ bytes: [UInt8], path: String, limits: ResourceLimits = .current,
+                              exifOrientation: Bool = false) throws -> Image {
         try bytes.withUnsafeBytes { raw in
-            if JPEGPNG.isJPEG(raw) { return try JPEGPNG.decodeJPEG(raw, path: path, limits: limits) }
-            if JPEGPNG.isPNG(raw) { return try JPEGPNG.decodePNG(raw, path: path, limits: limits) }
+            if JPEGPNG.isJPEG(raw) {
+                let image = try JPEGPNG.decodeJPEG(raw, path: path, limits: limits)
+                guard exifOrientation, let o = EXIF.orientation(jpeg: raw) else { return image }
+                return EXIF.transposed(image, orientation: o)
+            }
+            if JPEGPNG.isPNG(raw) {
+                let image = try JPEGPNG.decodePNG(raw, path: path, limits: limits)
+                guard exifOrientation, let o = EXIF.orientation(png: raw) else { return image }
+                return EXIF.transposed(image, orientation: o)
+            }
             return try decodePNM(ByteInput(name: path, memory: raw), path: path, limits: limits)
         }
     }
