@@ -109,7 +109,8 @@ fuzz: deps
 	done; echo "fuzz: every target ran clean"
 
 # The threaded paths under ThreadSanitizer: two threads sharing one model (each with its
-# own session) over the whole test split, and one session's thread pool (2 threads).
+# own session) over the whole test split, one session's thread pool (2 threads), and a
+# camera stream's reader thread.
 tsan: deps
 	$(SWIFT) build -c release --product vit-edge --sanitize=thread --scratch-path .build-tsan
 	TSAN_OPTIONS=halt_on_error=1 .build-tsan/release/vit-edge soak models/mnist-vit-int8.vitq \
@@ -120,6 +121,11 @@ tsan: deps
 		--images models/mnist-test-images.idx3-ubyte.lz4 --labels models/mnist-test-labels.idx1-ubyte.lz4 --limit 2000
 	TSAN_OPTIONS=halt_on_error=1 .build-tsan/release/vit-edge eval models/mnist-vit.vitq --threads 2 --batch 16 \
 		--images models/mnist-test-images.idx3-ubyte.lz4 --labels models/mnist-test-labels.idx1-ubyte.lz4 --limit 2000
+	# A camera stream: the frame reader thread handing the newest frame to the classifier.
+	head -c $$((300 * 28 * 28 * 3 / 2)) /dev/urandom | TSAN_OPTIONS=halt_on_error=1 .build-tsan/release/vit-edge run \
+		models/mnist-vit.vitq - --raw yuv420p:28x28 --top-k 1 > /dev/null
+	head -c $$((300 * 28 * 28)) /dev/urandom | TSAN_OPTIONS=halt_on_error=1 .build-tsan/release/vit-edge run \
+		models/mnist-vit.vitq - --raw gray8:28x28 --frames all --top-k 1 > /dev/null
 
 # Many thousands of inferences in one process from several threads sharing one model:
 # the whole test split ten times; resident memory is printed at start and end.

@@ -174,7 +174,7 @@ public final class Preprocessor {
     let channels: Int
     var converted: [UInt8] = []
     var convertedFloat: [Float] = []
-    var temp: [UInt8] = []
+    var scratch = Resample.Scratch8()
     var tempFloat: [Float] = []
     var result: [UInt8] = []
     var resultFloat: [Float] = []
@@ -269,7 +269,7 @@ extension Preprocessor {
         var r = result
         result = []
         r.withUnsafeMutableBufferPointer { r in
-            Resample.apply8(src, rowBytes: rowBytes, channels: ch, horizontal: h, vertical: v, temp: &temp, into: r.baseAddress!)
+            Resample.apply8(src, rowBytes: rowBytes, channels: ch, horizontal: h, vertical: v, scratch: &scratch, into: r.baseAddress!)
             for mc in 0..<c.channels {
                 let from = ch == 1 ? 0 : mc
                 let m = c.mean[mc], s = c.std[mc]

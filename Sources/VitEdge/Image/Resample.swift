@@ -205,68 +205,94 @@ public enum Resample {
 
     // MARK: - Applying taps
 
+    /// Buffers of `apply8`, kept by the caller so that repeated calls allocate nothing.
+    public struct Scratch8 {
+        var mid: [UInt8] = []
+        var acc: [Int32] = []
+        public init() {}
+    }
+
     /// Pillow's two passes over an 8-bit image of `channels` interleaved samples:
-    /// rows along x into `temp` (rounded and clipped to 8 bits, only the rows the
-    /// second pass reads), then along y into `out` [v.outSize, h.outSize, channels].
-    /// An identity axis is not resampled.
+    /// rows along x (rounded and clipped to 8 bits, only the rows the second pass
+    /// reads), then along y into `out` [v.outSize, h.outSize, channels]. An identity
+    /// axis is not resampled. The sums are Pillow's, term for term (integers: the order
+    /// of the additions does not change them), so the result is Pillow's byte for byte.
     public static func apply8(_ src: UnsafePointer<UInt8>, rowBytes: Int, channels c: Int,
-                              horizontal h: Taps, vertical v: Taps, temp: inout [UInt8],
+                              horizontal h: Taps, vertical v: Taps, scratch: inout Scratch8,
                               into out: UnsafeMutablePointer<UInt8>) {
         let outW = h.outSize, outH = v.outSize
-        let hk = h.fixed, vk = v.fixed
         let half: Int32 = 1 << 21
         @inline(__always) func clip8(_ s: Int32) -> UInt8 { UInt8(clamping: s >> 22) }
-        // Pass 1: the rows the second pass needs, resampled along x.
         let rows = v.identity ? 0..<v.outSize : v.inputRange
-        let need = h.identity ? 0 : max(rows.count * outW * c, 1)
-        if temp.count < need { temp = [UInt8](repeating: 0, count: need) }
-        temp.withUnsafeMutableBufferPointer { t in
+        let rowLength = outW * c
+        let need = h.identity ? 1 : max(rows.count * rowLength, 1)
+        if scratch.mid.count < need { scratch.mid = [UInt8](repeating: 0, count: need) }
+        if scratch.acc.count < rowLength { scratch.acc = [Int32](repeating: 0, count: rowLength) }
+        scratch.mid.withUnsafeMutableBufferPointer { t in
+        scratch.acc.withUnsafeMutableBufferPointer { a in
+        h.fixed.withUnsafeBufferPointer { hk in
+        v.fixed.withUnsafeBufferPointer { vk in
+        h.start.withUnsafeBufferPointer { hs in
+        h.count.withUnsafeBufferPointer { hn in
+            // Pass 1: along x, one output pixel's channels together over its taps.
             let mid: UnsafePointer<UInt8>, midRowBytes: Int
             if h.identity {
                 mid = src + rows.lowerBound * rowBytes
                 midRowBytes = rowBytes
             } else {
                 let base = t.baseAddress!
-                hk.withUnsafeBufferPointer { k in
-                    for (r, y) in rows.enumerated() {
-                        let line = src + y * rowBytes
-                        let dst = base + r * outW * c
-                        for x in 0..<outW {
-                            let kx = k.baseAddress! + x * h.width
-                            let first = h.start[x], n = h.count[x]
+                for (r, y) in rows.enumerated() {
+                    let line = src + y * rowBytes
+                    let dst = base + r * rowLength
+                    for x in 0..<outW {
+                        let kx = hk.baseAddress! + x * h.width
+                        let n = hn[x]
+                        var p = line + hs[x] * c
+                        if c == 3 {
+                            var s0 = half, s1 = half, s2 = half
+                            for i in 0..<n {
+                                let k = kx[i]
+                                s0 &+= Int32(p[0]) &* k
+                                s1 &+= Int32(p[1]) &* k
+                                s2 &+= Int32(p[2]) &* k
+                                p += 3
+                            }
+                            dst[3 * x] = n == 0 ? 0 : clip8(s0)
+                            dst[3 * x + 1] = n == 0 ? 0 : clip8(s1)
+                            dst[3 * x + 2] = n == 0 ? 0 : clip8(s2)
+                        } else {
                             for ch in 0..<c {
                                 var s = half
-                                var p = line + first * c + ch
-                                for i in 0..<n { s &+= Int32(p.pointee) &* kx[i]; p += c }
+                                var q = p + ch
+                                for i in 0..<n { s &+= Int32(q.pointee) &* kx[i]; q += c }
                                 dst[x * c + ch] = n == 0 ? 0 : clip8(s)
                             }
                         }
                     }
                 }
                 mid = UnsafePointer(base)
-                midRowBytes = outW * c
+                midRowBytes = rowLength
             }
-            // Pass 2: along y.
-            let rowLength = outW * c
+            // Pass 2: along y, a whole row at a time into 32-bit sums (vectorized).
             if v.identity {
                 for y in 0..<outH { (out + y * rowLength).update(from: mid + y * midRowBytes, count: rowLength) }
                 return
             }
-            vk.withUnsafeBufferPointer { k in
-                for y in 0..<outH {
-                    let ky = k.baseAddress! + y * v.width
-                    let first = v.start[y] - rows.lowerBound, n = v.count[y]
-                    let dst = out + y * rowLength
-                    if n == 0 { dst.update(repeating: 0, count: rowLength); continue }
-                    for i in 0..<rowLength {
-                        var s = half
-                        var p = mid + first * midRowBytes + i
-                        for j in 0..<n { s &+= Int32(p.pointee) &* ky[j]; p += midRowBytes }
-                        dst[i] = clip8(s)
-                    }
+            let acc = a.baseAddress!
+            for y in 0..<outH {
+                let ky = vk.baseAddress! + y * v.width
+                let first = v.start[y] - rows.lowerBound, n = v.count[y]
+                let dst = out + y * rowLength
+                if n == 0 { dst.update(repeating: 0, count: rowLength); continue }
+                acc.update(repeating: half, count: rowLength)
+                for j in 0..<n {
+                    let k = ky[j]
+                    let line = mid + (first + j) * midRowBytes
+                    for i in 0..<rowLength { acc[i] &+= Int32(line[i]) &* k }
                 }
+                for i in 0..<rowLength { dst[i] = clip8(acc[i]) }
             }
-        }
+        } } } } } }
     }
 
     /// The same two passes over Float samples ([rows, columns, channels], any number of
