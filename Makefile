@@ -9,7 +9,7 @@ DEBS    := libxsimd-dev liblz4-dev libturbojpeg0-dev libspng-dev pkg-config
 # The tests measure child processes' peak memory with GNU time.
 TEST_DEBS := time
 
-.PHONY: mca tsan fuzz soak dist sanitize all deps deps-test build demo test test-accuracy models fixtures clean deps-aarch64 test-aarch64 test-kernels-native
+.PHONY: test-aarch64-kernels test-aarch64-swift dist-aarch64 run-aarch64 mca tsan fuzz soak dist sanitize all deps deps-test build demo test test-accuracy models fixtures clean deps-aarch64 test-aarch64 test-kernels-native
 
 all: build
 
@@ -57,13 +57,18 @@ KFLAGS    := -O2 -std=c++17 -DNDEBUG -ISources/VitKernels/include -ISources/VitK
 QEMU      := qemu-aarch64 -L /usr/aarch64-linux-gnu
 
 deps-aarch64:
-	@missing=""; for p in g++-aarch64-linux-gnu qemu-user libxsimd-dev; do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	@missing=""; for p in g++-aarch64-linux-gnu qemu-user libxsimd-dev binutils git; do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
 		echo "installing:$$missing"; \
 		$(SUDO) apt-get update -qq && $(SUDO) DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
 	fi
 
-test-aarch64: deps-aarch64
+# ARM64: the C++ kernels' conformance test, then the whole engine (Swift included)
+# cross-built in a Debian sid chroot and its XCTest suite (CLI tests included) run under
+# qemu on Cortex-A72 (no dot product: a Pi 4) and Cortex-A76 (a Pi 5). See docs/ARM64.md.
+test-aarch64: test-aarch64-kernels test-aarch64-swift
+
+test-aarch64-kernels: deps-aarch64
 	mkdir -p .build/aarch64
 	$(CXX_A64) -march=armv8-a $(KFLAGS) $(KERNELS) -o .build/aarch64/conformance-armv8a
 	$(CXX_A64) -march=armv8.2-a+dotprod $(KFLAGS) $(KERNELS) -o .build/aarch64/conformance-armv82dot
@@ -71,6 +76,22 @@ test-aarch64: deps-aarch64
 	$(QEMU) -cpu cortex-a76 .build/aarch64/conformance-armv8a --expect-dotprod yes
 	$(QEMU) -cpu cortex-a76 .build/aarch64/conformance-armv82dot --expect-dotprod yes
 	$(QEMU) -cpu max .build/aarch64/conformance-armv82dot --expect-dotprod yes
+
+test-aarch64-swift: deps-aarch64
+	tools/aarch64_swift.sh root
+	tools/aarch64_swift.sh build
+	tools/aarch64_swift.sh test cortex-a72 cortex-a76
+
+# The folder a Raspberry Pi user copies: dist/aarch64 (static Swift runtime, linked
+# against Debian 13 trixie arm64: GLIBC_2.38 at most), run on a trixie userland under qemu.
+dist-aarch64: deps-aarch64
+	tools/aarch64_swift.sh root
+	tools/aarch64_swift.sh dist dist/aarch64
+
+# The aarch64 binary under qemu: make run-aarch64 CPU=cortex-a72 ARGS="run models/mnist-vit.vitq models/photos/digit7.jpg"
+CPU ?= cortex-a72
+run-aarch64: deps-aarch64
+	tools/aarch64_swift.sh run $(CPU) $(ARGS)
 
 # llvm-mca on every NEON microkernel's inner loop (cycles, MACs per cycle, share of peak):
 # estimates for a Raspberry Pi 4 (A72, through LLVM's cortex-a57 model) and, where the

@@ -70,9 +70,13 @@ final class GoldenTests: XCTestCase {
         let data = try mnistTestSet(classLabels: model.config.labels)
         let labels = try mnistTestLabels()
         XCTAssertEqual(data.count, 10000)
-        let r = try Evaluator.run(model, on: data, batchSize: 64)
+        // Under qemu (make test-aarch64) the first 500 images: the whole split there takes
+        // ~10 minutes per CPU. Natively, all 10,000.
+        let n = emulated ? 500 : 10000
+        if emulated { print("emulated: GoldenTests on the first \(n) of 10,000 test images (all of them natively)") }
+        let r = try Evaluator.run(model, on: data, limit: n, batchSize: 64)
         var torchCorrect = 0, differ = 0, nearTies = 0
-        for i in 0..<10000 {
+        for i in 0..<n {
             let row = Array(torchLogits[(i * 10)..<(i * 10 + 10)])
             let sorted = row.sorted(by: >)
             let tp = row.firstIndex(of: sorted[0])!
@@ -82,8 +86,9 @@ final class GoldenTests: XCTestCase {
                 if sorted[0] - sorted[1] < 1e-3 { nearTies += 1 }
             }
         }
-        print("MNIST test split: vit-edge \(r.accuracy), PyTorch \(Double(torchCorrect) / 10000), predictions differ on \(differ) images (\(nearTies) near-ties), \(r.imagesPerSecond) images/s")
-        XCTAssertGreaterThanOrEqual(r.accuracy, 0.985)
+        print("MNIST test split: vit-edge \(r.accuracy), PyTorch \(Double(torchCorrect) / Double(n)), predictions differ on \(differ) images (\(nearTies) near-ties), \(r.imagesPerSecond) images/s")
+        XCTAssertEqual(r.accuracy, Double(torchCorrect) / Double(n), accuracy: 3.0 / Double(n))
+        if !emulated { XCTAssertGreaterThanOrEqual(r.accuracy, 0.985) }
         XCTAssertEqual(differ, nearTies, "a prediction differs from PyTorch without a near-tie")
         XCTAssertLessThanOrEqual(differ, 3)
     }

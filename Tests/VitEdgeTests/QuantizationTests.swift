@@ -201,6 +201,12 @@ final class QuantizationTests: XCTestCase {
     /// Accuracy against fp32 on the test split, both activation modes, on the shipped
     /// timm model and on the vit-pytorch model (mean pooling over all tokens).
     func testInt8AccuracyMatchesFP32() throws {
+        if emulated {
+            // 8 evaluations of 2,000 images: over half an hour per CPU under qemu. The int8
+            // routes' results are bit-exact against the reference (KernelTests and the
+            // conformance program, both run under qemu), so accuracy is the same as natively.
+            throw XCTSkip("emulated: the int8 accuracy evaluation runs natively (make test, make test-accuracy)")
+        }
         let kernels = try Kernels.select(.auto)
         let vp = Safetensors.self
         let vpDir = repoFile("models/mnist-vit-pytorch-mean/")

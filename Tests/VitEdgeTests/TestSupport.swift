@@ -1,4 +1,5 @@
 import XCTest
+import Foundation
 @testable import VitEdge
 
 /// The repository root, found from this file's path (tests read models/ and Fixtures/).
@@ -10,6 +11,10 @@ let repoRoot: String = {
 
 func fixture(_ path: String) -> String { repoRoot + "/Tests/VitEdgeTests/Fixtures/" + path }
 func repoFile(_ path: String) -> String { repoRoot + "/" + path }
+
+/// Set by `make test-aarch64` (tools/aarch64_swift.sh): the suite runs under qemu, tens of
+/// times slower, so whole-split evaluations shrink or skip, each saying so.
+let emulated = ProcessInfo.processInfo.environment["VIT_EDGE_EMULATED"] != nil
 
 /// A fixed pseudo-random stream (xorshift), so shapes and values are reproducible.
 struct Random {
