@@ -84,14 +84,18 @@ test-aarch64-swift: deps-aarch64
 
 # The folder a Raspberry Pi user copies: dist/aarch64 (static Swift runtime, linked
 # against Debian 13 trixie arm64: GLIBC_2.38 at most), run on a trixie userland under qemu.
-dist-aarch64: deps-aarch64
+# It is checked on a userland of only trixie's base libraries, on both CPUs, against the
+# x86 build's answers on the sample digits.
+dist-aarch64: deps-aarch64 build
 	tools/aarch64_swift.sh root
 	tools/aarch64_swift.sh dist dist/aarch64
 
-# The aarch64 binary under qemu: make run-aarch64 CPU=cortex-a72 ARGS="run models/mnist-vit.vitq models/photos/digit7.jpg"
+# The board folder's binary under qemu with trixie's base libraries only (made first if
+# missing): make -s run-aarch64 CPU=cortex-a72 ARGS="run models/mnist-vit-int8.vitq models/photos/digit7.jpg"
 CPU ?= cortex-a72
 run-aarch64: deps-aarch64
-	tools/aarch64_swift.sh run $(CPU) $(ARGS)
+	@tools/aarch64_swift.sh root > /dev/null
+	@tools/aarch64_swift.sh run $(CPU) $(ARGS)
 
 # llvm-mca on every NEON microkernel's inner loop (cycles, MACs per cycle, share of peak):
 # estimates for a Raspberry Pi 4 (A72, through LLVM's cortex-a57 model) and, where the

@@ -3,10 +3,10 @@
 # runtime of the same version as a Swift SDK) cross-builds the CLI and the XCTest bundle,
 # and qemu runs them on the CPUs of the boards. See docs/ARM64.md.
 #
-#   tools/aarch64_swift.sh root            make the chroot (once; ~2 min, ~3 GB)
-#   tools/aarch64_swift.sh build           copy the working tree in, build CLI + tests (~6 min)
-#   tools/aarch64_swift.sh test CPU...     run the test bundle under qemu -cpu CPU
-#   tools/aarch64_swift.sh run CPU ARGS    run the aarch64 vit-edge under qemu
+#   tools/aarch64_swift.sh root            make the chroot (once; ~2 min, 6.5 GB)
+#   tools/aarch64_swift.sh build           copy the working tree in, build CLI + tests (~2 min)
+#   tools/aarch64_swift.sh test CPU...     run the test bundle under qemu -cpu CPU (~9 min)
+#   tools/aarch64_swift.sh run CPU ARGS    the board folder's binary under qemu, trixie base libraries only
 #   tools/aarch64_swift.sh dist DIR        the folder a board user copies: a static binary
 #                                          linked against Debian 13 (trixie) arm64, the model
 #
@@ -39,7 +39,8 @@ unmount() {
 trap unmount EXIT
 
 make_root() {
-    if [ -x "$ROOT/usr/bin/swift" ] && [ -f "$ROOT/.vit-edge-ready" ]; then echo "aarch64 root: ready ($ROOT)"; return; fi
+    # (Checked by real paths: the chroot's symlinks point inside it, not at the host.)
+    if [ -f "$ROOT/.vit-edge-ready" ] && [ -e "$ROOT/usr/libexec/swift/bin/swift" ]; then echo "aarch64 root: ready ($ROOT)"; return; fi
     command -v mmdebstrap >/dev/null || { $SUDO apt-get update -qq && $SUDO DEBIAN_FRONTEND=noninteractive apt-get install -y -qq mmdebstrap; }
     $SUDO rm -rf "$ROOT"
     mkdir -p "$(dirname "$ROOT")"
@@ -93,6 +94,7 @@ EOF
 # trixie (2.41). So the board binary links against a trixie arm64 sysroot (its .debs
 # unpacked, not installed), with the Swift runtime static (it needs GLIBC_2.38).
 TRIXIE=/opt/trixie-arm64
+RUNTIME_ROOT=/opt/trixie-runtime
 make_trixie_sysroot() {
     in_root "set -e; mkdir -p /opt/trixie-apt/lists/partial /opt/trixie-apt/cache/archives/partial && touch /opt/trixie-apt/status
         echo 'deb [arch=arm64] http://deb.debian.org/debian trixie main' > /opt/trixie-apt/sources.list
@@ -103,7 +105,12 @@ make_trixie_sysroot() {
             libasan8 libtsan2 libubsan1 libhwasan0 liblsan0 libitm1 libatomic1 libgomp1 2>&1 | grep -v unsandboxed || true
         mkdir -p $TRIXIE && for d in /opt/trixie-apt/cache/*.deb; do dpkg-deb -x \$d $TRIXIE; done
         ln -sfn usr/lib $TRIXIE/lib && ln -sfn $A64/usr/libexec/swift/lib/swift_static $TRIXIE/usr/lib/swift_static
-        cp -r /usr/include/xsimd $TRIXIE/usr/include/xsimd"
+        cp -r /usr/include/xsimd $TRIXIE/usr/include/xsimd
+        # What every Debian 13 / Raspberry Pi OS trixie system has, and nothing else: the
+        # userland the board folder is checked on.
+        mkdir -p $RUNTIME_ROOT && for p in libc6_ libstdc++6_ libgcc-s1_ liblz4-1_ libxxhash0_ zlib1g_; do
+            dpkg-deb -x /opt/trixie-apt/cache/\$p*.deb $RUNTIME_ROOT; done
+        ln -sfn usr/lib $RUNTIME_ROOT/lib"
     local b=$ROOT/opt/sdk/trixie-aarch64.artifactbundle
     $SUDO mkdir -p "$b/sdk"
     echo '{ "schemaVersion": "1.0", "artifacts": { "debian-trixie-aarch64": { "type": "swiftSDK", "version": "6.2.3",
@@ -112,40 +119,72 @@ make_trixie_sysroot() {
   \"swiftResourcesPath\": \"$A64/usr/libexec/swift/lib/swift\",
   \"swiftStaticResourcesPath\": \"$A64/usr/libexec/swift/lib/swift_static\", \"toolsetPaths\": [\"toolset.json\"] } } }" | $SUDO tee "$b/sdk/swift-sdk.json" >/dev/null
     $SUDO cp "$ROOT/opt/sdk/aarch64.artifactbundle/sdk/toolset.json" "$b/sdk/"
-    in_root "swift sdk install /opt/sdk/trixie-aarch64.artifactbundle >/dev/null"
+    in_root "swift sdk list | grep -q debian-trixie-aarch64 || swift sdk install /opt/sdk/trixie-aarch64.artifactbundle >/dev/null"
 }
 
 dist() {
     local dir=${1:-dist/aarch64}
     sync_tree
-    [ -d "$ROOT$TRIXIE/usr/include/xsimd" ] || make_trixie_sysroot
+    [ -d "$ROOT$RUNTIME_ROOT/lib" ] || make_trixie_sysroot
     local t0=$SECONDS
     in_root "cd /src && env PKG_CONFIG_PATH= PKG_CONFIG_SYSROOT_DIR=$TRIXIE PKG_CONFIG_LIBDIR=$TRIXIE/usr/lib/aarch64-linux-gnu/pkgconfig \
         swift build -c release --product vit-edge --swift-sdk debian-trixie-aarch64 --static-swift-stdlib \
-        --scratch-path /src/.build-trixie > /tmp/dist.log 2>&1; rc=\$?; grep -E 'error:|Build complete' /tmp/dist.log | tail -20; exit \$rc"
+        -Xlinker -rpath -Xlinker '\$ORIGIN/lib' --scratch-path /src/.build-trixie > /tmp/dist.log 2>&1; rc=\$?; grep -E 'error:|Build complete' /tmp/dist.log | tail -20; exit \$rc"
     echo "aarch64 dist build: $((SECONDS - t0)) s"
-    mkdir -p "$dir"
+    rm -rf "$dir" && mkdir -p "$dir/lib"
     in_root "/usr/libexec/swift/bin/llvm-objcopy --strip-all /src/.build-trixie/$TRIPLE/release/vit-edge /tmp/vit-edge.stripped"
     cp "$ROOT/tmp/vit-edge.stripped" "$dir/vit-edge"
+    # The image codecs travel with it (found through the binary's RUNPATH $ORIGIN/lib);
+    # what stays outside is on every trixie system.
+    for l in libturbojpeg.so.0 libspng.so.0; do cp -L "$ROOT$TRIXIE/usr/lib/aarch64-linux-gnu/$l" "$dir/lib/$l"; done
     cp models/mnist-vit.vitq models/mnist-vit-int8.vitq models/photos/digit7.jpg "$dir/"
     local glibc libs
-    glibc=$(readelf -V --wide "$dir/vit-edge" | grep -o 'GLIBC_2\.[0-9]*' | sort -V | uniq | tail -1)
+    glibc=$(readelf -V --wide "$dir/vit-edge" "$dir"/lib/*.so.0 | grep -o 'GLIBC_2\.[0-9]*' | sort -V | uniq | tail -1)
     libs=$(readelf -d "$dir/vit-edge" | awk '/NEEDED/ {print $5}' | tr -d '[]' | tr '\n' ' ')
     cat > "$dir/README.txt" <<EOF
 vit-edge for 64-bit ARM Linux boards (Raspberry Pi 4 and 5, other ARMv8-A boards).
-Built for Debian 13 / Raspberry Pi OS (trixie) and later: needs $glibc or newer.
 
-  sudo apt install libturbojpeg0 libspng0 liblz4-1
+Runs on Debian 13 (trixie) arm64, Raspberry Pi OS trixie (64-bit) and later: it needs
+$glibc or newer. Not on Debian 12 / Raspberry Pi OS bookworm (glibc 2.36) or Ubuntu
+22.04 / JetPack 6 (glibc 2.35): the Swift runtime linked into it needs glibc 2.38.
+
   ./vit-edge run mnist-vit-int8.vitq digit7.jpg
   ./vit-edge info mnist-vit-int8.vitq        # the kernels chosen for this CPU
 
-The Swift runtime is linked in; the shared libraries it needs: $libs
+Nothing to install: the Swift runtime is linked in, libturbojpeg and libspng are in lib/,
+and the rest ($libs) is on every such system.
 EOF
-    echo "aarch64 dist: $dir ($(du -h "$dir/vit-edge" | cut -f1) binary, needs $glibc; $libs)"
-    # The folder on a trixie userland (its libraries only) under qemu, as on a board.
+    echo "aarch64 dist: $dir ($(du -sh "$dir" | cut -f1) in all, binary $(du -h "$dir/vit-edge" | cut -f1), needs $glibc; NEEDED: $libs)"
+    check_dist "$dir"
+}
+
+# The folder on a userland of only what every trixie system has (no codecs, no Swift),
+# on both CPUs: the 12 sample digits as the x86 build classifies them.
+check_dist() {
+    local dir=$1 native=$REPO/.build/release/vit-edge status=0
     for cpu in cortex-a72 cortex-a76; do
-        echo "  $cpu, trixie userland: $(qemu-aarch64 -cpu $cpu -L "$ROOT$TRIXIE" "$dir/vit-edge" run "$dir/mnist-vit-int8.vitq" "$dir/digit7.jpg" --top-k 1 | tail -1)"
+        for m in mnist-vit mnist-vit-int8; do
+            qemu-aarch64 -cpu $cpu -L "$ROOT$RUNTIME_ROOT" "$dir/vit-edge" run "$dir/$m.vitq" models/samples/*.pgm "$dir/digit7.jpg" \
+                --json --top-k 1 > "$REPO/.build-aarch64/dist-$cpu-$m.jsonl" || status=1
+            if [ -x "$native" ]; then
+                "$native" run "models/$m.vitq" models/samples/*.pgm "$dir/digit7.jpg" --json --top-k 1 > "$REPO/.build-aarch64/dist-x86-$m.jsonl"
+                # Same label for every image; probabilities within 1e-5 (fp32) or 1e-3 (int8:
+                # the fp32 steps between int8 layers differ by ulps between ISAs, which can
+                # move an activation across a quantization step).
+                local tol=1e-5; [ "$m" = mnist-vit-int8 ] && tol=1e-3
+                paste -d '\n' "$REPO/.build-aarch64/dist-x86-$m.jsonl" "$REPO/.build-aarch64/dist-$cpu-$m.jsonl" \
+                    | sed 's/.*"label":"\([^"]*\)","probability":\([-0-9.e]*\).*/\1 \2/' \
+                    | awk -v what="$cpu $m" -v tol=$tol 'NR % 2 { l = $1; p = $2; next }
+                        { n++; if ($1 != l) bad++; d = $2 - p; if (d < 0) d = -d; if (d > max) max = d }
+                        END { printf "  %s (trixie userland): %d images, %d labels differ from x86, max |probability diff| %.2g\n", what, n, bad, max;
+                              exit (bad > 0 || max > tol + 0 || n != 13) }' || status=1
+            fi
+        done
     done
+    # Peak memory of one run under qemu (the emulator's own memory included).
+    /usr/bin/time -f "  peak RSS of run on the int8 model under qemu (emulator included): %M KiB" \
+        qemu-aarch64 -cpu cortex-a72 -L "$ROOT$RUNTIME_ROOT" "$dir/vit-edge" run "$dir/mnist-vit-int8.vitq" "$dir/digit7.jpg" > /dev/null
+    return $status
 }
 
 sync_tree() {
@@ -199,7 +238,10 @@ case "${1:-}" in
     root) make_root ;;
     build) build ;;
     test) shift; run_tests "$@" ;;
-    run) shift; cpu=$1; shift; qemu "$cpu" "$OUT/vit-edge" "$@" ;;
+    run) shift; cpu=$1; shift
+        # The board folder's binary on trixie's base libraries only, as on a Pi.
+        [ -x dist/aarch64/vit-edge ] || dist dist/aarch64 >&2
+        qemu-aarch64 -cpu "$cpu" -L "$ROOT$RUNTIME_ROOT" dist/aarch64/vit-edge "$@" ;;
     dist) shift; dist "$@" ;;
     *) echo "usage: $0 root | build | test CPU... | run CPU ARGS... | dist [DIR]"; exit 64 ;;
 esac
