@@ -146,7 +146,7 @@ public struct ViTConfig: Equatable, Sendable {
         guard std.allSatisfy({ $0.isFinite && $0 != 0 }) && mean.allSatisfy({ $0.isFinite }) else {
             throw bad("finite mean and non-zero std", "mean \(mean), std \(std)")
         }
-        if let problem = preprocessing.validate(input: (imageHeight, imageWidth)) {
+        if let problem = preprocessing.problem() {
             throw bad("preprocessing with \(problem)", preprocessing.summary)
         }
         guard eps.isFinite && eps >= 0 else { throw bad("a finite LayerNorm epsilon >= 0", "\(eps)") }

@@ -71,12 +71,9 @@ struct BenchCommand: ParsableCommand {
                     let t2 = Clock.now()
                     decode.append(t1 - t0)
                     prep.append(t2 - t1)
-                    imageTimes = (0, 0, im.width, im.height)
                 }
-                decode.sort()
-                prep.sort()
-                imageTimes!.decode = decode[decode.count / 2] * 1000
-                imageTimes!.preprocess = prep[prep.count / 2] * 1000
+                func median(_ t: [Double]) -> Double { t.sorted()[t.count / 2] * 1000 }
+                imageTimes = (median(decode), median(prep), preprocessor!.width, preprocessor!.height)
             }
             let p50 = pct(0.5), p90 = pct(0.9), p99 = pct(0.99)
             let ips = Double(batch) / (p50 / 1000)

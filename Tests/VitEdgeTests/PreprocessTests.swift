@@ -113,6 +113,17 @@ final class PreprocessTests: XCTestCase {
                 XCTAssertEqual(hit.map { t.start[i] + $0 }, i, "\(f) output \(i)")
             }
         }
+        // PyTorch's plain taps at the same size are exactly the identity too (no pass made).
+        for cubic in [false, true] {
+            let t = Resample.pytorch(inSize: 6, outSize: 6, cubic: cubic)
+            XCTAssertTrue(t.identity)
+            for i in 0..<6 {
+                let hits = (0..<t.count[i]).filter { t.weights[i * t.width + $0] != 0 }
+                XCTAssertEqual(hits.map { t.start[i] + $0 }, [i], "cubic \(cubic) output \(i)")
+                XCTAssertEqual(t.weights[i * t.width + hits[0]], 1)
+            }
+        }
+        XCTAssertFalse(Resample.pytorch(inSize: 6, outSize: 6, cubic: true, scale: 0.9).identity)
         // Halving with box: pairs averaged.
         let box = Resample.pillow(inSize: 4, outSize: 2, filter: .box)
         XCTAssertEqual(box.start, [0, 2])

@@ -239,13 +239,6 @@ public final class FrameQueue: @unchecked Sendable {
         return nil
     }
 
-    /// Frames skipped after the last one taken (at the end of the stream).
-    public var skippedAtEnd: Int {
-        pthread_mutex_lock(mutex)
-        defer { pthread_mutex_unlock(mutex) }
-        return skippedSinceTake
-    }
-
     /// Returns a frame's buffer for reuse.
     public func recycle(_ frame: Frame) {
         pthread_mutex_lock(mutex)

@@ -145,7 +145,8 @@ public struct Preprocessing: Equatable, Sendable {
         }
     }
 
-    func validate(input: (height: Int, width: Int)) -> String? {
+    /// What is wrong with this spec, or nil.
+    func problem() -> String? {
         if resampler == .pytorch && interpolation != .bilinear && interpolation != .bicubic {
             return "the pytorch resampler with bilinear or bicubic"
         }
@@ -187,14 +188,9 @@ public final class Preprocessor {
         let p = c.preprocessing
         let (rw, rh) = p.resizedSize(width: width, height: height, input: (c.imageHeight, c.imageWidth))
         func taps(_ inSize: Int, _ outSize: Int, _ crop: Int) -> Resample.Taps {
-            let full: Resample.Taps
-            if p.resampler == .pillow {
-                full = Resample.pillow(inSize: inSize, outSize: outSize, filter: p.interpolation)
-            } else if inSize == outSize {
-                full = Resample.pillow(inSize: inSize, outSize: outSize, filter: .nearest)  // identity
-            } else {
-                full = Resample.pytorch(inSize: inSize, outSize: outSize, cubic: p.interpolation == .bicubic)
-            }
+            let full = p.resampler == .pillow
+                ? Resample.pillow(inSize: inSize, outSize: outSize, filter: p.interpolation)
+                : Resample.pytorch(inSize: inSize, outSize: outSize, cubic: p.interpolation == .bicubic)
             return full.cropped(from: p.cropStart(size: outSize, crop: crop), count: crop)
         }
         horizontal = taps(width, rw, c.imageWidth)

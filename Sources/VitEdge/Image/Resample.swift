@@ -199,7 +199,8 @@ public enum Resample {
             t.start.append(lo)
             t.count.append(hi - lo + 1)
         }
-        t.identity = false
+        // Same size, no scale factor: the taps are exactly [1] (f = 0), so no pass is made.
+        t.identity = scale == nil && inSize == outSize
         return t.finished()
     }
 
