@@ -9,7 +9,9 @@ Writes Tests/VitEdgeTests/Fixtures/:
   parity/<case>/             one small model per family and layout, made with that
                              family's own library: model.safetensors, config.json
                              (when the family has one), args.txt (convert flags) and
-                             expected.safetensors (input as PyTorch saw it, logits).
+                             expected.safetensors (input as PyTorch saw it, logits;
+                             for the MLP models also the tokens after the stem and
+                             after each block).
 
 The inputs are the real MNIST sample digits in models/samples, preprocessed exactly
 as vit-edge does (gray replicated to RGB where needed, bilinear resize with
@@ -108,7 +110,7 @@ def mnist_golden():
     return acc
 
 
-def save_case(name, model, state, config, args, channels, size, mean, std):
+def save_case(name, model, state, config, args, channels, size, mean, std, stages=False):
     d = os.path.join(FIX, "parity", name)
     os.makedirs(d, exist_ok=True)
     save_file({k: v.contiguous() for k, v in state.items()}, os.path.join(d, "model.safetensors"))
@@ -117,6 +119,12 @@ def save_case(name, model, state, config, args, channels, size, mean, std):
     open(os.path.join(d, "args.txt"), "w").write(" ".join(args) + "\n")
     _, gray = samples()
     x = prepare(gray[:4], channels, size, mean, std)
+    seen = {}
+    if stages:
+        # Stage by stage: the tokens after the stem and after each block [B, N, D].
+        model.stem.register_forward_hook(lambda m, i, o: seen.__setitem__("patch_embedding", o))
+        for b, blk in enumerate(model.blocks):
+            blk.register_forward_hook(lambda m, i, o, b=b: seen.__setitem__(f"block.{b}", o))
     with torch.no_grad():
         y = model(x)
         if isinstance(y, tuple):
@@ -125,7 +133,9 @@ def save_case(name, model, state, config, args, channels, size, mean, std):
             y = y.logits
         elif hasattr(y, "pooler_output"):
             y = y.pooler_output
-    save_file({"input": x.contiguous(), "logits": y.contiguous().float()}, os.path.join(d, "expected.safetensors"))
+    out = {"input": x.contiguous(), "logits": y.contiguous().float()}
+    out.update({k: v.contiguous().float() for k, v in seen.items()})
+    save_file(out, os.path.join(d, "expected.safetensors"))
     print(f"{name}: {sum(v.numel() for v in state.values())} values, output {tuple(y.shape)}")
 
 
@@ -155,6 +165,59 @@ def timm_cases():
     save_case("timm-avgpool-layerscale", m, m.state_dict(), None,
               ["--heads", "2", "--gelu", "tanh", "--pool", "mean", "--mean", "0.1307", "--std", "0.3081",
                "--image-size", "28"], 1, (28, 28), [0.1307], [0.3081])
+
+
+def randomize(model, seed):
+    """timm initialises MLP biases near 0, the head to 0 and layer scale to 1e-4: a
+    parity test on such weights would not see half the model. Every parameter gets
+    values of a trained model's magnitude instead."""
+    g = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for name, p in model.named_parameters():
+            if name.endswith(("norm1.weight", "norm2.weight", "norm.weight", ".alpha")):
+                p.copy_(1 + 0.2 * torch.randn(p.shape, generator=g))
+            elif name.endswith((".ls1", ".ls2")):
+                p.copy_(0.3 + 0.2 * torch.rand(p.shape, generator=g))
+            elif p.dim() >= 2:
+                fan_in = p[0].numel()
+                p.copy_(torch.randn(p.shape, generator=g) / fan_in ** 0.5)
+            else:
+                p.copy_(0.1 * torch.randn(p.shape, generator=g))
+
+
+def to_facebook_resmlp(state):
+    """timm's names back to Facebook's ResMLP release (the inverse of timm's
+    checkpoint_filter_fn): patch_embed., attn., mlp., gamma_N, affine α/β as [D]."""
+    out = {}
+    for k, v in state.items():
+        k2 = k.replace("stem.", "patch_embed.").replace("linear_tokens.", "attn.").replace("mlp_channels.", "mlp.")
+        k2 = k2.replace(".ls1", ".gamma_1").replace(".ls2", ".gamma_2")
+        out[k2] = v.reshape(-1) if k.endswith((".alpha", ".beta")) else v
+    return out
+
+
+def mlp_cases():
+    """timm's MlpMixer class: MLP-Mixer and ResMLP (timm and Facebook names)."""
+    from timm.models.mlp_mixer import MlpMixer, ResBlock, Affine
+    mean, std = [0.1307], [0.3081]
+    m = MlpMixer(num_classes=10, img_size=28, in_chans=1, patch_size=7, num_blocks=3, embed_dim=32).eval()
+    randomize(m, 11)
+    cfg = {"architecture": "mixer_tiny_patch7_28", "num_classes": 10,
+           "pretrained_cfg": {"input_size": [1, 28, 28], "mean": mean, "std": std, "interpolation": "bilinear",
+                              "crop_pct": 1.0, "crop_mode": "center"}}
+    save_case("timm-mixer", m, m.state_dict(), cfg, [], 1, (28, 28), mean, std, stages=True)
+    # ResMLP, 3 channels (the gray digit replicated), ImageNet mean/std as timm's resmlp cfgs.
+    mean3, std3 = [0.485, 0.456, 0.406], [0.229, 0.224, 0.225]
+    m = MlpMixer(num_classes=7, img_size=28, in_chans=3, patch_size=4, num_blocks=2, embed_dim=24, mlp_ratio=4,
+                 block_layer=ResBlock, norm_layer=Affine, stem_norm=False).eval()
+    randomize(m, 12)
+    cfg = {"architecture": "resmlp_tiny_patch4_28", "num_classes": 7,
+           "pretrained_cfg": {"input_size": [3, 28, 28], "mean": mean3, "std": std3, "interpolation": "bicubic",
+                              "crop_pct": 1.0, "crop_mode": "center"}}
+    save_case("timm-resmlp", m, m.state_dict(), cfg, [], 3, (28, 28), mean3, std3, stages=True)
+    save_case("fb-resmlp", m, to_facebook_resmlp(m.state_dict()), None,
+              ["--image-size", "28", "--mean", ",".join(map(str, mean3)), "--std", ",".join(map(str, std3))],
+              3, (28, 28), mean3, std3)
 
 
 def hf_cases():
@@ -218,11 +281,13 @@ def vit_pytorch_cases():
 
 if __name__ == "__main__":
     os.makedirs(FIX, exist_ok=True)
-    which = sys.argv[1:] or ["mnist", "timm", "hf", "vit-pytorch"]
+    which = sys.argv[1:] or ["mnist", "timm", "mlp", "hf", "vit-pytorch"]
     if "mnist" in which:
         mnist_golden()
     if "timm" in which:
         timm_cases()
+    if "mlp" in which:
+        mlp_cases()
     if "hf" in which:
         hf_cases()
     if "vit-pytorch" in which:

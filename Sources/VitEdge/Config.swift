@@ -1,6 +1,26 @@
-/// The hyper-parameters of one Vision Transformer, the derived sizes, and the
-/// preprocessing it expects. Stored whole in the .vitq header.
+/// The hyper-parameters of one model of the ViT family tree, the derived sizes, and
+/// the preprocessing it expects. Stored whole in the .vitq header.
 public struct ViTConfig: Equatable, Sendable {
+    /// Which model of the family tree: what the encoder blocks are. Patches, tokens
+    /// and the head are shared; `Blocks/` holds one file per kind of block.
+    public enum Architecture: String, Sendable, CaseIterable {
+        /// Vision Transformer (and DeiT): attention + MLP blocks, class token, positions.
+        case vit
+        /// MLP-Mixer: LayerNorm → token-mixing MLP, LayerNorm → channel MLP; mean pooling.
+        case mixer
+        /// ResMLP: affine norm → one Linear over tokens, affine → channel MLP, each
+        /// branch with layer scale; mean pooling.
+        case resmlp
+
+        /// True for the MLP models, whose token mixing fixes the number of tokens.
+        public var mixesTokensWithWeights: Bool { self != .vit }
+        /// "a ViT", "an MLP-Mixer", "a ResMLP", for messages.
+        public var withArticle: String { (self == .mixer ? "an " : "a ") + displayName }
+        public var displayName: String {
+            switch self { case .vit: return "ViT"; case .mixer: return "MLP-Mixer"; case .resmlp: return "ResMLP" }
+        }
+    }
+
     /// How pixels become patch vectors become tokens.
     public enum PatchEmbedding: String, Sendable {
         /// A strided convolution (timm, Hugging Face, DeiT).
@@ -33,6 +53,7 @@ public struct ViTConfig: Equatable, Sendable {
         case tanh
     }
 
+    public var architecture: Architecture = .vit
     // Input
     public var imageHeight: Int
     public var imageWidth: Int
@@ -53,6 +74,8 @@ public struct ViTConfig: Equatable, Sendable {
     public var heads: Int
     public var headDim: Int
     public var mlpDim: Int
+    /// Hidden width of MLP-Mixer's token-mixing MLP (0 for other architectures).
+    public var tokenMlpDim = 0
     public var qkvBias = true
     /// False when the attention has no output projection (vit-pytorch with one head
     /// whose size equals the width: `to_out` is Identity).
@@ -120,10 +143,29 @@ public struct ViTConfig: Equatable, Sendable {
             .badModel(path: source, expected: expected, found: found, hint: "")
         }
         let bound = 1 << 20
-        for (name, v) in [("image height", imageHeight), ("image width", imageWidth), ("channels", channels),
-                          ("patch size", patchSize), ("width", dim), ("depth", depth), ("heads", heads),
-                          ("head size", headDim), ("MLP width", mlpDim)] {
+        var sizes = [("image height", imageHeight), ("image width", imageWidth), ("channels", channels),
+                     ("patch size", patchSize), ("width", dim), ("depth", depth), ("MLP width", mlpDim)]
+        switch architecture {
+        case .vit: sizes += [("heads", heads), ("head size", headDim)]
+        case .mixer: sizes.append(("token MLP width", tokenMlpDim))
+        case .resmlp: break
+        }
+        for (name, v) in sizes {
             guard v >= 1 && v <= bound else { throw bad("\(name) in 1...\(bound)", "\(v)") }
+        }
+        if architecture.mixesTokensWithWeights {
+            guard heads == 0 && headDim == 0 && !classToken && !distillationToken && pool == .meanPatches
+                    && preLogitsDim == 0 && !poolNorm && patchEmbedding == .convolution && !patchNormBefore && !patchNormAfter
+                    && finalNorm && attentionProjection && qkvBias else {
+                throw bad("a plain \(architecture.displayName): no heads, no class token, mean pooling, a final norm",
+                          "heads \(heads), class token \(classToken), pool \(pool.rawValue), final norm \(finalNorm)")
+            }
+            guard layerScale == (architecture == .resmlp) else {
+                throw bad("layer scale \(architecture == .resmlp ? "on" : "off") in \(architecture.withArticle)", "\(layerScale)")
+            }
+            guard numPatches <= 1 << 14 else { throw bad("at most 16384 tokens in a token-mixing model", "\(numPatches)") }
+        } else {
+            guard tokenMlpDim == 0 else { throw bad("no token MLP in a ViT", "width \(tokenMlpDim)") }
         }
         guard numClasses >= 0 && numClasses <= bound else { throw bad("classes in 0...\(bound)", "\(numClasses)") }
         guard preLogitsDim >= 0 && preLogitsDim <= bound else { throw bad("pre-logits width in 0...\(bound)", "\(preLogitsDim)") }
@@ -157,6 +199,13 @@ public struct ViTConfig: Equatable, Sendable {
 
     /// Number of parameters the tensors of this config hold.
     public var parameterCount: Int {
+        if architecture.mixesTokensWithWeights {
+            let t = numPatches
+            var block = 2 * dim * mlpDim + mlpDim + dim  // channel MLP
+            block += architecture == .mixer ? 2 * t * tokenMlpDim + tokenMlpDim + t : t * t + t
+            block += 4 * dim + (layerScale ? 2 * dim : 0)  // two norms (LayerNorm or affine)
+            return patchDim * dim + dim + depth * block + 2 * dim + (numClasses > 0 ? dim * numClasses + numClasses : 0)
+        }
         var n = patchDim * dim + dim
         if patchNormBefore { n += 2 * patchDim }
         if patchNormAfter { n += 2 * dim }
@@ -181,6 +230,7 @@ extension ViTConfig {
         func n(_ v: Int) -> JSON { .number(Double(v)) }
         func f(_ v: Float) -> JSON { .number(Double(v)) }
         return .object([
+            ("architecture", .string(architecture.rawValue)),
             ("image_height", n(imageHeight)), ("image_width", n(imageWidth)),
             ("channels", n(channels)), ("patch_size", n(patchSize)),
             ("patch_embedding", .string(patchEmbedding.rawValue)),
@@ -188,7 +238,7 @@ extension ViTConfig {
             ("class_token", .bool(classToken)), ("distillation_token", .bool(distillationToken)),
             ("position_embedding_includes_prefix", .bool(positionEmbeddingIncludesPrefix)),
             ("dim", n(dim)), ("depth", n(depth)), ("heads", n(heads)), ("head_dim", n(headDim)),
-            ("mlp_dim", n(mlpDim)), ("qkv_bias", .bool(qkvBias)),
+            ("mlp_dim", n(mlpDim)), ("token_mlp_dim", n(tokenMlpDim)), ("qkv_bias", .bool(qkvBias)),
             ("attention_projection", .bool(attentionProjection)), ("layer_scale", .bool(layerScale)),
             ("gelu", .string(gelu.rawValue)), ("eps", f(eps)),
             ("final_norm", .bool(finalNorm)), ("pool_norm", .bool(poolNorm)),
@@ -223,6 +273,9 @@ extension ViTConfig {
                           dim: try int("dim"), depth: try int("depth"), heads: try int("heads"),
                           headDim: try int("head_dim"), mlpDim: try int("mlp_dim"),
                           numClasses: try int("num_classes"), mean: try floats("mean"), std: try floats("std"))
+        // Files written before the MLP models were added hold a ViT and say nothing.
+        if j["architecture"] != nil { c.architecture = try oneOf("architecture", Architecture.self) }
+        if j["token_mlp_dim"] != nil { c.tokenMlpDim = try int("token_mlp_dim") }
         c.patchEmbedding = try oneOf("patch_embedding", PatchEmbedding.self)
         c.patchNormBefore = try bool("patch_norm_before")
         c.patchNormAfter = try bool("patch_norm_after")

@@ -10,7 +10,7 @@ extension InferenceSession {
         case finalNorm         // tokens after the final LayerNorm [B·T, D]
         case pooled            // pooled representation [B, D]
         case logits            // [B, classes]
-        case linearInput(block: Int, layer: LinearLayer)  // the input of a block's Linear layer [B·T, in]
+        case linearInput(String)  // the input of a block's Linear layer, by name (`blocks.3.mlp.fc1`) [rows, in]
     }
     public typealias Tap = (Stage, UnsafeBufferPointer<Float>) -> Void
 
@@ -28,16 +28,22 @@ extension InferenceSession {
         extractPatches(c, batch: b, image: x.image, patches: x.patches)
         // 2. Patches → tokens: the patch embedding writes rows prefix..T of each image.
         embedPatches(c, w, k, batch: b, patches: x.patches, tokens: x.tokens)
-        // 3. Class / distillation tokens in front, position embedding added.
+        // 3. Class / distillation tokens in front, position embedding added (ViT).
         addPrefixTokensAndPositions(c, w, batch: b, tokens: x.tokens)
         tap?(.patchEmbedding, UnsafeBufferPointer(start: x.tokens, count: rows * c.dim))
-        // 4. The encoder: N pre-norm blocks of attention and MLP on the residual stream.
+        // 4. The encoder: N pre-norm blocks on the residual stream, of the architecture's
+        //    kind: attention + MLP (ViT), or token mixing + channel MLP (Mixer, ResMLP).
         for i in 0..<c.depth {
-            encoderBlock(c, w.blocks[i], k, batch: b, tokens: x.tokens, a: x.blocks[i],
-                         observe: tap.map { t in { layer, v in t(.linearInput(block: i, layer: layer), v) } })
+            let observe = tap.map { t in { (layer: String, v: UnsafeBufferPointer<Float>) in t(.linearInput("blocks.\(i).\(layer)"), v) } }
+            switch x.encoder {
+            case .transformer(let blocks):
+                encoderBlock(c, w.blocks[i], k, batch: b, tokens: x.tokens, a: blocks[i], observe: observe)
+            case .mixer(let blocks):
+                mixerBlock(c, w.mixerBlocks[i], k, batch: b, tokens: x.tokens, a: blocks[i], observe: observe)
+            }
             tap?(.block(i), UnsafeBufferPointer(start: x.tokens, count: rows * c.dim))
         }
-        // 5. Head: final LayerNorm, pooling, pre-logits, classifier(s).
+        // 5. Head: final norm, pooling, pre-logits, classifier(s).
         let final = finalNorm(c, w, k, batch: b, tokens: x.tokens, normed: x.normed)
         if c.finalNorm { tap?(.finalNorm, UnsafeBufferPointer(start: final, count: rows * c.dim)) }
         poolTokens(c, w, k, batch: b, tokens: final, pooled: x.pooled)

@@ -8,11 +8,11 @@ import Darwin
 
 /// Head: final LayerNorm, pooling, optional pre-logits, classifier.
 
-/// The final LayerNorm over every token; returns the tokens the pooling reads.
+/// The final norm (LayerNorm, or ResMLP's affine) over every token; returns the tokens the pooling reads.
 func finalNorm(_ c: ViTConfig, _ w: ModelWeights, _ k: Kernels, batch: Int,
                tokens: UnsafeMutablePointer<Float>, normed: UnsafeMutablePointer<Float>) -> UnsafeMutablePointer<Float> {
-    guard let ln = w.norm else { return tokens }
-    k.layerNorm(ln, rows: batch * c.tokens, x: tokens, ldx: c.dim, y: normed, ldy: c.dim)
+    guard let norm = w.norm else { return tokens }
+    norm.apply(k, rows: batch * c.tokens, x: tokens, ldx: c.dim, y: normed, ldy: c.dim)
     return normed
 }
 

@@ -51,6 +51,9 @@ extension VisionTransformer {
     public func resized(imageHeight h: Int, imageWidth w: Int) throws -> VisionTransformer {
         let c = config
         if h == c.imageHeight && w == c.imageWidth { return self }
+        guard !c.architecture.mixesTokensWithWeights, let positions = weights.positions else {
+            throw VitError.invalidArgument("--image-size \(h)x\(w): \(c.architecture.withArticle) runs only at the size it was trained at (\(c.imageHeight)x\(c.imageWidth)): its token-mixing layers are as wide as its \(c.numPatches) patches")
+        }
         var n = c
         n.imageHeight = h
         n.imageWidth = w
@@ -58,13 +61,13 @@ extension VisionTransformer {
             throw VitError.invalidArgument("--image-size \(h)x\(w): expected \(expected), found \(found)")
         }
         let prefix = c.positionEmbeddingIncludesPrefix ? c.prefixTokens : 0
-        let grid = Array(UnsafeBufferPointer(start: weights.positions + prefix * c.dim, count: c.numPatches * c.dim))
+        let grid = Array(UnsafeBufferPointer(start: positions + prefix * c.dim, count: c.numPatches * c.dim))
         let resampled = PositionEmbedding.resample(grid, gridHeight: c.gridHeight, gridWidth: c.gridWidth, dim: c.dim,
                                                    toHeight: n.gridHeight, toWidth: n.gridWidth, convention: c.positionResampling)
         n.preprocessing = c.preprocessing.forInput(height: h, width: w, from: (c.imageHeight, c.imageWidth))
         let storage = AlignedBuffer(bytes: (prefix * c.dim + resampled.count) * 4)
         let p = storage.floats(at: 0)
-        p.update(from: weights.positions, count: prefix * c.dim)
+        p.update(from: positions, count: prefix * c.dim)
         (p + prefix * c.dim).update(from: resampled, count: resampled.count)
         var wts = weights
         wts.positions = UnsafePointer(p)

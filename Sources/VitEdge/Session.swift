@@ -7,8 +7,9 @@ struct Activations {
     var patches: UnsafeMutablePointer<Float>
     /// [B·T, D] the residual stream
     var tokens: UnsafeMutablePointer<Float>
-    var blocks: [BlockActivations]
-    /// [B·T, D] after the final LayerNorm
+    /// The encoder blocks' intermediates (the architecture's own kind of block).
+    var encoder: EncoderActivations
+    /// [B·T, D] after the final norm
     var normed: UnsafeMutablePointer<Float>
     /// [B, D] pooled representation (class token or mean)
     var pooled: UnsafeMutablePointer<Float>
@@ -22,28 +23,10 @@ struct Activations {
     var probabilities: UnsafeMutablePointer<Float>
 }
 
-/// One block's intermediates. The planner lets consecutive blocks share memory.
-struct BlockActivations {
-    /// [B·T, D]
-    var norm1: UnsafeMutablePointer<Float>
-    /// [B·T, 3·inner]
-    var qkv: UnsafeMutablePointer<Float>
-    /// attention scratch: scores [T, T] and one head's packed K and V
-    var scratch: AttentionScratch
-    /// [B·T, inner]
-    var attention: UnsafeMutablePointer<Float>
-    /// [B·T, D] projection output before layer scale (only with layer scale)
-    var projected: UnsafeMutablePointer<Float>
-    /// [B·T, D]
-    var norm2: UnsafeMutablePointer<Float>
-    /// [B·T, mlpDim]
-    var hidden: UnsafeMutablePointer<Float>
-    /// [B·T, D] fc2 output before layer scale (only with layer scale)
-    var mlpOut: UnsafeMutablePointer<Float>
-    /// int8 scratch shared by the block's quantized Linear layers (nil for fp32 models)
-    var quant: QuantScratch?
-    /// [B, heads, T, T] attention probabilities, planned only when the session captures them
-    var attentionProbabilities: UnsafeMutablePointer<Float>?
+/// One entry per block, of the architecture's kind (see `Blocks/`).
+enum EncoderActivations {
+    case transformer([BlockActivations])
+    case mixer([MixerBlockActivations])
 }
 
 /// A model planned for one batch size: the arena and the views into it. Plan once,
@@ -86,6 +69,9 @@ public final class InferenceSession: @unchecked Sendable {
         }
         self.model = model
         self.batchSize = batchSize
+        if !captureAttention.isEmpty && model.config.architecture != .vit {
+            throw VitError.invalidArgument("\(model.config.architecture.withArticle) has no attention to capture: its blocks mix tokens with weights")
+        }
         for b in captureAttention where b < 0 || b >= model.config.depth {
             throw VitError.invalidArgument("block \(b) does not exist: the model has blocks 0...\(model.config.depth - 1)")
         }
@@ -126,7 +112,8 @@ public final class InferenceSession: @unchecked Sendable {
 
     /// Attention probabilities [heads, T, T] of image `i` in a captured block, after `forward`.
     public func attention(block: Int, image i: Int) -> UnsafeBufferPointer<Float>? {
-        guard let p = act.blocks[block].attentionProbabilities else { return nil }
+        guard case .transformer(let blocks) = act.encoder, blocks.indices.contains(block),
+              let p = blocks[block].attentionProbabilities else { return nil }
         let c = model.config
         let n = c.heads * c.tokens * c.tokens
         return UnsafeBufferPointer(start: p + i * n, count: n)
@@ -139,16 +126,15 @@ public final class InferenceSession: @unchecked Sendable {
     }
 }
 
-/// The program's buffers and lifetimes for a config and batch size. Steps follow
-/// the forward pass: preprocess, patches, embed, 7 per block, then the head.
+/// The program's buffers, with lifetimes derived from the steps that use them (see
+/// `ProgramLayout`): the input, the patches, the residual stream, the blocks of the
+/// model's architecture, then the head. Steps follow the forward pass.
 struct ForwardLayout {
     let config: ViTConfig
     let batch: Int
-    var requests: [BufferRequest] = []
-    var index: [String: Int] = [:]
-
+    let requests: [BufferRequest]
+    let index: [String: Int]
     let captured: [Int]
-
     let workers: Int
 
     /// `int32Accumulators`: plan the [rows, out] int32 buffer the reference int8 route
@@ -161,75 +147,81 @@ struct ForwardLayout {
         config = c
         batch = b
         let rows = b * c.tokens
-        let blockSteps = 7
-        let head = 3 + c.depth * blockSteps
-        let last = head + 4
-        let scratch = Kernels.attentionScratchFloats(tokens: c.tokens, headDim: c.headDim)
-        func add(_ name: String, _ floats: Int, _ first: Int, _ lastUse: Int, elementSize: Int = 4) throws {
-            guard let bytes = floats.multipliedReportingOverflow(by: elementSize).overflow ? nil : floats * elementSize else {
-                throw VitError.invalidArgument("buffer \(name) overflows")
-            }
-            index[name] = requests.count
-            requests.append(BufferRequest(name: name, bytes: bytes, firstUse: first, lastUse: lastUse))
-        }
-        try add("image", b * c.channels * c.imageHeight * c.imageWidth, 0, 1)
-        try add("patches", b * c.numPatches * c.patchDim, 1, 2)
-        try add("tokens", rows * c.dim, 2, last)
-        for i in 0..<c.depth {
-            let s = 3 + i * blockSteps
-            let p = "blocks.\(i)."
-            try add(p + "norm1", rows * c.dim, s, s + 1)
-            try add(p + "qkv", rows * 3 * c.innerDim, s + 1, s + 2)
-            // One set of attention scratch per worker thread.
-            try add(p + "scores", scratch.scores * workers, s + 2, s + 2)
-            try add(p + "packed_k", scratch.packedK * workers, s + 2, s + 2)
-            try add(p + "attention", rows * c.innerDim, s + 2, s + 3)
-            try add(p + "projected", c.layerScale ? rows * c.dim : 0, s + 3, s + 3)
-            try add(p + "norm2", rows * c.dim, s + 4, s + 5)
-            try add(p + "hidden", rows * c.mlpDim, s + 5, s + 6)
-            try add(p + "mlp_out", c.layerScale ? rows * c.dim : 0, s + 6, s + 6)
-            if captureAttention.contains(i) {
-                // Kept to the end of the pass so the caller can read it.
-                try add(p + "attention_probabilities", b * c.heads * c.tokens * c.tokens, s + 2, last)
-            }
-        }
-        // The distillation head reads the normed tokens again at head + 3.
+        var p = ProgramLayout()
+        try p.buffer("image", b * c.channels * c.imageHeight * c.imageWidth)
+        try p.buffer("patches", b * c.numPatches * c.patchDim)
+        try p.buffer("tokens", rows * c.dim)
+        // One set of int8 scratch shared by every quantized Linear of the blocks (each
+        // uses it within its own step), sized for the largest.
+        var q = (input: 0, scales: 0, acc: 0)
         if c.activationQuantization != nil {
-            // One set of int8 scratch for every quantized Linear (each uses it within one step).
-            let maxIn = [c.dim, c.innerDim, c.mlpDim].map { alignUp($0, int8KR) }.max()!
-            let maxOut = max(3 * c.innerDim, c.dim, c.mlpDim)
-            try add("int8.input", rows * maxIn, 3, head - 1, elementSize: 1)
-            try add("int8.scales", rows, 3, head - 1)
-            try add("int8.acc", int32Accumulators ? rows * maxOut : 0, 3, head - 1)
+            for l in ForwardLayout.blockLinears(c, batch: b) {
+                q.input = max(q.input, l.rows * alignUp(l.inFeatures, int8KR))
+                q.scales = max(q.scales, l.rows)
+                q.acc = max(q.acc, int32Accumulators ? l.rows * l.outFeatures : 0)
+            }
         }
-        try add("normed", c.finalNorm ? rows * c.dim : 0, head, head + 3)
-        try add("pooled", b * c.dim, head + 1, last)
-        try add("features", c.preLogitsDim > 0 ? b * c.preLogitsDim : 0, head + 2, last)
-        try add("logits", b * c.numClasses, head + 3, last)
-        try add("logits_dist", c.distillationToken ? b * c.numClasses : 0, head + 3, last)
-        try add("probabilities", b * c.numClasses, last, last)
+        try p.buffer("int8.input", q.input, elementSize: 1)
+        try p.buffer("int8.scales", q.scales)
+        try p.buffer("int8.acc", q.acc)
+        try p.buffer("normed", c.finalNorm ? rows * c.dim : 0)
+        try p.buffer("pooled", b * c.dim)
+        try p.buffer("features", c.preLogitsDim > 0 ? b * c.preLogitsDim : 0)
+        try p.buffer("logits", b * c.numClasses)
+        try p.buffer("logits_dist", c.distillationToken ? b * c.numClasses : 0)
+        try p.buffer("probabilities", b * c.numClasses)
+
+        p.step("image")                        // the caller writes the input
+        p.step("image", "patches")             // 1. image → patches
+        p.step("patches", "tokens")            // 2–3. patches → tokens (+ prefix, positions)
+        switch c.architecture {                // 4. the encoder
+        case .vit:
+            try planTransformerBlocks(&p, c, batch: b, captured: captureAttention, workers: workers)
+        case .mixer, .resmlp:
+            try planMixerBlocks(&p, c, batch: b)
+        }
+        p.step("tokens", "normed")             // 5. final norm
+        p.step("tokens", "normed", "pooled")   //    pooling
+        p.step("pooled", "features")           //    pre-logits
+        // DeiT's distillation head reads the normed tokens again beside the class head.
+        p.step("normed", "pooled", "features", "logits", "logits_dist")
+        p.step("logits", "probabilities")      // 6. softmax
+        p.output("pooled", "features", "logits", "logits_dist", "probabilities")
+        requests = p.finished()
+        index = p.index
+    }
+
+    /// Every Linear layer inside the blocks, with the rows it multiplies: B·T for the
+    /// ViT's layers and the channel MLPs, B·D for the token mixers (they run on the
+    /// transposed tokens).
+    static func blockLinears(_ c: ViTConfig, batch b: Int) -> [(rows: Int, inFeatures: Int, outFeatures: Int)] {
+        let rows = b * c.tokens
+        var l = [(rows, c.dim, c.mlpDim), (rows, c.mlpDim, c.dim)]
+        switch c.architecture {
+        case .vit: l += [(rows, c.dim, 3 * c.innerDim), (rows, c.innerDim, c.dim)]
+        case .mixer: l += [(b * c.dim, c.tokens, c.tokenMlpDim), (b * c.dim, c.tokenMlpDim, c.tokens)]
+        case .resmlp: l += [(b * c.dim, c.tokens, c.tokens)]
+        }
+        return l.map { (rows: $0.0, inFeatures: $0.1, outFeatures: $0.2) }
+    }
+
+    func pointer(_ arena: AlignedBuffer, _ plan: MemoryPlan, _ name: String) -> UnsafeMutablePointer<Float> {
+        arena.floats(at: plan.offsets[index[name]!])
     }
 
     func activations(arena: AlignedBuffer, plan: MemoryPlan) -> Activations {
-        func v(_ name: String) -> UnsafeMutablePointer<Float> { arena.floats(at: plan.offsets[index[name]!]) }
+        func v(_ name: String) -> UnsafeMutablePointer<Float> { pointer(arena, plan, name) }
         let quant: QuantScratch? = config.activationQuantization == nil ? nil : QuantScratch(
             q: (arena.base + plan.offsets[index["int8.input"]!]).assumingMemoryBound(to: Int8.self),
             scales: v("int8.scales"),
             acc: (arena.base + plan.offsets[index["int8.acc"]!]).assumingMemoryBound(to: Int32.self))
-        let scratchFloats = Kernels.attentionScratchFloats(tokens: config.tokens, headDim: config.headDim)
-        let blocks = (0..<config.depth).map { i -> BlockActivations in
-            let p = "blocks.\(i)."
-            return BlockActivations(
-                norm1: v(p + "norm1"), qkv: v(p + "qkv"),
-                scratch: AttentionScratch(scores: v(p + "scores"), packedK: v(p + "packed_k"),
-                                          workers: workers, strideScores: scratchFloats.scores,
-                                          strideK: scratchFloats.packedK),
-                attention: v(p + "attention"), projected: v(p + "projected"), norm2: v(p + "norm2"),
-                hidden: v(p + "hidden"), mlpOut: v(p + "mlp_out"), quant: quant,
-                attentionProbabilities: captured.contains(i) ? v(p + "attention_probabilities") : nil)
+        let encoder: EncoderActivations
+        switch config.architecture {
+        case .vit: encoder = .transformer(transformerActivations(arena: arena, plan: plan, quant: quant))
+        case .mixer, .resmlp: encoder = .mixer(mixerActivations(arena: arena, plan: plan, quant: quant))
         }
         let pooled = v("pooled")
-        return Activations(image: v("image"), patches: v("patches"), tokens: v("tokens"), blocks: blocks,
+        return Activations(image: v("image"), patches: v("patches"), tokens: v("tokens"), encoder: encoder,
                            normed: v("normed"), pooled: pooled,
                            features: config.preLogitsDim > 0 ? v("features") : pooled,
                            logits: v("logits"), logitsDistillation: v("logits_dist"),

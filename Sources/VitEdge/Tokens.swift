@@ -10,7 +10,8 @@ func addPrefixTokensAndPositions(_ c: ViTConfig, _ w: ModelWeights, batch: Int, 
         // Position rows cover every token, or only the patches (timm no_embed_class,
         // current vit-pytorch without a class token).
         let first = c.positionEmbeddingIncludesPrefix ? 0 : c.prefixTokens
+        guard let positions = w.positions else { continue }
         let start = image + first * d
-        for i in 0..<(c.positionRows * d) { start[i] += w.positions[i] }
+        for i in 0..<(c.positionRows * d) { start[i] += positions[i] }
     }
 }

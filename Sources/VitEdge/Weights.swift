@@ -41,7 +41,22 @@ struct LayerNorm {
     var eps: Float
 }
 
-/// One pre-norm encoder block.
+/// A per-channel normalization: LayerNorm (ViT, MLP-Mixer) or ResMLP's affine
+/// `x·α + β` (no statistics: the same γ/β fields hold α and β).
+enum ChannelNorm {
+    case layerNorm(LayerNorm)
+    case affine(LayerNorm)
+
+    /// y = norm(x) over `rows` rows of `count` features; y may be x.
+    func apply(_ k: Kernels, rows: Int, x: UnsafePointer<Float>, ldx: Int, y: UnsafeMutablePointer<Float>, ldy: Int) {
+        switch self {
+        case .layerNorm(let ln): k.layerNorm(ln, rows: rows, x: x, ldx: ldx, y: y, ldy: ldy)
+        case .affine(let a): VitEdge.affine(a, rows: rows, x: x, ldx: ldx, y: y, ldy: ldy)
+        }
+    }
+}
+
+/// One pre-norm encoder block of a ViT.
 struct BlockWeights {
     var norm1: LayerNorm
     /// [3·inner, dim]: q, k, v stacked
@@ -59,6 +74,28 @@ struct BlockWeights {
     var ls2: UnsafePointer<Float>?
 }
 
+/// One MLP-Mixer or ResMLP block: a token-mixing branch and a channel MLP.
+struct MixerBlockWeights {
+    /// LayerNorm (Mixer) or affine (ResMLP)
+    var norm1: ChannelNorm
+    /// Mixer: the token MLP's fc1 [tokenMlpDim, T]; ResMLP: `linear_tokens` [T, T]
+    var tokens1: Linear
+    /// Mixer: the token MLP's fc2 [T, tokenMlpDim]; ResMLP: nil
+    var tokens2: Linear?
+    /// [dim] layer scale of the token branch (ResMLP), or nil
+    var ls1: UnsafePointer<Float>?
+    var norm2: ChannelNorm
+    /// [mlpDim, dim]
+    var fc1: Linear
+    /// [dim, mlpDim]
+    var fc2: Linear
+    /// [dim] layer scale of the channel branch (ResMLP), or nil
+    var ls2: UnsafePointer<Float>?
+
+    /// The checkpoint names of the token-mixing layers.
+    var tokenLayerNames: [String] { tokens2 == nil ? ["linear_tokens"] : ["mlp_tokens.fc1", "mlp_tokens.fc2"] }
+}
+
 /// Every weight of the model, one value per block; all views into the file's payload.
 struct ModelWeights {
     /// LayerNorm over each flattened patch [patchDim] (vit-pytorch), or nil
@@ -71,10 +108,13 @@ struct ModelWeights {
     var classToken: UnsafePointer<Float>?
     /// [dim], or nil
     var distillationToken: UnsafePointer<Float>?
-    /// [positionRows, dim]
-    var positions: UnsafePointer<Float>
+    /// [positionRows, dim], or nil (the MLP models have none)
+    var positions: UnsafePointer<Float>?
+    /// The ViT's encoder blocks (empty for the MLP models)
     var blocks: [BlockWeights]
-    var norm: LayerNorm?
+    /// The MLP-Mixer / ResMLP blocks (empty for a ViT)
+    var mixerBlocks: [MixerBlockWeights] = []
+    var norm: ChannelNorm?
     var poolNorm: LayerNorm?
     /// [preLogitsDim, dim], or nil
     var preLogits: Linear?
@@ -86,6 +126,7 @@ struct ModelWeights {
     /// Canonical tensor names and shapes of a config, in file order. The converter
     /// writes exactly these; the loader requires exactly these.
     static func expectedTensors(_ c: ViTConfig) -> [(String, [Int])] {
+        if c.architecture.mixesTokensWithWeights { return expectedMixerTensors(c) }
         var t: [(String, [Int])] = []
         if c.patchNormBefore { t += [("patch_embed.norm_pre.weight", [c.patchDim]), ("patch_embed.norm_pre.bias", [c.patchDim])] }
         t += [("patch_embed.weight", [c.dim, c.patchDim]), ("patch_embed.bias", [c.dim])]
@@ -114,6 +155,31 @@ struct ModelWeights {
                 t += [("head_dist.weight", [c.numClasses, c.featureDim]), ("head_dist.bias", [c.numClasses])]
             }
         }
+        return t
+    }
+
+    /// MLP-Mixer and ResMLP, in timm's names (`stem.proj` becomes `patch_embed`, as for
+    /// the ViT). ResMLP's affine norms keep timm's `alpha` and `beta`.
+    static func expectedMixerTensors(_ c: ViTConfig) -> [(String, [Int])] {
+        let d = c.dim, n = c.numPatches
+        let norm = c.architecture == .resmlp ? ["alpha", "beta"] : ["weight", "bias"]
+        var t: [(String, [Int])] = [("patch_embed.weight", [d, c.patchDim]), ("patch_embed.bias", [d])]
+        for i in 0..<c.depth {
+            let p = "blocks.\(i)."
+            t += norm.map { (p + "norm1." + $0, [d]) }
+            if c.architecture == .mixer {
+                t += [(p + "mlp_tokens.fc1.weight", [c.tokenMlpDim, n]), (p + "mlp_tokens.fc1.bias", [c.tokenMlpDim]),
+                      (p + "mlp_tokens.fc2.weight", [n, c.tokenMlpDim]), (p + "mlp_tokens.fc2.bias", [n])]
+            } else {
+                t += [(p + "linear_tokens.weight", [n, n]), (p + "linear_tokens.bias", [n]), (p + "ls1", [d])]
+            }
+            t += norm.map { (p + "norm2." + $0, [d]) }
+            t += [(p + "mlp_channels.fc1.weight", [c.mlpDim, d]), (p + "mlp_channels.fc1.bias", [c.mlpDim]),
+                  (p + "mlp_channels.fc2.weight", [d, c.mlpDim]), (p + "mlp_channels.fc2.bias", [d])]
+            if c.layerScale { t.append((p + "ls2", [d])) }
+        }
+        t += norm.map { ("norm." + $0, [d]) }
+        if c.numClasses > 0 { t += [("head.weight", [c.numClasses, d]), ("head.bias", [c.numClasses])] }
         return t
     }
 
@@ -181,6 +247,35 @@ struct ModelWeights {
         patchNormAfter = c.patchNormAfter ? ln("patch_embed.norm_post", c.dim) : nil
         classToken = c.classToken ? f("cls_token") : nil
         distillationToken = c.distillationToken ? f("dist_token") : nil
+        if c.architecture.mixesTokensWithWeights {
+            let n = c.numPatches
+            func channelNorm(_ prefix: String) -> ChannelNorm {
+                c.architecture == .resmlp
+                    ? .affine(LayerNorm(gamma: f(prefix + ".alpha"), beta: f(prefix + ".beta"), count: c.dim, eps: 0))
+                    : .layerNorm(ln(prefix, c.dim))
+            }
+            positions = nil
+            blocks = []
+            mixerBlocks = (0..<c.depth).map { i in
+                let p = "blocks.\(i)."
+                let mixer = c.architecture == .mixer
+                return MixerBlockWeights(
+                    norm1: channelNorm(p + "norm1"),
+                    tokens1: mixer ? linear(p + "mlp_tokens.fc1", out: c.tokenMlpDim, in: n) : linear(p + "linear_tokens", out: n, in: n),
+                    tokens2: mixer ? linear(p + "mlp_tokens.fc2", out: n, in: c.tokenMlpDim) : nil,
+                    ls1: c.layerScale ? f(p + "ls1") : nil,
+                    norm2: channelNorm(p + "norm2"),
+                    fc1: linear(p + "mlp_channels.fc1", out: c.mlpDim, in: c.dim),
+                    fc2: linear(p + "mlp_channels.fc2", out: c.dim, in: c.mlpDim),
+                    ls2: c.layerScale ? f(p + "ls2") : nil)
+            }
+            norm = channelNorm("norm")
+            poolNorm = nil
+            preLogits = nil
+            head = c.numClasses > 0 ? linear("head", out: c.numClasses, in: c.dim) : nil
+            headDistillation = nil
+            return
+        }
         positions = f("pos_embed")
         blocks = (0..<c.depth).map { i in
             let p = "blocks.\(i)."
@@ -194,21 +289,65 @@ struct ModelWeights {
                 fc2: linear(p + "mlp.fc2", out: c.dim, in: c.mlpDim),
                 ls2: c.layerScale ? f(p + "ls2.gamma") : nil)
         }
-        norm = c.finalNorm ? ln("norm", c.dim) : nil
+        norm = c.finalNorm ? .layerNorm(ln("norm", c.dim)) : nil
         poolNorm = c.poolNorm ? ln("fc_norm", c.dim) : nil
         preLogits = c.preLogitsDim > 0 ? linear("pre_logits", out: c.preLogitsDim, in: c.dim) : nil
         head = c.numClasses > 0 ? linear("head", out: c.numClasses, in: c.featureDim) : nil
         headDistillation = c.numClasses > 0 && c.distillationToken ? linear("head_dist", out: c.numClasses, in: c.featureDim) : nil
     }
 
-    /// True for the Linear weights the int8 scheme covers (attention and MLP).
+    /// The Linear layers of a block the int8 scheme covers: attention and MLP (ViT),
+    /// token mixing and channel MLP (MLP-Mixer, ResMLP).
+    static let quantizableLayerKinds = ["attn.qkv", "attn.proj", "mlp.fc1", "mlp.fc2", "mlp_tokens.fc1", "mlp_tokens.fc2",
+                                        "linear_tokens", "mlp_channels.fc1", "mlp_channels.fc2"]
+
+    /// True for the Linear weights the int8 scheme covers.
     static func isQuantizable(_ name: String) -> Bool {
-        name.hasPrefix("blocks.") && (name.hasSuffix(".attn.qkv.weight") || name.hasSuffix(".attn.proj.weight")
-            || name.hasSuffix(".mlp.fc1.weight") || name.hasSuffix(".mlp.fc2.weight"))
+        name.hasPrefix("blocks.") && quantizableLayerKinds.contains { name.hasSuffix("." + $0 + ".weight") }
+    }
+
+    /// The layers (`blocks.3.mlp.fc1`) a config's int8 scheme covers, in file order.
+    static func quantizableLayers(_ c: ViTConfig) -> [String] {
+        expectedTensors(c).map { $0.0 }.filter(isQuantizable).map { String($0.dropLast(".weight".count)) }
+    }
+
+    /// Calls `body` with every Linear layer and its name (`patch_embed`, `blocks.0.attn.qkv`,
+    /// `head`), in file order; the layer may be changed in place.
+    mutating func forEachLinear(_ body: (String, inout Linear) -> Void) {
+        body("patch_embed", &patch)
+        for i in blocks.indices {
+            let p = "blocks.\(i)."
+            body(p + "attn.qkv", &blocks[i].qkv)
+            if var l = blocks[i].proj { body(p + "attn.proj", &l); blocks[i].proj = l }
+            body(p + "mlp.fc1", &blocks[i].fc1)
+            body(p + "mlp.fc2", &blocks[i].fc2)
+        }
+        for i in mixerBlocks.indices {
+            let p = "blocks.\(i)."
+            let names = mixerBlocks[i].tokenLayerNames
+            body(p + names[0], &mixerBlocks[i].tokens1)
+            if var l = mixerBlocks[i].tokens2 { body(p + names[1], &l); mixerBlocks[i].tokens2 = l }
+            body(p + "mlp_channels.fc1", &mixerBlocks[i].fc1)
+            body(p + "mlp_channels.fc2", &mixerBlocks[i].fc2)
+        }
+        if var l = preLogits { body("pre_logits", &l); preLogits = l }
+        if var l = head { body("head", &l); head = l }
+        if var l = headDistillation { body("head_dist", &l); headDistillation = l }
+    }
+
+    /// The Linear layer of that name, or nil.
+    func linear(named name: String) -> Linear? {
+        var copy = self, found: Linear? = nil
+        copy.forEachLinear { n, l in if n == name { found = l } }
+        return found
     }
 
     /// True when any Linear layer is int8.
-    var hasInt8: Bool { blocks.contains { $0.qkv.int8 != nil || $0.proj?.int8 != nil || $0.fc1.int8 != nil || $0.fc2.int8 != nil } }
+    var hasInt8: Bool {
+        var copy = self, any = false
+        copy.forEachLinear { _, l in any = any || l.int8 != nil }
+        return any
+    }
 
     /// Packs every Linear weight into one aligned block for the GEMM microkernels:
     /// fp32 layers when the kernel set has an fp32 GEMM, int8 layers when it has an int8 GEMM.
@@ -217,12 +356,9 @@ struct ModelWeights {
     /// zeros there) and forget the fp32 pointer, so the reference GEMM can never read
     /// them. Returns the block and the bytes released.
     mutating func pack(fp32: Bool, int8: Bool, kernels: Kernels, release: Bool = false) -> (AlignedBuffer, released: Int) {
-        var layers: [Linear] = [patch]
-        for b in blocks { layers += [b.qkv] + (b.proj.map { [$0] } ?? []) + [b.fc1, b.fc2] }
-        for l in [preLogits, head, headDistillation] { if let l { layers.append(l) } }
         var offsets: [Int] = []
         var total = 0
-        for l in layers {
+        forEachLinear { _, l in
             offsets.append(total)
             let bytes = l.int8 != nil ? (int8 ? kernels.qs8PackedBytes(n: l.outFeatures, k: l.inFeatures) : 0)
                 : (fp32 ? Kernels.packedCount(n: l.outFeatures, k: l.inFeatures) * 4 : 0)
@@ -267,16 +403,7 @@ struct ModelWeights {
             }
             return l
         }
-        patch = packed(patch)
-        for i in blocks.indices {
-            blocks[i].qkv = packed(blocks[i].qkv)
-            if let p = blocks[i].proj { blocks[i].proj = packed(p) }
-            blocks[i].fc1 = packed(blocks[i].fc1)
-            blocks[i].fc2 = packed(blocks[i].fc2)
-        }
-        if let l = preLogits { preLogits = packed(l) }
-        if let l = head { head = packed(l) }
-        if let l = headDistillation { headDistillation = packed(l) }
+        forEachLinear { _, l in l = packed(l) }
         return (buffer, released)
     }
 }

@@ -112,7 +112,7 @@ struct ConvertCommand: ParsableCommand {
             try FileIO.write(output, bytes)
             let c = conversion.config
             say("family       \(conversion.family.rawValue)")
-            say("model        \(c.channels)x\(c.imageHeight)x\(c.imageWidth), patch \(c.patchSize), width \(c.dim), depth \(c.depth), heads \(c.heads)x\(c.headDim), MLP \(c.mlpDim), pool \(c.pool.rawValue), \(c.numClasses) classes")
+            say("model        \(c.architecture.displayName) \(c.channels)x\(c.imageHeight)x\(c.imageWidth), patch \(c.patchSize), \(c.encoderDescription), pool \(c.pool.rawValue), \(c.numClasses) classes")
             say("tensors      \(conversion.tensors.count), \(c.parameterCount) parameters")
             for o in conversion.origins { say("\(pad(o.field, 12)) \(pad(o.value, 10)) from \(o.source)") }
             for i in conversion.ignored { say("ignored      \(i)") }

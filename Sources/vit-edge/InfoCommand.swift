@@ -31,10 +31,12 @@ struct InfoCommand: ParsableCommand {
                 let obj = JSON.object([
                     ("model", .string(model)),
                     ("config", .object([
+                        ("architecture", .string(c.architecture.rawValue)),
                         ("image", .array([c.channels, c.imageHeight, c.imageWidth].map { .number(Double($0)) })),
                         ("patch_size", .number(Double(c.patchSize))), ("dim", .number(Double(c.dim))),
                         ("depth", .number(Double(c.depth))), ("heads", .number(Double(c.heads))),
                         ("head_dim", .number(Double(c.headDim))), ("mlp_dim", .number(Double(c.mlpDim))),
+                        ("token_mlp_dim", .number(Double(c.tokenMlpDim))),
                         ("tokens", .number(Double(c.tokens))), ("pool", .string(c.pool.rawValue)),
                         ("num_classes", .number(Double(c.numClasses))),
                     ])),
@@ -56,11 +58,14 @@ struct InfoCommand: ParsableCommand {
                 return
             }
             say("model        \(model)")
+            say("architecture \(c.architecture.displayName)")
             say("input        \(c.channels)x\(c.imageHeight)x\(c.imageWidth), patch \(c.patchSize) (\(c.embeddingDescription)), \(c.numPatches) patches + \(c.prefixTokens) prefix = \(c.tokens) tokens")
-            say("encoder      width \(c.dim), depth \(c.depth), heads \(c.heads)x\(c.headDim), MLP \(c.mlpDim), GELU \(c.gelu.rawValue), eps \(c.eps)\(c.layerScale ? ", layer scale" : "")\(c.qkvBias ? "" : ", no qkv bias")")
+            say("encoder      \(c.encoderDescription)")
             say("head         pool \(c.pool.rawValue)\(c.finalNorm ? ", final norm" : "")\(c.poolNorm ? ", pooled norm" : "")\(c.preLogitsDim > 0 ? ", pre-logits \(c.preLogitsDim)" : ""), \(c.numClasses > 0 ? "\(c.numClasses) classes" : "no head (features)")\(c.distillationToken ? ", distillation head" : "")")
             say("preprocess   \(c.preprocessing.summary); mean \(c.mean), std \(c.std)")
-            say("positions    resampled at other input sizes as \(c.positionResampling.rawValue)")
+            say(c.architecture.mixesTokensWithWeights
+                ? "positions    none: the token mixers fix the input at \(c.imageHeight)x\(c.imageWidth)"
+                : "positions    resampled at other input sizes as \(c.positionResampling.rawValue)")
             say("parameters   \(c.parameterCount)")
             for (k, v) in byDType.sorted(by: { $0.key < $1.key }) { say("tensors      \(v.count) \(k), \(bytes(v.bytes))") }
             say("file         \(bytes(vit.file.fileBytes)) (LZ4), weights in memory \(bytes(vit.weightBytes - vit.releasedBytes)) + packed \(bytes(vit.packedBytes))"
@@ -74,6 +79,18 @@ struct InfoCommand: ParsableCommand {
 }
 
 extension ViTConfig {
+    /// One line for `info` and `convert`: the blocks' shape.
+    var encoderDescription: String {
+        switch architecture {
+        case .vit:
+            return "width \(dim), depth \(depth), heads \(heads)x\(headDim), MLP \(mlpDim), GELU \(gelu.rawValue), eps \(eps)\(layerScale ? ", layer scale" : "")\(qkvBias ? "" : ", no qkv bias")"
+        case .mixer:
+            return "width \(dim), depth \(depth), token MLP \(tokens)→\(tokenMlpDim)→\(tokens), channel MLP \(mlpDim), LayerNorm eps \(eps), GELU \(gelu.rawValue)"
+        case .resmlp:
+            return "width \(dim), depth \(depth), token Linear \(tokens)→\(tokens), channel MLP \(mlpDim), affine norms, layer scale, GELU \(gelu.rawValue)"
+        }
+    }
+
     var embeddingDescription: String {
         switch patchEmbedding {
         case .convolution: return "convolution"

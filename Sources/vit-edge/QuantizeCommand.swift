@@ -59,12 +59,13 @@ struct QuantizeCommand: ParsableCommand {
             let r = try Quantizer.quantize(file, source: model, calibration: images, options: o)
             try FileIO.write(output, r.bytes)
             say("activations  \(activations.rawValue)\(activations == .static ? " (\(method.rawValue))" : "")\(r.calibrationImages > 0 ? ", \(r.calibrationImages) calibration images" : "")")
-            say("layer                weight SQNR   output SQNR\(activations == .static ? "   input scale" : "")")
+            let width = max(20, r.layers.map { $0.name.count }.max() ?? 0)
+            say("\(pad("layer", width))  weight SQNR   output SQNR\(activations == .static ? "   input scale" : "")")
             for l in r.layers {
                 let w = l.kept ? "fp32 (kept)" : "\(fixed(l.weightSQNR, 1)) dB"
                 let out = l.outputSQNR.map { "\(fixed($0, 1)) dB" } ?? "-"
                 let s = l.inputScale.map { "   \($0)" } ?? ""
-                say("\(pad(l.name, 20)) \(pad(w, 12, left: true))  \(pad(out, 12, left: true))\(s)")
+                say("\(pad(l.name, width)) \(pad(w, 12, left: true))  \(pad(out, 12, left: true))\(s)")
             }
             let before = file.fileBytes, after = r.bytes.count
             say("size         \(bytes(before)) -> \(bytes(after)) (\(fixed(100 * Double(after) / Double(before), 1))%)")

@@ -80,6 +80,76 @@ final class ParityTests: XCTestCase {
         }
     }
 
+    /// The MLP models of timm's `MlpMixer` class (MLP-Mixer; ResMLP in timm's and in
+    /// Facebook's names), stage by stage: the tokens after the stem and after each
+    /// block, then the logits, on every kernel route this CPU has, within a relative
+    /// max |diff| of 1e-4 (of the stage's largest magnitude).
+    func testMLPModelsMatchPyTorchStageByStage() throws {
+        let samples = try FileIO.list(repoFile("models/samples")).filter { $0.hasSuffix(".pgm") }.prefix(4)
+        for (name, architecture) in [("timm-mixer", ViTConfig.Architecture.mixer), ("timm-resmlp", .resmlp), ("fb-resmlp", .resmlp)] {
+            let conversion = try Self.convert(name)
+            XCTAssertEqual(conversion.config.architecture, architecture, name)
+            let expected = try loadTensors(fixture("parity/\(name)/expected.safetensors"))
+            let file = try VitqFile.parse(conversion.vitqBytes(), path: name)
+            XCTAssertEqual(file.config, conversion.config, "\(name): the header does not round-trip")
+            for choice in Kernels.Choice.allCases {
+                guard let kernels = try? Kernels.select(choice) else { continue }
+                let model = try VisionTransformer(file: file, kernels: kernels, source: name)
+                let c = model.config
+                let session = try InferenceSession(model: model, batchSize: 4)
+                let input = expected["input"]!.values
+                for (i, s) in samples.enumerated() {
+                    let image = try Image.load(path: repoFile("models/samples/" + s))
+                    Preprocess.apply(image, config: c, into: session.input.baseAddress! + i * input.count / 4)
+                }
+                XCTAssertLessThanOrEqual(maxAbsDiff(UnsafeBufferPointer(session.input), input), 32 * Float.ulpOfOne,
+                                         "\(name): preprocessing differs from PyTorch")
+                var stages: [String: [Float]] = [:]
+                session.forward { stage, values in
+                    switch stage {
+                    case .patchEmbedding: stages["patch_embedding"] = Array(values)
+                    case .block(let i): stages["block.\(i)"] = Array(values)
+                    case .logits: stages["logits"] = Array(values)
+                    default: break
+                    }
+                }
+                let names = ["patch_embedding"] + (0..<c.depth).map { "block.\($0)" } + ["logits"]
+                for stage in names where expected[stage] != nil || stage == "patch_embedding" {
+                    guard let want = expected[stage]?.values else { continue }
+                    guard let got = stages[stage] else { XCTFail("\(name): no \(stage) tap"); continue }
+                    XCTAssertEqual(got.count, want.count, "\(name) \(stage)")
+                    let relative = got.withUnsafeBufferPointer { maxAbsDiff($0, want) } / max(maxAbs(want), 1e-6)
+                    XCTAssertLessThanOrEqual(relative, 1e-4, "\(name) [\(choice)] \(stage)")
+                    if stage == "logits" { print("parity \(name) [\(choice)] \(c.architecture.displayName): relative max |diff| \(relative)") }
+                }
+            }
+        }
+    }
+
+    /// An MLP model runs only at its training size, and has no attention to capture.
+    func testMLPModelsRefuseWhatTheyCannotDo() throws {
+        let file = try VitqFile.parse(try Self.convert("timm-mixer").vitqBytes(), path: "mixer")
+        let model = try VisionTransformer(file: file, kernels: try Kernels.select(.auto))
+        XCTAssertThrowsError(try model.resized(imageHeight: 56, imageWidth: 56)) { e in
+            XCTAssertTrue("\(e)".contains("runs only at the size it was trained at"), "\(e)")
+        }
+        XCTAssertThrowsError(try InferenceSession(model: model, batchSize: 1, captureAttention: [0])) { e in
+            XCTAssertTrue("\(e)".contains("no attention"), "\(e)")
+        }
+        // A token MLP whose width does not fit the image size named on the command line.
+        let st = try Safetensors(path: fixture("parity/timm-mixer/model.safetensors"))
+        var o = ConvertOptions()
+        (o.imageHeight, o.imageWidth) = (56, 56)
+        XCTAssertThrowsError(try Converter.convert(st, configJSON: nil, options: o)) { e in
+            XCTAssertTrue("\(e)".contains("mlp_tokens.fc1") && "\(e)".contains("16 tokens"), "\(e)")
+        }
+        o = ConvertOptions()
+        o.heads = 4
+        XCTAssertThrowsError(try Converter.convert(st, configJSON: nil, options: o)) { e in
+            XCTAssertTrue("\(e)".contains("no attention"), "\(e)")
+        }
+    }
+
     /// A half-precision checkpoint converts and matches the fp32 one within f16 rounding.
     func testHalfPrecisionCheckpointConverts() throws {
         let f32 = try Safetensors(path: repoFile("Fuzz/Corpus/safetensors/tiny-timm.safetensors"))

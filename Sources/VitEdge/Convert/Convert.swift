@@ -63,7 +63,7 @@ public enum Converter {
         let family = try detectFamily(st)
         var c: ViTConfig
         switch family {
-        case .timm: c = try mapTimm(&src, configJSON, options)
+        case .timm: c = isMLPModel(st) ? try mapTimmMLP(&src, configJSON, options) : try mapTimm(&src, configJSON, options)
         case .huggingFace: c = try mapHuggingFace(&src, configJSON, options)
         case .vitPytorch: c = try mapVitPytorch(&src, configJSON, options)
         }
@@ -107,7 +107,7 @@ public enum Converter {
         }
         let unused = src.unused.filter { !src.ignored.keys.contains($0) }
         if !unused.isEmpty {
-            throw VitError.badCheckpoint(path: st.path, expected: "only tensors of a \(family.rawValue) ViT",
+            throw VitError.badCheckpoint(path: st.path, expected: "only tensors of a \(family.rawValue) \(c.architecture.displayName)",
                                          found: "unknown tensors \(unused.prefix(5).joined(separator: ", "))\(unused.count > 5 ? " and \(unused.count - 5) more" : "")",
                                          hint: "this architecture variant is not supported")
         }
@@ -137,11 +137,11 @@ public enum Converter {
     public static func detectFamily(_ st: Safetensors) throws -> ModelFamily {
         let names = st.entries.map { $0.name }
         if names.contains(where: { $0.hasSuffix("embeddings.patch_embeddings.projection.weight") }) { return .huggingFace }
-        if names.contains("patch_embed.proj.weight") { return .timm }
+        if names.contains("patch_embed.proj.weight") || names.contains("stem.proj.weight") { return .timm }
         if names.contains(where: { $0.hasPrefix("to_patch_embedding.") }) { return .vitPytorch }
-        throw VitError.badCheckpoint(path: st.path, expected: "a timm, Hugging Face or vit-pytorch ViT",
+        throw VitError.badCheckpoint(path: st.path, expected: "a timm, Hugging Face or vit-pytorch ViT, or a timm MLP-Mixer or ResMLP",
                                      found: "tensors \(names.prefix(4).joined(separator: ", "))",
-                                     hint: "vit-edge recognises patch_embed.proj (timm), embeddings.patch_embeddings (Hugging Face), to_patch_embedding (vit-pytorch)")
+                                     hint: "vit-edge recognises patch_embed.proj (timm), stem.proj (timm MlpMixer), embeddings.patch_embeddings (Hugging Face), to_patch_embedding (vit-pytorch)")
     }
 
     // MARK: helpers

@@ -72,12 +72,10 @@ public enum Quantizer {
             }
         }
         // Which layers stay fp32.
-        var layers: [String] = []
-        for b in 0..<c.depth {
-            for l in LinearLayer.allCases where l != .proj || c.attentionProjection { layers.append("blocks.\(b).\(l.rawValue)") }
-        }
+        let layers = ModelWeights.quantizableLayers(c)
         for k in o.keepFP32 where !layers.contains(where: { $0 == k || $0.hasSuffix("." + k) || $0.hasPrefix(k + ".") }) {
-            throw VitError.invalidArgument("--keep-fp32 \(k): no such layer (e.g. blocks.0.attn.qkv, mlp.fc2, blocks.3)")
+            let example = layers.first.map { String($0.split(separator: ".", maxSplits: 2).last ?? "") } ?? "mlp.fc2"
+            throw VitError.invalidArgument("--keep-fp32 \(k): no such layer (e.g. blocks.0.\(example), \(example), blocks.3)")
         }
         let kept = Set(layers.filter { l in o.keepFP32.contains { l == $0 || l.hasSuffix("." + $0) || l.hasPrefix($0 + ".") } })
 
@@ -164,7 +162,7 @@ public enum Quantizer {
             for j in 0..<b { Preprocess.apply(images[i + j], config: c, into: session.input.baseAddress! + j * size) }
             withoutActuallyEscaping(observe) { obs in
                 session.forward(count: b) { stage, values in
-                    if case let .linearInput(block, layer) = stage { obs("blocks.\(block).\(layer.rawValue)", values) }
+                    if case let .linearInput(layer) = stage { obs(layer, values) }
                 }
             }
             i += b
@@ -172,18 +170,7 @@ public enum Quantizer {
     }
 
     static func linears(_ name: String, _ a: VisionTransformer, _ b: VisionTransformer) -> (Linear, Linear)? {
-        let parts = name.split(separator: ".", maxSplits: 2)
-        guard parts.count == 3, let i = Int(parts[1]), let layer = LinearLayer(rawValue: String(parts[2])) else { return nil }
-        func pick(_ m: VisionTransformer) -> Linear? {
-            let blk = m.weights.blocks[i]
-            switch layer {
-            case .qkv: return blk.qkv
-            case .proj: return blk.proj
-            case .fc1: return blk.fc1
-            case .fc2: return blk.fc2
-            }
-        }
-        guard let x = pick(a), let y = pick(b) else { return nil }
+        guard let x = a.weights.linear(named: name), let y = b.weights.linear(named: name) else { return nil }
         return (x, y)
     }
 }

@@ -1,0 +1,172 @@
+/// One block of an MLP model on the residual stream `tokens` [B·N, D]:
+///   MLP-Mixer: x = x + mlp_tokens(norm1(x)ᵀ)ᵀ          x = x + mlp_channels(norm2(x))
+///   ResMLP:    x = x + ls1 · linear_tokens(aff1(x)ᵀ)ᵀ   x = x + ls2 · mlp_channels(aff2(x))
+/// Token mixing is a Linear over the token axis: the normed tokens are written
+/// transposed, [B·D, N], so each channel of each image is one row of N tokens and the
+/// token layers run on the same GEMMs (fp32 or int8) as every other Linear, their
+/// bias per token being the layer's bias. The result is added back transposed.
+func mixerBlock(_ c: ViTConfig, _ w: MixerBlockWeights, _ k: Kernels, batch: Int,
+                tokens: UnsafeMutablePointer<Float>, a: MixerBlockActivations,
+                observe: ((String, UnsafeBufferPointer<Float>) -> Void)? = nil) {
+    let n = c.tokens, d = c.dim
+    let rows = batch * n          // token rows: the channel MLP's
+    let channelRows = batch * d   // channel rows: the token mixer's
+    func seen(_ layer: String, _ x: UnsafeMutablePointer<Float>, _ count: Int) {
+        observe?(layer, UnsafeBufferPointer(start: x, count: count))
+    }
+    let names = w.tokenLayerNames
+
+    // Token-mixing branch.
+    switch w.norm1 {
+    case .affine(let aff):
+        affineTransposed(aff, batch: batch, tokens: n, dim: d, x: tokens, y: a.transposed)
+    case .layerNorm:
+        w.norm1.apply(k, rows: rows, x: tokens, ldx: d, y: a.norm1, ldy: d)
+        transposeTokens(batch: batch, tokens: n, dim: d, x: a.norm1, y: a.transposed)
+    }
+    seen(names[0], a.transposed, channelRows * n)
+    if let second = w.tokens2 {
+        let hidden = w.tokens1.outFeatures
+        k.linear(w.tokens1, rows: channelRows, x: a.transposed, ldx: n, y: a.tokenHidden, ldy: hidden, scratch: a.quant)
+        k.gelu(a.tokenHidden, count: channelRows * hidden, form: c.gelu)
+        seen(names[1], a.tokenHidden, channelRows * hidden)
+        k.linear(second, rows: channelRows, x: a.tokenHidden, ldx: hidden, y: a.mixed, ldy: n, scratch: a.quant)
+    } else {
+        k.linear(w.tokens1, rows: channelRows, x: a.transposed, ldx: n, y: a.mixed, ldy: n, scratch: a.quant)
+    }
+    addTransposed(tokens, a.mixed, w.ls1, batch: batch, tokens: n, dim: d)
+
+    // Channel MLP branch.
+    w.norm2.apply(k, rows: rows, x: tokens, ldx: d, y: a.norm2, ldy: d)
+    seen("mlp_channels.fc1", a.norm2, rows * d)
+    k.linear(w.fc1, rows: rows, x: a.norm2, ldx: d, y: a.hidden, ldy: c.mlpDim, scratch: a.quant)
+    k.gelu(a.hidden, count: rows * c.mlpDim, form: c.gelu)
+    seen("mlp_channels.fc2", a.hidden, rows * c.mlpDim)
+    if let gamma = w.ls2 {
+        k.linear(w.fc2, rows: rows, x: a.hidden, ldx: c.mlpDim, y: a.mlpOut, ldy: d, scratch: a.quant)
+        addScaled(tokens, a.mlpOut, gamma, rows: rows, dim: d)
+    } else {
+        k.linear(w.fc2, rows: rows, x: a.hidden, ldx: c.mlpDim, y: tokens, ldy: d, accumulate: true, scratch: a.quant)
+    }
+}
+
+/// One MLP block's intermediates.
+struct MixerBlockActivations {
+    /// [B·N, D] norm1 output (MLP-Mixer; ResMLP's affine writes `transposed` directly)
+    var norm1: UnsafeMutablePointer<Float>
+    /// [B·D, N] the normed tokens, one row per channel of each image
+    var transposed: UnsafeMutablePointer<Float>
+    /// [B·D, tokenMlpDim] the token MLP's hidden layer (MLP-Mixer)
+    var tokenHidden: UnsafeMutablePointer<Float>
+    /// [B·D, N] the token mixer's output
+    var mixed: UnsafeMutablePointer<Float>
+    /// [B·N, D]
+    var norm2: UnsafeMutablePointer<Float>
+    /// [B·N, mlpDim]
+    var hidden: UnsafeMutablePointer<Float>
+    /// [B·N, D] fc2 output before layer scale (ResMLP)
+    var mlpOut: UnsafeMutablePointer<Float>
+    var quant: QuantScratch?
+}
+
+/// The block's buffers and steps, in the order `mixerBlock` runs them.
+func planMixerBlocks(_ p: inout ProgramLayout, _ c: ViTConfig, batch b: Int) throws {
+    let rows = b * c.tokens, channelRows = b * c.dim
+    let int8 = ["int8.input", "int8.scales", "int8.acc"]
+    let mixer = c.architecture == .mixer
+    for i in 0..<c.depth {
+        let n = "blocks.\(i)."
+        try p.buffer(n + "norm1", mixer ? rows * c.dim : 0)
+        try p.buffer(n + "transposed", channelRows * c.tokens)
+        try p.buffer(n + "token_hidden", mixer ? channelRows * c.tokenMlpDim : 0)
+        try p.buffer(n + "mixed", channelRows * c.tokens)
+        try p.buffer(n + "norm2", rows * c.dim)
+        try p.buffer(n + "hidden", rows * c.mlpDim)
+        try p.buffer(n + "mlp_out", c.layerScale ? rows * c.dim : 0)
+
+        p.step("tokens", n + "norm1")
+        p.step(n + "norm1", "tokens", n + "transposed")
+        p.step([n + "transposed", n + "token_hidden"] + int8)
+        p.step([n + "transposed", n + "token_hidden", n + "mixed"] + int8)
+        p.step(n + "mixed", "tokens")
+        p.step("tokens", n + "norm2")
+        p.step([n + "norm2", n + "hidden"] + int8)
+        p.step([n + "hidden", n + "mlp_out", "tokens"] + int8)
+    }
+}
+
+extension ForwardLayout {
+    func mixerActivations(arena: AlignedBuffer, plan: MemoryPlan, quant: QuantScratch?) -> [MixerBlockActivations] {
+        func v(_ name: String) -> UnsafeMutablePointer<Float> { pointer(arena, plan, name) }
+        return (0..<config.depth).map { i in
+            let p = "blocks.\(i)."
+            return MixerBlockActivations(norm1: v(p + "norm1"), transposed: v(p + "transposed"),
+                                         tokenHidden: v(p + "token_hidden"), mixed: v(p + "mixed"),
+                                         norm2: v(p + "norm2"), hidden: v(p + "hidden"), mlpOut: v(p + "mlp_out"),
+                                         quant: quant)
+        }
+    }
+}
+
+// MARK: - The token-axis row operations (plain loops: O(N·D), beside GEMMs of O(N·D·H))
+
+/// Tile edge of the transposes: a 16×16 tile of floats reads and writes whole cache lines.
+private let tile = 16
+
+/// y[b][d][t] = x[b][t][d]: each image's [N, D] tokens as [D, N].
+func transposeTokens(batch: Int, tokens n: Int, dim d: Int, x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>) {
+    for b in 0..<batch {
+        let xi = x + b * n * d, yi = y + b * n * d
+        for t0 in stride(from: 0, to: n, by: tile) {
+            for d0 in stride(from: 0, to: d, by: tile) {
+                for t in t0..<min(t0 + tile, n) {
+                    for j in d0..<min(d0 + tile, d) { yi[j * n + t] = xi[t * d + j] }
+                }
+            }
+        }
+    }
+}
+
+/// ResMLP's affine norm written transposed: y[b][d][t] = x[b][t][d]·α[d] + β[d]
+/// (one multiply and one add, as `torch.addcmul(β, α, x)`).
+func affineTransposed(_ a: LayerNorm, batch: Int, tokens n: Int, dim d: Int,
+                      x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>) {
+    for b in 0..<batch {
+        let xi = x + b * n * d, yi = y + b * n * d
+        for t0 in stride(from: 0, to: n, by: tile) {
+            for d0 in stride(from: 0, to: d, by: tile) {
+                for t in t0..<min(t0 + tile, n) {
+                    for j in d0..<min(d0 + tile, d) { yi[j * n + t] = a.beta[j] + a.gamma[j] * xi[t * d + j] }
+                }
+            }
+        }
+    }
+}
+
+/// ResMLP's affine norm: y[r][i] = x[r][i]·α[i] + β[i]; y may be x.
+func affine(_ a: LayerNorm, rows: Int, x: UnsafePointer<Float>, ldx: Int, y: UnsafeMutablePointer<Float>, ldy: Int) {
+    for r in 0..<rows {
+        let xr = x + r * ldx, yr = y + r * ldy
+        for i in 0..<a.count { yr[i] = a.beta[i] + a.gamma[i] * xr[i] }
+    }
+}
+
+/// x[b][t][d] += γ[d] · y[b][d][t] (γ = 1 when nil): the token mixer's output added
+/// back to the residual stream, transposed.
+func addTransposed(_ x: UnsafeMutablePointer<Float>, _ y: UnsafePointer<Float>, _ gamma: UnsafePointer<Float>?,
+                   batch: Int, tokens n: Int, dim d: Int) {
+    for b in 0..<batch {
+        let xi = x + b * n * d, yi = y + b * n * d
+        for t0 in stride(from: 0, to: n, by: tile) {
+            for d0 in stride(from: 0, to: d, by: tile) {
+                for t in t0..<min(t0 + tile, n) {
+                    if let g = gamma {
+                        for j in d0..<min(d0 + tile, d) { xi[t * d + j] += g[j] * yi[j * n + t] }
+                    } else {
+                        for j in d0..<min(d0 + tile, d) { xi[t * d + j] += yi[j * n + t] }
+                    }
+                }
+            }
+        }
+    }
+}
