@@ -177,6 +177,8 @@ sanitize: deps-test
 models: build
 	$(BIN) convert models/mnist-vit/model.safetensors --config models/mnist-vit/config.json -o models/mnist-vit.vitq
 	$(BIN) quantize models/mnist-vit.vitq -o models/mnist-vit-int8.vitq --calibration models/mnist-calibration-images.idx3-ubyte.lz4
+	$(BIN) convert models/mnist-mixer/model.safetensors --config models/mnist-mixer/config.json -o models/mnist-mixer.vitq
+	$(BIN) quantize models/mnist-mixer.vitq -o models/mnist-mixer-int8.vitq --calibration models/mnist-calibration-images.idx3-ubyte.lz4
 
 # Regenerate PyTorch fixtures (needs tools/requirements.txt; not part of make test).
 fixtures:

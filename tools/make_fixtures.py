@@ -122,7 +122,9 @@ def save_case(name, model, state, config, args, channels, size, mean, std, stage
     seen = {}
     if stages:
         # Stage by stage: the tokens after the stem and after each block [B, N, D].
-        model.stem.register_forward_hook(lambda m, i, o: seen.__setitem__("patch_embedding", o))
+        # (MLP models: after the stem; ViTs: after patches, prefix tokens and positions.)
+        first = model.stem if hasattr(model, "stem") else model.norm_pre
+        first.register_forward_hook(lambda m, i, o: seen.__setitem__("patch_embedding", o))
         for b, blk in enumerate(model.blocks):
             blk.register_forward_hook(lambda m, i, o, b=b: seen.__setitem__(f"block.{b}", o))
     with torch.no_grad():
@@ -174,7 +176,7 @@ def randomize(model, seed):
     g = torch.Generator().manual_seed(seed)
     with torch.no_grad():
         for name, p in model.named_parameters():
-            if name.endswith(("norm1.weight", "norm2.weight", "norm.weight", ".alpha")):
+            if name.endswith(("norm1.weight", "norm2.weight", "norm3.weight", "norm.weight", ".alpha")):
                 p.copy_(1 + 0.2 * torch.randn(p.shape, generator=g))
             elif name.endswith((".ls1", ".ls2")):
                 p.copy_(0.3 + 0.2 * torch.rand(p.shape, generator=g))
@@ -218,6 +220,39 @@ def mlp_cases():
     save_case("fb-resmlp", m, to_facebook_resmlp(m.state_dict()), None,
               ["--image-size", "28", "--mean", ",".join(map(str, mean3)), "--std", ",".join(map(str, std3))],
               3, (28, 28), mean3, std3)
+
+
+def hybrid_cases():
+    """The ViT paper's hybrid with timm's own classes (HybridEmbed over a ResNetV2 with
+    StdConv2dSame(eps=1e-8), GroupNorm(32), the 'same' stem): a stem-only backbone as
+    in vit_tiny_r_s16_p8 and a two-stage ResNet as in vit_small_r26_s32 (odd feature
+    sizes, so the asymmetric TF padding is exercised)."""
+    from functools import partial
+    from timm.layers import StdConv2dSame
+    from timm.models.resnetv2 import ResNetV2, create_resnetv2_stem
+    from timm.models.vision_transformer import VisionTransformer
+    from timm.models.vision_transformer_hybrid import HybridEmbed
+    conv = partial(StdConv2dSame, eps=1e-8)
+    mean, std = [0.5] * 3, [0.5] * 3
+    # Stem only, 1 channel, 32x32 (resized from 28 by plain interpolation), patch 2 on the 8x8 map.
+    stem = create_resnetv2_stem(1, out_chs=32, stem_type="same", preact=False, conv_layer=conv)
+    m = VisionTransformer(img_size=32, patch_size=2, in_chans=1, num_classes=10, embed_dim=48, depth=2, num_heads=3,
+                          embed_layer=partial(HybridEmbed, backbone=stem)).eval()
+    randomize(m, 21)
+    cfg = {"architecture": "vit_tiny_r_s4_p2_32", "num_classes": 10, "model_args": {"num_heads": 3},
+           "pretrained_cfg": {"input_size": [1, 32, 32], "mean": [0.5], "std": [0.5], "interpolation": "bilinear",
+                              "crop_pct": 1.0, "crop_mode": "squash"}}
+    save_case("timm-hybrid-stem", m, m.state_dict(), cfg, ["--resampler", "pytorch"], 1, (32, 32), [0.5], [0.5], stages=True)
+    # A ResNetV2 of two stages (1 and 2 bottlenecks), 3 channels at 28x28: 14, 7, 7, 4; patch 1.
+    backbone = ResNetV2(layers=(1, 2), channels=(128, 256), stem_chs=32, num_classes=0, global_pool="", in_chans=3,
+                        preact=False, stem_type="same", conv_layer=conv)
+    m = VisionTransformer(img_size=28, patch_size=1, in_chans=3, num_classes=7, embed_dim=48, depth=2, num_heads=4,
+                          embed_layer=partial(HybridEmbed, backbone=backbone)).eval()
+    randomize(m, 22)
+    cfg = {"architecture": "vit_small_r2_s16_p1_28", "num_classes": 7, "model_args": {"num_heads": 4},
+           "pretrained_cfg": {"input_size": [3, 28, 28], "mean": mean, "std": std, "interpolation": "bicubic",
+                              "crop_pct": 1.0, "crop_mode": "center"}}
+    save_case("timm-hybrid-resnet", m, m.state_dict(), cfg, [], 3, (28, 28), mean, std, stages=True)
 
 
 def hf_cases():
@@ -281,13 +316,15 @@ def vit_pytorch_cases():
 
 if __name__ == "__main__":
     os.makedirs(FIX, exist_ok=True)
-    which = sys.argv[1:] or ["mnist", "timm", "mlp", "hf", "vit-pytorch"]
+    which = sys.argv[1:] or ["mnist", "timm", "mlp", "hybrid", "hf", "vit-pytorch"]
     if "mnist" in which:
         mnist_golden()
     if "timm" in which:
         timm_cases()
     if "mlp" in which:
         mlp_cases()
+    if "hybrid" in which:
+        hybrid_cases()
     if "hf" in which:
         hf_cases()
     if "vit-pytorch" in which:

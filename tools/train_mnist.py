@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Train the shipped MNIST ViT with timm and export it as safetensors + config.json.
+"""Train the shipped MNIST models with timm (or vit-pytorch) and export them as
+safetensors + config.json.
 
 The model is the one of the ViT tutorials: 28x28x1, patch 4 (49 patches + class
 token), width 64, depth 6, 4 heads, MLP 128, timm `VisionTransformer` layout.
@@ -7,6 +8,9 @@ Trains on the 50k split, selects the epoch on the 10k validation split, reports 
 10k test split. Run tools/fetch_mnist.py first.
 
     python3 tools/train_mnist.py --epochs 15 --seed 0 --out models/mnist-vit
+
+--family mixer trains the MLP-Mixer of the same size in timm's `MlpMixer` layout:
+patch 4 (49 tokens), width 64, depth 6, token MLP 49→32→49, channel MLP 128.
 """
 import argparse, json, math, os, struct, time
 import numpy as np
@@ -40,7 +44,16 @@ VIT_PYTORCH_ARGS = {"image_size": 28, "patch_size": 4, "num_classes": 10, "dim":
                     "heads": 4, "dim_head": 24, "mlp_dim": 128, "channels": 1, "pool": "mean"}
 
 
+MIXER_ARGS = {"img_size": 28, "patch_size": 4, "in_chans": 1, "num_classes": 10, "embed_dim": 64,
+              "num_blocks": 6, "mlp_ratio": [0.5, 2.0]}
+
+
 def make_model(family="timm"):
+    if family == "mixer":
+        from timm.models.mlp_mixer import MlpMixer
+        args = dict(MIXER_ARGS)
+        args["mlp_ratio"] = tuple(args["mlp_ratio"])
+        return MlpMixer(**args)
     if family == "vit-pytorch":
         # The second architecture: vit-pytorch's current layout, mean pooling (no class
         # token), patch LayerNorms, inner width 4 x 24 = 96 != width 64, no qkv bias.
@@ -82,7 +95,7 @@ def main():
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--data", default=os.path.join(ROOT, "data"))
     ap.add_argument("--out", default=os.path.join(ROOT, "models", "mnist-vit"))
-    ap.add_argument("--family", choices=["timm", "vit-pytorch"], default="timm")
+    ap.add_argument("--family", choices=["timm", "vit-pytorch", "mixer"], default="timm")
     args = ap.parse_args()
     torch.manual_seed(args.seed)
     torch.set_num_threads(args.threads)
@@ -123,6 +136,25 @@ def main():
         config["training"] = {"epochs": args.epochs, "seed": args.seed, "lr": args.lr, "batch": args.batch,
                               "best_val_accuracy": best, "test_accuracy": test, "minutes": round(minutes, 1),
                               "torch": torch.__version__, "mean": MEAN, "std": STD}
+        with open(os.path.join(args.out, "config.json"), "w") as f:
+            json.dump(config, f, indent=2)
+        print(f"wrote {args.out}/model.safetensors and config.json")
+        return
+    if args.family == "mixer":
+        config = {
+            "architecture": "mixer_mnist_patch4",
+            "num_classes": 10,
+            "num_features": 64,
+            "global_pool": "avg",
+            "model_args": {k: v for k, v in MIXER_ARGS.items() if k != "num_classes"},
+            "pretrained_cfg": {"input_size": [1, 28, 28], "mean": [MEAN], "std": [STD],
+                               "interpolation": "bilinear", "crop_pct": 1.0},
+            "label_names": [str(d) for d in range(10)],
+            "training": {"epochs": args.epochs, "seed": args.seed, "lr": args.lr,
+                         "batch": args.batch, "best_val_accuracy": best,
+                         "test_accuracy": test, "minutes": round(minutes, 1),
+                         "torch": torch.__version__, "timm": timm.__version__},
+        }
         with open(os.path.join(args.out, "config.json"), "w") as f:
             json.dump(config, f, indent=2)
         print(f"wrote {args.out}/model.safetensors and config.json")

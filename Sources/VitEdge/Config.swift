@@ -11,13 +11,19 @@ public struct ViTConfig: Equatable, Sendable {
         /// ResMLP: affine norm → one Linear over tokens, affine → channel MLP, each
         /// branch with layer scale; mean pooling.
         case resmlp
+        /// The ViT paper's hybrid: a ResNet (v2 layout, GroupNorm, weight-standardised
+        /// convolutions) whose feature map is cut into the patches of a ViT.
+        case hybrid
 
         /// True for the MLP models, whose token mixing fixes the number of tokens.
-        public var mixesTokensWithWeights: Bool { self != .vit }
+        public var mixesTokensWithWeights: Bool { self == .mixer || self == .resmlp }
         /// "a ViT", "an MLP-Mixer", "a ResMLP", for messages.
         public var withArticle: String { (self == .mixer ? "an " : "a ") + displayName }
         public var displayName: String {
-            switch self { case .vit: return "ViT"; case .mixer: return "MLP-Mixer"; case .resmlp: return "ResMLP" }
+            switch self {
+            case .vit: return "ViT"; case .mixer: return "MLP-Mixer"; case .resmlp: return "ResMLP"
+            case .hybrid: return "ResNet+ViT hybrid"
+            }
         }
     }
 
@@ -54,6 +60,8 @@ public struct ViTConfig: Equatable, Sendable {
     }
 
     public var architecture: Architecture = .vit
+    /// The hybrid's ResNet (nil for every other architecture).
+    public var backbone: Backbone? = nil
     // Input
     public var imageHeight: Int
     public var imageWidth: Int
@@ -122,8 +130,13 @@ public struct ViTConfig: Equatable, Sendable {
 
     // MARK: derived sizes
 
-    public var gridHeight: Int { imageHeight / patchSize }
-    public var gridWidth: Int { imageWidth / patchSize }
+    /// What the patches are cut from: the image, or the hybrid backbone's feature map
+    /// (NHWC, `featureChannels` per pixel).
+    public var featureHeight: Int { backbone?.outputSize(imageHeight) ?? imageHeight }
+    public var featureWidth: Int { backbone?.outputSize(imageWidth) ?? imageWidth }
+    public var featureChannels: Int { backbone?.outChannels ?? channels }
+    public var gridHeight: Int { featureHeight / patchSize }
+    public var gridWidth: Int { featureWidth / patchSize }
     public var numPatches: Int { gridHeight * gridWidth }
     public var prefixTokens: Int { (classToken ? 1 : 0) + (distillationToken ? 1 : 0) }
     /// Tokens per image in the encoder: prefix tokens + patches.
@@ -132,8 +145,9 @@ public struct ViTConfig: Equatable, Sendable {
     public var positionRows: Int { positionEmbeddingIncludesPrefix ? tokens : numPatches }
     /// Width of attention: heads × head size (may differ from `dim` in vit-pytorch).
     public var innerDim: Int { heads * headDim }
-    /// Length of one flattened patch: channels × patch × patch.
-    public var patchDim: Int { channels * patchSize * patchSize }
+    /// Length of one flattened patch: channels × patch × patch (of the feature map for
+    /// the hybrid).
+    public var patchDim: Int { featureChannels * patchSize * patchSize }
     /// Width of the vector the head reads.
     public var featureDim: Int { preLogitsDim > 0 ? preLogitsDim : dim }
 
@@ -146,7 +160,7 @@ public struct ViTConfig: Equatable, Sendable {
         var sizes = [("image height", imageHeight), ("image width", imageWidth), ("channels", channels),
                      ("patch size", patchSize), ("width", dim), ("depth", depth), ("MLP width", mlpDim)]
         switch architecture {
-        case .vit: sizes += [("heads", heads), ("head size", headDim)]
+        case .vit, .hybrid: sizes += [("heads", heads), ("head size", headDim)]
         case .mixer: sizes.append(("token MLP width", tokenMlpDim))
         case .resmlp: break
         }
@@ -170,8 +184,18 @@ public struct ViTConfig: Equatable, Sendable {
         guard numClasses >= 0 && numClasses <= bound else { throw bad("classes in 0...\(bound)", "\(numClasses)") }
         guard preLogitsDim >= 0 && preLogitsDim <= bound else { throw bad("pre-logits width in 0...\(bound)", "\(preLogitsDim)") }
         guard channels == 1 || channels == 3 else { throw bad("1 or 3 input channels", "\(channels)") }
-        guard imageHeight % patchSize == 0 && imageWidth % patchSize == 0 else {
-            throw bad("image size divisible by the patch size \(patchSize)", "\(imageHeight)x\(imageWidth)")
+        if let backbone {
+            guard architecture == .hybrid else { throw bad("a backbone only in a hybrid", architecture.rawValue) }
+            if let problem = backbone.problem() { throw bad("a ResNet backbone with \(problem)", backbone.summary) }
+            guard featureHeight % patchSize == 0 && featureWidth % patchSize == 0 else {
+                throw bad("a feature map divisible by the patch size \(patchSize)",
+                          "\(featureHeight)x\(featureWidth) from \(imageHeight)x\(imageWidth) images")
+            }
+        } else {
+            guard architecture != .hybrid else { throw bad("a backbone in a hybrid", "none") }
+            guard imageHeight % patchSize == 0 && imageWidth % patchSize == 0 else {
+                throw bad("image size divisible by the patch size \(patchSize)", "\(imageHeight)x\(imageWidth)")
+            }
         }
         guard numPatches <= 1 << 16 else { throw bad("at most 65536 patches", "\(numPatches)") }
         guard attentionProjection || innerDim == dim else {
@@ -206,7 +230,7 @@ public struct ViTConfig: Equatable, Sendable {
             block += 4 * dim + (layerScale ? 2 * dim : 0)  // two norms (LayerNorm or affine)
             return patchDim * dim + dim + depth * block + 2 * dim + (numClasses > 0 ? dim * numClasses + numClasses : 0)
         }
-        var n = patchDim * dim + dim
+        var n = patchDim * dim + dim + (backbone?.parameterCount(inChannels: channels) ?? 0)
         if patchNormBefore { n += 2 * patchDim }
         if patchNormAfter { n += 2 * dim }
         n += prefixTokens * dim + positionRows * dim
@@ -231,6 +255,7 @@ extension ViTConfig {
         func f(_ v: Float) -> JSON { .number(Double(v)) }
         return .object([
             ("architecture", .string(architecture.rawValue)),
+            ("backbone", backbone?.toJSON() ?? .null),
             ("image_height", n(imageHeight)), ("image_width", n(imageWidth)),
             ("channels", n(channels)), ("patch_size", n(patchSize)),
             ("patch_embedding", .string(patchEmbedding.rawValue)),
@@ -276,6 +301,10 @@ extension ViTConfig {
         // Files written before the MLP models were added hold a ViT and say nothing.
         if j["architecture"] != nil { c.architecture = try oneOf("architecture", Architecture.self) }
         if j["token_mlp_dim"] != nil { c.tokenMlpDim = try int("token_mlp_dim") }
+        if let b = j["backbone"], !b.isNull {
+            guard let parsed = Backbone.fromJSON(b) else { throw fail("backbone", "a backbone object (see docs/FORMAT.md)") }
+            c.backbone = parsed
+        }
         c.patchEmbedding = try oneOf("patch_embedding", PatchEmbedding.self)
         c.patchNormBefore = try bool("patch_norm_before")
         c.patchNormAfter = try bool("patch_norm_after")

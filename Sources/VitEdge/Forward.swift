@@ -24,8 +24,15 @@ extension InferenceSession {
         let b = min(count ?? batchSize, batchSize)
         let rows = b * c.tokens
 
-        // 1. Image → patches: cut each image into P×P patches, flattened (c, y, x).
-        extractPatches(c, batch: b, image: x.image, patches: x.patches)
+        // 0. The hybrid's ResNet: image → feature map.
+        // 1. Image (or feature map) → patches: P×P patches, flattened.
+        if let bb = w.backbone, let a = x.backbone {
+            resnetBackbone(c, bb, k, batch: b, image: x.image, a: a,
+                           observe: tap.map { t in { layer, v in t(.linearInput(layer), v) } })
+            extractPatches(c, batch: b, featureMap: a.output, patches: x.patches)
+        } else {
+            extractPatches(c, batch: b, image: x.image, patches: x.patches)
+        }
         // 2. Patches → tokens: the patch embedding writes rows prefix..T of each image.
         embedPatches(c, w, k, batch: b, patches: x.patches, tokens: x.tokens)
         // 3. Class / distillation tokens in front, position embedding added (ViT).

@@ -24,6 +24,24 @@ func extractPatches(_ c: ViTConfig, batch: Int, image: UnsafePointer<Float>, pat
     }
 }
 
+/// Cuts the hybrid backbone's NHWC feature map [B·h·w, C] into P×P patches, each
+/// flattened (y, x, c): C contiguous channels per pixel (the converter lays the
+/// projection's kernel out the same way). For P = 1 a patch is one pixel.
+func extractPatches(_ c: ViTConfig, batch: Int, featureMap: UnsafePointer<Float>, patches: UnsafeMutablePointer<Float>) {
+    let p = c.patchSize, ch = c.featureChannels, fh = c.featureHeight, fw = c.featureWidth
+    var dst = patches
+    for b in 0..<batch {
+        for gy in 0..<c.gridHeight {
+            for gx in 0..<c.gridWidth {
+                for y in 0..<p {
+                    dst.update(from: featureMap + ((b * fh + gy * p + y) * fw + gx * p) * ch, count: p * ch)
+                    dst += p * ch
+                }
+            }
+        }
+    }
+}
+
 /// Patch embedding: optional LayerNorm over each patch vector (vit-pytorch), the
 /// Linear/convolution to width D, optional LayerNorm after. Writes token rows
 /// prefix..<T of each image in `tokens` [B·T, D].

@@ -3,6 +3,8 @@
 struct Activations {
     /// [B, C, H, W] the preprocessed input
     var image: UnsafeMutablePointer<Float>
+    /// The hybrid's ResNet intermediates, whose output the patches are cut from
+    var backbone: BackboneActivations?
     /// [B·N, C·P·P] flattened patches
     var patches: UnsafeMutablePointer<Float>
     /// [B·T, D] the residual stream
@@ -172,10 +174,11 @@ struct ForwardLayout {
         try p.buffer("probabilities", b * c.numClasses)
 
         p.step("image")                        // the caller writes the input
-        p.step("image", "patches")             // 1. image → patches
+        let source = try planBackbone(&p, c, batch: b)  // 0. the hybrid's ResNet
+        p.step(source, "patches")              // 1. image (or feature map) → patches
         p.step("patches", "tokens")            // 2–3. patches → tokens (+ prefix, positions)
         switch c.architecture {                // 4. the encoder
-        case .vit:
+        case .vit, .hybrid:
             try planTransformerBlocks(&p, c, batch: b, captured: captureAttention, workers: workers)
         case .mixer, .resmlp:
             try planMixerBlocks(&p, c, batch: b)
@@ -197,8 +200,14 @@ struct ForwardLayout {
     static func blockLinears(_ c: ViTConfig, batch b: Int) -> [(rows: Int, inFeatures: Int, outFeatures: Int)] {
         let rows = b * c.tokens
         var l = [(rows, c.dim, c.mlpDim), (rows, c.mlpDim, c.dim)]
+        if let bb = c.backbone {
+            // Each convolution's rows are its output pixels.
+            for conv in bb.convolutions(inChannels: c.channels, height: c.imageHeight, width: c.imageWidth) {
+                l.append((b * conv.outHeight * conv.outWidth, conv.kernel * conv.kernel * conv.inChannels, conv.outChannels))
+            }
+        }
         switch c.architecture {
-        case .vit: l += [(rows, c.dim, 3 * c.innerDim), (rows, c.innerDim, c.dim)]
+        case .vit, .hybrid: l += [(rows, c.dim, 3 * c.innerDim), (rows, c.innerDim, c.dim)]
         case .mixer: l += [(b * c.dim, c.tokens, c.tokenMlpDim), (b * c.dim, c.tokenMlpDim, c.tokens)]
         case .resmlp: l += [(b * c.dim, c.tokens, c.tokens)]
         }
@@ -217,11 +226,12 @@ struct ForwardLayout {
             acc: (arena.base + plan.offsets[index["int8.acc"]!]).assumingMemoryBound(to: Int32.self))
         let encoder: EncoderActivations
         switch config.architecture {
-        case .vit: encoder = .transformer(transformerActivations(arena: arena, plan: plan, quant: quant))
+        case .vit, .hybrid: encoder = .transformer(transformerActivations(arena: arena, plan: plan, quant: quant))
         case .mixer, .resmlp: encoder = .mixer(mixerActivations(arena: arena, plan: plan, quant: quant))
         }
         let pooled = v("pooled")
-        return Activations(image: v("image"), patches: v("patches"), tokens: v("tokens"), encoder: encoder,
+        return Activations(image: v("image"), backbone: backboneActivations(arena: arena, plan: plan, quant: quant),
+                           patches: v("patches"), tokens: v("tokens"), encoder: encoder,
                            normed: v("normed"), pooled: pooled,
                            features: config.preLogitsDim > 0 ? v("features") : pooled,
                            logits: v("logits"), logitsDistillation: v("logits_dist"),

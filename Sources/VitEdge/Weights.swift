@@ -100,7 +100,10 @@ struct MixerBlockWeights {
 struct ModelWeights {
     /// LayerNorm over each flattened patch [patchDim] (vit-pytorch), or nil
     var patchNormBefore: LayerNorm?
-    /// [dim, channels·patch·patch], the convolution kernel flattened (c, y, x)
+    /// The hybrid's ResNet, or nil
+    var backbone: BackboneWeights? = nil
+    /// [dim, channels·patch·patch], the convolution kernel flattened (c, y, x); for
+    /// the hybrid (y, x, c), as its NHWC feature map is cut
     var patch: Linear
     /// LayerNorm over each patch embedding [dim] (vit-pytorch), or nil
     var patchNormAfter: LayerNorm?
@@ -128,6 +131,7 @@ struct ModelWeights {
     static func expectedTensors(_ c: ViTConfig) -> [(String, [Int])] {
         if c.architecture.mixesTokensWithWeights { return expectedMixerTensors(c) }
         var t: [(String, [Int])] = []
+        if let b = c.backbone { t += BackboneWeights.expectedTensors(b, inChannels: c.channels) }
         if c.patchNormBefore { t += [("patch_embed.norm_pre.weight", [c.patchDim]), ("patch_embed.norm_pre.bias", [c.patchDim])] }
         t += [("patch_embed.weight", [c.dim, c.patchDim]), ("patch_embed.bias", [c.dim])]
         if c.patchNormAfter { t += [("patch_embed.norm_post.weight", [c.dim]), ("patch_embed.norm_post.bias", [c.dim])] }
@@ -221,7 +225,7 @@ struct ModelWeights {
             }
             guard t.dtype == .f32 || (t.dtype == .i8 && int8Layers.contains(String(name.dropLast(".weight".count)))) else {
                 throw VitError.badTensor(name: name, expected: "dtype f32", found: "dtype \(t.dtype.rawValue)",
-                                         hint: "only the attention and MLP Linear weights may be int8")
+                                         hint: "only the Linear weights of the blocks and the backbone's convolutions may be int8")
             }
             guard t.shape == shape else {
                 throw VitError.badTensor(name: name, expected: "shape \(shape)", found: "shape \(t.shape)",
@@ -241,6 +245,9 @@ struct ModelWeights {
                                 scale: f(prefix + ".weight_scale"),
                                 inputScale: c.activationQuantization == .static ? f(prefix + ".input_scale").pointee : nil)
             return Linear(weight: nil, bias: b, outFeatures: out, inFeatures: k, int8: q)
+        }
+        if let bb = c.backbone {
+            backbone = BackboneWeights(bb, inChannels: c.channels, float: f) { linear($0, out: $1, in: $2, bias: false) }
         }
         patchNormBefore = c.patchNormBefore ? ln("patch_embed.norm_pre", c.patchDim) : nil
         patch = linear("patch_embed", out: c.dim, in: c.patchDim)
@@ -296,14 +303,15 @@ struct ModelWeights {
         headDistillation = c.numClasses > 0 && c.distillationToken ? linear("head_dist", out: c.numClasses, in: c.featureDim) : nil
     }
 
-    /// The Linear layers of a block the int8 scheme covers: attention and MLP (ViT),
-    /// token mixing and channel MLP (MLP-Mixer, ResMLP).
-    static let quantizableLayerKinds = ["attn.qkv", "attn.proj", "mlp.fc1", "mlp.fc2", "mlp_tokens.fc1", "mlp_tokens.fc2",
+    /// The layers the int8 scheme covers: in the blocks, attention and MLP (ViT), token
+    /// mixing and channel MLP (MLP-Mixer, ResMLP); the hybrid backbone's convolutions.
+    static let quantizableLayerKinds = ["conv", "conv1", "conv2", "conv3", "attn.qkv", "attn.proj", "mlp.fc1", "mlp.fc2", "mlp_tokens.fc1", "mlp_tokens.fc2",
                                         "linear_tokens", "mlp_channels.fc1", "mlp_channels.fc2"]
 
     /// True for the Linear weights the int8 scheme covers.
     static func isQuantizable(_ name: String) -> Bool {
-        name.hasPrefix("blocks.") && quantizableLayerKinds.contains { name.hasSuffix("." + $0 + ".weight") }
+        (name.hasPrefix("blocks.") || name.hasPrefix("patch_embed.backbone."))
+            && quantizableLayerKinds.contains { name.hasSuffix("." + $0 + ".weight") }
     }
 
     /// The layers (`blocks.3.mlp.fc1`) a config's int8 scheme covers, in file order.
@@ -314,6 +322,7 @@ struct ModelWeights {
     /// Calls `body` with every Linear layer and its name (`patch_embed`, `blocks.0.attn.qkv`,
     /// `head`), in file order; the layer may be changed in place.
     mutating func forEachLinear(_ body: (String, inout Linear) -> Void) {
+        if var b = backbone { b.forEachLinear(body); backbone = b }
         body("patch_embed", &patch)
         for i in blocks.indices {
             let p = "blocks.\(i)."

@@ -32,6 +32,7 @@ struct InfoCommand: ParsableCommand {
                     ("model", .string(model)),
                     ("config", .object([
                         ("architecture", .string(c.architecture.rawValue)),
+                        ("backbone", c.backbone.map { JSON.string($0.summary) } ?? .null),
                         ("image", .array([c.channels, c.imageHeight, c.imageWidth].map { .number(Double($0)) })),
                         ("patch_size", .number(Double(c.patchSize))), ("dim", .number(Double(c.dim))),
                         ("depth", .number(Double(c.depth))), ("heads", .number(Double(c.heads))),
@@ -59,6 +60,12 @@ struct InfoCommand: ParsableCommand {
             }
             say("model        \(model)")
             say("architecture \(c.architecture.displayName)")
+            if let bb = c.backbone {
+                say("backbone     ResNet: \(bb.summary), GroupNorm \(bb.groups) groups eps \(bb.eps); \(c.imageHeight)x\(c.imageWidth) → \(c.featureHeight)x\(c.featureWidth)x\(c.featureChannels) (stride \(bb.stride))")
+                for v in bb.convolutions(inChannels: c.channels, height: c.imageHeight, width: c.imageWidth) where plan {
+                    say("  \(v.name.replacingPrefix("patch_embed.backbone.", with: "")): \(v.kernel)x\(v.kernel)/\(v.stride) \(v.inChannels)→\(v.outChannels) at \(v.inHeight)x\(v.inWidth) → \(v.outHeight)x\(v.outWidth)")
+                }
+            }
             say("input        \(c.channels)x\(c.imageHeight)x\(c.imageWidth), patch \(c.patchSize) (\(c.embeddingDescription)), \(c.numPatches) patches + \(c.prefixTokens) prefix = \(c.tokens) tokens")
             say("encoder      \(c.encoderDescription)")
             say("head         pool \(c.pool.rawValue)\(c.finalNorm ? ", final norm" : "")\(c.poolNorm ? ", pooled norm" : "")\(c.preLogitsDim > 0 ? ", pre-logits \(c.preLogitsDim)" : ""), \(c.numClasses > 0 ? "\(c.numClasses) classes" : "no head (features)")\(c.distillationToken ? ", distillation head" : "")")
@@ -82,7 +89,7 @@ extension ViTConfig {
     /// One line for `info` and `convert`: the blocks' shape.
     var encoderDescription: String {
         switch architecture {
-        case .vit:
+        case .vit, .hybrid:
             return "width \(dim), depth \(depth), heads \(heads)x\(headDim), MLP \(mlpDim), GELU \(gelu.rawValue), eps \(eps)\(layerScale ? ", layer scale" : "")\(qkvBias ? "" : ", no qkv bias")"
         case .mixer:
             return "width \(dim), depth \(depth), token MLP \(tokens)→\(tokenMlpDim)→\(tokens), channel MLP \(mlpDim), LayerNorm eps \(eps), GELU \(gelu.rawValue)"

@@ -6,8 +6,15 @@ extension Converter {
         guard let pw = src.shape("patch_embed.proj.weight"), pw.count == 4 else {
             throw bad(src, "patch_embed.proj.weight of shape [D, C, P, P]", "\(src.shape("patch_embed.proj.weight") ?? [])")
         }
-        let (dim, channels, patch) = (pw[0], pw[1], pw[2])
+        let (dim, patchChannels, patch) = (pw[0], pw[1], pw[2])
         guard pw[2] == pw[3] else { throw bad(src, "square patches", "\(pw[2])x\(pw[3])") }
+        // The hybrid: a ResNet before the patch projection, whose input is its feature map.
+        let backbone = try timmBackbone(&src, j)
+        let channels = backbone?.inChannels ?? patchChannels
+        if let b = backbone?.backbone, b.outChannels != patchChannels {
+            throw bad(src, "patch_embed.proj reading the backbone's \(b.outChannels) channels", "\(patchChannels)")
+        }
+        let stride = backbone?.backbone.stride ?? 1
         for unsupported in ["reg_token", "blocks.0.attn.q_norm.weight", "blocks.0.attn.q_bias", "attn_pool.latent"] where src.has(unsupported) {
             throw bad(src, "a plain ViT", "'\(unsupported)'", "register tokens, QK-norm, BEiT biases and attention pooling are not supported")
         }
@@ -32,8 +39,9 @@ extension Converter {
             if let size = try imageSize(value, key: key, src) { configured = (size, key) }
         }
         let guessPatches = squareRoot(rows - prefix) != nil ? rows - prefix : rows
-        let (h, w) = try resolveImageSize(&src, o, configured, patches: guessPatches, patch: patch)
-        let n = (h / patch) * (w / patch)
+        let (h, w) = try resolveImageSize(&src, o, configured, patches: guessPatches, patch: patch * stride)
+        let (fh, fw) = (backbone?.backbone.outputSize(h) ?? h, backbone?.backbone.outputSize(w) ?? w)
+        let n = (fh / patch) * (fw / patch)
         guard rows == n + prefix || rows == n else {
             throw VitError.badTensor(name: "pos_embed", expected: "\(n + prefix) or \(n) rows for \(h)x\(w) images",
                                      found: "\(rows) rows", hint: "pass the training image size with --image-size")
@@ -41,6 +49,13 @@ extension Converter {
         var c = ViTConfig(imageHeight: h, imageWidth: w, channels: channels, patchSize: patch, dim: dim, depth: depth,
                           heads: heads, headDim: inner / heads, mlpDim: fc1[0], numClasses: 0,
                           mean: floats(pcfg?["mean"]), std: floats(pcfg?["std"]))
+        if let b = backbone {
+            c.architecture = .hybrid
+            c.backbone = b.backbone
+            src.note("architecture", "ResNet+ViT hybrid", "checkpoint: patch_embed.backbone (timm HybridEmbed: \(b.backbone.summary))")
+            src.note("backbone norm", "GroupNorm 32 groups, eps 1e-05", "timm default (ResNetV2's GroupNormAct)")
+            src.note("weight std", "eps 1e-08", "timm's hybrid ResNet (StdConv2dSame(eps=1e-8)), folded into the weights")
+        }
         c.classToken = cls
         c.distillationToken = dist
         c.positionEmbeddingIncludesPrefix = rows == n + prefix
@@ -108,7 +123,19 @@ extension Converter {
         if let ch = o.channels, ch != channels { throw bad(src, "--channels \(ch)", "\(channels) in the patch embedding") }
 
         // Tensors.
-        try src.put("patch_embed.weight", from: "patch_embed.proj.weight", shape: [dim, channels * patch * patch])
+        if let b = backbone {
+            // The projection reads NHWC patches: its kernel becomes (y, x, c).
+            try src.putTransformed("patch_embed.weight", from: "patch_embed.proj.weight", shape: [dim, patch * patch * patchChannels]) { v in
+                var out = v
+                for o in 0..<dim { for ch in 0..<patchChannels { for y in 0..<patch { for x in 0..<patch {
+                    out[((o * patch + y) * patch + x) * patchChannels + ch] = v[((o * patchChannels + ch) * patch + y) * patch + x]
+                } } } }
+                return out
+            }
+            try putTimmBackbone(&src, b)
+        } else {
+            try src.put("patch_embed.weight", from: "patch_embed.proj.weight", shape: [dim, channels * patch * patch])
+        }
         try src.put("patch_embed.bias", from: "patch_embed.proj.bias")
         if cls { try src.put("cls_token", from: "cls_token", shape: [dim]) }
         if dist { try src.put("dist_token", from: "dist_token", shape: [dim]) }
@@ -148,6 +175,75 @@ extension Converter {
             src.ignore("head.bias", because: "zero classes: features out")
         }
         return c
+    }
+
+    /// timm's hybrid backbone (`patch_embed.backbone`): a stem alone (`conv`, `norm`, as
+    /// in R+Ti) or a ResNetV2 (`stem.conv`, `stem.norm`, `stages.S.blocks.B.*`). The
+    /// structure comes from the tensors; nil when the model has no backbone.
+    static func timmBackbone(_ src: inout TensorSource, _ j: JSON?) throws
+        -> (backbone: Backbone, inChannels: Int, names: [String: String])? {
+        let stemOnly = src.has("patch_embed.backbone.conv.weight")
+        guard stemOnly || src.has("patch_embed.backbone.stem.conv.weight") else { return nil }
+        let prefix = "patch_embed.backbone."
+        let stemName = prefix + (stemOnly ? "conv" : "stem.conv")
+        guard let stem = src.shape(stemName + ".weight"), stem.count == 4, stem[2] == 7, stem[3] == 7 else {
+            throw bad(src, "\(stemName).weight of shape [C, in, 7, 7] (the 'same' stem)", "\(src.shape(stemName + ".weight") ?? [])",
+                      "only timm's hybrid stem (7x7/2 conv, GroupNorm, 3x3/2 max-pool) is supported")
+        }
+        var depths: [Int] = [], widths: [Int] = [], mids: [Int] = []
+        var names = ["patch_embed.backbone.stem.conv": stemName,
+                     "patch_embed.backbone.stem.norm": prefix + (stemOnly ? "norm" : "stem.norm")]
+        var s = 0
+        while src.has("\(prefix)stages.\(s).blocks.0.conv1.weight") {
+            let depth = src.count(prefix: "\(prefix)stages.\(s).blocks.", suffix: ".conv1.weight")
+            guard let c1 = src.shape("\(prefix)stages.\(s).blocks.0.conv1.weight"), c1.count == 4,
+                  let c3 = src.shape("\(prefix)stages.\(s).blocks.0.conv3.weight"), c3.count == 4 else {
+                throw bad(src, "bottleneck blocks (conv1, conv2, conv3) in stage \(s)", "other tensors")
+            }
+            guard src.has("\(prefix)stages.\(s).blocks.0.downsample.conv.weight") else {
+                throw bad(src, "a downsample shortcut in the first block of stage \(s)", "none")
+            }
+            depths.append(depth)
+            mids.append(c1[0])
+            widths.append(c3[0])
+            for b in 0..<depth {
+                let p = "\(prefix)stages.\(s).blocks.\(b)."
+                for n in ["conv1", "norm1", "conv2", "norm2", "conv3", "norm3"] + (b == 0 ? ["downsample.conv", "downsample.norm"] : []) {
+                    names[p + n] = p + n
+                }
+            }
+            s += 1
+        }
+        // (A stem-only backbone's own norm is `norm`; a full ResNetV2's final `norm` is pre-activation's.)
+        for unsupported in (stemOnly ? [] : ["\(prefix)norm.weight"]) + ["\(prefix)stem.conv2.weight", "\(prefix)stages.0.blocks.0.preact.weight"]
+            where src.has(unsupported) {
+            throw bad(src, "timm's hybrid ResNetV2 (preact=False, 'same' stem)", "'\(unsupported)'",
+                      "pre-activation and deep-stem ResNets are not supported")
+        }
+        let b = Backbone(stemChannels: stem[0], depths: depths, channels: widths, midChannels: mids)
+        if let problem = b.problem() { throw bad(src, "a ResNet backbone with \(problem)", b.summary) }
+        return (b, stem[1], names)
+    }
+
+    /// The backbone's tensors: convolution weights standardised (timm `StdConv2dSame`,
+    /// ε = 1e-8) and laid out [out, ky, kx, in]; GroupNorm γ and β as they are.
+    static func putTimmBackbone(_ src: inout TensorSource, _ b: (backbone: Backbone, inChannels: Int, names: [String: String])) throws {
+        for conv in b.backbone.convolutions(inChannels: b.inChannels) {
+            let from = b.names[conv.name]! + ".weight"
+            let shape = src.shape(from) ?? []
+            guard shape == [conv.outChannels, conv.inChannels, conv.kernel, conv.kernel] else {
+                throw VitError.badTensor(name: from, expected: "shape \([conv.outChannels, conv.inChannels, conv.kernel, conv.kernel])",
+                                         found: "shape \(shape)", hint: "the backbone's stages do not fit together")
+            }
+            try src.putTransformed(conv.name + ".weight", from: from, shape: [conv.outChannels, conv.kernel * conv.kernel * conv.inChannels]) {
+                standardizedConvWeight($0, out: conv.outChannels, in: conv.inChannels, kernel: conv.kernel, eps: 1e-8)
+            }
+            let norm = conv.name.replacingSuffix(".conv", with: ".norm").replacingSuffix("conv1", with: "norm1")
+                .replacingSuffix("conv2", with: "norm2").replacingSuffix("conv3", with: "norm3")
+            let normFrom = b.names[norm]!
+            try src.put(norm + ".weight", from: normFrom + ".weight")
+            try src.put(norm + ".bias", from: normFrom + ".bias")
+        }
     }
 
     /// Heads: from --heads, config.json's `model_args.num_heads` (or `num_heads`), or the

@@ -134,6 +134,6 @@ extension Converter {
 }
 
 extension String {
-    func replacingPrefix(_ p: String, with r: String) -> String { hasPrefix(p) ? r + dropFirst(p.count) : self }
-    func replacingSuffix(_ s: String, with r: String) -> String { hasSuffix(s) ? dropLast(s.count) + r : self }
+    public func replacingPrefix(_ p: String, with r: String) -> String { hasPrefix(p) ? r + dropFirst(p.count) : self }
+    public func replacingSuffix(_ s: String, with r: String) -> String { hasSuffix(s) ? dropLast(s.count) + r : self }
 }

@@ -274,6 +274,15 @@ struct TensorSource {
         out[canonical] = Out(shape: s, values: t.values, source: name)
     }
 
+    /// Maps a checkpoint tensor to a canonical name through a transformation of its values.
+    mutating func putTransformed(_ canonical: String, from name: String, shape: [Int], _ transform: ([Float]) -> [Float]) throws {
+        let t = try take(name)
+        guard shape.reduce(1, *) == t.values.count else {
+            throw VitError.badTensor(name: name, expected: "\(shape.reduce(1, *)) elements for \(shape)", found: "shape \(t.shape)", hint: "")
+        }
+        out[canonical] = Out(shape: shape, values: transform(t.values), source: name)
+    }
+
     /// Stacks q, k and v Linear weights (or biases) into one qkv tensor.
     mutating func putStacked(_ canonical: String, from names: [String]) throws {
         var values: [Float] = []

@@ -1,0 +1,184 @@
+/// The backbone's row operations on NHWC feature maps: im2col, GroupNorm (+ ReLU),
+/// the "same"-padded 3×3/2 max-pool and the residual add + ReLU. GroupNorm has a
+/// plain reference (`Reference.groupNorm`: per group, two passes in Double) and the
+/// route used by the optimized kernel sets (per-channel sums over contiguous rows,
+/// then one multiply-add per element), tested against each other.
+
+/// Copies each output pixel's k×k×C receptive field into one row of `columns`
+/// [B·Ho·Wo, k·k·C] in (ky, kx, c) order, zeros where TF "same" padding falls
+/// outside the input. `nchw`: the input is [B, C, H, W] (the image) instead of NHWC.
+func im2col(batch: Int, height h: Int, width w: Int, channels cin: Int, kernel kk: Int, stride s: Int,
+            x: UnsafePointer<Float>, nchw: Bool, columns: UnsafeMutablePointer<Float>) {
+    let (ho, wo) = (Backbone.same(h, s), Backbone.same(w, s))
+    let top = Backbone.padBefore(h, kernel: kk, stride: s), left = Backbone.padBefore(w, kernel: kk, stride: s)
+    let depth = kk * kk * cin
+    var row = columns
+    for b in 0..<batch {
+        for oy in 0..<ho {
+            for ox in 0..<wo {
+                for ky in 0..<kk {
+                    let iy = oy * s - top + ky
+                    for kx in 0..<kk {
+                        let ix = ox * s - left + kx
+                        let dst = row + (ky * kk + kx) * cin
+                        if iy < 0 || iy >= h || ix < 0 || ix >= w {
+                            dst.update(repeating: 0, count: cin)
+                        } else if nchw {
+                            let src = x + (b * cin * h + iy) * w + ix
+                            for c in 0..<cin { dst[c] = src[c * h * w] }
+                        } else {
+                            dst.update(from: x + ((b * h + iy) * w + ix) * cin, count: cin)
+                        }
+                    }
+                }
+                row += depth
+            }
+        }
+    }
+}
+
+/// GroupNorm over each image's `pixels` rows of `channels`, in place, then ReLU when
+/// asked: y = (x − μ_g) / √(σ²_g + ε) · γ_c + β_c. `scratch` holds 5·channels floats.
+/// Sums run per channel over contiguous rows (vectorized over channels) into Double
+/// accumulators: a float sum over the 12,544 pixels of a 224 stem would lose the
+/// mean's last bits, and the normalised values with it. The output is (x − μ)·s + β,
+/// not x·s + (β − μ·s): when σ ≪ |μ| the folded form cancels two large terms.
+func groupNorm(_ g: GroupNormWeights, _ k: Kernels, batch: Int, pixels: Int, x: UnsafeMutablePointer<Float>,
+               relu: Bool, scratch: UnsafeMutablePointer<Float>) {
+    guard k.vectorized else {
+        Reference.groupNorm(g, batch: batch, pixels: pixels, x: x, relu: relu)
+        return
+    }
+    let c = g.channels, per = c / g.groups
+    let count = Double(pixels * per)
+    let meanOf = scratch + 2 * c, scale = scratch + 3 * c, shift = scratch + 4 * c
+    UnsafeMutableRawPointer(scratch).withMemoryRebound(to: Double.self, capacity: c) { acc in
+        for b in 0..<batch {
+            let image = x + b * pixels * c
+            // Per-channel sums, then each group's mean (kept per channel in `shift`).
+            acc.update(repeating: 0, count: c)
+            for p in 0..<pixels {
+                let r = image + p * c
+                for i in 0..<c { acc[i] += Double(r[i]) }
+            }
+            for grp in 0..<g.groups {
+                var sum = 0.0
+                for i in (grp * per)..<((grp + 1) * per) { sum += acc[i] }
+                let mean = sum / count
+                for i in (grp * per)..<((grp + 1) * per) { meanOf[i] = Float(mean); shift[i] = Float(mean - Double(Float(mean))) }
+            }
+            // Squared deviations from the mean (two passes: no cancellation).
+            acc.update(repeating: 0, count: c)
+            for p in 0..<pixels {
+                let r = image + p * c
+                for i in 0..<c { let d = Double(r[i] - meanOf[i]); acc[i] += d * d }
+            }
+            for grp in 0..<g.groups {
+                var sum = 0.0
+                for i in (grp * per)..<((grp + 1) * per) { sum += acc[i] }
+                let i0 = grp * per
+                // The deviations were taken from the float mean; `d` is the remainder
+                // the float dropped (kept in `shift`), folded back into both terms.
+                let d = Double(shift[i0])
+                let rstd = 1 / (sum / count - d * d + Double(g.eps)).squareRoot()
+                for i in i0..<(i0 + per) {
+                    let s = Double(g.gamma[i]) * rstd
+                    scale[i] = Float(s)
+                    shift[i] = Float(Double(g.beta[i]) - d * s)
+                }
+            }
+            // One subtract and one multiply-add per element.
+            for p in 0..<pixels {
+                let r = image + p * c
+                if relu {
+                    for i in 0..<c { r[i] = max((r[i] - meanOf[i]) * scale[i] + shift[i], 0) }
+                } else {
+                    for i in 0..<c { r[i] = (r[i] - meanOf[i]) * scale[i] + shift[i] }
+                }
+            }
+        }
+    }
+}
+
+extension Reference {
+    /// GroupNorm, plainly: for each image and group, the mean and the biased variance
+    /// of its pixels × channels in Double, then normalise, scale, shift (and ReLU).
+    static func groupNorm(_ g: GroupNormWeights, batch: Int, pixels: Int, x: UnsafeMutablePointer<Float>, relu: Bool) {
+        let c = g.channels, per = c / g.groups
+        for b in 0..<batch {
+            let image = x + b * pixels * c
+            for grp in 0..<g.groups {
+                let channels = (grp * per)..<((grp + 1) * per)
+                var sum = 0.0
+                for p in 0..<pixels { for i in channels { sum += Double(image[p * c + i]) } }
+                let mean = sum / Double(pixels * per)
+                var sq = 0.0
+                for p in 0..<pixels { for i in channels { let d = Double(image[p * c + i]) - mean; sq += d * d } }
+                let rstd = 1 / (sq / Double(pixels * per) + Double(g.eps)).squareRoot()
+                for p in 0..<pixels {
+                    for i in channels {
+                        let y = Float((Double(image[p * c + i]) - mean) * rstd) * g.gamma[i] + g.beta[i]
+                        image[p * c + i] = relu ? max(y, 0) : y
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// 3×3 max-pool, stride 2, TF "same" padding with −∞ (timm `MaxPool2dSame`): the
+/// padded taps never win, so only the taps inside the map are compared.
+func maxPool3x3s2Same(batch: Int, height h: Int, width w: Int, channels c: Int,
+                      x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>) {
+    let (ho, wo) = (Backbone.same(h, 2), Backbone.same(w, 2))
+    let top = Backbone.padBefore(h, kernel: 3, stride: 2), left = Backbone.padBefore(w, kernel: 3, stride: 2)
+    for b in 0..<batch {
+        for oy in 0..<ho {
+            for ox in 0..<wo {
+                let out = y + ((b * ho + oy) * wo + ox) * c
+                out.update(repeating: -.infinity, count: c)
+                for ky in 0..<3 {
+                    let iy = oy * 2 - top + ky
+                    guard iy >= 0 && iy < h else { continue }
+                    for kx in 0..<3 {
+                        let ix = ox * 2 - left + kx
+                        guard ix >= 0 && ix < w else { continue }
+                        let src = x + ((b * h + iy) * w + ix) * c
+                        for i in 0..<c { out[i] = max(out[i], src[i]) }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// x = max(x + shortcut, 0): the bottleneck's residual add and ReLU.
+func addReLU(_ x: UnsafeMutablePointer<Float>, _ shortcut: UnsafePointer<Float>, count: Int) {
+    for i in 0..<count { x[i] = max(x[i] + shortcut[i], 0) }
+}
+
+/// Weight standardisation (timm `StdConv2d`): each output channel's weights minus
+/// their mean, over √(biased variance + ε), computed in Double. Then the layout
+/// [out, in, k, k] (PyTorch) becomes [out, k, k, in] (im2col's rows).
+func standardizedConvWeight(_ w: [Float], out: Int, in cin: Int, kernel kk: Int, eps: Double) -> [Float] {
+    let n = cin * kk * kk
+    var result = [Float](repeating: 0, count: w.count)
+    for o in 0..<out {
+        let base = o * n
+        var mean = 0.0
+        for i in 0..<n { mean += Double(w[base + i]) }
+        mean /= Double(n)
+        var variance = 0.0
+        for i in 0..<n { let d = Double(w[base + i]) - mean; variance += d * d }
+        variance /= Double(n)
+        let rstd = 1 / (variance + eps).squareRoot()
+        for c in 0..<cin {
+            for ky in 0..<kk {
+                for kx in 0..<kk {
+                    result[base + (ky * kk + kx) * cin + c] = Float((Double(w[base + (c * kk + ky) * kk + kx]) - mean) * rstd)
+                }
+            }
+        }
+    }
+    return result
+}
