@@ -6,6 +6,8 @@ Writes Tests/VitEdgeTests/Fixtures/:
                              input [12,1,28,28] and every stage (patch_embedding,
                              block.0..5, final_norm, pooled, logits), plus the
                              logits of the whole 10k test split (test_logits).
+  mnist-mixer-golden.safetensors  the shipped MNIST MLP-Mixer: the 12 samples' input and
+                             logits, and the logits of the whole test split.
   parity/<case>/             one small model per family and layout, made with that
                              family's own library: model.safetensors, config.json
                              (when the family has one), args.txt (convert flags) and
@@ -110,6 +112,29 @@ def mnist_golden():
     return acc
 
 
+@torch.no_grad()
+def mnist_mixer_golden():
+    """The shipped MNIST MLP-Mixer: logits of the 12 samples and of the whole test split."""
+    from timm.models.mlp_mixer import MlpMixer
+    d = os.path.join(ROOT, "models", "mnist-mixer")
+    cfg = json.load(open(os.path.join(d, "config.json")))
+    args = dict(cfg["model_args"])
+    args["mlp_ratio"] = tuple(args["mlp_ratio"])
+    m = MlpMixer(num_classes=cfg["num_classes"], **args).eval()
+    m.load_state_dict(load_file(os.path.join(d, "model.safetensors")))
+    mean, std = cfg["pretrained_cfg"]["mean"], cfg["pretrained_cfg"]["std"]
+    _, gray = samples()
+    out = {"input": prepare(gray, 1, (28, 28), mean, std)}
+    out["logits"] = m(out["input"])
+    imgs = read_idx(os.path.join(ROOT, "models", "mnist-test-images.idx3-ubyte.lz4")).astype(np.float32) / 255.0
+    labels = read_idx(os.path.join(ROOT, "models", "mnist-test-labels.idx1-ubyte.lz4"))
+    xs = prepare(imgs, 1, (28, 28), mean, std)
+    logits = torch.cat([m(xs[i:i + 1000]) for i in range(0, len(xs), 1000)])
+    print(f"mnist-mixer: PyTorch test accuracy {(logits.argmax(1).numpy() == labels).mean():.4f}")
+    out["test_logits"] = logits
+    save_file({k: v.contiguous().float() for k, v in out.items()}, os.path.join(FIX, "mnist-mixer-golden.safetensors"))
+
+
 def save_case(name, model, state, config, args, channels, size, mean, std, stages=False):
     d = os.path.join(FIX, "parity", name)
     os.makedirs(d, exist_ok=True)
@@ -210,10 +235,10 @@ def mlp_cases():
     save_case("timm-mixer", m, m.state_dict(), cfg, [], 1, (28, 28), mean, std, stages=True)
     # ResMLP, 3 channels (the gray digit replicated), ImageNet mean/std as timm's resmlp cfgs.
     mean3, std3 = [0.485, 0.456, 0.406], [0.229, 0.224, 0.225]
-    m = MlpMixer(num_classes=7, img_size=28, in_chans=3, patch_size=4, num_blocks=2, embed_dim=24, mlp_ratio=4,
+    m = MlpMixer(num_classes=10, img_size=28, in_chans=3, patch_size=4, num_blocks=2, embed_dim=24, mlp_ratio=4,
                  block_layer=ResBlock, norm_layer=Affine, stem_norm=False).eval()
     randomize(m, 12)
-    cfg = {"architecture": "resmlp_tiny_patch4_28", "num_classes": 7,
+    cfg = {"architecture": "resmlp_tiny_patch4_28", "num_classes": 10,
            "pretrained_cfg": {"input_size": [3, 28, 28], "mean": mean3, "std": std3, "interpolation": "bicubic",
                               "crop_pct": 1.0, "crop_mode": "center"}}
     save_case("timm-resmlp", m, m.state_dict(), cfg, [], 3, (28, 28), mean3, std3, stages=True)
@@ -246,10 +271,10 @@ def hybrid_cases():
     # A ResNetV2 of two stages (1 and 2 bottlenecks), 3 channels at 28x28: 14, 7, 7, 4; patch 1.
     backbone = ResNetV2(layers=(1, 2), channels=(128, 256), stem_chs=32, num_classes=0, global_pool="", in_chans=3,
                         preact=False, stem_type="same", conv_layer=conv)
-    m = VisionTransformer(img_size=28, patch_size=1, in_chans=3, num_classes=7, embed_dim=48, depth=2, num_heads=4,
+    m = VisionTransformer(img_size=28, patch_size=1, in_chans=3, num_classes=10, embed_dim=48, depth=2, num_heads=4,
                           embed_layer=partial(HybridEmbed, backbone=backbone)).eval()
     randomize(m, 22)
-    cfg = {"architecture": "vit_small_r2_s16_p1_28", "num_classes": 7, "model_args": {"num_heads": 4},
+    cfg = {"architecture": "vit_small_r2_s16_p1_28", "num_classes": 10, "model_args": {"num_heads": 4},
            "pretrained_cfg": {"input_size": [3, 28, 28], "mean": mean, "std": std, "interpolation": "bicubic",
                               "crop_pct": 1.0, "crop_mode": "center"}}
     save_case("timm-hybrid-resnet", m, m.state_dict(), cfg, [], 3, (28, 28), mean, std, stages=True)
@@ -323,6 +348,7 @@ if __name__ == "__main__":
         timm_cases()
     if "mlp" in which:
         mlp_cases()
+        mnist_mixer_golden()
     if "hybrid" in which:
         hybrid_cases()
     if "hf" in which:

@@ -93,6 +93,36 @@ final class GoldenTests: XCTestCase {
         XCTAssertLessThanOrEqual(differ, 3)
     }
 
+    /// The shipped MLP-Mixer: the conversion of its checkpoint, and PyTorch's
+    /// predictions on the test split (near-ties aside), as the ViT above.
+    func testShippedMixerMatchesPyTorch() throws {
+        let dir = repoFile("models/mnist-mixer/")
+        let conversion = try Converter.convert(try Safetensors(path: dir + "model.safetensors"),
+                                               configJSON: try JSON.parse(try FileIO.read(dir + "config.json")), options: ConvertOptions())
+        XCTAssertEqual(conversion.config.architecture, .mixer)
+        XCTAssertEqual(conversion.vitqBytes(), try FileIO.read(repoFile("models/mnist-mixer.vitq")), "models/mnist-mixer.vitq is stale: run `make models`")
+        let golden = try loadTensors(fixture("mnist-mixer-golden.safetensors"))
+        let torchLogits = golden["test_logits"]!.values
+        let model = try VisionTransformer(path: repoFile("models/mnist-mixer.vitq"))
+        let labels = try mnistTestLabels()
+        let n = emulated ? 500 : 10000
+        let r = try Evaluator.run(model, on: try mnistTestSet(classLabels: model.config.labels), limit: n, batchSize: 64)
+        var torchCorrect = 0, differ = 0, nearTies = 0
+        for i in 0..<n {
+            let row = Array(torchLogits[(i * 10)..<(i * 10 + 10)])
+            let sorted = row.sorted(by: >)
+            let tp = row.firstIndex(of: sorted[0])!
+            if tp == labels[i] { torchCorrect += 1 }
+            if tp != r.predictions[i] {
+                differ += 1
+                if sorted[0] - sorted[1] < 1e-3 { nearTies += 1 }
+            }
+        }
+        print("MNIST MLP-Mixer, \(n) test images: vit-edge \(r.accuracy), PyTorch \(Double(torchCorrect) / Double(n)), differ on \(differ) (\(nearTies) near-ties)")
+        XCTAssertEqual(differ, nearTies, "a prediction differs from PyTorch without a near-tie")
+        if !emulated { XCTAssertGreaterThanOrEqual(r.accuracy, 0.985) }
+    }
+
     /// Loading by path hands each packed Linear weight's pages back to the system; the
     /// results must not change, and the reference GEMM must have nothing to read.
     func testReleasingUnpackedWeightsKeepsResults() throws {

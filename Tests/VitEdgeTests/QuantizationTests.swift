@@ -235,4 +235,34 @@ final class QuantizationTests: XCTestCase {
             XCTAssertGreaterThanOrEqual(r.agreement!, minAgreement, "\(name) [\(mode)]")
         }
     }
+
+    /// The other families: the shipped MNIST MLP-Mixer (trained: int8 as accurate as fp32),
+    /// and the small random-weight parity models of ResMLP and the two hybrids (top-1
+    /// agreement with their fp32 on MNIST digits >= 95%, dynamic and static), every
+    /// new quantized layer kind named in the report.
+    func testInt8OfTheOtherFamiliesAgreesWithFP32() throws {
+        if emulated { throw XCTSkip("emulated: the int8 accuracy evaluation runs natively (make test, make test-accuracy)") }
+        let kernels = try Kernels.select(.auto)
+        var cases: [(String, VitqFile, Double, Bool)] = [
+            ("MNIST MLP-Mixer", try VitqFile.load(path: repoFile("models/mnist-mixer.vitq")), 0.995, true)]
+        for name in ["timm-resmlp", "timm-hybrid-stem", "timm-hybrid-resnet"] {
+            cases.append((name, try VitqFile.parse(try ParityTests.convert(name).vitqBytes(), path: name), 0.95, false))
+        }
+        let images = min(Self.accuracyImages, 1000)
+        for (name, file, minAgreement, trained) in cases {
+            for mode in [ViTConfig.ActivationQuantization.dynamic, .static] {
+                var o = QuantizeOptions()
+                o.activations = mode
+                let q = try Quantizer.quantize(file, source: name, calibration: try calibration(), options: o)
+                let kinds = Set(q.layers.map { $0.name.split(separator: ".").suffix(name.contains("hybrid") ? 1 : 2).joined(separator: ".") })
+                let int8 = try VisionTransformer(file: try VitqFile.parse(q.bytes, path: name), kernels: kernels)
+                let fp32 = try VisionTransformer(file: file, kernels: kernels)
+                let r = try Evaluator.run(int8, on: try mnistTestSet(), limit: trained ? Self.accuracyImages : images, batchSize: 64, other: fp32)
+                print("int8 \(name) [\(mode)], \(r.images) images: accuracy \(r.accuracy) vs fp32 \(r.otherAccuracy!), agreement \(r.agreement!); layers \(q.layers.count) (\(kinds.sorted().joined(separator: ", ")))")
+                XCTAssertGreaterThanOrEqual(r.agreement!, minAgreement, "\(name) [\(mode)]")
+                if trained { XCTAssertGreaterThanOrEqual(r.accuracy, r.otherAccuracy! - 0.003, "\(name) [\(mode)]") }
+                XCTAssertTrue(q.layers.allSatisfy { !$0.kept }, name)
+            }
+        }
+    }
 }

@@ -66,11 +66,8 @@ public enum Quantizer {
         if o.activations == .static && images.isEmpty {
             throw VitError.invalidArgument("static activation scales need calibration images: pass --calibration PATH")
         }
-        for (i, im) in images.enumerated() {
-            guard im.channels == c.channels, im.width == c.imageWidth, im.height == c.imageHeight else {
-                throw VitError.invalidArgument("calibration image #\(i) is \(im.channels)x\(im.height)x\(im.width); the model takes \(c.channels)x\(c.imageHeight)x\(c.imageWidth)")
-            }
-        }
+        // Calibration images go through the model's own preprocessing (resize, crop,
+        // gray to RGB), as `run` and `eval` images do: any size and format is fine.
         // Which layers stay fp32.
         let layers = ModelWeights.quantizableLayers(c)
         for k in o.keepFP32 where !layers.contains(where: { $0 == k || $0.hasSuffix("." + k) || $0.hasPrefix(k + ".") }) {
