@@ -2,7 +2,10 @@
 """vit-edge against ONNX Runtime and PyTorch, in one process run, on one core.
 
 For each model (the shipped MNIST ViT; ViT-Ti/16 and ViT-S/16 shapes with random
-weights from tools/make_vit_shapes.py), the same safetensors feed every engine:
+weights from tools/make_vit_shapes.py; the other families at their timm shapes with
+random weights: tiny-r = vit_tiny_r_s16_p8_224, r26 = vit_small_r26_s32_224,
+mixer-b = mixer_b16_224, resmlp-12 = resmlp_12_224; mnist-mixer = the shipped MNIST
+MLP-Mixer), the same safetensors feed every engine:
 vit-edge converts (and quantizes) them, PyTorch loads them into timm, and ONNX is
 exported from that PyTorch model. Engines are interleaved round by round; each
 round times `--runs` single-image inferences; the table reports medians and ratios
@@ -24,7 +27,36 @@ BIN = os.path.join(ROOT, ".build", "release", "vit-edge")
 CORE = 0
 
 
+# The other families at the shapes the issue names: timm constructors, random weights.
+FAMILIES = {"tiny-r": ("vit_tiny_r_s16_p8_224", 3), "r26": ("vit_small_r26_s32_224", 6),
+            "mixer-b": ("mixer_b16_224", None), "resmlp-12": ("resmlp_12_224", None)}
+
+
 def timm_model(name, shapes):
+    if name in FAMILIES:
+        arch, heads = FAMILIES[name]
+        st = os.path.join(shapes, f"{name}.safetensors")
+        cfg = os.path.join(shapes, f"{name}.json")
+        torch.manual_seed(0)
+        m = timm.create_model(arch, pretrained=False)
+        if not os.path.exists(st):
+            from safetensors.torch import save_file
+            os.makedirs(shapes, exist_ok=True)
+            save_file({k: v.contiguous() for k, v in m.state_dict().items()}, st)
+            pc = {k: v for k, v in m.pretrained_cfg.items() if k in ("input_size", "mean", "std", "interpolation", "crop_pct", "crop_mode")}
+            with open(cfg, "w") as f:
+                json.dump({"architecture": arch, "pretrained_cfg": pc, "model_args": {"num_heads": heads} if heads else {}}, f)
+        m.load_state_dict(load_file(st))
+        return m.eval(), st, cfg, (1, 3, 224, 224)
+    if name == "mnist-mixer":
+        from timm.models.mlp_mixer import MlpMixer
+        c = json.load(open(os.path.join(ROOT, "models", "mnist-mixer", "config.json")))
+        a = dict(c["model_args"])
+        a["mlp_ratio"] = tuple(a["mlp_ratio"])
+        m = MlpMixer(num_classes=10, **a)
+        st = os.path.join(ROOT, "models", "mnist-mixer", "model.safetensors")
+        m.load_state_dict(load_file(st))
+        return m.eval(), st, os.path.join(ROOT, "models", "mnist-mixer", "config.json"), (1, 1, 28, 28)
     if name == "mnist":
         m = timm.models.vision_transformer.VisionTransformer(
             img_size=28, patch_size=4, in_chans=1, num_classes=10, embed_dim=64, depth=6, num_heads=4, mlp_ratio=2.0)
@@ -62,7 +94,8 @@ def vit_edge_ms(path, runs):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--models", nargs="*", default=["mnist", "ti", "s"])
+    ap.add_argument("--models", nargs="*", default=["mnist", "ti", "s"],
+                    help="mnist, ti, s, b, mnist-mixer, " + ", ".join(FAMILIES))
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--runs", type=int, default=0, help="inferences per round (default: by model size)")
     ap.add_argument("--shapes", default="/tmp/vit-shapes")
@@ -87,7 +120,7 @@ def main():
     meds = {}
     for name in args.models:
         model, st, cfg, shape = timm_model(name, args.shapes)
-        runs = args.runs or (500 if name == "mnist" else 20)
+        runs = args.runs or (500 if name.startswith("mnist") else 20)
         vq = os.path.join(work, f"{name}.vitq")
         vq8 = os.path.join(work, f"{name}-int8.vitq")
         subprocess.check_call([BIN, "convert", st, "--config", cfg, "-o", vq], stdout=subprocess.DEVNULL)

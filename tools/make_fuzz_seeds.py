@@ -35,6 +35,31 @@ for name in ("tiny.vitq", "tiny-int8.vitq"):
     data = open(os.path.join(C, "vitq", name), "rb").read()
     h = struct.unpack("<I", data[8:12])[0]
     w(os.path.join(C, "vitq-header", name + ".json"), lz4.frame.decompress(data[16:16 + h]))
+# The other architectures: a tiny MLP-Mixer, ResMLP (timm and Facebook names) and a
+# stem-only ResNet+ViT hybrid, as safetensors (FuzzConvert) and .vitq (+ header) seeds.
+from functools import partial
+from timm.layers import StdConv2dSame
+from timm.models.mlp_mixer import MlpMixer, ResBlock, Affine
+from timm.models.resnetv2 import create_resnetv2_stem
+from timm.models.vision_transformer_hybrid import HybridEmbed
+others = {
+    "tiny-mixer": (MlpMixer(num_classes=3, img_size=8, in_chans=1, patch_size=4, num_blocks=1, embed_dim=8), []),
+    "tiny-resmlp": (MlpMixer(num_classes=3, img_size=8, in_chans=1, patch_size=4, num_blocks=1, embed_dim=8, mlp_ratio=4,
+                             block_layer=ResBlock, norm_layer=Affine), []),
+    "tiny-hybrid": (timm.models.vision_transformer.VisionTransformer(
+        img_size=8, patch_size=1, in_chans=1, num_classes=3, embed_dim=8, depth=1, num_heads=2,
+        embed_layer=partial(HybridEmbed, backbone=create_resnetv2_stem(1, out_chs=32, stem_type="same", preact=False,
+                                                                       conv_layer=partial(StdConv2dSame, eps=1e-8)))),
+        ["--heads", "2"]),
+}
+for name, (model, flags) in others.items():
+    path = os.path.join(C, "safetensors", name + ".safetensors")
+    save_file({k: v.contiguous() for k, v in model.state_dict().items()}, path)
+    out = os.path.join(C, "vitq", name + ".vitq")
+    subprocess.check_call([BIN, "convert", path, "-o", out] + flags, stdout=subprocess.DEVNULL)
+    data = open(out, "rb").read()
+    h = struct.unpack("<I", data[8:12])[0]
+    w(os.path.join(C, "vitq-header", name + ".vitq.json"), lz4.frame.decompress(data[16:16 + h]))
 img = (np.arange(6 * 5) * 8).astype(np.uint8).reshape(5, 6)
 w(os.path.join(C, "image", "p5.pgm"), b"P5\n6 5\n255\n" + img.tobytes())
 w(os.path.join(C, "image", "p2.pgm"), b"P2\n# comment\n3 2\n15\n0 1 2\n3 4 15\n")

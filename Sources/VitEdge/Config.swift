@@ -187,6 +187,8 @@ public struct ViTConfig: Equatable, Sendable {
         if let backbone {
             guard architecture == .hybrid else { throw bad("a backbone only in a hybrid", architecture.rawValue) }
             if let problem = backbone.problem() { throw bad("a ResNet backbone with \(problem)", backbone.summary) }
+            // Its maps scale with the image's area times their width: bound the area as images are.
+            guard imageHeight * imageWidth <= 1 << 26 else { throw bad("at most 2^26 input pixels for a hybrid", "\(imageHeight)x\(imageWidth)") }
             guard featureHeight % patchSize == 0 && featureWidth % patchSize == 0 else {
                 throw bad("a feature map divisible by the patch size \(patchSize)",
                           "\(featureHeight)x\(featureWidth) from \(imageHeight)x\(imageWidth) images")

@@ -71,7 +71,7 @@ public final class InferenceSession: @unchecked Sendable {
         }
         self.model = model
         self.batchSize = batchSize
-        if !captureAttention.isEmpty && model.config.architecture != .vit {
+        if !captureAttention.isEmpty && model.config.architecture.mixesTokensWithWeights {
             throw VitError.invalidArgument("\(model.config.architecture.withArticle) has no attention to capture: its blocks mix tokens with weights")
         }
         for b in captureAttention where b < 0 || b >= model.config.depth {

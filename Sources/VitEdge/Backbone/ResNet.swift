@@ -227,6 +227,8 @@ struct BackboneActivations {
     var columns: UnsafeMutablePointer<Float>
     /// [5·C] one GroupNorm's per-channel Double sums, then its mean, scale and shift
     var normScratch: UnsafeMutablePointer<Float>
+    /// [B·H·W, C] the image, NHWC
+    var image: UnsafeMutablePointer<Float>
     /// [B·H/2·W/2, stem] the stem convolution's output
     var stem: UnsafeMutablePointer<Float>
     /// [B·H/4·W/4, stem] after the max-pool
@@ -250,9 +252,10 @@ struct BottleneckActivations {
 func resnetBackbone(_ c: ViTConfig, _ w: BackboneWeights, _ k: Kernels, batch: Int, image: UnsafePointer<Float>,
                     a: BackboneActivations, observe: ((String, UnsafeBufferPointer<Float>) -> Void)? = nil) {
     guard let bb = c.backbone else { return }
-    // Stem: 7×7/2 conv reading the NCHW image, GroupNorm + ReLU, 3×3/2 max-pool.
+    // Stem: the image as NHWC, 7×7/2 conv, GroupNorm + ReLU, 3×3/2 max-pool.
     var (h, wd) = (c.imageHeight, c.imageWidth)
-    convolve(w.stem, k, batch: batch, height: h, width: wd, x: image, nchw: true, columns: a.columns, y: a.stem,
+    nchwToNHWC(batch: batch, channels: c.channels, height: h, width: wd, x: image, y: a.image)
+    convolve(w.stem, k, batch: batch, height: h, width: wd, x: a.image, nchw: false, columns: a.columns, y: a.stem,
              quant: a.quant, name: "patch_embed.backbone.stem.conv", observe: observe)
     (h, wd) = (Backbone.same(h, 2), Backbone.same(wd, 2))
     groupNorm(w.stemNorm, k, batch: batch, pixels: h * wd, x: a.stem, relu: true, scratch: a.normScratch)
@@ -319,9 +322,11 @@ func planBackbone(_ p: inout ProgramLayout, _ c: ViTConfig, batch b: Int) throws
     try p.buffer("backbone.norm_scratch", 5 * widest)
     let (h1, w1) = (convs[0].outHeight, convs[0].outWidth)
     let (h2, w2) = (Backbone.same(h1, 2), Backbone.same(w1, 2))
+    try p.buffer("backbone.image", b * c.imageHeight * c.imageWidth * c.channels)
     try p.buffer("backbone.stem", b * h1 * w1 * bb.stemChannels)
     try p.buffer("backbone.pooled", b * h2 * w2 * bb.stemChannels)
-    p.step(["image", "backbone.columns", "backbone.stem"] + int8)
+    p.step("image", "backbone.image")
+    p.step(["backbone.image", "backbone.columns", "backbone.stem"] + int8)
     p.step("backbone.stem", "backbone.norm_scratch")
     p.step("backbone.stem", "backbone.pooled")
     var x = "backbone.pooled"
@@ -364,7 +369,7 @@ extension ForwardLayout {
         }
         let output = blocks.last?.last?.out ?? v("backbone.pooled")
         return BackboneActivations(columns: v("backbone.columns"), normScratch: v("backbone.norm_scratch"),
-                                   stem: v("backbone.stem"), pooled: v("backbone.pooled"), blocks: blocks,
+                                   image: v("backbone.image"), stem: v("backbone.stem"), pooled: v("backbone.pooled"), blocks: blocks,
                                    quant: quant, output: output)
     }
 }

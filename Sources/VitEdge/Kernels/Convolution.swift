@@ -7,6 +7,8 @@
 /// Copies each output pixel's k×k×C receptive field into one row of `columns`
 /// [B·Ho·Wo, k·k·C] in (ky, kx, c) order, zeros where TF "same" padding falls
 /// outside the input. `nchw`: the input is [B, C, H, W] (the image) instead of NHWC.
+/// On NHWC input one kernel row (k·C floats, minus what falls outside) is contiguous
+/// in memory and copied at once.
 func im2col(batch: Int, height h: Int, width w: Int, channels cin: Int, kernel kk: Int, stride s: Int,
             x: UnsafePointer<Float>, nchw: Bool, columns: UnsafeMutablePointer<Float>) {
     let (ho, wo) = (Backbone.same(h, s), Backbone.same(w, s))
@@ -16,23 +18,40 @@ func im2col(batch: Int, height h: Int, width w: Int, channels cin: Int, kernel k
     for b in 0..<batch {
         for oy in 0..<ho {
             for ox in 0..<wo {
+                let ix0 = ox * s - left
+                // The kernel columns inside the input: kx in first..<last.
+                let first = max(0, -ix0), last = min(kk, w - ix0)
                 for ky in 0..<kk {
                     let iy = oy * s - top + ky
-                    for kx in 0..<kk {
-                        let ix = ox * s - left + kx
-                        let dst = row + (ky * kk + kx) * cin
-                        if iy < 0 || iy >= h || ix < 0 || ix >= w {
-                            dst.update(repeating: 0, count: cin)
-                        } else if nchw {
-                            let src = x + (b * cin * h + iy) * w + ix
-                            for c in 0..<cin { dst[c] = src[c * h * w] }
-                        } else {
-                            dst.update(from: x + ((b * h + iy) * w + ix) * cin, count: cin)
+                    let dst = row + ky * kk * cin
+                    guard iy >= 0 && iy < h && first < last else {
+                        dst.update(repeating: 0, count: kk * cin)
+                        continue
+                    }
+                    if first > 0 { dst.update(repeating: 0, count: first * cin) }
+                    if last < kk { (dst + last * cin).update(repeating: 0, count: (kk - last) * cin) }
+                    if nchw {
+                        for kx in first..<last {
+                            let src = x + (b * cin * h + iy) * w + ix0 + kx
+                            for c in 0..<cin { dst[kx * cin + c] = src[c * h * w] }
                         }
+                    } else {
+                        (dst + first * cin).update(from: x + ((b * h + iy) * w + ix0 + first) * cin, count: (last - first) * cin)
                     }
                 }
                 row += depth
             }
+        }
+    }
+}
+
+/// [B, C, H, W] → [B, H, W, C]: the image as the backbone's maps are laid out.
+func nchwToNHWC(batch: Int, channels c: Int, height h: Int, width w: Int, x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>) {
+    for b in 0..<batch {
+        for ch in 0..<c {
+            let plane = x + (b * c + ch) * h * w
+            let out = y + b * h * w * c + ch
+            for i in 0..<(h * w) { out[i * c] = plane[i] }
         }
     }
 }
