@@ -140,32 +140,21 @@ def main():
             json.dump(config, f, indent=2)
         print(f"wrote {args.out}/model.safetensors and config.json")
         return
+    # timm's config.json for both timm families: the architecture, its arguments, the
+    # eval transform and how it was trained.
     if args.family == "mixer":
-        config = {
-            "architecture": "mixer_mnist_patch4",
-            "num_classes": 10,
-            "num_features": 64,
-            "global_pool": "avg",
-            "model_args": {k: v for k, v in MIXER_ARGS.items() if k != "num_classes"},
-            "pretrained_cfg": {"input_size": [1, 28, 28], "mean": [MEAN], "std": [STD],
-                               "interpolation": "bilinear", "crop_pct": 1.0},
-            "label_names": [str(d) for d in range(10)],
-            "training": {"epochs": args.epochs, "seed": args.seed, "lr": args.lr,
-                         "batch": args.batch, "best_val_accuracy": best,
-                         "test_accuracy": test, "minutes": round(minutes, 1),
-                         "torch": torch.__version__, "timm": timm.__version__},
-        }
-        with open(os.path.join(args.out, "config.json"), "w") as f:
-            json.dump(config, f, indent=2)
-        print(f"wrote {args.out}/model.safetensors and config.json")
-        return
+        architecture, pool = "mixer_mnist_patch4", "avg"
+        model_args = {k: v for k, v in MIXER_ARGS.items() if k != "num_classes"}
+    else:
+        architecture, pool = "vit_mnist_patch4", "token"
+        model_args = {"img_size": 28, "patch_size": 4, "in_chans": 1, "embed_dim": 64,
+                      "depth": 6, "num_heads": 4, "mlp_ratio": 2.0, "qkv_bias": True}
     config = {
-        "architecture": "vit_mnist_patch4",
+        "architecture": architecture,
         "num_classes": 10,
         "num_features": 64,
-        "global_pool": "token",
-        "model_args": {"img_size": 28, "patch_size": 4, "in_chans": 1, "embed_dim": 64,
-                       "depth": 6, "num_heads": 4, "mlp_ratio": 2.0, "qkv_bias": True},
+        "global_pool": pool,
+        "model_args": model_args,
         "pretrained_cfg": {"input_size": [1, 28, 28], "mean": [MEAN], "std": [STD],
                            "interpolation": "bilinear", "crop_pct": 1.0},
         "label_names": [str(d) for d in range(10)],
@@ -177,7 +166,6 @@ def main():
     with open(os.path.join(args.out, "config.json"), "w") as f:
         json.dump(config, f, indent=2)
     print(f"wrote {args.out}/model.safetensors and config.json")
-
 
 if __name__ == "__main__":
     main()

@@ -75,22 +75,31 @@ final class GoldenTests: XCTestCase {
         let n = emulated ? 500 : 10000
         if emulated { print("emulated: GoldenTests on the first \(n) of 10,000 test images (all of them natively)") }
         let r = try Evaluator.run(model, on: data, limit: n, batchSize: 64)
+        let (torchCorrect, differ, nearTies) = Self.compare(r.predictions, torchLogits, labels, n)
+        print("MNIST test split: vit-edge \(r.accuracy), PyTorch \(Double(torchCorrect) / Double(n)), predictions differ on \(differ) images (\(nearTies) near-ties), \(r.imagesPerSecond) images/s")
+        XCTAssertEqual(r.accuracy, Double(torchCorrect) / Double(n), accuracy: 3.0 / Double(n))
+        if !emulated { XCTAssertGreaterThanOrEqual(r.accuracy, 0.985) }
+        XCTAssertEqual(differ, nearTies, "a prediction differs from PyTorch without a near-tie")
+        XCTAssertLessThanOrEqual(differ, 3)
+    }
+
+    /// PyTorch's accuracy over the first `n` images from its logits [n, 10], the images
+    /// where its prediction differs from `predictions`, and how many of those are
+    /// near-ties (top two PyTorch logits within 1e-3).
+    static func compare(_ predictions: [Int], _ torchLogits: [Float], _ labels: [Int], _ n: Int)
+        -> (torchCorrect: Int, differ: Int, nearTies: Int) {
         var torchCorrect = 0, differ = 0, nearTies = 0
         for i in 0..<n {
             let row = Array(torchLogits[(i * 10)..<(i * 10 + 10)])
             let sorted = row.sorted(by: >)
             let tp = row.firstIndex(of: sorted[0])!
             if tp == labels[i] { torchCorrect += 1 }
-            if tp != r.predictions[i] {
+            if tp != predictions[i] {
                 differ += 1
                 if sorted[0] - sorted[1] < 1e-3 { nearTies += 1 }
             }
         }
-        print("MNIST test split: vit-edge \(r.accuracy), PyTorch \(Double(torchCorrect) / Double(n)), predictions differ on \(differ) images (\(nearTies) near-ties), \(r.imagesPerSecond) images/s")
-        XCTAssertEqual(r.accuracy, Double(torchCorrect) / Double(n), accuracy: 3.0 / Double(n))
-        if !emulated { XCTAssertGreaterThanOrEqual(r.accuracy, 0.985) }
-        XCTAssertEqual(differ, nearTies, "a prediction differs from PyTorch without a near-tie")
-        XCTAssertLessThanOrEqual(differ, 3)
+        return (torchCorrect, differ, nearTies)
     }
 
     /// The shipped MLP-Mixer: the conversion of its checkpoint, and PyTorch's
@@ -107,17 +116,7 @@ final class GoldenTests: XCTestCase {
         let labels = try mnistTestLabels()
         let n = emulated ? 500 : 10000
         let r = try Evaluator.run(model, on: try mnistTestSet(classLabels: model.config.labels), limit: n, batchSize: 64)
-        var torchCorrect = 0, differ = 0, nearTies = 0
-        for i in 0..<n {
-            let row = Array(torchLogits[(i * 10)..<(i * 10 + 10)])
-            let sorted = row.sorted(by: >)
-            let tp = row.firstIndex(of: sorted[0])!
-            if tp == labels[i] { torchCorrect += 1 }
-            if tp != r.predictions[i] {
-                differ += 1
-                if sorted[0] - sorted[1] < 1e-3 { nearTies += 1 }
-            }
-        }
+        let (torchCorrect, differ, nearTies) = Self.compare(r.predictions, torchLogits, labels, n)
         print("MNIST MLP-Mixer, \(n) test images: vit-edge \(r.accuracy), PyTorch \(Double(torchCorrect) / Double(n)), differ on \(differ) (\(nearTies) near-ties)")
         XCTAssertEqual(differ, nearTies, "a prediction differs from PyTorch without a near-tie")
         if !emulated { XCTAssertGreaterThanOrEqual(r.accuracy, 0.985) }

@@ -38,6 +38,15 @@ final class ParityTests: XCTestCase {
         return try Converter.convert(st, configJSON: config, options: options(args))
     }
 
+    /// The sample digits through the model's own preprocessing, one per batch slot.
+    static func preprocess(_ samples: [String], into session: InferenceSession) throws {
+        let size = session.input.count / session.batchSize
+        for (i, s) in samples.enumerated() {
+            let image = try Image.load(path: repoFile("models/samples/" + s))
+            Preprocess.apply(image, config: session.model.config, into: session.input.baseAddress! + i * size)
+        }
+    }
+
     /// Tolerance for a whole network: ε times the sum of every reduction length on
     /// the path from pixels to logits, times the output's magnitude.
     static func networkTolerance(_ c: ViTConfig, magnitude: Float) -> Float {
@@ -60,10 +69,7 @@ final class ParityTests: XCTestCase {
                 let session = try InferenceSession(model: model, batchSize: 4)
                 // The same input PyTorch saw, made from the same PGM files by our preprocessing.
                 let input = expected["input"]!.values
-                for (i, s) in samples.enumerated() {
-                    let image = try Image.load(path: repoFile("models/samples/" + s))
-                    Preprocess.apply(image, config: c, into: session.input.baseAddress! + i * input.count / 4)
-                }
+                try Self.preprocess(Array(samples), into: session)
                 let preprocessDiff = maxAbsDiff(UnsafeBufferPointer(session.input), input)
                 XCTAssertLessThanOrEqual(preprocessDiff, 8 * Float.ulpOfOne * 4, "\(name): preprocessing differs from PyTorch")
                 session.forward()
@@ -100,10 +106,7 @@ final class ParityTests: XCTestCase {
                 let c = model.config
                 let session = try InferenceSession(model: model, batchSize: 4)
                 let input = expected["input"]!.values
-                for (i, s) in samples.enumerated() {
-                    let image = try Image.load(path: repoFile("models/samples/" + s))
-                    Preprocess.apply(image, config: c, into: session.input.baseAddress! + i * input.count / 4)
-                }
+                try Self.preprocess(Array(samples), into: session)
                 XCTAssertLessThanOrEqual(maxAbsDiff(UnsafeBufferPointer(session.input), input), 32 * Float.ulpOfOne,
                                          "\(name): preprocessing differs from PyTorch")
                 var stages: [String: [Float]] = [:]

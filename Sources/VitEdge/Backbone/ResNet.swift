@@ -104,6 +104,12 @@ public struct Backbone: Equatable, Sendable {
         return out
     }
 
+    /// The GroupNorm after a convolution: `stem.conv` → `stem.norm`, `conv2` → `norm2`.
+    static func normName(of conv: String) -> String {
+        conv.replacingSuffix(".conv", with: ".norm").replacingSuffix("conv1", with: "norm1")
+            .replacingSuffix("conv2", with: "norm2").replacingSuffix("conv3", with: "norm3")
+    }
+
     func parameterCount(inChannels: Int) -> Int {
         convolutions(inChannels: inChannels).reduce(0) { $0 + $1.kernel * $1.kernel * $1.inChannels * $1.outChannels + 2 * $1.outChannels }
     }
@@ -170,8 +176,7 @@ struct BackboneWeights {
     static func expectedTensors(_ b: Backbone, inChannels: Int) -> [(String, [Int])] {
         var t: [(String, [Int])] = []
         for conv in b.convolutions(inChannels: inChannels) {
-            let norm = conv.name.replacingSuffix(".conv", with: ".norm").replacingSuffix("conv1", with: "norm1")
-                .replacingSuffix("conv2", with: "norm2").replacingSuffix("conv3", with: "norm3")
+            let norm = Backbone.normName(of: conv.name)
             t += [(conv.name + ".weight", [conv.outChannels, conv.kernel * conv.kernel * conv.inChannels]),
                   (norm + ".weight", [conv.outChannels]), (norm + ".bias", [conv.outChannels])]
         }
@@ -185,8 +190,7 @@ struct BackboneWeights {
         for c in b.convolutions(inChannels: inChannels) {
             convs[c.name] = Conv2D(linear: linear(c.name, c.outChannels, c.kernel * c.kernel * c.inChannels),
                                    kernel: c.kernel, stride: c.stride, inChannels: c.inChannels)
-            let norm = c.name.replacingSuffix(".conv", with: ".norm").replacingSuffix("conv1", with: "norm1")
-                .replacingSuffix("conv2", with: "norm2").replacingSuffix("conv3", with: "norm3")
+            let norm = Backbone.normName(of: c.name)
             norms[c.name] = GroupNormWeights(gamma: f(norm + ".weight"), beta: f(norm + ".bias"), channels: c.outChannels,
                                              groups: b.groups, eps: b.eps)
         }

@@ -238,8 +238,7 @@ extension Converter {
             try src.putTransformed(conv.name + ".weight", from: from, shape: [conv.outChannels, conv.kernel * conv.kernel * conv.inChannels]) {
                 standardizedConvWeight($0, out: conv.outChannels, in: conv.inChannels, kernel: conv.kernel, eps: 1e-8)
             }
-            let norm = conv.name.replacingSuffix(".conv", with: ".norm").replacingSuffix("conv1", with: "norm1")
-                .replacingSuffix("conv2", with: "norm2").replacingSuffix("conv3", with: "norm3")
+            let norm = Backbone.normName(of: conv.name)
             let normFrom = b.names[norm]!
             try src.put(norm + ".weight", from: normFrom + ".weight")
             try src.put(norm + ".bias", from: normFrom + ".bias")
