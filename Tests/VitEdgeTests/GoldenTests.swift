@@ -146,18 +146,30 @@ final class GoldenTests: XCTestCase {
 
     func testForwardAllocatesNothing() throws {
         guard malloc_counter_read() >= 0 else { throw XCTSkip("malloc counting is not available in this build") }
+        // Every architecture: the shipped ViT and Mixer (fp32 and int8) and the hybrids.
+        var files = [("mnist-vit", try shippedModel()), ("mnist-mixer", try VitqFile.load(path: repoFile("models/mnist-mixer.vitq"))),
+                     ("mnist-mixer-int8", try VitqFile.load(path: repoFile("models/mnist-mixer-int8.vitq")))]
+        for name in ["timm-resmlp", "timm-hybrid-resnet"] {
+            let file = try VitqFile.parse(try ParityTests.convert(name).vitqBytes(), path: name)
+            var o = QuantizeOptions()
+            o.activations = .static
+            let q = try Quantizer.quantize(file, source: name, calibration: [try Image.load(path: repoFile("models/samples/test-00000-digit7.pgm"))], options: o)
+            files += [(name, file), (name + "-int8-static", try VitqFile.parse(q.bytes, path: name))]
+        }
+        for (name, file) in files {
         for choice in [Kernels.Choice.auto, .reference] {
-            let model = try VisionTransformer(file: try shippedModel(), kernels: try Kernels.select(choice))
+            let model = try VisionTransformer(file: file, kernels: try Kernels.select(choice))
             let session = try InferenceSession(model: model, batchSize: 2)
             for i in 0..<session.input.count { session.input[i] = Float(i % 7) * 0.1 }
             session.forward()  // warm up
             malloc_counter_reset()
             for _ in 0..<10 { session.forward() }
             let count = malloc_counter_read()
-            XCTAssertEqual(count, 0, "[\(choice)] forward allocated \(count) times in 10 calls")
+            XCTAssertEqual(count, 0, "\(name) [\(choice)] forward allocated \(count) times in 10 calls")
             // The counter is live: an allocation after the window is seen.
             let probe = [Float](repeating: 1, count: 1000 + count)
             XCTAssertGreaterThan(malloc_counter_read(), count + (probe.isEmpty ? 1 : 0))
+        }
         }
     }
 }

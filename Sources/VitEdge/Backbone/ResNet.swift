@@ -269,24 +269,25 @@ func resnetBackbone(_ c: ViTConfig, _ w: BackboneWeights, _ k: Kernels, batch: I
     for s in w.stages.indices {
         for i in w.stages[s].indices {
             let blk = w.stages[s][i], t = a.blocks[s][i]
-            let name = "patch_embed.backbone.stages.\(s).blocks.\(i)."
+            // Layer names are built only for an observer (no allocation in a plain forward).
+            func name(_ layer: String) -> String { "patch_embed.backbone.stages.\(s).blocks.\(i)." + layer }
             let stride = blk.conv2.stride
             let (ho, wo) = (Backbone.same(h, stride), Backbone.same(wd, stride))
             var shortcut = x
             if let ds = blk.downsample, let dn = blk.downsampleNorm, let sc = t.shortcut {
                 convolve(ds, k, batch: batch, height: h, width: wd, x: x, nchw: false, columns: a.columns, y: sc,
-                         quant: a.quant, name: name + "downsample.conv", observe: observe)
+                         quant: a.quant, name: name("downsample.conv"), observe: observe)
                 groupNorm(dn, k, batch: batch, pixels: ho * wo, x: sc, relu: false, scratch: a.normScratch)
                 shortcut = UnsafePointer(sc)
             }
             convolve(blk.conv1, k, batch: batch, height: h, width: wd, x: x, nchw: false, columns: a.columns, y: t.t1,
-                     quant: a.quant, name: name + "conv1", observe: observe)
+                     quant: a.quant, name: name("conv1"), observe: observe)
             groupNorm(blk.norm1, k, batch: batch, pixels: h * wd, x: t.t1, relu: true, scratch: a.normScratch)
             convolve(blk.conv2, k, batch: batch, height: h, width: wd, x: t.t1, nchw: false, columns: a.columns, y: t.t2,
-                     quant: a.quant, name: name + "conv2", observe: observe)
+                     quant: a.quant, name: name("conv2"), observe: observe)
             groupNorm(blk.norm2, k, batch: batch, pixels: ho * wo, x: t.t2, relu: true, scratch: a.normScratch)
             convolve(blk.conv3, k, batch: batch, height: ho, width: wo, x: t.t2, nchw: false, columns: a.columns, y: t.out,
-                     quant: a.quant, name: name + "conv3", observe: observe)
+                     quant: a.quant, name: name("conv3"), observe: observe)
             groupNorm(blk.norm3, k, batch: batch, pixels: ho * wo, x: t.out, relu: false, scratch: a.normScratch)
             addReLU(t.out, shortcut, count: batch * ho * wo * blk.conv3.outChannels)
             x = UnsafePointer(t.out)
@@ -299,7 +300,7 @@ func resnetBackbone(_ c: ViTConfig, _ w: BackboneWeights, _ k: Kernels, batch: I
 /// convolution of an NHWC map is the Linear itself; any other goes through im2col.
 func convolve(_ conv: Conv2D, _ k: Kernels, batch: Int, height h: Int, width w: Int, x: UnsafePointer<Float>, nchw: Bool,
               columns: UnsafeMutablePointer<Float>, y: UnsafeMutablePointer<Float>, quant: QuantScratch?,
-              name: String, observe: ((String, UnsafeBufferPointer<Float>) -> Void)?) {
+              name: @autoclosure () -> String, observe: ((String, UnsafeBufferPointer<Float>) -> Void)?) {
     let (ho, wo) = (Backbone.same(h, conv.stride), Backbone.same(w, conv.stride))
     let rows = batch * ho * wo, depth = conv.kernel * conv.kernel * conv.inChannels
     var input = x
@@ -308,7 +309,7 @@ func convolve(_ conv: Conv2D, _ k: Kernels, batch: Int, height h: Int, width w: 
                x: x, nchw: nchw, columns: columns)
         input = UnsafePointer(columns)
     }
-    observe?(name, UnsafeBufferPointer(start: input, count: rows * depth))
+    if let observe { observe(name(), UnsafeBufferPointer(start: input, count: rows * depth)) }
     k.linear(conv.linear, rows: rows, x: input, ldx: depth, y: y, ldy: conv.outChannels, scratch: quant)
 }
 

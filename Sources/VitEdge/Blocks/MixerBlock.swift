@@ -11,10 +11,9 @@ func mixerBlock(_ c: ViTConfig, _ w: MixerBlockWeights, _ k: Kernels, batch: Int
     let n = c.tokens, d = c.dim
     let rows = batch * n          // token rows: the channel MLP's
     let channelRows = batch * d   // channel rows: the token mixer's
-    func seen(_ layer: String, _ x: UnsafeMutablePointer<Float>, _ count: Int) {
-        observe?(layer, UnsafeBufferPointer(start: x, count: count))
+    func seen(_ layer: StaticString, _ x: UnsafeMutablePointer<Float>, _ count: Int) {
+        if let observe { observe("\(layer)", UnsafeBufferPointer(start: x, count: count)) }
     }
-    let names = w.tokenLayerNames
 
     // Token-mixing branch.
     switch w.norm1 {
@@ -24,12 +23,12 @@ func mixerBlock(_ c: ViTConfig, _ w: MixerBlockWeights, _ k: Kernels, batch: Int
         w.norm1.apply(k, rows: rows, x: tokens, ldx: d, y: a.norm1, ldy: d)
         transposeTokens(batch: batch, tokens: n, dim: d, x: a.norm1, y: a.transposed)
     }
-    seen(names[0], a.transposed, channelRows * n)
+    seen(w.tokens2 == nil ? "linear_tokens" : "mlp_tokens.fc1", a.transposed, channelRows * n)
     if let second = w.tokens2 {
         let hidden = w.tokens1.outFeatures
         k.linear(w.tokens1, rows: channelRows, x: a.transposed, ldx: n, y: a.tokenHidden, ldy: hidden, scratch: a.quant)
         k.gelu(a.tokenHidden, count: channelRows * hidden, form: c.gelu)
-        seen(names[1], a.tokenHidden, channelRows * hidden)
+        seen("mlp_tokens.fc2", a.tokenHidden, channelRows * hidden)
         k.linear(second, rows: channelRows, x: a.tokenHidden, ldx: hidden, y: a.mixed, ldy: n, scratch: a.quant)
     } else {
         k.linear(w.tokens1, rows: channelRows, x: a.transposed, ldx: n, y: a.mixed, ldy: n, scratch: a.quant)
