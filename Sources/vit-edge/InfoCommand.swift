@@ -28,33 +28,30 @@ struct InfoCommand: ParsableCommand {
             var byDType: [String: (count: Int, bytes: Int)] = [:]
             for t in vit.file.tensors { byDType[t.dtype.rawValue, default: (0, 0)].count += 1; byDType[t.dtype.rawValue]!.bytes += t.byteCount }
             if json {
-                let obj = JSON.object([
-                    ("model", .string(model)),
-                    ("config", .object([
-                        ("architecture", .string(c.architecture.rawValue)),
-                        ("backbone", c.backbone.map { JSON.string($0.summary) } ?? .null),
-                        ("image", .array([c.channels, c.imageHeight, c.imageWidth].map { .number(Double($0)) })),
-                        ("patch_size", .number(Double(c.patchSize))), ("dim", .number(Double(c.dim))),
-                        ("depth", .number(Double(c.depth))), ("heads", .number(Double(c.heads))),
-                        ("head_dim", .number(Double(c.headDim))), ("mlp_dim", .number(Double(c.mlpDim))),
-                        ("token_mlp_dim", .number(Double(c.tokenMlpDim))),
-                        ("tokens", .number(Double(c.tokens))), ("pool", .string(c.pool.rawValue)),
-                        ("num_classes", .number(Double(c.numClasses))),
-                    ])),
-                    ("parameters", .number(Double(c.parameterCount))),
-                    ("tensors", .object(byDType.sorted { $0.key < $1.key }.map {
-                        ($0.key, .object([("count", .number(Double($0.value.count))), ("bytes", .number(Double($0.value.bytes)))]))
-                    })),
-                    ("file_bytes", .number(Double(vit.file.fileBytes))),
-                    ("weight_bytes", .number(Double(vit.weightBytes))),
-                    ("packed_weight_bytes", .number(Double(vit.packedBytes))),
-                    ("released_weight_bytes", .number(Double(vit.releasedBytes))),
-                    ("batch", .number(Double(batch))),
-                    ("arena_bytes", .number(Double(session.arenaBytes))),
-                    ("naive_activation_bytes", .number(Double(session.naiveBytes))),
-                    ("kernels", .string(vit.kernels.description)),
-                    ("cpu_features", .array(Kernels.cpuFeatures.map { .string($0) })),
-                ])
+                // Built in parts, each typed: one literal of this size is more than the
+                // Swift 6.2 type checker takes in reasonable time.
+                func n(_ v: Int) -> JSON { .number(Double(v)) }
+                let backbone: JSON = c.backbone.map { JSON.string($0.summary) } ?? .null
+                let config: [(String, JSON)] = [
+                    ("architecture", .string(c.architecture.rawValue)), ("backbone", backbone),
+                    ("image", .array([c.channels, c.imageHeight, c.imageWidth].map(n))),
+                    ("patch_size", n(c.patchSize)), ("dim", n(c.dim)), ("depth", n(c.depth)), ("heads", n(c.heads)),
+                    ("head_dim", n(c.headDim)), ("mlp_dim", n(c.mlpDim)), ("token_mlp_dim", n(c.tokenMlpDim)),
+                    ("tokens", n(c.tokens)), ("pool", .string(c.pool.rawValue)), ("num_classes", n(c.numClasses)),
+                ]
+                let tensors: [(String, JSON)] = byDType.sorted { $0.key < $1.key }.map {
+                    ($0.key, JSON.object([("count", n($0.value.count)), ("bytes", n($0.value.bytes))]))
+                }
+                let memory: [(String, JSON)] = [
+                    ("file_bytes", n(vit.file.fileBytes)), ("weight_bytes", n(vit.weightBytes)),
+                    ("packed_weight_bytes", n(vit.packedBytes)), ("released_weight_bytes", n(vit.releasedBytes)),
+                    ("batch", n(batch)), ("arena_bytes", n(session.arenaBytes)), ("naive_activation_bytes", n(session.naiveBytes)),
+                ]
+                let head: [(String, JSON)] = [("model", .string(model)), ("config", .object(config)),
+                                              ("parameters", n(c.parameterCount)), ("tensors", .object(tensors))]
+                let tail: [(String, JSON)] = [("kernels", .string(vit.kernels.description)),
+                                              ("cpu_features", .array(Kernels.cpuFeatures.map { JSON.string($0) }))]
+                let obj = JSON.object(head + memory + tail)
                 say(obj.serialized())
                 return
             }
