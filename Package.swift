@@ -5,6 +5,8 @@ let package = Package(
     name: "vit-edge",
     products: [
         .library(name: "VitEdge", targets: ["VitEdge"]),
+        // The C API: libvitedge.so with Sources/VitEdgeC/include/vit_edge.h (docs/API.md).
+        .library(name: "vitedge", type: .dynamic, targets: ["VitEdgeC"]),
         .executable(name: "vit-edge", targets: ["vit-edge"]),
     ],
     dependencies: [
@@ -35,15 +37,22 @@ let package = Package(
         // C++ kernels over xsimd (Debian: libxsimd-dev, header only). Plain extern "C"
         // functions; no stable API. Per-ISA code uses function-level target attributes,
         // so the target needs no global -m flags and runs on any CPU of its architecture.
+        // Underscored: the engine's private shim, not an API (as swift-numerics' _NumericsShims).
         .target(
-            name: "VitKernels",
+            name: "_VitKernels",
             path: "Sources/VitKernels",
             cxxSettings: [.define("NDEBUG")]
         ),
         // The engine: image -> patches -> tokens -> blocks -> head -> probabilities.
         .target(
             name: "VitEdge",
-            dependencies: ["CLZ4", "CTurboJPEG", "CSPNG", "VitKernels"]
+            dependencies: ["CLZ4", "CTurboJPEG", "CSPNG", "_VitKernels"]
+        ),
+        // The C API over the public Swift API (@_cdecl functions; header in include/).
+        .target(
+            name: "VitEdgeC",
+            dependencies: ["VitEdge"],
+            exclude: ["include"]
         ),
         // The command line: parse, call the engine, print.
         .executableTarget(
@@ -59,9 +68,14 @@ let package = Package(
             name: "MallocCounter",
             path: "Tests/MallocCounter"
         ),
+        // The public API as a client sees it: plain `import VitEdge`, no @_spi.
+        .testTarget(
+            name: "VitEdgeAPITests",
+            dependencies: ["VitEdge"]
+        ),
         .testTarget(
             name: "VitEdgeTests",
-            dependencies: ["VitEdge", "VitKernels", "MallocCounter"],
+            dependencies: ["VitEdge", "_VitKernels", "MallocCounter"],
             exclude: ["Fixtures"]
         ),
     ],

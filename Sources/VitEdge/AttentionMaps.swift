@@ -3,10 +3,10 @@
 ///
 /// The query is the class token (row 0); a model without a class token (mean
 /// pooling) uses the mean of every token's attention row instead.
-public enum AttentionMaps {
+@_spi(Internals) public enum AttentionMaps {
     /// Class-token attention of one captured block for image `i`: the mean over heads,
     /// then each head, each over the patch grid (gridHeight × gridWidth, row-major).
-    public static func classToken(_ s: InferenceSession, block: Int, image i: Int) -> (mean: [Float], heads: [[Float]])? {
+    @_spi(Internals) public static func classToken(_ s: InferenceSession, block: Int, image i: Int) -> (mean: [Float], heads: [[Float]])? {
         let c = s.model.config
         guard let a = s.attention(block: block, image: i) else { return nil }
         let t = c.tokens
@@ -23,7 +23,7 @@ public enum AttentionMaps {
     /// Attention rollout (Abnar & Zuidema 2020) over every block: each block's
     /// head-averaged attention plus the identity for the residual, rows renormalized,
     /// multiplied from the first block to the last. Needs all blocks captured.
-    public static func rollout(_ s: InferenceSession, image i: Int) -> [Float]? {
+    @_spi(Internals) public static func rollout(_ s: InferenceSession, image i: Int) -> [Float]? {
         let c = s.model.config
         let t = c.tokens
         var r = [Float](repeating: 0, count: t * t)
@@ -65,7 +65,7 @@ public enum AttentionMaps {
     }
 
     /// Bilinear upsampling (half-pixel centres) of a grid map to width × height.
-    public static func upsample(_ grid: [Float], gridWidth gw: Int, gridHeight gh: Int, width: Int, height: Int) -> [Float] {
+    @_spi(Internals) public static func upsample(_ grid: [Float], gridWidth gw: Int, gridHeight gh: Int, width: Int, height: Int) -> [Float] {
         var out = [Float](repeating: 0, count: width * height)
         var temp: [Float] = []
         grid.withUnsafeBufferPointer { g in
@@ -80,7 +80,7 @@ public enum AttentionMaps {
     }
 
     /// Scales a map to [0, 1] (a constant map becomes all zeros).
-    public static func normalized(_ m: [Float]) -> [Float] {
+    @_spi(Internals) public static func normalized(_ m: [Float]) -> [Float] {
         guard let lo = m.min(), let hi = m.max(), hi > lo else { return m.map { _ in 0 } }
         return m.map { ($0 - lo) / (hi - lo) }
     }

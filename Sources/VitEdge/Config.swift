@@ -1,9 +1,9 @@
 /// The hyper-parameters of one model of the ViT family tree, the derived sizes, and
 /// the preprocessing it expects. Stored whole in the .vitq header.
-public struct ViTConfig: Equatable, Sendable {
+@_spi(Internals) public struct ViTConfig: Equatable, Sendable {
     /// Which model of the family tree: what the encoder blocks are. Patches, tokens
     /// and the head are shared; `Blocks/` holds one file per kind of block.
-    public enum Architecture: String, Sendable, CaseIterable {
+    @_spi(Internals) public enum Architecture: String, Sendable, CaseIterable {
         /// Vision Transformer (and DeiT): attention + MLP blocks, class token, positions.
         case vit
         /// MLP-Mixer: LayerNorm → token-mixing MLP, LayerNorm → channel MLP; mean pooling.
@@ -16,10 +16,10 @@ public struct ViTConfig: Equatable, Sendable {
         case hybrid
 
         /// True for the MLP models, whose token mixing fixes the number of tokens.
-        public var mixesTokensWithWeights: Bool { self == .mixer || self == .resmlp }
+        @_spi(Internals) public var mixesTokensWithWeights: Bool { self == .mixer || self == .resmlp }
         /// "a ViT", "an MLP-Mixer", "a ResMLP", for messages.
-        public var withArticle: String { (self == .mixer ? "an " : "a ") + displayName }
-        public var displayName: String {
+        @_spi(Internals) public var withArticle: String { (self == .mixer ? "an " : "a ") + displayName }
+        @_spi(Internals) public var displayName: String {
             switch self {
             case .vit: return "ViT"; case .mixer: return "MLP-Mixer"; case .resmlp: return "ResMLP"
             case .hybrid: return "ResNet+ViT hybrid"
@@ -28,7 +28,7 @@ public struct ViTConfig: Equatable, Sendable {
     }
 
     /// How pixels become patch vectors become tokens.
-    public enum PatchEmbedding: String, Sendable {
+    @_spi(Internals) public enum PatchEmbedding: String, Sendable {
         /// A strided convolution (timm, Hugging Face, DeiT).
         case convolution
         /// A Linear layer over flattened patches, optionally with LayerNorm before
@@ -37,7 +37,7 @@ public struct ViTConfig: Equatable, Sendable {
         case linear
     }
 
-    public enum Pooling: String, Sendable {
+    @_spi(Internals) public enum Pooling: String, Sendable {
         /// The class token's final state (timm `token`, Hugging Face).
         case classToken = "cls"
         /// The mean of the patch tokens, prefix tokens excluded (timm `avg`).
@@ -47,71 +47,71 @@ public struct ViTConfig: Equatable, Sendable {
     }
 
     /// How activations entering int8 Linear layers are quantized (nil: an fp32 model).
-    public enum ActivationQuantization: String, Sendable {
+    @_spi(Internals) public enum ActivationQuantization: String, Sendable {
         /// One scale per row (token), computed at run time.
         case dynamic
         /// One scale per tensor, from calibration, stored in the file.
         case `static`
     }
 
-    public enum GELU: String, Sendable {
+    @_spi(Internals) public enum GELU: String, Sendable {
         case erf = "exact"
         case tanh
     }
 
-    public var architecture: Architecture = .vit
+    @_spi(Internals) public var architecture: Architecture = .vit
     /// The hybrid's ResNet (nil for every other architecture).
-    public var backbone: Backbone? = nil
+    @_spi(Internals) public var backbone: Backbone? = nil
     // Input
-    public var imageHeight: Int
-    public var imageWidth: Int
-    public var channels: Int
-    public var patchSize: Int
+    @_spi(Internals) public var imageHeight: Int
+    @_spi(Internals) public var imageWidth: Int
+    @_spi(Internals) public var channels: Int
+    @_spi(Internals) public var patchSize: Int
     // Patch embedding
-    public var patchEmbedding: PatchEmbedding = .convolution
-    public var patchNormBefore = false
-    public var patchNormAfter = false
+    @_spi(Internals) public var patchEmbedding: PatchEmbedding = .convolution
+    @_spi(Internals) public var patchNormBefore = false
+    @_spi(Internals) public var patchNormAfter = false
     // Tokens
-    public var classToken = true
-    public var distillationToken = false
+    @_spi(Internals) public var classToken = true
+    @_spi(Internals) public var distillationToken = false
     /// Whether the position embedding has rows for the class/distillation tokens.
-    public var positionEmbeddingIncludesPrefix = true
+    @_spi(Internals) public var positionEmbeddingIncludesPrefix = true
     // Encoder
-    public var dim: Int
-    public var depth: Int
-    public var heads: Int
-    public var headDim: Int
-    public var mlpDim: Int
+    @_spi(Internals) public var dim: Int
+    @_spi(Internals) public var depth: Int
+    @_spi(Internals) public var heads: Int
+    @_spi(Internals) public var headDim: Int
+    @_spi(Internals) public var mlpDim: Int
     /// Hidden width of MLP-Mixer's token-mixing MLP (0 for other architectures).
-    public var tokenMlpDim = 0
-    public var qkvBias = true
+    @_spi(Internals) public var tokenMlpDim = 0
+    @_spi(Internals) public var qkvBias = true
     /// False when the attention has no output projection (vit-pytorch with one head
     /// whose size equals the width: `to_out` is Identity).
-    public var attentionProjection = true
-    public var layerScale = false
-    public var gelu: GELU = .erf
-    public var eps: Float = 1e-6
+    @_spi(Internals) public var attentionProjection = true
+    @_spi(Internals) public var layerScale = false
+    @_spi(Internals) public var gelu: GELU = .erf
+    @_spi(Internals) public var eps: Float = 1e-6
     // Head
-    public var finalNorm = true
+    @_spi(Internals) public var finalNorm = true
     /// LayerNorm after pooling (timm `fc_norm`; vit-pytorch's older `mlp_head` LayerNorm).
-    public var poolNorm = false
-    public var pool: Pooling = .classToken
+    @_spi(Internals) public var poolNorm = false
+    @_spi(Internals) public var pool: Pooling = .classToken
     /// Width of the pre-logits layer (Linear + tanh); 0 when absent.
-    public var preLogitsDim = 0
+    @_spi(Internals) public var preLogitsDim = 0
     /// Number of classes; 0 for a model without a head (features out).
-    public var numClasses: Int
+    @_spi(Internals) public var numClasses: Int
     // Preprocessing
-    public var mean: [Float]
-    public var std: [Float]
+    @_spi(Internals) public var mean: [Float]
+    @_spi(Internals) public var std: [Float]
     /// Resize and crop before `mean`/`std` (the model's own eval transform).
-    public var preprocessing: Preprocessing = .plain
+    @_spi(Internals) public var preprocessing: Preprocessing = .plain
     /// How position embeddings are resampled when the model runs at another input size.
-    public var positionResampling: PositionResampling = .huggingface
-    public var labels: [String] = []
+    @_spi(Internals) public var positionResampling: PositionResampling = .huggingface
+    @_spi(Internals) public var labels: [String] = []
     // Quantization
-    public var activationQuantization: ActivationQuantization? = nil
+    @_spi(Internals) public var activationQuantization: ActivationQuantization? = nil
 
-    public init(imageHeight: Int, imageWidth: Int, channels: Int, patchSize: Int,
+    @_spi(Internals) public init(imageHeight: Int, imageWidth: Int, channels: Int, patchSize: Int,
                 dim: Int, depth: Int, heads: Int, headDim: Int? = nil, mlpDim: Int,
                 numClasses: Int, mean: [Float]? = nil, std: [Float]? = nil) {
         self.imageHeight = imageHeight
@@ -132,27 +132,27 @@ public struct ViTConfig: Equatable, Sendable {
 
     /// What the patches are cut from: the image, or the hybrid backbone's feature map
     /// (NHWC, `featureChannels` per pixel).
-    public var featureHeight: Int { backbone?.outputSize(imageHeight) ?? imageHeight }
-    public var featureWidth: Int { backbone?.outputSize(imageWidth) ?? imageWidth }
-    public var featureChannels: Int { backbone?.outChannels ?? channels }
-    public var gridHeight: Int { featureHeight / patchSize }
-    public var gridWidth: Int { featureWidth / patchSize }
-    public var numPatches: Int { gridHeight * gridWidth }
-    public var prefixTokens: Int { (classToken ? 1 : 0) + (distillationToken ? 1 : 0) }
+    @_spi(Internals) public var featureHeight: Int { backbone?.outputSize(imageHeight) ?? imageHeight }
+    @_spi(Internals) public var featureWidth: Int { backbone?.outputSize(imageWidth) ?? imageWidth }
+    @_spi(Internals) public var featureChannels: Int { backbone?.outChannels ?? channels }
+    @_spi(Internals) public var gridHeight: Int { featureHeight / patchSize }
+    @_spi(Internals) public var gridWidth: Int { featureWidth / patchSize }
+    @_spi(Internals) public var numPatches: Int { gridHeight * gridWidth }
+    @_spi(Internals) public var prefixTokens: Int { (classToken ? 1 : 0) + (distillationToken ? 1 : 0) }
     /// Tokens per image in the encoder: prefix tokens + patches.
-    public var tokens: Int { prefixTokens + numPatches }
+    @_spi(Internals) public var tokens: Int { prefixTokens + numPatches }
     /// Rows of the position embedding.
-    public var positionRows: Int { positionEmbeddingIncludesPrefix ? tokens : numPatches }
+    @_spi(Internals) public var positionRows: Int { positionEmbeddingIncludesPrefix ? tokens : numPatches }
     /// Width of attention: heads × head size (may differ from `dim` in vit-pytorch).
-    public var innerDim: Int { heads * headDim }
+    @_spi(Internals) public var innerDim: Int { heads * headDim }
     /// Length of one flattened patch: channels × patch × patch (of the feature map for
     /// the hybrid).
-    public var patchDim: Int { featureChannels * patchSize * patchSize }
+    @_spi(Internals) public var patchDim: Int { featureChannels * patchSize * patchSize }
     /// Width of the vector the head reads.
-    public var featureDim: Int { preLogitsDim > 0 ? preLogitsDim : dim }
+    @_spi(Internals) public var featureDim: Int { preLogitsDim > 0 ? preLogitsDim : dim }
 
     /// Checks every relation the forward pass relies on.
-    public func validate(source: String = "config") throws {
+    @_spi(Internals) public func validate(source: String = "config") throws {
         func bad(_ expected: String, _ found: String) -> VitError {
             .badModel(path: source, expected: expected, found: found, hint: "")
         }
@@ -224,7 +224,7 @@ public struct ViTConfig: Equatable, Sendable {
     }
 
     /// Number of parameters the tensors of this config hold.
-    public var parameterCount: Int {
+    @_spi(Internals) public var parameterCount: Int {
         if architecture.mixesTokensWithWeights {
             let t = numPatches
             var block = 2 * dim * mlpDim + mlpDim + dim  // channel MLP

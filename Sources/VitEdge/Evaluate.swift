@@ -1,30 +1,30 @@
 /// Accuracy of a model over a labeled set, optionally against a second model.
-public struct EvaluationResult: Sendable {
-    public var images = 0
-    public var correct = 0
-    public var perClassTotal: [Int]
-    public var perClassCorrect: [Int]
+@_spi(Internals) public struct EvaluationResult: Sendable {
+    @_spi(Internals) public var images = 0
+    @_spi(Internals) public var correct = 0
+    @_spi(Internals) public var perClassTotal: [Int]
+    @_spi(Internals) public var perClassCorrect: [Int]
     /// confusion[truth][predicted]
-    public var confusion: [[Int]]
-    public var predictions: [Int] = []
-    public var seconds = 0.0
+    @_spi(Internals) public var confusion: [[Int]]
+    @_spi(Internals) public var predictions: [Int] = []
+    @_spi(Internals) public var seconds = 0.0
     // With a second model:
-    public var agreement: Double?
-    public var maxAbsLogitDiff: Double?
-    public var meanAbsLogitDiff: Double?
-    public var otherAccuracy: Double?
+    @_spi(Internals) public var agreement: Double?
+    @_spi(Internals) public var maxAbsLogitDiff: Double?
+    @_spi(Internals) public var meanAbsLogitDiff: Double?
+    @_spi(Internals) public var otherAccuracy: Double?
 
-    public var accuracy: Double { images > 0 ? Double(correct) / Double(images) : 0 }
-    public var perClassAccuracy: [Double] {
+    @_spi(Internals) public var accuracy: Double { images > 0 ? Double(correct) / Double(images) : 0 }
+    @_spi(Internals) public var perClassAccuracy: [Double] {
         zip(perClassCorrect, perClassTotal).map { $1 > 0 ? Double($0) / Double($1) : 0 }
     }
-    public var imagesPerSecond: Double { seconds > 0 ? Double(images) / seconds : 0 }
+    @_spi(Internals) public var imagesPerSecond: Double { seconds > 0 ? Double(images) / seconds : 0 }
 }
 
-public enum Evaluator {
+@_spi(Internals) public enum Evaluator {
     /// Runs `model` (and `other`, when given) over the set in batches, reading the
     /// images as it goes (the first `limit` of them).
-    public static func run(_ model: VisionTransformer, on data: LabeledImageSource, limit: Int? = nil,
+    @_spi(Internals) public static func run(_ model: VisionTransformer, on data: LabeledImageSource, limit: Int? = nil,
                            batchSize: Int = 16, other: VisionTransformer? = nil, threads: Int = 1,
                            progress: ((Int, Int) -> Void)? = nil) throws -> EvaluationResult {
         let c = model.config
@@ -43,7 +43,6 @@ public enum Evaluator {
                                  confusion: .init(repeating: .init(repeating: 0, count: c.numClasses), count: c.numClasses))
         var agree = 0, otherCorrect = 0
         var maxDiff = 0.0, sumDiff = 0.0
-        let inputSize = c.channels * c.imageHeight * c.imageWidth
         var otherSeconds = 0.0
         let start = Clock.now()
         var i = 0
@@ -59,13 +58,12 @@ public enum Evaluator {
                 }
                 truths[j] = item.label
                 batch.append(item.image)
-                Preprocess.apply(item.image, config: c, into: session.input.baseAddress! + j * inputSize)
+                session.setInput(item.image, at: j)
             }
             session.forward(count: b)
-            if let os = otherSession, let oc = other?.config {
+            if let os = otherSession {
                 let t0 = Clock.now()
-                let size = oc.channels * oc.imageHeight * oc.imageWidth
-                for j in 0..<b { Preprocess.apply(batch[j], config: oc, into: os.input.baseAddress! + j * size) }
+                for j in 0..<b { os.setInput(batch[j], at: j) }
                 os.forward(count: b)
                 otherSeconds += Clock.now() - t0
             }
@@ -103,7 +101,7 @@ public enum Evaluator {
         return r
     }
 
-    public static func argmax(_ v: UnsafeBufferPointer<Float>) -> Int {
+    @_spi(Internals) public static func argmax(_ v: UnsafeBufferPointer<Float>) -> Int {
         var best = 0
         for i in v.indices where v[i] > v[best] { best = i }
         return best

@@ -1,14 +1,14 @@
 /// A loaded Vision Transformer: its config, its weights (views into the one
 /// decompressed payload block) and the kernel set chosen for this CPU.
-public final class VisionTransformer: @unchecked Sendable {
-    public let config: ViTConfig
-    public let file: VitqFile
-    public let kernels: Kernels
+@_spi(Internals) public final class VisionTransformer: @unchecked Sendable {
+    @_spi(Internals) public let config: ViTConfig
+    @_spi(Internals) public let file: VitqFile
+    @_spi(Internals) public let kernels: Kernels
     var weights: ModelWeights
     /// Linear weights re-laid in GEMM panels (nil on the reference path).
     let packedWeights: AlignedBuffer?
     /// Seconds spent decompressing, validating and packing.
-    public private(set) var loadSeconds: Double = 0
+    @_spi(Internals) public private(set) var loadSeconds: Double = 0
     /// Position embeddings resampled for another input size (see `resized`).
     let resampledPositions: AlignedBuffer?
 
@@ -16,7 +16,7 @@ public final class VisionTransformer: @unchecked Sendable {
     /// as it is packed (see `ModelWeights.pack`), so a packed model holds its weights
     /// once, not twice, even at its peak during loading. Only for a model that owns its
     /// `VitqFile`: other readers of the file would see zeros there.
-    public init(file: VitqFile, kernels: Kernels, source: String = "model", releaseUnpacked: Bool = false) throws {
+    @_spi(Internals) public init(file: VitqFile, kernels: Kernels, source: String = "model", releaseUnpacked: Bool = false) throws {
         self.config = file.config
         self.file = file
         self.kernels = kernels
@@ -47,7 +47,7 @@ public final class VisionTransformer: @unchecked Sendable {
 
     /// Loads, validates and prepares a .vitq file. The file is this model's alone, so
     /// each Linear weight is handed back to the system once packed (`releaseUnpacked`).
-    public convenience init(path: String, kernels: Kernels? = nil, limits: ResourceLimits = .current) throws {
+    @_spi(Internals) public convenience init(path: String, kernels: Kernels? = nil, limits: ResourceLimits = .current) throws {
         let start = Clock.now()
         let file = try VitqFile.load(path: path, limits: limits)
         try self.init(file: file, kernels: kernels ?? Kernels.select(.auto), source: path, releaseUnpacked: true)
@@ -55,17 +55,17 @@ public final class VisionTransformer: @unchecked Sendable {
     }
 
     /// Bytes of unpacked weights returned to the system after packing.
-    public private(set) var releasedBytes = 0
+    @_spi(Internals) public private(set) var releasedBytes = 0
 
     /// Bytes of the decompressed weights.
-    public var weightBytes: Int { file.payload.bytes }
+    @_spi(Internals) public var weightBytes: Int { file.payload.bytes }
     /// Bytes of the packed copies of the Linear weights.
-    public var packedBytes: Int { packedWeights?.bytes ?? 0 }
+    @_spi(Internals) public var packedBytes: Int { packedWeights?.bytes ?? 0 }
 }
 
 /// A monotonic clock in seconds (no Foundation).
-public enum Clock {
-    public static func now() -> Double {
+@_spi(Internals) public enum Clock {
+    @_spi(Internals) public static func now() -> Double {
         var ts = timespec()
         clock_gettime(CLOCK_MONOTONIC, &ts)
         return Double(ts.tv_sec) + Double(ts.tv_nsec) * 1e-9

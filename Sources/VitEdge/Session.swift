@@ -33,29 +33,29 @@ enum EncoderActivations {
 
 /// A model planned for one batch size: the arena and the views into it. Plan once,
 /// run many times; `forward` allocates nothing.
-public final class InferenceSession: @unchecked Sendable {
-    public let model: VisionTransformer
-    public let batchSize: Int
+@_spi(Internals) public final class InferenceSession: @unchecked Sendable {
+    @_spi(Internals) public let model: VisionTransformer
+    @_spi(Internals) public let batchSize: Int
     /// Every intermediate buffer with its lifetime, in program order.
-    public let buffers: [BufferRequest]
-    public let plan: MemoryPlan
+    @_spi(Internals) public let buffers: [BufferRequest]
+    @_spi(Internals) public let plan: MemoryPlan
     /// What the buffers would take without sharing (the linear planner's arena).
-    public let naiveBytes: Int
+    @_spi(Internals) public let naiveBytes: Int
     let arena: AlignedBuffer
     let act: Activations
 
     /// Blocks whose attention probabilities the session keeps (see `attention(block:image:)`).
-    public let capturedBlocks: [Int]
+    @_spi(Internals) public let capturedBlocks: [Int]
 
     /// Plans the arena. `captureAttention` lists blocks whose attention probabilities
     /// are kept (each adds a planned [B, heads, T, T] buffer); by default none.
     /// Threads the forward pass uses (the pool's size).
-    public let threads: Int
+    @_spi(Internals) public let threads: Int
     let pool: ThreadPool?
     /// The model's kernel set, bound to this session's pool.
     let kernels: Kernels
 
-    public init(model: VisionTransformer, batchSize: Int, captureAttention: [Int] = [], threads: Int = 1,
+    @_spi(Internals) public init(model: VisionTransformer, batchSize: Int, captureAttention: [Int] = [], threads: Int = 1,
                 limits: ResourceLimits = .current) throws {
         guard threads >= 1 && threads <= 256 else {
             throw VitError.invalidArgument("threads must be 1...256, got \(threads)")
@@ -92,28 +92,47 @@ public final class InferenceSession: @unchecked Sendable {
         act = layout.activations(arena: arena, plan: plan)
     }
 
-    public var arenaBytes: Int { plan.arenaBytes }
+    @_spi(Internals) public var arenaBytes: Int { plan.arenaBytes }
 
     /// The input tensor [batchSize, C, H, W], filled by `Preprocess` or the caller.
-    public var input: UnsafeMutableBufferPointer<Float> {
+    @_spi(Internals) public var input: UnsafeMutableBufferPointer<Float> {
         let c = model.config
         return UnsafeMutableBufferPointer(start: act.image, count: batchSize * c.channels * c.imageHeight * c.imageWidth)
     }
 
+    /// Where image `i` of the batch starts in `input` ([C, H, W] floats); traps on an index
+    /// outside the batch rather than write past it.
+    @_spi(Internals) public func inputSlot(_ i: Int) -> UnsafeMutablePointer<Float> {
+        precondition(i >= 0 && i < batchSize, "image \(i) outside a batch of \(batchSize)")
+        let c = model.config
+        return act.image + i * c.channels * c.imageHeight * c.imageWidth
+    }
+
+    /// Preprocesses `image` as the model says into image `i` of the batch.
+    @_spi(Internals) public func setInput(_ image: Image, at i: Int) {
+        Preprocess.apply(image, config: model.config, into: inputSlot(i))
+    }
+
+    /// Preprocesses a view with a `Preprocessor` made for this model into image `i`.
+    @_spi(Internals) public func setInput(_ view: ImageView, at i: Int, using preprocessor: Preprocessor) {
+        precondition(preprocessor.config == model.config, "a Preprocessor made for another model")
+        preprocessor.apply(view, into: inputSlot(i))
+    }
+
     /// Logits of image `i` after `forward` (the mean of both heads for DeiT).
-    public func logits(_ i: Int) -> UnsafeBufferPointer<Float> {
+    @_spi(Internals) public func logits(_ i: Int) -> UnsafeBufferPointer<Float> {
         let n = model.config.numClasses
         return UnsafeBufferPointer(start: act.logits + i * n, count: n)
     }
 
     /// Class probabilities of image `i` after `forward`.
-    public func probabilities(_ i: Int) -> UnsafeBufferPointer<Float> {
+    @_spi(Internals) public func probabilities(_ i: Int) -> UnsafeBufferPointer<Float> {
         let n = model.config.numClasses
         return UnsafeBufferPointer(start: act.probabilities + i * n, count: n)
     }
 
     /// Attention probabilities [heads, T, T] of image `i` in a captured block, after `forward`.
-    public func attention(block: Int, image i: Int) -> UnsafeBufferPointer<Float>? {
+    @_spi(Internals) public func attention(block: Int, image i: Int) -> UnsafeBufferPointer<Float>? {
         guard case .transformer(let blocks) = act.encoder, blocks.indices.contains(block),
               let p = blocks[block].attentionProbabilities else { return nil }
         let c = model.config
@@ -122,7 +141,7 @@ public final class InferenceSession: @unchecked Sendable {
     }
 
     /// The pooled representation the head reads (after pre-logits), image `i`.
-    public func features(_ i: Int) -> UnsafeBufferPointer<Float> {
+    @_spi(Internals) public func features(_ i: Int) -> UnsafeBufferPointer<Float> {
         let n = model.config.featureDim
         return UnsafeBufferPointer(start: act.features + i * n, count: n)
     }

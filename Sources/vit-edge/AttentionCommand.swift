@@ -1,5 +1,5 @@
 import ArgumentParser
-import VitEdge
+@_spi(Internals) import VitEdge
 
 struct AttentionCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -50,7 +50,7 @@ struct AttentionCommand: ParsableCommand {
             let input = try Image.load(path: image, exifOrientation: imageOptions.exifOrientation)
             let session = try InferenceSession(model: vit, batchSize: 1,
                                                captureAttention: rollout ? Array(0..<c.depth) : [b])
-            Preprocess.apply(input, config: c, into: session.input.baseAddress!)
+            session.setInput(input, at: 0)
             session.forward()
             var maps: [(String, [Float])] = []
             if rollout {

@@ -1,5 +1,5 @@
 import ArgumentParser
-import VitEdge
+@_spi(Internals) import VitEdge
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -66,7 +66,7 @@ struct BenchCommand: ParsableCommand {
                         if preprocessor == nil {
                             preprocessor = Preprocessor(config: vit.config, width: view.width, height: view.height, format: view.format)
                         }
-                        preprocessor!.apply(view, into: session.input.baseAddress!)
+                        session.setInput(view, at: 0, using: preprocessor!)
                     }
                     let t2 = Clock.now()
                     decode.append(t1 - t0)

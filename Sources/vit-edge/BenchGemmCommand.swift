@@ -1,5 +1,5 @@
 import ArgumentParser
-import VitEdge
+@_spi(Internals) import VitEdge
 
 struct BenchGemmCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

@@ -1,5 +1,5 @@
 import ArgumentParser
-import VitEdge
+@_spi(Internals) import VitEdge
 
 extension ViTConfig.Pooling: ExpressibleByArgument {}
 extension ViTConfig.GELU: ExpressibleByArgument {}

@@ -1,5 +1,5 @@
 import ArgumentParser
-import VitEdge
+@_spi(Internals) import VitEdge
 
 struct EmbedCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -36,14 +36,13 @@ struct EmbedCommand: ParsableCommand {
             let source = ImageSource(paths: images)
             source.exifOrientation = imageOptions.exifOrientation
             let session = try InferenceSession(model: vit, batchSize: batch, threads: options.threads)
-            let plane = c.channels * c.imageHeight * c.imageWidth
             var features: [Float] = []
             var names: [String] = []
             var count = 0
             while true {
                 names.removeAll(keepingCapacity: true)
                 while names.count < batch, let (name, image) = try source.next() {
-                    Preprocess.apply(image, config: c, into: session.input.baseAddress! + names.count * plane)
+                    session.setInput(image, at: names.count)
                     names.append(name)
                 }
                 if names.isEmpty { break }

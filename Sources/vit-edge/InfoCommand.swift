@@ -1,5 +1,5 @@
 import ArgumentParser
-import VitEdge
+@_spi(Internals) import VitEdge
 
 struct InfoCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

@@ -1,5 +1,5 @@
 import ArgumentParser
-import VitEdge
+@_spi(Internals) import VitEdge
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)

@@ -1,5 +1,5 @@
 import ArgumentParser
-import VitEdge
+@_spi(Internals) import VitEdge
 
 extension ViTConfig.ActivationQuantization: ExpressibleByArgument {}
 extension CalibrationMethod: ExpressibleByArgument {}

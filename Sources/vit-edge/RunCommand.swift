@@ -1,5 +1,5 @@
 import ArgumentParser
-import VitEdge
+@_spi(Internals) import VitEdge
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -61,7 +61,6 @@ struct RunCommand: ParsableCommand {
                 throw VitError.invalidArgument("\(model) has no classification head; it outputs features (see `vit-edge embed`)")
             }
             let session = try InferenceSession(model: vit, batchSize: batch, threads: options.threads)
-            let plane = c.channels * c.imageHeight * c.imageWidth
             var failures = 0
             var pending: [String] = []
             func flush() {
@@ -71,7 +70,7 @@ struct RunCommand: ParsableCommand {
                 pending.removeAll()
             }
             func add(_ name: String, _ image: Image) {
-                Preprocess.apply(image, config: c, into: session.input.baseAddress! + pending.count * plane)
+                session.setInput(image, at: pending.count)
                 pending.append(name)
                 if pending.count == batch { flush() }
             }
@@ -135,7 +134,7 @@ struct RunCommand: ParsableCommand {
                         || preprocessor!.format != view.format {
                         preprocessor = Preprocessor(config: c, width: view.width, height: view.height, format: view.format)
                     }
-                    preprocessor!.apply(view, into: session.input.baseAddress!)
+                    session.setInput(view, at: 0, using: preprocessor!)
                 }
                 switch splitter.format {
                 case .raw(let format, let w, let h):

@@ -1,6 +1,6 @@
 import ArgumentParser
 import Dispatch
-import VitEdge
+@_spi(Internals) import VitEdge
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -37,7 +37,6 @@ struct SoakCommand: ParsableCommand {
             let probe = try IDXReader(path: images)
             try probe.requireImages()
             let total = probe.count * passes
-            let c = vit.config
             let sessions = try (0..<threads).map { _ in try InferenceSession(model: vit, batchSize: 1) }
             let start = residentBytes()
             let t0 = Clock.now()
@@ -54,7 +53,7 @@ struct SoakCommand: ParsableCommand {
                             var i = 0
                             while let image = try reader.nextImage() {
                                 if i % threads == t {
-                                    Preprocess.apply(image, config: c, into: s.input.baseAddress!)
+                                    s.setInput(image, at: 0)
                                     s.forward()
                                     sum += Evaluator.argmax(s.logits(0))
                                 }

@@ -1,5 +1,5 @@
 import ArgumentParser
-import VitEdge
+@_spi(Internals) import VitEdge
 
 #if canImport(Glibc)
 import Glibc
@@ -38,7 +38,7 @@ struct VitEdgeCommand: ParsableCommand {
             (not for the process as a whole). Exit status: 0 on success, 1 on any error (one
             line on stderr), 2 for a bad VIT_EDGE_MAX_MB, 64 for bad arguments.
             """,
-        version: "0.1.0",
+        version: Engine.version,
         subcommands: [RunCommand.self, InfoCommand.self, ConvertCommand.self, EvalCommand.self, BenchCommand.self, BenchGemmCommand.self, QuantizeCommand.self, EmbedCommand.self, AttentionCommand.self, SoakCommand.self]
     )
 }

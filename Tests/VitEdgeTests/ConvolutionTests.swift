@@ -1,5 +1,5 @@
 import XCTest
-@testable import VitEdge
+@_spi(Internals) @testable import VitEdge
 
 /// The hybrid backbone's operations against definitions written out plainly here:
 /// a direct "same"-padded convolution, a max-pool over the padded window, GroupNorm

@@ -1,5 +1,5 @@
 import XCTest
-@testable import VitEdge
+@_spi(Internals) @testable import VitEdge
 
 /// Every input a fuzzer found that crashed, hung or exhausted memory, replayed
 /// through the same entry points (Fixtures/crashes/, named by target and symptom).

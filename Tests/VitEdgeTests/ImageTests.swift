@@ -1,5 +1,5 @@
 import XCTest
-@testable import VitEdge
+@_spi(Internals) @testable import VitEdge
 
 final class ImageTests: XCTestCase {
     func decode(_ s: String) throws -> Image { try Image.decodePNM(Array(s.utf8), path: "x").image }

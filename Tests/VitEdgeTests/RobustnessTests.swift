@@ -1,6 +1,6 @@
 import XCTest
 import Foundation
-@testable import VitEdge
+@_spi(Internals) @testable import VitEdge
 
 /// Hostile and unusual inputs (issue 15): memory bounded by what an input really holds,
 /// the stdin stream linear, outputs atomic, nothing guessed silently, strict parsers.

@@ -1,5 +1,5 @@
 import XCTest
-@testable import VitEdge
+@_spi(Internals) @testable import VitEdge
 
 /// Attention maps, embeddings, position-embedding interpolation and streamed input.
 final class SeeTests: XCTestCase {

@@ -1,5 +1,5 @@
 import XCTest
-@testable import VitEdge
+@_spi(Internals) @testable import VitEdge
 
 /// The thread pool splits fp32 GEMM columns, int8 GEMM rows (quantized inside each
 /// task), attention by head and block of query rows, and rows of LayerNorm/GELU;
@@ -76,7 +76,7 @@ final class ThreadTests: XCTestCase {
     }
 }
 
-import VitKernels
+import _VitKernels
 
 /// Adds 1 to counts[task] for every task through the pool (atomic per slot is not
 /// needed: each task index is handed out exactly once per run).

@@ -3,7 +3,7 @@
 // default pixel budget. The first byte picks MJPEG or a raw format; for raw, the next two
 // bytes give the frame size (1...16), so mutations explore frames cut short and odd sizes.
 import FuzzDriver
-import VitEdge
+@_spi(Internals) import VitEdge
 
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {

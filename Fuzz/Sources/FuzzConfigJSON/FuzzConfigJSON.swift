@@ -1,7 +1,7 @@
 // A checkpoint's config.json (Hugging Face, timm or vit-pytorch style) through the
 // JSON parser and the converter, beside fixed small checkpoints of each family.
 import FuzzDriver
-import VitEdge
+@_spi(Internals) import VitEdge
 
 let checkpoints: [Safetensors] = {
     var parts = String(#filePath).split(separator: "/", omittingEmptySubsequences: false)

@@ -2,7 +2,7 @@
 // payload matches the sizes it declares: explores config and tensor-table
 // validation, model binding and planning.
 import FuzzDriver
-import VitEdge
+@_spi(Internals) import VitEdge
 
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {

@@ -1,29 +1,29 @@
 /// A safetensors file read directly (no Python): an 8-byte little-endian header
 /// length, a JSON header {name: {dtype, shape, data_offsets}}, then the data.
 /// F32, F16, BF16 and F64 tensors are read as Float; zero-element tensors are legal.
-public struct Safetensors: Sendable {
-    public struct Entry: Sendable {
-        public var name: String
-        public var dtype: String
-        public var shape: [Int]
+@_spi(Internals) public struct Safetensors: Sendable {
+    @_spi(Internals) public struct Entry: Sendable {
+        @_spi(Internals) public var name: String
+        @_spi(Internals) public var dtype: String
+        @_spi(Internals) public var shape: [Int]
         var begin: Int
         var end: Int
     }
 
-    public let path: String
-    public let entries: [Entry]
-    public let metadata: [(String, String)]
+    @_spi(Internals) public let path: String
+    @_spi(Internals) public let entries: [Entry]
+    @_spi(Internals) public let metadata: [(String, String)]
     let bytes: [UInt8]
     let dataStart: Int
 
-    public static let supportedDTypes = ["F32": 4, "F16": 2, "BF16": 2, "F64": 8]
+    @_spi(Internals) public static let supportedDTypes = ["F32": 4, "F16": 2, "BF16": 2, "F64": 8]
 
-    public init(path: String, limits: ResourceLimits = .current) throws {
+    @_spi(Internals) public init(path: String, limits: ResourceLimits = .current) throws {
         let bytes = try FileIO.read(path, limit: limits.maxFileBytes)
         try self.init(bytes: bytes, path: path)
     }
 
-    public init(bytes: [UInt8], path: String) throws {
+    @_spi(Internals) public init(bytes: [UInt8], path: String) throws {
         func bad(_ expected: String, _ found: String, _ hint: String = "") -> VitError {
             .badCheckpoint(path: path, expected: expected, found: found, hint: hint)
         }
@@ -94,10 +94,10 @@ public struct Safetensors: Sendable {
         self.metadata = metadata
     }
 
-    public func entry(_ name: String) -> Entry? { entries.first { $0.name == name } }
+    @_spi(Internals) public func entry(_ name: String) -> Entry? { entries.first { $0.name == name } }
 
     /// The tensor's values as Float, row-major.
-    public func floats(_ e: Entry) -> [Float] {
+    @_spi(Internals) public func floats(_ e: Entry) -> [Float] {
         let start = dataStart + e.begin
         let count = e.shape.reduce(1, *)
         var out = [Float](repeating: 0, count: count)

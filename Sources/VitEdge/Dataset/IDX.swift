@@ -3,20 +3,20 @@
 /// bytes. Read forward one item (image or label) at a time, decompressing on the fly,
 /// so memory does not grow with the file and a command that uses ten images of a
 /// million-image file reads ten.
-public final class IDXReader {
-    public let path: String
+@_spi(Internals) public final class IDXReader {
+    @_spi(Internals) public let path: String
     /// [N, ...]: the number of items, then each item's shape.
-    public let dims: [Int]
+    @_spi(Internals) public let dims: [Int]
     /// Bytes per item: the product of `dims[1...]`.
-    public let itemBytes: Int
+    @_spi(Internals) public let itemBytes: Int
     /// Items read so far.
-    public private(set) var index = 0
+    @_spi(Internals) public private(set) var index = 0
     let input: ByteInput
     var item: [UInt8]
 
-    public var count: Int { dims[0] }
+    @_spi(Internals) public var count: Int { dims[0] }
 
-    public convenience init(path: String, limits: ResourceLimits = .current) throws {
+    @_spi(Internals) public convenience init(path: String, limits: ResourceLimits = .current) throws {
         try self.init(FileIO.input(path, limit: limits.maxFileBytes), path: path, limits: limits)
     }
 
@@ -24,7 +24,7 @@ public final class IDXReader {
     /// When the data's size is known (a plain file, or a frame that declares its size),
     /// it must be exactly what the header declares; otherwise that is checked as it is read.
     /// An item (one image) may hold at most `limits.maxImagePixels` bytes.
-    public init(_ raw: ByteInput, path: String, limits: ResourceLimits = .current) throws {
+    @_spi(Internals) public init(_ raw: ByteInput, path: String, limits: ResourceLimits = .current) throws {
         func bad(_ expected: String, _ found: String) -> VitError { .badDataset(path: path, expected: expected, found: found) }
         self.path = path
         var input = raw
@@ -77,7 +77,7 @@ public final class IDXReader {
 
     /// The next item's bytes (valid until the next call), or nil after the last one,
     /// when the file must end there.
-    public func next() throws -> [UInt8]? {
+    @_spi(Internals) public func next() throws -> [UInt8]? {
         guard index < count else {
             let extra: Bool
             do { extra = try !input.atEnd() } catch let LZ4.Failure.message(m) {
@@ -100,21 +100,21 @@ public final class IDXReader {
     }
 
     /// Checks that the file holds images [N, H, W].
-    public func requireImages() throws {
+    @_spi(Internals) public func requireImages() throws {
         guard dims.count == 3 else {
             throw VitError.badDataset(path: path, expected: "images [N, H, W]", found: "\(dims.count) dimensions")
         }
     }
 
     /// The next image of an [N, H, W] file as a gray `Image` (bytes / 255), or nil at the end.
-    public func nextImage() throws -> Image? {
+    @_spi(Internals) public func nextImage() throws -> Image? {
         try requireImages()
         guard let bytes = try next() else { return nil }
         return Image(width: dims[2], height: dims[1], channels: 1, bytes: bytes)
     }
 
     /// The next label of an [N] file, or nil at the end.
-    public func nextLabel() throws -> Int? {
+    @_spi(Internals) public func nextLabel() throws -> Int? {
         guard dims.count == 1 else {
             throw VitError.badDataset(path: path, expected: "labels [N]", found: "\(dims.count) dimensions")
         }

@@ -7,7 +7,7 @@
 ///
 /// After `next()` throws for one item (an unreadable image), the following call goes on
 /// with the next one, so a command can report it and continue.
-public final class ImageSource {
+@_spi(Internals) public final class ImageSource {
     enum Entry {
         case file(String)
         case idx(String)
@@ -17,24 +17,24 @@ public final class ImageSource {
     let limits: ResourceLimits
     var pending: [Entry]
     /// Turn JPEG/PNG images upright by their EXIF orientation (off: Pillow's and timm's default).
-    public var exifOrientation = false
+    @_spi(Internals) public var exifOrientation = false
     /// Images handed out so far.
-    public private(set) var count = 0
+    @_spi(Internals) public private(set) var count = 0
     /// Files in the folders given that are not images this reader decodes.
-    public private(set) var skipped: [String] = []
+    @_spi(Internals) public private(set) var skipped: [String] = []
 
-    public init(paths: [String], limits: ResourceLimits = .current) {
+    @_spi(Internals) public init(paths: [String], limits: ResourceLimits = .current) {
         self.limits = limits
         pending = paths.reversed().map { .file($0) }  // a stack: the last element is next
     }
 
-    public static func isImageFile(_ name: String) -> Bool {
+    @_spi(Internals) public static func isImageFile(_ name: String) -> Bool {
         let lower = name.lowercased()
         return lower.hasSuffix(".pgm") || lower.hasSuffix(".ppm") || lower.hasSuffix(".pnm")
             || lower.hasSuffix(".jpg") || lower.hasSuffix(".jpeg") || lower.hasSuffix(".png")
     }
 
-    public static func isIDX(_ path: String) -> Bool {
+    @_spi(Internals) public static func isIDX(_ path: String) -> Bool {
         path.hasSuffix(".lz4") || path.hasSuffix("-ubyte") || path.hasSuffix(".idx") || path.contains(".idx3")
     }
 
@@ -66,7 +66,7 @@ public final class ImageSource {
     }
 
     /// The next image and its name (a path, or `path#index` in an IDX file), or nil.
-    public func next() throws -> (name: String, image: Image)? {
+    @_spi(Internals) public func next() throws -> (name: String, image: Image)? {
         while let entry = pending.popLast() {
             switch entry {
             case let .file(path):
@@ -98,19 +98,19 @@ public final class ImageSource {
 
 /// A labeled image set read one image at a time: IDX images + IDX labels, or a folder
 /// with one sub-folder per class (named by the class's label or index) holding images.
-public final class LabeledImageSource {
+@_spi(Internals) public final class LabeledImageSource {
     /// Images in the set.
-    public let count: Int
+    @_spi(Internals) public let count: Int
     /// Files in the class folders that are not images this reader decodes.
-    public let skipped: [String]
+    @_spi(Internals) public let skipped: [String]
     let idx: (images: IDXReader, labels: IDXReader)?
     let files: [(path: String, label: Int)]
     let limits: ResourceLimits
     var position = 0
     /// Turn JPEG/PNG images upright by their EXIF orientation (off: Pillow's and timm's default).
-    public var exifOrientation = false
+    @_spi(Internals) public var exifOrientation = false
 
-    public init(images: String, labels: String?, classLabels: [String], limits: ResourceLimits = .current) throws {
+    @_spi(Internals) public init(images: String, labels: String?, classLabels: [String], limits: ResourceLimits = .current) throws {
         self.limits = limits
         guard !FileIO.isDirectory(images) else {
             var files: [(String, Int)] = []
@@ -151,7 +151,7 @@ public final class LabeledImageSource {
     }
 
     /// The next image with its name and label, or nil after the last.
-    public func next() throws -> (name: String, image: Image, label: Int)? {
+    @_spi(Internals) public func next() throws -> (name: String, image: Image, label: Int)? {
         guard position < count else { return nil }
         defer { position += 1 }
         if let idx {

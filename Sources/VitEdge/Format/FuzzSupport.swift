@@ -1,8 +1,8 @@
 /// Helpers for the fuzz targets in Fuzz/ (not used by the engine): they let mutated
 /// inputs get past the checksums to the layers behind them.
-public enum FuzzSupport {
+@_spi(Internals) public enum FuzzSupport {
     /// Recomputes the .vitq header CRC over whatever header bytes the input holds.
-    public static func fixHeaderCRC(_ bytes: inout [UInt8]) {
+    @_spi(Internals) public static func fixHeaderCRC(_ bytes: inout [UInt8]) {
         guard bytes.count >= VitqFormat.fixedHeaderBytes else { return }
         let h = Int(VitqFile.readU32(bytes, 8))
         guard h <= bytes.count - VitqFormat.fixedHeaderBytes else { return }
@@ -12,7 +12,7 @@ public enum FuzzSupport {
 
     /// Parses a .vitq file, binds and packs the model, and plans a session, within
     /// bounds small enough for a fuzzer; every failure is a thrown error, ignored here.
-    public static func loadAndPlan(_ bytes: [UInt8]) {
+    @_spi(Internals) public static func loadAndPlan(_ bytes: [UInt8]) {
         var limits = ResourceLimits()
         limits.maxModelBytes = 64 << 20
         limits.maxArenaBytes = 256 << 20
@@ -25,7 +25,7 @@ public enum FuzzSupport {
 
     /// A complete .vitq file around a header JSON text: the payload is zeros of the size
     /// the header declares (at most `maxPayload`), and the header's payload sizes are set to match.
-    public static func vitqFile(headerJSON text: [UInt8], maxPayload: Int = 1 << 20) -> [UInt8]? {
+    @_spi(Internals) public static func vitqFile(headerJSON text: [UInt8], maxPayload: Int = 1 << 20) -> [UInt8]? {
         guard let j = try? JSON.parse(text), case var .object(pairs) = j else { return nil }
         let n = min(max(j["payload"]?["bytes"]?.int ?? 0, 0), maxPayload)
         let payload = [UInt8](repeating: 0, count: n)

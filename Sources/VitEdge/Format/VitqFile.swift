@@ -19,26 +19,26 @@ import Musl
 /// The decompressed payload holds every tensor at an aligned offset (64 bytes, 16 for
 /// tensors under 1 KiB), so
 /// after one decompression into an aligned block tensors are used in place.
-public enum VitqFormat {
-    public static let magic: [UInt8] = Array("VITQ".utf8)
-    public static let majorVersion: UInt16 = 1
-    public static let minorVersion: UInt16 = 0
-    public static let fixedHeaderBytes = 16
+@_spi(Internals) public enum VitqFormat {
+    @_spi(Internals) public static let magic: [UInt8] = Array("VITQ".utf8)
+    @_spi(Internals) public static let majorVersion: UInt16 = 1
+    @_spi(Internals) public static let minorVersion: UInt16 = 0
+    @_spi(Internals) public static let fixedHeaderBytes = 16
     /// Offsets of tensors of 1 KiB or more are multiples of 64 (a cache line); smaller
     /// ones (norms, biases, scales) multiples of 16, so small models stay small.
-    public static let tensorAlignment = 64
-    public static let smallTensorAlignment = 16
-    public static let smallTensorBytes = 1024
+    @_spi(Internals) public static let tensorAlignment = 64
+    @_spi(Internals) public static let smallTensorAlignment = 16
+    @_spi(Internals) public static let smallTensorBytes = 1024
     static func alignment(bytes: Int) -> Int { bytes >= smallTensorBytes ? tensorAlignment : smallTensorAlignment }
     /// Longest header accepted (the compressed frame, and the JSON text inside it).
-    public static let maxHeaderBytes = 64 << 20
+    @_spi(Internals) public static let maxHeaderBytes = 64 << 20
 }
 
-public enum DType: String, Sendable {
+@_spi(Internals) public enum DType: String, Sendable {
     case f32
     case i8
 
-    public var size: Int {
+    @_spi(Internals) public var size: Int {
         switch self {
         case .f32: return 4
         case .i8: return 1
@@ -47,26 +47,26 @@ public enum DType: String, Sendable {
 }
 
 /// One entry of the tensor table.
-public struct TensorInfo: Equatable, Sendable {
-    public var name: String
-    public var dtype: DType
-    public var shape: [Int]
+@_spi(Internals) public struct TensorInfo: Equatable, Sendable {
+    @_spi(Internals) public var name: String
+    @_spi(Internals) public var dtype: DType
+    @_spi(Internals) public var shape: [Int]
     /// Byte offset in the decompressed payload (a multiple of 64).
-    public var offset: Int
-    public var byteCount: Int
+    @_spi(Internals) public var offset: Int
+    @_spi(Internals) public var byteCount: Int
     /// Quantization parameters (reserved for int8 tensors; see docs/QUANTIZATION.md).
-    public var quantization: JSON?
+    @_spi(Internals) public var quantization: JSON?
 
-    public var elementCount: Int { shape.reduce(1, *) }
+    @_spi(Internals) public var elementCount: Int { shape.reduce(1, *) }
 }
 
 /// A .vitq file in memory: the config, the tensor table, and the payload
 /// decompressed into one aligned block.
-public final class VitqFile: @unchecked Sendable {
-    public let config: ViTConfig
-    public let tensors: [TensorInfo]
-    public let payload: AlignedBuffer
-    public let fileBytes: Int
+@_spi(Internals) public final class VitqFile: @unchecked Sendable {
+    @_spi(Internals) public let config: ViTConfig
+    @_spi(Internals) public let tensors: [TensorInfo]
+    @_spi(Internals) public let payload: AlignedBuffer
+    @_spi(Internals) public let fileBytes: Int
     let index: [String: Int]
 
     init(config: ViTConfig, tensors: [TensorInfo], payload: AlignedBuffer, fileBytes: Int) {
@@ -79,9 +79,9 @@ public final class VitqFile: @unchecked Sendable {
         self.index = index
     }
 
-    public func info(_ name: String) -> TensorInfo? { index[name].map { tensors[$0] } }
+    @_spi(Internals) public func info(_ name: String) -> TensorInfo? { index[name].map { tensors[$0] } }
 
-    public func floats(_ name: String) -> UnsafeMutablePointer<Float>? {
+    @_spi(Internals) public func floats(_ name: String) -> UnsafeMutablePointer<Float>? {
         guard let t = info(name), t.dtype == .f32 else { return nil }
         return payload.floats(at: t.offset)
     }
@@ -93,7 +93,7 @@ public final class VitqFile: @unchecked Sendable {
     /// the payload is decompressed from disk in 1 MiB reads, so the compressed file is
     /// never in memory whole (the peak while loading is the weights, not the weights
     /// plus the file).
-    public static func load(path: String, limits: ResourceLimits = .current) throws -> VitqFile {
+    @_spi(Internals) public static func load(path: String, limits: ResourceLimits = .current) throws -> VitqFile {
         try FileIO.withFile(path, limit: limits.maxFileBytes) { f, size in
             try stream(f, size: size, path: path, limits: limits)
         }
@@ -135,7 +135,7 @@ public final class VitqFile: @unchecked Sendable {
     }
 
     /// Parses a whole .vitq file held in memory.
-    public static func parse(_ bytes: [UInt8], path: String, limits: ResourceLimits = .current) throws -> VitqFile {
+    @_spi(Internals) public static func parse(_ bytes: [UInt8], path: String, limits: ResourceLimits = .current) throws -> VitqFile {
         let head = try parseHead(bytes, fileBytes: bytes.count, path: path, limits: limits)
         let storage = try bytes.withUnsafeBytes { raw -> AlignedBuffer in
             var given = false
@@ -309,22 +309,22 @@ public final class VitqFile: @unchecked Sendable {
 
 /// Builds a .vitq file from a config and named tensors. Deterministic: the same
 /// tensors in the same order give byte-identical files.
-public struct VitqWriter {
-    public struct Tensor {
-        public var name: String
-        public var dtype: DType
-        public var shape: [Int]
-        public var bytes: [UInt8]
-        public var quantization: JSON?
+@_spi(Internals) public struct VitqWriter {
+    @_spi(Internals) public struct Tensor {
+        @_spi(Internals) public var name: String
+        @_spi(Internals) public var dtype: DType
+        @_spi(Internals) public var shape: [Int]
+        @_spi(Internals) public var bytes: [UInt8]
+        @_spi(Internals) public var quantization: JSON?
 
-        public init(name: String, shape: [Int], floats: [Float]) {
+        @_spi(Internals) public init(name: String, shape: [Int], floats: [Float]) {
             self.name = name
             self.dtype = .f32
             self.shape = shape
             self.bytes = floats.withUnsafeBytes { Array($0) }
         }
 
-        public init(name: String, dtype: DType, shape: [Int], bytes: [UInt8], quantization: JSON? = nil) {
+        @_spi(Internals) public init(name: String, dtype: DType, shape: [Int], bytes: [UInt8], quantization: JSON? = nil) {
             self.name = name
             self.dtype = dtype
             self.shape = shape
@@ -333,14 +333,14 @@ public struct VitqWriter {
         }
     }
 
-    public var config: ViTConfig
-    public var tensors: [Tensor] = []
+    @_spi(Internals) public var config: ViTConfig
+    @_spi(Internals) public var tensors: [Tensor] = []
 
-    public init(config: ViTConfig) { self.config = config }
+    @_spi(Internals) public init(config: ViTConfig) { self.config = config }
 
-    public mutating func add(_ t: Tensor) { tensors.append(t) }
+    @_spi(Internals) public mutating func add(_ t: Tensor) { tensors.append(t) }
 
-    public func serialize() -> [UInt8] {
+    @_spi(Internals) public func serialize() -> [UInt8] {
         var table: [JSON] = []
         var offset = 0
         for t in tensors {

@@ -11,12 +11,12 @@ import Musl
 /// hands the classifier the newest complete frame, counting the ones it skipped, so a
 /// slow model never makes the pipe back up or memory grow: three frame buffers in all,
 /// reused.
-public enum StreamFormat: Equatable, Sendable {
+@_spi(Internals) public enum StreamFormat: Equatable, Sendable {
     case raw(ImageView.Format, width: Int, height: Int)
     case mjpeg
 
     /// `gray8|rgb24|yuv420p|nv12:WxH`, as `--raw` takes it.
-    public static func parseRaw(_ s: String) throws -> StreamFormat {
+    @_spi(Internals) public static func parseRaw(_ s: String) throws -> StreamFormat {
         let parts = s.split(separator: ":")
         let formats = [ImageView.Format.gray8, .rgb8, .i420, .nv12]
         guard parts.count == 2, let f = formats.first(where: { $0.rawValue == parts[0] }) else {
@@ -32,14 +32,14 @@ public enum StreamFormat: Equatable, Sendable {
 
 /// Cuts a byte stream into frames. Each frame's bytes are copied into a caller's
 /// buffer (grown to the largest frame, then reused).
-public final class FrameSplitter {
+@_spi(Internals) public final class FrameSplitter {
     let input: ByteInput
-    public let format: StreamFormat
+    @_spi(Internals) public let format: StreamFormat
     let limits: ResourceLimits
     /// Frames returned so far.
-    public private(set) var count = 0
+    @_spi(Internals) public private(set) var count = 0
 
-    public init(_ input: ByteInput, format: StreamFormat, limits: ResourceLimits = .current) {
+    @_spi(Internals) public init(_ input: ByteInput, format: StreamFormat, limits: ResourceLimits = .current) {
         self.input = input
         self.format = format
         self.limits = limits
@@ -47,7 +47,7 @@ public final class FrameSplitter {
 
     /// The next frame into `buffer` (its byte count returned), or nil at a clean end of
     /// the stream. A frame cut short, or bytes that are not a frame, throw.
-    public func next(into buffer: inout [UInt8]) throws -> Int? {
+    @_spi(Internals) public func next(into buffer: inout [UInt8]) throws -> Int? {
         guard try input.peek() != nil else { return nil }
         let name = "\(input.name) frame #\(count)"
         let n: Int
@@ -125,16 +125,16 @@ public final class FrameSplitter {
 
 /// Frames read on a thread of their own; the consumer takes the newest complete one.
 /// With `latest` false, every frame is handed over in order (the reader waits).
-public final class FrameQueue: @unchecked Sendable {
-    public struct Frame {
+@_spi(Internals) public final class FrameQueue: @unchecked Sendable {
+    @_spi(Internals) public struct Frame {
         /// The frame's number in the stream (0-based).
-        public var index: Int
-        public var bytes: [UInt8]
-        public var count: Int
+        @_spi(Internals) public var index: Int
+        @_spi(Internals) public var bytes: [UInt8]
+        @_spi(Internals) public var count: Int
         /// When its last byte was read (CLOCK_MONOTONIC seconds).
-        public var arrived: Double
+        @_spi(Internals) public var arrived: Double
         /// Frames skipped since the previous frame handed over.
-        public var skipped: Int
+        @_spi(Internals) public var skipped: Int
     }
 
     let splitter: FrameSplitter
@@ -148,7 +148,7 @@ public final class FrameQueue: @unchecked Sendable {
     var skippedSinceTake = 0
     var thread = pthread_t()
 
-    public init(_ splitter: FrameSplitter, latest: Bool) {
+    @_spi(Internals) public init(_ splitter: FrameSplitter, latest: Bool) {
         self.splitter = splitter
         self.latest = latest
         pthread_mutex_init(mutex, nil)
@@ -162,7 +162,7 @@ public final class FrameQueue: @unchecked Sendable {
         cond.deallocate()
     }
 
-    public static func now() -> Double {
+    @_spi(Internals) public static func now() -> Double {
         var t = timespec()
         clock_gettime(CLOCK_MONOTONIC, &t)
         return Double(t.tv_sec) + Double(t.tv_nsec) * 1e-9
@@ -170,7 +170,7 @@ public final class FrameQueue: @unchecked Sendable {
 
     /// Starts the reader thread (detached: it holds a reference to the queue until the
     /// stream ends).
-    public func start() {
+    @_spi(Internals) public func start() {
         let box = Unmanaged.passRetained(self).toOpaque()
         let started = pthread_create(&thread, nil, { arg in
             let q = Unmanaged<FrameQueue>.fromOpaque(arg!).takeRetainedValue()
@@ -224,7 +224,7 @@ public final class FrameQueue: @unchecked Sendable {
     /// The newest frame not yet taken (waiting for one), or nil when the stream has
     /// ended. Hand its bytes back with `recycle` when done. A stream error is thrown
     /// once the frames before it have been taken.
-    public func take() throws -> Frame? {
+    @_spi(Internals) public func take() throws -> Frame? {
         pthread_mutex_lock(mutex)
         defer { pthread_mutex_unlock(mutex) }
         while ready == nil && !ended { pthread_cond_wait(cond, mutex) }
@@ -240,7 +240,7 @@ public final class FrameQueue: @unchecked Sendable {
     }
 
     /// Returns a frame's buffer for reuse.
-    public func recycle(_ frame: Frame) {
+    @_spi(Internals) public func recycle(_ frame: Frame) {
         pthread_mutex_lock(mutex)
         free.append(frame.bytes)
         pthread_cond_broadcast(cond)

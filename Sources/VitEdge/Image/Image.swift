@@ -52,7 +52,14 @@ public struct Image: Sendable {
     /// Reads an image file: PGM (P2, P5) or PPM (P3, P6), 8 or 16 bits per sample, JPEG or
     /// PNG (see `JPEGPNG`), told apart by their first bytes.
     /// `exifOrientation`: see `decode`.
-    public static func load(path: String, limits: ResourceLimits = .current, exifOrientation: Bool = false) throws -> Image {
+    /// Checked against the default `ResourceLimits` before anything is allocated (the
+    /// overload below takes others).
+    public static func load(path: String, exifOrientation: Bool = false) throws -> Image {
+        try load(path: path, limits: .current, exifOrientation: exifOrientation)
+    }
+
+    /// Reads an image file within `limits`.
+    public static func load(path: String, limits: ResourceLimits, exifOrientation: Bool = false) throws -> Image {
         let input = try FileIO.input(path, limit: limits.maxFileBytes)
         guard let first = try input.peek(), first == 0xFF || first == 0x89 else {
             if let first = try input.peek(), first != UInt8(ascii: "P") {
@@ -75,7 +82,7 @@ public struct Image: Sendable {
 
     /// Decodes one PNM image starting at `start`; returns it and the offset just
     /// past it (so a stream of concatenated images can be read one by one).
-    public static func decodePNM(_ bytes: [UInt8], from start: Int = 0, path: String,
+    @_spi(Internals) public static func decodePNM(_ bytes: [UInt8], from start: Int = 0, path: String,
                                  limits: ResourceLimits = .current) throws -> (image: Image, end: Int) {
         try bytes.withUnsafeBytes { raw in
             let input = ByteInput(name: path, memory: UnsafeRawBufferPointer(rebasing: raw[min(start, raw.count)...]))

@@ -115,7 +115,12 @@ extension Image {
     /// Decodes an image held in memory: PGM/PPM, JPEG or PNG, told apart by their first bytes.
     /// `exifOrientation`: turn JPEG/PNG images upright by their EXIF orientation (as
     /// Pillow's `ImageOps.exif_transpose`; off by default, as Pillow's `open` and timm).
-    public static func decode(_ bytes: [UInt8], path: String, limits: ResourceLimits = .current,
+    public static func decode(_ bytes: [UInt8], path: String = "image", exifOrientation: Bool = false) throws -> Image {
+        try decode(bytes, path: path, limits: .current, exifOrientation: exifOrientation)
+    }
+
+    /// Decodes an image held in memory within `limits`.
+    public static func decode(_ bytes: [UInt8], path: String = "image", limits: ResourceLimits,
                               exifOrientation: Bool = false) throws -> Image {
         try bytes.withUnsafeBytes { raw in
             if JPEGPNG.isJPEG(raw) {
@@ -135,16 +140,16 @@ extension Image {
 
 /// A JPEG decoder kept for a stream of frames: one libjpeg-turbo handle and one output
 /// buffer, reused, so frames of the same size decode without allocating after the first.
-public final class JPEGDecoder {
+@_spi(Internals) public final class JPEGDecoder {
     let handle: tjhandle?
     /// The last frame's pixels: width · height · channels bytes, RGB or gray.
-    public private(set) var pixels: [UInt8] = []
+    @_spi(Internals) public private(set) var pixels: [UInt8] = []
 
-    public init() { handle = tjInitDecompress() }
+    @_spi(Internals) public init() { handle = tjInitDecompress() }
     deinit { if let handle { tjDestroy(handle) } }
 
     /// Decodes one JPEG into `pixels`.
-    public func decode(_ data: UnsafeRawBufferPointer, path: String,
+    @_spi(Internals) public func decode(_ data: UnsafeRawBufferPointer, path: String,
                        limits: ResourceLimits = .current) throws -> (width: Int, height: Int, channels: Int) {
         guard JPEGPNG.isJPEG(data) else {
             throw VitError.badImage(path: path, expected: "a JPEG (FF D8 FF)", found: "bytes " + data.prefix(3).map(String.init).joined(separator: " "))

@@ -5,8 +5,8 @@
 /// larger) → samples / 255 → (x − mean) / std, channels converted first as Pillow's
 /// `convert("L")` / `convert("RGB")` do. With the `pillow` resampler this is timm's
 /// `transforms_imagenet_eval` and Hugging Face's PIL image processors, pixel for pixel.
-public struct Preprocessing: Equatable, Sendable {
-    public enum Resize: Equatable, Sendable {
+@_spi(Internals) public struct Preprocessing: Equatable, Sendable {
+    @_spi(Internals) public enum Resize: Equatable, Sendable {
         /// Straight to the input size, aspect ratio not kept (timm `crop_mode="squash"`
         /// with crop_pct 1; Hugging Face `size: {height, width}`; vit-edge's default).
         case toInput
@@ -20,7 +20,7 @@ public struct Preprocessing: Equatable, Sendable {
         case keepRatio(height: Int, width: Int)
     }
 
-    public enum Resampler: String, Sendable, CaseIterable {
+    @_spi(Internals) public enum Resampler: String, Sendable, CaseIterable {
         /// Pillow's `Image.resize`: antialiased, 8-bit images resampled in Pillow's fixed
         /// point (what timm and Hugging Face feed their models).
         case pillow
@@ -30,23 +30,23 @@ public struct Preprocessing: Equatable, Sendable {
     }
 
     /// Where a centre crop starts when the margin is odd.
-    public enum CropRounding: String, Sendable, CaseIterable {
+    @_spi(Internals) public enum CropRounding: String, Sendable, CaseIterable {
         /// round(margin / 2), half to even (torchvision's `CenterCrop`, timm)
         case torchvision
         /// ⌊margin / 2⌋ (Hugging Face's `center_crop`)
         case huggingface
     }
 
-    public var resize: Resize = .toInput
-    public var interpolation: Resample.Filter = .bilinear
-    public var resampler: Resampler = .pytorch
-    public var crop: CropRounding = .torchvision
+    @_spi(Internals) public var resize: Resize = .toInput
+    @_spi(Internals) public var interpolation: Resample.Filter = .bilinear
+    @_spi(Internals) public var resampler: Resampler = .pytorch
+    @_spi(Internals) public var crop: CropRounding = .torchvision
     /// timm's crop_pct and crop_mode when `resize` was derived from them (so that the
     /// model run at another input size resizes as timm would for that size).
-    public var cropPct: Double? = nil
-    public var cropMode: String? = nil
+    @_spi(Internals) public var cropPct: Double? = nil
+    @_spi(Internals) public var cropMode: String? = nil
 
-    public init(resize: Resize = .toInput, interpolation: Resample.Filter = .bilinear,
+    @_spi(Internals) public init(resize: Resize = .toInput, interpolation: Resample.Filter = .bilinear,
                 resampler: Resampler = .pytorch, crop: CropRounding = .torchvision) {
         self.resize = resize
         self.interpolation = interpolation
@@ -56,11 +56,11 @@ public struct Preprocessing: Equatable, Sendable {
 
     /// vit-edge's behaviour for models that bring no preprocessing: bilinear (PyTorch,
     /// no antialiasing) straight to the input size.
-    public static let plain = Preprocessing()
+    @_spi(Internals) public static let plain = Preprocessing()
 
     /// timm's eval transform for `pretrained_cfg` values: crop_pct, crop_mode ("center"
     /// or "squash"), interpolation; `size` is the model's input (height, width).
-    public static func timm(height: Int, width: Int, cropPct: Double, cropMode: String = "center",
+    @_spi(Internals) public static func timm(height: Int, width: Int, cropPct: Double, cropMode: String = "center",
                             interpolation: Resample.Filter) -> Preprocessing? {
         guard cropPct > 0, cropPct <= 1 else { return nil }
         let sh = Int((Double(height) / cropPct).rounded(.down)), sw = Int((Double(width) / cropPct).rounded(.down))
@@ -77,7 +77,7 @@ public struct Preprocessing: Equatable, Sendable {
 
     /// The same preprocessing for the model run at another input size: timm's recomputed
     /// from crop_pct, fixed sizes scaled by the same factor as the input.
-    public func forInput(height nh: Int, width nw: Int, from old: (height: Int, width: Int)) -> Preprocessing {
+    @_spi(Internals) public func forInput(height nh: Int, width nw: Int, from old: (height: Int, width: Int)) -> Preprocessing {
         if let pct = cropPct, let mode = cropMode, var p = Preprocessing.timm(height: nh, width: nw, cropPct: pct, cropMode: mode, interpolation: interpolation) {
             p.resampler = resampler
             p.crop = crop
@@ -96,7 +96,7 @@ public struct Preprocessing: Equatable, Sendable {
     }
 
     /// The size an image of width × height is resized to, before the crop to `input`.
-    public func resizedSize(width w: Int, height h: Int, input: (height: Int, width: Int)) -> (width: Int, height: Int) {
+    @_spi(Internals) public func resizedSize(width w: Int, height h: Int, input: (height: Int, width: Int)) -> (width: Int, height: Int) {
         switch resize {
         case .toInput:
             return (input.width, input.height)
@@ -117,7 +117,7 @@ public struct Preprocessing: Equatable, Sendable {
 
     /// The first resized row/column the centre crop of `crop` samples keeps out of
     /// `size` (negative: the crop is larger and is padded with zeros).
-    public func cropStart(size: Int, crop n: Int) -> Int {
+    @_spi(Internals) public func cropStart(size: Int, crop n: Int) -> Int {
         let margin = size - n
         switch crop {
         case .torchvision:
@@ -129,7 +129,7 @@ public struct Preprocessing: Equatable, Sendable {
     }
 
     /// One line for `info` and `convert`.
-    public var summary: String {
+    @_spi(Internals) public var summary: String {
         let how = resampler == .pillow ? "\(interpolation.rawValue) (Pillow, antialiased)"
                                        : "\(interpolation.rawValue) (PyTorch interpolate, no antialias)"
         let timm = cropPct.map { " (timm crop_pct \($0), crop_mode \(cropMode ?? "center"))" } ?? ""
@@ -163,10 +163,10 @@ public struct Preprocessing: Equatable, Sendable {
 /// The preprocessing of one model compiled for one source size and format: taps made
 /// once, buffers kept, so a stream of same-sized frames allocates nothing after the first.
 /// `apply` writes the model input [C, H, W] straight into the session's input buffer.
-public final class Preprocessor {
-    public let width: Int
-    public let height: Int
-    public let format: ImageView.Format
+@_spi(Internals) public final class Preprocessor {
+    @_spi(Internals) public let width: Int
+    @_spi(Internals) public let height: Int
+    @_spi(Internals) public let format: ImageView.Format
     let config: ViTConfig
     let horizontal: Resample.Taps
     let vertical: Resample.Taps
@@ -180,7 +180,7 @@ public final class Preprocessor {
     var result: [UInt8] = []
     var resultFloat: [Float] = []
 
-    public init(config c: ViTConfig, width: Int, height: Int, format: ImageView.Format) {
+    @_spi(Internals) public init(config c: ViTConfig, width: Int, height: Int, format: ImageView.Format) {
         self.config = c
         self.width = width
         self.height = height
@@ -199,7 +199,7 @@ public final class Preprocessor {
     }
 
     /// Writes the model input for `image` (of this preprocessor's size and format) at `out`.
-    public func apply(_ image: ImageView, into out: UnsafeMutablePointer<Float>) {
+    @_spi(Internals) public func apply(_ image: ImageView, into out: UnsafeMutablePointer<Float>) {
         precondition(image.width == width && image.height == height && image.format == format,
                      "a Preprocessor serves one source size and format")
         let c = config
@@ -366,9 +366,9 @@ enum ColorConversion {
 
 /// Preprocessing one image at a time (files, tests): a `Preprocessor` made per call.
 /// Streams of same-sized frames keep a `Preprocessor` instead.
-public enum Preprocess {
+@_spi(Internals) public enum Preprocess {
     /// Writes one image as the model input [C, H, W] at `out`.
-    public static func apply(_ image: Image, config c: ViTConfig, into out: UnsafeMutablePointer<Float>) {
+    @_spi(Internals) public static func apply(_ image: Image, config c: ViTConfig, into out: UnsafeMutablePointer<Float>) {
         image.withView { view in
             Preprocessor(config: c, width: view.width, height: view.height, format: view.format).apply(view, into: out)
         }

@@ -18,13 +18,13 @@ import Musl
 /// - `pytorch`: `interpolate(mode="bilinear"|"bicubic", align_corners=False)` without
 ///   antialiasing: two or four taps around the source position, edges replicated,
 ///   bicubic with A = −0.75.
-public enum Resample {
+@_spi(Internals) public enum Resample {
     /// Pillow's filters (`Image.Resampling`), by the names timm and Hugging Face use.
-    public enum Filter: String, Sendable, CaseIterable {
+    @_spi(Internals) public enum Filter: String, Sendable, CaseIterable {
         case nearest, box, bilinear, hamming, bicubic, lanczos
 
         /// Pillow's `PILImageResampling` / `Image.Resampling` numbers (Hugging Face's `resample`).
-        public init?(pillowCode: Int) {
+        @_spi(Internals) public init?(pillowCode: Int) {
             switch pillowCode {
             case 0: self = .nearest
             case 1: self = .lanczos
@@ -72,14 +72,14 @@ public enum Resample {
 
     /// The taps of one axis: output `i` reads `count[i]` inputs from `start[i]` with
     /// weights `weights[i * width ..< i * width + count[i]]`.
-    public struct Taps: Sendable {
-        public var inSize: Int
-        public var start: [Int]
-        public var count: [Int]
-        public var width: Int
-        public var weights: [Double]
+    @_spi(Internals) public struct Taps: Sendable {
+        @_spi(Internals) public var inSize: Int
+        @_spi(Internals) public var start: [Int]
+        @_spi(Internals) public var count: [Int]
+        @_spi(Internals) public var width: Int
+        @_spi(Internals) public var weights: [Double]
         /// Whether this axis is left as it is (output i = input i): no pass is made.
-        public var identity = false
+        @_spi(Internals) public var identity = false
         /// `weights` in Pillow's 8-bit fixed point and as Float, made once by `finished`.
         var fixed: [Int32] = []
         var floats: [Float] = []
@@ -92,7 +92,7 @@ public enum Resample {
             return t
         }
 
-        public var outSize: Int { start.count }
+        @_spi(Internals) public var outSize: Int { start.count }
 
         /// Outputs `from ..< from + n` only (a crop after the resize: each output
         /// sample depends on its own taps alone, so cropping first is exact).
@@ -129,7 +129,7 @@ public enum Resample {
     /// Pillow's taps for resizing `inSize` samples to `outSize` (the input span
     /// `in0 ..< in1`, default all of it). Nearest is Pillow's affine nearest: the input
     /// sample under each output centre.
-    public static func pillow(inSize: Int, outSize: Int, filter: Filter, in0: Double = 0, in1: Double? = nil) -> Taps {
+    @_spi(Internals) public static func pillow(inSize: Int, outSize: Int, filter: Filter, in0: Double = 0, in1: Double? = nil) -> Taps {
         let in1 = in1 ?? Double(inSize)
         let scale = (in1 - in0) / Double(outSize)
         if filter == .nearest {
@@ -173,7 +173,7 @@ public enum Resample {
     /// bicubic (A = −0.75), edges replicated. `scale` is input step per output step
     /// (1 / scale_factor when a scale factor is given; default inSize / outSize).
     /// Arithmetic in Float, as PyTorch's CPU kernels do for float tensors.
-    public static func pytorch(inSize: Int, outSize: Int, cubic: Bool, scale: Double? = nil) -> Taps {
+    @_spi(Internals) public static func pytorch(inSize: Int, outSize: Int, cubic: Bool, scale: Double? = nil) -> Taps {
         let s = scale.map { Float($0) } ?? Float(inSize) / Float(outSize)
         var t = Taps(inSize: inSize, start: [], count: [], width: 4, weights: [Double](repeating: 0, count: outSize * 4))
         for o in 0..<outSize {
@@ -207,10 +207,10 @@ public enum Resample {
     // MARK: - Applying taps
 
     /// Buffers of `apply8`, kept by the caller so that repeated calls allocate nothing.
-    public struct Scratch8 {
+    @_spi(Internals) public struct Scratch8 {
         var mid: [UInt8] = []
         var acc: [Int32] = []
-        public init() {}
+        @_spi(Internals) public init() {}
     }
 
     /// Pillow's two passes over an 8-bit image of `channels` interleaved samples:
@@ -218,7 +218,7 @@ public enum Resample {
     /// reads), then along y into `out` [v.outSize, h.outSize, channels]. An identity
     /// axis is not resampled. The sums are Pillow's, term for term (integers: the order
     /// of the additions does not change them), so the result is Pillow's byte for byte.
-    public static func apply8(_ src: UnsafePointer<UInt8>, rowBytes: Int, channels c: Int,
+    @_spi(Internals) public static func apply8(_ src: UnsafePointer<UInt8>, rowBytes: Int, channels c: Int,
                               horizontal h: Taps, vertical v: Taps, scratch: inout Scratch8,
                               into out: UnsafeMutablePointer<UInt8>) {
         let outW = h.outSize, outH = v.outSize
@@ -298,7 +298,7 @@ public enum Resample {
 
     /// The same two passes over Float samples ([rows, columns, channels], any number of
     /// channels: image planes or position-embedding vectors), without rounding.
-    public static func applyFloat(_ src: UnsafePointer<Float>, rowStride: Int, channels c: Int,
+    @_spi(Internals) public static func applyFloat(_ src: UnsafePointer<Float>, rowStride: Int, channels c: Int,
                                   horizontal h: Taps, vertical v: Taps, temp: inout [Float],
                                   into out: UnsafeMutablePointer<Float>) {
         let outW = h.outSize, outH = v.outSize

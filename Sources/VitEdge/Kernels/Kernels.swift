@@ -1,9 +1,9 @@
-import VitKernels
+import _VitKernels
 
 /// The kernel set, chosen once from the CPU's features. Model code calls these
 /// operations and never branches on the architecture itself.
-public struct Kernels: @unchecked Sendable, CustomStringConvertible {
-    public enum Choice: String, CaseIterable, Sendable {
+@_spi(Internals) public struct Kernels: @unchecked Sendable, CustomStringConvertible {
+    @_spi(Internals) public enum Choice: String, CaseIterable, Sendable {
         /// The fastest set this CPU supports.
         case auto
         /// The scalar reference everywhere.
@@ -19,14 +19,14 @@ public struct Kernels: @unchecked Sendable, CustomStringConvertible {
     }
 
     /// fp32 GEMM route.
-    public var gemmName: String
+    @_spi(Internals) public var gemmName: String
     var gemm: vk_f32_gemm_fn?
     /// The same route reading B[k][n] in place (attention's V).
     var gemmKN: vk_f32_gemm_kn_fn?
     /// True when element-wise and row kernels use the xsimd shim.
     let vectorized: Bool
     /// int8 GEMM route.
-    public var int8Name: String = "reference (scalar Swift)"
+    @_spi(Internals) public var int8Name: String = "reference (scalar Swift)"
     var qs8Gemm: vk_qs8_gemm_fn? = nil
     /// The int8 route takes activations + 128 as uint8 (see `int8Routes`).
     var int8OffsetInput = false
@@ -54,7 +54,7 @@ public struct Kernels: @unchecked Sendable, CustomStringConvertible {
     var peakF32 = Int32(VK_PEAK_XSIMD)
     /// The peak loops that measure this set's fp32 and int8 instructions (`CorePeak`); the
     /// int8 one follows from the int8 route.
-    public var peakRoute: (f32: Int32, int8: Int32) {
+    @_spi(Internals) public var peakRoute: (f32: Int32, int8: Int32) {
         let n = int8Name
         let int8 = n.hasSuffix("avx512vnni") ? VK_PEAK_AVX512 : n.contains("__avx2") ? VK_PEAK_AVX2
             : n.hasSuffix("neondot") ? VK_PEAK_NEONDOT : VK_PEAK_XSIMD
@@ -73,51 +73,51 @@ public struct Kernels: @unchecked Sendable, CustomStringConvertible {
         }
     }
 
-    public static let reference = Kernels(gemmName: "reference (scalar Swift)", gemm: nil, vectorized: false)
+    @_spi(Internals) public static let reference = Kernels(gemmName: "reference (scalar Swift)", gemm: nil, vectorized: false)
 
     /// One row of the int8 route table (`vk_qs8_gemm_config`, Sources/VitKernels/qs8_gemm_config.cpp).
-    public struct Int8Route: @unchecked Sendable {
+    @_spi(Internals) public struct Int8Route: @unchecked Sendable {
         let config: UnsafePointer<vk_qs8_gemm_config>
-        public var name: String { String(cString: config.pointee.name) }
+        @_spi(Internals) public var name: String { String(cString: config.pointee.name) }
         var gemm: vk_qs8_gemm_fn { config.pointee.gemm }
         /// The route takes activations + 128 as uint8 (VNNI's dpbusd).
-        public var offsetInput: Bool { config.pointee.offset_input != 0 }
+        @_spi(Internals) public var offsetInput: Bool { config.pointee.offset_input != 0 }
         /// Activation rows are padded to a multiple of kr.
-        public var kr: Int { config.pointee.kr }
-        public var requiredFeatures: UInt32 { config.pointee.requires }
+        @_spi(Internals) public var kr: Int { config.pointee.kr }
+        @_spi(Internals) public var requiredFeatures: UInt32 { config.pointee.requires }
 
         func packedBytes(n: Int, k: Int) -> Int { config.pointee.packed_bytes(n, k) }
         func pack(_ w: UnsafePointer<Int8>, n: Int, k: Int, into packed: UnsafeMutableRawPointer) { config.pointee.pack(w, n, k, packed) }
     }
 
     /// Every int8 route compiled for this architecture, best first (the C table).
-    public static var allInt8Routes: [Int8Route] {
+    @_spi(Internals) public static var allInt8Routes: [Int8Route] {
         var table: UnsafePointer<vk_qs8_gemm_config>? = nil
         let n = vk_qs8_gemm_configs(&table)
         return (0..<n).map { Int8Route(config: table! + $0) }
     }
 
     /// Every int8 GEMM route this CPU can execute, best first.
-    public static var int8Routes: [Int8Route] {
+    @_spi(Internals) public static var int8Routes: [Int8Route] {
         let f = vk_cpu_features()
         return allInt8Routes.filter { $0.requiredFeatures & f == $0.requiredFeatures }
     }
 
     /// The int8 route a CPU with these features gets (a pure function of the bits: ask
     /// what a Cortex-A72 or a Zen 3 gets with a literal feature set).
-    public static func int8Route(forFeatures f: UInt32, maxWeight: Int32 = 127) -> Int8Route {
+    @_spi(Internals) public static func int8Route(forFeatures f: UInt32, maxWeight: Int32 = 127) -> Int8Route {
         Int8Route(config: vk_qs8_gemm_config_for(f, maxWeight))
     }
 
-    public var isReference: Bool { gemm == nil }
+    @_spi(Internals) public var isReference: Bool { gemm == nil }
 
-    public var description: String {
+    @_spi(Internals) public var description: String {
         isReference ? "reference (scalar Swift)"
             : "fp32 GEMM \(gemmName); int8 GEMM \(int8Name)\(qs8Narrow.map { " (7-bit weights: \($0.name))" } ?? ""); LayerNorm/GELU/softmax \(rowOpsName)"
     }
 
     /// CPU features this process sees, by name.
-    public static var cpuFeatures: [String] {
+    @_spi(Internals) public static var cpuFeatures: [String] {
         let f = vk_cpu_features()
         let names: [(Int, String)] = [
             (VK_CPU_X86_SSE41, "sse4.1"), (VK_CPU_X86_AVX2, "avx2"),
@@ -130,7 +130,7 @@ public struct Kernels: @unchecked Sendable, CustomStringConvertible {
     }
 
     /// The kernel set for a choice, or an error when this CPU lacks the instructions.
-    public static func select(_ choice: Choice = .auto) throws -> Kernels {
+    @_spi(Internals) public static func select(_ choice: Choice = .auto) throws -> Kernels {
         let f = vk_cpu_features()
         let hasAVX512 = f & UInt32(VK_CPU_X86_AVX512F) != 0
         let hasAVX2 = f & UInt32(VK_CPU_X86_AVX2) != 0 && f & UInt32(VK_CPU_X86_FMA) != 0

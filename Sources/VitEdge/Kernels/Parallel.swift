@@ -1,11 +1,11 @@
-import VitKernels
+import _VitKernels
 
 /// A persistent pool of threads (created once per session; `run` allocates nothing).
-public final class ThreadPool: @unchecked Sendable {
+@_spi(Internals) public final class ThreadPool: @unchecked Sendable {
     let pool: OpaquePointer
-    public let threads: Int
+    @_spi(Internals) public let threads: Int
 
-    public init(threads: Int) {
+    @_spi(Internals) public init(threads: Int) {
         self.threads = max(1, threads)
         pool = vk_pool_create(self.threads)
     }
@@ -13,7 +13,7 @@ public final class ThreadPool: @unchecked Sendable {
     deinit { vk_pool_destroy(pool) }
 
     /// The number of cores this process may run on.
-    public static var cores: Int {
+    @_spi(Internals) public static var cores: Int {
         #if canImport(Glibc)
         return max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
         #else

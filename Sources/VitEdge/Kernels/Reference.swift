@@ -9,9 +9,9 @@ import Darwin
 /// The scalar reference of every operation: plain loops written for clarity,
 /// always compiled, slow on purpose. Optimized kernels are tested against these,
 /// and `--kernels reference` runs the whole model on them.
-public enum Reference {
+@_spi(Internals) public enum Reference {
     /// C[m][n] = (accumulate ? C : 0) + A[m][k] · W[n][k]ᵀ + bias[n]
-    public static func gemm(m: Int, n: Int, k: Int,
+    @_spi(Internals) public static func gemm(m: Int, n: Int, k: Int,
                             a: UnsafePointer<Float>, lda: Int,
                             w: UnsafePointer<Float>, ldw: Int,
                             bias: UnsafePointer<Float>?,
@@ -27,7 +27,7 @@ public enum Reference {
     }
 
     /// LayerNorm of each row: (x − mean) / √(var + eps) · γ + β. May run in place.
-    public static func layerNorm(rows: Int, n: Int, x: UnsafePointer<Float>, ldx: Int,
+    @_spi(Internals) public static func layerNorm(rows: Int, n: Int, x: UnsafePointer<Float>, ldx: Int,
                                  gamma: UnsafePointer<Float>, beta: UnsafePointer<Float>, eps: Float,
                                  y: UnsafeMutablePointer<Float>, ldy: Int) {
         for r in 0..<rows {
@@ -46,7 +46,7 @@ public enum Reference {
     }
 
     /// GELU in place: exact 0.5·x·(1 + erf(x/√2)) or the tanh approximation.
-    public static func gelu(_ x: UnsafeMutablePointer<Float>, count: Int, form: ViTConfig.GELU) {
+    @_spi(Internals) public static func gelu(_ x: UnsafeMutablePointer<Float>, count: Int, form: ViTConfig.GELU) {
         for i in 0..<count {
             let v = x[i]
             switch form {
@@ -57,7 +57,7 @@ public enum Reference {
     }
 
     /// Softmax of each row of scale·x, in place.
-    public static func softmax(rows: Int, n: Int, x: UnsafeMutablePointer<Float>, ld: Int, scale: Float) {
+    @_spi(Internals) public static func softmax(rows: Int, n: Int, x: UnsafeMutablePointer<Float>, ld: Int, scale: Float) {
         for r in 0..<rows {
             let row = x + r * ld
             var mx = -Float.infinity
@@ -75,7 +75,7 @@ public enum Reference {
     /// qkv is [batch·tokens, 3·heads·headDim] (q, k, v blocks, each head-major),
     /// out is [batch·tokens, heads·headDim]; scores is scratch of tokens² floats;
     /// capture, when given, receives the probabilities [batch, heads, tokens, tokens].
-    public static func attention(batch: Int, tokens: Int, heads: Int, headDim: Int,
+    @_spi(Internals) public static func attention(batch: Int, tokens: Int, heads: Int, headDim: Int,
                                  qkv: UnsafePointer<Float>, out: UnsafeMutablePointer<Float>,
                                  scores: UnsafeMutablePointer<Float>, capture: UnsafeMutablePointer<Float>? = nil) {
         let inner = heads * headDim

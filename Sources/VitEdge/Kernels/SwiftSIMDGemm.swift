@@ -1,4 +1,4 @@
-import VitKernels
+import _VitKernels
 
 /// fp32 GEMM written in Swift's SIMD types over the same packed panels as the C++
 /// kernels (16 columns per panel, K in slices of 256): a 6x16 register tile of

@@ -3,13 +3,13 @@
 /// so that no two buffers alive at the same step overlap.
 
 /// One buffer of the forward pass: its size and the steps (inclusive) it lives.
-public struct BufferRequest: Equatable, Sendable {
-    public var name: String
-    public var bytes: Int
-    public var firstUse: Int
-    public var lastUse: Int
+@_spi(Internals) public struct BufferRequest: Equatable, Sendable {
+    @_spi(Internals) public var name: String
+    @_spi(Internals) public var bytes: Int
+    @_spi(Internals) public var firstUse: Int
+    @_spi(Internals) public var lastUse: Int
 
-    public init(name: String, bytes: Int, firstUse: Int, lastUse: Int) {
+    @_spi(Internals) public init(name: String, bytes: Int, firstUse: Int, lastUse: Int) {
         self.name = name
         self.bytes = bytes
         self.firstUse = firstUse
@@ -20,22 +20,22 @@ public struct BufferRequest: Equatable, Sendable {
 }
 
 /// Offsets for each request (same order) and the arena size they need.
-public struct MemoryPlan: Equatable, Sendable {
-    public var offsets: [Int]
-    public var arenaBytes: Int
+@_spi(Internals) public struct MemoryPlan: Equatable, Sendable {
+    @_spi(Internals) public var offsets: [Int]
+    @_spi(Internals) public var arenaBytes: Int
 }
 
-public protocol MemoryPlanner {
+@_spi(Internals) public protocol MemoryPlanner {
     func plan(_ buffers: [BufferRequest], alignment: Int) -> MemoryPlan
 }
 
 /// The trivial planner: every buffer after the previous one, never shared. Its
 /// arena size is the naive sum of all intermediates; it is the reference the
 /// greedy planner is compared with.
-public struct LinearMemoryPlanner: MemoryPlanner {
-    public init() {}
+@_spi(Internals) public struct LinearMemoryPlanner: MemoryPlanner {
+    @_spi(Internals) public init() {}
 
-    public func plan(_ buffers: [BufferRequest], alignment: Int = 64) -> MemoryPlan {
+    @_spi(Internals) public func plan(_ buffers: [BufferRequest], alignment: Int = 64) -> MemoryPlan {
         var offsets: [Int] = []
         var end = 0
         for b in buffers {
@@ -49,10 +49,10 @@ public struct LinearMemoryPlanner: MemoryPlanner {
 /// Greedy by size: place the largest buffers first, each in the smallest gap
 /// left between the already placed buffers whose lifetimes it overlaps (best fit),
 /// or after them. Deterministic: ties break on first use, then request order.
-public struct GreedyMemoryPlanner: MemoryPlanner {
-    public init() {}
+@_spi(Internals) public struct GreedyMemoryPlanner: MemoryPlanner {
+    @_spi(Internals) public init() {}
 
-    public func plan(_ buffers: [BufferRequest], alignment: Int = 64) -> MemoryPlan {
+    @_spi(Internals) public func plan(_ buffers: [BufferRequest], alignment: Int = 64) -> MemoryPlan {
         let order = buffers.indices.sorted { a, b in
             let x = buffers[a], y = buffers[b]
             if x.bytes != y.bytes { return x.bytes > y.bytes }
@@ -85,7 +85,7 @@ public struct GreedyMemoryPlanner: MemoryPlanner {
 
 extension MemoryPlan {
     /// The first pair of buffers that are alive together and overlap in memory, or nil.
-    public func firstConflict(_ buffers: [BufferRequest]) -> (Int, Int)? {
+    @_spi(Internals) public func firstConflict(_ buffers: [BufferRequest]) -> (Int, Int)? {
         for i in buffers.indices {
             for j in buffers.indices where j > i && buffers[i].livesWith(buffers[j]) {
                 let a = offsets[i]..<(offsets[i] + buffers[i].bytes)
@@ -98,7 +98,7 @@ extension MemoryPlan {
 
     /// A table of the plan: one line per buffer, with its offset, size and
     /// lifetime drawn on a step axis.
-    public func render(_ buffers: [BufferRequest], maxRows: Int = 40) -> String {
+    @_spi(Internals) public func render(_ buffers: [BufferRequest], maxRows: Int = 40) -> String {
         let steps = (buffers.map { $0.lastUse }.max() ?? 0) + 1
         let width = min(steps, 60)
         var lines: [String] = []

@@ -20,12 +20,12 @@ import Darwin
 /// - Requantization to float: y = float(acc) · (s_a · s_w[n]) + bias[n], evaluated in
 ///   that order without FMA contraction; then the fp32 residual add.
 /// - LayerNorm, softmax, GELU, attention scores and residuals stay fp32.
-public enum QuantizationScheme {
-    public static let qmax: Float = 127
+@_spi(Internals) public enum QuantizationScheme {
+    @_spi(Internals) public static let qmax: Float = 127
 
     /// Per-output-channel symmetric weight quantization of W [n, k] into ±qmax (127, or
     /// 63 for 7-bit weights). NaN weights become −qmax rather than trapping.
-    public static func quantizeWeights(_ w: UnsafePointer<Float>, n: Int, k: Int,
+    @_spi(Internals) public static func quantizeWeights(_ w: UnsafePointer<Float>, n: Int, k: Int,
                                        qmax: Float = QuantizationScheme.qmax) -> (q: [Int8], scales: [Float]) {
         var q = [Int8](repeating: 0, count: n * k)
         var scales = [Float](repeating: 1, count: n)
@@ -54,7 +54,7 @@ public enum QuantizationScheme {
 
 extension Reference {
     /// Dynamic per-row quantization (see `QuantizationScheme`); rows padded to `ldq`.
-    public static func quantizeRows(rows: Int, k: Int, x: UnsafePointer<Float>, ldx: Int,
+    @_spi(Internals) public static func quantizeRows(rows: Int, k: Int, x: UnsafePointer<Float>, ldx: Int,
                                     q: UnsafeMutablePointer<Int8>, ldq: Int, scale: UnsafeMutablePointer<Float>) {
         for r in 0..<rows {
             var m: Float = 0
@@ -67,7 +67,7 @@ extension Reference {
     }
 
     /// Static quantization with one per-tensor scale.
-    public static func quantizeRowsStatic(rows: Int, k: Int, x: UnsafePointer<Float>, ldx: Int, s: Float,
+    @_spi(Internals) public static func quantizeRowsStatic(rows: Int, k: Int, x: UnsafePointer<Float>, ldx: Int, s: Float,
                                           q: UnsafeMutablePointer<Int8>, ldq: Int, scale: UnsafeMutablePointer<Float>) {
         let inv = 1 / s
         for r in 0..<rows {
@@ -78,7 +78,7 @@ extension Reference {
     }
 
     /// C[m][n] = Σ_k A[m][k] · W[n][k] in int32 (W unpacked, [n][k]).
-    public static func qs8Gemm(m: Int, n: Int, k: Int, a: UnsafePointer<Int8>, lda: Int,
+    @_spi(Internals) public static func qs8Gemm(m: Int, n: Int, k: Int, a: UnsafePointer<Int8>, lda: Int,
                                w: UnsafePointer<Int8>, c: UnsafeMutablePointer<Int32>, ldc: Int) {
         for i in 0..<m {
             for j in 0..<n {
@@ -90,7 +90,7 @@ extension Reference {
     }
 
     /// y = (accumulate ? y : 0) + (float(c) · (s_a[m] · s_w[n]) + bias[n]).
-    public static func dequantize(m: Int, n: Int, c: UnsafePointer<Int32>, ldc: Int, aScale: UnsafePointer<Float>,
+    @_spi(Internals) public static func dequantize(m: Int, n: Int, c: UnsafePointer<Int32>, ldc: Int, aScale: UnsafePointer<Float>,
                                   wScale: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
                                   y: UnsafeMutablePointer<Float>, ldy: Int, accumulate: Bool) {
         for r in 0..<m {

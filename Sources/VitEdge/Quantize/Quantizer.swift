@@ -5,7 +5,7 @@ import Musl
 #endif
 
 /// Post-training quantization of a .vitq model (the scheme: `QuantizationScheme`).
-public enum CalibrationMethod: String, CaseIterable, Sendable {
+@_spi(Internals) public enum CalibrationMethod: String, CaseIterable, Sendable {
     /// The largest |x| seen.
     case minmax
     /// A high percentile of |x| (99.99 by default), ignoring rare outliers.
@@ -14,43 +14,43 @@ public enum CalibrationMethod: String, CaseIterable, Sendable {
     case mse
 }
 
-public struct QuantizeOptions: Sendable {
-    public var activations: ViTConfig.ActivationQuantization = .dynamic
-    public var method: CalibrationMethod = .percentile
-    public var percentile: Double = 99.99
+@_spi(Internals) public struct QuantizeOptions: Sendable {
+    @_spi(Internals) public var activations: ViTConfig.ActivationQuantization = .dynamic
+    @_spi(Internals) public var method: CalibrationMethod = .percentile
+    @_spi(Internals) public var percentile: Double = 99.99
     /// Calibration images used (at most).
-    public var samples: Int = 256
+    @_spi(Internals) public var samples: Int = 256
     /// Layers kept in fp32: full names (`blocks.3.mlp.fc2`), a layer kind in every
     /// block (`mlp.fc2`), or a whole block (`blocks.3`).
-    public var keepFP32: [String] = []
+    @_spi(Internals) public var keepFP32: [String] = []
     /// Weight precision: 8 (int8 in ±127) or 7 (int8 values in ±63). Seven-bit weights
     /// cost precision but let the AVX2 route multiply without its sign trick
     /// (`vpmaddubsw` cannot saturate: 255·63·2 < 32767).
-    public var weightBits: Int = 8
+    @_spi(Internals) public var weightBits: Int = 8
 
-    public init() {}
+    @_spi(Internals) public init() {}
 }
 
-public struct LayerReport: Sendable {
-    public var name: String
-    public var kept: Bool
+@_spi(Internals) public struct LayerReport: Sendable {
+    @_spi(Internals) public var name: String
+    @_spi(Internals) public var kept: Bool
     /// SQNR of the int8 weights against fp32, dB.
-    public var weightSQNR: Double
+    @_spi(Internals) public var weightSQNR: Double
     /// SQNR of the layer's int8 output against fp32 on calibration inputs, dB.
-    public var outputSQNR: Double?
+    @_spi(Internals) public var outputSQNR: Double?
     /// The static activation scale.
-    public var inputScale: Float?
+    @_spi(Internals) public var inputScale: Float?
 }
 
-public struct QuantizeResult {
-    public var bytes: [UInt8]
-    public var config: ViTConfig
-    public var layers: [LayerReport]
-    public var calibrationImages: Int
+@_spi(Internals) public struct QuantizeResult {
+    @_spi(Internals) public var bytes: [UInt8]
+    @_spi(Internals) public var config: ViTConfig
+    @_spi(Internals) public var layers: [LayerReport]
+    @_spi(Internals) public var calibrationImages: Int
 }
 
-public enum Quantizer {
-    public static func quantize(_ file: VitqFile, source: String, calibration: [Image]?,
+@_spi(Internals) public enum Quantizer {
+    @_spi(Internals) public static func quantize(_ file: VitqFile, source: String, calibration: [Image]?,
                                 options o: QuantizeOptions) throws -> QuantizeResult {
         let c = file.config
         guard o.weightBits == 8 || o.weightBits == 7 else {
@@ -149,14 +149,12 @@ public enum Quantizer {
     /// Runs the fp32 model over images, handing each block Linear input to `observe`.
     static func run(_ model: VisionTransformer, _ images: [Image],
                     observe: (String, UnsafeBufferPointer<Float>) -> Void) throws {
-        let c = model.config
         let batch = 16
         let session = try InferenceSession(model: model, batchSize: batch)
-        let size = c.channels * c.imageHeight * c.imageWidth
         var i = 0
         while i < images.count {
             let b = min(batch, images.count - i)
-            for j in 0..<b { Preprocess.apply(images[i + j], config: c, into: session.input.baseAddress! + j * size) }
+            for j in 0..<b { session.setInput(images[i + j], at: j) }
             withoutActuallyEscaping(observe) { obs in
                 session.forward(count: b) { stage, values in
                     if case let .linearInput(layer) = stage { obs(layer, values) }

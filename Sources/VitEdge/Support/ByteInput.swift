@@ -8,9 +8,9 @@ import Musl
 /// one fixed buffer: each byte is copied in once and examined once, so a parser built on
 /// it is linear in its input and needs no more memory than the buffer and what it keeps.
 /// Stream parsers (PGM/PPM on standard input, IDX data sets) read through it.
-public final class ByteInput {
+@_spi(Internals) public final class ByteInput {
     /// Fills a buffer with up to its size of bytes; 0 at the end of the input.
-    public typealias Source = (UnsafeMutableRawBufferPointer) throws -> Int
+    @_spi(Internals) public typealias Source = (UnsafeMutableRawBufferPointer) throws -> Int
 
     let name: String
     let source: Source?
@@ -26,16 +26,16 @@ public final class ByteInput {
     /// Bytes consumed before `buffer[0]`.
     var base = 0
     /// Bytes the input holds in all, when known (memory, regular files).
-    public let size: Int?
+    @_spi(Internals) public let size: Int?
 
     /// Bytes consumed so far: the offset of the next byte.
-    public var offset: Int { base + pos }
+    @_spi(Internals) public var offset: Int { base + pos }
 
     /// Bytes known to remain, when the size is known.
-    public var remaining: Int? { size.map { $0 - offset } }
+    @_spi(Internals) public var remaining: Int? { size.map { $0 - offset } }
 
     /// An input reading from `source` through a buffer of `bufferBytes`.
-    public init(name: String, size: Int? = nil, bufferBytes: Int = 1 << 16, _ source: @escaping Source) {
+    @_spi(Internals) public init(name: String, size: Int? = nil, bufferBytes: Int = 1 << 16, _ source: @escaping Source) {
         self.name = name
         self.source = source
         self.size = size
@@ -45,7 +45,7 @@ public final class ByteInput {
     }
 
     /// An input over bytes in memory (no copy: the bytes must outlive the input).
-    public init(name: String, memory: UnsafeRawBufferPointer) {
+    @_spi(Internals) public init(name: String, memory: UnsafeRawBufferPointer) {
         self.name = name
         source = nil
         size = memory.count
@@ -57,7 +57,7 @@ public final class ByteInput {
 
     /// An input over a file descriptor (standard input: 0), read with read(2) so each
     /// call returns what has arrived rather than waiting for a full buffer.
-    public convenience init(name: String, fd: Int32, size: Int? = nil, bufferBytes: Int = 1 << 16) {
+    @_spi(Internals) public convenience init(name: String, fd: Int32, size: Int? = nil, bufferBytes: Int = 1 << 16) {
         self.init(name: name, size: size, bufferBytes: bufferBytes) { dst in
             while true {
                 let n = Glibc.read(fd, dst.baseAddress, dst.count)
@@ -89,14 +89,14 @@ public final class ByteInput {
 
     /// The next byte without consuming it, or nil at the end.
     @inline(__always)
-    public func peek() throws -> UInt8? {
+    @_spi(Internals) public func peek() throws -> UInt8? {
         guard try fill() else { return nil }
         return buffer[pos]
     }
 
     /// The next byte, consumed, or nil at the end.
     @inline(__always)
-    public func next() throws -> UInt8? {
+    @_spi(Internals) public func next() throws -> UInt8? {
         guard try fill() else { return nil }
         defer { pos += 1 }
         return buffer[pos]
@@ -104,7 +104,7 @@ public final class ByteInput {
 
     /// Hands `body` the buffered bytes (at least one unless at the end, at most `limit`)
     /// and consumes as many as it returns.
-    public func consume(upTo limit: Int, _ body: (UnsafeRawBufferPointer) throws -> Int) throws -> Int {
+    @_spi(Internals) public func consume(upTo limit: Int, _ body: (UnsafeRawBufferPointer) throws -> Int) throws -> Int {
         guard limit > 0, try fill() else { return 0 }
         let n = min(limit, end - pos)
         let used = try body(UnsafeRawBufferPointer(rebasing: buffer[pos..<(pos + n)]))
@@ -114,7 +114,7 @@ public final class ByteInput {
     }
 
     /// Copies up to `dst.count` bytes; fewer only at the end of the input.
-    public func read(into dst: UnsafeMutableRawBufferPointer) throws -> Int {
+    @_spi(Internals) public func read(into dst: UnsafeMutableRawBufferPointer) throws -> Int {
         var done = 0
         while done < dst.count {
             let n = try consume(upTo: dst.count - done) { src in
@@ -128,5 +128,5 @@ public final class ByteInput {
     }
 
     /// True when no byte remains (reads ahead to find out).
-    public func atEnd() throws -> Bool { try !fill() }
+    @_spi(Internals) public func atEnd() throws -> Bool { try !fill() }
 }

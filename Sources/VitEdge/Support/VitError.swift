@@ -19,6 +19,39 @@ public enum VitError: Error, Equatable, CustomStringConvertible, Sendable {
     case badTensor(name: String, expected: String, found: String, hint: String)
     /// A request the engine cannot honour (e.g. batch size 0).
     case invalidArgument(String)
+    /// A call out of order: a session run before its images were given, results read
+    /// before a run or after the next image overwrote them.
+    case invalidState(String)
+
+    /// A number for each kind of error that stays the same across releases (the C API's
+    /// `vit_status`; see docs/API.md). New kinds get new numbers; none is reused.
+    public enum Code: Int32, Sendable, CaseIterable {
+        case invalidArgument = 1
+        case io = 2
+        case badModel = 3
+        case badImage = 4
+        case tooLarge = 5
+        // 6 is the C API's VIT_ERROR_BUFFER_TOO_SMALL (a C caller's output buffer).
+        case invalidState = 7
+        case badCheckpoint = 8
+        case badDataset = 9
+        case badTensor = 10
+    }
+
+    /// This error's stable code.
+    public var code: Code {
+        switch self {
+        case .io: return .io
+        case .tooLarge, .tooManyPixels: return .tooLarge
+        case .badModel: return .badModel
+        case .badImage: return .badImage
+        case .badCheckpoint: return .badCheckpoint
+        case .badDataset: return .badDataset
+        case .badTensor: return .badTensor
+        case .invalidArgument: return .invalidArgument
+        case .invalidState: return .invalidState
+        }
+    }
 
     public var description: String {
         switch self {
@@ -38,7 +71,7 @@ public enum VitError: Error, Equatable, CustomStringConvertible, Sendable {
             return "\(path): bad data set: expected \(expected), found \(found)"
         case let .badTensor(name, expected, found, hint):
             return "tensor '\(name)': expected \(expected), found \(found)\(hint.isEmpty ? "" : "; \(hint)")"
-        case let .invalidArgument(message):
+        case let .invalidArgument(message), let .invalidState(message):
             return message
         }
     }
@@ -74,7 +107,7 @@ public struct ResourceLimits: Sendable {
 
     /// The limits every loader uses unless given others. A program sets this once at
     /// start-up (the CLI from `VIT_EDGE_MAX_MB`), before any work.
-    nonisolated(unsafe) public static var current = ResourceLimits()
+    @_spi(Internals) nonisolated(unsafe) public static var current = ResourceLimits()
 }
 
 /// Multiplies sizes from untrusted headers, reporting overflow as nil.
