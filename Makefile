@@ -6,10 +6,11 @@ SWIFT   ?= swift
 BIN     := .build/release/vit-edge
 SUDO    := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 DEBS    := libxsimd-dev liblz4-dev libturbojpeg0-dev libspng-dev pkg-config
-# The tests measure child processes' peak memory with GNU time.
-TEST_DEBS := time
+# The tests measure child processes' peak memory with GNU time; the C API's Python
+# example (ctypes, standard library only) runs under python3.
+TEST_DEBS := time python3
 
-.PHONY: test-aarch64-kernels test-aarch64-swift dist-aarch64 run-aarch64 mca tsan fuzz soak dist sanitize all deps deps-test build demo test test-accuracy models fixtures clean deps-aarch64 test-aarch64 test-kernels-native
+.PHONY: test-c-api test-aarch64-kernels test-aarch64-swift dist-aarch64 run-aarch64 mca tsan fuzz soak dist sanitize all deps deps-test build demo test test-accuracy models fixtures clean deps-aarch64 test-aarch64 test-kernels-native
 
 all: build
 
@@ -40,7 +41,17 @@ demo: build
 
 test: deps-test
 	$(SWIFT) build -c release --product vit-edge
+	$(SWIFT) build -c release --product vitedge
 	$(SWIFT) test -c release --disable-swift-testing
+	tools/public_api.sh --check
+	tools/check_c_api.sh
+
+# The C API alone: its examples (C, C++, Python ctypes) against `vit-edge run`, bad input,
+# threads sharing a model.
+test-c-api: deps-test
+	$(SWIFT) build -c release --product vit-edge
+	$(SWIFT) build -c release --product vitedge
+	tools/check_c_api.sh
 
 # The int8 accuracy checks on the whole 10k test split (make test runs them on 2,000
 # images to stay within a few minutes); CI runs both.
@@ -134,8 +145,10 @@ fuzz: deps
 	done; echo "fuzz: every target ran clean"
 
 # The threaded paths under ThreadSanitizer: two threads sharing one model (each with its
-# own session) over the whole test split, one session's thread pool (2 threads), and a
-# camera stream's reader thread.
+# own session) over the whole test split, one session's thread pool (2 threads), a
+# camera stream's reader thread, and four threads sharing a model through the C API.
+# The toolchain's Swift runtime (the static TSan runtime's libdispatch interceptors need it).
+SWIFT_LIBS = $(shell dirname $$(readlink -f $$(command -v $(SWIFT))))/../lib/swift/linux
 tsan: deps
 	$(SWIFT) build -c release --product vit-edge --sanitize=thread --scratch-path .build-tsan
 	TSAN_OPTIONS=halt_on_error=1 .build-tsan/release/vit-edge soak models/mnist-vit-int8.vitq \
@@ -151,6 +164,15 @@ tsan: deps
 		models/mnist-vit.vitq - --raw yuv420p:28x28 --top-k 1 > /dev/null
 	head -c $$((300 * 28 * 28)) /dev/urandom | TSAN_OPTIONS=halt_on_error=1 .build-tsan/release/vit-edge run \
 		models/mnist-vit.vitq - --raw gray8:28x28 --frames all --top-k 1 > /dev/null
+	# Through the C API: libvitedge built with TSan, four threads each with its own session
+	# of one shared model (Tests/CAPI/threads.c, itself built with -fsanitize=thread).
+	$(SWIFT) build -c release --product vitedge --sanitize=thread --scratch-path .build-tsan
+	mkdir -p .build-tsan/capi
+	clang -O1 -g -fsanitize=thread -std=c11 -ISources/VitEdgeC/include Tests/CAPI/threads.c \
+		-L.build-tsan/release -lvitedge -lpthread -Wl,-rpath,$(CURDIR)/.build-tsan/release \
+		-L$(SWIFT_LIBS) -ldispatch -lBlocksRuntime -Wl,-rpath,$(SWIFT_LIBS) -o .build-tsan/capi/threads
+	TSAN_OPTIONS=halt_on_error=1 .build-tsan/capi/threads models/mnist-vit-int8.vitq models/samples/*.pgm models/photos/*
+	TSAN_OPTIONS=halt_on_error=1 .build-tsan/capi/threads models/mnist-mixer.vitq models/samples/*.pgm
 
 # Many thousands of inferences in one process from several threads sharing one model:
 # the whole test split ten times; resident memory is printed at start and end.
@@ -166,6 +188,21 @@ dist: deps
 	strip dist/vit-edge
 	@ls -l dist/vit-edge | awk '{print "dist/vit-edge: " $$5 " bytes (stripped, static Swift runtime)"}'
 	@/usr/bin/env time -f "peak RSS of vit-edge run (int8 MNIST): %M KiB" dist/vit-edge run models/mnist-vit-int8.vitq models/samples/test-00000-digit7.pgm >/dev/null
+	# The C library: the Swift runtime linked in statically, only vit_* exported; checked by
+	# building the C example against dist/ and running it with an empty environment.
+	$(SWIFT) build -c release --product vitedge -Xswiftc -static-stdlib \
+		-Xlinker --version-script=$(CURDIR)/Sources/VitEdgeC/exports.map --scratch-path .build-dist
+	mkdir -p dist/lib dist/include
+	cp .build-dist/release/libvitedge.so dist/lib/ && strip --strip-unneeded dist/lib/libvitedge.so
+	cp Sources/VitEdgeC/include/vit_edge.h Sources/VitEdgeC/include/vit_edge.hpp dist/include/
+	@ls -l dist/lib/libvitedge.so | awk '{print "dist/lib/libvitedge.so: " $$5 " bytes (stripped, static Swift runtime)"}'
+	@! ldd dist/lib/libvitedge.so | grep -i swift || { echo "dist: libvitedge.so needs the Swift runtime"; exit 1; }
+	@test "$$(nm -D --defined-only dist/lib/libvitedge.so | awk '$$2 == "T"' | grep -vc ' vit_')" = 0 || { echo "dist: libvitedge.so exports more than vit_*"; exit 1; }
+	clang -O2 -std=c11 -Idist/include examples/c/classify.c -Ldist/lib -lvitedge -lm -Wl,-rpath,'$$ORIGIN/lib' -o dist/classify-example
+	env -i dist/classify-example models/mnist-vit-int8.vitq models/samples/*.pgm > .build-dist/c-example.txt
+	dist/vit-edge run models/mnist-vit-int8.vitq models/samples/*.pgm > .build-dist/cli.txt
+	rm dist/classify-example
+	cmp .build-dist/c-example.txt .build-dist/cli.txt && echo "dist: the C example against dist/lib prints what dist/vit-edge prints"
 
 # The whole test suite under AddressSanitizer. LeakSanitizer is off: its only reports
 # are one-time allocations of the Swift runtime, XCTest and Foundation.Process (weak

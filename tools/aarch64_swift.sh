@@ -130,10 +130,18 @@ dist() {
     in_root "cd /src && env PKG_CONFIG_PATH= PKG_CONFIG_SYSROOT_DIR=$TRIXIE PKG_CONFIG_LIBDIR=$TRIXIE/usr/lib/aarch64-linux-gnu/pkgconfig \
         swift build -c release --product vit-edge --swift-sdk debian-trixie-aarch64 --static-swift-stdlib \
         -Xlinker -rpath -Xlinker '\$ORIGIN/lib' --scratch-path /src/.build-trixie > /tmp/dist.log 2>&1; rc=\$?; grep -E 'error:|Build complete' /tmp/dist.log | tail -20; exit \$rc"
+    # The C library (docs/API.md): Swift runtime linked in, only vit_* exported.
+    in_root "cd /src && env PKG_CONFIG_PATH= PKG_CONFIG_SYSROOT_DIR=$TRIXIE PKG_CONFIG_LIBDIR=$TRIXIE/usr/lib/aarch64-linux-gnu/pkgconfig \
+        swift build -c release --product vitedge --swift-sdk debian-trixie-aarch64 -Xswiftc -static-stdlib \
+        -Xlinker --version-script=/src/Sources/VitEdgeC/exports.map --scratch-path /src/.build-trixie > /tmp/dist-lib.log 2>&1; rc=\$?; grep -E 'error:|Build complete' /tmp/dist-lib.log | tail -20; exit \$rc"
     echo "aarch64 dist build: $((SECONDS - t0)) s"
-    rm -rf "$dir" && mkdir -p "$dir/lib"
-    in_root "/usr/libexec/swift/bin/llvm-objcopy --strip-all /src/.build-trixie/$TRIPLE/release/vit-edge /tmp/vit-edge.stripped"
+    rm -rf "$dir" && mkdir -p "$dir/lib" "$dir/include" "$dir/examples"
+    in_root "/usr/libexec/swift/bin/llvm-objcopy --strip-all /src/.build-trixie/$TRIPLE/release/vit-edge /tmp/vit-edge.stripped \
+        && /usr/libexec/swift/bin/llvm-objcopy --strip-unneeded /src/.build-trixie/$TRIPLE/release/libvitedge.so /tmp/libvitedge.so"
     cp "$ROOT/tmp/vit-edge.stripped" "$dir/vit-edge"
+    cp "$ROOT/tmp/libvitedge.so" "$dir/lib/libvitedge.so"
+    cp Sources/VitEdgeC/include/vit_edge.h Sources/VitEdgeC/include/vit_edge.hpp "$dir/include/"
+    cp examples/c/classify.c "$dir/examples/"
     # The image codecs travel with it (found through the binary's RUNPATH $ORIGIN/lib);
     # what stays outside is on every trixie system.
     for l in libturbojpeg.so.0 libspng.so.0; do cp -L "$ROOT$TRIXIE/usr/lib/aarch64-linux-gnu/$l" "$dir/lib/$l"; done
@@ -150,6 +158,11 @@ $glibc or newer. Not on Debian 12 / Raspberry Pi OS bookworm (glibc 2.36) or Ubu
 
   ./vit-edge run mnist-vit-int8.vitq digit7.jpg
   ./vit-edge info mnist-vit-int8.vitq        # the kernels chosen for this CPU
+
+The C API (docs/API.md): lib/libvitedge.so and include/vit_edge.h (C++: vit_edge.hpp).
+
+  cc examples/classify.c -Iinclude -Llib -lvitedge -lm -Wl,-rpath,'\$ORIGIN/lib' -o classify
+  ./classify mnist-vit-int8.vitq digit7.jpg
 
 Nothing to install: the Swift runtime is linked in, libturbojpeg and libspng are in lib/,
 and the rest ($libs) is on every such system.
@@ -181,6 +194,21 @@ check_dist() {
             fi
         done
     done
+    # The C example built against the folder's library and header (as a board user would,
+    # here cross-compiled against the trixie sysroot) prints what the folder's CLI prints.
+    in_root "/usr/libexec/swift/bin/clang --target=aarch64-linux-gnu --sysroot=$TRIXIE -fuse-ld=lld -O2 -std=c11 \
+        -I/src/Sources/VitEdgeC/include /src/examples/c/classify.c -L/src/.build-trixie/$TRIPLE/release -lvitedge -lm \
+        -Wl,-rpath,'\$ORIGIN/lib' -o /tmp/classify-example" || status=1
+    cp "$ROOT/tmp/classify-example" "$dir/classify-example"
+    for cpu in cortex-a72 cortex-a76; do
+        if (cd "$dir" && cmp <(qemu-aarch64 -cpu $cpu -L "$ROOT$RUNTIME_ROOT" ./classify-example mnist-vit-int8.vitq digit7.jpg) \
+                             <(qemu-aarch64 -cpu $cpu -L "$ROOT$RUNTIME_ROOT" ./vit-edge run mnist-vit-int8.vitq digit7.jpg)); then
+            echo "  $cpu: the C example against lib/libvitedge.so prints what vit-edge run prints"
+        else
+            echo "  $cpu: the C example against lib/libvitedge.so differs from vit-edge run"; status=1
+        fi
+    done
+    rm -f "$dir/classify-example"
     # Peak memory of one run under qemu (the emulator's own memory included).
     /usr/bin/time -f "  peak RSS of run on the int8 model under qemu (emulator included): %M KiB" \
         qemu-aarch64 -cpu cortex-a72 -L "$ROOT$RUNTIME_ROOT" "$dir/vit-edge" run "$dir/mnist-vit-int8.vitq" "$dir/digit7.jpg" > /dev/null
