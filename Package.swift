@@ -52,7 +52,7 @@ let package = Package(
         .target(
             name: "VitEdgeC",
             dependencies: ["VitEdge"],
-            exclude: ["include"]
+            exclude: ["include", "exports.map"]
         ),
         // The command line: parse, call the engine, print.
         .executableTarget(

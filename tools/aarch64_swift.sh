@@ -130,9 +130,12 @@ dist() {
     in_root "cd /src && env PKG_CONFIG_PATH= PKG_CONFIG_SYSROOT_DIR=$TRIXIE PKG_CONFIG_LIBDIR=$TRIXIE/usr/lib/aarch64-linux-gnu/pkgconfig \
         swift build -c release --product vit-edge --swift-sdk debian-trixie-aarch64 --static-swift-stdlib \
         -Xlinker -rpath -Xlinker '\$ORIGIN/lib' --scratch-path /src/.build-trixie > /tmp/dist.log 2>&1; rc=\$?; grep -E 'error:|Build complete' /tmp/dist.log | tail -20; exit \$rc"
-    # The C library (docs/API.md): Swift runtime linked in, only vit_* exported.
+    # The C library (docs/API.md): Swift runtime linked in, only vit_* exported. (The
+    # driver looks for static-stdlib-args.lnk in the resource folder it is given: the
+    # static one, which SwiftPM's --static-swift-stdlib passes only for executables.)
     in_root "cd /src && env PKG_CONFIG_PATH= PKG_CONFIG_SYSROOT_DIR=$TRIXIE PKG_CONFIG_LIBDIR=$TRIXIE/usr/lib/aarch64-linux-gnu/pkgconfig \
         swift build -c release --product vitedge --swift-sdk debian-trixie-aarch64 -Xswiftc -static-stdlib \
+        -Xswiftc -resource-dir -Xswiftc $A64/usr/libexec/swift/lib/swift_static \
         -Xlinker --version-script=/src/Sources/VitEdgeC/exports.map --scratch-path /src/.build-trixie > /tmp/dist-lib.log 2>&1; rc=\$?; grep -E 'error:|Build complete' /tmp/dist-lib.log | tail -20; exit \$rc"
     echo "aarch64 dist build: $((SECONDS - t0)) s"
     rm -rf "$dir" && mkdir -p "$dir/lib" "$dir/include" "$dir/examples"
@@ -147,7 +150,7 @@ dist() {
     for l in libturbojpeg.so.0 libspng.so.0; do cp -L "$ROOT$TRIXIE/usr/lib/aarch64-linux-gnu/$l" "$dir/lib/$l"; done
     cp models/mnist-vit.vitq models/mnist-vit-int8.vitq models/photos/digit7.jpg "$dir/"
     local glibc libs
-    glibc=$(readelf -V --wide "$dir/vit-edge" "$dir"/lib/*.so.0 | grep -o 'GLIBC_2\.[0-9]*' | sort -V | uniq | tail -1)
+    glibc=$(readelf -V --wide "$dir/vit-edge" "$dir"/lib/*.so* | grep -o 'GLIBC_2\.[0-9]*' | sort -V | uniq | tail -1)
     libs=$(readelf -d "$dir/vit-edge" | awk '/NEEDED/ {print $5}' | tr -d '[]' | tr '\n' ' ')
     cat > "$dir/README.txt" <<EOF
 vit-edge for 64-bit ARM Linux boards (Raspberry Pi 4 and 5, other ARMv8-A boards).

@@ -13,7 +13,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <mutex>
-#include <thread>
+#include <pthread.h>
 #include <vector>
 
 #if defined(__x86_64__) || defined(__i386__)
@@ -30,7 +30,10 @@ constexpr int kSpin = 4000;
 }
 
 struct vk_pool {
-    std::vector<std::thread> threads;
+    // pthreads, not std::thread: libstdc++ 14's std::thread takes the address of an
+    // inline function with default visibility, which non-PIC objects cannot reference
+    // from a shared library (libvitedge on aarch64 failed to link).
+    std::vector<pthread_t> threads;
     std::mutex mutex;
     std::condition_variable start;
     std::condition_variable done;
@@ -77,9 +80,31 @@ struct vk_pool {
     }
 };
 
+namespace {
+struct vk_worker_start {
+    vk_pool *pool;
+    size_t worker;
+};
+
+void *vk_worker_main(void *arg) {
+    vk_worker_start start = *static_cast<vk_worker_start *>(arg);
+    delete static_cast<vk_worker_start *>(arg);
+    start.pool->loop(start.worker);
+    return nullptr;
+}
+}  // namespace
+
 extern "C" vk_pool *vk_pool_create(size_t threads) {
     vk_pool *p = new vk_pool();
-    for (size_t w = 1; w < threads; ++w) p->threads.emplace_back([p, w] { p->loop(w); });
+    for (size_t w = 1; w < threads; ++w) {
+        pthread_t t;
+        auto *arg = new vk_worker_start{p, w};
+        if (pthread_create(&t, nullptr, vk_worker_main, arg) != 0) {
+            delete arg;  // fewer workers than asked: the pool still runs every task
+            break;
+        }
+        p->threads.push_back(t);
+    }
     return p;
 }
 
@@ -90,7 +115,7 @@ extern "C" void vk_pool_destroy(vk_pool *p) {
         p->stop.store(true, std::memory_order_release);
     }
     p->start.notify_all();
-    for (auto &t : p->threads) t.join();
+    for (pthread_t t : p->threads) pthread_join(t, nullptr);
     delete p;
 }
 
