@@ -10,7 +10,7 @@ DEBS    := libxsimd-dev liblz4-dev libturbojpeg0-dev libspng-dev pkg-config
 # example (ctypes, standard library only) runs under python3.
 TEST_DEBS := time python3
 
-.PHONY: test-c-api test-aarch64-kernels test-aarch64-swift dist-aarch64 run-aarch64 mca tsan fuzz soak dist sanitize all deps deps-test build demo test test-accuracy models fixtures clean deps-aarch64 test-aarch64 test-kernels-native
+.PHONY: docs test-c-api test-aarch64-kernels test-aarch64-swift dist-aarch64 run-aarch64 mca tsan fuzz soak dist sanitize all deps deps-test build demo test test-accuracy models fixtures clean deps-aarch64 test-aarch64 test-kernels-native
 
 all: build
 
@@ -209,6 +209,21 @@ dist: deps
 # references), none in vit-edge; leaks are checked by `make soak` (flat RSS) instead.
 sanitize: deps-test
 	VIT_EDGE_SANITIZED=1 ASAN_OPTIONS=detect_leaks=0 $(SWIFT) test -c release --disable-swift-testing --sanitize=address --scratch-path .build-asan
+
+# The Swift API's documentation as a DocC archive (.build/docs/VitEdge.doccarchive): the
+# public symbols' graph from the compiler, then the toolchain's docc, warnings as errors
+# (a broken ``link`` fails). No plugin dependency (see docs/API.md). Serve it with
+# `docc preview` or any static web server after `docc process-archive transform-for-static-hosting`.
+docs: deps
+	rm -rf .build-docs/graphs && mkdir -p .build-docs/graphs
+	$(SWIFT) build --target VitEdge --scratch-path .build-docs -Xswiftc -emit-symbol-graph \
+		-Xswiftc -emit-symbol-graph-dir -Xswiftc $(CURDIR)/.build-docs/graphs \
+		-Xswiftc -symbol-graph-minimum-access-level -Xswiftc public
+	mkdir -p .build/docs
+	docc convert Sources/VitEdge/VitEdge.docc --additional-symbol-graph-dir .build-docs/graphs \
+		--fallback-display-name VitEdge --fallback-bundle-identifier vit-edge.VitEdge \
+		--warnings-as-errors --output-path .build/docs/VitEdge.doccarchive
+	@echo "docs: .build/docs/VitEdge.doccarchive"
 
 # Regenerate the shipped .vitq from the committed checkpoint (deterministic).
 models: build

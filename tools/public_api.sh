@@ -25,7 +25,16 @@ case "${1:-}" in
             echo "public_api: make a new declaration @_spi(Internals), or document it and run tools/public_api.sh --update"
             exit 1
         fi
-        echo "public_api: $(surface | wc -l) public declarations, all listed in docs/API.md" ;;
+        # Every public declaration carries a /// comment (DocC's syntax) on the line above
+        # (attributes aside).
+        undocumented=$(find Sources/VitEdge -name '*.swift' | LC_ALL=C sort | xargs awk '
+            FNR == 1 { prev = "" }
+            /(^|[^_[:alnum:]])public([^_[:alnum:]]|$)/ && !/@_spi\(/ && !/^[ \t]*\/\// && prev !~ /^[ \t]*\/\/\// { print FILENAME ":" FNR ": " $0 }
+            !/^[ \t]*$/ && !/^[ \t]*@/ { prev = $0 }')
+        if [ -n "$undocumented" ]; then
+            echo "public_api: public declarations without a /// comment:"; echo "$undocumented"; exit 1
+        fi
+        echo "public_api: $(surface | wc -l) public declarations, all documented and listed in docs/API.md" ;;
     --update)
         python3 - "$begin" "$end" <<PYEOF
 import sys, subprocess

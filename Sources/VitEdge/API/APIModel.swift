@@ -37,6 +37,7 @@ public final class Model: Sendable {
         /// Bounds on file, weight, image and arena sizes, checked before allocating.
         public var limits: ResourceLimits
 
+        /// Options with the defaults: the fastest kernels, the model's own size, `ResourceLimits.default`.
         public init(kernels: KernelChoice = .auto, imageSize: (height: Int, width: Int)? = nil,
                     limits: ResourceLimits = .default) {
             self.kernels = kernels
@@ -49,8 +50,9 @@ public final class Model: Sendable {
     public struct Info: Sendable, Equatable {
         /// `vit`, `hybrid` (ResNet stem + ViT), `mixer` (MLP-Mixer) or `resmlp`.
         public let architecture: String
-        /// The input the model runs at (images of any size are resized to it).
+        /// The input height the model runs at (images of any size are resized to it).
         public let imageHeight: Int
+        /// The input width the model runs at.
         public let imageWidth: Int
         /// 1 (gray) or 3 (RGB).
         public let channels: Int

@@ -20,9 +20,11 @@ public final class Session {
 
     /// A class and how probable the model finds it.
     public struct Classification: Sendable, Equatable {
+        /// The class number (the head's output index).
         public let index: Int
         /// The model's label for the class, or its number.
         public let label: String
+        /// Softmax probability in [0, 1].
         public let probability: Float
     }
 

@@ -2,17 +2,22 @@
 /// (JPEG, PNG, 8-bit PGM/PPM, IDX: what Pillow holds, so preprocessing can match it
 /// exactly) or floats in [0, 1] (16-bit or odd-maxval PGM/PPM, maps).
 public struct Image: Sendable {
+    /// The samples: 8-bit as decoded, or floats in [0, 1].
     public enum Pixels: Sendable, Equatable {
         case bytes([UInt8])
         case floats([Float])
     }
 
+    /// Pixels per row.
     public var width: Int
+    /// Rows.
     public var height: Int
     /// 1 (gray) or 3 (RGB)
     public var channels: Int
+    /// Row-major [height, width, channels], channels interleaved.
     public var pixels: Pixels
 
+    /// An image of float samples in [0, 1], [height, width, channels] interleaved.
     public init(width: Int, height: Int, channels: Int, samples: [Float]) {
         self.width = width
         self.height = height
@@ -20,6 +25,7 @@ public struct Image: Sendable {
         self.pixels = .floats(samples)
     }
 
+    /// An image of 8-bit samples, [height, width, channels] interleaved.
     public init(width: Int, height: Int, channels: Int, bytes: [UInt8]) {
         self.width = width
         self.height = height
@@ -109,6 +115,7 @@ public struct Image: Sendable {
 /// A borrowed view of pixels in one of the layouts decoders and cameras give. The
 /// memory belongs to the caller and must stay valid while the view is used.
 public struct ImageView {
+    /// The pixel layouts a view can describe (the raw value is the CLI's name for it).
     public enum Format: String, Sendable, CaseIterable {
         /// 8-bit gray, one byte per pixel
         case gray8
@@ -130,14 +137,19 @@ public struct ImageView {
         var isYUV: Bool { self == .i420 || self == .nv12 }
     }
 
+    /// The layout of the pixels.
     public var format: Format
+    /// Pixels per row.
     public var width: Int
+    /// Rows (of the Y plane for the YUV formats).
     public var height: Int
+    /// The first byte of the first row; the caller keeps it valid while the view is used.
     public var data: UnsafeRawPointer
     /// Bytes from one row to the next (of the Y plane for the YUV formats, whose chroma
     /// planes follow it tightly packed).
     public var rowBytes: Int
 
+    /// A view of `data`; `rowBytes` nil means rows packed without padding.
     public init(format: Format, width: Int, height: Int, data: UnsafeRawPointer, rowBytes: Int? = nil) {
         self.format = format
         self.width = width

@@ -53,6 +53,7 @@ public enum VitError: Error, Equatable, CustomStringConvertible, Sendable {
         }
     }
 
+    /// One line: what was expected, what was found and, where it helps, what to do.
     public var description: String {
         switch self {
         case let .io(path, reason):
@@ -89,6 +90,7 @@ public struct ResourceLimits: Sendable {
     /// Largest planned activation arena.
     public var maxArenaBytes: Int
 
+    /// Bounds in bytes (`maxImagePixels` in pixels); the defaults are 2 GiB and 2^26 pixels.
     public init(maxFileBytes: Int = 2 << 30, maxModelBytes: Int = 2 << 30,
                 maxImagePixels: Int = 1 << 26, maxArenaBytes: Int = 2 << 30) {
         self.maxFileBytes = maxFileBytes
@@ -97,6 +99,7 @@ public struct ResourceLimits: Sendable {
         self.maxArenaBytes = maxArenaBytes
     }
 
+    /// The defaults: 2 GiB files, weights and arena; 2^26-pixel images.
     public static let `default` = ResourceLimits()
 
     /// Limits from one memory budget in bytes: files, weights and arena up to the
