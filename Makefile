@@ -203,6 +203,16 @@ dist: deps
 	dist/vit-edge run models/mnist-vit-int8.vitq models/samples/*.pgm > .build-dist/cli.txt
 	rm dist/classify-example
 	cmp .build-dist/c-example.txt .build-dist/cli.txt && echo "dist: the C example against dist/lib prints what dist/vit-edge prints"
+	# The static library: Swift runtime inside, only vit_* global (tools/make_static_lib.sh).
+	$(SWIFT) build -c release --product vitedge_static -Xswiftc -static-stdlib \
+		-Xlinker --version-script=$(CURDIR)/Sources/VitEdgeC/exports.map --scratch-path .build-dist
+	tools/make_static_lib.sh .build-dist/release/libvitedge_static.a dist/lib/libvitedge.a
+	@ls -l dist/lib/libvitedge.a | awk '{print "dist/lib/libvitedge.a: " $$5 " bytes"}'
+	clang -O2 -std=c11 -Idist/include examples/c/classify.c dist/lib/libvitedge.a \
+		-lstdc++ -lm -ldl -lpthread -llz4 -lturbojpeg -lspng -o .build-dist/classify-static
+	@! ldd .build-dist/classify-static | grep -i -e swift -e vitedge || { echo "dist: the static example needs a shared library"; exit 1; }
+	env -i .build-dist/classify-static models/mnist-vit-int8.vitq models/samples/*.pgm > .build-dist/c-static.txt
+	cmp .build-dist/c-static.txt .build-dist/cli.txt && echo "dist: the C example linked with dist/lib/libvitedge.a prints what dist/vit-edge prints"
 
 # The whole test suite under AddressSanitizer. LeakSanitizer is off: its only reports
 # are one-time allocations of the Swift runtime, XCTest and Foundation.Process (weak

@@ -5,8 +5,10 @@ let package = Package(
     name: "vit-edge",
     products: [
         .library(name: "VitEdge", targets: ["VitEdge"]),
-        // The C API: libvitedge.so with Sources/VitEdgeC/include/vit_edge.h (docs/API.md).
+        // The C API: libvitedge.so with Sources/VitEdgeC/include/vit_edge.h (docs/API.md),
+        // and the objects `make dist` turns into a self-contained libvitedge.a.
         .library(name: "vitedge", type: .dynamic, targets: ["VitEdgeC"]),
+        .library(name: "vitedge_static", type: .static, targets: ["VitEdgeC"]),
         .executable(name: "vit-edge", targets: ["vit-edge"]),
     ],
     dependencies: [

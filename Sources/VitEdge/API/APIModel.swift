@@ -83,7 +83,7 @@ public final class Model: Sendable {
     /// `invalidArgument`) with one line saying what was expected and what was found.
     public convenience init(path: String, options: Options = Options()) throws(VitError) {
         let vit = try VitError.catching {
-            let kernels = try Kernels.select(Kernels.Choice(rawValue: options.kernels.rawValue)!)
+            let kernels = try Kernels.select(options.kernels)
             return try VisionTransformer(path: path, kernels: kernels, limits: options.limits)
         }
         try self.init(vit, options)
@@ -92,7 +92,7 @@ public final class Model: Sendable {
     /// Loads a `.vitq` file held in memory (`name` is what error messages call it).
     public convenience init(bytes: [UInt8], name: String = "model", options: Options = Options()) throws(VitError) {
         let vit = try VitError.catching {
-            let kernels = try Kernels.select(Kernels.Choice(rawValue: options.kernels.rawValue)!)
+            let kernels = try Kernels.select(options.kernels)
             let file = try VitqFile.parse(bytes, path: name, limits: options.limits)
             return try VisionTransformer(file: file, kernels: kernels, source: name)
         }

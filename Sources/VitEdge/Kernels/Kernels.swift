@@ -3,20 +3,8 @@ import _VitKernels
 /// The kernel set, chosen once from the CPU's features. Model code calls these
 /// operations and never branches on the architecture itself.
 @_spi(Internals) public struct Kernels: @unchecked Sendable, CustomStringConvertible {
-    @_spi(Internals) public enum Choice: String, CaseIterable, Sendable {
-        /// The fastest set this CPU supports.
-        case auto
-        /// The scalar reference everywhere.
-        case reference
-        /// xsimd's baseline architecture (SSE2 / NEON) for everything.
-        case xsimd
-        /// AVX2 + FMA GEMM (x86-64).
-        case avx2
-        /// AVX-512F GEMM (x86-64).
-        case avx512
-        /// fp32 GEMM in Swift SIMD types (baseline target), xsimd for the rest.
-        case swift
-    }
+    /// Which kernel set (the public `Model.KernelChoice`).
+    @_spi(Internals) public typealias Choice = Model.KernelChoice
 
     /// fp32 GEMM route.
     @_spi(Internals) public var gemmName: String
