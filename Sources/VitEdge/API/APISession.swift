@@ -41,6 +41,8 @@ public final class Session {
     var preprocessor: Preprocessor?
     var given: [Bool]
     var resultsValid = false
+    /// Images in the last run (the results there are to read).
+    var lastCount = 0
 
     /// Plans the session. `attentionBlocks`: blocks whose attention probabilities are
     /// kept for reading after each run (each adds a [heads, tokens, tokens] map per image).
@@ -97,8 +99,8 @@ public final class Session {
         guard pixels <= model.limits.maxImagePixels else {
             throw .tooManyPixels(path: "image \(index)", width: view.width, height: view.height, limit: model.limits.maxImagePixels)
         }
-        if let p = preprocessor, p.width == view.width, p.height == view.height, p.format == view.format {
-        } else {
+        // One Preprocessor per source size and format, kept while frames keep them.
+        if preprocessor.map({ $0.width != view.width || $0.height != view.height || $0.format != view.format }) ?? true {
             preprocessor = Preprocessor(config: model.vit.config, width: view.width, height: view.height, format: view.format)
         }
         let input = session.input
@@ -125,7 +127,6 @@ public final class Session {
         resultsValid = true
         lastCount = n
     }
-    var lastCount = 0
 
     // MARK: Results out
 
@@ -141,12 +142,7 @@ public final class Session {
     /// the buffer is valid during `body` only.
     public func withOutput<R>(_ output: Output, image: Int = 0,
                               _ body: (UnsafeBufferPointer<Float>) throws -> R) throws -> R {
-        try checkResults(image)
-        switch output {
-        case .logits: return try body(session.logits(image))
-        case .probabilities: return try body(session.probabilities(image))
-        case .embedding: return try body(session.features(image))
-        }
+        try body(try buffer(output, image))
     }
 
     /// Image `image`'s logits, one per class.
@@ -174,12 +170,15 @@ public final class Session {
         return session.attention(block: block, image: image).map(Array.init)
     }
 
-    func copy(_ output: Output, _ image: Int) throws(VitError) -> [Float] {
+    func copy(_ output: Output, _ image: Int) throws(VitError) -> [Float] { Array(try buffer(output, image)) }
+
+    /// Image `image`'s `output` in the arena, once the results are known to be readable.
+    func buffer(_ output: Output, _ image: Int) throws(VitError) -> UnsafeBufferPointer<Float> {
         try checkResults(image)
         switch output {
-        case .logits: return Array(session.logits(image))
-        case .probabilities: return Array(session.probabilities(image))
-        case .embedding: return Array(session.features(image))
+        case .logits: return session.logits(image)
+        case .probabilities: return session.probabilities(image)
+        case .embedding: return session.features(image)
         }
     }
 
