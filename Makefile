@@ -109,10 +109,10 @@ run-aarch64: deps-aarch64
 	@tools/aarch64_swift.sh run $(CPU) $(ARGS)
 
 # llvm-mca on every NEON microkernel's inner loop (cycles, MACs per cycle, share of peak):
-# estimates for a Raspberry Pi 4 (A72, through LLVM's cortex-a57 model) and, where the
-# installed LLVM models it, a Pi 5 (neoverse-n1 for the A76).
+# estimates for a Raspberry Pi 4 (A72, through LLVM's cortex-a57 model) and a Pi 5 (A76,
+# through LLVM 19's neoverse-n1 model), and the ViT-Ti estimate that follows from them.
 mca: deps-aarch64
-	@dpkg -s llvm >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && $(SUDO) DEBIAN_FRONTEND=noninteractive apt-get install -y -qq llvm; }
+	@dpkg -s llvm-19 >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && $(SUDO) DEBIAN_FRONTEND=noninteractive apt-get install -y -qq llvm-19; }
 	bash tools/mca_kernels.sh
 
 # The same conformance program on this machine's CPU (x86-64 routes).

@@ -2,14 +2,21 @@
 # llvm-mca on the inner loop of every NEON microkernel (make mca): compiles the kernels
 # for ARM64, cuts each kernel's innermost loop out of the assembly, and prints cycles
 # per iteration, multiply-adds per cycle (counted from the instructions: smull/smlal 8,
-# sdot 16, fmla .4s 4) and the share of the core's peak. Estimates, not measurements:
-# LLVM has no Cortex-A72 model (cortex-a57 stands in for a Pi 4's A72); a Neoverse N1
-# model (for a Pi 5's A76) exists only in newer LLVM than Debian 12's 14, which maps
-# neoverse-n1 to the A57 model too: such results are marked and skipped.
+# sdot 16, fmla .4s 4) and the share of the core's peak. The peak of each instruction on
+# each core is llvm-mca's own figure for a block of 24 independent ones, so a kernel is
+# judged by the same model that times it. Estimates, not measurements: LLVM has no
+# Cortex-A72 model (cortex-a57 stands in for a Pi 4's A72) and no Cortex-A76 one
+# (neoverse-n1, the server core built on the A76, stands in for a Pi 5). The N1 model
+# exists from LLVM 17 on (Debian 12's LLVM 14 and 16 map neoverse-n1 to the A57 model):
+# MCA defaults to the newest llvm-mca-NN installed (make mca installs llvm-19).
+# Last, the ViT-Ti/16 estimate: its multiply-adds divided by the loop rates at a clock.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 CXX="${CXX_A64:-clang++ --target=aarch64-linux-gnu}"
-MCA="${MCA:-llvm-mca}"
+if [ -z "${MCA:-}" ]; then
+    MCA=$(ls /usr/bin/llvm-mca-[0-9]* 2>/dev/null | sort -t- -k3 -n | tail -1)
+    MCA=${MCA:-llvm-mca}
+fi
 out=.build/mca
 mkdir -p $out
 flags="-O2 -std=c++17 -DNDEBUG -ISources/VitKernels/include -ISources/VitKernels"
@@ -30,38 +37,75 @@ loop() {  # file fn key
         }' "$1"
 }
 
-# Does this llvm-mca have its own Neoverse N1 model? (LLVM 14 maps it to the A57 one.)
+# Does this llvm-mca have its own Neoverse N1 model? (LLVM 14 and 16 map it to the A57 one.)
 printf 'smull v0.8h, v1.8b, v2.8b\n' > $out/probe.s
 n1_real=1
 if $MCA -mtriple=aarch64-linux-gnu -mcpu=neoverse-n1 -iterations=1 $out/probe.s 2>/dev/null | grep -q A57Unit; then n1_real=0; fi
+cpus="cortex-a57"
+[ $n1_real = 1 ] && cpus="cortex-a57 neoverse-n1"
 
-report() {  # name file fn key peak-macs-per-cycle-a57
-    local body=$out/$1.loop.s
+cycles() {  # cpu file -> cycles per iteration
+    $MCA -mtriple=aarch64-linux-gnu -mcpu=$1 -mattr=+dotprod -iterations=1000 "$2" 2>/dev/null | awk '/^Total Cycles:/ {print $3 / 1000}'
+}
+
+# The peak of one instruction: 24 independent accumulators, no loads, no dependency
+# between them but each on itself (what a microkernel's accumulators are).
+peak() {  # cpu instruction-template macs-per-instruction -> MACs per cycle
+    local f=$out/peak.$RANDOM.s
+    for i in $(seq 0 23); do printf "$2\n" $i; done > $f
+    awk -v c="$(cycles $1 $f)" -v m="$3" 'BEGIN { printf "%.2f", 24 * m / c }'
+    rm -f $f
+}
+declare -A PEAK
+for cpu in $cpus; do
+    PEAK[$cpu.fmla]=$(peak $cpu 'fmla v%d.4s, v30.4s, v31.4s' 4)
+    PEAK[$cpu.smlal]=$(peak $cpu 'smlal v%d.8h, v30.8b, v31.8b' 8)
+    [ $cpu != cortex-a57 ] && PEAK[$cpu.sdot]=$(peak $cpu 'sdot v%d.4s, v30.16b, v31.16b' 16)
+done
+
+declare -A RATE
+report() {  # name file fn key peak-kind
+    local body=$out/${1// /_}.loop.s
     loop "$2" "$3" "$4" > "$body"
     if [ ! -s "$body" ]; then echo "$1: loop not found"; return; fi
-    local macs
+    local macs ins
     macs=$(awk '/^[ \t]*(smull2?|smlal2?)[ \t]/ {m += 8} /^[ \t]*sdot[ \t]/ {m += 16} /^[ \t]*fmla[ \t].*\.4s/ {m += 4} END {print m + 0}' "$body")
-    if [ "$4" = sdot ] && [ $n1_real = 0 ]; then
-        # No timing model for an A76 here: report the loop's size instead.
-        awk -v n="$1" -v m="$macs" -v ins="$(grep -c '^[[:space:]]*[a-z]' "$body")" -v r="$(grep -c '^[[:space:]]*ld1r' "$body")" 'BEGIN {
-            printf "%-28s %-12s %3d instructions (%d ld1r) per %d MACs: %.1f instructions per 1024 MACs (not timed)\n", n, "(no model)", ins, r, m, 1024 * ins / m }'
-        return
-    fi
-    for cpu in cortex-a57 neoverse-n1; do
-        if [ "$cpu" = neoverse-n1 ] && [ $n1_real = 0 ]; then continue; fi
-        if [ "$cpu" = cortex-a57 ] && [ "$4" = sdot ]; then continue; fi
-        local cycles
-        cycles=$($MCA -mtriple=aarch64-linux-gnu -mcpu=$cpu -iterations=1000 "$body" 2>/dev/null | awk '/^Total Cycles:/ {print $3}')
-        awk -v n="$1" -v c="$cpu" -v cy="$cycles" -v m="$macs" -v p="$5" -v ins="$(grep -c '^[[:space:]]*[a-z]' "$body")" 'BEGIN {
-            per = cy / 1000; rate = m / per
-            printf "%-28s %-12s %3d instructions, %5.1f cycles/iteration, %4d MACs: %5.2f MAC/cycle (%3.0f%% of %g)\n", n, c, ins, per, m, rate, 100 * rate / p, p }'
+    ins=$(grep -c '^[[:space:]]*[a-z]' "$body")
+    for cpu in $cpus; do
+        local p=${PEAK[$cpu.$5]:-}
+        [ -z "$p" ] && continue   # sdot: the A57 model cannot time ARMv8.2
+        local cy
+        cy=$(cycles $cpu "$body")
+        RATE[$1.$cpu]=$(awk -v cy="$cy" -v m="$macs" 'BEGIN { printf "%.2f", m / cy }')
+        awk -v n="$1" -v c="$cpu" -v cy="$cy" -v m="$macs" -v p="$p" -v ins="$ins" -v k="$5" 'BEGIN {
+            rate = m / cy
+            printf "%-28s %-12s %3d instructions, %5.1f cycles/iteration, %4d MACs: %5.2f MAC/cycle (%3.0f%% of %s %.0f)\n", n, c, ins, cy, m, rate, 100 * rate / p, k, p }'
     done
 }
 
-echo "llvm-mca $($MCA --version | awk '/LLVM version/ {print $NF}'); peak per cycle of the A57 model: fp32 4 MACs (FMLA .4s), int8 8 MACs (one SMULL/SMLAL a cycle)"
-[ $n1_real = 0 ] && echo "(this llvm-mca has no Neoverse N1 model: the dot-product kernel's A76 estimate needs a newer LLVM)"
-report "f32 4x16 xsimd (NEON fmla)" $out/f32_xsimd.s '_ZN12_GLOBAL__N_17ukernelILi4E' 'fmla' 4
-report "qs8 4x16 neon (smull+addp)" $out/qs8_neon.s '_ZN12_GLOBAL__N_112ukernel_neonILi4E' 'smull' 8
-report "qs8 2x8c16 neon (smlal2)" $out/qs8_neon.s 'vk_qs8_gemm_2x8c16__neon' 'smlal2' 8
-# sdot is ARMv8.2: the A57 model cannot time it; only a real N1 model can (else: its size).
-report "qs8 4x16 neondot (sdot)" $out/qs8_neondot.s '_ZN12_GLOBAL__N_111ukernel_dotILi4E' 'sdot' 32
+echo "llvm-mca $($MCA --version | awk '/LLVM version/ {print $NF}') ($MCA)"
+[ $n1_real = 0 ] && echo "(this llvm-mca has no Neoverse N1 model: the dot-product kernel's A76 estimate needs LLVM >= 17, e.g. llvm-19)"
+for cpu in $cpus; do
+    echo "peak of $cpu (MACs per cycle, 24 independent instructions): fmla .4s ${PEAK[$cpu.fmla]}, smlal .8h ${PEAK[$cpu.smlal]}${PEAK[$cpu.sdot]:+, sdot .4s ${PEAK[$cpu.sdot]}}"
+done
+report "f32 4x16 xsimd (NEON fmla)" $out/f32_xsimd.s '_ZN12_GLOBAL__N_17ukernelILi4E' 'fmla' fmla
+report "qs8 4x16 neon (smull+addp)" $out/qs8_neon.s '_ZN12_GLOBAL__N_112ukernel_neonILi4E' 'smull' smlal
+report "qs8 2x8c16 neon (smlal2)" $out/qs8_neon.s 'vk_qs8_gemm_2x8c16__neon' 'smlal2' smlal
+report "qs8 4x16 neondot (sdot)" $out/qs8_neondot.s '_ZN12_GLOBAL__N_111ukernel_dotILi4E' 'sdot' sdot
+
+# ViT-Ti/16 at 224x224: 1.046 G multiply-adds in the blocks' Linear layers (int8 in an int8
+# model), 0.029 G in the patch embedding and 0.179 G in attention's QK^T and PV (fp32 in
+# both). Time of those multiply-adds at the inner loops' rates above: no epilogue, packing,
+# memory stalls or row kernels (LayerNorm, GELU, softmax, quantization: 11% of an fp32 and
+# 23% of an int8 ViT-Ti pass on x86, docs/BENCHMARKS.md), so a lower bound for the board.
+estimate() {  # board cpu ghz fp32-kernel int8-kernel
+    local f=${RATE["$4.$2"]:-} q=${RATE["$5.$2"]:-}
+    [ -z "$f" ] || [ -z "$q" ] && return
+    awk -v b="$1" -v c="$2" -v g="$3" -v f="$f" -v q="$q" -v k="$5" 'BEGIN {
+        lin = 1.046e9; rest = 0.029e9 + 0.179e9; hz = g * 1e9
+        tf = (lin + rest) / (f * hz) * 1e3; tq = (lin / (q * hz) + rest / (f * hz)) * 1e3
+        printf "%-14s %-12s %.1f GHz  fp32 %6.1f ms   int8 (%s) %6.1f ms   int8/fp32 %.2fx faster\n", b, c, g, tf, k, tq, tf / tq }'
+}
+echo "ViT-Ti/16 224x224, one core, multiply-adds at the inner loop's rate (a lower bound; see docs/ARM64.md):"
+estimate "Raspberry Pi 4" cortex-a57 1.8 "f32 4x16 xsimd (NEON fmla)" "qs8 2x8c16 neon (smlal2)"
+estimate "Raspberry Pi 5" neoverse-n1 2.4 "f32 4x16 xsimd (NEON fmla)" "qs8 4x16 neondot (sdot)"
