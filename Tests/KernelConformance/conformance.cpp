@@ -1,7 +1,8 @@
-// Kernel conformance for cross-built targets (ARM64 under qemu): every route the
-// CPU reports is compared with a scalar reference written here — int8 routes and
-// activation quantization bit for bit, fp32 within a K·epsilon bound — and only
-// routes the CPU's features allow are ever called. Prints `N passed, M failed`.
+// Kernel conformance for cross-built targets (ARM64 under qemu) and this machine: every
+// route of the two tables (vk_f32_configs, vk_qs8_gemm_configs) the CPU can run is compared
+// with a scalar reference written here — int8 GEMMs and activation quantizers bit for
+// bit, fp32 GEMMs and row kernels within K·epsilon / ulp bounds — and only routes the
+// CPU's features allow are ever called. Prints `N passed, M failed`.
 //
 //   conformance [--expect-dotprod yes|no]
 #include "vit_kernels.h"
@@ -106,6 +107,23 @@ int main(int argc, char **argv) {
           "a Zen 4 (AVX-512 VNNI) gets the VNNI kernel");
 #endif
     check(strcmp(vk_qs8_gemm_config_for(0, 127)->name, "vk_qs8_gemm_4x16__scalar") == 0, "no features: the scalar route");
+    // The fp32 level table, and the int8 route each level's features lead to (the engine's
+    // Kernels.forFeatures does exactly this): literal sets of the cores users have.
+    auto level_of = [](uint32_t feats, const char *level, const char *int8) {
+        const vk_f32_config *c = vk_f32_config_for(feats);
+        return strcmp(c->level, level) == 0 && strcmp(vk_qs8_gemm_config_for(feats & c->int8_features, 127)->name, int8) == 0;
+    };
+    check(vk_f32_config_for(f)->requires == (vk_f32_config_for(f)->requires & f), "the selected fp32 level runs on this CPU");
+#if defined(__aarch64__)
+    check(level_of(VK_CPU_ARM_NEON, "xsimd", "vk_qs8_gemm_2x8c16__neon"), "Cortex-A72: NEON fp32, c16 int8");
+    check(level_of(VK_CPU_ARM_NEON | VK_CPU_ARM_DOTPROD, "xsimd", "vk_qs8_gemm_4x16__neondot"), "Cortex-A76: NEON fp32, sdot int8");
+#elif defined(__x86_64__)
+    check(level_of(VK_CPU_X86_SSE41 | VK_CPU_X86_AVX2 | VK_CPU_X86_FMA, "avx2", "vk_qs8_gemm_4x16__avx2"), "Zen 3: AVX2 fp32 and int8");
+    check(level_of(VK_CPU_X86_SSE41 | VK_CPU_X86_AVX2 | VK_CPU_X86_FMA | VK_CPU_X86_AVX512F | VK_CPU_X86_AVX512BW |
+                       VK_CPU_X86_AVX512VNNI, "avx512f", "vk_qs8_gemm_8x32__avx512vnni"),
+          "Zen 4: AVX-512 fp32, VNNI int8");
+#endif
+    check(level_of(0, "xsimd", "vk_qs8_gemm_4x16__scalar"), "no features: the baseline");
 
     const size_t ms[] = {1, 3, 4, 5, 8, 9, 50}, ns[] = {1, 15, 16, 17, 31, 32, 33, 48, 65}, ks[] = {1, 3, 4, 5, 63, 64, 65, 300};
     for (const vk_qs8_gemm_config *r : routes) {
@@ -142,34 +160,66 @@ int main(int argc, char **argv) {
         check(bad == 0, r->name);
     }
 
-    // Activation quantization (xsimd baseline), bit for bit.
-    for (size_t k : {1, 3, 4, 15, 16, 17, 64, 100}) {
-        const size_t rows = 3, kp = vk_qs8_padded_k(k);
-        std::vector<float> x(rows * k);
-        for (auto &v : x) v = next_float() * 3;
-        for (size_t i = 0; i < k; ++i) x[i] = 0;
-        std::vector<int8_t> q1(rows * kp), q2(rows * kp);
-        std::vector<float> s1(rows), s2(rows);
-        ref_quantize(rows, k, x.data(), q1.data(), kp, s1.data());
-        vk_qs8_quantize_rows__xsimd(rows, k, x.data(), k, q2.data(), kp, s2.data());
-        check(q1 == q2 && s1 == s2, "vk_qs8_quantize_rows__xsimd");
+    // Activation quantization: the quantizers of every runnable int8 route (uint8 forms
+    // store q + 128), bit for bit, dynamic and static.
+    for (const vk_qs8_gemm_config *r : routes) {
+        bool ok = true;
+        for (size_t k : {1, 3, 4, 15, 16, 17, 64, 100}) {
+            const size_t rows = 3, kp = (k + r->kr - 1) / r->kr * r->kr;
+            std::vector<float> x(rows * k);
+            for (auto &v : x) v = next_float() * 3;
+            for (size_t i = 0; i < k; ++i) x[i] = 0;
+            std::vector<int8_t> q1(rows * kp), q2(rows * kp);
+            std::vector<float> s1(rows), s2(rows);
+            ref_quantize(rows, k, x.data(), q1.data(), kp, s1.data());
+            if (r->offset_input)
+                for (auto &v : q1) v = (int8_t)((uint8_t)v ^ 0x80u);
+            r->quantize(rows, k, x.data(), k, q2.data(), kp, s2.data());
+            ok &= q1 == q2 && s1 == s2;
+            // Static: one scale for every row (the third row's), values beyond it clamp.
+            const float st = s1[2] * 0.5f;
+            std::vector<int8_t> q3(rows * kp), q4(rows * kp);
+            std::vector<float> s3(rows), s4(rows);
+            for (size_t row = 0; row < rows; ++row)
+                for (size_t i = 0; i < kp; ++i) {
+                    float v = i < k ? nearbyintf(x[row * k + i] * (1.0f / st)) : 0;
+                    v = v < -127 ? -127 : (v > 127 ? 127 : v);
+                    q3[row * kp + i] = (int8_t)((uint8_t)(int8_t)v ^ (r->offset_input ? 0x80u : 0u));
+                }
+            r->quantize_static(rows, k, x.data(), k, st, q4.data(), kp, s4.data());
+            ok &= q3 == q4 && s4 == std::vector<float>(rows, st);
+        }
+        char what[160];
+        snprintf(what, sizeof what, "%s's quantizers", r->name);
+        check(ok, what);
     }
 
-    // fp32 GEMM (xsimd baseline) within the dot-product error bound.
-    for (size_t m : {1, 5, 13}) for (size_t n : {1, 16, 17, 40}) for (size_t k : {1, 7, 256, 300}) {
+    std::vector<const vk_f32_config *> levels;
+    {
+        const vk_f32_config *lt = nullptr;
+        const size_t nl = vk_f32_configs(&lt);
+        for (size_t i = 0; i < nl; ++i)
+            if ((lt[i].requires & f) == lt[i].requires) levels.push_back(&lt[i]);
+        printf("fp32 levels on this CPU:");
+        for (const vk_f32_config *c : levels) printf(" %s", c->level);
+        printf("\n");
+    }
+    // fp32 GEMM of every runnable level within the dot-product error bound.
+    for (const vk_f32_config *lv : levels)
+    for (size_t m : {1, 5, 13}) for (size_t n : {1, 16, 17, 40}) for (size_t k : {1, 7, 256, 300, 1025}) {
         std::vector<float> a(m * k), w(n * k), bias(n), c(m * n);
         for (auto &v : a) v = next_float();
         for (auto &v : w) v = next_float();
         for (auto &v : bias) v = next_float();
         std::vector<float> packed(vk_f32_packed_count(n, k));
         vk_f32_pack_nk(w.data(), k, n, k, packed.data());
-        vk_f32_gemm_4x16__xsimd(m, n, k, a.data(), k, packed.data(), bias.data(), c.data(), n, 0);
+        lv->gemm(m, n, k, a.data(), k, packed.data(), bias.data(), c.data(), n, 0);
         // The same product with B = W^T read in place (row stride n + 3), as attention reads V.
         const size_t ldb = n + 3;
         std::vector<float> bkn(k * ldb, 7.0f), c2(m * n);
         for (size_t p = 0; p < k; ++p)
             for (size_t j = 0; j < n; ++j) bkn[p * ldb + j] = w[j * k + p];
-        vk_f32_gemm_kn_4x16__xsimd(m, n, k, a.data(), k, bkn.data(), ldb, bias.data(), c2.data(), n, 0);
+        lv->gemm_kn(m, n, k, a.data(), k, bkn.data(), ldb, bias.data(), c2.data(), n, 0);
         bool ok = true, ok_kn = true;
         for (size_t i = 0; i < m; ++i)
             for (size_t j = 0; j < n; ++j) {
@@ -182,8 +232,8 @@ int main(int argc, char **argv) {
                 if (fabs(c[i * n + j] - s) > tol) ok = false;
                 if (fabs(c2[i * n + j] - s) > tol) ok_kn = false;
             }
-        check(ok, "vk_f32_gemm_4x16__xsimd");
-        check(ok_kn, "vk_f32_gemm_kn_4x16__xsimd");
+        check(ok, lv->gemm_name);
+        check(ok_kn, lv->gemm_name);
     }
 
     // The thread pool (spin, then sleep): every task runs exactly once per run, over
@@ -201,12 +251,13 @@ int main(int argc, char **argv) {
         check(ok, "vk_pool_run");
     }
 
-    // Row kernels against double-precision definitions.
-    {
+    // Row kernels of every runnable level against double-precision definitions.
+    for (const vk_f32_config *c : levels) {
+        char what[96];
         const size_t n = 37;
         std::vector<float> x(n), g(n, 1.0f), b(n, 0.0f), y(n);
         for (auto &v : x) v = next_float() * 4;
-        vk_f32_layernorm__xsimd(1, n, x.data(), n, g.data(), b.data(), 1e-6f, y.data(), n);
+        c->layernorm(1, n, x.data(), n, g.data(), b.data(), 1e-6f, y.data(), n);
         double mean = 0, var = 0;
         for (float v : x) mean += v;
         mean /= n;
@@ -214,28 +265,31 @@ int main(int argc, char **argv) {
         var /= n;
         bool ok = true;
         for (size_t i = 0; i < n; ++i) ok &= fabs(y[i] - (x[i] - mean) / sqrt(var + 1e-6)) < 1e-5;
-        check(ok, "vk_f32_layernorm__xsimd");
+        snprintf(what, sizeof what, "%s layernorm", c->rowops_name);
+        check(ok, what);
         // GELU swept over [-10, 10] (odd length: a tail), within 4 ulp of max(1, |x|).
         std::vector<float> sweep;
         for (int i = -20000; i <= 20000; ++i) sweep.push_back((float)i / 2000.0f);
         std::vector<float> ge = sweep, gt = sweep;
-        vk_f32_gelu_erf__xsimd(ge.data(), ge.size());
-        vk_f32_gelu_tanh__xsimd(gt.data(), gt.size());
+        c->gelu_erf(ge.data(), ge.size());
+        c->gelu_tanh(gt.data(), gt.size());
         bool ok_erf = true, ok_tanh = true;
         for (size_t i = 0; i < sweep.size(); ++i) {
             const double v = sweep[i], tol = 4 * 1.1920929e-7 * (fabs(v) > 1 ? fabs(v) : 1);
             ok_erf &= fabs(ge[i] - 0.5 * v * (1 + erf(v / sqrt(2.0)))) <= tol;
             ok_tanh &= fabs(gt[i] - 0.5 * v * (1 + tanh(0.79788456080286536 * (v + 0.044715 * v * v * v)))) <= tol;
         }
-        check(ok_erf, "vk_f32_gelu_erf__xsimd");
-        check(ok_tanh, "vk_f32_gelu_tanh__xsimd");
+        snprintf(what, sizeof what, "%s gelu erf", c->rowops_name);
+        check(ok_erf, what);
+        snprintf(what, sizeof what, "%s gelu tanh", c->rowops_name);
+        check(ok_tanh, what);
         // Softmax: rows of 1...197 values (tails of every length), relative error.
         ok = true;
-        for (size_t len : {1, 3, 4, 5, 7, 50, 197}) {
+        for (size_t len : {1, 3, 4, 5, 7, 8, 9, 15, 16, 17, 31, 33, 50, 197}) {
             std::vector<float> in(3 * len);
             for (auto &v : in) v = next_float() * 8;
             std::vector<float> s = in;
-            vk_f32_softmax__xsimd(3, len, s.data(), len, 0.5f);
+            c->softmax(3, len, s.data(), len, 0.5f);
             for (size_t r = 0; r < 3; ++r) {
                 double mx = -1e30, sum = 0;
                 for (size_t i = 0; i < len; ++i) mx = in[r * len + i] * 0.5 > mx ? in[r * len + i] * 0.5 : mx;
@@ -246,7 +300,8 @@ int main(int argc, char **argv) {
                 }
             }
         }
-        check(ok, "vk_f32_softmax__xsimd");
+        snprintf(what, sizeof what, "%s softmax", c->rowops_name);
+        check(ok, what);
     }
 
     printf("%d passed, %d failed\n", passed, failed);

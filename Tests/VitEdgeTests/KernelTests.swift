@@ -38,6 +38,66 @@ final class KernelTests: XCTestCase {
                        Kernels.int8Route(forFeatures: vk_cpu_features()).name)
     }
 
+    /// The whole kernel set `auto` picks is a pure function of the feature bits (the fp32
+    /// table, then the int8 table within the level's features): literal feature sets of
+    /// the cores users have. ARM64's are also checked by the conformance program under qemu.
+    func testKernelSetForKnownCores() {
+        func bits(_ b: [Int]) -> UInt32 { UInt32(b.reduce(0, |)) }
+        func same<T>(_ a: T, _ b: T) -> Bool { unsafeBitCast(a, to: UnsafeRawPointer.self) == unsafeBitCast(b, to: UnsafeRawPointer.self) }
+        #if arch(x86_64)
+        let zen3 = [VK_CPU_X86_SSE41, VK_CPU_X86_AVX2, VK_CPU_X86_FMA]
+        let skylakeX = zen3 + [VK_CPU_X86_AVX512F, VK_CPU_X86_AVX512BW]
+        let zen4 = skylakeX + [VK_CPU_X86_AVX512VNNI]
+        let z3 = Kernels.forFeatures(bits(zen3))
+        XCTAssertEqual(z3.gemmName, "vk_f32_gemm_6x16__avx2_fma")
+        XCTAssertEqual(z3.rowOpsName, "avx2 fma")
+        XCTAssertEqual(z3.int8Name, "vk_qs8_gemm_4x16__avx2")
+        XCTAssertTrue(same(z3.qs8Quantize, vk_qs8_quantize_rows__avx2 as vk_qs8_quantize_fn))
+        XCTAssertEqual(z3.qs8Narrow?.name, "vk_qs8_gemm_4x16__avx2_w7")
+        XCTAssertTrue(same(z3.qs8Narrow!.quantize, vk_qs8_quantize_rows_u8__avx2 as vk_qs8_quantize_fn))
+        XCTAssertEqual(z3.peakRoute.f32, Int32(VK_PEAK_AVX2))
+        XCTAssertEqual(z3.peakRoute.int8, Int32(VK_PEAK_AVX2))
+        let z4 = Kernels.forFeatures(bits(zen4))
+        XCTAssertEqual(z4.gemmName, "vk_f32_gemm_12x16__avx512f")
+        XCTAssertEqual(z4.int8Name, "vk_qs8_gemm_8x32__avx512vnni")
+        XCTAssertTrue(z4.int8OffsetInput)
+        XCTAssertTrue(same(z4.qs8Quantize, vk_qs8_quantize_rows_u8__avx512f as vk_qs8_quantize_fn))
+        XCTAssertNil(z4.qs8Narrow, "VNNI needs no 7-bit kernel")
+        XCTAssertEqual(z4.peakRoute.int8, Int32(VK_PEAK_AVX512))
+        // AVX-512 without VNNI (Skylake-X): AVX-512 fp32, the AVX2 int8 kernels.
+        let sx = Kernels.forFeatures(bits(skylakeX))
+        XCTAssertEqual(sx.gemmName, "vk_f32_gemm_12x16__avx512f")
+        XCTAssertEqual(sx.int8Name, "vk_qs8_gemm_4x16__avx2")
+        XCTAssertEqual(sx.qs8Narrow?.name, "vk_qs8_gemm_4x16__avx2_w7")
+        // AVX2 without FMA does not exist in practice; SSE4.1 only: the xsimd baseline.
+        let old = Kernels.forFeatures(bits([VK_CPU_X86_SSE41]))
+        XCTAssertEqual(old.gemmName, "vk_f32_gemm_4x16__xsimd")
+        XCTAssertEqual(old.int8Name, "vk_qs8_gemm_4x16__sse41")
+        // --kernels avx2 on this machine is what a Zen 3 gets, whatever this CPU has beyond it.
+        if let avx2 = try? Kernels.select(.avx2) {
+            XCTAssertEqual(avx2.gemmName, z3.gemmName)
+            XCTAssertEqual(avx2.int8Name, z3.int8Name)
+            XCTAssertEqual(avx2.qs8Narrow?.name, z3.qs8Narrow?.name)
+        }
+        #elseif arch(arm64)
+        let a72 = Kernels.forFeatures(bits([VK_CPU_ARM_NEON]))
+        XCTAssertEqual(a72.gemmName, "vk_f32_gemm_4x16__xsimd")
+        XCTAssertEqual(a72.int8Name, "vk_qs8_gemm_2x8c16__neon")
+        XCTAssertEqual(a72.int8KR, 16)
+        XCTAssertNil(a72.qs8Narrow)
+        let a76 = Kernels.forFeatures(bits([VK_CPU_ARM_NEON, VK_CPU_ARM_DOTPROD]))
+        XCTAssertEqual(a76.gemmName, "vk_f32_gemm_4x16__xsimd")
+        XCTAssertEqual(a76.int8Name, "vk_qs8_gemm_4x16__neondot")
+        XCTAssertEqual(a76.peakRoute.int8, Int32(VK_PEAK_NEONDOT))
+        #endif
+        // No features at all: the baseline level and the scalar int8 kernel.
+        XCTAssertEqual(Kernels.forFeatures(0).gemmName, "vk_f32_gemm_4x16__xsimd")
+        XCTAssertEqual(Kernels.forFeatures(0).int8Name, "vk_qs8_gemm_4x16__scalar")
+        // auto on this CPU is the pure function of its own features.
+        let auto = try! Kernels.select(.auto)
+        XCTAssertEqual(auto.description, Kernels.forFeatures(vk_cpu_features()).description)
+    }
+
     func testGemmMatchesReference() throws {
         var rng = Random(seed: 1)
         let ms = [1, 2, 5, 6, 7, 12, 13, 50]

@@ -38,26 +38,37 @@ import _VitKernels
     var geluErfFn: vk_f32_map_fn = vk_f32_gelu_erf__xsimd
     var geluTanhFn: vk_f32_map_fn = vk_f32_gelu_tanh__xsimd
     var softmaxFn: vk_f32_softmax_fn = vk_f32_softmax__xsimd
-    /// The peak loop that measures this set's fp32 instructions (`CorePeak`).
-    var peakF32 = Int32(VK_PEAK_XSIMD)
-    /// The peak loops that measure this set's fp32 and int8 instructions (`CorePeak`); the
-    /// int8 one follows from the int8 route.
-    @_spi(Internals) public var peakRoute: (f32: Int32, int8: Int32) {
-        let n = int8Name
-        let int8 = n.hasSuffix("avx512vnni") ? VK_PEAK_AVX512 : n.contains("__avx2") ? VK_PEAK_AVX2
-            : n.hasSuffix("neondot") ? VK_PEAK_NEONDOT : VK_PEAK_XSIMD
-        return (peakF32, Int32(int8))
-    }
+    /// The peak loops that measure this set's fp32 and int8 instructions (`CorePeak`),
+    /// from the two route tables.
+    @_spi(Internals) public var peakRoute: (f32: Int32, int8: Int32) = (Int32(VK_PEAK_XSIMD), Int32(VK_PEAK_XSIMD))
 
-    init(gemmName: String, gemm: vk_f32_gemm_fn?, gemmKN: vk_f32_gemm_kn_fn? = nil, vectorized: Bool,
-         int8: Int8Route? = nil) {
+    init(gemmName: String, gemm: vk_f32_gemm_fn?, gemmKN: vk_f32_gemm_kn_fn? = nil, vectorized: Bool) {
         self.gemmName = gemmName
         self.gemm = gemm
         self.gemmKN = gemmKN
         self.vectorized = vectorized
-        if let int8 {
-            (int8Name, qs8Gemm, int8OffsetInput, int8KR) = (int8.name, int8.gemm, int8.offsetInput, int8.kr)
-            (qs8PackFn, qs8PackedBytesFn) = (int8.config.pointee.pack, int8.config.pointee.packed_bytes)
+    }
+
+    /// The kernel set of one row of the fp32 table (`vk_f32_config`,
+    /// Sources/VitKernels/f32_config.cpp) on a CPU with features `f`: the int8 route is the
+    /// int8 table's best among the features the level lets it use, and layers with 7-bit
+    /// weights get the best route for those when it shares the general route's packing.
+    init(level: UnsafePointer<vk_f32_config>, features f: UInt32) {
+        let c = level.pointee
+        self.init(gemmName: String(cString: c.gemm_name), gemm: c.gemm, gemmKN: c.gemm_kn, vectorized: true)
+        rowOpsName = String(cString: c.rowops_name)
+        if rowOpsName == "xsimd" { rowOpsName += " \(String(cString: vk_xsimd_arch_name()))" }
+        (layerNormFn, geluErfFn, geluTanhFn, softmaxFn) = (c.layernorm, c.gelu_erf, c.gelu_tanh, c.softmax)
+        let allowed = f & c.int8_features
+        let int8 = Int8Route(config: vk_qs8_gemm_config_for(allowed, 127))
+        (int8Name, qs8Gemm, int8OffsetInput, int8KR) = (int8.name, int8.gemm, int8.offsetInput, int8.kr)
+        (qs8PackFn, qs8PackedBytesFn) = (int8.config.pointee.pack, int8.config.pointee.packed_bytes)
+        (qs8Quantize, qs8QuantizeStatic) = (int8.config.pointee.quantize, int8.config.pointee.quantize_static)
+        peakRoute = (Int32(c.peak), Int32(int8.config.pointee.peak))
+        let narrow = vk_qs8_gemm_config_for(allowed, 63)!
+        if narrow != int8.config, narrow.pointee.kr == int8.kr,
+           unsafeBitCast(narrow.pointee.pack, to: UnsafeRawPointer.self) == unsafeBitCast(int8.config.pointee.pack, to: UnsafeRawPointer.self) {
+            qs8Narrow = (String(cString: narrow.pointee.name), narrow.pointee.gemm, narrow.pointee.quantize, narrow.pointee.quantize_static)
         }
     }
 
@@ -117,70 +128,40 @@ import _VitKernels
         return names.filter { f & UInt32($0.0) != 0 }.map { $0.1 }
     }
 
+    /// Every fp32 level compiled for this architecture, best first (the C table).
+    @_spi(Internals) public static var allLevels: [UnsafePointer<vk_f32_config>] {
+        var table: UnsafePointer<vk_f32_config>? = nil
+        let n = vk_f32_configs(&table)
+        return (0..<n).map { table! + $0 }
+    }
+
+    /// The kernel set `auto` picks on a CPU with these features: a pure function of the
+    /// bits, so a test can ask what a Cortex-A72 or a Zen 3 gets with a literal set.
+    @_spi(Internals) public static func forFeatures(_ f: UInt32) -> Kernels {
+        Kernels(level: vk_f32_config_for(f), features: f)
+    }
+
     /// The kernel set for a choice, or an error when this CPU lacks the instructions.
     @_spi(Internals) public static func select(_ choice: Choice = .auto) throws -> Kernels {
         let f = vk_cpu_features()
-        let hasAVX512 = f & UInt32(VK_CPU_X86_AVX512F) != 0
-        let hasAVX2 = f & UInt32(VK_CPU_X86_AVX2) != 0 && f & UInt32(VK_CPU_X86_FMA) != 0
-        let int8 = int8Routes
-        func int8Route(_ names: [String]) -> Int8Route {
-            for n in names { if let r = int8.first(where: { $0.name == n }) { return r } }
-            return int8.last!
+        func level(_ name: String, _ flag: String, _ needs: String) throws -> Kernels {
+            guard let c = allLevels.first(where: { String(cString: $0.pointee.level) == name }),
+                  c.pointee.requires & f == c.pointee.requires else {
+                throw VitError.invalidArgument("--kernels \(flag): this CPU has no \(needs) (it has: \(cpuFeatures.joined(separator: " ")))")
+            }
+            return Kernels(level: c, features: f)
         }
-        // The int8 route follows the fp32 level: the best this CPU has at that level.
-        var avx512 = Kernels(gemmName: "vk_f32_gemm_12x16__avx512f", gemm: vk_f32_gemm_12x16__avx512f,
-                             gemmKN: vk_f32_gemm_kn_12x16__avx512f, vectorized: true,
-                             int8: int8Route(["vk_qs8_gemm_8x32__avx512vnni", "vk_qs8_gemm_4x16__avx2"]))
-        let offset = avx512.int8OffsetInput  // only the AVX-512 quantizers have a uint8 form
-        avx512.qs8Quantize = offset ? vk_qs8_quantize_rows_u8__avx512f : vk_qs8_quantize_rows__avx512f
-        avx512.qs8QuantizeStatic = offset ? vk_qs8_quantize_rows_static_u8__avx512f : vk_qs8_quantize_rows_static__avx512f
-        avx512.rowOpsName = "avx512f"
-        avx512.layerNormFn = vk_f32_layernorm__avx512f
-        avx512.geluErfFn = vk_f32_gelu_erf__avx512f
-        avx512.geluTanhFn = vk_f32_gelu_tanh__avx512f
-        avx512.softmaxFn = vk_f32_softmax__avx512f
-        avx512.peakF32 = Int32(VK_PEAK_AVX512)
-        // AVX2 + FMA (x86-64 without AVX-512): its own row kernels, 8 lanes with FMA,
-        // where the xsimd baseline would be SSE2.
-        var avx2 = Kernels(gemmName: "vk_f32_gemm_6x16__avx2_fma", gemm: vk_f32_gemm_6x16__avx2_fma,
-                           gemmKN: vk_f32_gemm_kn_6x16__avx2_fma, vectorized: true,
-                           int8: int8Route(["vk_qs8_gemm_4x16__avx2"]))
-        avx2.rowOpsName = "avx2 fma"
-        avx2.layerNormFn = vk_f32_layernorm__avx2_fma
-        avx2.geluErfFn = vk_f32_gelu_erf__avx2_fma
-        avx2.geluTanhFn = vk_f32_gelu_tanh__avx2_fma
-        avx2.softmaxFn = vk_f32_softmax__avx2_fma
-        avx2.qs8Quantize = vk_qs8_quantize_rows__avx2
-        avx2.qs8QuantizeStatic = vk_qs8_quantize_rows_static__avx2
-        // 7-bit-weight layers skip vpmaddubsw's sign trick (same panels, uint8 inputs).
-        if let w7 = int8.first(where: { $0.name == "vk_qs8_gemm_4x16__avx2_w7" }), avx2.int8Name == "vk_qs8_gemm_4x16__avx2",
-           let general = int8.first(where: { $0.name == avx2.int8Name }),
-           w7.kr == general.kr, unsafeBitCast(w7.config.pointee.pack, to: UnsafeRawPointer.self) == unsafeBitCast(general.config.pointee.pack, to: UnsafeRawPointer.self) {
-            avx2.qs8Narrow = (w7.name, w7.gemm, vk_qs8_quantize_rows_u8__avx2, vk_qs8_quantize_rows_static_u8__avx2)
-        }
-        avx2.peakF32 = Int32(VK_PEAK_AVX2)
-        let xsimd = Kernels(gemmName: "vk_f32_gemm_4x16__xsimd", gemm: vk_f32_gemm_4x16__xsimd,
-                            gemmKN: vk_f32_gemm_kn_4x16__xsimd, vectorized: true,
-                            int8: int8Route(["vk_qs8_gemm_4x16__neondot", "vk_qs8_gemm_2x8c16__neon", "vk_qs8_gemm_4x16__sse41"]))
         switch choice {
         case .reference: return .reference
-        case .xsimd: return xsimd
+        case .auto: return forFeatures(f)
+        case .xsimd: return try level("xsimd", "xsimd", "xsimd baseline")
         case .swift:
-            var swift = xsimd
+            var swift = try level("xsimd", "swift", "xsimd baseline")
             swift.gemmName = "SwiftSIMDGemm 6x16 (SIMD16<Float>, baseline target)"
             swift.gemm = SwiftSIMDGemm.function
             return swift
-        case .avx2:
-            guard hasAVX2 else { throw VitError.invalidArgument("--kernels avx2: this CPU has no AVX2+FMA (it has: \(cpuFeatures.joined(separator: " ")))") }
-            return avx2
-        case .avx512:
-            guard hasAVX512 else { throw VitError.invalidArgument("--kernels avx512: this CPU has no AVX-512F (it has: \(cpuFeatures.joined(separator: " ")))") }
-            return avx512
-        case .auto:
-            if hasAVX512 { return avx512 }
-            if hasAVX2 { return avx2 }
-            // Best int8 route regardless of level (e.g. ARM64 dot product).
-            return Kernels(gemmName: xsimd.gemmName, gemm: xsimd.gemm, gemmKN: xsimd.gemmKN, vectorized: true, int8: int8.first!)
+        case .avx2: return try level("avx2", "avx2", "AVX2+FMA")
+        case .avx512: return try level("avx512f", "avx512", "AVX-512F")
         }
     }
 

@@ -116,6 +116,35 @@ typedef void (*vk_f32_layernorm_fn)(size_t rows, size_t n, const float *x, size_
                                     float *y, size_t ldy);
 typedef void (*vk_f32_softmax_fn)(size_t rows, size_t n, float *x, size_t ld, float scale);
 
+/* ---- fp32 kernel sets as data ----------------------------------------------- */
+/*
+ * One row per instruction-set level (XNNPACK's gemm-config in spirit): the fp32 GEMM
+ * (packed weights and B read in place, tile mr x nr), the row kernels, the peak loop that
+ * measures the GEMM's instructions (VK_PEAK_*), the CPU features the level needs, and
+ * int8_features: the features the int8 route chosen beside this level may use (the int8
+ * route is vk_qs8_gemm_config_for(cpu & int8_features, ...), so `--kernels avx2` on an
+ * AVX-512 machine runs what a Zen 3 runs). Model code and tests pick from this table.
+ */
+typedef struct vk_f32_config {
+    const char *level;        /* the --kernels name: avx512f, avx2, xsimd */
+    const char *gemm_name;
+    vk_f32_gemm_fn gemm;
+    vk_f32_gemm_kn_fn gemm_kn;
+    size_t mr, nr;
+    const char *rowops_name;
+    vk_f32_layernorm_fn layernorm;
+    vk_f32_map_fn gelu_erf;
+    vk_f32_map_fn gelu_tanh;
+    vk_f32_softmax_fn softmax;
+    int peak;
+    uint32_t requires;
+    uint32_t int8_features;
+} vk_f32_config;
+/* Every fp32 level compiled for this architecture, best first (the last needs nothing). */
+size_t vk_f32_configs(const vk_f32_config **table);
+/* The best level a CPU with these features can run: a pure function of the bits. */
+const vk_f32_config *vk_f32_config_for(uint32_t features);
+
 /* ---- int8 (qs8) quantized GEMM ------------------------------------------ */
 /*
  * Scheme (docs/QUANTIZATION.md): symmetric int8 in [-127, 127], no zero points.
@@ -163,9 +192,13 @@ void vk_qs8_gemm_2x8c16__neon(VK_QS8_GEMM_ARGS);
 /*
  * One row per route, in the style of XNNPACK's gemm-config: the microkernel, its tile
  * (mr rows, nr columns per panel, kr: the k-group, to which activation rows are padded),
- * its packer and packed size, whether it takes activations + 128, and the CPU features
- * it needs. Model code and tests pick from this table; nothing else lists routes.
+ * its packer and packed size, whether it takes activations + 128, the CPU features
+ * it needs, its activation quantizers and its peak loop. Model code and tests pick from this table; nothing else lists routes.
  */
+typedef void (*vk_qs8_quantize_fn)(size_t rows, size_t k, const float *x, size_t ldx,
+                                   int8_t *q, size_t ldq, float *scale);
+typedef void (*vk_qs8_quantize_static_fn)(size_t rows, size_t k, const float *x, size_t ldx,
+                                          float s, int8_t *q, size_t ldq, float *scale);
 typedef struct vk_qs8_gemm_config {
     const char *name;
     vk_qs8_gemm_fn gemm;
@@ -177,6 +210,12 @@ typedef struct vk_qs8_gemm_config {
     /* The largest |weight| the kernel is exact for: 127, or 63 for kernels that rely on
      * 7-bit weights (chosen per layer, for layers whose weights fit). */
     int max_weight;
+    /* The activation quantizers (dynamic, static) writing this kernel's input form, with
+     * the instructions its required features allow. */
+    vk_qs8_quantize_fn quantize;
+    vk_qs8_quantize_static_fn quantize_static;
+    /* The peak loop that measures this kernel's instructions (VK_PEAK_*). */
+    int peak;
 } vk_qs8_gemm_config;
 /* Every int8 route compiled for this architecture, best first. */
 size_t vk_qs8_gemm_configs(const vk_qs8_gemm_config **table);
@@ -215,10 +254,6 @@ void vk_qs8_quantize_rows_u8__avx512f(size_t rows, size_t k, const float *x, siz
                                       int8_t *q, size_t ldq, float *scale);
 void vk_qs8_quantize_rows_static_u8__avx512f(size_t rows, size_t k, const float *x, size_t ldx,
                                              float s, int8_t *q, size_t ldq, float *scale);
-typedef void (*vk_qs8_quantize_fn)(size_t rows, size_t k, const float *x, size_t ldx,
-                                   int8_t *q, size_t ldq, float *scale);
-typedef void (*vk_qs8_quantize_static_fn)(size_t rows, size_t k, const float *x, size_t ldx,
-                                          float s, int8_t *q, size_t ldq, float *scale);
 
 /* ---- the core's peak ------------------------------------------------------ */
 /* Register-only loops of independent multiply-adds with the instructions of a GEMM
