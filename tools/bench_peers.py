@@ -1,5 +1,10 @@
 #!/usr/bin/env python3
-"""vit-edge against ONNX Runtime and PyTorch, in one process run, on one core.
+"""vit-edge against the engines its users would otherwise pick, in one run, on one core.
+
+Engines: ONNX Runtime and PyTorch in this process; LiteRT (XNNPACK), ExecuTorch (XNNPACK
+delegate) and OpenVINO each in its own venv (tools/peers_env.sh makes them under
+.venv-peers/; an engine whose venv is missing is left out and said so), run through
+tools/peer_worker.py, which loads the engine's file and times its run call in-process.
 
 For each model (the shipped MNIST ViT; ViT-Ti/16 and ViT-S/16 shapes with random
 weights from tools/make_vit_shapes.py; the other families at their timm shapes with
@@ -11,7 +16,11 @@ exported from that PyTorch model. Engines are interleaved round by round; each
 round times `--runs` single-image inferences; the table reports medians and ratios
 to vit-edge. Everything is pinned to one core (sched_setaffinity / taskset).
 
-    python3 tools/bench_peers.py --models mnist ti --rounds 3
+    tools/peers_env.sh                     # once: the LiteRT, ExecuTorch, OpenVINO venvs
+    python3 tools/bench_peers.py --models mnist ti --rounds 3 [--peers ort torch litert ...]
+
+Every engine gets the same input tensor. Each int8 variant's logits are compared with the
+same engine's fp32 logits on it (relative L2 error), so a broken int8 export shows.
 """
 import argparse, json, os, statistics, subprocess, sys, tempfile, time
 import numpy as np
@@ -25,6 +34,9 @@ from safetensors.torch import load_file
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BIN = os.path.join(ROOT, ".build", "release", "vit-edge")
 CORE = 0
+VENVS = os.path.join(ROOT, ".venv-peers")
+WORKER = os.path.join(ROOT, "tools", "peer_worker.py")
+EXTERNAL = {"litert": "LiteRT", "executorch": "ExecuTorch", "openvino": "OpenVINO"}
 
 
 # The other families at the shapes the issue names: timm constructors, random weights.
@@ -86,10 +98,22 @@ def time_calls(fn, runs):
     return statistics.median(out)
 
 
-def vit_edge_ms(path, runs):
+def vit_edge_ms(path, runs, kernels="auto"):
     r = subprocess.run(["taskset", "-c", str(CORE), BIN, "bench", path, "--threads", "1", "--iterations", str(runs),
-                        "--warmup", "3", "--json"], capture_output=True, text=True, check=True)
+                        "--warmup", "3", "--kernels", kernels, "--json"], capture_output=True, text=True, check=True)
     return json.loads(r.stdout)["latency_ms"]["p50"]
+
+
+def venv_python(engine):
+    p = os.path.join(VENVS, engine, "bin", "python")
+    return p if os.path.exists(p) else None
+
+
+def worker(engine, *args):
+    r = subprocess.run([venv_python(engine), WORKER, *args], capture_output=True, text=True)
+    if r.returncode != 0:
+        raise RuntimeError(f"{engine} {' '.join(args[:2])}: {r.stderr.strip().splitlines()[-1] if r.stderr.strip() else r.returncode}")
+    return r.stdout.strip().splitlines()[-1] if r.stdout.strip() else ""
 
 
 def main():
@@ -99,7 +123,18 @@ def main():
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--runs", type=int, default=0, help="inferences per round (default: by model size)")
     ap.add_argument("--shapes", default="/tmp/vit-shapes")
+    ap.add_argument("--peers", nargs="*", default=["ort", "torch", "litert", "executorch", "openvino"],
+                    help="ort, torch, litert, executorch, openvino (the last three need tools/peers_env.sh)")
+    ap.add_argument("--also-kernels", nargs="*", default=[],
+                    help="vit-edge kernel sets timed beside auto, e.g. avx2 on an AVX-512 machine (adds a 7-bit-weight row)")
     args = ap.parse_args()
+    external = []
+    for e in EXTERNAL:
+        if e in args.peers:
+            if venv_python(e):
+                external.append(e)
+            else:
+                print(f"{EXTERNAL[e]}: no venv at .venv-peers/{e} (run tools/peers_env.sh): left out", file=sys.stderr)
     import onnxruntime as ort
     from onnxruntime.quantization import (CalibrationDataReader, QuantFormat, QuantType, quantize_dynamic,
                                           quantize_static)
@@ -118,6 +153,7 @@ def main():
     work = tempfile.mkdtemp(prefix="bench-peers-")
     rows = []
     meds = {}
+    checks = []
     for name in args.models:
         model, st, cfg, shape = timm_model(name, args.shapes)
         runs = args.runs or (500 if name.startswith("mnist") else 20)
@@ -125,6 +161,9 @@ def main():
         vq8 = os.path.join(work, f"{name}-int8.vitq")
         subprocess.check_call([BIN, "convert", st, "--config", cfg, "-o", vq], stdout=subprocess.DEVNULL)
         subprocess.check_call([BIN, "quantize", vq, "-o", vq8], stdout=subprocess.DEVNULL)
+        vq7 = os.path.join(work, f"{name}-w7.vitq")
+        if args.also_kernels:
+            subprocess.check_call([BIN, "quantize", vq, "-o", vq7, "--weight-bits", "7"], stdout=subprocess.DEVNULL)
         x = torch.randn(*shape)
         onnx_path = os.path.join(work, f"{name}.onnx")
         torch.onnx.export(model, (x,), onnx_path, input_names=["x"], output_names=["y"], opset_version=17, dynamo=False)
@@ -142,21 +181,70 @@ def main():
         sqdq = ort.InferenceSession(onnx_qdq, so, providers=["CPUExecutionProvider"])
         xn = x.numpy()
         q8 = torch.ao.quantization.quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8)
+        np.save(os.path.join(work, f"{name}.input.npy"), xn)
+        logits = {}
+
+        def in_process(fn, key):
+            def timed():
+                with torch.no_grad():
+                    logits[key] = np.asarray(fn()).reshape(-1)
+                    return time_calls(fn, runs)
+            return timed
+
         engines = {
             "vit-edge fp32": lambda: vit_edge_ms(vq, runs),
             "vit-edge int8": lambda: vit_edge_ms(vq8, runs),
-            "ONNX Runtime fp32": lambda: time_calls(lambda: s32.run(None, {"x": xn}), runs),
-            "ONNX Runtime int8 (dynamic)": lambda: time_calls(lambda: s8.run(None, {"x": xn}), runs),
-            "ONNX Runtime int8 (static QDQ)": lambda: time_calls(lambda: sqdq.run(None, {"x": xn}), runs),
-            "PyTorch fp32": lambda: time_calls(lambda: model(x), runs),
-            "PyTorch int8 (dynamic)": lambda: time_calls(lambda: q8(x), runs),
         }
+        for kset in args.also_kernels:
+            engines.update({
+                f"vit-edge fp32 --kernels {kset}": lambda kset=kset: vit_edge_ms(vq, runs, kset),
+                f"vit-edge int8 --kernels {kset}": lambda kset=kset: vit_edge_ms(vq8, runs, kset),
+                f"vit-edge int8 7-bit weights --kernels {kset}": lambda kset=kset: vit_edge_ms(vq7, runs, kset),
+            })
+        if "ort" in args.peers:
+            engines.update({
+                "ONNX Runtime fp32": in_process(lambda: s32.run(None, {"x": xn})[0], "ONNX Runtime fp32"),
+                "ONNX Runtime int8 (dynamic)": in_process(lambda: s8.run(None, {"x": xn})[0], "ONNX Runtime int8 (dynamic)"),
+                "ONNX Runtime int8 (static QDQ)": in_process(lambda: sqdq.run(None, {"x": xn})[0], "ONNX Runtime int8 (static QDQ)"),
+            })
+        if "torch" in args.peers:
+            engines.update({
+                "PyTorch fp32": in_process(lambda: model(x), "PyTorch fp32"),
+                "PyTorch int8 (dynamic)": in_process(lambda: q8(x), "PyTorch int8 (dynamic)"),
+            })
+        for e in external:
+            try:
+                worker(e, "prepare", e, name, work, args.shapes)
+            except RuntimeError as err:
+                print(f"{EXTERNAL[e]} on {name}: export failed ({err}): left out", file=sys.stderr)
+                continue
+            for variant in json.loads(worker(e, "variants", e)):
+                key = f"{EXTERNAL[e]} {variant}"
+
+                def timed(e=e, variant=variant, key=key):
+                    o = json.loads(worker(e, "time", e, variant, work, name, str(runs)))
+                    logits[key] = np.asarray(o["logits"])
+                    return o["ms"]
+                engines[key] = timed
         results = {k: [] for k in engines}
-        with torch.no_grad():
-            for _ in range(args.rounds):
-                for k, f in engines.items():
+        failed = set()
+        for _ in range(args.rounds):
+            for k, f in engines.items():
+                if k in failed:
+                    continue
+                try:
                     results[k].append(f())
-        med = {k: statistics.median(v) for k, v in results.items()}
+                except RuntimeError as err:
+                    print(f"{k} on {name}: {err}: left out", file=sys.stderr)
+                    failed.add(k)
+        for k in failed:
+            del results[k]
+        for k, v in logits.items():
+            if "int8" in k:
+                ref = logits.get(k.split(" int8")[0] + " fp32")
+                if ref is not None:
+                    checks.append((name, k, float(np.linalg.norm(v - ref) / np.linalg.norm(ref))))
+        med = {k: statistics.median(v) for k, v in results.items() if v}
         meds[name] = med
         for k, v in med.items():
             base = med["vit-edge int8" if "int8" in k else "vit-edge fp32"]
@@ -166,27 +254,43 @@ def main():
     print("|---|---|---|---|---|")
     for name, k, v, lo, hi, ratio in rows:
         print(f"| {name} | {k} | {v:.3f} | {lo:.3f}–{hi:.3f} | {ratio:.2f} |")
-    # The issue's targets, as vit-edge latency / peer latency (lower is better).
+    print()
+    print("int8 against the same engine's fp32 on the same input (relative L2 error of the logits):")
+    for name, k, err in checks:
+        print(f"  {name:8s} {k:34s} {err:.4f}")
+    # Issue 12's targets, as vit-edge latency / peer latency (lower is better).
     print()
     print("| target | measured (vit-edge / peer) | goal | met |")
     print("|---|---|---|---|")
 
-    def target(label, ours, peers, goal):
-        peer = min(peers)
-        r = ours / peer
+    def target(label, ours, peers, goal, key=None):
+        peers = [p for p in peers if p is not None]
+        if not peers:
+            return
+        r = ours / min(peers)
         print(f"| {label} | {r:.2f} | ≤ {goal} | {'yes' if r <= goal else 'no'} |")
+
+    def fastest(m, pred):
+        return [v for k, v in m.items() if not k.startswith("vit-edge") and pred(k)] or [None]
 
     if "mnist" in meds:
         m = meds["mnist"]
-        target("MNIST fp32 vs ONNX Runtime fp32", m["vit-edge fp32"], [m["ONNX Runtime fp32"]], 0.5)
+        target("MNIST fp32 vs ONNX Runtime fp32", m["vit-edge fp32"], [m.get("ONNX Runtime fp32")], 0.5)
         target("MNIST int8 vs ONNX Runtime int8 (faster of dynamic, QDQ)", m["vit-edge int8"],
-               [m["ONNX Runtime int8 (dynamic)"], m["ONNX Runtime int8 (static QDQ)"]], 0.5)
-    if "ti" in meds:
-        m = meds["ti"]
-        target("ViT-Ti fp32 vs faster peer fp32", m["vit-edge fp32"], [m["ONNX Runtime fp32"], m["PyTorch fp32"]], 0.8)
-        target("ViT-Ti int8 vs faster peer int8", m["vit-edge int8"],
-               [m[k] for k in m if "int8" in k and not k.startswith("vit-edge")], 0.8)
-        target("ViT-Ti vit-edge int8 vs vit-edge fp32", m["vit-edge int8"], [m["vit-edge fp32"]], 0.5)
+               [m.get("ONNX Runtime int8 (dynamic)"), m.get("ONNX Runtime int8 (static QDQ)")], 0.5)
+    for name, label in (("ti", "ViT-Ti/16"), ("s", "ViT-S/16")):
+        if name in meds:
+            m = meds[name]
+            target(f"{label} fp32 vs the fastest fp32 peer", m["vit-edge fp32"], fastest(m, lambda k: k.endswith("fp32")), 0.9)
+            target(f"{label} int8 vs the fastest dynamic-int8 peer", m["vit-edge int8"],
+                   fastest(m, lambda k: "int8 (dynamic)" in k), 0.7)
+            target(f"{label} int8 vs the fastest int8 peer (any mode)", m["vit-edge int8"],
+                   fastest(m, lambda k: "int8" in k), 0.7)
+            target(f"{label} vit-edge int8 vs vit-edge fp32", m["vit-edge int8"], [m["vit-edge fp32"]], 0.5)
+            for kset in args.also_kernels:
+                for bits in ("int8", "int8 7-bit weights"):
+                    target(f"{label} vit-edge {bits} vs fp32, --kernels {kset}", m[f"vit-edge {bits} --kernels {kset}"],
+                           [m[f"vit-edge fp32 --kernels {kset}"]], 0.5)
 
 
 if __name__ == "__main__":
