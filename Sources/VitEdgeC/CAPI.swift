@@ -164,6 +164,41 @@ public func vit_model_load(_ path: UnsafePointer<CChar>?, _ kernels: UnsafePoint
     }
 }
 
+/// Reads a vit_model_options by its C layout, only the fields its struct_size covers.
+func modelOptions(_ raw: UnsafeRawPointer) throws(VitError) -> Model.Options {
+    let size = Int(raw.loadUnaligned(as: UInt.self))
+    guard size >= MemoryLayout<UInt>.size && size <= 1 << 16 else {
+        throw .invalidArgument("options->struct_size must be sizeof(vit_model_options) (start from VIT_MODEL_OPTIONS_INIT), got \(size)")
+    }
+    func field<T>(_ offset: Int, _ type: T.Type, _ absent: T) -> T {
+        offset + MemoryLayout<T>.size <= size ? raw.loadUnaligned(fromByteOffset: offset, as: T.self) : absent
+    }
+    let word = MemoryLayout<UInt>.size
+    var options = Model.Options(kernels: try kernelChoice(field(word, UnsafePointer<CChar>?.self, nil)))
+    let width = field(2 * word, Int32.self, 0), height = field(2 * word + 4, Int32.self, 0)
+    if width != 0 || height != 0 {
+        guard width > 0 && height > 0 else {
+            throw .invalidArgument("options->image_width and image_height must both be positive (or both 0), got \(width)x\(height)")
+        }
+        options.imageSize = (Int(height), Int(width))
+    }
+    let budget = field(2 * word + 8, UInt.self, 0)
+    if budget != 0 { options.limits = ResourceLimits(budget: Int(clamping: budget)) }
+    return options
+}
+
+@_cdecl("vit_model_load_with_options")
+public func vit_model_load_with_options(_ path: UnsafePointer<CChar>?, _ options: UnsafeRawPointer?,
+                                        _ out: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
+    guard let out else { return null("out_model") }
+    out.pointee = nil
+    guard let path else { return null("path") }
+    guard let options else { return null("options") }
+    return guarded { () throws(VitError) in
+        hand(try Model(path: String(cString: path), options: try modelOptions(options)), to: out)
+    }
+}
+
 @_cdecl("vit_model_load_memory")
 public func vit_model_load_memory(_ data: UnsafeRawPointer?, _ byteCount: UInt, _ kernels: UnsafePointer<CChar>?,
                                   _ out: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
@@ -261,7 +296,7 @@ public func vit_session_set_pixels(_ s: OpaquePointer?, _ image: Int32, _ format
     }
     let f = pixelFormats[Int(format)]
     guard width > 0, height > 0 else { return fail(.invalidArgument, "width and height must be positive, got \(width)x\(height)") }
-    let limit = ResourceLimits.default.maxImagePixels
+    let limit = s.session.model.limits.maxImagePixels
     guard Int(width) * Int(height) <= limit else {
         return fail(.tooLarge, "a \(width)x\(height) image exceeds the limit of \(limit) pixels")
     }

@@ -68,6 +68,46 @@ int main(void) {
     CHECK_ERROR(VIT_ERROR_INVALID_ARGUMENT, "size", vit_model_load_memory(bytes, 0, NULL, &model));
     CHECK(model == NULL);
 
+    /* Options: another input size, a memory budget, kernels by name, a bad struct_size */
+    vit_model_options options = VIT_MODEL_OPTIONS_INIT;
+    CHECK_ERROR(VIT_ERROR_INVALID_ARGUMENT, "options", vit_model_load_with_options(MODEL, NULL, &model));
+    options.struct_size = 0;
+    CHECK_ERROR(VIT_ERROR_INVALID_ARGUMENT, "struct_size", vit_model_load_with_options(MODEL, &options, &model));
+    options.struct_size = sizeof options;
+    options.image_width = 56;
+    CHECK_ERROR(VIT_ERROR_INVALID_ARGUMENT, "both be positive", vit_model_load_with_options(MODEL, &options, &model));
+    options.image_height = 30;
+    CHECK_ERROR(VIT_ERROR_INVALID_ARGUMENT, "30", vit_model_load_with_options(MODEL, &options, &model));
+    options.max_bytes = 4096;
+    CHECK_ERROR(VIT_ERROR_TOO_LARGE, "limit", vit_model_load_with_options(MODEL, &options, &model));
+    options.kernels = "none";
+    CHECK_ERROR(VIT_ERROR_INVALID_ARGUMENT, "kernels", vit_model_load_with_options(MODEL, &options, &model));
+    CHECK(model == NULL);
+    options.kernels = "reference";
+    options.image_height = 56;
+    options.max_bytes = 32 << 20;
+    vit_model *resized = NULL;
+    CHECK_STATUS(VIT_OK, vit_model_load_with_options(MODEL, &options, &resized));
+    CHECK(vit_model_image_width(resized) == 56 && vit_model_image_height(resized) == 56);
+    vit_session *small = NULL;
+    CHECK_STATUS(VIT_OK, vit_session_create(resized, 1, 1, &small));
+    static unsigned char big[2048 * 2048];
+    memset(big, 0, sizeof big);
+    /* 4M pixels: over 32 MiB / 16 */
+    CHECK_ERROR(VIT_ERROR_TOO_LARGE, "pixels", vit_session_set_pixels(small, 0, VIT_PIXEL_GRAY8, big, sizeof big, 2048, 2048, 0));
+    CHECK_STATUS(VIT_OK, vit_session_set_image_file(small, 0, DIGIT));
+    CHECK_STATUS(VIT_OK, vit_session_run(small, 0));
+    int top = -1;
+    CHECK_STATUS(VIT_OK, vit_session_top_k(small, 0, 1, &top, NULL));
+    CHECK(top == 7);
+    vit_session_free(small);
+    vit_model_free(resized);
+    /* An options struct from an older header (only struct_size and kernels) is read as such */
+    options.struct_size = sizeof(size_t) + sizeof(const char *);
+    CHECK_STATUS(VIT_OK, vit_model_load_with_options(MODEL, &options, &resized));
+    CHECK(vit_model_image_width(resized) == 28);
+    vit_model_free(resized);
+
     /* Getters are NULL-safe */
     CHECK(vit_model_num_classes(NULL) == -1 && vit_model_image_width(NULL) == -1 && vit_model_is_int8(NULL) == -1);
     CHECK(vit_model_label(NULL, 0) == NULL && vit_model_architecture(NULL) == NULL);

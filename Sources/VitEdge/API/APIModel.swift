@@ -75,7 +75,8 @@ public final class Model: Sendable {
     }
 
     let vit: VisionTransformer
-    let limits: ResourceLimits
+    /// The bounds this model was loaded with; its sessions check images and arenas against them.
+    public let limits: ResourceLimits
     /// What the model is.
     public let info: Info
 

@@ -91,6 +91,21 @@ const char *vit_status_name(vit_status status);
 vit_status vit_model_load(const char *path, const char *kernels, vit_model **out_model);
 /* Loads a .vitq file held in memory (the bytes are copied). */
 vit_status vit_model_load_memory(const void *data, size_t size, const char *kernels, vit_model **out_model);
+/* Options of vit_model_load_with_options. Start from VIT_MODEL_OPTIONS_INIT: struct_size
+   lets later versions add fields at the end without breaking programs built against this
+   header (the library reads only the fields struct_size covers). */
+typedef struct vit_model_options {
+    size_t struct_size;  /* sizeof(vit_model_options) */
+    const char *kernels; /* as in vit_model_load; NULL: auto */
+    int image_width;     /* run at another input size (a ViT's positions are resampled); */
+    int image_height;    /*   0 and 0: the model's own size */
+    size_t max_bytes;    /* 0: the default limits (2 GiB); else one budget for the file, the
+                            weights and each session's arena, and max_bytes / 16 pixels per
+                            image (as the CLI's VIT_EDGE_MAX_MB) */
+} vit_model_options;
+#define VIT_MODEL_OPTIONS_INIT { sizeof(vit_model_options), NULL, 0, 0, 0 }
+
+vit_status vit_model_load_with_options(const char *path, const vit_model_options *options, vit_model **out_model);
 void vit_model_free(vit_model *model);
 
 /* The input the model runs at (any image is resized to it); -1 for NULL. */
