@@ -110,6 +110,9 @@
     @_spi(Internals) public var labels: [String] = []
     // Quantization
     @_spi(Internals) public var activationQuantization: ActivationQuantization? = nil
+    /// Attention's QKᵀ and PV in int8 too (opt-in, `quantize --int8-attention`): Q, K and the
+    /// probabilities quantized per row, V per channel, all at run time; softmax stays fp32.
+    @_spi(Internals) public var int8Attention = false
 
     @_spi(Internals) public init(imageHeight: Int, imageWidth: Int, channels: Int, patchSize: Int,
                 dim: Int, depth: Int, heads: Int, headDim: Int? = nil, mlpDim: Int,
@@ -275,7 +278,9 @@ extension ViTConfig {
             ("preprocess", preprocessing.toJSON()),
             ("position_resampling", .string(positionResampling.rawValue)),
             ("labels", .array(labels.map { .string($0) })),
-        ] + (activationQuantization.map { [("quantization", JSON.object([("activations", .string($0.rawValue))]))] } ?? []))
+        ] + (activationQuantization.map {
+            [("quantization", JSON.object([("activations", .string($0.rawValue))] + (int8Attention ? [("attention", .string("int8"))] : [])))]
+        } ?? []))
     }
 
     static func fromJSON(_ j: JSON, source: String) throws -> ViTConfig {
@@ -336,6 +341,13 @@ extension ViTConfig {
                 throw fail("quantization", "{\"activations\": \"dynamic\" or \"static\"}")
             }
             c.activationQuantization = mode
+            if let a = q["attention"] {
+                guard let s = a.string, s == "int8" || s == "fp32" else { throw fail("quantization.attention", "\"int8\" or \"fp32\"") }
+                guard s == "fp32" || c.architecture == .vit || c.architecture == .hybrid else {
+                    throw fail("quantization.attention", "\"fp32\" (a \(c.architecture.rawValue) model has no attention)")
+                }
+                c.int8Attention = s == "int8"
+            }
         }
         try c.validate(source: source)
         return c

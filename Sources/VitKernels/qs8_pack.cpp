@@ -8,22 +8,27 @@ extern "C" size_t vk_qs8_packed_bytes(size_t n, size_t k) {
 }
 
 extern "C" void vk_qs8_pack_nk(const int8_t *w, size_t n, size_t k, void *packed) {
-    const size_t kg = vk_qs8_padded_k(k) / 4;
+    const size_t kg = vk_qs8_padded_k(k) / 4, full = k / 4;
     const size_t panels = (n + VK_QS8_NR - 1) / VK_QS8_NR;
     int8_t *out = (int8_t *)packed;
+    // Also packs attention's K and V at run time (int8 attention), so whole groups of 4
+    // bytes move as one word; only the last partial group and missing columns are padded.
     for (size_t p = 0; p < panels; ++p) {
         int8_t *panel = out + p * vk::qs8_panel_bytes(k);
         int32_t colsum[VK_QS8_NR] = {0};
-        for (size_t g = 0; g < kg; ++g) {
-            for (size_t j = 0; j < VK_QS8_NR; ++j) {
-                const size_t col = p * VK_QS8_NR + j;
-                for (size_t b = 0; b < 4; ++b) {
-                    const size_t kk = g * 4 + b;
-                    const int8_t v = (col < n && kk < k) ? w[col * k + kk] : 0;
-                    panel[g * 64 + j * 4 + b] = v;
-                    colsum[j] += v;
-                }
+        for (size_t j = 0; j < VK_QS8_NR; ++j) {
+            const size_t col = p * VK_QS8_NR + j;
+            if (col >= n) {
+                for (size_t g = 0; g < kg; ++g) memset(panel + g * 64 + j * 4, 0, 4);
+                continue;
             }
+            const int8_t *row = w + col * k;
+            int32_t sum = 0;
+            for (size_t kk = 0; kk < k; ++kk) sum += row[kk];
+            colsum[j] = sum;
+            for (size_t g = 0; g < full; ++g) memcpy(panel + g * 64 + j * 4, row + g * 4, 4);
+            for (size_t g = full; g < kg; ++g)
+                for (size_t b = 0; b < 4; ++b) panel[g * 64 + j * 4 + b] = g * 4 + b < k ? row[g * 4 + b] : 0;
         }
         memcpy(panel + kg * 64, colsum, sizeof colsum);
     }

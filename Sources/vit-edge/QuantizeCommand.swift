@@ -40,6 +40,10 @@ struct QuantizeCommand: ParsableCommand {
             help: "Weight precision: 8 (±127) or 7 (±63: lower precision, but x86 CPUs without AVX-512 multiply them ~1.4x faster).")
     var weightBits = 8
 
+    @Flag(name: .customLong("int8-attention"),
+          help: "Also run attention's QKᵀ and PV in int8 (opt-in: faster, less accurate; softmax stays fp32).")
+    var int8Attention = false
+
     func validate() throws {
         guard samples >= 1 else { throw ValidationError("--samples must be at least 1") }
         guard weightBits == 8 || weightBits == 7 else { throw ValidationError("--weight-bits must be 8 or 7") }
@@ -56,9 +60,10 @@ struct QuantizeCommand: ParsableCommand {
             o.samples = samples
             o.keepFP32 = keepFP32
             o.weightBits = weightBits
+            o.int8Attention = int8Attention
             let r = try Quantizer.quantize(file, source: model, calibration: images, options: o)
             try FileIO.write(output, r.bytes)
-            say("activations  \(activations.rawValue)\(activations == .static ? " (\(method.rawValue))" : "")\(r.calibrationImages > 0 ? ", \(r.calibrationImages) calibration images" : "")")
+            say("activations  \(activations.rawValue)\(activations == .static ? " (\(method.rawValue))" : "")\(r.calibrationImages > 0 ? ", \(r.calibrationImages) calibration images" : "")\(int8Attention ? "; attention QKᵀ and PV in int8" : "")")
             let width = max(20, r.layers.map { $0.name.count }.max() ?? 0)
             say("\(pad("layer", width))  weight SQNR   output SQNR\(activations == .static ? "   input scale" : "")")
             for l in r.layers {

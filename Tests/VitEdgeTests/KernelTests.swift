@@ -247,4 +247,40 @@ final class KernelTests: XCTestCase {
             }
         }
     }
+
+    /// int8 attention on every route against `Reference.attentionInt8`, over awkward shapes
+    /// (head sizes off the k-group, token counts across the 48-row blocks). The int8 products
+    /// are exact; the routes' softmax differs from the reference's in the last bits, which
+    /// can move a quantized probability by one step (1/127 of its row's largest), changing
+    /// an output by at most that step times max |V|: a handful of such steps is allowed.
+    func testInt8AttentionMatchesReference() throws {
+        var rng = Random(seed: 5)
+        for route in routes where route.qs8Gemm != nil {
+            for (batch, tokens, heads, headDim) in [(1, 1, 1, 1), (2, 5, 3, 7), (1, 50, 4, 16), (2, 17, 2, 33), (1, 197, 3, 64), (1, 100, 1, 20)] {
+                let inner = heads * headDim
+                let qkv = rng.floats(batch * tokens * 3 * inner, scale: 2)
+                let s = Kernels.attentionScratchFloats(tokens: tokens, headDim: headDim)
+                let bytes = Int8AttentionLayout(tokens: tokens, headDim: headDim).bytes
+                var scores = [Float](repeating: 0, count: s.scores), pk = [Float](repeating: 0, count: s.packedK)
+                let raw = UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: 64)
+                defer { raw.deallocate() }
+                var ref = [Float](repeating: 0, count: batch * tokens * inner), got = ref
+                qkv.withUnsafeBufferPointer { q in scores.withUnsafeMutableBufferPointer { sp in pk.withUnsafeMutableBufferPointer { kp in
+                    let scratch = AttentionScratch(scores: sp.baseAddress!, packedK: kp.baseAddress!, int8: raw)
+                    ref.withUnsafeMutableBufferPointer { Kernels.reference.attention(batch: batch, tokens: tokens, heads: heads, headDim: headDim, qkv: q.baseAddress!, out: $0.baseAddress!, scratch: scratch) }
+                    got.withUnsafeMutableBufferPointer { route.attention(batch: batch, tokens: tokens, heads: heads, headDim: headDim, qkv: q.baseAddress!, out: $0.baseAddress!, scratch: scratch) }
+                } } }
+                let diff = got.withUnsafeBufferPointer { maxAbsDiff($0, ref) }
+                let mean = zip(got, ref).map { abs($0 - $1) }.reduce(0, +) / Float(got.count)
+                XCTAssertLessThanOrEqual(diff, 4 * 2 / 127, "\(route.int8Name) int8 attention b=\(batch) t=\(tokens) h=\(heads) d=\(headDim)")
+                XCTAssertLessThanOrEqual(mean, 2 / 127 / 8, "\(route.int8Name) int8 attention mean b=\(batch) t=\(tokens) d=\(headDim)")
+                // And it is attention: close to the fp32 result (int8 noise, not a bug's size).
+                var fp = ref
+                qkv.withUnsafeBufferPointer { q in scores.withUnsafeMutableBufferPointer { sp in pk.withUnsafeMutableBufferPointer { kp in
+                    fp.withUnsafeMutableBufferPointer { Kernels.reference.attention(batch: batch, tokens: tokens, heads: heads, headDim: headDim, qkv: q.baseAddress!, out: $0.baseAddress!, scratch: AttentionScratch(scores: sp.baseAddress!, packedK: kp.baseAddress!)) }
+                } } }
+                XCTAssertLessThanOrEqual(fp.withUnsafeBufferPointer { maxAbsDiff($0, ref) }, 0.25, "int8 attention far from fp32 at t=\(tokens) d=\(headDim)")
+            }
+        }
+    }
 }

@@ -129,6 +129,55 @@ final class QuantizationTests: XCTestCase {
         XCTAssertGreaterThanOrEqual(acc.agreement!, 0.99)
     }
 
+    /// int8 attention (opt-in): recorded in the file, refused for models without attention,
+    /// every kernel set close to the reference route (each int8 GEMM is bit-exact; the
+    /// softmax's last bits can move a quantized probability by one step), on 1 and 2
+    /// threads, attention maps still probabilities, and accuracy on the MNIST test split
+    /// level with fp32.
+    func testInt8Attention() throws {
+        var o = QuantizeOptions()
+        o.int8Attention = true
+        let q = try Quantizer.quantize(try fp32Model(), source: "m", calibration: nil, options: o)
+        let file = try VitqFile.parse(q.bytes, path: "att8")
+        XCTAssertTrue(file.config.int8Attention)
+        let plain = try VitqFile.load(path: repoFile("models/mnist-vit-int8.vitq"))
+        XCTAssertFalse(plain.config.int8Attention)
+        XCTAssertThrowsError(try Quantizer.quantize(try VitqFile.load(path: repoFile("models/mnist-mixer.vitq")), source: "mixer",
+                                                    calibration: nil, options: o)) {
+            XCTAssertTrue("\($0)".contains("no attention"), "\($0)")
+        }
+        let reference = try VisionTransformer(file: file, kernels: .reference)
+        let images = emulated ? 64 : 300
+        for kset in Kernels.Choice.allCases where kset != .reference && kset != .swift {
+            guard let k = try? Kernels.select(kset) else { continue }
+            let m = try VisionTransformer(file: file, kernels: k)
+            for threads in [1, 2] {
+                let r = try Evaluator.run(m, on: try mnistTestSet(), limit: images, batchSize: 16, other: reference, threads: threads)
+                print("int8 attention, \(kset) (\(k.int8Name)), \(threads) thread(s) vs reference: agreement \(r.agreement!), max |logit diff| \(r.maxAbsLogitDiff!)")
+                XCTAssertGreaterThanOrEqual(r.agreement!, 0.99, "\(kset)")
+                XCTAssertLessThan(r.maxAbsLogitDiff!, 0.5, "\(kset)")
+            }
+        }
+        // The captured attention rows are still probabilities.
+        let att8 = try VisionTransformer(file: file, kernels: try Kernels.select(.auto))
+        let session = try InferenceSession(model: att8, batchSize: 1, captureAttention: [0])
+        let digit = try Image.load(path: repoFile("models/samples/test-00000-digit7.pgm"))
+        Preprocess.apply(digit, config: att8.config, into: session.input.baseAddress!)
+        session.forward()
+        let a = try XCTUnwrap(session.attention(block: 0, image: 0))
+        let t = file.config.tokens
+        for row in 0..<(a.count / t) {
+            XCTAssertEqual(a[(row * t)..<(row * t + t)].reduce(0, +), 1, accuracy: 1e-4)
+        }
+        if emulated { return }
+        let fp32 = try VisionTransformer(file: try fp32Model(), kernels: try Kernels.select(.auto))
+        let acc = try Evaluator.run(try VisionTransformer(file: file, kernels: try Kernels.select(.auto)), on: try mnistTestSet(),
+                                    limit: Self.accuracyImages, batchSize: 64, other: fp32)
+        print("int8 attention, \(acc.images) images: accuracy \(acc.accuracy) vs fp32 \(acc.otherAccuracy!), agreement \(acc.agreement!)")
+        XCTAssertGreaterThanOrEqual(acc.accuracy, acc.otherAccuracy! - 0.003)
+        XCTAssertGreaterThanOrEqual(acc.agreement!, 0.99)
+    }
+
     /// A NaN activation (a model file whose weights hold NaN) must not trap the reference
     /// route's Int8 conversion; it quantizes to -127. (Routes differ on NaN rows: their
     /// max |x| propagates NaN differently, so NaN is outside the bit-exact contract.)

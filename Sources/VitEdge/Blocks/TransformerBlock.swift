@@ -97,6 +97,7 @@ func planTransformerBlocks(_ p: inout ProgramLayout, _ c: ViTConfig, batch b: In
     let rows = b * c.tokens
     let scratch = Kernels.attentionScratchFloats(tokens: c.tokens, headDim: c.headDim)
     let int8 = ["int8.input", "int8.scales", "int8.acc"]
+    let int8Floats = c.int8Attention ? Int8AttentionLayout(tokens: c.tokens, headDim: c.headDim).bytes / 4 : 0
     for i in 0..<c.depth {
         let n = "blocks.\(i)."
         let probabilities = n + "attention_probabilities"
@@ -105,6 +106,8 @@ func planTransformerBlocks(_ p: inout ProgramLayout, _ c: ViTConfig, batch b: In
         // One set of attention scratch per worker thread.
         try p.buffer(n + "scores", scratch.scores * workers)
         try p.buffer(n + "packed_k", scratch.packedK * workers)
+        // int8 attention (opt-in): one Int8AttentionLayout per worker, in floats.
+        try p.buffer(n + "attention_int8", c.int8Attention ? int8Floats * workers : 0)
         try p.buffer(n + "attention", rows * c.innerDim)
         try p.buffer(n + "projected", c.layerScale ? rows * c.dim : 0)
         try p.buffer(n + "norm2", rows * c.dim)
@@ -115,7 +118,7 @@ func planTransformerBlocks(_ p: inout ProgramLayout, _ c: ViTConfig, batch b: In
 
         p.step("tokens", n + "norm1")
         p.step([n + "norm1", n + "qkv"] + int8)
-        p.step([n + "qkv", n + "scores", n + "packed_k", n + "attention"] + (capture ? [probabilities] : []))
+        p.step([n + "qkv", n + "scores", n + "packed_k", n + "attention_int8", n + "attention"] + (capture ? [probabilities] : []))
         p.step([n + "attention", n + "projected", "tokens"] + int8)
         p.step("tokens", n + "norm2")
         p.step([n + "norm2", n + "hidden"] + int8)
@@ -129,13 +132,16 @@ extension ForwardLayout {
     func transformerActivations(arena: AlignedBuffer, plan: MemoryPlan, quant: QuantScratch?) -> [BlockActivations] {
         func v(_ name: String) -> UnsafeMutablePointer<Float> { pointer(arena, plan, name) }
         let scratchFloats = Kernels.attentionScratchFloats(tokens: config.tokens, headDim: config.headDim)
+        let int8Bytes = config.int8Attention ? Int8AttentionLayout(tokens: config.tokens, headDim: config.headDim).bytes : 0
         return (0..<config.depth).map { i -> BlockActivations in
             let p = "blocks.\(i)."
             return BlockActivations(
                 norm1: v(p + "norm1"), qkv: v(p + "qkv"),
                 scratch: AttentionScratch(scores: v(p + "scores"), packedK: v(p + "packed_k"),
                                           workers: workers, strideScores: scratchFloats.scores,
-                                          strideK: scratchFloats.packedK),
+                                          strideK: scratchFloats.packedK,
+                                          int8: config.int8Attention ? UnsafeMutableRawPointer(v(p + "attention_int8")) : nil,
+                                          strideInt8: int8Bytes),
                 attention: v(p + "attention"), projected: v(p + "projected"), norm2: v(p + "norm2"),
                 hidden: v(p + "hidden"), mlpOut: v(p + "mlp_out"), quant: quant,
                 attentionProbabilities: captured.contains(i) ? v(p + "attention_probabilities") : nil)

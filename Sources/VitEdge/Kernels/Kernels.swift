@@ -32,6 +32,8 @@ import _VitKernels
     var threads: Int = 1
     var qs8Quantize: vk_qs8_quantize_fn = vk_qs8_quantize_rows__xsimd
     var qs8QuantizeStatic: vk_qs8_quantize_static_fn = vk_qs8_quantize_rows_static__xsimd
+    /// Signed int8 rows whatever the route's input form (int8 attention's K and V).
+    var qs8QuantizeSigned: vk_qs8_quantize_fn = vk_qs8_quantize_rows__xsimd
     /// Row and element-wise kernels (used when `vectorized`).
     var rowOpsName = "xsimd \(String(cString: vk_xsimd_arch_name()))"
     var layerNormFn: vk_f32_layernorm_fn = vk_f32_layernorm__xsimd
@@ -59,6 +61,7 @@ import _VitKernels
         rowOpsName = String(cString: c.rowops_name)
         if rowOpsName == "xsimd" { rowOpsName += " \(String(cString: vk_xsimd_arch_name()))" }
         (layerNormFn, geluErfFn, geluTanhFn, softmaxFn) = (c.layernorm, c.gelu_erf, c.gelu_tanh, c.softmax)
+        qs8QuantizeSigned = c.quantize_signed
         let allowed = f & c.int8_features
         let int8 = Int8Route(config: vk_qs8_gemm_config_for(allowed, 127))
         (int8Name, qs8Gemm, int8OffsetInput, int8KR) = (int8.name, int8.gemm, int8.offsetInput, int8.kr)
@@ -287,12 +290,18 @@ import _VitKernels
     /// Multi-head attention core (see `Reference.attention` for the layout). The
     /// optimized route packs each head's K and V into the GEMM panel layout in
     /// planned scratch, so QKᵀ and PV run on the same microkernels as the Linear layers.
+    /// With `scratch.int8` set, QKᵀ and PV run in int8 (`Reference.attentionInt8`).
     func attention(batch: Int, tokens: Int, heads: Int, headDim: Int,
                    qkv: UnsafePointer<Float>, out: UnsafeMutablePointer<Float>, scratch: AttentionScratch,
                    capture: UnsafeMutablePointer<Float>? = nil) {
-        guard gemm != nil else {
-            Reference.attention(batch: batch, tokens: tokens, heads: heads, headDim: headDim,
-                                qkv: qkv, out: out, scores: scratch.scores, capture: capture)
+        guard gemm != nil, scratch.int8 == nil || qs8Gemm != nil else {
+            if let s8 = scratch.int8 {
+                Reference.attentionInt8(batch: batch, tokens: tokens, heads: heads, headDim: headDim, qkv: qkv, out: out,
+                                        scores: scratch.scores, scratch: s8, capture: capture)
+            } else {
+                Reference.attention(batch: batch, tokens: tokens, heads: heads, headDim: headDim,
+                                    qkv: qkv, out: out, scores: scratch.scores, capture: capture)
+            }
             return
         }
         let work = batch * heads * tokens * tokens * headDim
@@ -324,6 +333,10 @@ import _VitKernels
     func attentionHead(b: Int, h: Int, rows: Range<Int>, tokens: Int, heads: Int, headDim: Int,
                        qkv: UnsafePointer<Float>, out: UnsafeMutablePointer<Float>, scratch: AttentionScratch,
                        capture: UnsafeMutablePointer<Float>?) {
+        if scratch.int8 != nil {
+            return attentionHeadInt8(b: b, h: h, rows: rows, tokens: tokens, heads: heads, headDim: headDim, qkv: qkv,
+                                     out: out, scratch: scratch, capture: capture)
+        }
         let gemm = self.gemm!, gemmKN = self.gemmKN!
         let inner = heads * headDim
         let ld = 3 * inner
@@ -345,6 +358,59 @@ import _VitKernels
             }
             gemmKN(m, headDim, tokens, scratch.scores, tokens, v, ld, nil, out + (b * tokens + r0) * inner + h * headDim, inner, 0)
             r0 += m
+        }
+    }
+
+    /// The int8 form of `attentionHead`: K and Vᵀ quantized (signed, per row) and packed for
+    /// this set's int8 route, then per block of query rows: Q quantized in the route's input
+    /// form, S = Q Kᵀ on the int8 GEMM, softmax in fp32, P quantized, O = P V on the int8 GEMM.
+    /// The same quantities as `Reference.attentionInt8` (which differs only by the softmax's
+    /// last bits, and so now and then by one step of a quantized probability).
+    func attentionHeadInt8(b: Int, h: Int, rows: Range<Int>, tokens: Int, heads: Int, headDim: Int,
+                           qkv: UnsafePointer<Float>, out: UnsafeMutablePointer<Float>, scratch: AttentionScratch,
+                           capture: UnsafeMutablePointer<Float>?) {
+        let g = qs8Gemm!, s = scratch.int8!
+        let l = Int8AttentionLayout(tokens: tokens, headDim: headDim)
+        let inner = heads * headDim, ld = 3 * inner
+        let scale = 1 / Float(headDim).squareRoot()
+        let kD = qs8PaddedK(headDim), kT = qs8PaddedK(tokens)
+        func i8(_ o: Int) -> UnsafeMutablePointer<Int8> { (s + o).assumingMemoryBound(to: Int8.self) }
+        func f32(_ o: Int) -> UnsafeMutablePointer<Float> { (s + o).assumingMemoryBound(to: Float.self) }
+        let base = qkv + b * tokens * ld
+        let k = base + inner + h * headDim, v = base + 2 * inner + h * headDim
+        // K and V are the "weights": signed int8 whatever the route's input form.
+        qs8QuantizeSigned(tokens, headDim, k, ld, i8(l.kq), kD, f32(l.sk))
+        qs8Pack(i8(l.kq), n: tokens, k: kD, into: s + l.packedK)
+        transpose(rows: tokens, cols: headDim, v, ld: ld, into: f32(l.vt))
+        qs8QuantizeSigned(headDim, tokens, f32(l.vt), tokens, i8(l.vq), kT, f32(l.sv))
+        qs8Pack(i8(l.vq), n: headDim, k: kT, into: s + l.packedV)
+        let limit = l.blockRows
+        let blocks = (rows.count + limit - 1) / limit
+        let size = (rows.count + blocks - 1) / blocks
+        var r0 = rows.lowerBound
+        while r0 < rows.upperBound {
+            let m = min(size, rows.upperBound - r0)
+            qs8Quantize(m, headDim, base + r0 * ld + h * headDim, ld, i8(l.qq), kD, f32(l.sq))
+            g(m, tokens, kD, i8(l.qq), kD, s + l.packedK, f32(l.sq), f32(l.sk), nil, scratch.scores, tokens, 0)
+            softmaxFn(m, tokens, scratch.scores, tokens, scale)
+            if let capture {
+                (capture + ((b * heads + h) * tokens + r0) * tokens).update(from: scratch.scores, count: m * tokens)
+            }
+            qs8Quantize(m, tokens, scratch.scores, tokens, i8(l.pq), kT, f32(l.sp))
+            g(m, headDim, kT, i8(l.pq), kT, s + l.packedV, f32(l.sp), f32(l.sv), nil,
+              out + (b * tokens + r0) * inner + h * headDim, inner, 0)
+            r0 += m
+        }
+    }
+
+    /// y[c][r] = x[r · ld + c] in 8×8 tiles (each tile's rows read once while in cache).
+    func transpose(rows: Int, cols: Int, _ x: UnsafePointer<Float>, ld: Int, into y: UnsafeMutablePointer<Float>) {
+        for r0 in stride(from: 0, to: rows, by: 8) {
+            for c0 in stride(from: 0, to: cols, by: 8) {
+                for r in r0..<min(r0 + 8, rows) {
+                    for c in c0..<min(c0 + 8, cols) { y[c * rows + r] = x[r * ld + c] }
+                }
+            }
         }
     }
 
@@ -383,8 +449,12 @@ struct AttentionScratch {
     var packedK: UnsafeMutablePointer<Float>
     var workers = 1
     var strideScores = 0, strideK = 0
+    /// int8 attention's scratch (`Int8AttentionLayout`), nil for fp32 attention.
+    var int8: UnsafeMutableRawPointer? = nil
+    var strideInt8 = 0
 
     func worker(_ w: Int) -> AttentionScratch {
-        AttentionScratch(scores: scores + w * strideScores, packedK: packedK + w * strideK, workers: 1)
+        AttentionScratch(scores: scores + w * strideScores, packedK: packedK + w * strideK, workers: 1,
+                         int8: int8.map { $0 + w * strideInt8 })
     }
 }

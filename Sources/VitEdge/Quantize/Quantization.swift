@@ -102,3 +102,81 @@ extension Reference {
         }
     }
 }
+
+/// The scratch of int8 attention for one worker, in bytes (see `Reference.attentionInt8`):
+/// K and Vᵀ quantized and packed once per head, Q and probability rows per block of
+/// query rows, and their scales. Sized for every int8 route of the table (k padded to 16,
+/// the largest k-group; packed size the largest of the routes'), so one plan serves any.
+struct Int8AttentionLayout {
+    let tokens: Int, headDim: Int, blockRows: Int
+    /// Row lengths of quantized Q/K rows (k = headDim) and of P/Vᵀ rows (k = tokens).
+    let kD: Int, kT: Int
+    let kq: Int, vt: Int, vq: Int, qq: Int, pq: Int, sk: Int, sv: Int, sq: Int, sp: Int, acc: Int, packedK: Int, packedV: Int
+    let bytes: Int
+
+    init(tokens: Int, headDim: Int) {
+        self.tokens = tokens
+        self.headDim = headDim
+        blockRows = Kernels.attentionBlockRows(tokens: tokens)
+        kD = alignUp(headDim, 16)
+        kT = alignUp(tokens, 16)
+        let routes = Kernels.allInt8Routes
+        func packed(n: Int, k: Int) -> Int { routes.map { $0.packedBytes(n: n, k: k) }.max() ?? 0 }
+        var at = 0
+        func take(_ n: Int) -> Int { defer { at = alignUp(at + n, 64) }; return at }
+        kq = take(tokens * kD)
+        vt = take(headDim * tokens * 4)
+        vq = take(headDim * kT)
+        qq = take(blockRows * kD)
+        pq = take(blockRows * kT)
+        sk = take(tokens * 4)
+        sv = take(headDim * 4)
+        sq = take(blockRows * 4)
+        sp = take(blockRows * 4)
+        acc = take(max(tokens, headDim) * blockRows * 4)
+        packedK = take(packed(n: tokens, k: kD))
+        packedV = take(packed(n: headDim, k: kT))
+        bytes = at
+    }
+}
+
+extension Reference {
+    /// Attention with QKᵀ and PV in int8 (`ViTConfig.int8Attention`), one query row at a
+    /// time. Per (image, head): K rows (tokens) quantized per row and Vᵀ rows (channels)
+    /// per row, i.e. V per channel; each query row and each row of probabilities per row;
+    /// S = float(Σ q·k) · (s_q · s_k), softmax(S · scale) in fp32, O = float(Σ p·v) · (s_p · s_v).
+    /// `scratch` holds `Int8AttentionLayout(tokens:headDim:).bytes`.
+    @_spi(Internals) public static func attentionInt8(batch: Int, tokens: Int, heads: Int, headDim: Int,
+                                                    qkv: UnsafePointer<Float>, out: UnsafeMutablePointer<Float>,
+                                                    scores: UnsafeMutablePointer<Float>, scratch: UnsafeMutableRawPointer,
+                                                    capture: UnsafeMutablePointer<Float>? = nil) {
+        let inner = heads * headDim, ld = 3 * inner
+        let scale = 1 / Float(headDim).squareRoot()
+        let l = Int8AttentionLayout(tokens: tokens, headDim: headDim)
+        let kD = Kernels.qs8PaddedK(headDim), kT = Kernels.qs8PaddedK(tokens)
+        func i8(_ o: Int) -> UnsafeMutablePointer<Int8> { (scratch + o).assumingMemoryBound(to: Int8.self) }
+        func f32(_ o: Int) -> UnsafeMutablePointer<Float> { (scratch + o).assumingMemoryBound(to: Float.self) }
+        let acc = (scratch + l.acc).assumingMemoryBound(to: Int32.self)
+        for b in 0..<batch {
+            let base = qkv + b * tokens * ld
+            for h in 0..<heads {
+                let q = base + h * headDim, k = base + inner + h * headDim, v = base + 2 * inner + h * headDim
+                quantizeRows(rows: tokens, k: headDim, x: k, ldx: ld, q: i8(l.kq), ldq: kD, scale: f32(l.sk))
+                for d in 0..<headDim { for j in 0..<tokens { f32(l.vt)[d * tokens + j] = v[j * ld + d] } }
+                quantizeRows(rows: headDim, k: tokens, x: f32(l.vt), ldx: tokens, q: i8(l.vq), ldq: kT, scale: f32(l.sv))
+                for i in 0..<tokens {
+                    quantizeRows(rows: 1, k: headDim, x: q + i * ld, ldx: ld, q: i8(l.qq), ldq: kD, scale: f32(l.sq))
+                    qs8Gemm(m: 1, n: tokens, k: kD, a: i8(l.qq), lda: kD, w: i8(l.kq), c: acc, ldc: tokens)
+                    dequantize(m: 1, n: tokens, c: acc, ldc: tokens, aScale: f32(l.sq), wScale: f32(l.sk), bias: nil,
+                               y: scores, ldy: tokens, accumulate: false)
+                    softmax(rows: 1, n: tokens, x: scores, ld: tokens, scale: scale)
+                    if let capture { (capture + ((b * heads + h) * tokens + i) * tokens).update(from: scores, count: tokens) }
+                    quantizeRows(rows: 1, k: tokens, x: scores, ldx: tokens, q: i8(l.pq), ldq: kT, scale: f32(l.sp))
+                    qs8Gemm(m: 1, n: headDim, k: kT, a: i8(l.pq), lda: kT, w: i8(l.vq), c: acc, ldc: headDim)
+                    dequantize(m: 1, n: headDim, c: acc, ldc: headDim, aScale: f32(l.sp), wScale: f32(l.sv), bias: nil,
+                               y: out + (b * tokens + i) * inner + h * headDim, ldy: inner, accumulate: false)
+                }
+            }
+        }
+    }
+}

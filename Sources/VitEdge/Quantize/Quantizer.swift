@@ -27,6 +27,8 @@ import Musl
     /// cost precision but let the AVX2 route multiply without its sign trick
     /// (`vpmaddubsw` cannot saturate: 255·63·2 < 32767).
     @_spi(Internals) public var weightBits: Int = 8
+    /// Attention's QKᵀ and PV in int8 as well (`ViTConfig.int8Attention`).
+    @_spi(Internals) public var int8Attention = false
 
     @_spi(Internals) public init() {}
 }
@@ -90,6 +92,12 @@ import Musl
         // The quantized file.
         var q = c
         q.activationQuantization = o.activations
+        if o.int8Attention {
+            guard c.architecture == .vit || c.architecture == .hybrid else {
+                throw VitError.invalidArgument("--int8-attention: a \(c.architecture.rawValue) model has no attention")
+            }
+            q.int8Attention = true
+        }
         var writer = VitqWriter(config: q)
         var reports: [LayerReport] = []
         for (name, shape) in ModelWeights.expectedTensors(c) {

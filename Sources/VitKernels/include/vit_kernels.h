@@ -125,6 +125,10 @@ typedef void (*vk_f32_softmax_fn)(size_t rows, size_t n, float *x, size_t ld, fl
  * route is vk_qs8_gemm_config_for(cpu & int8_features, ...), so `--kernels avx2` on an
  * AVX-512 machine runs what a Zen 3 runs). Model code and tests pick from this table.
  */
+typedef void (*vk_qs8_quantize_fn)(size_t rows, size_t k, const float *x, size_t ldx,
+                                   int8_t *q, size_t ldq, float *scale);
+typedef void (*vk_qs8_quantize_static_fn)(size_t rows, size_t k, const float *x, size_t ldx,
+                                          float s, int8_t *q, size_t ldq, float *scale);
 typedef struct vk_f32_config {
     const char *level;        /* the --kernels name: avx512f, avx2, xsimd */
     const char *gemm_name;
@@ -136,6 +140,9 @@ typedef struct vk_f32_config {
     vk_f32_map_fn gelu_erf;
     vk_f32_map_fn gelu_tanh;
     vk_f32_softmax_fn softmax;
+    /* The signed int8 row quantizer of this level (operands quantized at run time that a
+     * GEMM reads as weights: int8 attention's K and V). */
+    vk_qs8_quantize_fn quantize_signed;
     int peak;
     uint32_t requires;
     uint32_t int8_features;
@@ -195,10 +202,6 @@ void vk_qs8_gemm_2x8c16__neon(VK_QS8_GEMM_ARGS);
  * its packer and packed size, whether it takes activations + 128, the CPU features
  * it needs, its activation quantizers and its peak loop. Model code and tests pick from this table; nothing else lists routes.
  */
-typedef void (*vk_qs8_quantize_fn)(size_t rows, size_t k, const float *x, size_t ldx,
-                                   int8_t *q, size_t ldq, float *scale);
-typedef void (*vk_qs8_quantize_static_fn)(size_t rows, size_t k, const float *x, size_t ldx,
-                                          float s, int8_t *q, size_t ldq, float *scale);
 typedef struct vk_qs8_gemm_config {
     const char *name;
     vk_qs8_gemm_fn gemm;
