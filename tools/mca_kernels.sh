@@ -103,8 +103,10 @@ estimate() {  # board cpu ghz fp32-kernel int8-kernel
     [ -z "$f" ] || [ -z "$q" ] && return
     awk -v b="$1" -v c="$2" -v g="$3" -v f="$f" -v q="$q" -v k="$5" 'BEGIN {
         lin = 1.046e9; rest = 0.029e9 + 0.179e9; hz = g * 1e9
+        att = 0.179e9; patch = 0.029e9
         tf = (lin + rest) / (f * hz) * 1e3; tq = (lin / (q * hz) + rest / (f * hz)) * 1e3
-        printf "%-14s %-12s %.1f GHz  fp32 %6.1f ms   int8 (%s) %6.1f ms   int8/fp32 %.2fx faster\n", b, c, g, tf, k, tq, tf / tq }'
+        ta = ((lin + att) / (q * hz) + patch / (f * hz)) * 1e3
+        printf "%-14s %-12s %.1f GHz  fp32 %6.1f ms   int8 (%s) %6.1f ms (%.2fx)   with --int8-attention %6.1f ms (%.2fx)\n", b, c, g, tf, k, tq, tf / tq, ta, tf / ta }'
 }
 echo "ViT-Ti/16 224x224, one core, multiply-adds at the inner loop's rate (a lower bound; see docs/ARM64.md):"
 estimate "Raspberry Pi 4" cortex-a57 1.8 "f32 4x16 xsimd (NEON fmla)" "qs8 2x8c16 neon (smlal2)"
