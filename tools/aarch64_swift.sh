@@ -41,7 +41,7 @@ trap unmount EXIT
 make_root() {
     # (Checked by real paths: the chroot's symlinks point inside it, not at the host.)
     if [ -f "$ROOT/.vit-edge-ready" ] && [ -e "$ROOT/usr/libexec/swift/bin/swift" ]; then echo "aarch64 root: ready ($ROOT)"; return; fi
-    command -v mmdebstrap >/dev/null || { $SUDO apt-get update -qq && $SUDO DEBIAN_FRONTEND=noninteractive apt-get install -y -qq mmdebstrap; }
+    command -v mmdebstrap >/dev/null || { $SUDO apt-get update -qq && $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq mmdebstrap; }
     $SUDO rm -rf "$ROOT"
     mkdir -p "$(dirname "$ROOT")"
     # amd64 Swift and toolchain, arm64 headers and libraries of everything the engine links.
@@ -59,7 +59,7 @@ make_root() {
     in_root "echo 'void vit_edge_testing_foundation_stub(void) {}' > /tmp/stub.c && \
         /usr/libexec/swift/bin/clang --target=aarch64-linux-gnu -fuse-ld=lld -shared -nostdlib -o $RUNTIME/lib_Testing_Foundation.so /tmp/stub.c"
     # xsimd 8.1 (Debian 12's, what the kernels are written for; sid has 14.x).
-    [ -d /usr/include/xsimd ] || { $SUDO apt-get update -qq && $SUDO DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libxsimd-dev; }
+    [ -d /usr/include/xsimd ] || { $SUDO apt-get update -qq && $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libxsimd-dev; }
     $SUDO cp -r /usr/include/xsimd "$ROOT/usr/include/xsimd"
     # Swift packages: the same local mirror as the host (git's url.insteadOf), copied in.
     local mirror
