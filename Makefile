@@ -120,6 +120,11 @@ test-kernels-native: deps
 	mkdir -p .build/native
 	clang++ $(KFLAGS) $(KERNELS) -o .build/native/conformance
 	.build/native/conformance
+	@# The AVX-VNNI kernel runs here only as its EVEX twin: check that the route itself
+	@# holds nothing beyond AVX2 + AVX-VNNI (no EVEX: zmm, ymm16-31, mask registers).
+	@objdump -d --no-show-raw-insn -C .build/native/conformance | awk '/ukernel_avxvnni<[0-9]>.*>:$$/{f=1;next} /^$$/{f=0} f' > .build/native/avxvnni.s
+	@n=$$(grep -c '{vex} vpdpbusd' .build/native/avxvnni.s); bad=$$(grep -cE 'zmm|ymm(1[6-9]|2[0-9]|3[01])|%k[0-7]|evex' .build/native/avxvnni.s); \
+	echo "AVX-VNNI kernel: $$n VEX vpdpbusd, $$bad EVEX instructions"; [ "$$n" -ge 12 ] && [ "$$bad" -eq 0 ]
 
 # libFuzzer on every parser of outside data (Fuzz/), FUZZ_SECONDS each, starting from
 # the committed seeds in Fuzz/Corpus. A crash, an allocation over 512 MB (inputs are at

@@ -16,7 +16,8 @@ const vk_f32_config kConfigs[] = {
     // where the xsimd baseline would be SSE2; int8 beside it never uses AVX-512.
     {"avx2", "vk_f32_gemm_6x16__avx2_fma", vk_f32_gemm_6x16__avx2_fma, vk_f32_gemm_kn_6x16__avx2_fma, 6, 16,
      "avx2 fma", vk_f32_layernorm__avx2_fma, vk_f32_gelu_erf__avx2_fma, vk_f32_gelu_tanh__avx2_fma, vk_f32_softmax__avx2_fma,
-     vk_qs8_quantize_rows__avx2, VK_PEAK_AVX2, VK_CPU_X86_AVX2 | VK_CPU_X86_FMA, VK_CPU_X86_SSE41 | VK_CPU_X86_AVX2 | VK_CPU_X86_FMA},
+     vk_qs8_quantize_rows__avx2, VK_PEAK_AVX2, VK_CPU_X86_AVX2 | VK_CPU_X86_FMA,
+     VK_CPU_X86_SSE41 | VK_CPU_X86_AVX2 | VK_CPU_X86_FMA | VK_CPU_X86_AVXVNNI},
 #endif
     // xsimd's baseline (SSE2 on x86-64, NEON on ARM64): every CPU. On ARM64 the int8
     // routes beside it use what the CPU has (dot product on a Pi 5).

@@ -68,6 +68,21 @@ __attribute__((target("avx512f,avx512vnni"))) int dot_vnni(size_t iters) {
     for (int i = 1; i < kChains; ++i) s = _mm512_add_epi32(s, acc[i]);
     return _mm512_reduce_add_epi32(s);
 }
+__attribute__((target("avx2,avxvnni"))) int dot_avxvnni(size_t iters) {
+    __m256i acc[12];
+    for (int i = 0; i < 12; ++i) acc[i] = _mm256_set1_epi32(i);
+    __m256i a = _mm256_set1_epi32(0x01010101), b = _mm256_set1_epi32(0x02020202);
+    for (size_t t = 0; t < iters; ++t) {
+        VK_OPAQUE(a);
+        VK_OPAQUE(b);
+        for (int i = 0; i < 12; ++i) acc[i] = _mm256_dpbusd_avx_epi32(acc[i], a, b);
+    }
+    int out[8];
+    __m256i s = acc[0];
+    for (int i = 1; i < 12; ++i) s = _mm256_add_epi32(s, acc[i]);
+    _mm256_storeu_si256((__m256i *)out, s);
+    return out[0];
+}
 // maddubs + madd + add, as the AVX2 route. Each chain multiplies its own operand
 // (a + i) so the eight products are eight instructions, not one shared result.
 __attribute__((target("avx2"))) int dot_avx2(size_t iters) {
@@ -162,7 +177,7 @@ extern "C" double vk_peak_f32_fma(size_t iterations, int route, const char **isa
         g_sink_f = fma_avx512(iterations);
         return 2.0 * 16 * kChains * (double)iterations;
     }
-    if (route == VK_PEAK_AVX2 || (route == VK_PEAK_BEST && avx2)) {
+    if (route == VK_PEAK_AVX2 || route == VK_PEAK_AVXVNNI || (route == VK_PEAK_BEST && avx2)) {
         if (!avx2) { *isa = "none"; return 0; }
         *isa = "avx2 vfmadd";
         g_sink_f = fma_avx2(iterations);
@@ -185,6 +200,13 @@ extern "C" double vk_peak_qs8_dot(size_t iterations, int route, const char **isa
         *isa = "avx512vnni vpdpbusd";
         g_sink_i = dot_vnni(iterations);
         return 2.0 * 64 * kChains * (double)iterations;
+    }
+    const bool avxvnni = avx2 && (f & VK_CPU_X86_AVXVNNI);
+    if (route == VK_PEAK_AVXVNNI || (route == VK_PEAK_BEST && avxvnni)) {
+        if (!avxvnni) { *isa = "none"; return 0; }
+        *isa = "avxvnni vpdpbusd";
+        g_sink_i = dot_avxvnni(iterations);
+        return 2.0 * 32 * 12 * (double)iterations;
     }
     if (route == VK_PEAK_AVX2 || (route == VK_PEAK_BEST && avx2)) {
         if (!avx2) { *isa = "none"; return 0; }

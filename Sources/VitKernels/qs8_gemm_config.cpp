@@ -10,6 +10,8 @@ const vk_qs8_gemm_config kConfigs[] = {
     {"vk_qs8_gemm_8x32__avx512vnni", vk_qs8_gemm_8x32__avx512vnni, 8, 32, 4, vk_qs8_packed_bytes, vk_qs8_pack_nk, 1,
      VK_CPU_X86_AVX512F | VK_CPU_X86_AVX512VNNI, 127,
      vk_qs8_quantize_rows_u8__avx512f, vk_qs8_quantize_rows_static_u8__avx512f, VK_PEAK_AVX512},
+    {"vk_qs8_gemm_6x16__avxvnni", vk_qs8_gemm_6x16__avxvnni, 6, 16, 4, vk_qs8_packed_bytes, vk_qs8_pack_nk, 1,
+     VK_CPU_X86_AVX2 | VK_CPU_X86_AVXVNNI, 127, vk_qs8_quantize_rows_u8__avx2, vk_qs8_quantize_rows_static_u8__avx2, VK_PEAK_AVXVNNI},
     {"vk_qs8_gemm_4x16__avx2_w7", vk_qs8_gemm_4x16__avx2_w7, 4, 16, 4, vk_qs8_packed_bytes, vk_qs8_pack_nk, 1, VK_CPU_X86_AVX2, 63,
      vk_qs8_quantize_rows_u8__avx2, vk_qs8_quantize_rows_static_u8__avx2, VK_PEAK_AVX2},
     {"vk_qs8_gemm_4x16__avx2", vk_qs8_gemm_4x16__avx2, 4, 16, 4, vk_qs8_packed_bytes, vk_qs8_pack_nk, 0, VK_CPU_X86_AVX2, 127,

@@ -91,6 +91,16 @@ int main(int argc, char **argv) {
             check(r == vk_qs8_gemm_config_for(f, 127), "the best runnable route for any int8 weights is the one selected");
             break;
         }
+#if defined(__x86_64__)
+    // The AVX-VNNI kernel's twin (the same source, EVEX-encoded): no emulator here runs
+    // AVX-VNNI, so on an AVX-512 VNNI host its code is executed and checked this way.
+    vk_qs8_gemm_config twin = *vk_qs8_gemm_config_for(VK_CPU_X86_AVX2 | VK_CPU_X86_AVXVNNI, 127);
+    check(strcmp(twin.name, "vk_qs8_gemm_6x16__avxvnni") == 0, "AVX2 + AVX-VNNI selects the AVX-VNNI kernel");
+    twin.name = "vk_qs8_gemm_6x16__avxvnni_evex_twin";
+    twin.gemm = vk_qs8_gemm_6x16__avxvnni_evex_twin;
+    if (__builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512vnni")) routes.push_back(&twin);
+    else printf("(no AVX-512 VL + VNNI: the AVX-VNNI kernel's twin is not executed on this CPU)\n");
+#endif
 #if defined(__aarch64__)
     check(strcmp(vk_qs8_gemm_config_for(VK_CPU_ARM_NEON, 127)->name, "vk_qs8_gemm_2x8c16__neon") == 0,
           "a Cortex-A72 (NEON, no dot product) gets the c16 kernel");
@@ -105,6 +115,9 @@ int main(int argc, char **argv) {
                                         VK_CPU_X86_AVX512BW | VK_CPU_X86_AVX512VNNI, 127)->name,
                  "vk_qs8_gemm_8x32__avx512vnni") == 0,
           "a Zen 4 (AVX-512 VNNI) gets the VNNI kernel");
+    check(strcmp(vk_qs8_gemm_config_for(VK_CPU_X86_SSE41 | VK_CPU_X86_AVX2 | VK_CPU_X86_FMA | VK_CPU_X86_AVXVNNI, 63)->name,
+                 "vk_qs8_gemm_6x16__avxvnni") == 0,
+          "an Alder Lake-N (AVX-VNNI) keeps vpdpbusd for 7-bit weights too");
 #endif
     check(strcmp(vk_qs8_gemm_config_for(0, 127)->name, "vk_qs8_gemm_4x16__scalar") == 0, "no features: the scalar route");
     // The fp32 level table, and the int8 route each level's features lead to (the engine's
@@ -122,6 +135,8 @@ int main(int argc, char **argv) {
     check(level_of(VK_CPU_X86_SSE41 | VK_CPU_X86_AVX2 | VK_CPU_X86_FMA | VK_CPU_X86_AVX512F | VK_CPU_X86_AVX512BW |
                        VK_CPU_X86_AVX512VNNI, "avx512f", "vk_qs8_gemm_8x32__avx512vnni"),
           "Zen 4: AVX-512 fp32, VNNI int8");
+    check(level_of(VK_CPU_X86_SSE41 | VK_CPU_X86_AVX2 | VK_CPU_X86_FMA | VK_CPU_X86_AVXVNNI, "avx2", "vk_qs8_gemm_6x16__avxvnni"),
+          "Alder Lake-N (N100): AVX2 fp32, AVX-VNNI int8");
 #endif
     check(level_of(0, "xsimd", "vk_qs8_gemm_4x16__scalar"), "no features: the baseline");
 

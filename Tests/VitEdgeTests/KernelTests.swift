@@ -28,6 +28,7 @@ final class KernelTests: XCTestCase {
         XCTAssertEqual(Kernels.int8Route(forFeatures: UInt32(zen4.reduce(0, |))).name, "vk_qs8_gemm_8x32__avx512vnni")
         XCTAssertEqual(route(VK_CPU_X86_SSE41), "vk_qs8_gemm_4x16__sse41")
         XCTAssertEqual(Kernels.int8Route(forFeatures: UInt32(zen3.reduce(0, |)), maxWeight: 63).name, "vk_qs8_gemm_4x16__avx2_w7")
+        XCTAssertEqual(Kernels.int8Route(forFeatures: UInt32((zen3 + [VK_CPU_X86_AVXVNNI]).reduce(0, |))).name, "vk_qs8_gemm_6x16__avxvnni")
         #elseif arch(arm64)
         XCTAssertEqual(route(VK_CPU_ARM_NEON), "vk_qs8_gemm_2x8c16__neon")
         XCTAssertEqual(route(VK_CPU_ARM_NEON, VK_CPU_ARM_DOTPROD), "vk_qs8_gemm_4x16__neondot")
@@ -73,11 +74,23 @@ final class KernelTests: XCTestCase {
         let old = Kernels.forFeatures(bits([VK_CPU_X86_SSE41]))
         XCTAssertEqual(old.gemmName, "vk_f32_gemm_4x16__xsimd")
         XCTAssertEqual(old.int8Name, "vk_qs8_gemm_4x16__sse41")
-        // --kernels avx2 on this machine is what a Zen 3 gets, whatever this CPU has beyond it.
+        // AVX-VNNI without AVX-512 (Alder Lake-N such as the N100, later Intel client
+        // cores): AVX2 fp32 and row kernels, vpdpbusd int8 on activations + 128, and no
+        // 7-bit kernel (vpdpbusd cannot saturate).
+        let adln = Kernels.forFeatures(bits(zen3 + [VK_CPU_X86_AVXVNNI]))
+        XCTAssertEqual(adln.gemmName, "vk_f32_gemm_6x16__avx2_fma")
+        XCTAssertEqual(adln.int8Name, "vk_qs8_gemm_6x16__avxvnni")
+        XCTAssertTrue(adln.int8OffsetInput)
+        XCTAssertTrue(same(adln.qs8Quantize, vk_qs8_quantize_rows_u8__avx2 as vk_qs8_quantize_fn))
+        XCTAssertNil(adln.qs8Narrow)
+        XCTAssertEqual(adln.peakRoute.int8, Int32(VK_PEAK_AVXVNNI))
+        // --kernels avx2 on this machine is what a Zen 3 gets (an Intel client core if
+        // this CPU has AVX-VNNI), whatever else it has beyond it.
         if let avx2 = try? Kernels.select(.avx2) {
-            XCTAssertEqual(avx2.gemmName, z3.gemmName)
-            XCTAssertEqual(avx2.int8Name, z3.int8Name)
-            XCTAssertEqual(avx2.qs8Narrow?.name, z3.qs8Narrow?.name)
+            let want = vk_cpu_features() & UInt32(VK_CPU_X86_AVXVNNI) != 0 ? adln : z3
+            XCTAssertEqual(avx2.gemmName, want.gemmName)
+            XCTAssertEqual(avx2.int8Name, want.int8Name)
+            XCTAssertEqual(avx2.qs8Narrow?.name, want.qs8Narrow?.name)
         }
         #elseif arch(arm64)
         let a72 = Kernels.forFeatures(bits([VK_CPU_ARM_NEON]))

@@ -176,6 +176,12 @@ typedef void (*vk_qs8_gemm_fn)(VK_QS8_GEMM_ARGS);
 void vk_qs8_gemm_4x16__scalar(VK_QS8_GEMM_ARGS);
 void vk_qs8_gemm_4x16__sse41(VK_QS8_GEMM_ARGS);
 void vk_qs8_gemm_4x16__avx2(VK_QS8_GEMM_ARGS);
+/* AVX-VNNI (VEX vpdpbusd on ymm; Alder Lake and later Intel client cores): activations
+ * + 128 as uint8 (the *_u8 quantizers), 128 x the panel's column sums removed. */
+void vk_qs8_gemm_6x16__avxvnni(VK_QS8_GEMM_ARGS);
+/* The same source compiled with the EVEX encoding (needs AVX-512 VL + VNNI): not a route,
+ * only so that a host without AVX-VNNI can execute and test the AVX-VNNI kernel's code. */
+void vk_qs8_gemm_6x16__avxvnni_evex_twin(VK_QS8_GEMM_ARGS);
 /* For weights within ±63 (7-bit files) only: activations + 128 as uint8 straight into
  * vpmaddubsw (no sign trick), the panel's column sums removing the offset. */
 void vk_qs8_gemm_4x16__avx2_w7(VK_QS8_GEMM_ARGS);
@@ -272,6 +278,7 @@ enum {
     VK_PEAK_AVX2 = 2,      /* fp32: AVX2 vfmadd; int8: AVX2 vpmaddubsw + vpmaddwd */
     VK_PEAK_AVX512 = 3,    /* fp32: AVX-512 vfmadd; int8: AVX-512 VNNI vpdpbusd */
     VK_PEAK_NEONDOT = 4,   /* int8: ARMv8.2 sdot */
+    VK_PEAK_AVXVNNI = 5,   /* int8: AVX-VNNI vpdpbusd on ymm (fp32: as VK_PEAK_AVX2) */
 };
 double vk_peak_f32_fma(size_t iterations, int route, const char **isa);
 double vk_peak_qs8_dot(size_t iterations, int route, const char **isa);
