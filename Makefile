@@ -10,7 +10,7 @@ DEBS    := libxsimd-dev liblz4-dev libturbojpeg0-dev libspng-dev pkg-config
 # example (ctypes, standard library only) runs under python3.
 TEST_DEBS := time python3
 
-.PHONY: docs test-c-api test-aarch64-kernels test-aarch64-swift dist-aarch64 run-aarch64 mca tsan fuzz soak dist sanitize all deps deps-test build demo test test-accuracy models fixtures clean deps-aarch64 test-aarch64 test-kernels-native
+.PHONY: bench-qs8-routes docs test-c-api test-aarch64-kernels test-aarch64-swift dist-aarch64 run-aarch64 mca tsan fuzz soak dist sanitize all deps deps-test build demo test test-accuracy models fixtures clean deps-aarch64 test-aarch64 test-kernels-native
 
 all: build
 
@@ -116,6 +116,12 @@ mca: deps-aarch64
 	bash tools/mca_kernels.sh
 
 # The same conformance program on this machine's CPU (x86-64 routes).
+# Every int8 route this CPU runs, timed side by side (fastest of interleaved rounds).
+bench-qs8-routes: deps
+	mkdir -p .build/native
+	clang++ $(KFLAGS) $(filter-out Tests/%,$(KERNELS)) tools/bench_qs8_routes.cpp -o .build/native/bench_qs8_routes
+	taskset -c 1 .build/native/bench_qs8_routes
+
 test-kernels-native: deps
 	mkdir -p .build/native
 	clang++ $(KFLAGS) $(KERNELS) -o .build/native/conformance
