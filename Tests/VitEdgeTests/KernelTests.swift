@@ -39,6 +39,42 @@ final class KernelTests: XCTestCase {
                        Kernels.int8Route(forFeatures: vk_cpu_features()).name)
     }
 
+    /// The AVX-VNNI kernel set end to end. No CPU or emulator here has AVX-VNNI, so on an
+    /// AVX-512 VNNI host the Alder Lake-N set runs with its int8 GEMM's EVEX twin (the same
+    /// source). Every int8 route is exact, so with the same fp32 level the whole int8 model
+    /// must give the Zen 3 set's logits bit for bit, although the int8 kernel, its input
+    /// form (+128), quantizer and tile differ — with int8 attention too.
+    func testAvxVnniKernelSetRunsTheInt8Model() throws {
+        #if arch(x86_64)
+        let f = vk_cpu_features()
+        let zen3 = UInt32(VK_CPU_X86_SSE41 | VK_CPU_X86_AVX2 | VK_CPU_X86_FMA)
+        guard f & zen3 == zen3, f & UInt32(VK_CPU_X86_AVX512VNNI) != 0 else {
+            throw XCTSkip("the AVX-VNNI kernel's twin needs AVX-512 VNNI (and VL, which every such CPU has)")
+        }
+        var adln = Kernels.forFeatures(zen3 | UInt32(VK_CPU_X86_AVXVNNI))
+        XCTAssertEqual(adln.int8Name, "vk_qs8_gemm_6x16__avxvnni")
+        adln.qs8Gemm = vk_qs8_gemm_6x16__avxvnni_evex_twin
+        let z3 = Kernels.forFeatures(zen3)
+        let file = try VitqFile.load(path: repoFile("models/mnist-vit-int8.vitq"))
+        var options = QuantizeOptions()
+        options.int8Attention = true
+        let fp32 = try VitqFile.load(path: repoFile("models/mnist-vit.vitq"))
+        let attention = try VitqFile.parse(try Quantizer.quantize(fp32, source: "mnist-vit", calibration: nil, options: options).bytes,
+                                           path: "mnist-vit-int8-attention")
+        for (name, f) in [("int8", file), ("int8 attention", attention)] {
+            var logits: [[Float]] = []
+            for kernels in [z3, adln] {
+                let session = try InferenceSession(model: try VisionTransformer(file: f, kernels: kernels), batchSize: 3)
+                for i in 0..<session.input.count { session.input[i] = Float((i * 7919) % 255) / 255 - 0.4 }
+                session.forward()
+                logits.append((0..<3).flatMap { Array(session.logits($0)) })
+            }
+            XCTAssertEqual(logits[0], logits[1], "\(name): the AVX-VNNI set differs from the Zen 3 set")
+            XCTAssertFalse(logits[0].allSatisfy { $0 == 0 })
+        }
+        #endif
+    }
+
     /// The whole kernel set `auto` picks is a pure function of the feature bits (the fp32
     /// table, then the int8 table within the level's features): literal feature sets of
     /// the cores users have. ARM64's are also checked by the conformance program under qemu.
