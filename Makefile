@@ -114,14 +114,15 @@ run-aarch64: deps-aarch64
 mca: deps-aarch64
 	@dpkg -s llvm-19 >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && $(SUDO) DEBIAN_FRONTEND=noninteractive apt-get install -y -qq llvm-19; }
 	bash tools/mca_kernels.sh
+	bash tools/mca_x86.sh
 
-# The same conformance program on this machine's CPU (x86-64 routes).
 # Every int8 route this CPU runs, timed side by side (fastest of interleaved rounds).
 bench-qs8-routes: deps
 	mkdir -p .build/native
 	clang++ $(KFLAGS) $(filter-out Tests/%,$(KERNELS)) tools/bench_qs8_routes.cpp -o .build/native/bench_qs8_routes
 	taskset -c 1 .build/native/bench_qs8_routes
 
+# The same conformance program on this machine's CPU (x86-64 routes).
 test-kernels-native: deps
 	mkdir -p .build/native
 	clang++ $(KFLAGS) $(KERNELS) -o .build/native/conformance
