@@ -13,10 +13,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 CXX="${CXX_A64:-clang++ --target=aarch64-linux-gnu}"
-if [ -z "${MCA:-}" ]; then
-    MCA=$(ls /usr/bin/llvm-mca-[0-9]* 2>/dev/null | sort -t- -k3 -n | tail -1)
-    MCA=${MCA:-llvm-mca}
-fi
+source tools/mca_common.sh
 out=.build/mca
 mkdir -p $out
 flags="-O2 -std=c++17 -DNDEBUG -ISources/VitKernels/include -ISources/VitKernels"
@@ -24,18 +21,7 @@ $CXX $flags -march=armv8-a -S Sources/VitKernels/qs8_gemm__neon.cpp -o $out/qs8_
 $CXX $flags -march=armv8.2-a+dotprod -S Sources/VitKernels/qs8_gemm__neon.cpp -o $out/qs8_neondot.s
 $CXX $flags -march=armv8-a -S Sources/VitKernels/f32_gemm__xsimd.cpp -o $out/f32_xsimd.s
 
-# The innermost loop (first one holding `key`) of the function whose label matches `fn`.
-loop() {  # file fn key
-    awk -v fn="$2" -v key="$3" '
-        !inside && $0 ~ "^(" fn ")[^: \t]*:" { inside = 1; next }
-        inside && /^\.Lfunc_end/ { exit }
-        inside && /This Inner Loop Header/ { buf = ""; collecting = 1 }
-        inside && collecting { buf = buf $0 "\n" }
-        inside && collecting && /^[ \t]*(b\.[a-z]+|cbnz|cbz)[ \t]/ {
-            collecting = 0
-            if (buf ~ key) { printf "%s", buf; exit }
-        }' "$1"
-}
+loop() { mca_loop "$1" "$2" "$3" '^[ \t]*(b\.[a-z]+|cbnz|cbz)[ \t]'; }
 
 # Does this llvm-mca have its own Neoverse N1 model? (LLVM 14 and 16 map it to the A57 one.)
 printf 'smull v0.8h, v1.8b, v2.8b\n' > $out/probe.s

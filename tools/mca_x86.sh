@@ -10,28 +10,14 @@
 # vpmaddubsw ymm 32, vpdpbusd ymm 32. Estimates, not measurements.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-if [ -z "${MCA:-}" ]; then
-    MCA=$(ls /usr/bin/llvm-mca-[0-9]* 2>/dev/null | sort -t- -k3 -n | tail -1)
-    MCA=${MCA:-llvm-mca}
-fi
+source tools/mca_common.sh
 out=.build/mca
 mkdir -p $out
 flags="-O2 -std=c++17 -DNDEBUG -ISources/VitKernels/include -ISources/VitKernels --target=x86_64-linux-gnu"
 clang++ $flags -S Sources/VitKernels/qs8_gemm__avx2.cpp -o $out/qs8_avx2.s
 clang++ $flags -S Sources/VitKernels/f32_gemm__avx2_fma.cpp -o $out/f32_avx2.s
 
-# The innermost loop (first one holding `key`) of the function whose label matches `fn`.
-loop() {  # file fn key
-    awk -v fn="$2" -v key="$3" '
-        !inside && $0 ~ "^(" fn ")[^: \t]*:" { inside = 1; next }
-        inside && /^\.Lfunc_end/ { exit }
-        inside && /This Inner Loop Header/ { buf = ""; collecting = 1 }
-        inside && collecting { buf = buf $0 "\n" }
-        inside && collecting && /^[ \t]*j[a-z]+[ \t]/ && !/^[ \t]*jmp[ \t]/ {
-            collecting = 0
-            if (buf ~ key) { printf "%s", buf; exit }
-        }' "$1"
-}
+loop() { mca_loop "$1" "$2" "$3" '^[ \t]*j[a-ln-z][a-z]*[ \t]'; }  # conditional jumps (not jmp)
 
 cycles() {  # cpu file -> cycles per iteration
     $MCA -mtriple=x86_64-linux-gnu -mcpu=$1 -mattr=+avxvnni -iterations=1000 "$2" 2>/dev/null | awk '/^Total Cycles:/ {print $3 / 1000}'
