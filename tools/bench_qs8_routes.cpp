@@ -20,14 +20,9 @@ int main(int argc, char **argv) {
     std::vector<vk_qs8_gemm_config> routes;
     for (size_t i = 0; i < count; ++i)
         if ((table[i].requires & f) == table[i].requires && table[i].requires != 0) routes.push_back(table[i]);  // not the scalar one
-#if defined(__x86_64__)
-    if (!(f & VK_CPU_X86_AVXVNNI) && __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512vnni")) {
-        vk_qs8_gemm_config twin = *vk_qs8_gemm_config_for(VK_CPU_X86_AVX2 | VK_CPU_X86_AVXVNNI, 127);
-        twin.name = "vk_qs8_gemm_6x16__avxvnni (EVEX twin)";
-        twin.gemm = vk_qs8_gemm_6x16__avxvnni_evex_twin;
-        routes.push_back(twin);
-    }
-#endif
+    const vk_qs8_gemm_config *twins = nullptr;
+    for (size_t i = 0, n = vk_qs8_gemm_twins(&twins); i < n; ++i)
+        if ((twins[i].requires & f) == twins[i].requires) routes.push_back(twins[i]);
     struct Shape { const char *name; size_t m, k, n; } shapes[] = {
         {"MNIST qkv", 50, 64, 192}, {"MNIST fc2", 50, 128, 64}, {"ViT-Ti qkv", 197, 192, 576},
         {"ViT-Ti fc1", 197, 192, 768}, {"ViT-Ti fc2", 197, 768, 192}, {"ViT-S fc1", 197, 384, 1536},

@@ -3,6 +3,8 @@
 // function of the feature bits.
 #include "vit_kernels.h"
 
+#include <string.h>
+
 namespace {
 
 const vk_qs8_gemm_config kConfigs[] = {
@@ -30,7 +32,35 @@ const vk_qs8_gemm_config kConfigs[] = {
      vk_qs8_quantize_rows__xsimd, vk_qs8_quantize_rows_static__xsimd, VK_PEAK_XSIMD},
 };
 
+#if defined(__x86_64__)
+// A twin: the row of the route `of`, with the twin's name, GEMM and required features.
+vk_qs8_gemm_config twin(const char *of, const char *name, vk_qs8_gemm_fn gemm, uint32_t requires) {
+    for (const vk_qs8_gemm_config &c : kConfigs)
+        if (strcmp(c.name, of) == 0) {
+            vk_qs8_gemm_config t = c;
+            t.name = name, t.gemm = gemm, t.requires = requires;
+            return t;
+        }
+    __builtin_trap();  // a twin of a route that is not in the table
+}
+#endif
+
 }  // namespace
+
+extern "C" size_t vk_qs8_gemm_twins(const vk_qs8_gemm_config **table) {
+#if defined(__x86_64__)
+    // The AVX-VNNI kernel EVEX-encoded (every CPU with AVX-512 VNNI has VL too).
+    static const vk_qs8_gemm_config twins[] = {
+        twin("vk_qs8_gemm_6x16__avxvnni", "vk_qs8_gemm_6x16__avxvnni_evex_twin", vk_qs8_gemm_6x16__avxvnni_evex_twin,
+             VK_CPU_X86_AVX2 | VK_CPU_X86_AVX512F | VK_CPU_X86_AVX512VNNI),
+    };
+    *table = twins;
+    return sizeof twins / sizeof twins[0];
+#else
+    *table = nullptr;
+    return 0;
+#endif
+}
 
 extern "C" size_t vk_qs8_gemm_configs(const vk_qs8_gemm_config **table) {
     *table = kConfigs;

@@ -92,15 +92,16 @@ int main(int argc, char **argv) {
             break;
         }
 #if defined(__x86_64__)
-    // The AVX-VNNI kernel's twin (the same source, EVEX-encoded): no emulator here runs
-    // AVX-VNNI, so on an AVX-512 VNNI host its code is executed and checked this way.
-    vk_qs8_gemm_config twin = *vk_qs8_gemm_config_for(VK_CPU_X86_AVX2 | VK_CPU_X86_AVXVNNI, 127);
-    check(strcmp(twin.name, "vk_qs8_gemm_6x16__avxvnni") == 0, "AVX2 + AVX-VNNI selects the AVX-VNNI kernel");
-    twin.name = "vk_qs8_gemm_6x16__avxvnni_evex_twin";
-    twin.gemm = vk_qs8_gemm_6x16__avxvnni_evex_twin;
-    if (__builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512vnni")) routes.push_back(&twin);
-    else printf("(no AVX-512 VL + VNNI: the AVX-VNNI kernel's twin is not executed on this CPU)\n");
+    check(strcmp(vk_qs8_gemm_config_for(VK_CPU_X86_AVX2 | VK_CPU_X86_AVXVNNI, 127)->name, "vk_qs8_gemm_6x16__avxvnni") == 0,
+          "AVX2 + AVX-VNNI selects the AVX-VNNI kernel");
 #endif
+    // Test twins (the AVX-VNNI kernel EVEX-encoded: no emulator here runs AVX-VNNI) are
+    // checked like routes where this CPU runs them.
+    const vk_qs8_gemm_config *twins = nullptr;
+    for (size_t i = 0, n = vk_qs8_gemm_twins(&twins); i < n; ++i) {
+        if ((twins[i].requires & f) == twins[i].requires) routes.push_back(&twins[i]);
+        else printf("(%s is not executed on this CPU)\n", twins[i].name);
+    }
 #if defined(__aarch64__)
     check(strcmp(vk_qs8_gemm_config_for(VK_CPU_ARM_NEON, 127)->name, "vk_qs8_gemm_2x8c16__neon") == 0,
           "a Cortex-A72 (NEON, no dot product) gets the c16 kernel");

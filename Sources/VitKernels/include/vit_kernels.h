@@ -232,6 +232,12 @@ size_t vk_qs8_gemm_configs(const vk_qs8_gemm_config **table);
  * magnitude (127: any int8 layer): a pure function of its arguments, so a test can ask
  * what a Cortex-A72 or a Zen 3 gets. Never NULL (the scalar route). */
 const vk_qs8_gemm_config *vk_qs8_gemm_config_for(uint32_t features, int max_weight);
+/* Test twins, never selected: a route's source compiled for other instructions so that a
+ * host without the route's features can still execute and check its code (the AVX-VNNI
+ * kernel EVEX-encoded, run on AVX-512 VNNI). Each row is its route's row with the twin's
+ * name, GEMM and required features; the conformance program and make bench-qs8-routes
+ * run the ones this CPU can. */
+size_t vk_qs8_gemm_twins(const vk_qs8_gemm_config **table);
 
 /* Dynamic quantization of `rows` rows of length k (row stride ldx) into q (row
  * stride ldq >= vk_qs8_padded_k(k), padding zeroed): scale[r] = max|x| / 127
