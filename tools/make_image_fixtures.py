@@ -106,4 +106,68 @@ rgba16 = rng.integers(0, 65536, (H, W, 4)).astype(">u2")
 save("png-rgba16.png", png_raw(W, H, 16, 6, [rgba16[y].tobytes() for y in range(H)]))
 ga16 = rng.integers(0, 65536, (H, W, 2)).astype(">u2")
 save("png-gray-alpha16.png", png_raw(W, H, 16, 4, [ga16[y].tobytes() for y in range(H)]))
-print("wrote", len(os.listdir(OUT)), "files to", OUT)
+
+
+# EXIF orientation beyond Pillow's own writer: the entry as LONG or BYTE, in either byte
+# order, past the 1024th entry, in a directory cut short, several values; a PNG eXIf after
+# IDAT (Pillow reads it when the image loads), before and after (the last wins). Each
+# beside what ImageOps.exif_transpose gives (Fixtures/images/exif/).
+def tiff(entries, little=True, cut=None):
+    e = "<" if little else ">"
+    body = (b"II*\0" if little else b"MM\0*") + struct.pack(e + "I", 8) + struct.pack(e + "H", len(entries))
+    for tag, typ, count, value in entries:
+        if typ in (3, 8):
+            v = struct.pack(e + "HH", value, 0)
+        elif typ in (1, 6):
+            v = bytes([value, 0, 0, 0])
+        else:
+            v = struct.pack(e + "I", value)
+        body += struct.pack(e + "HHI", tag, typ, count) + v
+    body += struct.pack(e + "I", 0)
+    return body[:cut] if cut else body
+
+
+def png_chunk(t, d):
+    return struct.pack(">I", len(d)) + t + d + struct.pack(">I", zlib.crc32(t + d) & 0xFFFFFFFF)
+
+
+EXIF = os.path.join(OUT, "exif")
+os.makedirs(EXIF, exist_ok=True)
+from PIL import ImageOps  # noqa: E402
+picture = Image.fromarray(scene(13, 7))
+plain_jpeg = pil_bytes(picture, "JPEG", quality=95, subsampling=0)
+filler = [(0x9000 + i, 3, 1, 0) for i in range(1100)]
+jpeg_cases = {
+    "long-be-6": tiff([(0x0112, 4, 1, 6)], little=False),
+    "long-le-3": tiff([(0x0112, 4, 1, 3)]),
+    "byte-5": tiff([(0x0112, 1, 1, 5)]),  # Pillow gives bytes: no turn
+    "sshort-be-7": tiff([(0x0112, 8, 1, 7)], little=False),
+    "first-entry-wins-6": tiff([(0x0112, 3, 1, 6), (0x0112, 3, 1, 3)]),
+    "entry-1101-8": tiff(filler + [(0x0112, 3, 1, 8)]),
+    "two-values": tiff([(0x0112, 3, 2, 6)]),  # the first value counts
+    "cut-after-entry-6": tiff([(0x0112, 3, 1, 6), (0x0100, 3, 1, 7), (0x0101, 3, 1, 7)], cut=8 + 2 + 12 + 5),
+}
+for name, block in jpeg_cases.items():
+    app1 = b"Exif\0\0" + block
+    data = plain_jpeg[:2] + b"\xff\xe1" + struct.pack(">H", len(app1) + 2) + app1 + plain_jpeg[2:]
+    path = os.path.join(EXIF, name + ".jpg")
+    open(path, "wb").write(data)
+    upright = ImageOps.exif_transpose(Image.open(path)).convert("RGB")
+    open(path + ".expected.ppm", "wb").write(b"P6\n%d %d\n255\n" % upright.size + upright.tobytes())
+plain_png = pil_bytes(picture, "PNG")
+iend = plain_png.rindex(b"IEND") - 4
+png_cases = {
+    "exif-after-idat-6": (None, tiff([(0x0112, 3, 1, 6)])),
+    "exif-before-3-after-6": (tiff([(0x0112, 3, 1, 3)]), tiff([(0x0112, 3, 1, 6)])),
+    "exif-prefixed-6": (b"Exif\0\0" + tiff([(0x0112, 3, 1, 6)]), None),
+}
+for name, (before, after) in png_cases.items():
+    ihdr_end = 8 + 25
+    data = plain_png[:ihdr_end] + (png_chunk(b"eXIf", before) if before else b"") + plain_png[ihdr_end:iend] \
+        + (png_chunk(b"eXIf", after) if after else b"") + plain_png[iend:]
+    path = os.path.join(EXIF, name + ".png")
+    open(path, "wb").write(data)
+    # exif_transpose loads the image first: every eXIf is read, the last one wins.
+    upright = ImageOps.exif_transpose(Image.open(path)).convert("RGB")
+    open(path + ".expected.ppm", "wb").write(b"P6\n%d %d\n255\n" % upright.size + upright.tobytes())
+print("wrote", len(os.listdir(OUT)) + len(os.listdir(EXIF)) - 1, "files to", OUT)

@@ -67,13 +67,12 @@
     /// Bilinear upsampling (half-pixel centres) of a grid map to width × height.
     @_spi(Internals) public static func upsample(_ grid: [Float], gridWidth gw: Int, gridHeight gh: Int, width: Int, height: Int) -> [Float] {
         var out = [Float](repeating: 0, count: width * height)
-        var temp: [Float] = []
         grid.withUnsafeBufferPointer { g in
             out.withUnsafeMutableBufferPointer { o in
                 Resample.applyFloat(g.baseAddress!, rowStride: gw, channels: 1,
                                     horizontal: Resample.pytorch(inSize: gw, outSize: width, cubic: false),
                                     vertical: Resample.pytorch(inSize: gh, outSize: height, cubic: false),
-                                    temp: &temp, into: o.baseAddress!)
+                                    into: o.baseAddress!)
             }
         }
         return out

@@ -154,6 +154,10 @@
     /// Width of the vector the head reads.
     @_spi(Internals) public var featureDim: Int { preLogitsDim > 0 ? preLogitsDim : dim }
 
+    /// The ranges of the normalization every model records (pixels in [0, 1]).
+    static let meanBound: Float = 1e4
+    static let stdRange: ClosedRange<Float> = 1e-4...1e4
+
     /// Checks every relation the forward pass relies on.
     @_spi(Internals) public func validate(source: String = "config") throws {
         func bad(_ expected: String, _ found: String) -> VitError {
@@ -214,13 +218,17 @@
         guard mean.count == channels && std.count == channels else {
             throw bad("\(channels) mean and std values", "\(mean.count) and \(std.count)")
         }
-        guard std.allSatisfy({ $0.isFinite && $0 != 0 }) && mean.allSatisfy({ $0.isFinite }) else {
-            throw bad("finite mean and non-zero std", "mean \(mean), std \(std)")
+        // One range for every source (convert's options, config files, the header): pixels
+        // in [0, 1] become (x - mean) / std, so these bounds keep every input finite.
+        guard mean.allSatisfy({ $0.isFinite && abs($0) <= ViTConfig.meanBound }),
+              std.allSatisfy({ $0.isFinite && $0 >= ViTConfig.stdRange.lowerBound && $0 <= ViTConfig.stdRange.upperBound }) else {
+            throw bad("mean within ±\(ViTConfig.meanBound) and std in \(ViTConfig.stdRange.lowerBound)...\(ViTConfig.stdRange.upperBound) (for pixels in [0, 1])",
+                      "mean \(mean), std \(std)")
         }
-        if let problem = preprocessing.problem() {
+        if let problem = preprocessing.problem(input: (imageHeight, imageWidth)) {
             throw bad("preprocessing with \(problem)", preprocessing.summary)
         }
-        guard eps.isFinite && eps >= 0 else { throw bad("a finite LayerNorm epsilon >= 0", "\(eps)") }
+        guard eps.isFinite && eps >= 0 && eps <= 1 else { throw bad("a LayerNorm epsilon in [0, 1]", "\(eps)") }
         guard labels.isEmpty || labels.count == numClasses else {
             throw bad("\(numClasses) class labels", "\(labels.count)")
         }

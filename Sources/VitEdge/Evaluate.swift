@@ -1,6 +1,9 @@
 /// Accuracy of a model over a labeled set, optionally against a second model.
 @_spi(Internals) public struct EvaluationResult: Sendable {
+    /// Images evaluated.
     @_spi(Internals) public var images = 0
+    /// Images of a folder that could not be read or preprocessed (each reported as it came).
+    @_spi(Internals) public var skipped = 0
     @_spi(Internals) public var correct = 0
     @_spi(Internals) public var perClassTotal: [Int]
     @_spi(Internals) public var perClassCorrect: [Int]
@@ -26,6 +29,7 @@
     /// images as it goes (the first `limit` of them).
     @_spi(Internals) public static func run(_ model: VisionTransformer, on data: LabeledImageSource, limit: Int? = nil,
                            batchSize: Int = 16, other: VisionTransformer? = nil, threads: Int = 1,
+                           skipped: ((Error) -> Void)? = nil,
                            progress: ((Int, Int) -> Void)? = nil) throws -> EvaluationResult {
         let c = model.config
         guard c.numClasses > 0 else { throw VitError.invalidArgument("the model has no classification head to evaluate") }
@@ -45,29 +49,47 @@
         var maxDiff = 0.0, sumDiff = 0.0
         var otherSeconds = 0.0
         let start = Clock.now()
-        var i = 0
+        var i = 0  // images read (evaluated or skipped)
         var truths = [Int](repeating: 0, count: batchSize)
-        var batch: [Image] = []
         while i < n {
-            let b = min(batchSize, n - i)
-            batch.removeAll(keepingCapacity: true)
-            for j in 0..<b {
-                guard let item = try data.next() else { throw VitError.badDataset(path: "images", expected: "\(n) images", found: "\(i + j)") }
-                guard item.label >= 0 && item.label < c.numClasses else {
-                    throw VitError.badDataset(path: item.name, expected: "a label in 0..<\(c.numClasses)", found: "\(item.label)")
+            // Fill a batch. In a folder, an image that cannot be read or preprocessed is
+            // handed to `skipped` and the rest go on; an IDX file's errors end the run.
+            var b = 0
+            while b < batchSize && i < n {
+                let item: (name: String, image: Image, label: Int)
+                do {
+                    guard let next = try data.next() else { throw VitError.badDataset(path: "images", expected: "\(n) images", found: "\(i)") }
+                    item = next
+                    guard item.label >= 0 && item.label < c.numClasses else {
+                        throw VitError.badDataset(path: item.name, expected: "a label in 0..<\(c.numClasses)", found: "\(item.label)")
+                    }
+                    try session.setInput(item.image, at: b, name: item.name)
+                    if let os = otherSession {
+                        let t0 = Clock.now()
+                        try os.setInput(item.image, at: b, name: item.name)
+                        otherSeconds += Clock.now() - t0
+                    }
+                } catch {
+                    i += 1
+                    guard data.isFolder, let skipped else { throw error }
+                    skipped(error)
+                    r.skipped += 1
+                    continue
                 }
-                truths[j] = item.label
-                batch.append(item.image)
-                session.setInput(item.image, at: j)
+                truths[b] = item.label
+                b += 1
+                i += 1
             }
+            if b == 0 { progress?(i, n); continue }
             session.forward(count: b)
             if let os = otherSession {
                 let t0 = Clock.now()
-                for j in 0..<b { os.setInput(batch[j], at: j) }
                 os.forward(count: b)
                 otherSeconds += Clock.now() - t0
             }
             for j in 0..<b {
+                try session.checkFinite(image: j, name: "an image of the set")
+                try otherSession?.checkFinite(image: j, name: "an image of the set")
                 let logits = session.logits(j)
                 let pred = argmax(logits)
                 let truth = truths[j]
@@ -87,16 +109,18 @@
                     }
                 }
             }
-            i += b
-            r.images = i
+            r.images += b
             progress?(i, n)
+        }
+        guard r.images > 0 else {
+            throw VitError.badDataset(path: "images", expected: "at least one image that can be read", found: "\(r.skipped) skipped")
         }
         r.seconds = Clock.now() - start - otherSeconds
         if other != nil {
-            r.agreement = Double(agree) / Double(n)
-            r.otherAccuracy = Double(otherCorrect) / Double(n)
+            r.agreement = Double(agree) / Double(r.images)
+            r.otherAccuracy = Double(otherCorrect) / Double(r.images)
             r.maxAbsLogitDiff = maxDiff
-            r.meanAbsLogitDiff = sumDiff / Double(n * c.numClasses)
+            r.meanAbsLogitDiff = sumDiff / Double(r.images * c.numClasses)
         }
         return r
     }

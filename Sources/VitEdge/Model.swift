@@ -4,6 +4,8 @@
     @_spi(Internals) public let config: ViTConfig
     @_spi(Internals) public let file: VitqFile
     @_spi(Internals) public let kernels: Kernels
+    /// Where the model came from (its path), for messages.
+    @_spi(Internals) public let source: String
     var weights: ModelWeights
     /// Linear weights re-laid in GEMM panels (nil on the reference path).
     let packedWeights: AlignedBuffer?
@@ -20,6 +22,7 @@
         self.config = file.config
         self.file = file
         self.kernels = kernels
+        self.source = source
         var w = try ModelWeights(file: file, source: source)
         if kernels.isReference {
             packedWeights = nil
@@ -38,6 +41,7 @@
         self.config = config
         self.file = base.file
         self.kernels = base.kernels
+        self.source = base.source
         self.weights = weights
         self.packedWeights = base.packedWeights
         self.releasedBytes = base.releasedBytes

@@ -27,11 +27,10 @@
             }
         }
         var out = [Float](repeating: 0, count: nh * nw * dim)
-        var temp: [Float] = []
         grid.withUnsafeBufferPointer { g in
             out.withUnsafeMutableBufferPointer { o in
                 Resample.applyFloat(g.baseAddress!, rowStride: gw * dim, channels: dim, horizontal: taps(nw, gw),
-                                    vertical: taps(nh, gh), temp: &temp, into: o.baseAddress!)
+                                    vertical: taps(nh, gh), into: o.baseAddress!)
             }
         }
         return out
@@ -52,19 +51,19 @@ extension VisionTransformer {
         let c = config
         if h == c.imageHeight && w == c.imageWidth { return self }
         guard !c.architecture.mixesTokensWithWeights, let positions = weights.positions else {
-            throw VitError.invalidArgument("--image-size \(h)x\(w): \(c.architecture.withArticle) runs only at the size it was trained at (\(c.imageHeight)x\(c.imageWidth)): its token-mixing layers are as wide as its \(c.numPatches) patches")
+            throw VitError.invalidSetting(.imageSize, value: "\(h)x\(w)", expected: "\(c.imageHeight)x\(c.imageWidth): \(c.architecture.withArticle) runs only at the size it was trained at (its token-mixing layers are as wide as its \(c.numPatches) patches)")
         }
         var n = c
         n.imageHeight = h
         n.imageWidth = w
-        do { try n.validate(source: "--image-size \(h)x\(w)") } catch let VitError.badModel(_, expected, found, _) {
-            throw VitError.invalidArgument("--image-size \(h)x\(w): expected \(expected), found \(found)")
+        n.preprocessing = c.preprocessing.forInput(height: h, width: w, from: (c.imageHeight, c.imageWidth))
+        do { try n.validate(source: "image size") } catch let VitError.badModel(_, expected, found, _) {
+            throw VitError.invalidSetting(.imageSize, value: "\(h)x\(w)", expected: "\(expected) (found \(found))")
         }
         let prefix = c.positionEmbeddingIncludesPrefix ? c.prefixTokens : 0
         let grid = Array(UnsafeBufferPointer(start: positions + prefix * c.dim, count: c.numPatches * c.dim))
         let resampled = PositionEmbedding.resample(grid, gridHeight: c.gridHeight, gridWidth: c.gridWidth, dim: c.dim,
                                                    toHeight: n.gridHeight, toWidth: n.gridWidth, convention: c.positionResampling)
-        n.preprocessing = c.preprocessing.forInput(height: h, width: w, from: (c.imageHeight, c.imageWidth))
         let storage = AlignedBuffer(bytes: (prefix * c.dim + resampled.count) * 4)
         let p = storage.floats(at: 0)
         p.update(from: positions, count: prefix * c.dim)

@@ -58,7 +58,7 @@ enum EncoderActivations {
     @_spi(Internals) public init(model: VisionTransformer, batchSize: Int, captureAttention: [Int] = [], threads: Int = 1,
                 limits: ResourceLimits = .current) throws {
         guard threads >= 1 && threads <= 256 else {
-            throw VitError.invalidArgument("threads must be 1...256, got \(threads)")
+            throw VitError.invalidSetting(.threads, value: "\(threads)", expected: "1...256")
         }
         self.threads = model.kernels.isReference ? 1 : threads
         pool = self.threads > 1 ? ThreadPool(threads: self.threads) : nil
@@ -67,15 +67,16 @@ enum EncoderActivations {
         k.threads = self.threads
         kernels = k
         guard batchSize >= 1 && batchSize <= 1 << 16 else {
-            throw VitError.invalidArgument("batch size must be 1...65536, got \(batchSize)")
+            throw VitError.invalidSetting(.batchSize, value: "\(batchSize)", expected: "1...65536")
         }
         self.model = model
         self.batchSize = batchSize
         if !captureAttention.isEmpty && model.config.architecture.mixesTokensWithWeights {
-            throw VitError.invalidArgument("\(model.config.architecture.withArticle) has no attention to capture: its blocks mix tokens with weights")
+            throw VitError.invalidSetting(.attentionBlocks, value: "\(captureAttention)",
+                                          expected: "none: \(model.config.architecture.withArticle) has no attention to capture (its blocks mix tokens with weights)")
         }
         for b in captureAttention where b < 0 || b >= model.config.depth {
-            throw VitError.invalidArgument("block \(b) does not exist: the model has blocks 0...\(model.config.depth - 1)")
+            throw VitError.invalidSetting(.attentionBlocks, value: "\(b)", expected: "blocks of the model, 0...\(model.config.depth - 1)")
         }
         capturedBlocks = Array(Set(captureAttention)).sorted()
         let layout = try ForwardLayout(config: model.config, batch: batchSize, captureAttention: capturedBlocks,
@@ -108,9 +109,10 @@ enum EncoderActivations {
         return act.image + i * c.channels * c.imageHeight * c.imageWidth
     }
 
-    /// Preprocesses `image` as the model says into image `i` of the batch.
-    @_spi(Internals) public func setInput(_ image: Image, at i: Int) {
-        Preprocess.apply(image, config: model.config, into: inputSlot(i))
+    /// Preprocesses `image` as the model says into image `i` of the batch; throws when the
+    /// image is too large to preprocess within `limits` (`name` is the image's, for the message).
+    @_spi(Internals) public func setInput(_ image: Image, at i: Int, name: String = "image", limits: ResourceLimits = .current) throws {
+        try Preprocess.apply(image, config: model.config, into: inputSlot(i), limits: limits, name: name)
     }
 
     /// Preprocesses a view with a `Preprocessor` made for this model into image `i`.
@@ -138,6 +140,20 @@ enum EncoderActivations {
         let c = model.config
         let n = c.heads * c.tokens * c.tokens
         return UnsafeBufferPointer(start: p + i * n, count: n)
+    }
+
+    /// Throws when image `i`'s results after `forward` are not all finite (NaN or ±∞ in the
+    /// logits, or in the features of a model without a head): the weights or the
+    /// preprocessing took the numbers past float32's range, and a printed answer would be
+    /// a wrong one. Inputs are checked before they get here (finite pixels, mean and std
+    /// in range), so what is left is the model.
+    @_spi(Internals) public func checkFinite(image i: Int, name: String) throws {
+        let c = model.config
+        let out = c.numClasses > 0 ? logits(i) : features(i)
+        guard out.contains(where: { !$0.isFinite }) else { return }
+        throw VitError.badModel(path: model.source, expected: "finite outputs",
+                                found: "NaN or infinite values in the \(c.numClasses > 0 ? "logits" : "features") of \(name)",
+                                hint: "its weights or its preprocessing (mean \(c.mean), std \(c.std)) take the activations past float32's range")
     }
 
     /// The pooled representation the head reads (after pre-logits), image `i`.

@@ -187,6 +187,22 @@ struct ModelWeights {
         return t
     }
 
+    /// Whether every value is finite: x · 0 is 0 for finite x and NaN otherwise, summed
+    /// eight lanes at a time (a pass at memory speed).
+    static func allFinite(_ v: UnsafeBufferPointer<Float>) -> Bool {
+        typealias V = SIMD8<Float>
+        guard let base = v.baseAddress else { return true }
+        var acc = V()
+        var i = 0
+        while i + 8 <= v.count {
+            acc += UnsafeRawPointer(base + i).loadUnaligned(as: V.self) * 0
+            i += 8
+        }
+        var tail: Float = 0
+        while i < v.count { tail += v[i] * 0; i += 1 }
+        return acc == V() && tail == 0
+    }
+
     /// Binds every tensor of the file, checking names, dtypes and shapes against
     /// the config. A missing, extra or mis-shaped tensor is an error naming it.
     init(file: VitqFile, source: String) throws {
@@ -230,6 +246,20 @@ struct ModelWeights {
             guard t.shape == shape else {
                 throw VitError.badTensor(name: name, expected: "shape \(shape)", found: "shape \(t.shape)",
                                          hint: "\(source) does not match its own config")
+            }
+        }
+        // Every float of the file finite and every quantization scale positive: the forward
+        // pass does not throw, so what it reads is checked here, once.
+        for t in file.tensors where t.dtype == .f32 {
+            let v = UnsafeBufferPointer(start: file.floats(t.name)!, count: t.byteCount / 4)
+            guard ModelWeights.allFinite(v) else {
+                let i = v.firstIndex { !$0.isFinite }!
+                throw VitError.badTensor(name: t.name, expected: "finite values", found: "\(v[i]) at index \(i)",
+                                         hint: "\(source) holds NaN or infinity: re-export the checkpoint")
+            }
+            if t.name.hasSuffix("weight_scale") || t.name.hasSuffix("input_scale"), let i = v.firstIndex(where: { !($0 > 0) }) {
+                throw VitError.badTensor(name: t.name, expected: "positive quantization scales", found: "\(v[i]) at index \(i)",
+                                         hint: "\(source) is damaged: quantize the fp32 model again")
             }
         }
         func f(_ name: String) -> UnsafePointer<Float> { UnsafePointer(file.floats(name)!) }

@@ -101,7 +101,18 @@ func fail(_ status: Status, _ message: String) -> Int32 {
     return status.rawValue
 }
 
-func fail(_ error: VitError) -> Int32 { fail(Status(error.code), error.description) }
+func fail(_ error: VitError) -> Int32 { fail(Status(error.code), error.description(naming: cName)) }
+
+/// The C API's names for the settings engine errors name.
+func cName(_ setting: VitError.Setting) -> String {
+    switch setting {
+    case .imageSize: return "options->image_height x image_width"
+    case .kernels: return "kernels"
+    case .batchSize: return "batch_size"
+    case .threads: return "threads"
+    case .attentionBlocks: return "blocks"
+    }
+}
 
 func null(_ what: String) -> Int32 { fail(.invalidArgument, "\(what) is NULL") }
 

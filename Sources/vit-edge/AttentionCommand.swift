@@ -50,7 +50,7 @@ struct AttentionCommand: ParsableCommand {
             let input = try Image.load(path: image, exifOrientation: imageOptions.exifOrientation)
             let session = try InferenceSession(model: vit, batchSize: 1,
                                                captureAttention: rollout ? Array(0..<c.depth) : [b])
-            session.setInput(input, at: 0)
+            try session.setInput(input, at: 0, name: image)
             session.forward()
             var maps: [(String, [Float])] = []
             if rollout {

@@ -62,9 +62,9 @@ struct BenchCommand: ParsableCommand {
                     let t0 = Clock.now()
                     let im = try Image.decode(bytes, path: image)
                     let t1 = Clock.now()
-                    im.withView { view in
+                    try im.withView { view in
                         if preprocessor == nil {
-                            preprocessor = Preprocessor(config: vit.config, width: view.width, height: view.height, format: view.format)
+                            preprocessor = try Preprocessor(config: vit.config, width: view.width, height: view.height, format: view.format, name: image)
                         }
                         session.setInput(view, at: 0, using: preprocessor!)
                     }

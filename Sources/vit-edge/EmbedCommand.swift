@@ -1,5 +1,8 @@
 import ArgumentParser
 @_spi(Internals) import VitEdge
+#if canImport(Glibc)
+import Glibc
+#endif
 
 struct EmbedCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -38,16 +41,26 @@ struct EmbedCommand: ParsableCommand {
             let session = try InferenceSession(model: vit, batchSize: batch, threads: options.threads)
             var features: [Float] = []
             var names: [String] = []
-            var count = 0
-            while true {
+            var count = 0, failures = 0
+            var ended = false
+            while !ended {
                 names.removeAll(keepingCapacity: true)
-                while names.count < batch, let (name, image) = try source.next() {
-                    session.setInput(image, at: names.count)
-                    names.append(name)
+                // An image that cannot be read or preprocessed is one line on stderr (and
+                // status 1 at the end); the others go on, in order.
+                while names.count < batch {
+                    do {
+                        guard let (name, image) = try source.next() else { ended = true; break }
+                        try session.setInput(image, at: names.count, name: name)
+                        names.append(name)
+                    } catch {
+                        printError("vit-edge: error: \(errorLine(error))")
+                        failures += 1
+                    }
                 }
                 if names.isEmpty { break }
                 session.forward(count: names.count)
                 for (j, name) in names.enumerated() {
+                    try session.checkFinite(image: j, name: name)
                     let f = session.features(j)
                     if output == nil {
                         writeStdout(JSON.object([("image", .string(name)),
@@ -62,8 +75,9 @@ struct EmbedCommand: ParsableCommand {
             guard count > 0 else { throw VitError.invalidArgument("no images found in \(images.joined(separator: " "))") }
             if let output {
                 try FileIO.write(output, NPY.float32(features, shape: [count, c.featureDim]))
-                say("wrote        \(output): float32 [\(count), \(c.featureDim)]")
+                say("wrote        \(output): float32 [\(count), \(c.featureDim)]\(failures > 0 ? " (\(failures) image\(failures == 1 ? "" : "s") left out: see above)" : "")")
             }
+            if failures > 0 { Glibc.exit(1) }
         }
     }
 }

@@ -47,7 +47,11 @@ struct EvalCommand: ParsableCommand {
             data.exifOrientation = imageOptions.exifOrientation
             Inputs.noteSkipped(data.skipped)
             let showProgress = !json && isTerminal(2)
-            let r = try Evaluator.run(vit, on: data, limit: limit, batchSize: batch, other: other, threads: options.threads) { done, total in
+            let r = try Evaluator.run(vit, on: data, limit: limit, batchSize: batch, other: other, threads: options.threads,
+                                      skipped: { error in
+                if showProgress { writeStderr("\r") }
+                printError("vit-edge: note: skipped: \(errorLine(error))")
+            }) { done, total in
                 guard showProgress, done == total || done % (batch * 8) == 0 else { return }
                 let width = 30
                 let filled = done * width / total
@@ -57,7 +61,7 @@ struct EvalCommand: ParsableCommand {
             let labelsOf = vit.config.labels
             if json {
                 var obj: [(String, JSON)] = [
-                    ("images", .number(Double(r.images))), ("accuracy", .number(r.accuracy)),
+                    ("images", .number(Double(r.images))), ("skipped", .number(Double(r.skipped))), ("accuracy", .number(r.accuracy)),
                     ("per_class", .array(r.perClassAccuracy.map { .number($0) })),
                     ("confusion", .array(r.confusion.map { .array($0.map { .number(Double($0)) }) })),
                     ("images_per_second", .number(r.imagesPerSecond)),
@@ -69,7 +73,7 @@ struct EvalCommand: ParsableCommand {
                 say(JSON.object(obj).serialized())
                 return
             }
-            say("images       \(r.images)")
+            say("images       \(r.images)\(r.skipped > 0 ? " (\(r.skipped) skipped: see the notes above)" : "")")
             say("accuracy     \(percent(r.accuracy)) (\(r.correct)/\(r.images))")
             say("speed        \(fixed(r.imagesPerSecond, 1)) images/s (batch \(batch), \(vit.kernels.gemmName))")
             say("per class")

@@ -23,7 +23,8 @@ enum Inputs {
 }
 
 /// Text from a model file or a file name, safe to print on a terminal line: control
-/// characters (a newline that would forge a result line, ANSI escapes) are shown escaped.
+/// characters (a newline that would forge a result line, ANSI escapes) and Unicode's
+/// bidirectional controls (U+202E would reorder the rest of the line) are shown escaped.
 func printable(_ s: String) -> String {
     var out = ""
     for u in s.unicodeScalars {
@@ -34,6 +35,10 @@ func printable(_ s: String) -> String {
         case 0..<0x20, 0x7F, 0x80..<0xA0:
             let hex = String(u.value, radix: 16)
             out += "\\x" + String(repeating: "0", count: max(0, 2 - hex.count)) + hex
+        case 0x061C, 0x200E, 0x200F, 0x202A...0x202E, 0x2066...0x2069, 0x2028, 0x2029:
+            // Bidirectional controls (a label that reverses the text after it) and line
+            // separators: shown as their code points.
+            out += "\\u{" + String(u.value, radix: 16) + "}"
         default: out.unicodeScalars.append(u)
         }
     }

@@ -50,12 +50,29 @@ struct ImageOptions: ParsableArguments {
 /// Prints one clear line on stderr and exits non-zero. Every command funnels its
 /// errors here, so no input ends in a crash dump or a multi-line trace.
 func fail(_ error: Error) -> Never {
-    if let e = error as? VitError {
-        printError("vit-edge: error: \(e.description)")
-    } else {
-        printError("vit-edge: error: \(error)")
-    }
+    printError("vit-edge: error: \(errorLine(error))")
     exit(1)
+}
+
+/// An error's one line as this command line says it: settings named by its options,
+/// control characters (from file names, labels) escaped so no line can be forged.
+func errorLine(_ error: Error) -> String {
+    printable((error as? VitError)?.cliDescription ?? "\(error)")
+}
+
+extension VitError {
+    /// The message with settings named by this command line's options.
+    var cliDescription: String {
+        description { setting in
+            switch setting {
+            case .imageSize: return "--image-size"
+            case .kernels: return "--kernels"
+            case .batchSize: return "--batch"
+            case .threads: return "--threads"
+            case .attentionBlocks: return "--block"
+            }
+        }
+    }
 }
 
 func printError(_ s: String) {

@@ -63,38 +63,41 @@ struct RunCommand: ParsableCommand {
             let session = try InferenceSession(model: vit, batchSize: batch, threads: options.threads)
             var failures = 0
             var pending: [String] = []
-            func flush() {
+            // Outputs that are not finite end the run (the model is at fault, not one image).
+            func flush() throws {
                 guard !pending.isEmpty else { return }
                 session.forward(count: pending.count)
-                for (j, name) in pending.enumerated() { report(name, session, j, c) }
+                for (j, name) in pending.enumerated() { try report(name, session, j, c) }
                 pending.removeAll()
-            }
-            func add(_ name: String, _ image: Image) {
-                session.setInput(image, at: pending.count)
-                pending.append(name)
-                if pending.count == batch { flush() }
             }
             for path in images {
                 if path == "-" {
-                    flush()
+                    try flush()
                     let input = ByteInput(name: "stdin", fd: 0)
                     let format: StreamFormat
                     if let raw {
                         format = try StreamFormat.parseRaw(raw)
-                    } else if try input.peek() == 0xFF {
-                        format = .mjpeg
+                        try FrameSplitter.checkRaw(format)
                     } else {
+                        format = try StreamFormat.detect(input)
+                    }
+                    if format == .pnm {
                         guard frames != .latest else {
                             throw VitError.invalidArgument("--frames latest is for raw and MJPEG streams; a PGM/PPM stream is read frame by frame")
                         }
                         let stream = PNMStream(input)
                         while let image = try stream.next() {
-                            add("-#\(stream.index - 1)", image)
-                            flush()
+                            try session.setInput(image, at: 0, name: "stdin image #\(stream.index - 1)")
+                            pending.append("-#\(stream.index - 1)")
+                            try flush()
                         }
                         continue
                     }
-                    failures += try classifyStream(FrameSplitter(input, format: format), session: session, config: c)
+                    let (answered, failed) = try classifyStream(FrameSplitter(input, format: format), session: session, config: c)
+                    failures += failed
+                    guard answered + failed > 0 else {
+                        throw VitError.badImage(path: "stdin", expected: "at least one frame", found: "none (the stream was empty)")
+                    }
                     continue
                 }
                 // One image in memory at a time; an unreadable one is reported and skipped.
@@ -103,59 +106,78 @@ struct RunCommand: ParsableCommand {
                 while true {
                     do {
                         guard let (name, image) = try source.next() else { break }
-                        add(name, image)
+                        try session.setInput(image, at: pending.count, name: name)
+                        pending.append(name)
                     } catch {
-                        printError("vit-edge: error: \(error)")
+                        printError("vit-edge: error: \(errorLine(error))")
                         failures += 1
+                        continue
                     }
+                    if pending.count == batch { try flush() }
                 }
                 Inputs.noteSkipped(source.skipped)
             }
-            flush()
+            try flush()
             // Each unreadable input already has its line on stderr.
             if failures > 0 { Glibc.exit(1) }
         }
     }
 
     /// Classifies a camera stream frame by frame (the newest frame unless --frames all);
-    /// returns the number of frames that could not be decoded.
-    func classifyStream(_ splitter: FrameSplitter, session: InferenceSession, config c: ViTConfig) throws -> Int {
+    /// returns the frames answered and those that could not be cut or decoded (each one
+    /// line on stderr; the stream goes on).
+    func classifyStream(_ splitter: FrameSplitter, session: InferenceSession, config c: ViTConfig) throws -> (answered: Int, failed: Int) {
         let queue = FrameQueue(splitter, latest: (frames ?? .latest) == .latest)
         queue.start()
         var preprocessor: Preprocessor? = nil
         let decoder = JPEGDecoder()
-        var failures = 0
-        while let f = try queue.take() {
+        var failures = 0, answered = 0
+        while let taken = try queue.take() {
+            let f: FrameQueue.Frame
+            switch taken {
+            case .frame(let frame): f = frame
+            case .damaged(let e):
+                printError("vit-edge: error: \(errorLine(e))")
+                failures += 1
+                continue
+            case .note(let text):
+                printError("vit-edge: note: \(printable(text))")
+                continue
+            }
             defer { queue.recycle(f) }
             let name = "stdin frame #\(f.index)"
             do {
-                func classify(_ view: ImageView) {
+                func classify(_ view: ImageView) throws {
                     if preprocessor == nil || preprocessor!.width != view.width || preprocessor!.height != view.height
                         || preprocessor!.format != view.format {
-                        preprocessor = Preprocessor(config: c, width: view.width, height: view.height, format: view.format)
+                        preprocessor = try Preprocessor(config: c, width: view.width, height: view.height, format: view.format, name: name)
                     }
                     session.setInput(view, at: 0, using: preprocessor!)
                 }
                 switch splitter.format {
                 case .raw(let format, let w, let h):
-                    f.bytes.withUnsafeBytes { classify(ImageView(format: format, width: w, height: h, data: $0.baseAddress!)) }
+                    try f.bytes.withUnsafeBytes { try classify(ImageView(format: format, width: w, height: h, data: $0.baseAddress!)) }
                 case .mjpeg:
                     let (w, h, channels) = try f.bytes.withUnsafeBytes {
                         try decoder.decode(UnsafeRawBufferPointer(rebasing: $0[0..<f.count]), path: name)
                     }
-                    decoder.pixels.withUnsafeBytes { classify(ImageView(format: channels == 1 ? .gray8 : .rgb8, width: w, height: h, data: $0.baseAddress!)) }
+                    try decoder.pixels.withUnsafeBytes { try classify(ImageView(format: channels == 1 ? .gray8 : .rgb8, width: w, height: h, data: $0.baseAddress!)) }
+                case .pnm:
+                    preconditionFailure("PGM/PPM streams are read by PNMStream")
                 }
                 session.forward(count: 1)
-                report("-#\(f.index)", session, 0, c, frame: (FrameQueue.now() - f.arrived, f.skipped))
+                try report("-#\(f.index)", session, 0, c, frame: (FrameQueue.now() - f.arrived, f.skipped))
+                answered += 1
             } catch {
-                printError("vit-edge: error: \(error)")
+                printError("vit-edge: error: \(errorLine(error))")
                 failures += 1
             }
         }
-        return failures
+        return (answered, failures)
     }
 
-    func report(_ name: String, _ s: InferenceSession, _ j: Int, _ c: ViTConfig, frame: (latency: Double, skipped: Int)? = nil) {
+    func report(_ name: String, _ s: InferenceSession, _ j: Int, _ c: ViTConfig, frame: (latency: Double, skipped: Int)? = nil) throws {
+        try s.checkFinite(image: j, name: name)
         let top = VitEdge.topK(s.probabilities(j), min(topK, c.numClasses))
         if json {
             let obj = JSON.object([

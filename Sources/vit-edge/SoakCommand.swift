@@ -53,7 +53,7 @@ struct SoakCommand: ParsableCommand {
                             var i = 0
                             while let image = try reader.nextImage() {
                                 if i % threads == t {
-                                    s.setInput(image, at: 0)
+                                    try s.setInput(image, at: 0)
                                     s.forward()
                                     sum += Evaluator.argmax(s.logits(0))
                                 }

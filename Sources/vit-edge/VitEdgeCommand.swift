@@ -14,7 +14,7 @@ struct VitEdgeCommand: ParsableCommand {
         signal(SIGXFSZ, SIG_IGN)
         if let text = getenv("VIT_EDGE_MAX_MB").map({ String(cString: $0) }) {
             guard let mb = Int(text), mb >= 1, mb <= 1 << 24 else {
-                printError("vit-edge: error: VIT_EDGE_MAX_MB must be a whole number of MiB (1...16777216), got '\(text)'")
+                printError("vit-edge: error: VIT_EDGE_MAX_MB must be a whole number of MiB (1...16777216), got '\(printable(text))'")
                 Glibc.exit(2)
             }
             ResourceLimits.current = ResourceLimits(budget: mb << 20)

@@ -102,6 +102,11 @@ int main(void) {
     CHECK(top == 7);
     vit_session_free(small);
     vit_model_free(resized);
+    /* A size the model cannot run at names this API's fields, never a CLI flag */
+    options.image_width = options.image_height = 65536;
+    CHECK_ERROR(VIT_ERROR_INVALID_ARGUMENT, "options->image_height x image_width 65536x65536", vit_model_load_with_options(MODEL, &options, &resized));
+    CHECK(strstr(vit_last_error(), "--") == NULL);
+    options.image_width = options.image_height = 56;
     /* An options struct from an older header (only struct_size and kernels) is read as such */
     options.struct_size = sizeof(size_t) + sizeof(const char *);
     CHECK_STATUS(VIT_OK, vit_model_load_with_options(MODEL, &options, &resized));
@@ -128,12 +133,12 @@ int main(void) {
     CHECK_ERROR(VIT_ERROR_INVALID_ARGUMENT, "model", vit_session_create(NULL, 1, 1, &s));
     CHECK(s == NULL);
     CHECK_ERROR(VIT_ERROR_INVALID_ARGUMENT, "out_session", vit_session_create(model, 1, 1, NULL));
-    CHECK_ERROR(VIT_ERROR_INVALID_ARGUMENT, "batch size", vit_session_create(model, 0, 1, &s));
+    CHECK_ERROR(VIT_ERROR_INVALID_ARGUMENT, "batch_size", vit_session_create(model, 0, 1, &s));
     CHECK_ERROR(VIT_ERROR_INVALID_ARGUMENT, "threads", vit_session_create(model, 1, 0, &s));
     CHECK_ERROR(VIT_ERROR_INVALID_ARGUMENT, "threads", vit_session_create(model, 1, 100000, &s));
     CHECK_ERROR(VIT_ERROR_TOO_LARGE, "arena", vit_session_create(model, 65536, 1, &s));
     int blocks[2] = {0, 99};
-    CHECK_ERROR(VIT_ERROR_INVALID_ARGUMENT, "block 99", vit_session_create_with_attention(model, 1, 1, blocks, 2, &s));
+    CHECK_ERROR(VIT_ERROR_INVALID_ARGUMENT, "blocks 99", vit_session_create_with_attention(model, 1, 1, blocks, 2, &s));
     CHECK_ERROR(VIT_ERROR_INVALID_ARGUMENT, "blocks", vit_session_create_with_attention(model, 1, 1, NULL, 2, &s));
     CHECK(s == NULL);
     CHECK_STATUS(VIT_OK, vit_session_create_with_attention(model, 2, 1, blocks, 1, &s));
@@ -171,6 +176,20 @@ int main(void) {
     CHECK_ERROR(VIT_ERROR_BAD_IMAGE, "bad image", vit_session_set_image_memory(s, 0, png, sizeof png));
     CHECK_ERROR(VIT_ERROR_INVALID_ARGUMENT, "data", vit_session_set_image_memory(s, 0, NULL, 10));
     CHECK_ERROR(VIT_ERROR_INVALID_ARGUMENT, "size", vit_session_set_image_memory(s, 0, jpeg, 0));
+
+    /* Float pixels must be finite */
+    float nan_pixels[28 * 28];
+    for (int i = 0; i < 28 * 28; i++) nan_pixels[i] = i == 300 ? NAN : 0.5f;
+    CHECK_ERROR(VIT_ERROR_INVALID_ARGUMENT, "finite", vit_session_set_pixels(s, 0, VIT_PIXEL_GRAYF32, nan_pixels, sizeof nan_pixels, 28, 28, 0));
+    nan_pixels[300] = INFINITY;
+    CHECK_ERROR(VIT_ERROR_INVALID_ARGUMENT, "finite", vit_session_set_pixels(s, 0, VIT_PIXEL_GRAYF32, nan_pixels, sizeof nan_pixels, 28, 28, 0));
+    /* A frame of an extreme aspect ratio (65536x1, and 1x65536) on a model that resizes the
+       shorter side: served in memory bounded by the output, not aborted */
+    static unsigned char line[65536];
+    memset(line, 90, sizeof line);
+    CHECK_STATUS(VIT_OK, vit_session_set_pixels(s, 0, VIT_PIXEL_GRAY8, line, sizeof line, 65536, 1, 0));
+    CHECK_STATUS(VIT_OK, vit_session_set_pixels(s, 1, VIT_PIXEL_GRAY8, line, sizeof line, 1, 65536, 0));
+    CHECK_STATUS(VIT_OK, vit_session_run(s, 2));
 
     /* A good run: a file, and the same digit as pixels of another size with a row stride */
     CHECK_STATUS(VIT_OK, vit_session_set_image_file(s, 0, DIGIT));

@@ -33,8 +33,9 @@ final class CLITests: CLITestCase {
         XCTAssertEqual(r.out.split(separator: "\n").count, 3)
         let folder = try vitEdge(["run", model, images, "--top-k", "1"])
         XCTAssertEqual(folder.status, 0, folder.err)
-        // 21 photos and the 21 PGM/PPM files of Pillow's pixels beside them: two lines each.
-        XCTAssertEqual(folder.out.split(separator: "\n").count, 2 * 42, folder.out)
+        // 21 photos and the 21 PGM/PPM files of Pillow's pixels beside them, and the 11 EXIF
+        // cases with theirs in the sub-folder exif/ (one level is read): two lines each.
+        XCTAssertEqual(folder.out.split(separator: "\n").count, 2 * (42 + 22), folder.out)
     }
 
     func testInfoShowsArenaAndKernels() throws {

@@ -77,7 +77,7 @@ final class CameraStreamTests: CLITestCase {
                 q.start()
                 if latest { q.waitUntilEnded() }
                 var seen: [(Int, Int, UInt8)] = []
-                while let f = try q.take() {
+                while let f = try q.takeFrame() {
                     seen.append((f.index, f.skipped, f.bytes[0]))
                     q.recycle(f)
                 }
@@ -107,7 +107,8 @@ final class CameraStreamTests: CLITestCase {
             let s = FrameSplitter(ByteInput(name: "mem", memory: raw), format: .mjpeg)
             var buffer: [UInt8] = []
             var sizes: [Int] = []
-            while let n = try s.next(into: &buffer) {
+            while let item = try s.next(into: &buffer) {
+                guard case .frame(let n) = item else { return XCTFail("\(item)") }
                 sizes.append(n)
                 XCTAssertEqual(Array(buffer[0..<n]), jpegs[sizes.count - 1], "frame \(sizes.count - 1)")
             }
@@ -161,12 +162,12 @@ final class StreamAllocationTests: XCTestCase {
         let decoder = JPEGDecoder()
         var input = [Float](repeating: 0, count: 28 * 28)
         let frame = [UInt8](repeating: 100, count: ImageView.byteCount(.i420, width: 64, height: 48)!)
-        let raw = Preprocessor(config: c, width: 64, height: 48, format: .i420)
+        let raw = try Preprocessor(config: c, width: 64, height: 48, format: .i420)
         var mjpeg: Preprocessor? = nil
         func once() throws {
             try jpeg.withUnsafeBytes { data in
                 let (w, h, ch) = try decoder.decode(data, path: "frame")
-                if mjpeg == nil { mjpeg = Preprocessor(config: c, width: w, height: h, format: ch == 1 ? .gray8 : .rgb8) }
+                if mjpeg == nil { mjpeg = try Preprocessor(config: c, width: w, height: h, format: ch == 1 ? .gray8 : .rgb8) }
                 decoder.pixels.withUnsafeBytes { px in
                     input.withUnsafeMutableBufferPointer { mjpeg!.apply(ImageView(format: mjpeg!.format, width: w, height: h, data: px.baseAddress!), into: $0.baseAddress!) }
                 }
@@ -190,5 +191,43 @@ final class StreamAllocationTests: XCTestCase {
             }
         }
         XCTAssertEqual(malloc_counter_read(), 0, "raw frames: yuv420p conversion, resampling and normalization allocate nothing")
+    }
+}
+
+/// Raw camera frames give the pixels OpenCV's cvtColor gives (what Picamera2 and OpenCV
+/// users compare with), and through timm's eval transform the tensor Pillow makes of
+/// OpenCV's RGB (tools/make_camera_fixtures.py).
+final class CameraColourTests: XCTestCase {
+    func testYUVFramesEqualOpenCVsConversion() throws {
+        var c = ViTConfig(imageHeight: 28, imageWidth: 28, channels: 3, patchSize: 4, dim: 8, depth: 1, heads: 1, mlpDim: 8,
+                          numClasses: 2, mean: [0, 0, 0], std: [1, 1, 1])
+        c.preprocessing = Preprocessing.timm(height: 28, width: 28, cropPct: 0.875, interpolation: .bicubic)!
+        var checked = 0
+        for name in ["nv12-64x48", "i420-64x48", "nv12-96x54", "i420-96x54"] {
+            let base = fixture("camera/" + name)
+            let yuv = try FileIO.read(base + ".yuv")
+            let size = name.split(separator: "-")[1].split(separator: "x").map { Int($0)! }
+            let (w, h) = (size[0], size[1])
+            let format: ImageView.Format = name.hasPrefix("nv12") ? .nv12 : .i420
+            let opencv = try Image.load(path: base + ".opencv.ppm")
+            var rgb = [UInt8](repeating: 0, count: 3 * w * h)
+            yuv.withUnsafeBytes { raw in
+                rgb.withUnsafeMutableBufferPointer { ColorConversion.yuvToRGB(ImageView(format: format, width: w, height: h, data: raw.baseAddress!), into: $0.baseAddress!) }
+            }
+            XCTAssertEqual(Image(width: w, height: h, channels: 3, bytes: rgb).pixels, opencv.pixels, "\(name): differs from cv2.cvtColor")
+            // Through the model's preprocessing: Pillow's resize of OpenCV's picture, exactly.
+            let timm = try Image.load(path: base + ".timm28.ppm")
+            guard case .bytes(let want) = timm.pixels else { return XCTFail("8-bit fixture") }
+            var input = [Float](repeating: .nan, count: 3 * 28 * 28)
+            try yuv.withUnsafeBytes { raw in
+                let p = try Preprocessor(config: c, width: w, height: h, format: format)
+                input.withUnsafeMutableBufferPointer { p.apply(ImageView(format: format, width: w, height: h, data: raw.baseAddress!), into: $0.baseAddress!) }
+            }
+            for ch in 0..<3 { for i in 0..<(28 * 28) {
+                XCTAssertEqual(UInt8((input[ch * 784 + i] * 255).rounded()), want[i * 3 + ch], "\(name) channel \(ch) sample \(i)")
+            } }
+            checked += 1
+        }
+        XCTAssertEqual(checked, 4)
     }
 }

@@ -30,7 +30,7 @@ final class GoldenTests: XCTestCase {
             let session = try InferenceSession(model: model, batchSize: samples.count)
             let plane = c.channels * c.imageHeight * c.imageWidth
             for (i, s) in samples.enumerated() {
-                Preprocess.apply(try Image.load(path: repoFile("models/samples/" + s)), config: c, into: session.input.baseAddress! + i * plane)
+                try Preprocess.apply(try Image.load(path: repoFile("models/samples/" + s)), config: c, into: session.input.baseAddress! + i * plane)
             }
             XCTAssertLessThanOrEqual(maxAbsDiff(UnsafeBufferPointer(session.input), golden["input"]!.values), 1e-6)
             // Reduction length accumulated up to each stage, for its tolerance.

@@ -52,7 +52,7 @@ final class ImageTests: XCTestCase {
                           mlpDim: 4, numClasses: 2, mean: [0.5, 0.5, 0.5], std: [0.5, 0.5, 0.5])
         let gray = Image(width: 2, height: 2, channels: 1, samples: [0, 1, 0.5, 0.25])
         var out = [Float](repeating: 0, count: 16)
-        out.withUnsafeMutableBufferPointer { Preprocess.apply(gray, config: c, into: $0.baseAddress!) }
+        try out.withUnsafeMutableBufferPointer { try Preprocess.apply(gray, config: c, into: $0.baseAddress!) }
         XCTAssertEqual(Array(out[0..<4]), [-1, 1, 0, -0.5])
         XCTAssertEqual(Array(out[4..<8]), Array(out[0..<4]))
         XCTAssertEqual(Array(out[8..<12]), Array(out[0..<4]))
@@ -63,13 +63,13 @@ final class ImageTests: XCTestCase {
         let rgb = Image(width: 1, height: 1, channels: 3, samples: [1, 0, 0])
         c.imageHeight = 1
         c.imageWidth = 1
-        out.withUnsafeMutableBufferPointer { Preprocess.apply(rgb, config: c, into: $0.baseAddress!) }
+        try out.withUnsafeMutableBufferPointer { try Preprocess.apply(rgb, config: c, into: $0.baseAddress!) }
         XCTAssertEqual(out[0], 0.299, accuracy: 1e-6)
         // Bilinear 2x2 -> 4x4 with half-pixel centres (PyTorch align_corners=False).
         c.imageHeight = 4
         c.imageWidth = 4
         let im = Image(width: 2, height: 2, channels: 1, samples: [0, 1, 0, 1])
-        out.withUnsafeMutableBufferPointer { Preprocess.apply(im, config: c, into: $0.baseAddress!) }
+        try out.withUnsafeMutableBufferPointer { try Preprocess.apply(im, config: c, into: $0.baseAddress!) }
         XCTAssertEqual(Array(out[0..<4]), [0, 0.25, 0.75, 1])
     }
 }

@@ -68,5 +68,32 @@ final class JPEGPNGTests: XCTestCase {
         } else {
             XCTFail("no SOF0 marker in the fixture")
         }
+        // Signatures damaged or cut short are named as what they began as.
+        expectBad([0xFF, 0xD8, 0xFF], "truncated")
+        expectBad([0xFF, 0xD8, 0x00] + [UInt8](repeating: 7, count: 40), "a JPEG (its first bytes FF D8 FF)")
+        expectBad([0x89, 0x50, 0x4E, 0x58, 0x0D, 0x0A, 0x1A, 0x0A] + Array(png[8...]), "a PNG (its signature")
+        // The last IDAT's CRC is checked too (Pillow skips it; a damaged file is an error here).
+        let iend = png.count - 12
+        var lastCRC = png
+        lastCRC[iend - 1] ^= 0xFF
+        expectBad(lastCRC, "PNG chunk IDAT")
+    }
+
+    /// Metadata never stops a PNG that Pillow opens: 200,000 text chunks (3 MB), as
+    /// ancillary chunks reach libspng only if they make the pixels.
+    func testPNGWithManyTextChunksDecodesAsInPillow() throws {
+        let png = try FileIO.read(dir + "/png-rgb8.png")
+        func chunk(_ type: String, _ data: [UInt8]) -> [UInt8] {
+            let body = Array(type.utf8) + data
+            let crc = CRC32.checksum(body)
+            return [UInt8(data.count >> 24), UInt8(data.count >> 16 & 0xFF), UInt8(data.count >> 8 & 0xFF), UInt8(data.count & 0xFF)]
+                + body + [UInt8(crc >> 24), UInt8(crc >> 16 & 0xFF), UInt8(crc >> 8 & 0xFF), UInt8(crc & 0xFF)]
+        }
+        var text: [UInt8] = []
+        for i in 0..<200_000 { text += chunk("tEXt", Array("k\0v\(i)".utf8)) }
+        let many = Array(png[0..<33]) + text + Array(png[33...])
+        XCTAssertGreaterThan(many.count, 3_000_000)
+        let got = try Image.decode(many, path: "many-text.png")
+        XCTAssertEqual(got.pixels, try Image.decode(png, path: "plain.png").pixels)
     }
 }

@@ -10,9 +10,31 @@ final class KernelTests: XCTestCase {
         Kernels.Choice.allCases.filter { $0 != .reference && $0 != .auto }.compactMap { try? Kernels.select($0) }
     }
 
+    /// Each kernel set is offered exactly when the CPU has its instructions, refused with
+    /// one line otherwise, and `auto` is the widest one offered.
     func testRoutesSelected() throws {
-        XCTAssertFalse(routes.isEmpty)
         XCTAssertTrue(try Kernels.select(.reference).isReference)
+        let f = Set(Kernels.cpuFeatures)
+        let auto = try Kernels.select(.auto)
+        XCTAssertEqual(auto.gemmName, Kernels.forFeatures(vk_cpu_features()).gemmName)
+        #if arch(x86_64)
+        let offered: [(Kernels.Choice, Bool)] = [(.xsimd, true), (.swift, true), (.avx2, f.isSuperset(of: ["avx2", "fma"])),
+                                                 (.avx512, f.contains("avx512f"))]
+        for (choice, runs) in offered {
+            if runs {
+                XCTAssertNoThrow(try Kernels.select(choice), "\(choice)")
+            } else {
+                XCTAssertThrowsError(try Kernels.select(choice), "\(choice)") { e in
+                    XCTAssertTrue("\(e)".contains("this CPU runs"), "\(e)")
+                }
+            }
+        }
+        let widest = f.contains("avx512f") ? "avx512" : f.isSuperset(of: ["avx2", "fma"]) ? "avx2" : "xsimd"
+        XCTAssertTrue(auto.gemmName.contains(widest), "auto picked \(auto.gemmName) on a CPU with \(f.sorted())")
+        #else
+        XCTAssertTrue(f.contains("neon"), "every ARM64 CPU has NEON")
+        XCTAssertThrowsError(try Kernels.select(.avx2))
+        #endif
         print("kernel routes on this CPU: \(routes.map(\.gemmName)), features \(Kernels.cpuFeatures)")
     }
 

@@ -43,7 +43,7 @@ final class ParityTests: XCTestCase {
         let size = session.input.count / session.batchSize
         for (i, s) in samples.enumerated() {
             let image = try Image.load(path: repoFile("models/samples/" + s))
-            Preprocess.apply(image, config: session.model.config, into: session.input.baseAddress! + i * size)
+            try Preprocess.apply(image, config: session.model.config, into: session.input.baseAddress! + i * size)
         }
     }
 

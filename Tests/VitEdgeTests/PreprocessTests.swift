@@ -48,7 +48,7 @@ final class PreprocessTests: XCTestCase {
             try c.validate()
             let plane = k.input.0 * k.input.1
             var got = [Float](repeating: .nan, count: 3 * plane)
-            got.withUnsafeMutableBufferPointer { Preprocess.apply(image, config: c, into: $0.baseAddress!) }
+            try got.withUnsafeMutableBufferPointer { try Preprocess.apply(image, config: c, into: $0.baseAddress!) }
             // The expected tensor: Normalize((bytes) / 255) as torchvision computes it.
             let want = try Image.load(path: fixture("preprocess/expected/" + k.expected))
             XCTAssertEqual(want.width, k.input.1, k.expected)
@@ -214,6 +214,24 @@ final class PreprocessTests: XCTestCase {
             let asStored = try Image.load(path: dir + f)
             XCTAssertEqual(asStored.width, 13, f)  // Pillow's open does not turn it
         }
+        // Beyond what Pillow's writer makes (tools/make_image_fixtures.py): LONG and BYTE
+        // entries in both byte orders, signed, BYTE (bytes in Pillow: no turn), the entry
+        // past the 1024th, the first of two entries, a directory cut short, several values
+        // (the first counts), a PNG eXIf after IDAT, before and after (the last wins), one
+        // prefixed "Exif\0\0".
+        let edge = fixture("images/exif/")
+        let cases = try FileIO.list(edge).filter { $0.hasSuffix(".jpg") || $0.hasSuffix(".png") }
+        XCTAssertEqual(cases.count, 11)
+        var turned = 0
+        for f in cases {
+            let upright = try Image.load(path: edge + f, exifOrientation: true)
+            let want = try Image.load(path: edge + f + ".expected.ppm")
+            XCTAssertEqual(upright.width, want.width, f)
+            XCTAssertEqual(upright.height, want.height, f)
+            XCTAssertEqual(upright.pixels, want.pixels, "\(f): differs from Pillow's exif_transpose")
+            if upright.pixels != (try Image.load(path: edge + f)).pixels { turned += 1 }
+        }
+        XCTAssertEqual(turned, 10, "every case but the BYTE entry turns the picture")
         // Malformed EXIF blocks are no orientation, never a read out of bounds.
         let tiffs: [[UInt8]] = [[], Array("II*\0".utf8), Array("MM\0*\0\0\0\u{8}\u{ff}\u{ff}".utf8),
                                 Array("II*\0\u{8}\0\0\0\u{1}\0\u{12}\u{1}\u{3}\0\u{1}\0\0\0\u{9}\0".utf8)]

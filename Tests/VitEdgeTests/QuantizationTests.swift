@@ -108,7 +108,21 @@ final class QuantizationTests: XCTestCase {
         }
         XCTAssertThrowsError(try { var bad = QuantizeOptions(); bad.weightBits = 6
             _ = try Quantizer.quantize(try fp32Model(), source: "m", calibration: nil, options: bad) }())
-        guard Kernels.cpuFeatures.contains("avx2") && Kernels.cpuFeatures.contains("fma") else { return }
+        // On every CPU: the route `auto` picks gives the reference route's answers.
+        let auto = try VisionTransformer(file: file, kernels: try Kernels.select(.auto))
+        let same = try Evaluator.run(auto, on: try mnistTestSet(), limit: emulated ? 64 : 300, batchSize: 32,
+                                     other: try VisionTransformer(file: file, kernels: .reference))
+        XCTAssertGreaterThanOrEqual(same.agreement!, 0.99, auto.kernels.int8Name)
+    }
+
+    /// 7-bit weights on x86 without AVX-512 VNNI: the AVX2 kernel without the sign trick.
+    func testSevenBitWeightsRunOnTheAVX2Kernel() throws {
+        try XCTSkipUnless(Kernels.cpuFeatures.contains("avx2") && Kernels.cpuFeatures.contains("fma"),
+                          "the 7-bit kernel is an AVX2 route: this CPU has \(Kernels.cpuFeatures)")
+        var o = QuantizeOptions()
+        o.weightBits = 7
+        let file = try VitqFile.parse(try Quantizer.quantize(try fp32Model(), source: "m", calibration: try calibration(), options: o).bytes,
+                                      path: "w7")
         let avx2 = try VisionTransformer(file: file, kernels: try Kernels.select(.avx2))
         XCTAssertTrue(avx2.weights.blocks.allSatisfy { $0.fc1.int8?.narrow == true && $0.qkv.int8?.narrow == true })
         XCTAssertTrue(avx2.kernels.description.contains("avx2_w7"), avx2.kernels.description)
@@ -162,7 +176,7 @@ final class QuantizationTests: XCTestCase {
         let att8 = try VisionTransformer(file: file, kernels: try Kernels.select(.auto))
         let session = try InferenceSession(model: att8, batchSize: 1, captureAttention: [0])
         let digit = try Image.load(path: repoFile("models/samples/test-00000-digit7.pgm"))
-        Preprocess.apply(digit, config: att8.config, into: session.input.baseAddress!)
+        try Preprocess.apply(digit, config: att8.config, into: session.input.baseAddress!)
         session.forward()
         let a = try XCTUnwrap(session.attention(block: 0, image: 0))
         let t = file.config.tokens

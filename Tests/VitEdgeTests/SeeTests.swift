@@ -16,7 +16,7 @@ final class SeeTests: XCTestCase {
         let session = try InferenceSession(model: model, batchSize: 1, captureAttention: Array(0..<c.depth))
         var report: [String] = []
         for (name, image) in try samples() {
-            Preprocess.apply(image, config: c, into: session.input.baseAddress!)
+            try Preprocess.apply(image, config: c, into: session.input.baseAddress!)
             session.forward()
             let last = AttentionMaps.classToken(session, block: c.depth - 1, image: 0)!
             XCTAssertEqual(last.heads.count, c.heads)
@@ -87,7 +87,7 @@ final class SeeTests: XCTestCase {
             XCTAssertLessThanOrEqual(maxAbsDiff(got, want), tol, key)
             // And the resized model runs, planned for its size.
             let session = try InferenceSession(model: resized, batchSize: 1)
-            Preprocess.apply(try samples()[0].1, config: resized.config, into: session.input.baseAddress!)
+            try Preprocess.apply(try samples()[0].1, config: resized.config, into: session.input.baseAddress!)
             session.forward()
             XCTAssertTrue(session.logits(0).allSatisfy { $0.isFinite })
         }

@@ -26,7 +26,7 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
             switch format {
             case .raw(let f, let w, let h):
                 buffer.withUnsafeBytes {
-                    Preprocessor(config: config, width: w, height: h, format: f)
+                    (try? Preprocessor(config: config, width: w, height: h, format: f))?
                         .apply(ImageView(format: f, width: w, height: h, data: $0.baseAddress!), into: out.baseAddress!)
                 }
             case .mjpeg:
@@ -35,7 +35,7 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
                 }) else { return }
                 decoder.pixels.withUnsafeBytes {
                     let f: ImageView.Format = c == 1 ? .gray8 : .rgb8
-                    Preprocessor(config: config, width: w, height: h, format: f)
+                    (try? Preprocessor(config: config, width: w, height: h, format: f))?
                         .apply(ImageView(format: f, width: w, height: h, data: $0.baseAddress!), into: out.baseAddress!)
                 }
             }

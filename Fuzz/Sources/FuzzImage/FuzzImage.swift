@@ -14,7 +14,7 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
                            mlpDim: 8, numClasses: 2)
     var input = [Float](repeating: 0, count: 3 * 8 * 8)
     while offset < bytes.count, let (image, end) = try? Image.decodePNM(bytes, from: offset, path: "fuzz", limits: limits) {
-        input.withUnsafeMutableBufferPointer { Preprocess.apply(image, config: config, into: $0.baseAddress!) }
+        _ = try? input.withUnsafeMutableBufferPointer { try Preprocess.apply(image, config: config, into: $0.baseAddress!) }
         guard end > offset else { break }
         offset = end
     }

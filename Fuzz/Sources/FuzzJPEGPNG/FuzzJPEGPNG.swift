@@ -18,7 +18,7 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     var input = [Float](repeating: 0, count: 3 * 8 * 8)
     // Bit 2: EXIF orientation read (APP1 / eXIf) and applied.
     if let image = try? Image.decode(bytes, path: "fuzz", exifOrientation: data[0] & 4 != 0) {
-        input.withUnsafeMutableBufferPointer { Preprocess.apply(image, config: config, into: $0.baseAddress!) }
+        _ = try? input.withUnsafeMutableBufferPointer { try Preprocess.apply(image, config: config, into: $0.baseAddress!) }
     }
     return 0
 }

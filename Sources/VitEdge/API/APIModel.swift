@@ -104,7 +104,7 @@ public final class Model: Sendable {
         var vit = loaded
         if let size = options.imageSize {
             guard size.height > 0, size.width > 0, size.height <= 1 << 16, size.width <= 1 << 16 else {
-                throw .invalidArgument("image size must be 1...65536 on each side, got \(size.height)x\(size.width)")
+                throw .invalidSetting(.imageSize, value: "\(size.height)x\(size.width)", expected: "1...65536 on each side")
             }
             vit = try VitError.catching { try loaded.resized(imageHeight: size.height, imageWidth: size.width) }
         }

@@ -95,13 +95,26 @@ public final class Session {
         guard !view.format.isFloat || view.rowBytes % 4 == 0 else {
             throw .invalidArgument("float pixel rows must start 4-byte aligned: a row stride of \(view.rowBytes) bytes is not a multiple of 4")
         }
+        if view.format.isFloat {
+            // Float samples are used as given: NaN or infinity would become every output.
+            let perRow = view.width * view.format.channels
+            for y in 0..<view.height {
+                let row = UnsafeBufferPointer(start: (view.data + y * view.rowBytes).assumingMemoryBound(to: Float.self), count: perRow)
+                guard ModelWeights.allFinite(row) else {
+                    throw .invalidArgument("image \(index): float pixels must be finite (values in [0, 1]); row \(y) holds NaN or infinity")
+                }
+            }
+        }
         let pixels = view.width * view.height
         guard pixels <= model.limits.maxImagePixels else {
             throw .tooManyPixels(path: "image \(index)", width: view.width, height: view.height, limit: model.limits.maxImagePixels)
         }
         // One Preprocessor per source size and format, kept while frames keep them.
         if preprocessor.map({ $0.width != view.width || $0.height != view.height || $0.format != view.format }) ?? true {
-            preprocessor = Preprocessor(config: model.vit.config, width: view.width, height: view.height, format: view.format)
+            preprocessor = try VitError.catching {
+                try Preprocessor(config: model.vit.config, width: view.width, height: view.height, format: view.format,
+                                 limits: model.limits, name: "image \(index)")
+            }
         }
         let input = session.input
         let plane = input.count / batchSize
@@ -124,6 +137,7 @@ public final class Session {
         }
         session.forward(count: n)
         for i in 0..<n { given[i] = false }
+        for i in 0..<n { try VitError.catching { try session.checkFinite(image: i, name: "image \(i)") } }
         resultsValid = true
         lastCount = n
     }

@@ -6,7 +6,7 @@ extension Preprocessing {
     @_spi(Internals) public static func fromTimm(_ pcfg: JSON, input: (height: Int, width: Int), source: String) throws -> Preprocessing {
         func bad(_ expected: String, _ key: String) -> VitError {
             .badCheckpoint(path: source, expected: expected, found: pcfg[key].map { String($0.serialized().prefix(40)) } ?? "nothing",
-                           hint: "pass --resize, --crop-pct and --interpolation to set the preprocessing yourself")
+                           hint: "pass --crop-pct and --interpolation to set the preprocessing yourself")
         }
         var filter = Resample.Filter.bicubic
         if let i = pcfg["interpolation"], i != .null {
@@ -17,7 +17,8 @@ extension Preprocessing {
         }
         var pct = 0.875
         if let p = pcfg["crop_pct"], p != .null {
-            guard let v = p.double, v > 0, v <= 1 else { throw bad("pretrained_cfg.crop_pct in (0, 1]", "crop_pct") }
+            guard let v = p.double else { throw bad("pretrained_cfg.crop_pct a number", "crop_pct") }
+            if let problem = cropPctProblem(v, height: input.height, width: input.width) { throw bad("pretrained_cfg.\(problem)", "crop_pct") }
             pct = v
         }
         var mode = "center"
@@ -42,7 +43,7 @@ extension Preprocessing {
                                        source: String) throws -> (Preprocessing, mean: [Float]?, std: [Float]?) {
         func bad(_ expected: String, _ found: String) -> VitError {
             .badCheckpoint(path: source, expected: expected, found: found,
-                           hint: "pass --resize, --interpolation and --mean/--std to set the preprocessing yourself")
+                           hint: "pass --crop-pct, --interpolation and --mean/--std to set the preprocessing yourself")
         }
         let type = j["image_processor_type"]?.string ?? ""
         let deit = type.hasPrefix("DeiTImageProcessor")
@@ -62,7 +63,15 @@ extension Preprocessing {
         var resized: (h: Int, w: Int)? = nil
         if doResize {
             if let size = j["size"] {
-                if let s = dims(size) {
+                if let n = size.int {
+                    // A plain number (what google/vit-base-patch16-224 ships): a square, as
+                    // transformers' get_size_dict makes it for these processors.
+                    guard let s = dims(.object([("height", .number(Double(n))), ("width", .number(Double(n)))])) else {
+                        throw bad("size in 1...65536", "\(n)")
+                    }
+                    p.resize = .size(height: s.h, width: s.w)
+                    resized = s
+                } else if let s = dims(size) {
                     p.resize = .size(height: s.h, width: s.w)
                     resized = s
                 } else if let n = size["shortest_edge"]?.int, n > 0, n <= 1 << 16, size["longest_edge"] == nil {
@@ -90,11 +99,21 @@ extension Preprocessing {
             throw bad("rescale_factor 1/255", "\(f)")
         }
         var mean: [Float]? = nil, std: [Float]? = nil
+        // Every entry a number (none dropped); one value stands for every channel.
+        func values(_ key: String) throws -> [Float]? {
+            guard let v = j[key], !v.isNull else { return nil }
+            if let d = v.double { return [Float(d)] }
+            guard let a = v.array, !a.isEmpty, a.count <= 4 else { throw bad("\(key) a number or a list of 1 to 4 numbers", String(v.serialized().prefix(60))) }
+            return try a.map { e in
+                guard let d = e.double else { throw bad("\(key) a list of numbers", String(v.serialized().prefix(60))) }
+                return Float(d)
+            }
+        }
         if j["do_normalize"]?.bool ?? true {
-            mean = j["image_mean"]?.array?.compactMap { $0.double.map(Float.init) } ?? [0.5, 0.5, 0.5]
-            std = j["image_std"]?.array?.compactMap { $0.double.map(Float.init) } ?? [0.5, 0.5, 0.5]
+            mean = try values("image_mean") ?? [0.5]
+            std = try values("image_std") ?? [0.5]
         } else {
-            (mean, std) = ([0, 0, 0], [1, 1, 1])
+            (mean, std) = ([0], [1])  // no normalization: x / 255 only, for any channel count
         }
         return (p, mean, std)
     }

@@ -33,11 +33,8 @@ extension Converter {
         guard let pos = src.shape("pos_embed") else { throw bad(src, "pos_embed", "none") }
         let rows = pos.count == 3 ? pos[1] : pos[0]
         // Image size: options, config, or the position embedding's grid.
-        var configured: (size: (Int, Int), key: String)? = nil
-        for (value, key) in [(pcfg?["input_size"], "pretrained_cfg.input_size"), (args?["img_size"], "model_args.img_size"),
-                             (j?["img_size"], "img_size")] where configured == nil {
-            if let size = try imageSize(value, key: key, src) { configured = (size, key) }
-        }
+        let configured = try configuredImageSize(src, [(pcfg?["input_size"], "pretrained_cfg.input_size"),
+                                                       (args?["img_size"], "model_args.img_size"), (j?["img_size"], "img_size")])
         let guessPatches = squareRoot(rows - prefix) != nil ? rows - prefix : rows
         let (h, w) = try resolveImageSize(&src, o, configured, patches: guessPatches, patch: patch * stride)
         let (fh, fw) = (backbone?.backbone.outputSize(h) ?? h, backbone?.backbone.outputSize(w) ?? w)

@@ -51,11 +51,8 @@ extension Converter {
             throw bad(src, "blocks.0.mlp_channels.fc1.weight [hidden, D]", "\(src.shape(ckpt("blocks.0.mlp_channels.fc1.weight")) ?? [])")
         }
         // Image size: options, config, or a square grid of the token mixer's width.
-        var configured: (size: (Int, Int), key: String)? = nil
-        for (value, key) in [(pcfg?["input_size"], "pretrained_cfg.input_size"), (args?["img_size"], "model_args.img_size"),
-                             (j?["img_size"], "img_size")] where configured == nil {
-            if let size = try imageSize(value, key: key, src) { configured = (size, key) }
-        }
+        let configured = try configuredImageSize(src, [(pcfg?["input_size"], "pretrained_cfg.input_size"),
+                                                       (args?["img_size"], "model_args.img_size"), (j?["img_size"], "img_size")])
         let (h, w) = try resolveImageSize(&src, o, configured, patches: tokens, patch: patch)
         guard (h / patch) * (w / patch) == tokens else {
             throw VitError.badTensor(name: architecture == .mixer ? "blocks.0.mlp_tokens.fc1.weight" : ckpt("blocks.0.linear_tokens.weight"),

@@ -76,14 +76,16 @@
             let (p, mean, std) = try Preprocessing.fromHuggingFace(hf, input: (c.imageHeight, c.imageWidth), source: "preprocessor config")
             c.preprocessing = p
             src.note("preprocess", p.summary, "--preprocessor (preprocessor_config.json)")
-            if let mean, options.mean == nil { c.mean = mean; src.note("mean", "\(mean)", "preprocessor_config.json image_mean") }
-            if let std, options.std == nil { c.std = std; src.note("std", "\(std)", "preprocessor_config.json image_std") }
+            func perChannel(_ v: [Float]) -> [Float] { v.count == 1 ? [Float](repeating: v[0], count: c.channels) : v }
+            if let mean, options.mean == nil { c.mean = perChannel(mean); src.note("mean", "\(c.mean)", "preprocessor_config.json image_mean") }
+            if let std, options.std == nil { c.std = perChannel(std); src.note("std", "\(c.std)", "preprocessor_config.json image_std") }
         }
         if let pct = options.cropPct {
-            guard let p = Preprocessing.timm(height: c.imageHeight, width: c.imageWidth, cropPct: pct,
-                                             interpolation: options.interpolation ?? .bicubic) else {
-                throw VitError.invalidArgument("--crop-pct takes a fraction in (0, 1], got \(pct)")
+            if let problem = Preprocessing.cropPctProblem(pct, height: c.imageHeight, width: c.imageWidth) {
+                throw VitError.invalidArgument("--crop-pct \(pct): expected \(problem)")
             }
+            let p = Preprocessing.timm(height: c.imageHeight, width: c.imageWidth, cropPct: pct,
+                                       interpolation: options.interpolation ?? .bicubic)!
             c.preprocessing = p
             src.note("preprocess", p.summary, "--crop-pct")
         }
@@ -174,6 +176,24 @@
                       "fix the config or pass --image-size")
         }
         return size
+    }
+
+    /// The image size a config gives, from the first of `keys` present; every key that is
+    /// present must be a valid size (never ignored in favour of another), and they must agree.
+    static func configuredImageSize(_ src: TensorSource, _ keys: [(JSON?, String)]) throws -> (size: (Int, Int), key: String)? {
+        var found: (size: (Int, Int), key: String)? = nil
+        for (value, key) in keys {
+            guard let size = try imageSize(value, key: key, src) else { continue }
+            if let f = found {
+                guard f.size == size else {
+                    throw bad(src, "\(f.key) and \(key) to agree", "\(f.size.0)x\(f.size.1) and \(size.0)x\(size.1)",
+                              "fix the config or pass --image-size")
+                }
+            } else {
+                found = (size, key)
+            }
+        }
+        return found
     }
 
     static func floats(_ j: JSON?) -> [Float]? {

@@ -150,7 +150,11 @@
         count = imageReader.count
     }
 
-    /// The next image with its name and label, or nil after the last.
+    /// Whether the set is a folder of image files (one bad file need not end a run).
+    @_spi(Internals) public var isFolder: Bool { idx == nil }
+
+    /// The next image with its name and label, or nil after the last. After a file that
+    /// cannot be read throws, the next call goes on with the following one.
     @_spi(Internals) public func next() throws -> (name: String, image: Image, label: Int)? {
         guard position < count else { return nil }
         defer { position += 1 }

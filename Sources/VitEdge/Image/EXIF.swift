@@ -1,7 +1,5 @@
-import CSPNG
-
 /// EXIF orientation (tag 0x0112), read from a JPEG's APP1 "Exif" segment or a PNG's
-/// eXIf chunk, and applied as Pillow's `ImageOps.exif_transpose` does. Off by default:
+/// eXIf chunk (found by `PNGChunks`), and applied as Pillow's `ImageOps.exif_transpose` does. Off by default:
 /// Pillow's `open` and timm's transforms do not apply it, so neither does vit-edge
 /// unless asked (`--exif-orientation`). Every offset is bounds-checked: a malformed
 /// block means "no orientation", never an error or a read outside the data.
@@ -20,13 +18,36 @@ import CSPNG
             return hi << 16 | lo
         }
         guard u16(2) == 42, let ifd = u32(4), let n = u16(ifd) else { return nil }
-        for i in 0..<min(n, 1024) {
+        // As Pillow's ImageFileDirectory and exif_transpose: IFD0's entries (up to 65535;
+        // a directory cut short keeps those before the cut), the first orientation entry
+        // decides, by its first value, whatever its numeric type (BYTE, ASCII and
+        // UNDEFINED give Pillow bytes, not a number), stored inline or at its offset; the
+        // value must equal an orientation 1...8 exactly (6.0 does, as in a dict lookup).
+        for i in 0..<n {
             let e = ifd + 2 + 12 * i
-            guard let tag = u16(e) else { return nil }
-            if tag == 0x0112 {
-                guard u16(e + 2) == 3, let v = u16(e + 8), (1...8).contains(v) else { return nil }  // SHORT
-                return v
+            guard let tag = u16(e), let type = u16(e + 2), let count = u32(e + 4), e + 12 <= b.count else { break }
+            guard tag == 0x0112 else { continue }
+            let sizes = [3: 2, 8: 2, 4: 4, 9: 4, 6: 1, 11: 4, 12: 8, 5: 8, 10: 8]
+            guard let size = sizes[type], count >= 1 else { return nil }
+            guard let at = size * min(count, 1 << 20) <= 4 ? e + 8 : u32(e + 8), at >= 0, at + size <= b.count else { return nil }
+            let value: Double
+            switch type {
+            case 3: value = Double(u16(at)!)
+            case 8: value = Double(Int16(truncatingIfNeeded: u16(at)!))
+            case 4: value = Double(u32(at)!)
+            case 9: value = Double(Int32(truncatingIfNeeded: u32(at)!))
+            case 6: value = Double(Int8(bitPattern: b[at]))
+            case 11: value = Double(Float(bitPattern: UInt32(u32(at)!)))
+            case 12:
+                let (a, c) = (UInt64(u32(at)!), UInt64(u32(at + 4)!))
+                value = Double(bitPattern: little ? c << 32 | a : a << 32 | c)
+            default:  // RATIONAL, SRATIONAL: numerator / denominator
+                let (num, den) = (u32(at)!, u32(at + 4)!)
+                value = type == 5 ? Double(num) / Double(den)
+                                  : Double(Int32(truncatingIfNeeded: num)) / Double(Int32(truncatingIfNeeded: den))
             }
+            guard value.isFinite, value == value.rounded(), (1...8).contains(value) else { return nil }
+            return Int(value)
         }
         return nil
     }
@@ -49,17 +70,6 @@ import CSPNG
             p += 2 + length
         }
         return nil
-    }
-
-    /// The orientation of a PNG (its eXIf chunk, read by libspng), or nil.
-    static func orientation(png b: UnsafeRawBufferPointer) -> Int? {
-        guard let ctx = spng_ctx_new(0) else { return nil }
-        defer { spng_ctx_free(ctx) }
-        spng_set_chunk_limits(ctx, 16 << 20, 64 << 20)
-        guard spng_set_png_buffer(ctx, b.baseAddress, b.count) == 0 else { return nil }
-        var exif = spng_exif()
-        guard spng_get_exif(ctx, &exif) == 0, let data = exif.data, exif.length > 0 else { return nil }
-        return orientation(tiff: UnsafeRawBufferPointer(start: data, count: exif.length))
     }
 
     /// The image turned upright as Pillow's `exif_transpose` turns it (2: mirror, 3: 180°,

@@ -13,7 +13,34 @@ import Musl
 /// reused.
 @_spi(Internals) public enum StreamFormat: Equatable, Sendable {
     case raw(ImageView.Format, width: Int, height: Int)
+    /// Concatenated JPEGs or multipart MJPEG (see `MJPEGSplitter`).
     case mjpeg
+    /// Concatenated PGM/PPM images (`PNMStream`).
+    case pnm
+
+    /// The format of a stream without `--raw`, from its first bytes: JPEG (FF), multipart
+    /// MJPEG ("--boundary", or a blank line first), padding (zeros) before a JPEG, or
+    /// PGM/PPM ("P"). Anything else is named and refused; an empty stream is an error.
+    @_spi(Internals) public static func detect(_ input: ByteInput) throws -> StreamFormat {
+        guard let first = try input.peek() else {
+            throw VitError.badImage(path: input.name, expected: "at least one frame", found: "none (the stream was empty)")
+        }
+        switch first {
+        case 0xFF, 0x00, UInt8(ascii: "-"), 0x0D, 0x0A: return .mjpeg
+        case UInt8(ascii: "P"): return .pnm
+        default:
+            let what: String
+            switch first {
+            case 0x89: what = "a PNG image (PNG files are read by name; streams are not PNG)"
+            case UInt8(ascii: "G"): what = "GIF or other data"
+            case UInt8(ascii: "{"), UInt8(ascii: "["): what = "JSON or other text"
+            default: what = "byte \(first)"
+            }
+            throw VitError.badImage(path: input.name,
+                                    expected: "an MJPEG stream (JPEG frames, or multipart/x-mixed-replace), concatenated PGM/PPM, or raw frames described by --raw",
+                                    found: what)
+        }
+    }
 
     /// `gray8|rgb24|yuv420p|nv12:WxH`, as `--raw` takes it.
     @_spi(Internals) public static func parseRaw(_ s: String) throws -> StreamFormat {
@@ -33,92 +60,73 @@ import Musl
 /// Cuts a byte stream into frames. Each frame's bytes are copied into a caller's
 /// buffer (grown to the largest frame, then reused).
 @_spi(Internals) public final class FrameSplitter {
+    /// What the stream holds next.
+    @_spi(Internals) public enum Item {
+        /// A complete frame of this many bytes, in the caller's buffer.
+        case frame(Int)
+        /// A frame that could not be cut (cut short, damaged, too large): reported, and
+        /// the stream goes on (at the next frame for MJPEG; a raw stream has ended).
+        case damaged(VitError)
+        /// Bytes between frames that are not a frame, skipped (one line).
+        case note(String)
+    }
+
     let input: ByteInput
     @_spi(Internals) public let format: StreamFormat
     let limits: ResourceLimits
-    /// Frames returned so far.
+    let mjpeg: MJPEGSplitter?
+    /// Frames (complete or damaged) returned so far.
     @_spi(Internals) public private(set) var count = 0
 
     @_spi(Internals) public init(_ input: ByteInput, format: StreamFormat, limits: ResourceLimits = .current) {
         self.input = input
         self.format = format
         self.limits = limits
+        mjpeg = format == .mjpeg ? MJPEGSplitter(input, cap: min(limits.maxFileBytes, 64 << 20)) : nil
     }
 
-    /// The next frame into `buffer` (its byte count returned), or nil at a clean end of
-    /// the stream. A frame cut short, or bytes that are not a frame, throw.
-    @_spi(Internals) public func next(into buffer: inout [UInt8]) throws -> Int? {
-        guard try input.peek() != nil else { return nil }
-        let name = "\(input.name) frame #\(count)"
-        let n: Int
+    /// Checks a raw format's frame size against the limits, before any frame arrives.
+    @_spi(Internals) public static func checkRaw(_ format: StreamFormat, limits: ResourceLimits = .current) throws {
+        guard case .raw(let f, let w, let h) = format else { return }
+        guard let size = ImageView.byteCount(f, width: w, height: h), size <= limits.maxFileBytes,
+              w * h <= limits.maxImagePixels else {
+            throw VitError.tooManyPixels(path: "--raw \(f.rawValue):\(w)x\(h)", width: w, height: h, limit: limits.maxImagePixels)
+        }
+    }
+
+    /// The name of the frame about to be read, for messages.
+    var frameName: String { "\(input.name) frame #\(count)" }
+
+    /// The next frame into `buffer`, a damaged frame or a note, or nil at the end of the
+    /// stream. Errors of the input itself (a failed read) throw.
+    @_spi(Internals) public func next(into buffer: inout [UInt8]) throws -> Item? {
         switch format {
         case .raw(let f, let w, let h):
-            guard let size = ImageView.byteCount(f, width: w, height: h), size <= limits.maxFileBytes,
-                  w * h <= limits.maxImagePixels else {
-                throw VitError.tooManyPixels(path: name, width: w, height: h, limit: limits.maxImagePixels)
+            guard try input.peek() != nil else { return nil }
+            try FrameSplitter.checkRaw(format, limits: limits)
+            let size = ImageView.byteCount(f, width: w, height: h)!
+            // Grown as bytes arrive, not zero-filled up front: a stream that stops early
+            // costs what it sent.
+            var got = 0
+            while got < size {
+                let step = min(size - got, max(got, 1 << 16))
+                if buffer.count < got + step { buffer.append(contentsOf: repeatElement(0, count: got + step - buffer.count)) }
+                let n = try buffer.withUnsafeMutableBytes { try input.read(into: UnsafeMutableRawBufferPointer(rebasing: $0[got..<(got + step)])) }
+                got += n
+                if n < step { break }
             }
-            if buffer.count < size { buffer = [UInt8](repeating: 0, count: size) }
-            let got = try buffer.withUnsafeMutableBytes { try input.read(into: UnsafeMutableRawBufferPointer(rebasing: $0[0..<size])) }
+            defer { count += 1 }
             guard got == size else {
-                throw VitError.badImage(path: name, expected: "\(size) bytes of \(f.rawValue) \(w)x\(h)", found: "\(got) before the end of the stream")
+                return .damaged(.badImage(path: frameName, expected: "\(size) bytes of \(f.rawValue) \(w)x\(h)", found: "\(got) before the end of the stream"))
             }
-            n = size
+            return .frame(size)
         case .mjpeg:
-            n = try nextJPEG(into: &buffer, name: name)
-        }
-        count += 1
-        return n
-    }
-
-    /// One JPEG, SOI to EOI, followed through its segments (lengths skipped, so an EXIF
-    /// thumbnail's own EOI is not mistaken for the frame's) and entropy-coded data
-    /// (stuffed FF 00 and restart markers passed over).
-    func nextJPEG(into buffer: inout [UInt8], name: String) throws -> Int {
-        var n = 0
-        let cap = min(limits.maxFileBytes, 256 << 20)
-        func byte() throws -> UInt8 {
-            guard let b = try input.next() else {
-                throw VitError.badImage(path: name, expected: "a complete JPEG (up to its EOI marker)", found: "the end of the stream after \(n) bytes")
-            }
-            if n == buffer.count { buffer.append(contentsOf: repeatElement(0, count: max(buffer.count, 1 << 16))) }
-            guard n < cap else { throw VitError.badImage(path: name, expected: "a JPEG frame of at most \(cap) bytes", found: "more") }
-            buffer[n] = b
-            n += 1
-            return b
-        }
-        let b0 = try byte(), b1 = try byte()
-        guard b0 == 0xFF && b1 == 0xD8 else {
-            throw VitError.badImage(path: name, expected: "a JPEG frame (FF D8)", found: "bytes \(b0) \(b1)")
-        }
-        var marker: UInt8 = 0
-        func nextMarker() throws -> UInt8 {
-            var b = try byte()
-            guard b == 0xFF else { throw VitError.badImage(path: name, expected: "a JPEG marker", found: "byte \(b) at \(n - 1)") }
-            repeat { b = try byte() } while b == 0xFF  // fill bytes
-            return b
-        }
-        marker = try nextMarker()
-        while true {
-            switch marker {
-            case 0xD9:
-                return n  // EOI
-            case 0x01, 0xD0...0xD7:
-                marker = try nextMarker()
-            default:
-                let length = Int(try byte()) << 8 | Int(try byte())
-                guard length >= 2 else { throw VitError.badImage(path: name, expected: "a JPEG segment length >= 2", found: "\(length)") }
-                for _ in 0..<(length - 2) { _ = try byte() }
-                if marker != 0xDA { marker = try nextMarker(); continue }
-                // Entropy-coded data after SOS: up to the next marker that is not FF 00 or RSTn.
-                while true {
-                    var b = try byte()
-                    guard b == 0xFF else { continue }
-                    repeat { b = try byte() } while b == 0xFF
-                    if b == 0x00 || (0xD0...0xD7).contains(b) { continue }
-                    marker = b
-                    break
-                }
-            }
+            guard let item = try mjpeg!.next(into: &buffer, name: { frameName }) else { return nil }
+            if case .note = item { return item }
+            count += 1
+            return item
+        case .pnm:
+            preconditionFailure("PGM/PPM streams are read by PNMStream, not cut into byte frames")
         }
     }
 }
@@ -142,6 +150,8 @@ import Musl
     let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
     let cond = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
     var ready: Frame? = nil
+    /// Lines about the stream not yet taken (at most 64: the reader waits for the consumer).
+    var notices: [Taken] = []
     var free: [[UInt8]] = [[], [], []]
     var ended = false
     var failure: Error? = nil
@@ -191,51 +201,74 @@ import Musl
             while free.isEmpty { pthread_cond_wait(cond, mutex) }
             var buffer = free.removeLast()
             pthread_mutex_unlock(mutex)
-            let result: Result<Int?, Error> = Result { try splitter.next(into: &buffer) }
+            let result: Result<FrameSplitter.Item?, Error> = Result { try splitter.next(into: &buffer) }
             let arrived = Self.now()
             pthread_mutex_lock(mutex)
             switch result {
-            case .success(let n?):
+            case .success(.frame(let n)):
                 if !latest { while ready != nil { pthread_cond_wait(cond, mutex) } }
                 if let old = ready {
                     free.append(old.bytes)  // skipped: never classified
                     skippedSinceTake += 1
                 }
                 ready = Frame(index: splitter.count - 1, bytes: buffer, count: n, arrived: arrived, skipped: 0)
-                pthread_cond_broadcast(cond)
-                pthread_mutex_unlock(mutex)
+            case .success(.damaged(let e)):
+                free.append(buffer)
+                while notices.count >= 64 { pthread_cond_wait(cond, mutex) }
+                notices.append(.damaged(e))
+            case .success(.note(let text)):
+                free.append(buffer)
+                while notices.count >= 64 { pthread_cond_wait(cond, mutex) }
+                notices.append(.note(text))
             case .success(nil):
                 free.append(buffer)
                 ended = true
-                pthread_cond_broadcast(cond)
-                pthread_mutex_unlock(mutex)
-                return
             case .failure(let e):
                 free.append(buffer)
                 failure = e
                 ended = true
-                pthread_cond_broadcast(cond)
-                pthread_mutex_unlock(mutex)
-                return
             }
+            pthread_cond_broadcast(cond)
+            pthread_mutex_unlock(mutex)
+            if ended { return }
         }
     }
 
-    /// The newest frame not yet taken (waiting for one), or nil when the stream has
-    /// ended. Hand its bytes back with `recycle` when done. A stream error is thrown
-    /// once the frames before it have been taken.
-    @_spi(Internals) public func take() throws -> Frame? {
+    /// What the consumer takes: a frame, or a line to print about the stream.
+    @_spi(Internals) public enum Taken {
+        case frame(Frame)
+        /// A frame that could not be cut (its number was used).
+        case damaged(VitError)
+        /// Bytes between frames that were not a frame.
+        case note(String)
+    }
+
+    /// The next thing to handle, waiting for one: lines about the stream in the order they
+    /// came, then the newest frame not yet taken; nil when the stream has ended. Hand a
+    /// frame's bytes back with `recycle` when done. A read error is thrown once the
+    /// frames before it have been taken.
+    @_spi(Internals) public func take() throws -> Taken? {
         pthread_mutex_lock(mutex)
         defer { pthread_mutex_unlock(mutex) }
-        while ready == nil && !ended { pthread_cond_wait(cond, mutex) }
+        while ready == nil && notices.isEmpty && !ended { pthread_cond_wait(cond, mutex) }
+        if !notices.isEmpty {
+            pthread_cond_broadcast(cond)
+            return notices.removeFirst()
+        }
         if var f = ready {
             ready = nil
             f.skipped = skippedSinceTake
             skippedSinceTake = 0
             pthread_cond_broadcast(cond)
-            return f
+            return .frame(f)
         }
         if let failure { self.failure = nil; throw failure }
+        return nil
+    }
+
+    /// The next frame only (lines about the stream dropped): tests.
+    func takeFrame() throws -> Frame? {
+        while let t = try take() { if case .frame(let f) = t { return f } }
         return nil
     }
 

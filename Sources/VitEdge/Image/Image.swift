@@ -135,6 +135,8 @@ public struct ImageView {
         public var channels: Int { self == .gray8 || self == .grayFloat ? 1 : 3 }
         var isFloat: Bool { self == .grayFloat || self == .rgbFloat }
         var isYUV: Bool { self == .i420 || self == .nv12 }
+        /// Bytes of one pixel (of the Y plane for the YUV formats).
+        var bytesPerPixel: Int { ImageView.minimumRowBytes(self, width: 1) }
     }
 
     /// The layout of the pixels.

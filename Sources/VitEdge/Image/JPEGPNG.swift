@@ -14,6 +14,12 @@ import CTurboJPEG
 /// EXIF orientation is not applied (neither Pillow's open nor timm's transforms apply it).
 /// The pixel budget is checked from the header before anything is allocated.
 enum JPEGPNG {
+    /// The first bytes of a file, for a message: "bytes 255 216 0 ..." or "3 bytes (truncated)".
+    static func describe(_ b: UnsafeRawBufferPointer) -> String {
+        let shown = "bytes " + b.prefix(8).map(String.init).joined(separator: " ")
+        return b.count < 8 ? "only \(b.count) byte\(b.count == 1 ? "" : "s") (\(shown)): a truncated file" : shown
+    }
+
     static func isJPEG(_ b: UnsafeRawBufferPointer) -> Bool { b.count >= 3 && b[0] == 0xFF && b[1] == 0xD8 && b[2] == 0xFF }
     static func isPNG(_ b: UnsafeRawBufferPointer) -> Bool {
         b.count >= 8 && Array(b[0..<8]) == [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]
@@ -39,7 +45,9 @@ enum JPEGPNG {
         guard tjDecompressHeader3(handle, base, UInt(data.count), &width, &height, &subsampling, &colorspace) == 0 else {
             throw bad("a valid JPEG header", message())
         }
-        guard width > 0, height > 0 else { throw bad("a JPEG of non-zero width and height", "\(width)x\(height)") }
+        guard width > 0, height > 0 else {
+            throw bad("a JPEG with a frame header (its size)", "none in \(data.count) bytes: a truncated or damaged file")
+        }
         guard let pixels = checkedProduct([Int(width), Int(height)]), pixels <= limits.maxImagePixels else {
             throw VitError.tooManyPixels(path: path, width: Int(width), height: Int(height), limit: limits.maxImagePixels)
         }
@@ -67,8 +75,7 @@ enum JPEGPNG {
         func failed(_ r: Int32) -> String { String(cString: spng_strerror(r)) }
         guard let ctx = spng_ctx_new(0) else { throw bad("a PNG decoder", "none could be created") }
         defer { spng_ctx_free(ctx) }
-        // Ancillary chunks (text, ICC, EXIF) are bounded: a PNG cannot make libspng cache
-        // gigabytes of metadata. CRC errors in critical chunks are errors (the default).
+        // libspng sees the pixel chunks only (`PNGChunks`); its limits are a second line.
         spng_set_chunk_limits(ctx, 16 << 20, 64 << 20)
         var r = spng_set_png_buffer(ctx, data.baseAddress, data.count)
         guard r == 0 else { throw bad("a PNG", failed(r)) }
@@ -123,14 +130,26 @@ extension Image {
     public static func decode(_ bytes: [UInt8], path: String = "image", limits: ResourceLimits,
                               exifOrientation: Bool = false) throws -> Image {
         try bytes.withUnsafeBytes { raw in
-            if JPEGPNG.isJPEG(raw) {
+            func starts(_ prefix: [UInt8]) -> Bool { raw.count >= prefix.count && Array(raw.prefix(prefix.count)) == prefix }
+            // Told apart by their first byte; a damaged signature is named as such.
+            if starts([0xFF]) {
+                guard JPEGPNG.isJPEG(raw) else {
+                    throw VitError.badImage(path: path, expected: "a JPEG (its first bytes FF D8 FF)", found: JPEGPNG.describe(raw))
+                }
                 let image = try JPEGPNG.decodeJPEG(raw, path: path, limits: limits)
                 guard exifOrientation, let o = EXIF.orientation(jpeg: raw) else { return image }
                 return EXIF.transposed(image, orientation: o)
             }
-            if JPEGPNG.isPNG(raw) {
-                let image = try JPEGPNG.decodePNG(raw, path: path, limits: limits)
-                guard exifOrientation, let o = EXIF.orientation(png: raw) else { return image }
+            if starts([0x89]) {
+                guard JPEGPNG.isPNG(raw) else {
+                    throw VitError.badImage(path: path, expected: "a PNG (its signature 137 80 78 71 13 10 26 10)", found: JPEGPNG.describe(raw))
+                }
+                let chunks = try PNGChunks(raw, path: path)
+                let image = try chunks.pixelChunks.map { bytes in
+                    try bytes.withUnsafeBytes { try JPEGPNG.decodePNG($0, path: path, limits: limits) }
+                } ?? JPEGPNG.decodePNG(raw, path: path, limits: limits)
+                guard exifOrientation, let e = chunks.exif,
+                      let o = EXIF.orientation(tiff: UnsafeRawBufferPointer(rebasing: raw[e])) else { return image }
                 return EXIF.transposed(image, orientation: o)
             }
             return try decodePNM(ByteInput(name: path, memory: raw), path: path, limits: limits)

@@ -62,7 +62,7 @@
     /// or "squash"), interpolation; `size` is the model's input (height, width).
     @_spi(Internals) public static func timm(height: Int, width: Int, cropPct: Double, cropMode: String = "center",
                             interpolation: Resample.Filter) -> Preprocessing? {
-        guard cropPct > 0, cropPct <= 1 else { return nil }
+        guard cropPctProblem(cropPct, height: height, width: width) == nil else { return nil }
         let sh = Int((Double(height) / cropPct).rounded(.down)), sw = Int((Double(width) / cropPct).rounded(.down))
         var p = Preprocessing(interpolation: interpolation, resampler: .pillow, crop: .torchvision)
         p.cropPct = cropPct
@@ -73,6 +73,19 @@
         default: return nil
         }
         return p
+    }
+
+    /// What is wrong with a crop_pct for an input of height × width, or nil: the one check
+    /// every source of it passes through (`convert --crop-pct`, timm's pretrained_cfg, a
+    /// .vitq header, another input size), before any arithmetic on it. timm resizes to
+    /// ⌊size / crop_pct⌋ first: that must stay within 65536 pixels.
+    @_spi(Internals) public static func cropPctProblem(_ pct: Double, height: Int, width: Int) -> String? {
+        let side = Double(max(height, width, 1))
+        let least = (side / 65536 * 1e6).rounded(.up) / 1e6
+        guard pct.isFinite, pct >= least, pct <= 1 else {
+            return "crop_pct in [\(least), 1] (timm resizes to size / crop_pct, at most 65536 pixels, before the crop)"
+        }
+        return nil
     }
 
     /// The same preprocessing for the model run at another input size: timm's recomputed
@@ -145,10 +158,22 @@
         }
     }
 
-    /// What is wrong with this spec, or nil.
-    func problem() -> String? {
+    /// What is wrong with this spec for a model input of height × width, or nil: sizes in
+    /// range, and timm's crop_pct and crop_mode (when recorded) agreeing with the resize.
+    func problem(input: (height: Int, width: Int)) -> String? {
         if resampler == .pytorch && interpolation != .bilinear && interpolation != .bicubic {
             return "the pytorch resampler with bilinear or bicubic"
+        }
+        if let pct = cropPct {
+            if let p = Preprocessing.cropPctProblem(pct, height: input.height, width: input.width) { return p }
+            let mode = cropMode ?? "center"
+            guard let derived = Preprocessing.timm(height: input.height, width: input.width, cropPct: pct, cropMode: mode,
+                                                   interpolation: interpolation) else { return "crop_mode center or squash" }
+            guard derived.resize == resize else {
+                return "a resize that follows from crop_pct \(pct) and crop_mode \(mode) (\(derived.describe("")))"
+            }
+        } else if cropMode != nil {
+            return "crop_mode only with crop_pct"
         }
         switch resize {
         case .toInput: return nil
@@ -163,39 +188,72 @@
 /// The preprocessing of one model compiled for one source size and format: taps made
 /// once, buffers kept, so a stream of same-sized frames allocates nothing after the first.
 /// `apply` writes the model input [C, H, W] straight into the session's input buffer.
+///
+/// The work and memory follow the output and the rows it reads, whatever the source's
+/// aspect ratio: taps are made for the crop only (in chunks when an extreme scale makes
+/// them many), and the source is read, converted and resampled one row at a time
+/// (`Resample.resample8`), so a camera frame in YUV never becomes a full-size RGB copy.
 @_spi(Internals) public final class Preprocessor {
     @_spi(Internals) public let width: Int
     @_spi(Internals) public let height: Int
     @_spi(Internals) public let format: ImageView.Format
     let config: ViTConfig
-    let horizontal: Resample.Taps
-    let vertical: Resample.Taps
+    let horizontal: Resample.Axis
+    let vertical: Resample.Axis
     /// Channels resampled: the model's, or 1 when a gray source feeds an RGB model
     /// (resampled once, then replicated, as Pillow's convert("RGB") of gray would give).
     let channels: Int
-    var converted: [UInt8] = []
-    var convertedFloat: [Float] = []
-    var scratch = Resample.Scratch8()
-    var tempFloat: [Float] = []
+    /// Whether the 8-bit fixed-point passes run (8-bit sources, Pillow's resampler).
+    let useBytes: Bool
+    /// One converted source row (YUV → RGB, RGB → L, bytes → floats), and a second for
+    /// YUV → RGB → L.
+    var rowBytes: [UInt8] = []
+    var rowRGB: [UInt8] = []
+    var rowFloats: [Float] = []
+    var scratch8 = Resample.Scratch<UInt8, Int32>()
+    var scratchFloat = Resample.Scratch<Float, Float>()
     var result: [UInt8] = []
     var resultFloat: [Float] = []
 
-    @_spi(Internals) public init(config c: ViTConfig, width: Int, height: Int, format: ImageView.Format) {
+    /// Bytes the passes may allocate for one image of this size at most: what the
+    /// budget (`ResourceLimits`) is checked against before any of it is.
+    @_spi(Internals) public let scratchBytes: Int
+
+    /// Plans the preprocessing of `width` × `height` images in `format`; throws when the
+    /// size is outside `limits` (a frame too large for the memory budget).
+    @_spi(Internals) public init(config c: ViTConfig, width: Int, height: Int, format: ImageView.Format,
+                                 limits: ResourceLimits = .current, name: String = "image") throws {
+        guard width > 0 && height > 0, let pixels = checkedProduct([width, height]), pixels <= limits.maxImagePixels else {
+            throw VitError.tooManyPixels(path: name, width: width, height: height, limit: limits.maxImagePixels)
+        }
         self.config = c
         self.width = width
         self.height = height
         self.format = format
         let p = c.preprocessing
         let (rw, rh) = p.resizedSize(width: width, height: height, input: (c.imageHeight, c.imageWidth))
-        func taps(_ inSize: Int, _ outSize: Int, _ crop: Int) -> Resample.Taps {
-            let full = p.resampler == .pillow
-                ? Resample.pillow(inSize: inSize, outSize: outSize, filter: p.interpolation)
-                : Resample.pytorch(inSize: inSize, outSize: outSize, cubic: p.interpolation == .bicubic)
-            return full.cropped(from: p.cropStart(size: outSize, crop: crop), count: crop)
+        func axis(_ inSize: Int, _ outSize: Int, _ crop: Int) -> Resample.Axis {
+            let from = p.cropStart(size: outSize, crop: crop)
+            return p.resampler == .pillow
+                ? .pillow(inSize: inSize, outSize: outSize, filter: p.interpolation, from: from, count: crop)
+                : .pytorch(inSize: inSize, outSize: outSize, cubic: p.interpolation == .bicubic, from: from, count: crop)
         }
-        horizontal = taps(width, rw, c.imageWidth)
-        vertical = taps(height, rh, c.imageHeight)
+        horizontal = axis(width, rw, c.imageWidth)
+        vertical = axis(height, rh, c.imageHeight)
         channels = format.channels == 1 ? 1 : c.channels
+        useBytes = !format.isFloat && p.resampler == .pillow
+        // Taps, one converted row (two for YUV → L), the intermediate row and the sums of
+        // one chunk of the output, the output itself.
+        let plane = c.imageHeight * c.imageWidth
+        let sample = useBytes ? 1 : 4
+        let converting = format.isYUV || (format.channels != channels) || (!useBytes && !format.isFloat)
+        scratchBytes = horizontal.tapBytes + vertical.tapBytes
+            + (converting ? width * (3 + channels) * sample : 0)
+            + plane * channels * (useBytes ? 1 + 4 + 1 : 4 + 4)
+        guard scratchBytes <= limits.maxArenaBytes else {
+            throw VitError.tooLarge(what: "\(name): preprocessing of a \(width)x\(height) image", bytes: scratchBytes,
+                                    limit: limits.maxArenaBytes, hint: "VIT_EDGE_MAX_MB raises the limit")
+        }
     }
 
     /// Writes the model input for `image` (of this preprocessor's size and format) at `out`.
@@ -204,161 +262,166 @@
                      "a Preprocessor serves one source size and format")
         let c = config
         let plane = c.imageHeight * c.imageWidth
-        let useBytes = !format.isFloat && c.preprocessing.resampler == .pillow
+        let ch = channels
         if useBytes {
-            // 8-bit source in the channels to resample (Pillow converts before resizing).
-            let src = image.data.assumingMemoryBound(to: UInt8.self)
-            if format.isYUV || (format == .rgb8 && channels == 1) {
-                let n = width * height * (format.isYUV ? 3 : 1)
-                if converted.count < n { converted = [UInt8](repeating: 0, count: n) }
-                var buffer = converted
-                converted = []
-                buffer.withUnsafeMutableBufferPointer { buf in
-                    let b = buf.baseAddress!
-                    if format.isYUV { ColorConversion.yuvToRGB(image, into: b) }
-                    if channels == 1 {
-                        ColorConversion.rgbToL(format.isYUV ? UnsafePointer(b) : src, rowBytes: format.isYUV ? 3 * width : image.rowBytes,
-                                               width: width, height: height, into: b)
-                    }
-                    resample8(UnsafePointer(b), rowBytes: width * channels, into: out)
+            if result.count < plane * ch { result = [UInt8](repeating: 0, count: plane * ch) }
+            var r = result
+            result = []
+            r.withUnsafeMutableBufferPointer { res in
+                resample8(image, into: res.baseAddress!)
+                for mc in 0..<c.channels {
+                    let from = ch == 1 ? 0 : mc
+                    let m = c.mean[mc], s = c.std[mc]
+                    let dst = out + mc * plane
+                    for i in 0..<plane { dst[i] = (Float(res[i * ch + from]) / 255 - m) / s }
                 }
-                converted = buffer
-            } else {
-                resample8(src, rowBytes: image.rowBytes, into: out)
             }
+            result = r
             return
         }
         // Float path: samples in [0, 1] (16-bit sources; the pytorch resampler).
-        let n = width * height * channels
-        if convertedFloat.count < n { convertedFloat = [Float](repeating: 0, count: n) }
-        convertedFloat.withUnsafeMutableBufferPointer { buf in
-            ColorConversion.floats(image, channels: channels, into: buf.baseAddress!)
-        }
-        if resultFloat.count < plane * channels { resultFloat = [Float](repeating: 0, count: plane * channels) }
-        let (h, v, ch) = (horizontal, vertical, channels)
-        convertedFloat.withUnsafeBufferPointer { src in
-            resultFloat.withUnsafeMutableBufferPointer { r in
-                Resample.applyFloat(src.baseAddress!, rowStride: width * ch, channels: ch, horizontal: h, vertical: v,
-                                    temp: &tempFloat, into: r.baseAddress!)
-            }
-        }
-        resultFloat.withUnsafeBufferPointer { r in
+        if resultFloat.count < plane * ch { resultFloat = [Float](repeating: 0, count: plane * ch) }
+        var r = resultFloat
+        resultFloat = []
+        r.withUnsafeMutableBufferPointer { res in
+            resampleFloat(image, into: res.baseAddress!)
             for mc in 0..<c.channels {
                 let from = ch == 1 ? 0 : mc
                 let m = c.mean[mc], s = c.std[mc]
                 let dst = out + mc * plane
-                for i in 0..<plane { dst[i] = (r[i * ch + from] - m) / s }
+                for i in 0..<plane { dst[i] = (res[i * ch + from] - m) / s }
             }
         }
+        resultFloat = r
+    }
+
+    /// Pillow's resize and crop of the 8-bit source, in `channels` channels, into `out`
+    /// [H, W, channels]: each source row converted as Pillow's `convert` would the whole
+    /// image (RGB → L; YUV frames → RGB first), only the columns the taps read.
+    func resample8(_ image: ImageView, into out: UnsafeMutablePointer<UInt8>) {
+        let ch = channels, f = format
+        let src = image.data.assumingMemoryBound(to: UInt8.self)
+        let direct = !f.isYUV && f.channels == ch
+        if !direct {
+            if rowBytes.count < width * ch { rowBytes = [UInt8](repeating: 0, count: width * ch) }
+            if f.isYUV && ch == 1 && rowRGB.count < 3 * width { rowRGB = [UInt8](repeating: 0, count: 3 * width) }
+        }
+        var buffer = rowBytes, rgb = rowRGB
+        rowBytes = []; rowRGB = []
+        buffer.withUnsafeMutableBufferPointer { b in
+        rgb.withUnsafeMutableBufferPointer { t in
+            Resample.resample8(channels: ch, horizontal: horizontal, vertical: vertical, scratch: &scratch8, row: { r, cols in
+                if direct { return UnsafePointer(src + r * image.rowBytes) }
+                let dst = b.baseAddress!
+                if f.isYUV {
+                    let rgbRow = ch == 1 ? t.baseAddress! : dst
+                    ColorConversion.yuvRowToRGB(image, row: r, columns: cols, into: rgbRow)
+                    if ch == 1 { ColorConversion.rgbToL(UnsafePointer(rgbRow), count: cols.count, into: dst) }
+                } else {
+                    ColorConversion.rgbToL(src + r * image.rowBytes + 3 * cols.lowerBound, count: cols.count, into: dst)
+                }
+                return UnsafePointer(dst) - cols.lowerBound * ch
+            }, into: out)
+        } }
+        rowBytes = buffer; rowRGB = rgb
+    }
+
+    /// The same in Float (16-bit sources as decoded; 8-bit ones / 255 for the pytorch resampler).
+    func resampleFloat(_ image: ImageView, into out: UnsafeMutablePointer<Float>) {
+        let ch = channels, f = format
+        let direct = f.isFloat && f.channels == ch
+        if !direct {
+            if rowFloats.count < width * ch { rowFloats = [Float](repeating: 0, count: width * ch) }
+            if f.isYUV && rowRGB.count < 3 * width { rowRGB = [UInt8](repeating: 0, count: 3 * width) }
+        }
+        var buffer = rowFloats, rgb = rowRGB
+        rowFloats = []; rowRGB = []
+        buffer.withUnsafeMutableBufferPointer { b in
+        rgb.withUnsafeMutableBufferPointer { t in
+            Resample.resampleFloat(channels: ch, horizontal: horizontal, vertical: vertical, scratch: &scratchFloat, row: { r, cols in
+                let line = image.data + r * image.rowBytes
+                if direct { return line.assumingMemoryBound(to: Float.self) }
+                let dst = b.baseAddress!
+                if f.isYUV {
+                    ColorConversion.yuvRowToRGB(image, row: r, columns: cols, into: t.baseAddress!)
+                    ColorConversion.floats(UnsafeRawPointer(t.baseAddress!), format: .rgb8, count: cols.count, channels: ch, into: dst)
+                } else {
+                    ColorConversion.floats(line + cols.lowerBound * f.bytesPerPixel, format: f, count: cols.count, channels: ch, into: dst)
+                }
+                return UnsafePointer(dst) - cols.lowerBound * ch
+            }, into: out)
+        } }
+        rowFloats = buffer; rowRGB = rgb
     }
 }
 
-extension Preprocessor {
-    /// Pillow's resize and crop of 8-bit samples in `channels` channels, then / 255 and
-    /// normalized into the [C, H, W] input (a gray result feeds every channel).
-    func resample8(_ src: UnsafePointer<UInt8>, rowBytes: Int, into out: UnsafeMutablePointer<Float>) {
-        let c = config
-        let plane = c.imageHeight * c.imageWidth
-        let ch = channels
-        if result.count < plane * ch { result = [UInt8](repeating: 0, count: plane * ch) }
-        let (h, v) = (horizontal, vertical)
-        var r = result
-        result = []
-        r.withUnsafeMutableBufferPointer { r in
-            Resample.apply8(src, rowBytes: rowBytes, channels: ch, horizontal: h, vertical: v, scratch: &scratch, into: r.baseAddress!)
-            for mc in 0..<c.channels {
-                let from = ch == 1 ? 0 : mc
-                let m = c.mean[mc], s = c.std[mc]
-                let dst = out + mc * plane
-                for i in 0..<plane { dst[i] = (Float(r[i * ch + from]) / 255 - m) / s }
-            }
-        }
-        result = r
-    }
-}
-
-/// Colour conversions, as the libraries users compare with do them.
+/// Colour conversions, one row at a time, as the libraries users compare with do them.
 enum ColorConversion {
     /// Pillow's RGB → L: (R·19595 + G·38470 + B·7471 + 2^15) >> 16 (ITU-R 601-2 luma).
-    static func rgbToL(_ src: UnsafePointer<UInt8>, rowBytes: Int, width: Int, height: Int, into out: UnsafeMutablePointer<UInt8>) {
-        for y in 0..<height {
-            let row = src + y * rowBytes
-            for x in 0..<width {
-                let r = UInt32(row[3 * x]), g = UInt32(row[3 * x + 1]), b = UInt32(row[3 * x + 2])
-                out[y * width + x] = UInt8((r * 19595 + g * 38470 + b * 7471 + 0x8000) >> 16)
-            }
+    static func rgbToL(_ src: UnsafePointer<UInt8>, count: Int, into out: UnsafeMutablePointer<UInt8>) {
+        for x in 0..<count {
+            let r = UInt32(src[3 * x]), g = UInt32(src[3 * x + 1]), b = UInt32(src[3 * x + 2])
+            out[x] = UInt8((r * 19595 + g * 38470 + b * 7471 + 0x8000) >> 16)
         }
     }
 
-    /// YUV 4:2:0 (I420 or NV12) → RGB, ITU-R BT.601 limited range (Y 16–235, chroma
-    /// 16–240: what the Pi camera stack and webcams emit), chroma taken from the 2×2
-    /// block each pixel lies in (no chroma interpolation, as ffmpeg's default swscale
-    /// path), fixed point with 16 fractional bits, rounded and clipped.
-    static func yuvToRGB(_ view: ImageView, into out: UnsafeMutablePointer<UInt8>) {
+    /// One row of a YUV 4:2:0 frame (I420 or NV12), the columns asked, → RGB at `out`
+    /// (column `columns.lowerBound` first), exactly as OpenCV's `cvtColor` with
+    /// `COLOR_YUV2RGB_I420` / `_NV12` (what Picamera2 and OpenCV users compare with):
+    /// ITU-R BT.601 limited range (Y 16–235, chroma 16–240), the chroma of the 2×2 block
+    /// each pixel lies in (no interpolation), OpenCV's 20-bit fixed point, Y below 16
+    /// taken as 16.
+    static func yuvRowToRGB(_ view: ImageView, row y: Int, columns: Range<Int>, into out: UnsafeMutablePointer<UInt8>) {
         let w = view.width, h = view.height
-        let y0 = view.data.assumingMemoryBound(to: UInt8.self)
+        let base = view.data.assumingMemoryBound(to: UInt8.self)
+        let yrow = base + y * view.rowBytes
         let cw = (w + 1) / 2, chh = (h + 1) / 2
-        let chroma = y0 + view.rowBytes * h
-        for y in 0..<h {
-            let yrow = y0 + y * view.rowBytes
-            for x in 0..<w {
-                let u: Int32, v: Int32
-                if view.format == .i420 {
-                    u = Int32(chroma[(y / 2) * cw + x / 2])
-                    v = Int32(chroma[cw * chh + (y / 2) * cw + x / 2])
-                } else {
-                    u = Int32(chroma[(y / 2) * 2 * cw + 2 * (x / 2)])
-                    v = Int32(chroma[(y / 2) * 2 * cw + 2 * (x / 2) + 1])
-                }
-                // 255/219 · (Y − 16); 255/224 · 1.402 (V − 128); ...
-                let c = (Int32(yrow[x]) - 16) * 76309, d = u - 128, e = v - 128
-                let r = (c + 104597 * e + 32768) >> 16
-                let g = (c - 25675 * d - 53279 * e + 32768) >> 16
-                let b = (c + 132201 * d + 32768) >> 16
-                let o = out + 3 * (y * w + x)
-                o[0] = UInt8(clamping: r)
-                o[1] = UInt8(clamping: g)
-                o[2] = UInt8(clamping: b)
-            }
+        let chroma = base + view.rowBytes * h
+        let nv12 = view.format == .nv12
+        let uRow = nv12 ? chroma + (y / 2) * 2 * cw : chroma + (y / 2) * cw
+        let vRow = nv12 ? uRow + 1 : chroma + cw * chh + (y / 2) * cw
+        let step = nv12 ? 2 : 1
+        let half: Int32 = 1 << 19
+        var o = out
+        for x in columns {
+            let u = Int32(uRow[(x / 2) * step]) - 128, v = Int32(vRow[(x / 2) * step]) - 128
+            let l = max(0, Int32(yrow[x]) - 16) * 1_220_542
+            o[0] = UInt8(clamping: (l + half + 1_673_527 * v) >> 20)
+            o[1] = UInt8(clamping: (l + half - 852_492 * v - 409_993 * u) >> 20)
+            o[2] = UInt8(clamping: (l + half + 2_116_026 * u) >> 20)
+            o += 3
         }
     }
 
-    /// Any view → floats in [0, 1] with `channels` channels (1: luma, BT.601 weights;
-    /// 3: RGB; a gray source stays 1 when `channels` is 1 or resampled once and replicated).
-    static func floats(_ view: ImageView, channels: Int, into out: UnsafeMutablePointer<Float>) {
-        let w = view.width, h = view.height
-        var rgb: [UInt8] = []
-        var src = view
-        if view.format.isYUV {
-            rgb = [UInt8](repeating: 0, count: 3 * w * h)
-            rgb.withUnsafeMutableBufferPointer { yuvToRGB(view, into: $0.baseAddress!) }
-        }
-        rgb.withUnsafeBytes { raw in
-            if view.format.isYUV { src = ImageView(format: .rgb8, width: w, height: h, data: raw.baseAddress!) }
-            for y in 0..<h {
-                let row = src.data + y * src.rowBytes
-                for x in 0..<w {
-                    var r: Float, g: Float, b: Float
-                    switch src.format {
-                    case .gray8: r = Float(row.load(fromByteOffset: x, as: UInt8.self)) / 255; g = r; b = r
-                    case .grayFloat: r = row.load(fromByteOffset: 4 * x, as: Float.self); g = r; b = r
-                    case .rgb8:
-                        r = Float(row.load(fromByteOffset: 3 * x, as: UInt8.self)) / 255
-                        g = Float(row.load(fromByteOffset: 3 * x + 1, as: UInt8.self)) / 255
-                        b = Float(row.load(fromByteOffset: 3 * x + 2, as: UInt8.self)) / 255
-                    case .rgbFloat:
-                        r = row.load(fromByteOffset: 12 * x, as: Float.self)
-                        g = row.load(fromByteOffset: 12 * x + 4, as: Float.self)
-                        b = row.load(fromByteOffset: 12 * x + 8, as: Float.self)
-                    case .i420, .nv12: fatalError("converted above")
-                    }
-                    let o = out + (y * w + x) * channels
-                    if channels == 1 {
-                        o[0] = src.format.channels == 1 ? r : 0.299 * r + 0.587 * g + 0.114 * b
-                    } else {
-                        o[0] = r; o[1] = g; o[2] = b
-                    }
-                }
+    /// A whole YUV frame → RGB [h, w, 3] (tests, and callers that want the picture).
+    static func yuvToRGB(_ view: ImageView, into out: UnsafeMutablePointer<UInt8>) {
+        for y in 0..<view.height { yuvRowToRGB(view, row: y, columns: 0..<view.width, into: out + 3 * y * view.width) }
+    }
+
+    /// `count` pixels of an 8-bit or float gray/RGB row → floats in [0, 1] with `channels`
+    /// channels (1: a gray source as it is, an RGB one by BT.601 luma weights; 3: RGB).
+    static func floats(_ row: UnsafeRawPointer, format: ImageView.Format, count: Int, channels: Int,
+                       into out: UnsafeMutablePointer<Float>) {
+        for x in 0..<count {
+            var r: Float, g: Float, b: Float
+            switch format {
+            case .gray8: r = Float(row.load(fromByteOffset: x, as: UInt8.self)) / 255; g = r; b = r
+            case .grayFloat: r = row.load(fromByteOffset: 4 * x, as: Float.self); g = r; b = r
+            case .rgb8:
+                r = Float(row.load(fromByteOffset: 3 * x, as: UInt8.self)) / 255
+                g = Float(row.load(fromByteOffset: 3 * x + 1, as: UInt8.self)) / 255
+                b = Float(row.load(fromByteOffset: 3 * x + 2, as: UInt8.self)) / 255
+            case .rgbFloat:
+                r = row.load(fromByteOffset: 12 * x, as: Float.self)
+                g = row.load(fromByteOffset: 12 * x + 4, as: Float.self)
+                b = row.load(fromByteOffset: 12 * x + 8, as: Float.self)
+            case .i420, .nv12: preconditionFailure("YUV rows are converted to RGB first")
+            }
+            let o = out + x * channels
+            if channels == 1 {
+                o[0] = format.channels == 1 ? r : 0.299 * r + 0.587 * g + 0.114 * b
+            } else {
+                o[0] = r; o[1] = g; o[2] = b
             }
         }
     }
@@ -368,9 +431,11 @@ enum ColorConversion {
 /// Streams of same-sized frames keep a `Preprocessor` instead.
 @_spi(Internals) public enum Preprocess {
     /// Writes one image as the model input [C, H, W] at `out`.
-    @_spi(Internals) public static func apply(_ image: Image, config c: ViTConfig, into out: UnsafeMutablePointer<Float>) {
-        image.withView { view in
-            Preprocessor(config: c, width: view.width, height: view.height, format: view.format).apply(view, into: out)
+    @_spi(Internals) public static func apply(_ image: Image, config c: ViTConfig, into out: UnsafeMutablePointer<Float>,
+                                              limits: ResourceLimits = .current, name: String = "image") throws {
+        try image.withView { view in
+            try Preprocessor(config: c, width: view.width, height: view.height, format: view.format, limits: limits, name: name)
+                .apply(view, into: out)
         }
     }
 }

@@ -70,8 +70,11 @@ import Musl
         }
     }
 
-    /// The taps of one axis: output `i` reads `count[i]` inputs from `start[i]` with
-    /// weights `weights[i * width ..< i * width + count[i]]`.
+    /// The taps of some outputs of one axis: output `i` (of those made) reads `count[i]`
+    /// inputs from `start[i]` with weights `weights[i * width ..< i * width + count[i]]`.
+    /// Outputs are made for a range (a centre crop's, or a chunk of it: each output sample
+    /// depends on its own taps alone, so making only the outputs kept is exact); outputs
+    /// outside the resize (a crop larger than the image: padding) read nothing and are zero.
     @_spi(Internals) public struct Taps: Sendable {
         @_spi(Internals) public var inSize: Int
         @_spi(Internals) public var start: [Int]
@@ -87,31 +90,19 @@ import Musl
         /// Fills the derived weights (every constructor ends with it).
         func finished() -> Taps {
             var t = self
-            t.fixed = weights.map { w in Int32(w < 0 ? -0.5 + w * Double(1 << 22) : 0.5 + w * Double(1 << 22)) }
+            t.fixed = weights.map(Resample.fixed)
             t.floats = weights.map { Float($0) }
             return t
         }
 
         @_spi(Internals) public var outSize: Int { start.count }
 
-        /// Outputs `from ..< from + n` only (a crop after the resize: each output
-        /// sample depends on its own taps alone, so cropping first is exact).
-        /// Outputs outside `0 ..< outSize` (padding) read nothing: they are zero.
-        func cropped(from: Int, count n: Int) -> Taps {
-            var t = Taps(inSize: inSize, start: [], count: [], width: width, weights: [])
-            t.identity = identity && from == 0 && n == outSize
-            for i in from..<(from + n) {
-                if i >= 0 && i < outSize {
-                    t.start.append(start[i])
-                    t.count.append(count[i])
-                    t.weights += weights[(i * width)..<((i + 1) * width)]
-                } else {
-                    t.start.append(0)
-                    t.count.append(0)
-                    t.weights += [Double](repeating: 0, count: width)
-                }
-            }
-            return t.finished()
+        /// The taps without their Double weights (the passes use `fixed` and `floats`):
+        /// half the memory, for taps made per chunk.
+        func compacted() -> Taps {
+            var t = self
+            t.weights = []
+            return t
         }
 
         /// The input range the outputs read.
@@ -123,63 +114,131 @@ import Musl
             }
             return lo < hi ? lo..<hi : 0..<0
         }
+    }
 
+    /// Taps per output of Pillow's filters for a resize of `inSize` to `outSize` (an
+    /// upper bound on `count`): what one output of a chunk costs in memory.
+    static func pillowWidth(inSize: Int, outSize: Int, filter: Filter, span: Double? = nil) -> Int {
+        if filter == .nearest { return 1 }
+        let scale = (span ?? Double(inSize)) / Double(outSize)
+        return Int((filter.support * max(scale, 1)).rounded(.up)) * 2 + 1
     }
 
     /// Pillow's taps for resizing `inSize` samples to `outSize` (the input span
-    /// `in0 ..< in1`, default all of it). Nearest is Pillow's affine nearest: the input
+    /// `in0 ..< in1`, default all of it), for the outputs `outputs` (default all; outputs
+    /// outside `0 ..< outSize` are padding). Nearest is Pillow's affine nearest: the input
     /// sample under each output centre.
-    @_spi(Internals) public static func pillow(inSize: Int, outSize: Int, filter: Filter, in0: Double = 0, in1: Double? = nil) -> Taps {
+    @_spi(Internals) public static func pillow(inSize: Int, outSize: Int, filter: Filter, in0: Double = 0, in1: Double? = nil,
+                                               outputs: Range<Int>? = nil) -> Taps {
         let in1 = in1 ?? Double(inSize)
+        let outputs = outputs ?? 0..<outSize
         let scale = (in1 - in0) / Double(outSize)
+        let identity = inSize == outSize && in0 == 0 && in1 == Double(inSize) && outputs == 0..<outSize
         if filter == .nearest {
-            // ImagingScaleAffine: xo starts at in0 + scale / 2 and steps by scale.
+            // ImagingScaleAffine: xo starts at in0 + scale / 2 and steps by scale, output by
+            // output, from the first. (Past 2^26 outputs, which Pillow cannot allocate, the
+            // first centre kept is computed by one multiplication instead of the steps.)
             var t = Taps(inSize: inSize, start: [], count: [], width: 1, weights: [])
+            let first = min(max(outputs.lowerBound, 0), outSize)
             var xo = in0 + scale * 0.5
-            for _ in 0..<outSize {
-                let x = xo < 0 ? -1 : Int(xo)
+            if first <= 1 << 26 { for _ in 0..<first { xo += scale } } else { xo += Double(first) * scale }
+            for o in outputs {
+                guard o >= 0 && o < outSize else { t.start.append(0); t.count.append(0); t.weights.append(0); continue }
+                defer { xo += scale }
+                let x = xo < 0 ? -1 : Int(min(xo, Double(inSize)))
                 t.start.append(min(max(x, 0), inSize - 1))
                 t.count.append(1)
                 t.weights.append(1)
-                xo += scale
             }
-            t.identity = inSize == outSize && in0 == 0
+            t.identity = identity
             return t.finished()
         }
+        let width = pillowWidth(inSize: inSize, outSize: outSize, filter: filter, span: in1 - in0)
+        // precompute_coeffs: each weight evaluated once, summed in order, divided by the sum
+        // (PillowWindows computes the same doubles without keeping them).
         let filterScale = max(scale, 1)
         let support = filter.support * filterScale
-        let width = Int(support.rounded(.up)) * 2 + 1
-        var t = Taps(inSize: inSize, start: [], count: [], width: width, weights: [Double](repeating: 0, count: outSize * width))
-        for o in 0..<outSize {
+        let ss = 1 / filterScale
+        var t = Taps(inSize: inSize, start: [], count: [], width: width, weights: [Double](repeating: 0, count: outputs.count * width))
+        for (i, o) in outputs.enumerated() {
+            guard o >= 0 && o < outSize else { t.start.append(0); t.count.append(0); continue }
             let center = in0 + (Double(o) + 0.5) * scale
-            let ss = 1 / filterScale
             let xmin = max(Int(center - support + 0.5), 0)
-            let xmax = min(Int(center + support + 0.5), inSize) - xmin
+            let n = max(min(Int(center + support + 0.5), inSize) - xmin, 0)
             var total = 0.0
-            for x in 0..<max(xmax, 0) {
+            for x in 0..<n {
                 let w = filter.weight((Double(x + xmin) - center + 0.5) * ss)
-                t.weights[o * width + x] = w
+                t.weights[i * width + x] = w
                 total += w
             }
-            if total != 0 { for x in 0..<max(xmax, 0) { t.weights[o * width + x] /= total } }
+            if total != 0 { for x in 0..<n { t.weights[i * width + x] /= total } }
             t.start.append(xmin)
-            t.count.append(max(xmax, 0))
+            t.count.append(n)
         }
-        t.identity = inSize == outSize && in0 == 0 && in1 == Double(inSize)
+        t.identity = identity
         return t.finished()
     }
+
+    /// Pillow's windows (`precompute_coeffs`) for some outputs, without their weights:
+    /// each output's first input, input count, centre and the sum its weights are divided
+    /// by. A weight follows from them alone (`weight`), the same double `pillow` stores,
+    /// so taps too many to hold can be computed as they are used.
+    struct PillowWindows: Sendable {
+        let filter: Filter
+        /// 1 / the filter's scale (its support widens by the scale when shrinking).
+        let ss: Double
+        var start: [Int] = [], count: [Int] = [], center: [Double] = [], total: [Double] = []
+
+        init(inSize: Int, outSize: Int, filter: Filter, in0: Double = 0, in1: Double? = nil, outputs: Range<Int>) {
+            let in1 = in1 ?? Double(inSize)
+            let scale = (in1 - in0) / Double(outSize)
+            let filterScale = max(scale, 1)
+            let support = filter.support * filterScale
+            self.filter = filter
+            ss = 1 / filterScale
+            for o in outputs {
+                guard o >= 0 && o < outSize else { start.append(0); count.append(0); center.append(0); total.append(0); continue }
+                let c = in0 + (Double(o) + 0.5) * scale
+                let xmin = max(Int(c - support + 0.5), 0)
+                let n = max(min(Int(c + support + 0.5), inSize) - xmin, 0)
+                start.append(xmin)
+                count.append(n)
+                center.append(c)
+                var sum = 0.0
+                for x in 0..<n { sum += filter.weight((Double(x + xmin) - c + 0.5) * ss) }
+                total.append(sum)
+            }
+        }
+
+        /// The weight output `i` (of those made) gives input `x` (absolute; within its window).
+        @inline(__always)
+        func weight(_ i: Int, _ x: Int) -> Double {
+            let w = filter.weight((Double(x) - center[i] + 0.5) * ss)
+            return total[i] != 0 ? w / total[i] : w
+        }
+    }
+
+    /// A weight in Pillow's 8-bit fixed point (22 fractional bits, rounded half away from zero).
+    @inline(__always)
+    static func fixed(_ w: Double) -> Int32 { Int32(w < 0 ? -0.5 + w * Double(1 << 22) : 0.5 + w * Double(1 << 22)) }
 
     /// PyTorch's `interpolate(align_corners=False)` without antialiasing: bilinear or
     /// bicubic (A = −0.75), edges replicated. `scale` is input step per output step
     /// (1 / scale_factor when a scale factor is given; default inSize / outSize).
-    /// Arithmetic in Float, as PyTorch's CPU kernels do for float tensors.
-    @_spi(Internals) public static func pytorch(inSize: Int, outSize: Int, cubic: Bool, scale: Double? = nil) -> Taps {
+    /// Arithmetic in Float, as PyTorch's CPU kernels do for float tensors. `outputs` as
+    /// for `pillow`.
+    @_spi(Internals) public static func pytorch(inSize: Int, outSize: Int, cubic: Bool, scale: Double? = nil,
+                                                outputs: Range<Int>? = nil) -> Taps {
         let s = scale.map { Float($0) } ?? Float(inSize) / Float(outSize)
-        var t = Taps(inSize: inSize, start: [], count: [], width: 4, weights: [Double](repeating: 0, count: outSize * 4))
-        for o in 0..<outSize {
+        let outputs = outputs ?? 0..<outSize
+        var t = Taps(inSize: inSize, start: [], count: [], width: 4, weights: [Double](repeating: 0, count: outputs.count * 4))
+        for (i, o) in outputs.enumerated() {
+            guard o >= 0 && o < outSize else { t.start.append(0); t.count.append(0); continue }
             var src = (Float(o) + 0.5) * s - 0.5
             var taps: [(Int, Float)]
             if cubic {
+                // Far outside the input every tap clamps to an edge: keep the index finite.
+                src = min(max(src, -4), Float(inSize) + 4)
                 let x0 = Int(src.rounded(.down))
                 let f = src - Float(x0)
                 let a: Float = -0.75
@@ -187,7 +246,7 @@ import Musl
                 func far(_ x: Float) -> Float { ((a * x - 5 * a) * x + 8 * a) * x - 4 * a }
                 taps = [(x0 - 1, far(f + 1)), (x0, near(f)), (x0 + 1, near(1 - f)), (x0 + 2, far(2 - f))]
             } else {
-                src = max(src, 0)
+                src = min(max(src, 0), Float(inSize))
                 let x0 = min(Int(src), inSize - 1)
                 let f = src - Float(x0)
                 taps = [(x0, 1 - f), (min(x0 + 1, inSize - 1), f)]
@@ -195,150 +254,12 @@ import Musl
             // Replicated edges: clamp each index and merge weights that land together.
             let clamped = taps.map { (min(max($0.0, 0), inSize - 1), $0.1) }
             let lo = clamped.map { $0.0 }.min()!, hi = clamped.map { $0.0 }.max()!
-            for (i, w) in clamped { t.weights[o * 4 + i - lo] += Double(w) }
+            for (j, w) in clamped { t.weights[i * 4 + j - lo] += Double(w) }
             t.start.append(lo)
             t.count.append(hi - lo + 1)
         }
         // Same size, no scale factor: the taps are exactly [1] (f = 0), so no pass is made.
-        t.identity = scale == nil && inSize == outSize
+        t.identity = scale == nil && inSize == outSize && outputs == 0..<outSize
         return t.finished()
-    }
-
-    // MARK: - Applying taps
-
-    /// Buffers of `apply8`, kept by the caller so that repeated calls allocate nothing.
-    @_spi(Internals) public struct Scratch8 {
-        var mid: [UInt8] = []
-        var acc: [Int32] = []
-        @_spi(Internals) public init() {}
-    }
-
-    /// Pillow's two passes over an 8-bit image of `channels` interleaved samples:
-    /// rows along x (rounded and clipped to 8 bits, only the rows the second pass
-    /// reads), then along y into `out` [v.outSize, h.outSize, channels]. An identity
-    /// axis is not resampled. The sums are Pillow's, term for term (integers: the order
-    /// of the additions does not change them), so the result is Pillow's byte for byte.
-    @_spi(Internals) public static func apply8(_ src: UnsafePointer<UInt8>, rowBytes: Int, channels c: Int,
-                              horizontal h: Taps, vertical v: Taps, scratch: inout Scratch8,
-                              into out: UnsafeMutablePointer<UInt8>) {
-        let outW = h.outSize, outH = v.outSize
-        let half: Int32 = 1 << 21
-        @inline(__always) func clip8(_ s: Int32) -> UInt8 { UInt8(clamping: s >> 22) }
-        let rows = v.identity ? 0..<v.outSize : v.inputRange
-        let rowLength = outW * c
-        let need = h.identity ? 1 : max(rows.count * rowLength, 1)
-        if scratch.mid.count < need { scratch.mid = [UInt8](repeating: 0, count: need) }
-        if scratch.acc.count < rowLength { scratch.acc = [Int32](repeating: 0, count: rowLength) }
-        scratch.mid.withUnsafeMutableBufferPointer { t in
-        scratch.acc.withUnsafeMutableBufferPointer { a in
-        h.fixed.withUnsafeBufferPointer { hk in
-        v.fixed.withUnsafeBufferPointer { vk in
-        h.start.withUnsafeBufferPointer { hs in
-        h.count.withUnsafeBufferPointer { hn in
-            // Pass 1: along x, one output pixel's channels together over its taps.
-            let mid: UnsafePointer<UInt8>, midRowBytes: Int
-            if h.identity {
-                mid = src + rows.lowerBound * rowBytes
-                midRowBytes = rowBytes
-            } else {
-                let base = t.baseAddress!
-                for (r, y) in rows.enumerated() {
-                    let line = src + y * rowBytes
-                    let dst = base + r * rowLength
-                    for x in 0..<outW {
-                        let kx = hk.baseAddress! + x * h.width
-                        let n = hn[x]
-                        var p = line + hs[x] * c
-                        if c == 3 {
-                            var s0 = half, s1 = half, s2 = half
-                            for i in 0..<n {
-                                let k = kx[i]
-                                s0 &+= Int32(p[0]) &* k
-                                s1 &+= Int32(p[1]) &* k
-                                s2 &+= Int32(p[2]) &* k
-                                p += 3
-                            }
-                            dst[3 * x] = n == 0 ? 0 : clip8(s0)
-                            dst[3 * x + 1] = n == 0 ? 0 : clip8(s1)
-                            dst[3 * x + 2] = n == 0 ? 0 : clip8(s2)
-                        } else {
-                            for ch in 0..<c {
-                                var s = half
-                                var q = p + ch
-                                for i in 0..<n { s &+= Int32(q.pointee) &* kx[i]; q += c }
-                                dst[x * c + ch] = n == 0 ? 0 : clip8(s)
-                            }
-                        }
-                    }
-                }
-                mid = UnsafePointer(base)
-                midRowBytes = rowLength
-            }
-            // Pass 2: along y, a whole row at a time into 32-bit sums (vectorized).
-            if v.identity {
-                for y in 0..<outH { (out + y * rowLength).update(from: mid + y * midRowBytes, count: rowLength) }
-                return
-            }
-            let acc = a.baseAddress!
-            for y in 0..<outH {
-                let ky = vk.baseAddress! + y * v.width
-                let first = v.start[y] - rows.lowerBound, n = v.count[y]
-                let dst = out + y * rowLength
-                if n == 0 { dst.update(repeating: 0, count: rowLength); continue }
-                acc.update(repeating: half, count: rowLength)
-                for j in 0..<n {
-                    let k = ky[j]
-                    let line = mid + (first + j) * midRowBytes
-                    for i in 0..<rowLength { acc[i] &+= Int32(line[i]) &* k }
-                }
-                for i in 0..<rowLength { dst[i] = clip8(acc[i]) }
-            }
-        } } } } } }
-    }
-
-    /// The same two passes over Float samples ([rows, columns, channels], any number of
-    /// channels: image planes or position-embedding vectors), without rounding.
-    @_spi(Internals) public static func applyFloat(_ src: UnsafePointer<Float>, rowStride: Int, channels c: Int,
-                                  horizontal h: Taps, vertical v: Taps, temp: inout [Float],
-                                  into out: UnsafeMutablePointer<Float>) {
-        let outW = h.outSize, outH = v.outSize
-        let hw = h.floats, vw = v.floats
-        let rows = v.identity ? 0..<v.outSize : v.inputRange
-        let need = max(rows.count * outW * c, 1)
-        if temp.count < need { temp = [Float](repeating: 0, count: need) }
-        temp.withUnsafeMutableBufferPointer { t in
-            let mid: UnsafePointer<Float>, midStride: Int
-            if h.identity {
-                mid = src + rows.lowerBound * rowStride
-                midStride = rowStride
-            } else {
-                for (r, y) in rows.enumerated() {
-                    let line = src + y * rowStride
-                    let dst = t.baseAddress! + r * outW * c
-                    for x in 0..<outW {
-                        let d = dst + x * c
-                        d.update(repeating: 0, count: c)
-                        for i in 0..<h.count[x] {
-                            let w = hw[x * h.width + i]
-                            let p = line + (h.start[x] + i) * c
-                            for ch in 0..<c { d[ch] += w * p[ch] }
-                        }
-                    }
-                }
-                mid = UnsafePointer(t.baseAddress!)
-                midStride = outW * c
-            }
-            let rowLength = outW * c
-            for y in 0..<outH {
-                let dst = out + y * rowLength
-                if v.identity { dst.update(from: mid + y * midStride, count: rowLength); continue }
-                dst.update(repeating: 0, count: rowLength)
-                for j in 0..<v.count[y] {
-                    let w = vw[y * v.width + j]
-                    let p = mid + (v.start[y] + j - rows.lowerBound) * midStride
-                    for i in 0..<rowLength { dst[i] += w * p[i] }
-                }
-            }
-        }
     }
 }

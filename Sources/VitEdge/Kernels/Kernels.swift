@@ -150,7 +150,7 @@ import _VitKernels
         func level(_ name: String, _ flag: String, _ needs: String) throws -> Kernels {
             guard let c = allLevels.first(where: { String(cString: $0.pointee.level) == name }),
                   c.pointee.requires & f == c.pointee.requires else {
-                throw VitError.invalidArgument("--kernels \(flag): this CPU has no \(needs) (it has: \(cpuFeatures.joined(separator: " ")))")
+                throw VitError.invalidSetting(.kernels, value: flag, expected: "a kernel set this CPU runs: it has no \(needs) (it has: \(cpuFeatures.joined(separator: " ")))")
             }
             return Kernels(level: c, features: f)
         }

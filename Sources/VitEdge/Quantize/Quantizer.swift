@@ -162,7 +162,7 @@ import Musl
         var i = 0
         while i < images.count {
             let b = min(batch, images.count - i)
-            for j in 0..<b { session.setInput(images[i + j], at: j) }
+            for j in 0..<b { try session.setInput(images[i + j], at: j, name: "calibration image \(i + j)") }
             withoutActuallyEscaping(observe) { obs in
                 session.forward(count: b) { stage, values in
                     if case let .linearInput(layer) = stage { obs(layer, values) }

@@ -127,6 +127,29 @@ import Musl
         return done
     }
 
+    /// Puts back the last `bytes.count` bytes consumed (they are `bytes`), so the next read
+    /// starts at them again: for a parser that read past a boundary it found too late (a
+    /// damaged stream frame that ran into the next one).
+    @_spi(Internals) public func unread(_ bytes: UnsafeRawBufferPointer) {
+        let k = bytes.count
+        guard k > 0 else { return }
+        if k <= pos {
+            pos -= k  // still in the buffer, unchanged since they were read
+            return
+        }
+        // They span a refill: a new buffer holds them, then what was still unread.
+        let rest = end - pos
+        let fresh = UnsafeMutableRawBufferPointer.allocate(byteCount: max(k + rest, buffer.count), alignment: 16)
+        fresh.baseAddress!.copyMemory(from: bytes.baseAddress!, byteCount: k)
+        if rest > 0 { (fresh.baseAddress! + k).copyMemory(from: buffer.baseAddress! + pos, byteCount: rest) }
+        precondition(ownsBuffer, "bytes in memory are never refilled")
+        buffer.deallocate()
+        buffer = fresh
+        base += pos - k
+        pos = 0
+        end = k + rest
+    }
+
     /// True when no byte remains (reads ahead to find out).
     @_spi(Internals) public func atEnd() throws -> Bool { try !fill() }
 }

@@ -253,8 +253,8 @@
     }
 
     @_spi(Internals) public static func format(_ d: Double) -> String {
-        if d.isNaN { return "NaN" }
-        if d.isInfinite { return d > 0 ? "Infinity" : "-Infinity" }
+        // JSON has no NaN or infinity: written as null, so the output always parses.
+        if !d.isFinite { return "null" }
         if d == d.rounded(), abs(d) < 9.2e18 { return String(Int64(d)) }  // whole numbers exactly (2^62 too)
         return "\(d)"
     }

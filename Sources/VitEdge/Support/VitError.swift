@@ -19,9 +19,29 @@ public enum VitError: Error, Equatable, CustomStringConvertible, Sendable {
     case badTensor(name: String, expected: String, found: String, hint: String)
     /// A request the engine cannot honour (e.g. batch size 0).
     case invalidArgument(String)
+    /// A setting the caller chose (an option of the command line, a field of the C API's
+    /// options, a parameter of the Swift API) that the model cannot take: which setting,
+    /// the value given, what it takes. Each front end names the setting its own way
+    /// (`--image-size`, `options.image_width`, `imageSize`), so the engine never quotes
+    /// one front end's spelling to another's users.
+    case invalidSetting(Setting, value: String, expected: String)
     /// A call out of order: a session run before its images were given, results read
     /// before a run or after the next image overwrote them.
     case invalidState(String)
+
+    /// The settings `invalidSetting` names.
+    public enum Setting: String, Sendable, CaseIterable {
+        /// The input size a model runs at (height × width).
+        case imageSize = "image size"
+        /// The kernel set.
+        case kernels
+        /// Images per run.
+        case batchSize = "batch size"
+        /// Threads per run.
+        case threads
+        /// Blocks whose attention maps are kept.
+        case attentionBlocks = "attention blocks"
+    }
 
     /// A number for each kind of error that stays the same across releases (the C API's
     /// `vit_status`; see docs/API.md). New kinds get new numbers; none is reused.
@@ -48,7 +68,7 @@ public enum VitError: Error, Equatable, CustomStringConvertible, Sendable {
         case .badCheckpoint: return .badCheckpoint
         case .badDataset: return .badDataset
         case .badTensor: return .badTensor
-        case .invalidArgument: return .invalidArgument
+        case .invalidArgument, .invalidSetting: return .invalidArgument
         case .invalidState: return .invalidState
         }
     }
@@ -74,7 +94,18 @@ public enum VitError: Error, Equatable, CustomStringConvertible, Sendable {
             return "tensor '\(name)': expected \(expected), found \(found)\(hint.isEmpty ? "" : "; \(hint)")"
         case let .invalidArgument(message), let .invalidState(message):
             return message
+        case let .invalidSetting(setting, value, expected):
+            return "\(setting.rawValue) \(value): expected \(expected)"
         }
+    }
+}
+
+extension VitError {
+    /// The same error with a setting named as `name` gives it (a front end's own spelling
+    /// of its options); other errors as they are.
+    public func description(naming name: (Setting) -> String) -> String {
+        guard case let .invalidSetting(setting, value, expected) = self else { return description }
+        return "\(name(setting)) \(value): expected \(expected)"
     }
 }
 

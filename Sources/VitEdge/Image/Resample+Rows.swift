@@ -1,0 +1,304 @@
+/// Applying taps: the two passes of a separable resize, streamed row by row, so that the
+/// memory they take is bounded by the output (and one input row), never by an extreme
+/// aspect ratio of the input.
+///
+/// Each input row the output reads is fetched once (converted by the caller if need be),
+/// resampled along x into one row of the intermediate image, and at once added into
+/// every output row whose vertical taps read it. For each output the additions still
+/// come in the order of its taps, so the sums are the ones a row-by-row gather makes: in
+/// 8-bit fixed point they are integers (Pillow's, term for term); in Float the same
+/// additions in the same order. Taps are made for the outputs kept (the crop) only, in
+/// chunks of at most `Resample.maxTapsPerChunk` weights: a 67-megapixel-wide row shrunk
+/// to 224 samples never holds its millions of taps at once.
+extension Resample {
+    /// The largest number of weights one chunk of an axis holds (16 bytes each).
+    @_spi(Internals) public static let maxTapsPerChunk = 1 << 16
+
+    /// One axis of a resize as the passes use it: the taps of any range of the outputs
+    /// kept, made on demand (and made once, when they fit in one chunk).
+    @_spi(Internals) public struct Axis: Sendable {
+        /// Outputs kept (the crop).
+        @_spi(Internals) public let outputs: Int
+        /// Input samples along the axis.
+        @_spi(Internals) public let inSize: Int
+        /// Taps per output, at most.
+        let width: Int
+        /// Output i = input i: no pass is made along this axis.
+        @_spi(Internals) public let identity: Bool
+        /// The taps of outputs `r` (of `0 ..< outputs`).
+        let make: @Sendable (Range<Int>) -> Taps
+        /// All the taps, when they fit in one chunk.
+        let all: Taps?
+        /// Pillow's windows of every output (no weights held), when the taps do not fit:
+        /// the vertical pass then computes each weight as its row arrives, in one pass.
+        let windows: (@Sendable () -> PillowWindows)?
+
+        init(outputs: Int, inSize: Int, width: Int, identity: Bool, maxTaps: Int = Resample.maxTapsPerChunk,
+             windows: (@Sendable () -> PillowWindows)? = nil, make: @escaping @Sendable (Range<Int>) -> Taps) {
+            self.outputs = outputs
+            self.inSize = inSize
+            self.width = width
+            self.identity = identity
+            self.make = make
+            self.windows = windows
+            self.chunk = max(1, maxTaps / max(width, 1))
+            all = identity || outputs <= chunk ? make(0..<outputs) : nil
+        }
+
+        /// Outputs per chunk.
+        let chunk: Int
+
+        /// Taps made in full beforehand (small sizes: position embeddings, maps).
+        @_spi(Internals) public init(_ taps: Taps) {
+            self.init(outputs: taps.outSize, inSize: taps.inSize, width: taps.width, identity: taps.identity,
+                      maxTaps: Int.max, make: { r in
+                var t = Taps(inSize: taps.inSize, start: Array(taps.start[r]), count: Array(taps.count[r]), width: taps.width,
+                             weights: Array(taps.weights[(r.lowerBound * taps.width)..<(r.upperBound * taps.width)]))
+                t.identity = taps.identity && r == 0..<taps.outSize
+                return t.finished()
+            })
+        }
+
+        /// Pillow's taps of `inSize` → `outSize`, the `count` outputs from `from` kept
+        /// (a centre crop; outputs outside the resize are padding).
+        @_spi(Internals) public static func pillow(inSize: Int, outSize: Int, filter: Filter, from: Int, count: Int,
+                                                   maxTaps: Int = Resample.maxTapsPerChunk) -> Axis {
+            var windows: (@Sendable () -> PillowWindows)? = nil
+            if filter != .nearest {
+                windows = { @Sendable in PillowWindows(inSize: inSize, outSize: outSize, filter: filter, outputs: from..<(from + count)) }
+            }
+            let make: @Sendable (Range<Int>) -> Taps = { r in
+                Resample.pillow(inSize: inSize, outSize: outSize, filter: filter, outputs: (from + r.lowerBound)..<(from + r.upperBound)).compacted()
+            }
+            return Axis(outputs: count, inSize: inSize, width: pillowWidth(inSize: inSize, outSize: outSize, filter: filter),
+                        identity: inSize == outSize && from == 0 && count == outSize, maxTaps: maxTaps,
+                        windows: windows, make: make)
+        }
+
+        /// PyTorch's taps (see `Resample.pytorch`), cropped as `pillow`'s.
+        @_spi(Internals) public static func pytorch(inSize: Int, outSize: Int, cubic: Bool, from: Int, count: Int,
+                                                    maxTaps: Int = Resample.maxTapsPerChunk) -> Axis {
+            Axis(outputs: count, inSize: inSize, width: 4,
+                 identity: inSize == outSize && from == 0 && count == outSize, maxTaps: maxTaps) { r in
+                Resample.pytorch(inSize: inSize, outSize: outSize, cubic: cubic, outputs: (from + r.lowerBound)..<(from + r.upperBound)).compacted()
+            }
+        }
+
+        /// The chunks of outputs, each with its taps.
+        func chunks(_ body: (Range<Int>, Taps) -> Void) {
+            if let all { return body(0..<outputs, all) }
+            var lo = 0
+            while lo < outputs {
+                let r = lo..<min(lo + chunk, outputs)
+                body(r, make(r))
+                lo = r.upperBound
+            }
+        }
+
+        /// The same for the vertical pass: one chunk of every output when the taps fit or
+        /// Pillow's windows stand in for them (each input row read once), else chunks.
+        func verticalChunks(_ body: (Range<Int>, Vertical) -> Void) {
+            if all == nil, let windows { return body(0..<outputs, .windows(windows())) }
+            chunks { body($0, .stored($1)) }
+        }
+
+        /// Bytes the passes keep for this axis at most (its taps, or its windows).
+        var tapBytes: Int { all == nil && windows != nil ? outputs * 32 : min(outputs, chunk) * max(width, 1) * 8 }
+    }
+
+    /// The vertical taps of one chunk: stored, or Pillow's windows whose weights are
+    /// computed as rows arrive (the same doubles, so the same fixed-point weights).
+    enum Vertical {
+        case stored(Taps)
+        case windows(PillowWindows)
+
+        var start: [Int] { switch self { case .stored(let t): return t.start; case .windows(let w): return w.start } }
+        var count: [Int] { switch self { case .stored(let t): return t.count; case .windows(let w): return w.count } }
+        var inputRange: Range<Int> {
+            let (s, n) = (start, count)
+            var lo = Int.max, hi = 0
+            for i in s.indices where n[i] > 0 { lo = min(lo, s[i]); hi = max(hi, s[i] + n[i]) }
+            return lo < hi ? lo..<hi : 0..<0
+        }
+
+        /// The weight output `y` (of the chunk) gives input row `r`, in 8-bit fixed point.
+        @inline(__always)
+        func fixed(_ y: Int, _ r: Int) -> Int32 {
+            switch self {
+            case .stored(let t): return t.fixed[y * t.width + r - t.start[y]]
+            case .windows(let w): return Resample.fixed(w.weight(y, r))
+            }
+        }
+
+        /// The same as Float.
+        @inline(__always)
+        func float(_ y: Int, _ r: Int) -> Float {
+            switch self {
+            case .stored(let t): return t.floats[y * t.width + r - t.start[y]]
+            case .windows(let w): return Float(w.weight(y, r))
+            }
+        }
+    }
+
+    /// Buffers of the passes, kept by the caller so that repeated calls allocate nothing.
+    @_spi(Internals) public struct Scratch<Sample, Sum> {
+        var mid: [Sample] = []
+        var acc: [Sum] = []
+        @_spi(Internals) public init() {}
+    }
+
+    /// The outputs of vertical taps (indices into `start`/`count`) that read input row `r`,
+    /// given the first output that may (`lo`, advanced here): windows slide down with the
+    /// outputs, so both ends only move forward.
+    @inline(__always)
+    static func readers(of r: Int, start: [Int], count: [Int], from lo: inout Int, _ body: (Int) -> Void) {
+        let n = start.count
+        while lo < n && (count[lo] == 0 || start[lo] + count[lo] <= r) { lo += 1 }
+        var y = lo
+        while y < n && (count[y] == 0 || start[y] <= r) {
+            if count[y] > 0 && r < start[y] + count[y] { body(y) }
+            y += 1
+        }
+    }
+
+    /// Pillow's two passes over 8-bit rows of `c` interleaved channels: along x (rounded
+    /// and clipped to 8 bits), then along y, into `out` [v.outputs, h.outputs, c].
+    /// `row(r, columns)` gives input row `r`, valid at least for the columns asked
+    /// (pointer to column 0). An identity axis is not resampled.
+    @_spi(Internals) public static func resample8(channels c: Int, horizontal h: Axis, vertical v: Axis,
+                                                  scratch: inout Scratch<UInt8, Int32>,
+                                                  row: (Int, Range<Int>) -> UnsafePointer<UInt8>,
+                                                  into out: UnsafeMutablePointer<UInt8>) {
+        let half: Int32 = 1 << 21
+        @inline(__always) func clip8(_ s: Int32) -> UInt8 { UInt8(clamping: s >> 22) }
+        let outW = h.outputs
+        v.verticalChunks { ys, vt in
+            let (vStart, vCount) = (vt.start, vt.count)
+            h.chunks { xs, ht in
+                let rowLength = xs.count * c
+                if scratch.mid.count < rowLength { scratch.mid = [UInt8](repeating: 0, count: rowLength) }
+                if !v.identity && scratch.acc.count < ys.count * rowLength {
+                    scratch.acc = [Int32](repeating: 0, count: ys.count * rowLength)
+                }
+                let columns = h.identity ? xs : ht.inputRange
+                scratch.mid.withUnsafeMutableBufferPointer { midBuffer in
+                scratch.acc.withUnsafeMutableBufferPointer { accBuffer in
+                ht.fixed.withUnsafeBufferPointer { hk in
+                ht.start.withUnsafeBufferPointer { hs in
+                ht.count.withUnsafeBufferPointer { hn in
+                    let midBase = midBuffer.baseAddress!
+                    // One input row along x: the samples of outputs xs.
+                    func alongX(_ r: Int) -> UnsafePointer<UInt8> {
+                        let line = row(r, columns)
+                        if h.identity { return line + xs.lowerBound * c }
+                        for x in 0..<xs.count {
+                            let n = hn[x]
+                            let dst = midBase + x * c
+                            if n == 0 { for ch in 0..<c { dst[ch] = 0 }; continue }
+                            let k = hk.baseAddress! + x * ht.width
+                            let p = line + hs[x] * c
+                            if c == 3 {
+                                var s0 = half, s1 = half, s2 = half
+                                for i in 0..<n {
+                                    s0 &+= Int32(p[3 * i]) &* k[i]
+                                    s1 &+= Int32(p[3 * i + 1]) &* k[i]
+                                    s2 &+= Int32(p[3 * i + 2]) &* k[i]
+                                }
+                                dst[0] = clip8(s0); dst[1] = clip8(s1); dst[2] = clip8(s2)
+                            } else {
+                                for ch in 0..<c {
+                                    var s = half
+                                    for i in 0..<n { s &+= Int32(p[i * c + ch]) &* k[i] }
+                                    dst[ch] = clip8(s)
+                                }
+                            }
+                        }
+                        return UnsafePointer(midBase)
+                    }
+                    if v.identity {
+                        for y in ys {
+                            (out + (y * outW + xs.lowerBound) * c).update(from: alongX(y), count: rowLength)
+                        }
+                        return
+                    }
+                    let acc = accBuffer.baseAddress!
+                    acc.update(repeating: half, count: ys.count * rowLength)
+                    var lo = 0
+                    for r in vt.inputRange {
+                        let mid = alongX(r)
+                        readers(of: r, start: vStart, count: vCount, from: &lo) { y in
+                            let k = vt.fixed(y, r)
+                            let a = acc + y * rowLength
+                            for i in 0..<rowLength { a[i] &+= Int32(mid[i]) &* k }
+                        }
+                    }
+                    for y in 0..<ys.count {
+                        let dst = out + ((ys.lowerBound + y) * outW + xs.lowerBound) * c
+                        if vCount[y] == 0 { dst.update(repeating: 0, count: rowLength); continue }
+                        let a = acc + y * rowLength
+                        for i in 0..<rowLength { dst[i] = clip8(a[i]) }
+                    }
+                } } } } }
+            }
+        }
+    }
+
+    /// The same two passes over Float rows (any number of channels: image planes or
+    /// position-embedding vectors), without rounding, into `out` [v.outputs, h.outputs, c].
+    @_spi(Internals) public static func resampleFloat(channels c: Int, horizontal h: Axis, vertical v: Axis,
+                                                      scratch: inout Scratch<Float, Float>,
+                                                      row: (Int, Range<Int>) -> UnsafePointer<Float>,
+                                                      into out: UnsafeMutablePointer<Float>) {
+        let outW = h.outputs
+        v.verticalChunks { ys, vt in
+            let (vStart, vCount) = (vt.start, vt.count)
+            h.chunks { xs, ht in
+                let rowLength = xs.count * c
+                if scratch.mid.count < rowLength { scratch.mid = [Float](repeating: 0, count: rowLength) }
+                let columns = h.identity ? xs : ht.inputRange
+                scratch.mid.withUnsafeMutableBufferPointer { midBuffer in
+                    let midBase = midBuffer.baseAddress!
+                    func alongX(_ r: Int) -> UnsafePointer<Float> {
+                        let line = row(r, columns)
+                        if h.identity { return line + xs.lowerBound * c }
+                        for x in 0..<xs.count {
+                            let d = midBase + x * c
+                            d.update(repeating: 0, count: c)
+                            for i in 0..<ht.count[x] {
+                                let w = ht.floats[x * ht.width + i]
+                                let p = line + (ht.start[x] + i) * c
+                                for ch in 0..<c { d[ch] += w * p[ch] }
+                            }
+                        }
+                        return UnsafePointer(midBase)
+                    }
+                    if v.identity {
+                        for y in ys { (out + (y * outW + xs.lowerBound) * c).update(from: alongX(y), count: rowLength) }
+                        return
+                    }
+                    // The output rows are the sums themselves: accumulate in place.
+                    for y in ys { (out + (y * outW + xs.lowerBound) * c).update(repeating: 0, count: rowLength) }
+                    var lo = 0
+                    for r in vt.inputRange {
+                        let mid = alongX(r)
+                        readers(of: r, start: vStart, count: vCount, from: &lo) { y in
+                            let w = vt.float(y, r)
+                            let dst = out + ((ys.lowerBound + y) * outW + xs.lowerBound) * c
+                            for i in 0..<rowLength { dst[i] += w * mid[i] }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// The two passes over a Float array [rows, columns, channels] with taps made in full
+    /// (position embeddings, attention maps): `out` [v.outSize, h.outSize, channels].
+    @_spi(Internals) public static func applyFloat(_ src: UnsafePointer<Float>, rowStride: Int, channels c: Int,
+                                                   horizontal h: Taps, vertical v: Taps,
+                                                   into out: UnsafeMutablePointer<Float>) {
+        var scratch = Scratch<Float, Float>()
+        resampleFloat(channels: c, horizontal: Axis(h), vertical: Axis(v), scratch: &scratch,
+                      row: { r, _ in src + r * rowStride }, into: out)
+    }
+}
