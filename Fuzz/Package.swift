@@ -4,12 +4,17 @@
 // Nested so that `make test` never builds it.
 import PackageDescription
 
-let targets = ["FuzzVitq", "FuzzVitqHeader", "FuzzSafetensors", "FuzzConfigJSON", "FuzzImage", "FuzzIDX", "FuzzStream", "FuzzJPEGPNG", "FuzzCameraStream"]
+let targets = ["FuzzVitq", "FuzzVitqHeader", "FuzzSafetensors", "FuzzConfigJSON", "FuzzImage", "FuzzIDX", "FuzzStream", "FuzzJPEGPNG",
+               "FuzzCameraStream", "FuzzPreprocess", "FuzzFloatFields"]
 
 let package = Package(
     name: "vit-edge-fuzz",
     dependencies: [.package(name: "vit-edge", path: "..")],
     targets: [.target(name: "FuzzDriver")] + targets.map {
         .executableTarget(name: $0, dependencies: ["FuzzDriver", .product(name: "VitEdge", package: "vit-edge")])
-    }
+    } + [
+        // The C API, linked statically as a C program would.
+        .executableTarget(name: "FuzzSetPixels", dependencies: ["FuzzDriver", .product(name: "VitEdge", package: "vit-edge"),
+                                                                .product(name: "vitedge_static", package: "vit-edge")]),
+    ]
 )

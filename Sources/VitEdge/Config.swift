@@ -363,7 +363,7 @@ extension ViTConfig {
 }
 
 extension Preprocessing {
-    func toJSON() -> JSON {
+    @_spi(Internals) public func toJSON() -> JSON {
         var fields: [(String, JSON)]
         switch resize {
         case .toInput: fields = [("resize", .string("input"))]

@@ -151,6 +151,41 @@ final class FormatTests: XCTestCase {
         expectBadModel(forge { $0 = $0.replacingFirst("\"std\":[0.25]", with: "\"std\":[0]") }, "std")
     }
 
+    /// Every float a header holds is range-checked at load, before any arithmetic on it:
+    /// a crop_pct that would trap, a mean or std that would make every logit NaN, a
+    /// resize that contradicts its own crop_pct, NaN weights.
+    func testFloatFieldsOutOfRangeAreRefused() {
+        let timm = #""preprocess":{"resize":"shorter","shorter":9,"interpolation":"bicubic","resampler":"pillow","crop":"torchvision","crop_pct":0.875,"crop_mode":"center"}"#
+        // The forged header's config is the tiny model's: 8x8 input (crop_pct 0.875 → 9).
+        func withPreprocess(_ p: String) -> [UInt8] {
+            forge { h in
+                let start = h.range(of: "\"preprocess\":{")!
+                let end = h[start.upperBound...].firstIndex(of: "}")!
+                h.replaceSubrange(start.lowerBound...end, with: p)
+            }
+        }
+        expectBadModel(withPreprocess(timm.replacingOccurrences(of: "0.875", with: "1e-20")), "crop_pct in")
+        expectBadModel(withPreprocess(timm.replacingOccurrences(of: "\"crop_mode\":\"center\"", with: "\"crop_mode\":\"squash\"")), "follows from crop_pct")
+        expectBadModel(forge { $0 = $0.replacingFirst("\"std\":[0.25]", with: "\"std\":[1e-45]") }, "std in")
+        expectBadModel(forge { $0 = $0.replacingFirst("\"mean\":[0.5]", with: "\"mean\":[3e38]") }, "mean within")
+        expectBadModel(forge { $0 = $0.replacingFirst("\"mean\":[0.5]", with: "\"mean\":[NaN]") }, "mean within")
+        expectBadModel(forge { $0 = $0.replacingFirst("\"eps\":9.999999974752427e-07", with: "\"eps\":1e+30") }, "epsilon")
+        // The consistent one loads.
+        XCTAssertNoThrow(try VitqFile.parse(withPreprocess(timm), path: "ok"))
+        // NaN in a weight: the tensor named at load.
+        var c = tinyConfig()
+        c.eps = 1e-6
+        var w = tinyModel(c)
+        if let i = w.tensors.firstIndex(where: { $0.name == "blocks.0.mlp.fc1.weight" }) {
+            w.tensors[i].bytes.replaceSubrange(8..<12, with: [0x00, 0x00, 0xC0, 0x7F])  // NaN
+        }
+        XCTAssertThrowsError(try VisionTransformer(file: try VitqFile.parse(w.serialize(), path: "nan.vitq"), kernels: .reference)) { e in
+            XCTAssertTrue("\(e)".contains("blocks.0.mlp.fc1.weight") && "\(e)".contains("finite"), "\(e)")
+        }
+        XCTAssertEqual(JSON.format(.nan), "null")
+        XCTAssertEqual(JSON.format(-.infinity), "null")
+    }
+
     func testNotJSONHeader() {
         expectBadModel(forge { $0 = "{\"config\":" }, "JSON")
         var raw = tinyModel(tinyConfig()).serialize()

@@ -1,55 +1,70 @@
 import XCTest
+import MallocCounter
 @_spi(Internals) @testable import VitEdge
 
-/// Every input a fuzzer found that crashed, hung or exhausted memory, replayed
-/// through the same entry points (Fixtures/crashes/, named by target and symptom).
+/// Every input a fuzzer or an attacker trial found that crashed, hung, exhausted memory or
+/// gave a wrong answer (Fixtures/crashes/, named by target and symptom), replayed through
+/// the same entry points, each with the outcome it must have now (expected.json): the
+/// error it is refused with, or the result it gives within its memory.
 final class FuzzRegressionTests: XCTestCase {
-    func testCrashInputsAreRejectedCleanly() throws {
+    func testCrashInputsGiveTheirExpectedOutcome() throws {
         let dir = fixture("crashes")
-        let files = try FileIO.list(dir)
-        XCTAssertFalse(files.isEmpty)
+        let expected = try JSON.parse(try FileIO.read(dir + "/expected.json"))
+        let files = try FileIO.list(dir).filter { $0 != "expected.json" }
+        XCTAssertEqual(Set(files), Set(expected.object?.map(\.0) ?? []), "every file has its expected outcome, and no outcome lacks its file")
         for name in files {
+            guard let e = expected[name] else { continue }
             let bytes = try FileIO.read(dir + "/" + name)
-            if name.hasPrefix("idx-") {
-                // Must fail at parse time, or yield a bounded set of images.
-                try bytes.withUnsafeBytes { raw in
-                    if let idx = try? IDXReader(ByteInput(name: name, memory: raw), path: name) {
-                        while (try? idx.next()) ?? nil != nil {}
-                    }
-                }
-            } else if name.hasPrefix("vitq-") {
-                var b = bytes
-                FuzzSupport.fixHeaderCRC(&b)
-                if let f = try? VitqFile.parse(b, path: name) { _ = try? VisionTransformer(file: f, kernels: .reference) }
-            } else if name.hasPrefix("image-") {
-                _ = try? Image.decodePNM(bytes, path: name)
-            } else if name.hasPrefix("safetensors-") {
-                if let st = try? Safetensors(bytes: bytes, path: name) { _ = try? Converter.convert(st, configJSON: nil, options: ConvertOptions()) }
-            } else if name.hasPrefix("config-") {
-                // The same checkpoints FuzzConfigJSON converts beside the config.
-                for p in ["Fuzz/Corpus/safetensors/tiny-timm.safetensors", "Tests/VitEdgeTests/Fixtures/parity/vit-pytorch-mean/model.safetensors",
-                          "Tests/VitEdgeTests/Fixtures/parity/hf-vit-new-names/model.safetensors"] {
-                    if let j = try? JSON.parse(bytes), let st = try? Safetensors(path: repoFile(p)) {
-                        _ = try? Converter.convert(st, configJSON: j, options: ConvertOptions())
-                    }
-                }
-            } else if name.hasPrefix("header-") {
-                if let b = FuzzSupport.vitqFile(headerJSON: bytes), let f = try? VitqFile.parse(b, path: name) {
-                    _ = try? VisionTransformer(file: f, kernels: .reference)
-                }
-            } else {
-                XCTFail("\(name): unknown crash file prefix")
+            let outcome = Result<String, Error> { try replay(name, bytes, checkpoint: e["checkpoint"]?.string) }
+            switch (outcome, e["error"]?.string, e["ok"]?.string) {
+            case (.failure(let error), let fragment?, nil):
+                XCTAssertTrue("\(error)".contains(fragment), "\(name): '\(error)' lacks '\(fragment)'")
+                XCTAssertFalse("\(error)".contains("\n"), "\(name): one line")
+            case (.success(let result), nil, let fragment?):
+                XCTAssertTrue(result.contains(fragment), "\(name): '\(result)' lacks '\(fragment)'")
+            case (let got, _, _):
+                XCTFail("\(name): expected \(e.serialized()), got \(got)")
             }
         }
-        // Found by FuzzConfigJSON: a vit-pytorch config with "channels": 0 divided by zero.
-        let st = try Safetensors(path: fixture("parity/vit-pytorch-mean/model.safetensors"))
-        let config = try JSON.parse(try FileIO.read(dir + "/config-vit-pytorch-zero-channels.json"))
-        XCTAssertThrowsError(try Converter.convert(st, configJSON: config, options: ConvertOptions())) {
-            XCTAssertTrue("\($0)".contains("1 or 3 channels"), "\($0)")
+    }
+
+    /// The entry point each kind of file went through when it was found.
+    func replay(_ name: String, _ bytes: [UInt8], checkpoint: String?) throws -> String {
+        if name.hasPrefix("idx-") {
+            let idx = try bytes.withUnsafeBytes { try IDXReader(ByteInput(name: name, memory: $0), path: name) }
+            var n = 0
+            while try idx.next() != nil { n += 1 }
+            return "\(n) items"
+        } else if name.hasPrefix("vitq-") {
+            var b = bytes
+            FuzzSupport.fixHeaderCRC(&b)
+            _ = try VisionTransformer(file: try VitqFile.parse(b, path: name), kernels: .reference)
+            return "loaded"
+        } else if name.hasPrefix("header-") {
+            // The header over the real model's weights.
+            let model = try FileIO.read(repoFile("models/mnist-vit.vitq"))
+            guard let file = FuzzSupport.replacingHeader(of: model, with: try JSON.parse(bytes)) else { throw VitError.invalidArgument("no header") }
+            _ = try VisionTransformer(file: try VitqFile.parse(file, path: name), kernels: .reference)
+            return "loaded"
+        } else if name.hasPrefix("config-") {
+            let st = try Safetensors(path: repoFile(checkpoint ?? "Fuzz/Corpus/safetensors/tiny-timm.safetensors"))
+            let c = try Converter.convert(st, configJSON: try JSON.parse(bytes), options: ConvertOptions())
+            _ = try VitqFile.parse(c.vitqBytes(), path: name)
+            return "converted"
+        } else if name.hasPrefix("image-") {
+            // Decoded, then preprocessed for the MNIST model (timm's shorter-side resize):
+            // the heap the preprocessing takes is bounded by its output.
+            let image = try Image.decode(bytes, path: name)
+            let model = try VisionTransformer(path: repoFile("models/mnist-vit.vitq"), kernels: .reference)
+            var input = [Float](repeating: 0, count: 28 * 28)
+            malloc_counter_reset_peak()
+            let before = malloc_counter_live_bytes()
+            try input.withUnsafeMutableBufferPointer { try Preprocess.apply(image, config: model.config, into: $0.baseAddress!, name: name) }
+            let taken = malloc_counter_peak_bytes() - before
+            if before >= 0 { XCTAssertLessThan(taken, 8 << 20, "\(name): preprocessing took \(taken) bytes") }
+            XCTAssertTrue(input.allSatisfy { $0.isFinite })
+            return "\(image.width)x\(image.height) preprocessed"
         }
-        // The first one found: an IDX with a zero dimension declared 2^27 empty images.
-        XCTAssertThrowsError(try IDXReader(path: dir + "/idx-zero-width-oom.idx")) {
-            XCTAssertTrue("\($0)".contains("at least 1"), "\($0)")
-        }
+        throw VitError.invalidArgument("\(name): unknown crash file prefix")
     }
 }

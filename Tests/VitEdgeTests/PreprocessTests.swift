@@ -143,6 +143,45 @@ final class PreprocessTests: XCTestCase {
         }
     }
 
+    /// Configs that contradict themselves or hold what is not a number are refused, never
+    /// read around; what the libraries themselves accept is accepted.
+    func testPreprocessorConfigsAreReadAsTheLibrariesReadThem() throws {
+        func hf(_ text: String) throws -> (Preprocessing, mean: [Float]?, std: [Float]?) {
+            try Preprocessing.fromHuggingFace(try JSON.parse(Array(text.utf8)), input: (224, 224), source: "preprocessor_config.json")
+        }
+        // "size": 224 as a plain number (google/vit-base-patch16-224): a square.
+        let plain = try hf(#"{"image_processor_type": "ViTImageProcessor", "size": 224, "resample": 2}"#)
+        XCTAssertEqual(plain.0.resize, .toInput)
+        // No normalization: x / 255 for any channel count (one value, broadcast).
+        let raw = try hf(#"{"image_processor_type": "ViTImageProcessor", "size": 224, "do_normalize": false}"#)
+        XCTAssertEqual(raw.mean, [0])
+        XCTAssertEqual(raw.std, [1])
+        // Entries that are not numbers are an error, not dropped.
+        XCTAssertThrowsError(try hf(#"{"size": 224, "image_mean": [0.5, "x", 0.5]}"#)) { e in
+            XCTAssertTrue("\(e)".contains("image_mean a list of numbers"), "\(e)")
+        }
+        XCTAssertThrowsError(try hf(#"{"size": 224, "image_std": {"r": 1}}"#)) { e in XCTAssertTrue("\(e)".contains("image_std"), "\(e)") }
+        // A converted gray model with do_normalize false: one mean and std per channel.
+        let st = try Safetensors(path: repoFile("models/mnist-vit/model.safetensors"))
+        var o = ConvertOptions()
+        o.preprocessorConfig = try JSON.parse(Array(#"{"size": 28, "do_normalize": false, "resample": 2}"#.utf8))
+        let c = try Converter.convert(st, configJSON: try JSON.parse(try FileIO.read(repoFile("models/mnist-vit/config.json"))), options: o).config
+        XCTAssertEqual(c.mean, [0])
+        XCTAssertEqual(c.std, [1])
+        // timm: pretrained_cfg.input_size and model_args.img_size that disagree.
+        var timm = try JSON.parse(try FileIO.read(repoFile("models/mnist-vit/config.json")))
+        guard case var .object(pairs) = timm else { return XCTFail() }
+        // (its pretrained_cfg.input_size says 28)
+        guard let i = pairs.firstIndex(where: { $0.0 == "model_args" }), case var .object(args) = pairs[i].1 else { return XCTFail() }
+        args.removeAll { $0.0 == "img_size" }
+        args.append(("img_size", .number(32)))
+        pairs[i].1 = .object(args)
+        timm = .object(pairs)
+        XCTAssertThrowsError(try Converter.convert(st, configJSON: timm, options: ConvertOptions())) { e in
+            XCTAssertTrue("\(e)".contains("to agree"), "\(e)")
+        }
+    }
+
     func testCentreCropRounding() {
         let tv = Preprocessing(crop: .torchvision), hf = Preprocessing(crop: .huggingface)
         // torchvision rounds half to even; Hugging Face floors.

@@ -378,6 +378,7 @@ final class RobustnessTests: CLITestCase {
         var names = (0..<10).map { JSON.string(String($0)) }
         names[7] = .string("seven\n  1. 3         99.99%")
         names[2] = .string("\u{1B}[31mred")
+        names[0] = .string("\u{202E}0lav\u{2066}")  // right-to-left override, isolate
         pairs.removeAll { $0.0 == "label_names" }
         pairs.append(("label_names", .array(names)))
         config = .object(pairs)
@@ -390,9 +391,32 @@ final class RobustnessTests: CLITestCase {
         XCTAssertTrue(r.out.contains("seven\\n  1. 3"), r.out)
         XCTAssertTrue(r.out.contains("\\x1b[31mred"), r.out)
         XCTAssertFalse(r.out.contains("\u{1B}"))
+        let zero = try vitEdge(["run", dir + "/m.vitq", sample("test-00003-digit0.pgm"), "--top-k", "1"])
+        XCTAssertTrue(zero.out.contains("\\u{202e}0lav\\u{2066}"), zero.out)
+        XCTAssertFalse(zero.out.unicodeScalars.contains { (0x202A...0x202E).contains($0.value) || (0x2066...0x2069).contains($0.value) })
         // JSON output carries the label as it is, escaped by JSON.
         let j = try vitEdge(["run", dir + "/m.vitq", sample("test-00000-digit7.pgm"), "--json", "--top-k", "1"])
         XCTAssertEqual(try JSON.parse(Array(j.out.utf8))["top"]?.array?[0]["label"]?.string, "seven\n  1. 3         99.99%")
+    }
+
+    /// Floats from the command line are range-checked before any arithmetic: one line and
+    /// status 1, never a trap (exit 132) or a file whose every logit is NaN.
+    func testFloatOptionsAreRangeChecked() throws {
+        let dir = try temporaryFolder("floats")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let base = ["convert", repoFile("models/mnist-vit/model.safetensors"), "--config", repoFile("models/mnist-vit/config.json"), "-o", dir + "/m.vitq"]
+        for (extra, fragment) in [(["--crop-pct", "1e-20"], "crop_pct in"), (["--crop-pct", "nan"], "crop_pct in"),
+                                  (["--std", "1e-45"], "std in"), (["--mean", "3e38"], "mean within"), (["--eps", "inf"], "epsilon")] {
+            let r = try vitEdge(base + extra)
+            XCTAssertEqual(r.status, 1, "\(extra): \(r.err)")
+            XCTAssertEqual(r.err.split(separator: "\n").count, 1, r.err)
+            XCTAssertTrue(r.err.contains(fragment), "\(extra): \(r.err)")
+            XCTAssertFalse(FileManager.default.fileExists(atPath: dir + "/m.vitq"))
+        }
+        // --image-size that crop_pct would take past 65536 pixels: one line, naming the option.
+        let big = try vitEdge(["run", model, sample("test-00000-digit7.pgm"), "--image-size", "65532"])
+        XCTAssertEqual(big.status, 1)
+        XCTAssertTrue(big.err.contains("--image-size 65532x65532"), big.err)
     }
 
     func testSafetensorsLeniencyIsGone() throws {

@@ -87,6 +87,65 @@ final class StreamDamageTests: CLITestCase {
         XCTAssertTrue(cut.err.contains("stdin frame #59") && cut.err.contains("end of the stream"), cut.err)
     }
 
+    /// Found by FuzzCameraStream: damage whose bytes look like structure. A frame cut just
+    /// after a table's marker and one length byte (the next frame's FF D8 read as the
+    /// rest of the length); cut so the table's length ends on the next frame's FF; cut, then
+    /// junk that reads as an APPn marker whose "length" is the next frame's SOI; an APPn
+    /// past the tables. Each costs one damaged frame, never the next one.
+    func testDamageThatLooksLikeStructureCostsOneFrame() throws {
+        let f = try frames()
+        let g = f[0]  // jpeg-420: APP0, DQT, DQT, SOF0, DHT...
+        let dht = (0..<(g.count - 1)).first { g[$0] == 0xFF && g[$0 + 1] == 0xC4 }!
+        let dhtLength = Int(g[dht + 2]) << 8 | Int(g[dht + 3])
+        let cases: [(String, [UInt8])] = [
+            ("cut after a marker and one length byte", Array(g.prefix(dht + 3))),
+            ("the table's length ending on the next frame's FF", Array(g.prefix(dht + 2 + dhtLength - 1))),
+            ("the table's length ending on the next frame's FF D8", Array(g.prefix(dht + 2 + dhtLength - 2))),
+            ("junk that reads as an APP1 marker", Array(g.prefix(dht)) + [0xFF, 0xE1]),
+            ("an APPn after the tables", Array(g.prefix(dht)) + [0xFF, 0xE2, 0x7F, 0xF0, 1, 2, 3]),
+        ]
+        for (what, damaged) in cases {
+            let stream = damaged + f[1] + f[2]
+            try stream.withUnsafeBytes { raw in
+                let s = FrameSplitter(ByteInput(name: "mem", memory: raw), format: .mjpeg)
+                var buffer: [UInt8] = [], got: [[UInt8]] = [], bad = 0
+                while let item = try s.next(into: &buffer) {
+                    switch item {
+                    case .frame(let n): got.append(Array(buffer[0..<n]))
+                    case .damaged: bad += 1
+                    case .note: break
+                    }
+                }
+                XCTAssertEqual(bad, 1, what)
+                XCTAssertTrue(got == [f[1], f[2]], "\(what): \(got.map(\.count)) instead of \([f[1].count, f[2].count])")
+            }
+        }
+    }
+
+    /// However the pipe hands the bytes over (pieces of 1, 7, 201 or 4096 bytes), every
+    /// frame comes out whole.
+    func testFramesSurviveAnyPieceSize() throws {
+        let f = try frames()
+        let stream: [UInt8] = f.flatMap { $0 + [0, 0, 0x0D, 0x0A] }
+        for piece in [1, 7, 201, 4096] {
+            var given = 0
+            let input = ByteInput(name: "pipe", bufferBytes: 4096) { dst in
+                let n = min(piece, dst.count, stream.count - given)
+                for j in 0..<n { dst[j] = stream[given + j] }
+                given += n
+                return n
+            }
+            let s = FrameSplitter(input, format: .mjpeg)
+            var buffer: [UInt8] = [], got: [[UInt8]] = []
+            while let item = try s.next(into: &buffer) {
+                guard case .frame(let n) = item else { return XCTFail("piece \(piece): \(item)") }
+                got.append(Array(buffer[0..<n]))
+            }
+            XCTAssertEqual(got.count, f.count, "piece \(piece)")
+            XCTAssertTrue(got == f, "piece \(piece): frames differ \(zip(got, f).first { $0 != $1 }.map { "\($0.0.count) vs \($0.1.count)" } ?? "")")
+        }
+    }
+
     func testStreamsThatAreNotFramesAreNamed() throws {
         let empty = try vitEdge(["run", model, "-"], stdin: Data())
         XCTAssertEqual(empty.status, 1)

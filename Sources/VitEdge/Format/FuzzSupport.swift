@@ -23,6 +23,32 @@
         }
     }
 
+    /// The header JSON of a .vitq file, or nil.
+    @_spi(Internals) public static func header(of bytes: [UInt8]) -> JSON? {
+        guard bytes.count >= VitqFormat.fixedHeaderBytes else { return nil }
+        let h = Int(VitqFile.readU32(bytes, 8))
+        guard h <= bytes.count - VitqFormat.fixedHeaderBytes,
+              let text = try? LZ4.decompressFrame(Array(bytes[16..<(16 + h)]), limit: 1 << 24) else { return nil }
+        return try? JSON.parse(text)
+    }
+
+    /// The same .vitq file with another header JSON (its payload kept, the CRC and the
+    /// payload's position fixed): a header edited field by field over real weights.
+    @_spi(Internals) public static func replacingHeader(of bytes: [UInt8], with header: JSON) -> [UInt8]? {
+        guard bytes.count >= VitqFormat.fixedHeaderBytes else { return nil }
+        let h = Int(VitqFile.readU32(bytes, 8))
+        let start = alignUp(16 + h, 8)
+        guard start <= bytes.count else { return nil }
+        let frame = Array(header.serialized().utf8).withUnsafeBytes { LZ4.compressFrame($0) }
+        var out = Array(bytes[0..<8])
+        for v in [UInt32(frame.count), CRC32.checksum(frame)] {
+            out += [UInt8(v & 0xFF), UInt8((v >> 8) & 0xFF), UInt8((v >> 16) & 0xFF), UInt8(v >> 24)]
+        }
+        out += frame
+        out += [UInt8](repeating: 0, count: alignUp(out.count, 8) - out.count)
+        return out + bytes[start...]
+    }
+
     /// A complete .vitq file around a header JSON text: the payload is zeros of the size
     /// the header declares (at most `maxPayload`), and the header's payload sizes are set to match.
     @_spi(Internals) public static func vitqFile(headerJSON text: [UInt8], maxPayload: Int = 1 << 20) -> [UInt8]? {

@@ -138,10 +138,12 @@ final class MJPEGSplitter {
             return b
         }
         /// Copies `k` bytes in blocks. With `watch`, bytes that hold the next frame's SOI
-        /// (FF D8 FF) go back to the input and the segment is damage.
-        func copy(_ k: Int, watch: Bool) throws {
+        /// (FF D8 FF, looked for from `watchFrom`: the length field too, which a frame cut
+        /// short may have taken from the next one) go back to the input and the segment
+        /// is damage.
+        func copy(_ k: Int, watch: Bool, from watchFrom: Int) throws {
             var left = k
-            let start = n
+            let start = watchFrom
             while left > 0 {
                 guard try input.fill() else {
                     throw Damage(expected: "a complete JPEG (up to its EOI marker)", found: "the end of the stream after \(n) bytes")
@@ -150,12 +152,29 @@ final class MJPEGSplitter {
                 try append(input.buffer.baseAddress! + input.pos, m)
                 input.pos += m
                 left -= m
-                if watch, let at = Self.find([0xFF, 0xD8, 0xFF], in: buffer, from: max(start, n - m - 2), to: n) {
+                if watch, let at = Self.find([0xFF, 0xD8, 0xFF], in: buffer, from: max(start, n - m - 2), to: n), at >= start {
                     buffer.withUnsafeBytes { input.unread(UnsafeRawBufferPointer(rebasing: $0[at..<n])) }
                     throw Damage(expected: "a JPEG segment within its length",
                                  found: "the next frame's SOI inside it, at byte \(at) (a damaged length)")
                 }
             }
+            // The SOI may also straddle the segment's end: its last byte or two and the
+            // input's next ones.
+            guard watch, n - start >= 1 else { return }
+            let tail = (n >= 2 ? buffer[n - 2] : 0, buffer[n - 1])
+            var straddle = 0
+            if tail == (0xFF, 0xD8), try input.peek() == 0xFF { straddle = 2 }
+            if straddle == 0 && tail.1 == 0xFF, try input.peek() == 0xD8 {
+                _ = try input.next()
+                var d8: UInt8 = 0xD8
+                let third = try input.peek()
+                withUnsafeBytes(of: &d8) { input.unread($0) }
+                if third == 0xFF { straddle = 1 }
+            }
+            guard straddle > 0 else { return }
+            buffer.withUnsafeBytes { input.unread(UnsafeRawBufferPointer(rebasing: $0[(n - straddle)..<n])) }
+            throw Damage(expected: "a JPEG segment within its length",
+                         found: "the next frame's SOI at its end, byte \(n - straddle) (a frame cut short)")
         }
         /// The marker after an FF already read (fill bytes passed over). SOI here is the
         /// next frame beginning before this one ended.
@@ -171,6 +190,7 @@ final class MJPEGSplitter {
         var soi: (UInt8, UInt8) = (0xFF, 0xD8)
         try withUnsafeBytes(of: &soi) { try append($0.baseAddress!, 2) }
         var m: UInt8? = nil
+        var tablesSeen = false
         while true {
             if m == nil {
                 let b = try byte()
@@ -187,13 +207,24 @@ final class MJPEGSplitter {
             case 0x00:
                 throw Damage(expected: "a JPEG marker at byte \(n - 2)", found: "FF 00")
             default:
-                let length = Int(try byte()) << 8 | Int(try byte())
+                let (hi, lo) = (try byte(), try byte())
+                if (hi, lo) == (0xFF, 0xD8), try input.peek() == 0xFF {
+                    // Not a length: the next frame's SOI right after a marker (junk or a cut).
+                    var soi: (UInt8, UInt8) = (0xFF, 0xD8)
+                    withUnsafeBytes(of: &soi) { input.unread($0) }
+                    throw Damage(expected: "a JPEG segment length after marker \(current)", found: "the next frame's SOI (a frame cut short)")
+                }
+                let length = Int(hi) << 8 | Int(lo)
                 guard length >= 2 else { throw Damage(expected: "a JPEG segment length >= 2", found: "\(length)") }
-                // APPn and COM segments may hold anything (an EXIF thumbnail is a whole JPEG):
-                // skipped by their length. The tables and frame headers never hold FF D8 FF:
-                // finding it there means a damaged length ran into the next frame.
-                let opaque = (0xE0...0xEF).contains(current) || current == 0xFE
-                try copy(length - 2, watch: !opaque)
+                // APPn and COM segments right after the SOI (before any table) may hold
+                // anything (an EXIF thumbnail is a whole JPEG): skipped by their length. The
+                // tables and frame headers never hold FF D8 FF, nor does an APPn after them
+                // (more likely junk read after a frame cut short): finding it there means a
+                // length ran into the next frame.
+                let appOrComment = (0xE0...0xEF).contains(current) || current == 0xFE
+                let opaque = appOrComment && !tablesSeen
+                if !appOrComment { tablesSeen = true }
+                try copy(length - 2, watch: !opaque, from: n - 2)
                 guard current == 0xDA else { continue }
                 // Entropy-coded data after SOS: up to the next marker that is not FF 00 or RSTn.
                 while true {

@@ -245,10 +245,12 @@
         // Taps, one converted row (two for YUV → L), the intermediate row and the sums of
         // one chunk of the output, the output itself.
         let plane = c.imageHeight * c.imageWidth
-        let sample = useBytes ? 1 : 4
-        let converting = format.isYUV || (format.channels != channels) || (!useBytes && !format.isFloat)
-        scratchBytes = horizontal.tapBytes + vertical.tapBytes
-            + (converting ? width * (3 + channels) * sample : 0)
+        // One converted row: bytes (YUV → RGB, RGB → L) or floats, and the RGB row YUV
+        // passes through on its way to gray or floats.
+        let direct = useBytes ? !format.isYUV && format.channels == channels : format.isFloat && format.channels == channels
+        let rgbRow = format.isYUV && (channels == 1 || !useBytes) ? 3 * width : 0
+        let convertedRow = direct ? 0 : width * channels * (useBytes ? 1 : 4)
+        scratchBytes = horizontal.tapBytes + vertical.tapBytes + rgbRow + convertedRow
             + plane * channels * (useBytes ? 1 + 4 + 1 : 4 + 4)
         guard scratchBytes <= limits.maxArenaBytes else {
             throw VitError.tooLarge(what: "\(name): preprocessing of a \(width)x\(height) image", bytes: scratchBytes,

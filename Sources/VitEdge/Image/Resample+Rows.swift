@@ -41,12 +41,14 @@ extension Resample {
             self.identity = identity
             self.make = make
             self.windows = windows
+            self.maxTaps = maxTaps
             self.chunk = max(1, maxTaps / max(width, 1))
-            all = identity || outputs <= chunk ? make(0..<outputs) : nil
+            all = identity || (outputs <= chunk && width <= maxTaps) ? make(0..<outputs) : nil
         }
 
-        /// Outputs per chunk.
+        /// Outputs per chunk, and the weights one chunk holds at most.
         let chunk: Int
+        let maxTaps: Int
 
         /// Taps made in full beforehand (small sizes: position embeddings, maps).
         @_spi(Internals) public init(_ taps: Taps) {
@@ -97,18 +99,26 @@ extension Resample {
 
         /// The same for the vertical pass: one chunk of every output when the taps fit or
         /// Pillow's windows stand in for them (each input row read once), else chunks.
-        func verticalChunks(_ body: (Range<Int>, Vertical) -> Void) {
+        func verticalChunks(_ body: (Range<Int>, Chunk) -> Void) {
             if all == nil, let windows { return body(0..<outputs, .windows(windows())) }
             chunks { body($0, .stored($1)) }
         }
 
+        /// The same for the horizontal pass: stored taps in chunks, unless one output alone
+        /// has more taps than a chunk holds (a shrink by more than the chunk: a row of
+        /// millions of samples to a few): then Pillow's windows, weights computed per row.
+        func horizontalChunks(_ body: (Range<Int>, Chunk) -> Void) {
+            if all == nil, width > maxTaps, let windows { return body(0..<outputs, .windows(windows())) }
+            chunks { body($0, .stored($1)) }
+        }
+
         /// Bytes the passes keep for this axis at most (its taps, or its windows).
-        var tapBytes: Int { all == nil && windows != nil ? outputs * 32 : min(outputs, chunk) * max(width, 1) * 8 }
+        var tapBytes: Int { all == nil && windows != nil ? outputs * 32 : min(outputs, chunk) * max(width, 1) * 16 }
     }
 
-    /// The vertical taps of one chunk: stored, or Pillow's windows whose weights are
-    /// computed as rows arrive (the same doubles, so the same fixed-point weights).
-    enum Vertical {
+    /// The taps of one chunk of outputs: stored, or Pillow's windows whose weights are
+    /// computed as they are used (the same doubles, so the same fixed-point weights).
+    enum Chunk {
         case stored(Taps)
         case windows(PillowWindows)
 
@@ -121,7 +131,10 @@ extension Resample {
             return lo < hi ? lo..<hi : 0..<0
         }
 
-        /// The weight output `y` (of the chunk) gives input row `r`, in 8-bit fixed point.
+        /// The stored taps (empty for windows).
+        var stored: Taps { if case .stored(let t) = self { return t }; return Taps(inSize: 0, start: [], count: [], width: 0, weights: []) }
+
+        /// The weight output `y` (of the chunk) gives input `r`, in 8-bit fixed point.
         @inline(__always)
         func fixed(_ y: Int, _ r: Int) -> Int32 {
             switch self {
@@ -169,18 +182,20 @@ extension Resample {
                                                   scratch: inout Scratch<UInt8, Int32>,
                                                   row: (Int, Range<Int>) -> UnsafePointer<UInt8>,
                                                   into out: UnsafeMutablePointer<UInt8>) {
+        precondition(c >= 1 && c <= 4, "8-bit images have 1 to 4 channels")
         let half: Int32 = 1 << 21
         @inline(__always) func clip8(_ s: Int32) -> UInt8 { UInt8(clamping: s >> 22) }
         let outW = h.outputs
         v.verticalChunks { ys, vt in
             let (vStart, vCount) = (vt.start, vt.count)
-            h.chunks { xs, ht in
+            h.horizontalChunks { xs, hc in
+                let ht = hc.stored
                 let rowLength = xs.count * c
                 if scratch.mid.count < rowLength { scratch.mid = [UInt8](repeating: 0, count: rowLength) }
                 if !v.identity && scratch.acc.count < ys.count * rowLength {
                     scratch.acc = [Int32](repeating: 0, count: ys.count * rowLength)
                 }
-                let columns = h.identity ? xs : ht.inputRange
+                let columns = h.identity ? xs : hc.inputRange
                 scratch.mid.withUnsafeMutableBufferPointer { midBuffer in
                 scratch.acc.withUnsafeMutableBufferPointer { accBuffer in
                 ht.fixed.withUnsafeBufferPointer { hk in
@@ -191,6 +206,21 @@ extension Resample {
                     func alongX(_ r: Int) -> UnsafePointer<UInt8> {
                         let line = row(r, columns)
                         if h.identity { return line + xs.lowerBound * c }
+                        if case .windows(let w) = hc {
+                            // Weights computed per tap: one pass over the row per output.
+                            for x in 0..<xs.count {
+                                let dst = midBase + x * c
+                                for ch in 0..<c { dst[ch] = 0 }
+                                guard w.count[x] > 0 else { continue }
+                                var sums = SIMD4<Int32>(repeating: half)  // images: at most 4 channels
+                                for i in w.start[x]..<(w.start[x] + w.count[x]) {
+                                    let k = Resample.fixed(w.weight(x, i))
+                                    for ch in 0..<c { sums[ch] &+= Int32(line[i * c + ch]) &* k }
+                                }
+                                for ch in 0..<c { dst[ch] = clip8(sums[ch]) }
+                            }
+                            return UnsafePointer(midBase)
+                        }
                         for x in 0..<xs.count {
                             let n = hn[x]
                             let dst = midBase + x * c
@@ -252,10 +282,10 @@ extension Resample {
         let outW = h.outputs
         v.verticalChunks { ys, vt in
             let (vStart, vCount) = (vt.start, vt.count)
-            h.chunks { xs, ht in
+            h.horizontalChunks { xs, hc in
                 let rowLength = xs.count * c
                 if scratch.mid.count < rowLength { scratch.mid = [Float](repeating: 0, count: rowLength) }
-                let columns = h.identity ? xs : ht.inputRange
+                let columns = h.identity ? xs : hc.inputRange
                 scratch.mid.withUnsafeMutableBufferPointer { midBuffer in
                     let midBase = midBuffer.baseAddress!
                     func alongX(_ r: Int) -> UnsafePointer<Float> {
@@ -264,10 +294,18 @@ extension Resample {
                         for x in 0..<xs.count {
                             let d = midBase + x * c
                             d.update(repeating: 0, count: c)
-                            for i in 0..<ht.count[x] {
-                                let w = ht.floats[x * ht.width + i]
-                                let p = line + (ht.start[x] + i) * c
-                                for ch in 0..<c { d[ch] += w * p[ch] }
+                            switch hc {
+                            case .stored(let ht):
+                                for i in 0..<ht.count[x] {
+                                    let w = ht.floats[x * ht.width + i]
+                                    let p = line + (ht.start[x] + i) * c
+                                    for ch in 0..<c { d[ch] += w * p[ch] }
+                                }
+                            case .windows(let wi):
+                                for i in wi.start[x]..<(wi.start[x] + wi.count[x]) {
+                                    let w = Float(wi.weight(x, i))
+                                    for ch in 0..<c { d[ch] += w * line[i * c + ch] }
+                                }
                             }
                         }
                         return UnsafePointer(midBase)
