@@ -39,7 +39,14 @@ enum JPEGPNG {
         guard data.count > 0 else { throw bad("a JPEG", "0 bytes") }
         guard let handle = given ?? tjInitDecompress() else { throw bad("a JPEG decoder", "none could be created") }
         defer { if given == nil { tjDestroy(handle) } }
-        func message() -> String { String(cString: tjGetErrorStr2(handle)) }
+        // libjpeg-turbo's words differ between versions (2.1 says "premature end", 3.x may
+        // say "could not determine subsampling level" for the same cut file): a file without
+        // its end-of-image marker is said to be truncated in our words too.
+        let ended = data.count >= 2 && data[data.count - 2] == 0xFF && data[data.count - 1] == 0xD9
+        func message() -> String {
+            let m = String(cString: tjGetErrorStr2(handle))
+            return ended ? m : "\(m) (\(data.count) bytes ending without an end-of-image marker: a truncated file?)"
+        }
         var width: Int32 = 0, height: Int32 = 0, subsampling: Int32 = 0, colorspace: Int32 = 0
         let base = data.baseAddress!.assumingMemoryBound(to: UInt8.self)
         guard tjDecompressHeader3(handle, base, UInt(data.count), &width, &height, &subsampling, &colorspace) == 0 else {
