@@ -61,6 +61,23 @@
     /// Bytes of unpacked weights returned to the system after packing.
     @_spi(Internals) public private(set) var releasedBytes = 0
 
+    /// How an int8 model was quantized and the GEMM its layers run on here, in one line
+    /// (nil for an fp32 model): `info`, `eval` and `bench` say it.
+    @_spi(Internals) public var quantizationSummary: (description: String, kernel: String)? {
+        let c = config
+        guard let mode = c.activationQuantization, let bits = weights.int8WeightBits else { return nil }
+        var copy = weights
+        var layers: [Linear] = []
+        let quantizable = Set(ModelWeights.quantizableLayers(c))
+        copy.forEachLinear { name, l in if quantizable.contains(name) { layers.append(l) } }
+        let int8 = layers.filter { $0.int8 != nil }
+        let narrow = !int8.isEmpty && int8.allSatisfy { $0.int8!.narrow }
+        let kernel = kernels.isReference ? "reference (scalar Swift)" : narrow ? (kernels.qs8Narrow?.name ?? kernels.int8Name) : kernels.int8Name
+        let acts = mode == .dynamic ? "dynamic (per token, at run time)" : "static (per tensor, calibrated)"
+        let text = "\(int8.count) of \(layers.count) quantizable layers (weights per output channel, \(bits)-bit); activations \(acts); attention \(c.int8Attention ? "int8 (QKᵀ and PV)" : "fp32")"
+        return (text, kernel)
+    }
+
     /// Bytes of the decompressed weights.
     @_spi(Internals) public var weightBytes: Int { file.payload.bytes }
     /// Bytes of the packed copies of the Linear weights.

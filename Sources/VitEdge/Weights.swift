@@ -125,6 +125,8 @@ struct ModelWeights {
     var head: Linear?
     /// [numClasses, featureDim], DeiT's distillation head, or nil
     var headDistillation: Linear?
+    /// 8 or 7 (every int8 weight within ±63) for a quantized model, nil for fp32.
+    var int8WeightBits: Int? = nil
 
     /// Canonical tensor names and shapes of a config, in file order. The converter
     /// writes exactly these; the loader requires exactly these.
@@ -247,6 +249,15 @@ struct ModelWeights {
                 throw VitError.badTensor(name: name, expected: "shape \(shape)", found: "shape \(t.shape)",
                                          hint: "\(source) does not match its own config")
             }
+        }
+        // The int8 weights' precision: 7 bits when every one is within ±63 (`quantize
+        // --weight-bits 7`), read before packing may hand the pages back.
+        let int8Tensors = file.tensors.filter { $0.dtype == .i8 }
+        if !int8Tensors.isEmpty {
+            int8WeightBits = int8Tensors.allSatisfy { t in
+                !UnsafeBufferPointer(start: (file.payload.base + t.offset).assumingMemoryBound(to: Int8.self), count: t.byteCount)
+                    .contains { $0 < -63 || $0 > 63 }
+            } ? 7 : 8
         }
         // Every float of the file finite and every quantization scale positive: the forward
         // pass does not throw, so what it reads is checked here, once.

@@ -6,16 +6,16 @@ struct AttentionCommand: ParsableCommand {
         commandName: "attention",
         abstract: "Draw where the model looks: a heat map of the class token's attention over the image.",
         discussion: """
-            By default the last block's class-token attention, averaged over heads. --rollout
-            multiplies the attention of every block (Abnar & Zuidema 2020); --heads writes one
-            more image per head (NAME.headN.png). Models without a class token use the mean
+            By default the last block's class-token attention, averaged over heads. --rollout \
+            multiplies the attention of every block (Abnar & Zuidema 2020); --heads writes one \
+            more image per head (NAME.headN.png). Models without a class token use the mean \
             of every token's attention. Output: .png, or .ppm / .pgm-like binary PPM.
             """)
 
     @Argument(help: "The .vitq model.")
     var model: String
 
-    @Argument(help: "A PGM or PPM image.")
+    @Argument(help: "A JPEG, PNG, PGM or PPM image.")
     var image: String
 
     @Option(name: .shortAndLong, help: "The image to write (.png or .ppm).")

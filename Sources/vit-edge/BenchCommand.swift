@@ -30,6 +30,8 @@ struct BenchCommand: ParsableCommand {
 
     @OptionGroup var options: ModelOptions
 
+    @OptionGroup var threads: ThreadOptions
+
     func validate() throws {
         guard batch >= 1 && batch <= 4096 else { throw ValidationError("--batch must be 1...4096") }
         guard iterations >= 1 && iterations <= 10_000_000 else { throw ValidationError("--iterations must be at least 1") }
@@ -39,7 +41,7 @@ struct BenchCommand: ParsableCommand {
     func run() {
         guarded {
             let vit = try options.load(model)
-            let session = try InferenceSession(model: vit, batchSize: batch, threads: options.threads)
+            let session = try InferenceSession(model: vit, batchSize: batch, threads: threads.count)
             for i in 0..<session.input.count { session.input[i] = Float((i * 7) % 255) / 255 - 0.5 }
             for _ in 0..<warmup { session.forward() }
             var times: [Double] = []
@@ -81,17 +83,27 @@ struct BenchCommand: ParsableCommand {
             getrusage(RUSAGE_SELF.rawValue, &usage)
             let rss = Int(usage.ru_maxrss) * 1024
             if json {
-                say(JSON.object([
+                // Built in parts: Swift 6.2's type checker gives up on one literal this size.
+                var int8Kernel = JSON.null
+                if let q = vit.quantizationSummary { int8Kernel = .string(q.kernel) }
+                let latency: [(String, JSON)] = [("p50", .number(p50)), ("p90", .number(p90)), ("p99", .number(p99)),
+                                                 ("min", .number(times[0] * 1000))]
+                var fields: [(String, JSON)] = [
                     ("model", .string(model)), ("batch", .number(Double(batch))), ("iterations", .number(Double(iterations))),
-                    ("kernels", .string(vit.kernels.gemmName)), ("threads", .number(Double(session.threads))),
-                    ("latency_ms", .object([("p50", .number(p50)), ("p90", .number(p90)), ("p99", .number(p99)),
-                                            ("min", .number(times[0] * 1000))])),
-                    ("images_per_second", .number(ips)), ("load_ms", .number(vit.loadSeconds * 1000)),
-                    ("arena_bytes", .number(Double(session.arenaBytes))), ("peak_rss_bytes", .number(Double(rss))),
-                ] + (imageTimes.map { t in [("image", JSON.object([
-                    ("path", .string(image!)), ("width", .number(Double(t.width))), ("height", .number(Double(t.height))),
-                    ("decode_ms", .number(t.decode)), ("preprocess_ms", .number(t.preprocess)),
-                ]))] } ?? [])).serialized())
+                    ("kernels", .string(vit.kernels.gemmName)), ("int8_kernel", int8Kernel),
+                    ("threads", .number(Double(session.threads))),
+                ]
+                fields += [("latency_ms", .object(latency)), ("images_per_second", .number(ips)),
+                           ("load_ms", .number(vit.loadSeconds * 1000))]
+                fields += [("arena_bytes", .number(Double(session.arenaBytes))), ("peak_rss_bytes", .number(Double(rss)))]
+                if let t = imageTimes, let image {
+                    let described: [(String, JSON)] = [
+                        ("path", .string(image)), ("width", .number(Double(t.width))), ("height", .number(Double(t.height))),
+                        ("decode_ms", .number(t.decode)), ("preprocess_ms", .number(t.preprocess)),
+                    ]
+                    fields.append(("image", .object(described)))
+                }
+                say(JSON.object(fields).serialized())
                 return
             }
             say("model        \(model), batch \(batch), \(iterations) iterations, \(session.threads) thread\(session.threads == 1 ? "" : "s")")

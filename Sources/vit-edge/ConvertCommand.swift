@@ -56,14 +56,14 @@ struct ConvertCommand: ParsableCommand {
             help: "timm's eval transform: resize the shorter side to size / crop-pct, centre crop (e.g. 0.875).")
     var cropPct: Double?
 
-    @Option(help: "Resampling filter: nearest, box, bilinear, hamming, bicubic, lanczos.")
+    @Option(help: "The preprocessing's resampling filter (Pillow's names).")
     var interpolation: Resample.Filter?
 
-    @Option(help: "pillow (antialiased, Pillow's 8-bit arithmetic, as timm/HF) or pytorch (plain interpolate).")
+    @Option(help: "pillow: antialiased, in Pillow's 8-bit arithmetic (what timm and Hugging Face feed their models); pytorch: plain interpolate.")
     var resampler: Preprocessing.Resampler?
 
     @Option(name: .customLong("position-resampling"),
-            help: "Position embeddings at another input size: timm, dino or huggingface (default: the family's).")
+            help: "How position embeddings are resampled at another input size (default: the family's own).")
     var positionResampling: PositionResampling?
 
     func run() {

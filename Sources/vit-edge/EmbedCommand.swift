@@ -13,7 +13,7 @@ struct EmbedCommand: ParsableCommand {
     @Argument(help: "The .vitq model.")
     var model: String
 
-    @Argument(help: "Images, folders or IDX files.")
+    @Argument(help: "Images (JPEG, PNG, PGM, PPM), folders of them, or IDX files.")
     var images: [String]
 
     @Option(name: .shortAndLong, help: "Write a .npy file of float32 [images, features] instead of JSON.")
@@ -23,6 +23,8 @@ struct EmbedCommand: ParsableCommand {
     var batch = 16
 
     @OptionGroup var options: ModelOptions
+
+    @OptionGroup var threads: ThreadOptions
 
     @OptionGroup var imageOptions: ImageOptions
 
@@ -38,7 +40,7 @@ struct EmbedCommand: ParsableCommand {
             // Images are read one batch at a time; only the features are kept (for -o).
             let source = ImageSource(paths: images)
             source.exifOrientation = imageOptions.exifOrientation
-            let session = try InferenceSession(model: vit, batchSize: batch, threads: options.threads)
+            let session = try InferenceSession(model: vit, batchSize: batch, threads: threads.count)
             var features: [Float] = []
             var names: [String] = []
             var count = 0, failures = 0

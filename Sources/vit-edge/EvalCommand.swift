@@ -12,7 +12,7 @@ struct EvalCommand: ParsableCommand {
     @Argument(help: "The .vitq model.")
     var model: String
 
-    @Option(help: "IDX images (plain or .lz4), or a folder with one sub-folder per class.")
+    @Option(help: "IDX images (plain or .lz4), or a folder with one sub-folder of images (JPEG, PNG, PGM, PPM) per class.")
     var images: String
 
     @Option(help: "IDX labels (plain or .lz4); not needed with a folder.")
@@ -32,6 +32,8 @@ struct EvalCommand: ParsableCommand {
 
     @OptionGroup var options: ModelOptions
 
+    @OptionGroup var threads: ThreadOptions
+
     @OptionGroup var imageOptions: ImageOptions
 
     func validate() throws {
@@ -47,7 +49,7 @@ struct EvalCommand: ParsableCommand {
             data.exifOrientation = imageOptions.exifOrientation
             Inputs.noteSkipped(data.skipped)
             let showProgress = !json && isTerminal(2)
-            let r = try Evaluator.run(vit, on: data, limit: limit, batchSize: batch, other: other, threads: options.threads,
+            let r = try Evaluator.run(vit, on: data, limit: limit, batchSize: batch, other: other, threads: threads.count,
                                       skipped: { error in
                 if showProgress { writeStderr("\r") }
                 printError("vit-edge: note: skipped: \(errorLine(error))")
@@ -75,7 +77,7 @@ struct EvalCommand: ParsableCommand {
             }
             say("images       \(r.images)\(r.skipped > 0 ? " (\(r.skipped) skipped: see the notes above)" : "")")
             say("accuracy     \(percent(r.accuracy)) (\(r.correct)/\(r.images))")
-            say("speed        \(fixed(r.imagesPerSecond, 1)) images/s (batch \(batch), \(vit.kernels.gemmName))")
+            say("speed        \(fixed(r.imagesPerSecond, 1)) images/s (batch \(batch), \(vit.quantizationSummary.map { "int8 GEMM \($0.kernel), " } ?? "")fp32 GEMM \(vit.kernels.gemmName))")
             say("per class")
             for (i, a) in r.perClassAccuracy.enumerated() {
                 let name = i < labelsOf.count ? labelsOf[i] : String(i)

@@ -49,7 +49,8 @@ struct InfoCommand: ParsableCommand {
                 ]
                 let head: [(String, JSON)] = [("model", .string(model)), ("config", .object(config)),
                                               ("parameters", n(c.parameterCount)), ("tensors", .object(tensors))]
-                let tail: [(String, JSON)] = [("kernels", .string(vit.kernels.description)),
+                let int8: [(String, JSON)] = vit.quantizationSummary.map { [("int8", .object([("scheme", .string($0.description)), ("kernel", .string($0.kernel))]))] } ?? []
+                let tail: [(String, JSON)] = int8 + [("kernels", .string(vit.kernels.description)),
                                               ("cpu_features", .array(Kernels.cpuFeatures.map { JSON.string($0) }))]
                 let obj = JSON.object(head + memory + tail)
                 say(obj.serialized())
@@ -75,6 +76,7 @@ struct InfoCommand: ParsableCommand {
             say("file         \(bytes(vit.file.fileBytes)) (LZ4), weights in memory \(bytes(vit.weightBytes - vit.releasedBytes)) + packed \(bytes(vit.packedBytes))"
                   + (vit.releasedBytes > 0 ? " (\(bytes(vit.releasedBytes)) unpacked returned to the system)" : ""))
             say("arena        \(bytes(session.arenaBytes)) for batch \(batch) (naive sum of intermediates \(bytes(session.naiveBytes)), \(session.buffers.count) buffers)")
+            if let q = vit.quantizationSummary { say("int8         \(q.description); GEMM \(q.kernel)") }
             say("kernels      \(vit.kernels)")
             say("cpu          \(Kernels.cpuFeatures.joined(separator: " "))")
             if plan { say(session.plan.render(session.buffers, maxRows: 1000)) }

@@ -10,23 +10,16 @@ extension Kernels.Choice: ExpressibleByArgument {}
 
 /// Options every command that runs a model shares.
 struct ModelOptions: ParsableArguments {
-    @Option(name: .long, help: "Kernel set: auto, reference, xsimd, avx2, avx512, swift (Swift SIMD GEMM).")
+    @Option(name: .long, help: "Kernel set (auto: the fastest this CPU runs; reference: plain scalar code; swift: a Swift SIMD GEMM, for comparison).")
     var kernels: Kernels.Choice = .auto
-
-    @Option(help: "Threads for each forward pass (default: the number of cores).")
-    var threads: Int = ThreadPool.cores
 
     @Option(name: .customLong("image-size"),
             help: "Run at another input size, H or HxW (position embeddings resampled as the model's family does).")
     var imageSize: String?
 
     @Option(name: .customLong("position-resampling"),
-            help: "With --image-size: timm, dino or huggingface (default: recorded at convert).")
+            help: "How position embeddings are resampled with --image-size (default: the convention recorded at convert).")
     var positionResampling: PositionResampling?
-
-    func validate() throws {
-        guard threads >= 1 && threads <= 256 else { throw ValidationError("--threads must be 1...256") }
-    }
 
     func load(_ path: String) throws -> VisionTransformer {
         var model = try VisionTransformer(path: path, kernels: Kernels.select(kernels))
@@ -37,6 +30,18 @@ struct ModelOptions: ParsableArguments {
             throw VitError.invalidArgument("--image-size takes H or HxW, got '\(imageSize)'")
         }
         return try model.resized(imageHeight: h, imageWidth: w)
+    }
+}
+
+/// The threads of a session's forward pass.
+struct ThreadOptions: ParsableArguments {
+    @Option(name: .customLong("threads"), help: "Threads for each forward pass (default: the number of cores).")
+    var given: Int?
+
+    var count: Int { given ?? ThreadPool.cores }
+
+    func validate() throws {
+        if let given, given < 1 || given > 256 { throw ValidationError("--threads must be 1...256") }
     }
 }
 

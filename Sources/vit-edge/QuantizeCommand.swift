@@ -9,8 +9,8 @@ struct QuantizeCommand: ParsableCommand {
         commandName: "quantize",
         abstract: "Quantize a fp32 .vitq model's attention and MLP layers to int8.",
         discussion: """
-            Weights become int8 with one scale per output channel. Activations are quantized
-            per token at run time (dynamic, the default) or with per-tensor scales from
+            Weights become int8 with one scale per output channel. Activations are quantized \
+            per token at run time (dynamic, the default) or with per-tensor scales from \
             calibration images (static). Prints each layer's error as SQNR in dB.
             """)
 
@@ -20,16 +20,16 @@ struct QuantizeCommand: ParsableCommand {
     @Option(name: .shortAndLong, help: "The int8 .vitq file to write.")
     var output: String
 
-    @Option(help: "Calibration images: an IDX file (plain or .lz4) or a folder of PGM/PPM files.")
+    @Option(help: "Calibration images: an IDX file (plain or .lz4) or a folder of images (JPEG, PNG, PGM, PPM), taken through the model's preprocessing.")
     var calibration: String?
 
     @Option(help: "How many calibration images to use.")
     var samples = 256
 
-    @Option(help: "Activation quantization: dynamic (per token, at run time) or static (per tensor, calibrated).")
+    @Option(help: "Activation scales: dynamic (per token, at run time) or static (per tensor, from calibration).")
     var activations: ViTConfig.ActivationQuantization = .dynamic
 
-    @Option(help: "Static calibration: minmax, percentile (99.99) or mse.")
+    @Option(help: "How static scales are calibrated (percentile: the 99.99th of the absolute values).")
     var method: CalibrationMethod = .percentile
 
     @Option(name: .customLong("keep-fp32"), parsing: .upToNextOption,
@@ -37,7 +37,7 @@ struct QuantizeCommand: ParsableCommand {
     var keepFP32: [String] = []
 
     @Option(name: .customLong("weight-bits"),
-            help: "Weight precision: 8 (±127) or 7 (±63: lower precision, but x86 CPUs without AVX-512 multiply them ~1.4x faster).")
+            help: "Weight precision: 8 (±127) or 7 (±63: 6 dB less weight SQNR, but x86 CPUs without AVX-512 VNNI multiply them faster: docs/QUANTIZATION.md).")
     var weightBits = 8
 
     @Flag(name: .customLong("int8-attention"),

@@ -9,19 +9,21 @@ struct RunCommand: ParsableCommand {
         commandName: "run",
         abstract: "Classify images with a .vitq model.",
         discussion: """
-            Inputs are JPEG, PNG, PGM or PPM files, folders of them, IDX files (plain or .lz4),
-            or - for a stream on standard input: concatenated PGM/PPM images, MJPEG
-            (concatenated JPEGs, e.g. `ffmpeg -f mjpeg -`), or raw camera frames with --raw
-            (e.g. `rpicam-vid --codec yuv420 -o -` with --raw yuv420p:640x480). Each frame is
-            printed as soon as it is classified, with its latency; camera streams (raw, MJPEG)
-            skip to the newest complete frame when frames come faster than they are classified
-            and say how many were skipped (--frames all classifies every one).
+            Inputs are JPEG, PNG, PGM or PPM files, folders of them, IDX files (plain or .lz4), \
+            or - for a stream on standard input: MJPEG (concatenated JPEGs, e.g. `ffmpeg -f mjpeg -`, \
+            or multipart/x-mixed-replace from an IP camera, e.g. `curl http://camera/video`), \
+            raw camera frames described by --raw (e.g. `rpicam-vid --codec yuv420 -o -` with \
+            --raw yuv420p:640x480), or concatenated PGM/PPM images. Camera frames (raw, MJPEG) \
+            are printed with their latency as soon as they are classified, and skip to the \
+            newest complete frame when frames come faster than they are classified, saying how \
+            many were skipped (--frames all classifies every one). A damaged frame is one line \
+            on stderr and the stream goes on.
             """)
 
     @Argument(help: "The .vitq model.")
     var model: String
 
-    @Argument(help: "Images, folders, IDX files, or - for standard input.")
+    @Argument(help: "Images (JPEG, PNG, PGM, PPM), folders of them, IDX files, or - for standard input.")
     var images: [String]
 
     @Option(name: .customLong("top-k"), help: "How many classes to show per image.")
@@ -33,7 +35,7 @@ struct RunCommand: ParsableCommand {
     @Flag(help: "One JSON object per image and line.")
     var json = false
 
-    @Option(help: "Standard input carries raw frames: gray8, rgb24, yuv420p or nv12, and the size, e.g. yuv420p:640x480.")
+    @Option(help: "Standard input carries raw frames of this format and size: gray8, rgb24, yuv420p or nv12, e.g. yuv420p:640x480.")
     var raw: String?
 
     @Option(help: "For a stream: latest (skip to the newest frame; default for raw and MJPEG) or all (every frame, in order; default for PGM/PPM).")
@@ -42,6 +44,8 @@ struct RunCommand: ParsableCommand {
     enum FramePolicy: String, ExpressibleByArgument { case latest, all }
 
     @OptionGroup var options: ModelOptions
+
+    @OptionGroup var threads: ThreadOptions
 
     @OptionGroup var imageOptions: ImageOptions
 
@@ -60,7 +64,7 @@ struct RunCommand: ParsableCommand {
             guard c.numClasses > 0 else {
                 throw VitError.invalidArgument("\(model) has no classification head; it outputs features (see `vit-edge embed`)")
             }
-            let session = try InferenceSession(model: vit, batchSize: batch, threads: options.threads)
+            let session = try InferenceSession(model: vit, batchSize: batch, threads: threads.count)
             var failures = 0
             var pending: [String] = []
             // Outputs that are not finite end the run (the model is at fault, not one image).

@@ -20,7 +20,7 @@ struct SoakCommand: ParsableCommand {
     @Option(help: "Passes over the images.")
     var passes = 10
 
-    @Option(help: "Threads, each with its own session.")
+    @Option(help: "Threads sharing the model, each with its own session of one thread.")
     var threads = 2
 
     @OptionGroup var options: ModelOptions

@@ -38,6 +38,37 @@ final class CLITests: CLITestCase {
         XCTAssertEqual(folder.out.split(separator: "\n").count, 2 * (42 + 22), folder.out)
     }
 
+    /// Help that reads well: each option's default said once (no hand-written default
+    /// beside ArgumentParser's), `help` of something that is no subcommand an error, and
+    /// each command that reads images naming the formats it really takes.
+    func testHelpReadsWell() throws {
+        let commands = ["run", "info", "convert", "eval", "bench", "bench-gemm", "quantize", "embed", "attention", "soak"]
+        for c in commands {
+            let r = try vitEdge([c, "--help"])
+            XCTAssertEqual(r.status, 0, c)
+            // Option blocks: a line starting "  --" or "  -x," up to the next such line.
+            var blocks: [String] = []
+            for line in r.out.split(separator: "\n", omittingEmptySubsequences: false) {
+                if line.hasPrefix("  -") { blocks.append(String(line)) } else if !blocks.isEmpty { blocks[blocks.count - 1] += " " + line }
+            }
+            for b in blocks {
+                XCTAssertLessThanOrEqual(b.components(separatedBy: "(default").count - 1, 1, "\(c): \(b)")
+                XCTAssertLessThanOrEqual(b.components(separatedBy: "(values:").count - 1, 1, "\(c): \(b)")
+            }
+            XCTAssertLessThanOrEqual(blocks.filter { $0.hasPrefix("  --threads") }.count, 1, "\(c): --threads once")
+        }
+        for c in ["run", "attention", "embed"] {
+            let r = try vitEdge([c, "--help"])
+            XCTAssertTrue(r.out.contains("JPEG"), "\(c) --help names JPEG")
+        }
+        let nonsense = try vitEdge(["help", "nonsense"])
+        XCTAssertEqual(nonsense.status, 64)
+        XCTAssertTrue(nonsense.err.contains("no subcommand 'nonsense'"), nonsense.err)
+        XCTAssertEqual(try vitEdge(["help", "run"]).status, 0)
+        // A kernel set the command cannot use is not offered.
+        XCTAssertFalse(try vitEdge(["bench-gemm", "--help"]).out.contains("reference"))
+    }
+
     func testInfoShowsArenaAndKernels() throws {
         let r = try vitEdge(["info", model])
         XCTAssertEqual(r.status, 0, r.err)
