@@ -9,25 +9,25 @@ DEBS    := libxsimd-dev liblz4-dev libturbojpeg0-dev libspng-dev pkg-config
 # The tests measure child processes' peak memory with GNU time; the C API's Python
 # example (ctypes, standard library only) runs under python3.
 TEST_DEBS := time python3
+# The C library's soname follows the C ABI version (vit_edge.h).
+SONAME  := libvitedge.so.$(shell sed -n 's/^\#define VIT_EDGE_ABI_VERSION \([0-9]*\)/\1/p' Sources/VitEdgeC/include/vit_edge.h)
 
-.PHONY: bench-qs8-routes docs test-c-api test-aarch64-kernels test-aarch64-swift dist-aarch64 run-aarch64 mca tsan fuzz soak dist sanitize all deps deps-test build demo test test-accuracy models fixtures clean deps-aarch64 test-aarch64 test-kernels-native
+.PHONY: docs-check docs-numbers check-swift install uninstall bench-qs8-routes docs test-c-api test-aarch64-kernels test-aarch64-swift dist-aarch64 run-aarch64 mca tsan fuzz soak dist sanitize all deps deps-test build demo test test-accuracy models fixtures clean deps-aarch64 test-aarch64 test-kernels-native
 
 all: build
 
-# Debian packages the build needs (header-only xsimd, liblz4).
-deps:
-	@missing=""; for p in $(DEBS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
-	if [ -n "$$missing" ]; then \
-		echo "installing:$$missing"; \
-		$(SUDO) apt-get update -qq && $(SUDO) DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
-	fi
+# Debian packages the build needs (header-only xsimd, liblz4, the image codecs), each
+# installed one printed on one line (apt's own output in .build/apt.log). Building needs
+# Swift 6.x; the board the binary runs on needs nothing (make dist, make dist-aarch64).
+deps: check-swift
+	@tools/apt_install.sh $(DEBS)
 
 deps-test: deps
-	@missing=""; for p in $(TEST_DEBS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
-	if [ -n "$$missing" ]; then \
-		echo "installing:$$missing"; \
-		$(SUDO) apt-get update -qq && $(SUDO) DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
-	fi
+	@tools/apt_install.sh $(TEST_DEBS)
+
+check-swift:
+	@command -v $(SWIFT) >/dev/null || { echo "make: '$(SWIFT)' not found. vit-edge is built with Swift 6.x: install the toolchain from https://www.swift.org/install/linux/ (a tarball, e.g. under /opt/swift, with its usr/bin on PATH) or Debian trixie's swiftlang package; the board needs nothing (make dist, make dist-aarch64)"; exit 1; }
+	@$(SWIFT) --version 2>/dev/null | grep -qE 'Swift version (6|[7-9])\.' || { echo "make: vit-edge needs Swift 6.x; '$(SWIFT) --version' says: $$($(SWIFT) --version 2>&1 | head -1)"; exit 1; }
 
 build: deps
 	$(SWIFT) build -c release --product vit-edge
@@ -68,11 +68,7 @@ KFLAGS    := -O2 -std=c++17 -DNDEBUG -ISources/VitKernels/include -ISources/VitK
 QEMU      := qemu-aarch64 -L /usr/aarch64-linux-gnu
 
 deps-aarch64:
-	@missing=""; for p in g++-aarch64-linux-gnu qemu-user libxsimd-dev binutils git; do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
-	if [ -n "$$missing" ]; then \
-		echo "installing:$$missing"; \
-		$(SUDO) apt-get update -qq && $(SUDO) DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
-	fi
+	@tools/apt_install.sh g++-aarch64-linux-gnu qemu-user libxsimd-dev binutils git
 
 # ARM64: the C++ kernels' conformance test, then the whole engine (Swift included)
 # cross-built in a Debian sid chroot and its XCTest suite (CLI tests included) run under
@@ -112,7 +108,7 @@ run-aarch64: deps-aarch64
 # estimates for a Raspberry Pi 4 (A72, through LLVM's cortex-a57 model) and a Pi 5 (A76,
 # through LLVM 19's neoverse-n1 model), and the ViT-Ti estimate that follows from them.
 mca: deps-aarch64
-	@dpkg -s llvm-19 >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && $(SUDO) DEBIAN_FRONTEND=noninteractive apt-get install -y -qq llvm-19; }
+	@tools/apt_install.sh llvm-19
 	bash tools/mca_kernels.sh
 	bash tools/mca_x86.sh
 
@@ -202,19 +198,22 @@ dist: deps
 	@/usr/bin/env time -f "peak RSS of vit-edge run (int8 MNIST): %M KiB" dist/vit-edge run models/mnist-vit-int8.vitq models/samples/test-00000-digit7.pgm >/dev/null
 	# The C library: the Swift runtime linked in statically, only vit_* exported; checked by
 	# building the C example against dist/ and running it with an empty environment.
-	$(SWIFT) build -c release --product vitedge -Xswiftc -static-stdlib \
+	$(SWIFT) build -c release --product vitedge -Xswiftc -static-stdlib -Xlinker -soname=$(SONAME) \
 		-Xlinker --version-script=$(CURDIR)/Sources/VitEdgeC/exports.map --scratch-path .build-dist
-	mkdir -p dist/lib dist/include
-	cp .build-dist/release/libvitedge.so dist/lib/ && strip --strip-unneeded dist/lib/libvitedge.so
+	rm -rf dist/lib dist/include && mkdir -p dist/lib/pkgconfig dist/include
+	cp .build-dist/release/libvitedge.so dist/lib/$(SONAME) && strip --strip-unneeded dist/lib/$(SONAME)
+	ln -sf $(SONAME) dist/lib/libvitedge.so
 	cp Sources/VitEdgeC/include/vit_edge.h Sources/VitEdgeC/include/vit_edge.hpp dist/include/
-	@ls -l dist/lib/libvitedge.so | awk '{print "dist/lib/libvitedge.so: " $$5 " bytes (stripped, static Swift runtime)"}'
-	@! ldd dist/lib/libvitedge.so | grep -i swift || { echo "dist: libvitedge.so needs the Swift runtime"; exit 1; }
-	@test "$$(nm -D --defined-only dist/lib/libvitedge.so | awk '$$2 == "T"' | grep -vc ' vit_')" = 0 || { echo "dist: libvitedge.so exports more than vit_*"; exit 1; }
-	clang -O2 -std=c11 -Idist/include examples/c/classify.c -Ldist/lib -lvitedge -lm -Wl,-rpath,'$$ORIGIN/lib' -o dist/classify-example
-	env -i dist/classify-example models/mnist-vit-int8.vitq models/samples/*.pgm > .build-dist/c-example.txt
-	dist/vit-edge run models/mnist-vit-int8.vitq models/samples/*.pgm > .build-dist/cli.txt
-	rm dist/classify-example
-	cmp .build-dist/c-example.txt .build-dist/cli.txt && echo "dist: the C example against dist/lib prints what dist/vit-edge prints"
+	tools/write_pc.sh --relocatable > dist/lib/pkgconfig/vitedge.pc
+	@ls -l dist/lib/$(SONAME) | awk '{print "dist/lib/$(SONAME): " $$5 " bytes (stripped, static Swift runtime)"}'
+	@! ldd dist/lib/$(SONAME) | grep -i swift || { echo "dist: libvitedge.so needs the Swift runtime"; exit 1; }
+	@test "$$(nm -D --defined-only dist/lib/$(SONAME) | awk '$$2 == "T"' | grep -vc ' vit_')" = 0 || { echo "dist: libvitedge.so exports more than vit_*"; exit 1; }
+	@readelf -d dist/lib/$(SONAME) | grep -q 'SONAME.*$(SONAME)' || { echo "dist: libvitedge.so lacks its soname $(SONAME)"; exit 1; }
+	# Built with the pkg-config line the docs give, run from another folder.
+	clang -O2 -std=c11 examples/c/classify.c $$(PKG_CONFIG_PATH=$(CURDIR)/dist/lib/pkgconfig pkg-config --cflags --libs vitedge) -lm -o .build-dist/classify-example
+	cd / && env -i $(CURDIR)/.build-dist/classify-example $(CURDIR)/models/mnist-vit-int8.vitq $(addprefix $(CURDIR)/,$(wildcard models/samples/*.pgm)) > $(CURDIR)/.build-dist/c-example.txt
+	cd / && $(CURDIR)/dist/vit-edge run $(CURDIR)/models/mnist-vit-int8.vitq $(addprefix $(CURDIR)/,$(wildcard models/samples/*.pgm)) > $(CURDIR)/.build-dist/cli.txt
+	cmp .build-dist/c-example.txt .build-dist/cli.txt && echo "dist: the C example built with dist's pkg-config line prints what dist/vit-edge prints"
 	# The static library: Swift runtime inside, only vit_* global (tools/make_static_lib.sh).
 	$(SWIFT) build -c release --product vitedge_static -Xswiftc -static-stdlib \
 		-Xlinker --version-script=$(CURDIR)/Sources/VitEdgeC/exports.map --scratch-path .build-dist
@@ -223,8 +222,43 @@ dist: deps
 	clang -O2 -std=c11 -Idist/include examples/c/classify.c dist/lib/libvitedge.a \
 		-lstdc++ -lm -ldl -lpthread -llz4 -lturbojpeg -lspng -o .build-dist/classify-static
 	@! ldd .build-dist/classify-static | grep -i -e swift -e vitedge || { echo "dist: the static example needs a shared library"; exit 1; }
-	env -i .build-dist/classify-static models/mnist-vit-int8.vitq models/samples/*.pgm > .build-dist/c-static.txt
+	cd / && env -i $(CURDIR)/.build-dist/classify-static $(CURDIR)/models/mnist-vit-int8.vitq $(addprefix $(CURDIR)/,$(wildcard models/samples/*.pgm)) > $(CURDIR)/.build-dist/c-static.txt
 	cmp .build-dist/c-static.txt .build-dist/cli.txt && echo "dist: the C example linked with dist/lib/libvitedge.a prints what dist/vit-edge prints"
+
+# Installs like a C library: the CLI, libvitedge.so (soname $(SONAME)) and libvitedge.a,
+# the headers and a pkg-config file, under $(DESTDIR)$(PREFIX); `make uninstall` removes
+# exactly those files. Build a program with
+#   cc app.c $$(pkg-config --cflags --libs vitedge)
+# (PKG_CONFIG_PATH=$(PREFIX)/lib/pkgconfig for a prefix pkg-config does not search).
+PREFIX  ?= /usr/local
+DESTDIR ?=
+INSTALLED := bin/vit-edge lib/$(SONAME) lib/libvitedge.so lib/libvitedge.a include/vit_edge.h include/vit_edge.hpp lib/pkgconfig/vitedge.pc
+install: dist
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/include
+	install -m 755 dist/vit-edge $(DESTDIR)$(PREFIX)/bin/vit-edge
+	install -m 755 dist/lib/$(SONAME) $(DESTDIR)$(PREFIX)/lib/$(SONAME)
+	ln -sf $(SONAME) $(DESTDIR)$(PREFIX)/lib/libvitedge.so
+	install -m 644 dist/lib/libvitedge.a $(DESTDIR)$(PREFIX)/lib/libvitedge.a
+	install -m 644 dist/include/vit_edge.h dist/include/vit_edge.hpp $(DESTDIR)$(PREFIX)/include/
+	tools/write_pc.sh $(PREFIX) > $(DESTDIR)$(PREFIX)/lib/pkgconfig/vitedge.pc
+	@echo "installed under $(DESTDIR)$(PREFIX): $(INSTALLED)"
+	@[ -n "$(DESTDIR)" ] || [ "$$(id -u)" != 0 ] || ! command -v ldconfig >/dev/null || ldconfig
+
+uninstall:
+	rm -f $(addprefix $(DESTDIR)$(PREFIX)/,$(INSTALLED))
+	@echo "removed from $(DESTDIR)$(PREFIX): $(INSTALLED)"
+
+# The docs as code: every example in README.md and docs/ runs and shows what it prints
+# (byexample), every marked figure equals what its command prints (docs/numbers.json),
+# and every build line compiles and runs against an installed tree (tools/docs_check.sh).
+docs-check: build dist
+	@tools/apt_install.sh python3 python3-venv pkg-config time g++
+	tools/docs_check.sh
+
+# Regenerates the marked figures from their commands (docs/numbers.json): the exact and
+# size ones; MACHINE=1 also the timings and memory of this host (say which host in the docs).
+docs-numbers: build dist
+	python3 tools/docs_numbers.py --update $(if $(MACHINE),--machine)
 
 # The whole test suite under AddressSanitizer. LeakSanitizer is off: its only reports
 # are one-time allocations of the Swift runtime, XCTest and Foundation.Process (weak

@@ -124,6 +124,8 @@ make_trixie_sysroot() {
 
 dist() {
     local dir=${1:-dist/aarch64}
+    local soname
+    soname=libvitedge.so.$(sed -n 's/^#define VIT_EDGE_ABI_VERSION \([0-9]*\)/\1/p' Sources/VitEdgeC/include/vit_edge.h)
     sync_tree
     [ -d "$ROOT$RUNTIME_ROOT/lib" ] || make_trixie_sysroot
     local t0=$SECONDS
@@ -134,16 +136,18 @@ dist() {
     # driver looks for static-stdlib-args.lnk in the resource folder it is given: the
     # static one, which SwiftPM's --static-swift-stdlib passes only for executables.)
     in_root "cd /src && env PKG_CONFIG_PATH= PKG_CONFIG_SYSROOT_DIR=$TRIXIE PKG_CONFIG_LIBDIR=$TRIXIE/usr/lib/aarch64-linux-gnu/pkgconfig \
-        swift build -c release --product vitedge --swift-sdk debian-trixie-aarch64 -Xswiftc -static-stdlib \
+        swift build -c release --product vitedge --swift-sdk debian-trixie-aarch64 -Xswiftc -static-stdlib -Xlinker -soname=$soname \
         -Xswiftc -resource-dir -Xswiftc $A64/usr/libexec/swift/lib/swift_static \
         -Xlinker --version-script=/src/Sources/VitEdgeC/exports.map --scratch-path /src/.build-trixie > /tmp/dist-lib.log 2>&1; rc=\$?; grep -E 'error:|Build complete' /tmp/dist-lib.log | tail -20; exit \$rc"
     echo "aarch64 dist build: $((SECONDS - t0)) s"
-    rm -rf "$dir" && mkdir -p "$dir/lib" "$dir/include" "$dir/examples"
+    rm -rf "$dir" && mkdir -p "$dir/lib/pkgconfig" "$dir/include" "$dir/examples"
     in_root "/usr/libexec/swift/bin/llvm-objcopy --strip-all /src/.build-trixie/$TRIPLE/release/vit-edge /tmp/vit-edge.stripped \
         && /usr/libexec/swift/bin/llvm-objcopy --strip-unneeded /src/.build-trixie/$TRIPLE/release/libvitedge.so /tmp/libvitedge.so"
     cp "$ROOT/tmp/vit-edge.stripped" "$dir/vit-edge"
-    cp "$ROOT/tmp/libvitedge.so" "$dir/lib/libvitedge.so"
+    cp "$ROOT/tmp/libvitedge.so" "$dir/lib/$soname"
+    ln -sf "$soname" "$dir/lib/libvitedge.so"
     cp Sources/VitEdgeC/include/vit_edge.h Sources/VitEdgeC/include/vit_edge.hpp "$dir/include/"
+    tools/write_pc.sh --relocatable > "$dir/lib/pkgconfig/vitedge.pc"
     cp examples/c/classify.c "$dir/examples/"
     # The image codecs travel with it (found through the binary's RUNPATH $ORIGIN/lib);
     # what stays outside is on every trixie system.
@@ -162,9 +166,10 @@ $glibc or newer. Not on Debian 12 / Raspberry Pi OS bookworm (glibc 2.36) or Ubu
   ./vit-edge run mnist-vit-int8.vitq digit7.jpg
   ./vit-edge info mnist-vit-int8.vitq        # the kernels chosen for this CPU
 
-The C API (docs/API.md): lib/libvitedge.so and include/vit_edge.h (C++: vit_edge.hpp).
+The C API (docs/API.md): lib/libvitedge.so and include/vit_edge.h (C++: vit_edge.hpp),
+with a pkg-config file (give pkg-config this folder's absolute path):
 
-  cc examples/classify.c -Iinclude -Llib -lvitedge -lm -Wl,-rpath,'\$ORIGIN/lib' -o classify
+  cc examples/classify.c \$(PKG_CONFIG_PATH=\$PWD/lib/pkgconfig pkg-config --cflags --libs vitedge) -lm -o classify
   ./classify mnist-vit-int8.vitq digit7.jpg
 
 Nothing to install: the Swift runtime is linked in, libturbojpeg and libspng are in lib/,
@@ -184,10 +189,11 @@ check_dist() {
                 --json --top-k 1 > "$REPO/.build-aarch64/dist-$cpu-$m.jsonl" || status=1
             if [ -x "$native" ]; then
                 "$native" run "models/$m.vitq" models/samples/*.pgm "$dir/digit7.jpg" --json --top-k 1 > "$REPO/.build-aarch64/dist-x86-$m.jsonl"
-                # Same label for every image; probabilities within 1e-5 (fp32) or 1e-3 (int8:
+                # Same label for every image; probabilities within 1e-5 (fp32) or 5e-3 (int8:
                 # the fp32 steps between int8 layers differ by ulps between ISAs, which can
-                # move an activation across a quantization step).
-                local tol=1e-5; [ "$m" = mnist-vit-int8 ] && tol=1e-3
+                # move an activation across a quantization step: 8.2e-5 against a Zen 4's
+                # VNNI route, 1.2e-3 against a Zen 3's AVX2 route).
+                local tol=1e-5; [ "$m" = mnist-vit-int8 ] && tol=5e-3
                 paste -d '\n' "$REPO/.build-aarch64/dist-x86-$m.jsonl" "$REPO/.build-aarch64/dist-$cpu-$m.jsonl" \
                     | sed 's/.*"label":"\([^"]*\)","probability":\([-0-9.e]*\).*/\1 \2/' \
                     | awk -v what="$cpu $m" -v tol=$tol 'NR % 2 { l = $1; p = $2; next }

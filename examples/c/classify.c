@@ -2,8 +2,10 @@
  * Classifies images with a vit-edge model through the C API and prints what
  * `vit-edge run MODEL IMAGES --top-k K` prints (make test checks that they agree).
  *
- *   cc -O2 classify.c -I../../Sources/VitEdgeC/include -L../../.build/release -lvitedge -lm -o classify
- *   ./classify ../../models/mnist-vit-int8.vitq --top-k 2 ../../models/samples/test-0000*.pgm
+ * Built against an installed library (make install) or dist/ (make dist), from anywhere:
+ *   cc -O2 classify.c $(pkg-config --cflags --libs vitedge) -lm -o classify
+ *   cc -O2 classify.c $(PKG_CONFIG_PATH=/path/to/vit-edge/dist/lib/pkgconfig pkg-config --cflags --libs vitedge) -lm -o classify
+ *   ./classify mnist-vit-int8.vitq --top-k 2 digit7.jpg
  *
  * Images go through the engine's decoders (JPEG, PNG, PGM, PPM) in batches of four:
  * set each image, run once, read each result.

@@ -1,6 +1,7 @@
 // The C example in C++ with the RAII wrapper (vit_edge.hpp): classifies images and prints
 // what `vit-edge run MODEL IMAGES --top-k K` prints.
-//   c++ -std=c++17 classify.cpp -I../../Sources/VitEdgeC/include -L../../.build/release -lvitedge -o classify
+// Built against an installed library (make install) or dist/ (make dist), from anywhere:
+//   c++ -std=c++17 classify.cpp $(pkg-config --cflags --libs vitedge) -o classify
 #include <cmath>
 #include <cstdio>
 #include <cstring>
