@@ -16,16 +16,19 @@ final class CModel {
     let model: Model
     let labels: [UnsafeMutablePointer<CChar>]
     let architecture: UnsafeMutablePointer<CChar>
+    let kernels: UnsafeMutablePointer<CChar>
 
     init(_ model: Model) {
         self.model = model
         labels = (0..<model.info.classes).map { strdup(model.label($0))! }
         architecture = strdup(model.info.architecture)!
+        kernels = strdup(model.info.kernels)!
     }
 
     deinit {
         for l in labels { free(l) }
         free(architecture)
+        free(kernels)
     }
 }
 
@@ -251,12 +254,23 @@ public func vit_model_embedding_size(_ m: OpaquePointer?) -> Int32 { model(m).ma
 @_cdecl("vit_model_blocks")
 public func vit_model_blocks(_ m: OpaquePointer?) -> Int32 { model(m).map { Int32($0.model.info.blocks) } ?? -1 }
 
+@_cdecl("vit_model_heads")
+public func vit_model_heads(_ m: OpaquePointer?) -> Int32 { model(m).map { Int32($0.model.info.attentionHeads) } ?? -1 }
+
+@_cdecl("vit_model_tokens")
+public func vit_model_tokens(_ m: OpaquePointer?) -> Int32 { model(m).map { Int32($0.model.info.tokens) } ?? -1 }
+
 @_cdecl("vit_model_is_int8")
 public func vit_model_is_int8(_ m: OpaquePointer?) -> Int32 { model(m).map { $0.model.info.int8 ? 1 : 0 } ?? -1 }
 
 @_cdecl("vit_model_architecture")
 public func vit_model_architecture(_ m: OpaquePointer?) -> UnsafePointer<CChar>? {
     model(m).map { UnsafePointer($0.architecture) }
+}
+
+@_cdecl("vit_model_kernels")
+public func vit_model_kernels(_ m: OpaquePointer?) -> UnsafePointer<CChar>? {
+    model(m).map { UnsafePointer($0.kernels) }
 }
 
 @_cdecl("vit_model_label")
@@ -295,7 +309,7 @@ public func vit_session_free(_ s: OpaquePointer?) {
     Unmanaged<CSession>.fromOpaque(UnsafeRawPointer(s)).release()
 }
 
-let pixelFormats: [ImageView.Format] = [.gray8, .rgb8, .i420, .nv12, .grayFloat, .rgbFloat]
+let pixelFormats: [ImageView.Format] = [.gray8, .rgb8, .i420, .nv12, .grayFloat, .rgbFloat, .bgr8, .rgbx8, .bgrx8]
 
 @_cdecl("vit_session_set_pixels")
 public func vit_session_set_pixels(_ s: OpaquePointer?, _ image: Int32, _ format: Int32, _ pixels: UnsafeRawPointer?,

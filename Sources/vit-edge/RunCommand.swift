@@ -35,7 +35,7 @@ struct RunCommand: ParsableCommand {
     @Flag(help: "One JSON object per image and line.")
     var json = false
 
-    @Option(help: "Standard input carries raw frames of this format and size: gray8, rgb24, yuv420p or nv12, e.g. yuv420p:640x480.")
+    @Option(help: "Standard input carries raw frames of this format and size: gray8, rgb24, bgr24, rgbx32, bgrx32, yuv420p or nv12, e.g. yuv420p:640x480.")
     var raw: String?
 
     @Option(help: "For a stream: latest (skip to the newest frame; default for raw and MJPEG) or all (every frame, in order; default for PGM/PPM).")

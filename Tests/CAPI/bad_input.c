@@ -116,6 +116,7 @@ int main(void) {
     /* Getters are NULL-safe */
     CHECK(vit_model_num_classes(NULL) == -1 && vit_model_image_width(NULL) == -1 && vit_model_is_int8(NULL) == -1);
     CHECK(vit_model_label(NULL, 0) == NULL && vit_model_architecture(NULL) == NULL);
+    CHECK(vit_model_heads(NULL) == -1 && vit_model_tokens(NULL) == -1 && vit_model_kernels(NULL) == NULL);
     vit_model_free(NULL);
     vit_session_free(NULL);
 
@@ -127,6 +128,8 @@ int main(void) {
     CHECK(vit_model_is_int8(model) == 1 && strcmp(vit_model_architecture(model), "vit") == 0);
     CHECK(vit_model_label(model, -1) == NULL && vit_model_label(model, 10) == NULL);
     CHECK(strcmp(vit_model_label(model, 7), "7") == 0);
+    CHECK(vit_model_heads(model) == 4 && vit_model_tokens(model) == 50);  /* 7x7 patches of 4 and the class token */
+    CHECK(vit_model_kernels(model) != NULL && strlen(vit_model_kernels(model)) > 0);
 
     /* Sessions */
     vit_session *s = (vit_session *)0x1;
@@ -190,6 +193,38 @@ int main(void) {
     CHECK_STATUS(VIT_OK, vit_session_set_pixels(s, 0, VIT_PIXEL_GRAY8, line, sizeof line, 65536, 1, 0));
     CHECK_STATUS(VIT_OK, vit_session_set_pixels(s, 1, VIT_PIXEL_GRAY8, line, sizeof line, 1, 65536, 0));
     CHECK_STATUS(VIT_OK, vit_session_run(s, 2));
+
+    /* The byte orders of OpenCV and Picamera2 (BGR24, RGBX32, BGRX32), with padded rows,
+       give what the same picture as RGB24 gives; no format past the last is taken */
+    {
+        enum { W = 37, H = 31, PAD = 5 };
+        static unsigned char rgb[W * H * 3], other[H * (W * 4 + PAD)];
+        for (int i = 0; i < W * H * 3; i++) rgb[i] = (unsigned char)((i * 73 + (i / 3) * 11) & 0xFF);
+        float want[10], got[10];
+        CHECK_STATUS(VIT_OK, vit_session_set_pixels(s, 0, VIT_PIXEL_RGB24, rgb, sizeof rgb, W, H, 0));
+        CHECK_STATUS(VIT_OK, vit_session_run(s, 1));
+        CHECK_STATUS(VIT_OK, vit_session_output(s, VIT_OUTPUT_LOGITS, 0, 0, want, 10));
+        const vit_pixel_format formats[3] = {VIT_PIXEL_BGR24, VIT_PIXEL_RGBX32, VIT_PIXEL_BGRX32};
+        for (int f = 0; f < 3; f++) {
+            int bpp = formats[f] == VIT_PIXEL_BGR24 ? 3 : 4, bgr = formats[f] != VIT_PIXEL_RGBX32;
+            size_t row = (size_t)W * bpp + PAD;
+            memset(other, 0xEE, sizeof other);
+            for (int y = 0; y < H; y++)
+                for (int x = 0; x < W; x++) {
+                    const unsigned char *p = rgb + (y * W + x) * 3;
+                    unsigned char *q = other + y * row + x * bpp;
+                    q[0] = bgr ? p[2] : p[0]; q[1] = p[1]; q[2] = bgr ? p[0] : p[2];
+                    if (bpp == 4) q[3] = (unsigned char)(x * 7);  /* ignored */
+                }
+            CHECK_ERROR(VIT_ERROR_INVALID_ARGUMENT, "row_bytes", vit_session_set_pixels(s, 0, formats[f], other, sizeof other, W, H, (size_t)W * bpp - 1));
+            CHECK_ERROR(VIT_ERROR_INVALID_ARGUMENT, "buffer", vit_session_set_pixels(s, 0, formats[f], other, row * (H - 1), W, H, row));
+            CHECK_STATUS(VIT_OK, vit_session_set_pixels(s, 0, formats[f], other, row * (H - 1) + (size_t)W * bpp, W, H, row));
+            CHECK_STATUS(VIT_OK, vit_session_run(s, 1));
+            CHECK_STATUS(VIT_OK, vit_session_output(s, VIT_OUTPUT_LOGITS, 0, 0, got, 10));
+            CHECK(memcmp(want, got, sizeof want) == 0);
+        }
+        CHECK_ERROR(VIT_ERROR_INVALID_ARGUMENT, "0...8", vit_session_set_pixels(s, 0, (vit_pixel_format)9, rgb, sizeof rgb, W, H, 0));
+    }
 
     /* A good run: a file, and the same digit as pixels of another size with a row stride */
     CHECK_STATUS(VIT_OK, vit_session_set_image_file(s, 0, DIGIT));

@@ -15,7 +15,7 @@ let specialFloats: [Double] = [0, -0.0, 1e-45, 1e-38, 1e-20, 1e-6, 0.001, 0.1, 0
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     guard size >= 10 else { return 0 }
-    let formats: [ImageView.Format] = [.gray8, .rgb8, .i420, .nv12, .grayFloat, .rgbFloat]
+    let formats = ImageView.Format.allCases
     let format = formats[Int(data[0]) % formats.count]
     // Sides from 1 to 4194304: (1...8) << (0...22), the product within 4 megapixels.
     func side(_ b: UInt8) -> Int { (1 + Int(b & 7)) << min(Int(b >> 3), 22) }

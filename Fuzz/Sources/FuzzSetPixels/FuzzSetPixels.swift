@@ -29,11 +29,11 @@ nonisolated(unsafe) let session: OpaquePointer? = {
 public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     guard size >= 12, let session else { return 0 }
     let b = UnsafeBufferPointer(start: data, count: size)
-    let format = Int32(Int8(bitPattern: b[0])) % 8  // -7...7: six valid, the rest not
+    let format = Int32(Int8(bitPattern: b[0])) % 11  // -10...10: nine valid, the rest not
     // Sides up to 65536 (and a few past it), skewed to extremes: (1...16) << (0...12).
     func side(_ x: UInt8, _ y: UInt8) -> Int32 { Int32((1 + Int(x & 15)) << Int(x >> 4 & 15)) + Int32(y % 3) - 1 }
     let width = side(b[1], b[2]), height = side(b[3], b[4])
-    let packedRow = Int(max(width, 0)) * [1, 3, 1, 1, 4, 12, 1, 1][Int(abs(format)) % 8]
+    let packedRow = Int(max(width, 0)) * [1, 3, 1, 1, 4, 12, 3, 4, 4, 1, 1][Int(abs(format)) % 11]
     let rowBytes = b[5] & 1 == 0 ? 0 : UInt(max(packedRow + Int(b[6]) - 8, 0))
     // The buffer: what the layout needs, give or take a few bytes, never over 24 MiB.
     let needed = (rowBytes == 0 ? packedRow : Int(rowBytes)) * Int(max(height, 0)) * 3 / 2 + 16

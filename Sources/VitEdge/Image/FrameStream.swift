@@ -42,10 +42,10 @@ import Musl
         }
     }
 
-    /// `gray8|rgb24|yuv420p|nv12:WxH`, as `--raw` takes it.
+    /// `gray8|rgb24|bgr24|rgbx32|bgrx32|yuv420p|nv12:WxH`, as `--raw` takes it.
     @_spi(Internals) public static func parseRaw(_ s: String) throws -> StreamFormat {
         let parts = s.split(separator: ":")
-        let formats = [ImageView.Format.gray8, .rgb8, .i420, .nv12]
+        let formats = [ImageView.Format.gray8, .rgb8, .bgr8, .rgbx8, .bgrx8, .i420, .nv12]
         guard parts.count == 2, let f = formats.first(where: { $0.rawValue == parts[0] }) else {
             throw VitError.invalidArgument("--raw takes FORMAT:WxH with FORMAT one of \(formats.map(\.rawValue).joined(separator: ", ")), got '\(s)'")
         }

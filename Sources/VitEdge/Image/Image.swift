@@ -130,11 +130,20 @@ public struct ImageView {
         case grayFloat = "grayf32"
         /// Float RGB in [0, 1]
         case rgbFloat = "rgbf32"
+        /// 8-bit B, G, R, three bytes per pixel: OpenCV's default order, Picamera2's "RGB888"
+        case bgr8 = "bgr24"
+        /// 8-bit R, G, B and one byte ignored: Picamera2's "XBGR8888" ([R, G, B, 255] in memory), RGBA
+        case rgbx8 = "rgbx32"
+        /// 8-bit B, G, R and one byte ignored: Picamera2's "XRGB8888" ([B, G, R, 255] in memory), BGRA
+        case bgrx8 = "bgrx32"
 
         /// 1 for gray, 3 for the colour formats.
         public var channels: Int { self == .gray8 || self == .grayFloat ? 1 : 3 }
         var isFloat: Bool { self == .grayFloat || self == .rgbFloat }
         var isYUV: Bool { self == .i420 || self == .nv12 }
+        /// Rows that reach the resampler as RGB, converted one at a time: YUV frames and
+        /// the byte orders other than RGB (exactly what converting the whole image first gives).
+        var rowsViaRGB: Bool { isYUV || self == .bgr8 || self == .rgbx8 || self == .bgrx8 }
         /// Bytes of one pixel (of the Y plane for the YUV formats).
         var bytesPerPixel: Int { ImageView.minimumRowBytes(self, width: 1) }
     }
@@ -163,7 +172,8 @@ public struct ImageView {
     static func minimumRowBytes(_ f: Format, width: Int) -> Int {
         switch f {
         case .gray8, .i420, .nv12: return width
-        case .rgb8: return 3 * width
+        case .rgb8, .bgr8: return 3 * width
+        case .rgbx8, .bgrx8: return 4 * width
         case .grayFloat: return 4 * width
         case .rgbFloat: return 12 * width
         }

@@ -247,8 +247,8 @@
         let plane = c.imageHeight * c.imageWidth
         // One converted row: bytes (YUV → RGB, RGB → L) or floats, and the RGB row YUV
         // passes through on its way to gray or floats.
-        let direct = useBytes ? !format.isYUV && format.channels == channels : format.isFloat && format.channels == channels
-        let rgbRow = format.isYUV && (channels == 1 || !useBytes) ? 3 * width : 0
+        let direct = useBytes ? !format.rowsViaRGB && format.channels == channels : format.isFloat && format.channels == channels
+        let rgbRow = format.rowsViaRGB && (channels == 1 || !useBytes) ? 3 * width : 0
         let convertedRow = direct ? 0 : width * channels * (useBytes ? 1 : 4)
         scratchBytes = horizontal.tapBytes + vertical.tapBytes + rgbRow + convertedRow
             + plane * channels * (useBytes ? 1 + 4 + 1 : 4 + 4)
@@ -303,10 +303,10 @@
     func resample8(_ image: ImageView, into out: UnsafeMutablePointer<UInt8>) {
         let ch = channels, f = format
         let src = image.data.assumingMemoryBound(to: UInt8.self)
-        let direct = !f.isYUV && f.channels == ch
+        let direct = !f.rowsViaRGB && f.channels == ch
         if !direct {
             if rowBytes.count < width * ch { rowBytes = [UInt8](repeating: 0, count: width * ch) }
-            if f.isYUV && ch == 1 && rowRGB.count < 3 * width { rowRGB = [UInt8](repeating: 0, count: 3 * width) }
+            if f.rowsViaRGB && ch == 1 && rowRGB.count < 3 * width { rowRGB = [UInt8](repeating: 0, count: 3 * width) }
         }
         var buffer = rowBytes, rgb = rowRGB
         rowBytes = []; rowRGB = []
@@ -315,9 +315,9 @@
             Resample.resample8(channels: ch, horizontal: horizontal, vertical: vertical, scratch: &scratch8, row: { r, cols in
                 if direct { return UnsafePointer(src + r * image.rowBytes) }
                 let dst = b.baseAddress!
-                if f.isYUV {
+                if f.rowsViaRGB {
                     let rgbRow = ch == 1 ? t.baseAddress! : dst
-                    ColorConversion.yuvRowToRGB(image, row: r, columns: cols, into: rgbRow)
+                    ColorConversion.rowToRGB(image, row: r, columns: cols, into: rgbRow)
                     if ch == 1 { ColorConversion.rgbToL(UnsafePointer(rgbRow), count: cols.count, into: dst) }
                 } else {
                     ColorConversion.rgbToL(src + r * image.rowBytes + 3 * cols.lowerBound, count: cols.count, into: dst)
@@ -334,7 +334,7 @@
         let direct = f.isFloat && f.channels == ch
         if !direct {
             if rowFloats.count < width * ch { rowFloats = [Float](repeating: 0, count: width * ch) }
-            if f.isYUV && rowRGB.count < 3 * width { rowRGB = [UInt8](repeating: 0, count: 3 * width) }
+            if f.rowsViaRGB && rowRGB.count < 3 * width { rowRGB = [UInt8](repeating: 0, count: 3 * width) }
         }
         var buffer = rowFloats, rgb = rowRGB
         rowFloats = []; rowRGB = []
@@ -344,8 +344,8 @@
                 let line = image.data + r * image.rowBytes
                 if direct { return line.assumingMemoryBound(to: Float.self) }
                 let dst = b.baseAddress!
-                if f.isYUV {
-                    ColorConversion.yuvRowToRGB(image, row: r, columns: cols, into: t.baseAddress!)
+                if f.rowsViaRGB {
+                    ColorConversion.rowToRGB(image, row: r, columns: cols, into: t.baseAddress!)
                     ColorConversion.floats(UnsafeRawPointer(t.baseAddress!), format: .rgb8, count: cols.count, channels: ch, into: dst)
                 } else {
                     ColorConversion.floats(line + cols.lowerBound * f.bytesPerPixel, format: f, count: cols.count, channels: ch, into: dst)
@@ -364,6 +364,25 @@ enum ColorConversion {
         for x in 0..<count {
             let r = UInt32(src[3 * x]), g = UInt32(src[3 * x + 1]), b = UInt32(src[3 * x + 2])
             out[x] = UInt8((r * 19595 + g * 38470 + b * 7471 + 0x8000) >> 16)
+        }
+    }
+
+    /// One row of a frame whose rows reach the resampler as RGB (`Format.rowsViaRGB`), the
+    /// columns asked, → RGB at `out` (column `columns.lowerBound` first).
+    static func rowToRGB(_ view: ImageView, row y: Int, columns: Range<Int>, into out: UnsafeMutablePointer<UInt8>) {
+        let step: Int, red: Int, blue: Int
+        switch view.format {
+        case .i420, .nv12: yuvRowToRGB(view, row: y, columns: columns, into: out); return
+        case .bgr8: (step, red, blue) = (3, 2, 0)
+        case .rgbx8: (step, red, blue) = (4, 0, 2)
+        case .bgrx8: (step, red, blue) = (4, 2, 0)
+        case .gray8, .rgb8, .grayFloat, .rgbFloat: preconditionFailure("\(view.format) rows are read as they are")
+        }
+        let p = view.data.assumingMemoryBound(to: UInt8.self) + y * view.rowBytes + columns.lowerBound * step
+        for i in 0..<columns.count {
+            out[3 * i] = p[i * step + red]
+            out[3 * i + 1] = p[i * step + 1]
+            out[3 * i + 2] = p[i * step + blue]
         }
     }
 
@@ -417,7 +436,7 @@ enum ColorConversion {
                 r = row.load(fromByteOffset: 12 * x, as: Float.self)
                 g = row.load(fromByteOffset: 12 * x + 4, as: Float.self)
                 b = row.load(fromByteOffset: 12 * x + 8, as: Float.self)
-            case .i420, .nv12: preconditionFailure("YUV rows are converted to RGB first")
+            case .i420, .nv12, .bgr8, .rgbx8, .bgrx8: preconditionFailure("\(format) rows are converted to RGB first")
             }
             let o = out + x * channels
             if channels == 1 {

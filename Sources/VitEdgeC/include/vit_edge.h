@@ -62,7 +62,10 @@ typedef enum vit_pixel_format {
     VIT_PIXEL_YUV420P = 2, /* planar Y, then U and V at half size (rounded up), tightly packed: I420 */
     VIT_PIXEL_NV12 = 3,    /* Y, then interleaved UV at half size (rounded up), tightly packed */
     VIT_PIXEL_GRAYF32 = 4, /* float gray in [0, 1] */
-    VIT_PIXEL_RGBF32 = 5   /* float RGB in [0, 1] */
+    VIT_PIXEL_RGBF32 = 5,  /* float RGB in [0, 1] */
+    VIT_PIXEL_BGR24 = 6,   /* 8-bit B, G, R: OpenCV's order, Picamera2's "RGB888" */
+    VIT_PIXEL_RGBX32 = 7,  /* 8-bit R, G, B, ignored byte: Picamera2's "XBGR8888", RGBA */
+    VIT_PIXEL_BGRX32 = 8   /* 8-bit B, G, R, ignored byte: Picamera2's "XRGB8888", BGRA */
 } vit_pixel_format;
 
 /* What a session computes for each image. */
@@ -116,10 +119,18 @@ int vit_model_channels(const vit_model *model);
 int vit_model_num_classes(const vit_model *model);
 int vit_model_embedding_size(const vit_model *model);
 int vit_model_blocks(const vit_model *model);
+/* Attention heads per block (0 for MLP-Mixer and ResMLP) and tokens per image (patches
+   and the class token): a VIT_OUTPUT_ATTENTION map is [heads, tokens, tokens]; -1 for NULL.
+   (New functions only: the ABI stays 1.) */
+int vit_model_heads(const vit_model *model);
+int vit_model_tokens(const vit_model *model);
 /* 1 if the blocks' Linear layers are int8, 0 if fp32, -1 for NULL. */
 int vit_model_is_int8(const vit_model *model);
 /* "vit", "hybrid", "mixer" or "resmlp"; NULL for NULL. */
 const char *vit_model_architecture(const vit_model *model);
+/* The kernels the model runs on here, e.g. "avx2 (fp32 vk_f32_gemm_6x16__avx2_fma, ...)";
+   NULL for NULL. */
+const char *vit_model_kernels(const vit_model *model);
 /* The label of a class (its number when the model has no labels); NULL if out of range. */
 const char *vit_model_label(const vit_model *model, int class_index);
 
