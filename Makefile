@@ -12,7 +12,7 @@ TEST_DEBS := time python3
 # The C library's soname follows the C ABI version (vit_edge.h).
 SONAME  := libvitedge.so.$(shell sed -n 's/^\#define VIT_EDGE_ABI_VERSION \([0-9]*\)/\1/p' Sources/VitEdgeC/include/vit_edge.h)
 
-.PHONY: docs-check docs-numbers check-swift install uninstall bench-qs8-routes docs test-c-api test-aarch64-kernels test-aarch64-swift dist-aarch64 run-aarch64 mca tsan fuzz soak dist sanitize all deps deps-test build demo test test-accuracy models fixtures clean deps-aarch64 test-aarch64 test-kernels-native
+.PHONY: wheel test-python docs-check docs-numbers check-swift install uninstall bench-qs8-routes docs test-c-api test-aarch64-kernels test-aarch64-swift dist-aarch64 run-aarch64 mca tsan fuzz soak dist sanitize all deps deps-test build demo test test-accuracy models fixtures clean deps-aarch64 test-aarch64 test-kernels-native
 
 all: build
 
@@ -247,6 +247,29 @@ install: dist
 uninstall:
 	rm -f $(addprefix $(DESTDIR)$(PREFIX)/,$(INSTALLED))
 	@echo "removed from $(DESTDIR)$(PREFIX): $(INSTALLED)"
+
+# The Python package `vitedge` as wheels (tools/make_wheel.py): the module of python/vitedge
+# and libvitedge.so.1 with the codecs and LZ4 beside it (found through its RUNPATH $$ORIGIN),
+# tagged with the newest glibc they need. x86-64 from make dist; aarch64 from make
+# dist-aarch64's folder (and trixie's liblz4) when that has been made.
+X86_LIBDIR := /usr/lib/x86_64-linux-gnu
+A64_LIBDIR := .build-aarch64/root/opt/trixie-arm64/usr/lib/aarch64-linux-gnu
+wheel: dist
+	@tools/apt_install.sh binutils python3
+	python3 tools/make_wheel.py --arch x86_64 --lib dist/lib/$(SONAME) \
+		--bundle $(X86_LIBDIR)/libturbojpeg.so.0 $(X86_LIBDIR)/libspng.so.0 $(X86_LIBDIR)/liblz4.so.1
+	@if [ -f dist/aarch64/lib/$(SONAME) ] && [ -f $(A64_LIBDIR)/liblz4.so.1 ]; then \
+		python3 tools/make_wheel.py --arch aarch64 --lib dist/aarch64/lib/$(SONAME) \
+			--bundle dist/aarch64/lib/libturbojpeg.so.0 dist/aarch64/lib/libspng.so.0 $(A64_LIBDIR)/liblz4.so.1 $(A64_LIBDIR)/libxxhash.so.0; \
+	else echo "wheel: no aarch64 wheel (make dist-aarch64 first)"; fi
+
+# The x86-64 wheel installed into a fresh venv (pip, from PyPI: numpy, pytest) and its tests
+# run there, against dist/vit-edge's results (python/tests).
+test-python: wheel
+	@tools/apt_install.sh python3 python3-venv
+	rm -rf .build/venv-wheel && python3 -m venv .build/venv-wheel
+	.build/venv-wheel/bin/pip install -q --disable-pip-version-check pytest==8.3.4 numpy dist/wheels/vitedge-*_x86_64.whl
+	cd python/tests && VITEDGE_EXPECT_INSTALLED=1 VITEDGE_CLI=$(CURDIR)/dist/vit-edge $(CURDIR)/.build/venv-wheel/bin/python -m pytest -q -p no:cacheprovider .
 
 # The docs as code: every example in README.md and docs/ runs and shows what it prints
 # (byexample), every marked figure equals what its command prints (docs/numbers.json),
