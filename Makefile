@@ -12,7 +12,7 @@ TEST_DEBS := time python3
 # The C library's soname follows the C ABI version (vit_edge.h).
 SONAME  := libvitedge.so.$(shell sed -n 's/^\#define VIT_EDGE_ABI_VERSION \([0-9]*\)/\1/p' Sources/VitEdgeC/include/vit_edge.h)
 
-.PHONY: wheel test-python docs-check docs-numbers check-swift install uninstall bench-qs8-routes docs test-c-api test-aarch64-kernels test-aarch64-swift dist-aarch64 run-aarch64 mca tsan fuzz soak dist sanitize all deps deps-test build demo test test-accuracy models fixtures clean deps-aarch64 test-aarch64 test-kernels-native
+.PHONY: wheel test-python test-python-aarch64 docs-check docs-numbers check-swift install uninstall bench-qs8-routes docs test-c-api test-aarch64-kernels test-aarch64-swift dist-aarch64 run-aarch64 mca tsan fuzz soak dist sanitize all deps deps-test build demo test test-accuracy models fixtures clean deps-aarch64 test-aarch64 test-kernels-native
 
 all: build
 
@@ -255,7 +255,7 @@ uninstall:
 X86_LIBDIR := /usr/lib/x86_64-linux-gnu
 A64_LIBDIR := .build-aarch64/root/opt/trixie-arm64/usr/lib/aarch64-linux-gnu
 wheel: dist
-	@tools/apt_install.sh binutils python3
+	@tools/apt_install.sh binutils python3 patchelf
 	python3 tools/make_wheel.py --arch x86_64 --lib dist/lib/$(SONAME) \
 		--bundle $(X86_LIBDIR)/libturbojpeg.so.0 $(X86_LIBDIR)/libspng.so.0 $(X86_LIBDIR)/liblz4.so.1
 	@if [ -f dist/aarch64/lib/$(SONAME) ] && [ -f $(A64_LIBDIR)/liblz4.so.1 ]; then \
@@ -270,6 +270,14 @@ test-python: wheel
 	rm -rf .build/venv-wheel && python3 -m venv .build/venv-wheel
 	.build/venv-wheel/bin/pip install -q --disable-pip-version-check pytest==8.3.4 numpy dist/wheels/vitedge-*_x86_64.whl
 	cd python/tests && VITEDGE_EXPECT_INSTALLED=1 VITEDGE_CLI=$(CURDIR)/dist/vit-edge $(CURDIR)/.build/venv-wheel/bin/python -m pytest -q -p no:cacheprovider .
+
+# The aarch64 wheel installed with pip into a trixie arm64 userland (Debian's python3,
+# python3-numpy, python3-pip, python3-pytest, unpacked) and python/tests run under qemu on a
+# Pi 4's and a Pi 5's CPU against the board folder's vit-edge; a subset (3 sample digits, no
+# threads test: they run natively), ~15 s per CPU.
+test-python-aarch64: deps-aarch64 wheel
+	@tools/aarch64_swift.sh root > /dev/null
+	tools/aarch64_swift.sh test-wheel cortex-a72 cortex-a76
 
 # The docs as code: every example in README.md and docs/ runs and shows what it prints
 # (byexample), every marked figure equals what its command prints (docs/numbers.json),

@@ -271,6 +271,48 @@ EOF
     return $status
 }
 
+# A trixie arm64 userland with Debian's python3, python3-numpy, python3-pip and
+# python3-pytest (their .debs unpacked, not installed), for the aarch64 wheel.
+PYROOT=/opt/trixie-python
+make_python_userland() {
+    [ -d "$ROOT$RUNTIME_ROOT/lib" ] || make_trixie_sysroot
+    in_root "set -e
+        A='-o Dir::Etc::SourceList=/opt/trixie-apt/sources.list -o Dir::Etc::SourceParts=/dev/null -o Dir::State::Lists=/opt/trixie-apt/lists -o Dir::State::Status=/opt/trixie-apt/status -o Dir::Cache=/opt/trixie-apt/cache -o APT::Architecture=arm64 -o APT::Architectures=arm64 -o Debug::NoLocking=1 ${APT_OPTS[*]}'
+        apt-get \$A update -qq
+        apt-get \$A install -d -y -qq --no-install-recommends python3 python3-numpy python3-pip python3-pytest > /tmp/python-debs.log 2>&1 \
+            || { cat /tmp/python-debs.log; exit 1; }
+        rm -rf $PYROOT && mkdir -p $PYROOT && for d in /opt/trixie-apt/cache/archives/*.deb; do dpkg-deb -x \$d $PYROOT; done
+        ln -sfn usr/lib $PYROOT/lib
+        # What update-alternatives would link at install: the reference BLAS and LAPACK.
+        cd $PYROOT/usr/lib/aarch64-linux-gnu && ln -sfn blas/libblas.so.3 libblas.so.3 && ln -sfn lapack/liblapack.so.3 liblapack.so.3"
+    echo "aarch64 python userland: $ROOT$PYROOT ($(du -sh "$ROOT$PYROOT" | cut -f1))"
+}
+
+# The aarch64 wheel installed with pip into that userland and python/tests run there under
+# qemu on each CPU, against the board folder's vit-edge (a subset: VITEDGE_SUBSET=1).
+test_wheel() {
+    local wheel status=0
+    wheel=$(ls "$REPO"/dist/wheels/vitedge-*_aarch64.whl 2>/dev/null | head -1)
+    [ -n "$wheel" ] && [ -x "$REPO/dist/aarch64/vit-edge" ] || { echo "test-wheel: make dist-aarch64 and make wheel first"; return 1; }
+    [ -x "$ROOT$PYROOT/usr/bin/python3" ] || make_python_userland
+    local py=$ROOT$PYROOT/usr/bin/python3 site=$REPO/.build-aarch64/wheel-site
+    rm -rf "$site"
+    qemu-aarch64 -cpu cortex-a72 -L "$ROOT$PYROOT" "$py" -m pip install -q --no-deps --no-index --no-compile \
+        --disable-pip-version-check --target "$site" "$wheel" || return 1
+    for cpu in "$@"; do
+        local cli=$REPO/.build-aarch64/vit-edge-$cpu
+        printf '#!/bin/sh\nexec qemu-aarch64 -cpu %s -L "%s" "%s" "$@"\n' "$cpu" "$ROOT$RUNTIME_ROOT" "$REPO/dist/aarch64/vit-edge" > "$cli"
+        chmod +x "$cli"
+        if (cd "$REPO/python/tests" && PYTHONPATH="$site" VITEDGE_SUBSET=1 VITEDGE_EXPECT_INSTALLED= VITEDGE_CLI="$cli" VITEDGE_REPO="$REPO" \
+                qemu-aarch64 -cpu "$cpu" -L "$ROOT$PYROOT" "$py" -m pytest -q -p no:cacheprovider .); then
+            echo "  $cpu: the aarch64 wheel's tests passed (subset: 3 sample digits, no threads test)"
+        else
+            echo "  $cpu: the aarch64 wheel's tests FAILED"; status=1
+        fi
+    done
+    return $status
+}
+
 case "${1:-}" in
     root) make_root ;;
     build) build ;;
@@ -280,5 +322,7 @@ case "${1:-}" in
         [ -x dist/aarch64/vit-edge ] || dist dist/aarch64 >&2
         qemu-aarch64 -cpu "$cpu" -L "$ROOT$RUNTIME_ROOT" dist/aarch64/vit-edge "$@" ;;
     dist) shift; dist "$@" ;;
-    *) echo "usage: $0 root | build | test CPU... | run CPU ARGS... | dist [DIR]"; exit 64 ;;
+    test-wheel) shift; test_wheel "$@" ;;
+    python-userland) make_python_userland ;;
+    *) echo "usage: $0 root | build | test CPU... | run CPU ARGS... | dist [DIR] | test-wheel CPU..."; exit 64 ;;
 esac

@@ -64,6 +64,16 @@ def main():
         files = {"libvitedge.so.1": lib}
         for b in args.bundle:
             files[os.path.basename(b)] = os.path.realpath(b)
+        # A bundled library that needs another bundled one (trixie's liblz4 needs libxxhash)
+        # finds it through its own RUNPATH: a copy gets $ORIGIN, as auditwheel does.
+        for name in sorted(files):
+            if name != "libvitedge.so.1" and any(n in files for n in needed(files[name])) and "$ORIGIN" not in runpath(files[name]):
+                if not shutil.which("patchelf"):
+                    sys.exit(f"make_wheel: patchelf is needed to give {name} the RUNPATH $ORIGIN (apt-get install patchelf)")
+                copy = os.path.join(tmp, name)
+                shutil.copyfile(files[name], copy)
+                subprocess.run(["patchelf", "--set-rpath", "$ORIGIN", copy], check=True)
+                files[name] = copy
         # Every library libvitedge needs is bundled or is one every glibc system has.
         system = {"libc.so.6", "libm.so.6", "libstdc++.so.6", "libgcc_s.so.1", "libdl.so.2", "libpthread.so.0",
                   "librt.so.1", "libz.so.1", "ld-linux-aarch64.so.1", "ld-linux-x86-64.so.2"}
