@@ -284,6 +284,7 @@ test-python-aarch64: deps-aarch64 wheel
 # and every build line compiles and runs against an installed tree (tools/docs_check.sh).
 docs-check: build dist
 	@tools/apt_install.sh python3 python3-venv pkg-config time g++
+	$(SWIFT) build -c release --product vitedge
 	tools/docs_check.sh
 
 # Regenerates the marked figures from their commands (docs/numbers.json): the exact and
