@@ -13,11 +13,7 @@ import FuzzDriver
 import Glibc
 #endif
 
-let root: String = {
-    var parts = String(#filePath).split(separator: "/", omittingEmptySubsequences: false)
-    parts.removeLast(4)  // Fuzz/Sources/FuzzCameraStream/FuzzCameraStream.swift
-    return parts.joined(separator: "/")
-}()
+let root = repositoryRoot
 let jpegs: [[UInt8]] = ["seed-jpeg-420.jpg", "seed-jpeg-gray.jpg", "seed-jpeg-444.jpg", "seed-jpeg-progressive.jpg", "seed-jpeg-422-odd.jpg"]
     .compactMap { try? FileIO.read(root + "/Fuzz/Corpus/jpeg-png/" + $0) }
     .map { $0.first == 0xFF ? $0 : Array($0.dropFirst()) }  // FuzzJPEGPNG's seeds start with its selector byte

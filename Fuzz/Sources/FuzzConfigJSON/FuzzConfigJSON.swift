@@ -4,9 +4,7 @@ import FuzzDriver
 @_spi(Internals) import VitEdge
 
 let checkpoints: [Safetensors] = {
-    var parts = String(#filePath).split(separator: "/", omittingEmptySubsequences: false)
-    parts.removeLast(4)  // Fuzz/Sources/FuzzConfigJSON/FuzzConfigJSON.swift
-    let root = parts.joined(separator: "/")
+    let root = repositoryRoot
     return ["/Fuzz/Corpus/safetensors/tiny-timm.safetensors",
             "/Tests/VitEdgeTests/Fixtures/parity/vit-pytorch-mean/model.safetensors",
             "/Tests/VitEdgeTests/Fixtures/parity/hf-vit-new-names/model.safetensors"].compactMap {

@@ -11,3 +11,10 @@ public func fuzzerMain(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutableP
     var argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>? = argv
     return runFuzzerDriver(&argc, &argv, callback)
 }
+
+/// The repository root, found from this file's path (fuzzers read models/ and Fuzz/Corpus/).
+public let repositoryRoot: String = {
+    var parts = String(#filePath).split(separator: "/", omittingEmptySubsequences: false)
+    parts.removeLast(4)  // Fuzz/Sources/FuzzDriver/FuzzDriver.swift
+    return parts.joined(separator: "/")
+}()

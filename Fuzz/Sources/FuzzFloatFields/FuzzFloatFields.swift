@@ -7,11 +7,7 @@
 import FuzzDriver
 @_spi(Internals) import VitEdge
 
-let root: String = {
-    var parts = String(#filePath).split(separator: "/", omittingEmptySubsequences: false)
-    parts.removeLast(4)  // Fuzz/Sources/FuzzFloatFields/FuzzFloatFields.swift
-    return parts.joined(separator: "/")
-}()
+let root = repositoryRoot
 let tinyModel: [UInt8] = (try? FileIO.read(root + "/Fuzz/Corpus/vitq/tiny.vitq")) ?? []
 let tinyCheckpoint = try? Safetensors(path: root + "/Fuzz/Corpus/safetensors/tiny-timm.safetensors")
 let specials: [Double] = [0, -0.0, 1e-45, 1e-38, 1e-20, 1e-7, 1e-4, 0.001, 0.25, 0.5, 0.875, 1, 1.0000001, 1.5, 2, 255,

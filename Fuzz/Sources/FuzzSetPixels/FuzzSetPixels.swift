@@ -11,11 +11,7 @@ import VitEdgeC
 import Glibc
 #endif
 
-let root: String = {
-    var parts = String(#filePath).split(separator: "/", omittingEmptySubsequences: false)
-    parts.removeLast(4)  // Fuzz/Sources/FuzzSetPixels/FuzzSetPixels.swift
-    return parts.joined(separator: "/")
-}()
+let root = repositoryRoot
 nonisolated(unsafe) let session: OpaquePointer? = {
     guard let bytes = try? FileIO.read(root + "/models/mnist-vit.vitq") else { return nil }
     var m: OpaquePointer? = nil
