@@ -20,7 +20,6 @@ released while the library works (ctypes), so capture threads keep running.
 """
 import ctypes
 import os
-import sys
 import threading
 
 import numpy as np
