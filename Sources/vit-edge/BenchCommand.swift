@@ -66,7 +66,8 @@ struct BenchCommand: ParsableCommand {
                     let t1 = Clock.now()
                     try im.withView { view in
                         if preprocessor == nil {
-                            preprocessor = try Preprocessor(config: vit.config, width: view.width, height: view.height, format: view.format, name: image)
+                            preprocessor = try Preprocessor(config: vit.config, width: view.width, height: view.height, format: view.format, name: image,
+                                                            resampling: vit.kernels.resampling)
                         }
                         session.setInput(view, at: 0, using: preprocessor!)
                     }
@@ -100,6 +101,7 @@ struct BenchCommand: ParsableCommand {
                     let described: [(String, JSON)] = [
                         ("path", .string(image)), ("width", .number(Double(t.width))), ("height", .number(Double(t.height))),
                         ("decode_ms", .number(t.decode)), ("preprocess_ms", .number(t.preprocess)),
+                        ("resampling", .string(vit.kernels.resampling?.name ?? "reference")),
                     ]
                     fields.append(("image", .object(described)))
                 }
@@ -113,7 +115,7 @@ struct BenchCommand: ParsableCommand {
             say("load         \(fixed(vit.loadSeconds * 1000, 2)) ms (read, decompress, validate, pack)")
             say("memory       arena \(bytes(session.arenaBytes)), peak RSS \(bytes(rss))")
             if let t = imageTimes {
-                say("image        \(t.width)x\(t.height): decode \(fixed(t.decode, 3)) ms, preprocess \(fixed(t.preprocess, 3)) ms (\(vit.config.preprocessing.summary)), medians")
+                say("image        \(t.width)x\(t.height): decode \(fixed(t.decode, 3)) ms, preprocess \(fixed(t.preprocess, 3)) ms (\(vit.config.preprocessing.summary); resampling \(vit.kernels.resampling?.name ?? "reference")), medians")
             }
         }
     }

@@ -67,6 +67,84 @@ static void ref_quantize(size_t rows, size_t k, const float *x, int8_t *q, size_
     }
 }
 
+// Pillow's 8-bit passes as Resample.c writes them (ImagingResampleHorizontal_8bpc and the
+// vertical one): coefficients k[x * width + i], sums from 1 << 21, clip8 of >> 22.
+static uint8_t ref_clip8(uint32_t s) {
+    const int32_t v = (int32_t)s >> 22;
+    return (uint8_t)(v < 0 ? 0 : v > 255 ? 255 : v);
+}
+
+// Every resampling route against the loops above, bit for bit: random rows (exactly as
+// long as the taps read, so a read past row_end is a read past the allocation), taps
+// of Pillow's shape (a sliding window, up to 40 wide, some empty) with coefficients of
+// Pillow's magnitude and beyond, 1 to 4 channels; the vertical pass and clip on every length.
+static void check_resample(uint32_t f) {
+    const vk_u8_resample_config *table = nullptr;
+    const size_t n_routes = vk_u8_resample_configs(&table);
+    check(strcmp(table[n_routes - 1].name, "scalar") == 0 && table[n_routes - 1].requires == 0,
+          "the last resampling route runs everywhere");
+    check(vk_u8_resample_config_for(0) == &table[n_routes - 1], "no features: the scalar resampling route");
+    for (size_t r = 0; r < n_routes; ++r) {
+        const vk_u8_resample_config *c = &table[r];
+        if ((c->requires & f) != c->requires) {
+            printf("(resampling route %s is not executed on this CPU)\n", c->name);
+            continue;
+        }
+        bool ok_h = true, ok_v = true;
+        for (int trial = 0; trial < 300; ++trial) {
+            const size_t ch = 1 + next_u64() % 4, outputs = 1 + next_u64() % 40, width = 1 + next_u64() % 40;
+            const bool huge = trial % 7 == 0;  // coefficients beyond Pillow's range: wrapping sums
+            std::vector<int32_t> start(outputs), count(outputs), fixed(outputs * width);
+            size_t in_size = 0;
+            for (size_t x = 0; x < outputs; ++x) {
+                start[x] = (int32_t)(x * (1 + next_u64() % 3) / 2);
+                count[x] = next_u64() % 9 == 0 ? 0 : (int32_t)(1 + next_u64() % width);
+                for (size_t i = 0; i < width; ++i)
+                    fixed[x * width + i] = huge ? (int32_t)next_u64() : (int32_t)(next_u64() % (3 << 21)) - (1 << 21);
+                if (count[x] > 0 && (size_t)(start[x] + count[x]) > in_size) in_size = start[x] + count[x];
+            }
+            std::vector<uint8_t> row(in_size * ch);
+            for (auto &b : row) b = (uint8_t)next_u64();
+            std::vector<uint8_t> want(outputs * ch), got(outputs * ch, 0xAB);
+            for (size_t x = 0; x < outputs; ++x)
+                for (size_t k = 0; k < ch; ++k) {
+                    uint32_t sum = 1u << 21;
+                    for (int32_t i = 0; i < count[x]; ++i)
+                        sum += (uint32_t)row[(start[x] + i) * ch + k] * (uint32_t)fixed[x * width + i];
+                    want[x * ch + k] = ref_clip8(sum);
+                }
+            const size_t stride = vk_u8_resample_packed_stride(c->lanes, ch, width);
+            std::vector<int32_t> packed(outputs * stride + 1);
+            vk_u8_resample_pack(c->lanes, ch, outputs, width, fixed.data(), count.data(), packed.data());
+            static const uint8_t none = 0;  // every window empty: nothing is read
+            const uint8_t *base = row.empty() ? &none : row.data();
+            c->horizontal(base, base + row.size(), outputs, ch, start.data(), count.data(), packed.data(), stride, got.data());
+            ok_h &= want == got;
+            // Vertical: a row of any length into the sums, then clipped.
+            const size_t len = next_u64() % 100;
+            const int32_t k = huge ? (int32_t)next_u64() : (int32_t)(next_u64() % (3 << 21)) - (1 << 21);
+            std::vector<uint8_t> mid(len);
+            std::vector<int32_t> acc(len), acc_ref(len);
+            for (size_t i = 0; i < len; ++i) {
+                mid[i] = (uint8_t)next_u64();
+                acc[i] = acc_ref[i] = (int32_t)(next_u64() >> (huge ? 0 : 34));
+                acc_ref[i] = (int32_t)((uint32_t)acc_ref[i] + (uint32_t)mid[i] * (uint32_t)k);
+            }
+            c->vertical(mid.data(), len, k, acc.data());
+            ok_v &= acc == acc_ref;
+            std::vector<uint8_t> clipped(len), clipped_ref(len);
+            for (size_t i = 0; i < len; ++i) clipped_ref[i] = ref_clip8((uint32_t)acc[i]);
+            c->clip(acc.data(), len, clipped.data());
+            ok_v &= clipped == clipped_ref;
+        }
+        char what[96];
+        snprintf(what, sizeof what, "resampling %s horizontal pass (1-4 channels)", c->name);
+        check(ok_h, what);
+        snprintf(what, sizeof what, "resampling %s vertical pass and clip", c->name);
+        check(ok_v, what);
+    }
+}
+
 int main(int argc, char **argv) {
     const uint32_t f = vk_cpu_features();
     const bool dot = (f & VK_CPU_ARM_DOTPROD) != 0;
@@ -319,6 +397,8 @@ int main(int argc, char **argv) {
         snprintf(what, sizeof what, "%s softmax", c->rowops_name);
         check(ok, what);
     }
+
+    check_resample(f);
 
     printf("%d passed, %d failed\n", passed, failed);
     return failed == 0 ? 0 : 1;

@@ -214,6 +214,11 @@
     var scratchFloat = Resample.Scratch<Float, Float>()
     var result: [UInt8] = []
     var resultFloat: [Float] = []
+    /// The 8-bit passes' route (nil: the scalar Swift reference).
+    @_spi(Internals) public let resampling: Resample.Route8?
+    /// (v / 255 − mean) / std of every byte value v, per model channel: the last step of
+    /// the 8-bit path as a table lookup (the same Float operations, made once).
+    let normalized: [Float]
 
     /// Bytes the passes may allocate for one image of this size at most: what the
     /// budget (`ResourceLimits`) is checked against before any of it is.
@@ -222,7 +227,8 @@
     /// Plans the preprocessing of `width` × `height` images in `format`; throws when the
     /// size is outside `limits` (a frame too large for the memory budget).
     @_spi(Internals) public init(config c: ViTConfig, width: Int, height: Int, format: ImageView.Format,
-                                 limits: ResourceLimits = .current, name: String = "image") throws {
+                                 limits: ResourceLimits = .current, name: String = "image",
+                                 resampling: Resample.Route8? = .best) throws {
         guard width > 0 && height > 0, let pixels = checkedProduct([width, height]), pixels <= limits.maxImagePixels else {
             throw VitError.tooManyPixels(path: name, width: width, height: height, limit: limits.maxImagePixels)
         }
@@ -230,6 +236,8 @@
         self.width = width
         self.height = height
         self.format = format
+        self.resampling = resampling
+        normalized = (0..<c.channels).flatMap { mc in (0..<256).map { v in (Float(v) / 255 - c.mean[mc]) / c.std[mc] } }
         let p = c.preprocessing
         let (rw, rh) = p.resizedSize(width: width, height: height, input: (c.imageHeight, c.imageWidth))
         func axis(_ inSize: Int, _ outSize: Int, _ crop: Int) -> Resample.Axis {
@@ -270,14 +278,15 @@
             var r = result
             result = []
             r.withUnsafeMutableBufferPointer { res in
+            normalized.withUnsafeBufferPointer { table in
                 resample8(image, into: res.baseAddress!)
                 for mc in 0..<c.channels {
                     let from = ch == 1 ? 0 : mc
-                    let m = c.mean[mc], s = c.std[mc]
+                    let lut = table.baseAddress! + mc * 256
                     let dst = out + mc * plane
-                    for i in 0..<plane { dst[i] = (Float(res[i * ch + from]) / 255 - m) / s }
+                    for i in 0..<plane { dst[i] = lut[Int(res[i * ch + from])] }
                 }
-            }
+            } }
             result = r
             return
         }
@@ -312,7 +321,7 @@
         rowBytes = []; rowRGB = []
         buffer.withUnsafeMutableBufferPointer { b in
         rgb.withUnsafeMutableBufferPointer { t in
-            Resample.resample8(channels: ch, horizontal: horizontal, vertical: vertical, scratch: &scratch8, row: { r, cols in
+            Resample.resample8(channels: ch, horizontal: horizontal, vertical: vertical, scratch: &scratch8, route: resampling, row: { r, cols in
                 if direct { return UnsafePointer(src + r * image.rowBytes) }
                 let dst = b.baseAddress!
                 if f.rowsViaRGB {

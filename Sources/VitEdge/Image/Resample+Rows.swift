@@ -1,3 +1,5 @@
+import _VitKernels
+
 /// Applying taps: the two passes of a separable resize, streamed row by row, so that the
 /// memory they take is bounded by the output (and one input row), never by an extreme
 /// aspect ratio of the input.
@@ -13,6 +15,26 @@
 extension Resample {
     /// The largest number of weights one chunk of an axis holds (16 bytes each).
     @_spi(Internals) public static let maxTapsPerChunk = 1 << 16
+
+    /// A route of the 8-bit passes: a row of the C table `vk_u8_resample_configs` (AVX-512,
+    /// AVX2, NEON, scalar C++), every one bit-identical to the Swift reference
+    /// (`resample8` with no route), which stays the definition the tests hold them to.
+    @_spi(Internals) public struct Route8: @unchecked Sendable, Equatable {
+        let config: UnsafePointer<vk_u8_resample_config>
+        @_spi(Internals) public var name: String { String(cString: config.pointee.name) }
+        var lanes: Int { config.pointee.lanes }
+
+        /// The best route this CPU runs.
+        @_spi(Internals) public static let best = Route8(config: vk_u8_resample_config_for(vk_cpu_features()))
+
+        /// Every route this CPU runs, best first (the last is the scalar C++ one).
+        @_spi(Internals) public static var runnable: [Route8] {
+            var table: UnsafePointer<vk_u8_resample_config>? = nil
+            let n = vk_u8_resample_configs(&table)
+            let f = vk_cpu_features()
+            return (0..<n).map { Route8(config: table! + $0) }.filter { $0.config.pointee.requires & f == $0.config.pointee.requires }
+        }
+    }
 
     /// One axis of a resize as the passes use it: the taps of any range of the outputs
     /// kept, made on demand (and made once, when they fit in one chunk).
@@ -157,6 +179,10 @@ extension Resample {
     @_spi(Internals) public struct Scratch<Sample, Sum> {
         var mid: [Sample] = []
         var acc: [Sum] = []
+        /// A route's horizontal taps: coefficients packed for its vector width, windows as Int32.
+        var packed: [Int32] = []
+        var start32: [Int32] = []
+        var count32: [Int32] = []
         @_spi(Internals) public init() {}
     }
 
@@ -177,9 +203,11 @@ extension Resample {
     /// Pillow's two passes over 8-bit rows of `c` interleaved channels: along x (rounded
     /// and clipped to 8 bits), then along y, into `out` [v.outputs, h.outputs, c].
     /// `row(r, columns)` gives input row `r`, valid at least for the columns asked
-    /// (pointer to column 0). An identity axis is not resampled.
+    /// (pointer to column 0). An identity axis is not resampled. `route` runs the passes
+    /// with a C++ route (nil: the scalar Swift below, the reference); taps whose weights
+    /// are computed as they are used (Pillow's windows) always take the Swift loops.
     @_spi(Internals) public static func resample8(channels c: Int, horizontal h: Axis, vertical v: Axis,
-                                                  scratch: inout Scratch<UInt8, Int32>,
+                                                  scratch: inout Scratch<UInt8, Int32>, route: Route8? = nil,
                                                   row: (Int, Range<Int>) -> UnsafePointer<UInt8>,
                                                   into out: UnsafeMutablePointer<UInt8>) {
         precondition(c >= 1 && c <= 4, "8-bit images have 1 to 4 channels")
@@ -196,8 +224,33 @@ extension Resample {
                     scratch.acc = [Int32](repeating: 0, count: ys.count * rowLength)
                 }
                 let columns = h.identity ? xs : hc.inputRange
+                // The route's packed coefficients of this chunk (made per call: a few
+                // thousand stores, no allocation once the buffers have grown).
+                var stride = 0
+                if let route, !h.identity, case .stored = hc {
+                    stride = vk_u8_resample_packed_stride(route.lanes, c, ht.width)
+                    let need = xs.count * stride
+                    if scratch.packed.count < need { scratch.packed = [Int32](repeating: 0, count: need) }
+                    if scratch.start32.count < xs.count {
+                        scratch.start32 = [Int32](repeating: 0, count: xs.count)
+                        scratch.count32 = [Int32](repeating: 0, count: xs.count)
+                    }
+                    for x in 0..<xs.count {
+                        scratch.start32[x] = Int32(ht.start[x])
+                        scratch.count32[x] = Int32(ht.count[x])
+                    }
+                    let width = ht.width
+                    ht.fixed.withUnsafeBufferPointer { f in
+                    scratch.count32.withUnsafeBufferPointer { n in
+                    scratch.packed.withUnsafeMutableBufferPointer { pk in
+                        vk_u8_resample_pack(route.lanes, c, xs.count, width, f.baseAddress, n.baseAddress, pk.baseAddress)
+                    } } }
+                }
                 scratch.mid.withUnsafeMutableBufferPointer { midBuffer in
                 scratch.acc.withUnsafeMutableBufferPointer { accBuffer in
+                scratch.packed.withUnsafeBufferPointer { packed in
+                scratch.start32.withUnsafeBufferPointer { start32 in
+                scratch.count32.withUnsafeBufferPointer { count32 in
                 ht.fixed.withUnsafeBufferPointer { hk in
                 ht.start.withUnsafeBufferPointer { hs in
                 ht.count.withUnsafeBufferPointer { hn in
@@ -219,6 +272,11 @@ extension Resample {
                                 }
                                 for ch in 0..<c { dst[ch] = clip8(sums[ch]) }
                             }
+                            return UnsafePointer(midBase)
+                        }
+                        if let route {
+                            route.config.pointee.horizontal(line, line + columns.upperBound * c, xs.count, c, start32.baseAddress,
+                                                            count32.baseAddress, packed.baseAddress, stride, midBase)
                             return UnsafePointer(midBase)
                         }
                         for x in 0..<xs.count {
@@ -259,6 +317,7 @@ extension Resample {
                         readers(of: r, start: vStart, count: vCount, from: &lo) { y in
                             let k = vt.fixed(y, r)
                             let a = acc + y * rowLength
+                            if let route { return route.config.pointee.vertical(mid, rowLength, k, a) }
                             for i in 0..<rowLength { a[i] &+= Int32(mid[i]) &* k }
                         }
                     }
@@ -266,9 +325,10 @@ extension Resample {
                         let dst = out + ((ys.lowerBound + y) * outW + xs.lowerBound) * c
                         if vCount[y] == 0 { dst.update(repeating: 0, count: rowLength); continue }
                         let a = acc + y * rowLength
+                        if let route { route.config.pointee.clip(a, rowLength, dst); continue }
                         for i in 0..<rowLength { dst[i] = clip8(a[i]) }
                     }
-                } } } } }
+                } } } } } } } }
             }
         }
     }

@@ -270,6 +270,71 @@ void vk_qs8_quantize_rows_u8__avx512f(size_t rows, size_t k, const float *x, siz
 void vk_qs8_quantize_rows_static_u8__avx512f(size_t rows, size_t k, const float *x, size_t ldx,
                                              float s, int8_t *q, size_t ldq, float *scale);
 
+/* ---- 8-bit image resampling (Pillow's fixed point) ---------------------- */
+/*
+ * The two passes of Pillow's separable resize of 8-bit images (Resample.c, 22-bit
+ * coefficients): every route is bit-identical to the scalar one and to the Swift
+ * reference (Resample.resample8 without a route). Sums are int32 with wrapping
+ * arithmetic, so the order of the additions does not matter.
+ *
+ * Horizontal: out[x*c + ch] = clip8(2^21 + sum_i row[(start[x] + i)*c + ch] * k(x, i))
+ * for x < outputs, c = channels (1..4), clip8(s) = clamp(s >> 22, 0, 255). The
+ * coefficients k come packed for the route's vector width (`lanes`): for each output,
+ * groups of G = vk_u8_resample_taps_per_group(lanes, c) taps, each group `lanes` int32
+ * (tap t of the group at lanes t*c .. t*c+c-1, the rest zero), zero past count[x];
+ * `packed_stride` int32 per output. Reads stay below row_end (the end of the bytes the
+ * caller may read): an output whose vector loads would pass it is summed tap by tap.
+ */
+typedef void (*vk_u8_resample_h_fn)(const uint8_t *row, const uint8_t *row_end, size_t outputs,
+                                    size_t channels, const int32_t *start, const int32_t *count,
+                                    const int32_t *packed, size_t packed_stride, uint8_t *out);
+/* Vertical, one input row into the sums of one output row: acc[i] += mid[i] * k. */
+typedef void (*vk_u8_resample_v_fn)(const uint8_t *mid, size_t n, int32_t k, int32_t *acc);
+/* The sums to bytes: out[i] = clip8(acc[i]). */
+typedef void (*vk_u8_resample_clip_fn)(const int32_t *acc, size_t n, uint8_t *out);
+
+void vk_u8_resample_h__scalar(const uint8_t *row, const uint8_t *row_end, size_t outputs, size_t channels,
+                              const int32_t *start, const int32_t *count, const int32_t *packed,
+                              size_t packed_stride, uint8_t *out);
+void vk_u8_resample_v__scalar(const uint8_t *mid, size_t n, int32_t k, int32_t *acc);
+void vk_u8_resample_clip__scalar(const int32_t *acc, size_t n, uint8_t *out);
+void vk_u8_resample_h__avx2(const uint8_t *row, const uint8_t *row_end, size_t outputs, size_t channels,
+                            const int32_t *start, const int32_t *count, const int32_t *packed,
+                            size_t packed_stride, uint8_t *out);
+void vk_u8_resample_v__avx2(const uint8_t *mid, size_t n, int32_t k, int32_t *acc);
+void vk_u8_resample_clip__avx2(const int32_t *acc, size_t n, uint8_t *out);
+void vk_u8_resample_h__avx512f(const uint8_t *row, const uint8_t *row_end, size_t outputs, size_t channels,
+                               const int32_t *start, const int32_t *count, const int32_t *packed,
+                               size_t packed_stride, uint8_t *out);
+void vk_u8_resample_v__avx512f(const uint8_t *mid, size_t n, int32_t k, int32_t *acc);
+void vk_u8_resample_clip__avx512f(const int32_t *acc, size_t n, uint8_t *out);
+void vk_u8_resample_h__neon(const uint8_t *row, const uint8_t *row_end, size_t outputs, size_t channels,
+                            const int32_t *start, const int32_t *count, const int32_t *packed,
+                            size_t packed_stride, uint8_t *out);
+void vk_u8_resample_v__neon(const uint8_t *mid, size_t n, int32_t k, int32_t *acc);
+void vk_u8_resample_clip__neon(const int32_t *acc, size_t n, uint8_t *out);
+
+/* Taps per coefficient group: the largest power of two G with G * channels <= lanes. */
+size_t vk_u8_resample_taps_per_group(size_t lanes, size_t channels);
+/* int32 per output of the packed coefficients of taps `width` wide (an upper bound on count). */
+size_t vk_u8_resample_packed_stride(size_t lanes, size_t channels, size_t width);
+/* Packs `fixed` (outputs x width int32, output x's count[x] first ones used). */
+void vk_u8_resample_pack(size_t lanes, size_t channels, size_t outputs, size_t width,
+                         const int32_t *fixed, const int32_t *count, int32_t *packed);
+
+/* One row per route, best first; the last (scalar) runs everywhere. */
+typedef struct vk_u8_resample_config {
+    const char *name;         /* avx512f, avx2, neon, scalar */
+    size_t lanes;             /* the packing's vector width in int32 */
+    vk_u8_resample_h_fn horizontal;
+    vk_u8_resample_v_fn vertical;
+    vk_u8_resample_clip_fn clip;
+    uint32_t requires;
+} vk_u8_resample_config;
+size_t vk_u8_resample_configs(const vk_u8_resample_config **table);
+/* The best route a CPU with these features can run (never NULL). */
+const vk_u8_resample_config *vk_u8_resample_config_for(uint32_t features);
+
 /* ---- the core's peak ------------------------------------------------------ */
 /* Register-only loops of independent multiply-adds with the instructions of a GEMM
  * route: `route` names it (VK_PEAK_*), VK_PEAK_BEST picks this CPU's best. Each

@@ -1,0 +1,101 @@
+// Pillow's 8-bit resampling passes with NEON (ARM64: every Raspberry Pi from the 3 on),
+// bit-identical to the scalar route: the AVX2 kernels' layout (8 int32 lanes per
+// coefficient group, held as two int32x4), vmlaq_s32 for the 32-bit products.
+#include "vit_kernels.h"
+
+#include <string.h>
+
+#if defined(__aarch64__)
+#include <arm_neon.h>
+
+namespace {
+
+template <int C>
+constexpr int kTaps = C == 1 ? 8 : C == 2 ? 4 : 2;
+
+// Lanes 0..c-1 of the sum of each channel's lanes, from the 8 lanes a (0..3), b (4..7).
+template <int C>
+inline int32x4_t fold(int32x4_t a, int32x4_t b) {
+    if (C == 4) return vaddq_s32(a, b);
+    if (C == 3) return vaddq_s32(a, vextq_s32(a, b, 3));  // lanes 0..5: R G B R | G B
+    const int32x4_t s = vaddq_s32(a, b);                 // C 1, 2: taps 0..3 and 4..7 added
+    if (C == 2) return vaddq_s32(s, vextq_s32(s, s, 2));
+    return vdupq_n_s32(vaddvq_s32(s));
+}
+
+inline uint32_t clip4(int32x4_t v) {
+    const uint16x4_t h = vqmovun_s32(vshrq_n_s32(v, 22));
+    const uint8x8_t b = vqmovn_u16(vcombine_u16(h, h));
+    return vget_lane_u32(vreinterpret_u32_u8(b), 0);
+}
+
+template <int C>
+void h_row(const uint8_t *row, const uint8_t *row_end, size_t outputs, const int32_t *start, const int32_t *count,
+           const int32_t *packed, size_t stride, uint8_t *out) {
+    constexpr int G = kTaps<C>, L = G * C;
+    for (size_t x = 0; x < outputs; ++x) {
+        const int n = count[x];
+        const uint8_t *p = row + (size_t)start[x] * C;
+        const int32_t *k = packed + x * stride;
+        const int groups = (n + G - 1) / G;
+        uint32_t bytes;
+        if (n > 0 && p + (size_t)(groups - 1) * L + 8 <= row_end) {
+            int32x4_t a0 = vdupq_n_s32(0), a1 = vdupq_n_s32(0);
+            for (int g = 0; g < groups; ++g) {
+                const uint16x8_t w = vmovl_u8(vld1_u8(p + g * L));
+                a0 = vmlaq_s32(a0, vreinterpretq_s32_u32(vmovl_u16(vget_low_u16(w))), vld1q_s32(k + g * 8));
+                a1 = vmlaq_s32(a1, vreinterpretq_s32_u32(vmovl_u16(vget_high_u16(w))), vld1q_s32(k + g * 8 + 4));
+            }
+            bytes = clip4(vaddq_s32(fold<C>(a0, a1), vdupq_n_s32(1 << 21)));
+        } else {
+            int32_t s[4] = {0, 0, 0, 0};
+            for (int ch = 0; ch < C; ++ch) {
+                uint32_t sum = 1u << 21;
+                for (int i = 0; i < n; ++i) sum += (uint32_t)p[i * C + ch] * (uint32_t)k[(i / G) * 8 + (i % G) * C];
+                s[ch] = (int32_t)sum;
+            }
+            bytes = clip4(vld1q_s32(s));
+        }
+        memcpy(out + x * C, &bytes, C);
+    }
+}
+
+}  // namespace
+
+extern "C" void vk_u8_resample_h__neon(const uint8_t *row, const uint8_t *row_end, size_t outputs, size_t channels,
+                                       const int32_t *start, const int32_t *count, const int32_t *packed,
+                                       size_t packed_stride, uint8_t *out) {
+    switch (channels) {
+    case 1: return h_row<1>(row, row_end, outputs, start, count, packed, packed_stride, out);
+    case 2: return h_row<2>(row, row_end, outputs, start, count, packed, packed_stride, out);
+    case 3: return h_row<3>(row, row_end, outputs, start, count, packed, packed_stride, out);
+    default: return h_row<4>(row, row_end, outputs, start, count, packed, packed_stride, out);
+    }
+}
+
+extern "C" void vk_u8_resample_v__neon(const uint8_t *mid, size_t n, int32_t k, int32_t *acc) {
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        const uint16x8_t w = vmovl_u8(vld1_u8(mid + i));
+        const int32x4_t p0 = vreinterpretq_s32_u32(vmovl_u16(vget_low_u16(w)));
+        const int32x4_t p1 = vreinterpretq_s32_u32(vmovl_u16(vget_high_u16(w)));
+        vst1q_s32(acc + i, vmlaq_n_s32(vld1q_s32(acc + i), p0, k));
+        vst1q_s32(acc + i + 4, vmlaq_n_s32(vld1q_s32(acc + i + 4), p1, k));
+    }
+    for (; i < n; ++i) acc[i] = (int32_t)((uint32_t)acc[i] + (uint32_t)mid[i] * (uint32_t)k);
+}
+
+extern "C" void vk_u8_resample_clip__neon(const int32_t *acc, size_t n, uint8_t *out) {
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        const uint16x4_t h0 = vqmovun_s32(vshrq_n_s32(vld1q_s32(acc + i), 22));
+        const uint16x4_t h1 = vqmovun_s32(vshrq_n_s32(vld1q_s32(acc + i + 4), 22));
+        vst1_u8(out + i, vqmovn_u16(vcombine_u16(h0, h1)));
+    }
+    for (; i < n; ++i) {
+        const int32_t v = acc[i] >> 22;
+        out[i] = (uint8_t)(v < 0 ? 0 : v > 255 ? 255 : v);
+    }
+}
+
+#endif
