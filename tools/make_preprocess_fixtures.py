@@ -103,25 +103,43 @@ def save_expected(name, tensor_before_normalize):
     return name
 
 
-def timm_case(image, tag, cfg, size):
-    """cfg: a timm pretrained_cfg (what config.json carries)."""
+def pil_draft(path, transform):
+    """The photo as Pillow decodes it in draft mode for the size the transform's Resize
+    makes of it: libjpeg's DCT-domain 1/2, 1/4 or 1/8 scaling (vit-edge --jpeg-scale auto)."""
+    target = transform.transforms[0](pil_rgb(path)).size
+    im = Image.open(path)
+    im.draft("RGB", target)
+    im.load()
+    return im.convert("RGB")
+
+
+def timm_case(image, tag, cfg, size, draft=False):
+    """cfg: a timm pretrained_cfg (what config.json carries). draft: decode the JPEG in
+    Pillow's draft mode first (the case then says "jpeg_scale": "auto")."""
     from timm.data import resolve_data_config, create_transform
     data = resolve_data_config(pretrained_cfg=dict(cfg, input_size=[3, *size]))
     t = create_transform(**data, is_training=False)
+    path = os.path.join(OUT, "images", image)
+    decode = (lambda: pil_draft(path, t)) if draft else (lambda: pil_rgb(path))
+    if draft:
+        assert decode().size != pil_rgb(path).size, "draft mode did not scale this photo"
     # Everything but Normalize (the last step): bytes / 255 exactly.
     before = t.transforms[:-1]
-    x = pil_rgb(os.path.join(OUT, "images", image))
+    x = decode()
     for step in before:
         x = step(x)
-    full = t(pil_rgb(os.path.join(OUT, "images", image)))
+    full = t(decode())
     mean, std = list(data["mean"]), list(data["std"])
     # The normalized tensor is (x - mean) / std of the saved bytes: check it.
     ref = (x - torch.tensor(mean)[:, None, None]) / torch.tensor(std)[:, None, None]
     assert torch.equal(ref, full)
     name = save_expected(f"{os.path.splitext(image)[0]}.{tag}.png", x)
-    return {"image": image, "family": "timm", "config": dict(cfg, input_size=[3, *size]), "input": list(size),
+    case = {"image": image, "family": "timm", "config": dict(cfg, input_size=[3, *size]), "input": list(size),
             "mean": mean, "std": std, "expected": name,
-            "transform": repr(t).replace("\n", " ")}
+            "transform": ("Image.draft, " if draft else "") + repr(t).replace("\n", " ")}
+    if draft:
+        case["jpeg_scale"] = "auto"
+    return case
 
 
 def hf_case(image, tag, processor_cls, overrides, size):
@@ -163,6 +181,11 @@ def preprocessing_cases(im):
         timm_case(im["landscape-jpeg"], "timm-squash-0.9", dict(interpolation="bicubic", crop_pct=0.9, crop_mode="squash", **half), (224, 224)),
         timm_case(im["portrait-jpeg"], "timm-center-160x224", dict(interpolation="bicubic", crop_pct=0.875, **half), (160, 224)),
         timm_case(im["portrait-jpeg"], "timm-bicubic-0.875-32", dict(interpolation="bicubic", crop_pct=0.875, **half), (32, 32)),
+        # Draft mode (DCT-domain scaled decoding, --jpeg-scale auto): 1/2 (4:2:0 colour),
+        # 1/8 (a small input), 1/2 (gray).
+        timm_case(im["portrait-jpeg"], "timm-bicubic-0.875-draft", dict(interpolation="bicubic", crop_pct=0.875, **half), (224, 224), draft=True),
+        timm_case(im["portrait-jpeg"], "timm-bicubic-0.875-32-draft", dict(interpolation="bicubic", crop_pct=0.875, **half), (32, 32), draft=True),
+        timm_case(im["gray-jpeg"], "timm-bilinear-1.0-draft", dict(interpolation="bilinear", crop_pct=1.0, **half), (224, 224), draft=True),
         # Hugging Face: ViT (bilinear to 224x224), DeiT (bicubic to 256x256, crop 224),
         # shortest_edge + crop.
         hf_case(im["portrait-jpeg"], "hf-vit", ViTImageProcessorPil, {}, (224, 224)),

@@ -7,14 +7,18 @@ namespace {
 
 const vk_u8_resample_config kConfigs[] = {
 #if defined(__x86_64__)
+    // YUV rows: the AVX2 kernel (every AVX-512 CPU has AVX2; 8 pixels a step is enough).
     {"avx512f", 16, vk_u8_resample_h__avx512f, vk_u8_resample_v__avx512f, vk_u8_resample_clip__avx512f,
-     VK_CPU_X86_AVX512F},
-    {"avx2", 8, vk_u8_resample_h__avx2, vk_u8_resample_v__avx2, vk_u8_resample_clip__avx2, VK_CPU_X86_AVX2},
+     vk_u8_yuv420_rgb__avx2, VK_CPU_X86_AVX512F | VK_CPU_X86_AVX2},
+    {"avx2", 8, vk_u8_resample_h__avx2, vk_u8_resample_v__avx2, vk_u8_resample_clip__avx2, vk_u8_yuv420_rgb__avx2,
+     VK_CPU_X86_AVX2},
 #endif
 #if defined(__aarch64__)
-    {"neon", 8, vk_u8_resample_h__neon, vk_u8_resample_v__neon, vk_u8_resample_clip__neon, VK_CPU_ARM_NEON},
+    {"neon", 8, vk_u8_resample_h__neon, vk_u8_resample_v__neon, vk_u8_resample_clip__neon, vk_u8_yuv420_rgb__neon,
+     VK_CPU_ARM_NEON},
 #endif
-    {"scalar", 1, vk_u8_resample_h__scalar, vk_u8_resample_v__scalar, vk_u8_resample_clip__scalar, 0},
+    {"scalar", 1, vk_u8_resample_h__scalar, vk_u8_resample_v__scalar, vk_u8_resample_clip__scalar, vk_u8_yuv420_rgb__scalar,
+     0},
 };
 
 }  // namespace

@@ -47,7 +47,8 @@ struct AttentionCommand: ParsableCommand {
             let vit = try options.load(model)
             let c = vit.config
             let b = block ?? c.depth - 1
-            let input = try Image.load(path: image, exifOrientation: imageOptions.exifOrientation)
+            let input = try Image.load(path: image, limits: .current, exifOrientation: imageOptions.exifOrientation,
+                                       jpegScaling: imageOptions.jpegScaling(for: c))
             let session = try InferenceSession(model: vit, batchSize: 1,
                                                captureAttention: rollout ? Array(0..<c.depth) : [b])
             try session.setInput(input, at: 0, name: image)

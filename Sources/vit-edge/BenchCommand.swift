@@ -28,6 +28,11 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "Also time decoding this image (JPEG, PNG, PGM/PPM) and preprocessing it into the input.")
     var image: String?
 
+    @Option(help: "--image holds one raw frame of this format and size (e.g. nv12:1920x1080): time its preprocessing, as a camera stream's.")
+    var raw: String?
+
+    @OptionGroup var imageOptions: ImageOptions
+
     @OptionGroup var options: ModelOptions
 
     @OptionGroup var threads: ThreadOptions
@@ -36,6 +41,7 @@ struct BenchCommand: ParsableCommand {
         guard batch >= 1 && batch <= 4096 else { throw ValidationError("--batch must be 1...4096") }
         guard iterations >= 1 && iterations <= 10_000_000 else { throw ValidationError("--iterations must be at least 1") }
         guard warmup >= 0 else { throw ValidationError("--warmup must be at least 0") }
+        guard raw == nil || image != nil else { throw ValidationError("--raw describes the file given with --image") }
     }
 
     func run() {
@@ -56,20 +62,39 @@ struct BenchCommand: ParsableCommand {
             // The image path: decode, then the model's preprocessing into the input (one
             // Preprocessor kept, as a stream keeps it), each timed separately; medians.
             var imageTimes: (decode: Double, preprocess: Double, width: Int, height: Int)? = nil
+            var imageNote = ""
             if let image {
                 let bytes = try FileIO.read(image)
                 var decode: [Double] = [], prep: [Double] = []
                 var preprocessor: Preprocessor? = nil
+                let scaling = imageOptions.jpegScaling(for: vit.config)
+                var rawFrame: (format: ImageView.Format, width: Int, height: Int)? = nil
+                if let raw {
+                    guard case .raw(let f, let w, let h) = try StreamFormat.parseRaw(raw) else {
+                        throw VitError.invalidArgument("--raw: a raw format such as nv12:1920x1080")
+                    }
+                    guard let n = ImageView.byteCount(f, width: w, height: h), n <= bytes.count else {
+                        throw VitError.badImage(path: image, expected: "one \(raw) frame (\(ImageView.byteCount(f, width: w, height: h) ?? 0) bytes)",
+                                                found: "\(bytes.count) bytes")
+                    }
+                    rawFrame = (f, w, h)
+                }
                 for _ in 0..<max(iterations, 5) {
                     let t0 = Clock.now()
-                    let im = try Image.decode(bytes, path: image)
+                    // A raw frame needs no decoding: it is used where it lies, as a stream's frames are.
+                    let im = rawFrame == nil ? try Image.decode(bytes, path: image, limits: .current, jpegScaling: scaling) : nil
                     let t1 = Clock.now()
-                    try im.withView { view in
+                    func prepare(_ view: ImageView) throws {
                         if preprocessor == nil {
                             preprocessor = try Preprocessor(config: vit.config, width: view.width, height: view.height, format: view.format, name: image,
                                                             resampling: vit.kernels.resampling)
                         }
                         session.setInput(view, at: 0, using: preprocessor!)
+                    }
+                    if let im {
+                        try im.withView(prepare)
+                    } else if let (f, w, h) = rawFrame {
+                        try bytes.withUnsafeBytes { try prepare(ImageView(format: f, width: w, height: h, data: $0.baseAddress!)) }
                     }
                     let t2 = Clock.now()
                     decode.append(t1 - t0)
@@ -77,6 +102,12 @@ struct BenchCommand: ParsableCommand {
                 }
                 func median(_ t: [Double]) -> Double { t.sorted()[t.count / 2] * 1000 }
                 imageTimes = (median(decode), median(prep), preprocessor!.width, preprocessor!.height)
+                if let rawFrame {
+                    imageNote = "\(rawFrame.format.rawValue) frame "
+                } else if scaling != nil {
+                    let full = try Image.decode(bytes, path: image)
+                    imageNote = "\(full.width)x\(full.height) decoded at "
+                }
             }
             let p50 = pct(0.5), p90 = pct(0.9), p99 = pct(0.99)
             let ips = Double(batch) / (p50 / 1000)
@@ -101,6 +132,7 @@ struct BenchCommand: ParsableCommand {
                     let described: [(String, JSON)] = [
                         ("path", .string(image)), ("width", .number(Double(t.width))), ("height", .number(Double(t.height))),
                         ("decode_ms", .number(t.decode)), ("preprocess_ms", .number(t.preprocess)),
+                        ("raw", raw.map { .string($0) } ?? .null), ("jpeg_scale", .string(imageOptions.jpegScale.rawValue)),
                         ("resampling", .string(vit.kernels.resampling?.name ?? "reference")),
                     ]
                     fields.append(("image", .object(described)))
@@ -115,7 +147,7 @@ struct BenchCommand: ParsableCommand {
             say("load         \(fixed(vit.loadSeconds * 1000, 2)) ms (read, decompress, validate, pack)")
             say("memory       arena \(bytes(session.arenaBytes)), peak RSS \(bytes(rss))")
             if let t = imageTimes {
-                say("image        \(t.width)x\(t.height): decode \(fixed(t.decode, 3)) ms, preprocess \(fixed(t.preprocess, 3)) ms (\(vit.config.preprocessing.summary); resampling \(vit.kernels.resampling?.name ?? "reference")), medians")
+                say("image        \(imageNote)\(t.width)x\(t.height): decode \(fixed(t.decode, 3)) ms, preprocess \(fixed(t.preprocess, 3)) ms (\(vit.config.preprocessing.summary); resampling \(vit.kernels.resampling?.name ?? "reference")), medians")
             }
         }
     }

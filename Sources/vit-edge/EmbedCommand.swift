@@ -40,6 +40,7 @@ struct EmbedCommand: ParsableCommand {
             // Images are read one batch at a time; only the features are kept (for -o).
             let source = ImageSource(paths: images)
             source.exifOrientation = imageOptions.exifOrientation
+            source.jpegScaling = imageOptions.jpegScaling(for: c)
             let session = try InferenceSession(model: vit, batchSize: batch, threads: threads.count)
             var features: [Float] = []
             var names: [String] = []

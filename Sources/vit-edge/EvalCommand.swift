@@ -47,6 +47,7 @@ struct EvalCommand: ParsableCommand {
             let other = try compare.map { try options.load($0) }
             let data = try LabeledImageSource(images: images, labels: labels, classLabels: vit.config.labels)
             data.exifOrientation = imageOptions.exifOrientation
+            data.jpegScaling = imageOptions.jpegScaling(for: vit.config)
             Inputs.noteSkipped(data.skipped)
             let showProgress = !json && isTerminal(2)
             let r = try Evaluator.run(vit, on: data, limit: limit, batchSize: batch, other: other, threads: threads.count,

@@ -50,6 +50,19 @@ struct ImageOptions: ParsableArguments {
     @Flag(name: .customLong("exif-orientation"),
           help: "Turn JPEG/PNG images upright by their EXIF orientation (off by default, as in Pillow and timm).")
     var exifOrientation = false
+
+    @Option(name: .customLong("jpeg-scale"),
+            help: "auto: decode a JPEG at 1/2, 1/4 or 1/8 of its size in the DCT domain when the model's resize shrinks it at least that much (Pillow's draft rule; faster, pixels differ slightly from a full decode: docs/BENCHMARKS.md); off: full size, Pillow's pixels.")
+    var jpegScale: JPEGScaleChoice = .off
+
+    enum JPEGScaleChoice: String, ExpressibleByArgument, CaseIterable {
+        case off, auto
+    }
+
+    /// The decoding scale rule for a model's input, or nil (full size).
+    func jpegScaling(for config: ViTConfig) -> JPEGScaling? {
+        jpegScale == .auto ? JPEGScaling(config: config) : nil
+    }
 }
 
 /// Prints one clear line on stderr and exits non-zero. Every command funnels its

@@ -107,6 +107,7 @@ struct RunCommand: ParsableCommand {
                 // One image in memory at a time; an unreadable one is reported and skipped.
                 let source = ImageSource(paths: [path])
                 source.exifOrientation = imageOptions.exifOrientation
+                source.jpegScaling = imageOptions.jpegScaling(for: c)
                 while true {
                     do {
                         guard let (name, image) = try source.next() else { break }
@@ -135,6 +136,7 @@ struct RunCommand: ParsableCommand {
         queue.start()
         var preprocessor: Preprocessor? = nil
         let decoder = JPEGDecoder()
+        let scaling = imageOptions.jpegScaling(for: c)
         var failures = 0, answered = 0
         while let taken = try queue.take() {
             let f: FrameQueue.Frame
@@ -163,7 +165,7 @@ struct RunCommand: ParsableCommand {
                     try f.bytes.withUnsafeBytes { try classify(ImageView(format: format, width: w, height: h, data: $0.baseAddress!)) }
                 case .mjpeg:
                     let (w, h, channels) = try f.bytes.withUnsafeBytes {
-                        try decoder.decode(UnsafeRawBufferPointer(rebasing: $0[0..<f.count]), path: name)
+                        try decoder.decode(UnsafeRawBufferPointer(rebasing: $0[0..<f.count]), path: name, scaling: scaling)
                     }
                     try decoder.pixels.withUnsafeBytes { try classify(ImageView(format: channels == 1 ? .gray8 : .rgb8, width: w, height: h, data: $0.baseAddress!)) }
                 case .pnm:

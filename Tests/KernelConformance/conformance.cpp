@@ -137,7 +137,31 @@ static void check_resample(uint32_t f) {
             c->clip(acc.data(), len, clipped.data());
             ok_v &= clipped == clipped_ref;
         }
+        // YUV rows: I420 and NV12 chroma, every start parity and length, exact buffers.
+        bool ok_yuv = true;
+        for (int trial = 0; trial < 400; ++trial) {
+            const size_t w = 1 + next_u64() % 70, x0 = next_u64() % w, n = next_u64() % (w - x0 + 1);
+            const size_t cw = (w + 1) / 2;
+            const bool nv12 = trial % 2 == 1;
+            std::vector<uint8_t> yrow(w), chroma(2 * cw);
+            for (auto &b : yrow) b = (uint8_t)next_u64();
+            for (auto &b : chroma) b = (uint8_t)next_u64();
+            const uint8_t *u = chroma.data(), *v = nv12 ? chroma.data() + 1 : chroma.data() + cw;
+            const size_t step = nv12 ? 2 : 1;
+            std::vector<uint8_t> want(3 * n), got(3 * n, 0xAB);
+            for (size_t i = 0; i < n; ++i) {
+                const size_t x = x0 + i;
+                const int cu = u[(x / 2) * step] - 128, cv = v[(x / 2) * step] - 128;
+                const int l = (yrow[x] < 16 ? 0 : yrow[x] - 16) * 1220542 + (1 << 19);
+                const int s[3] = {(l + 1673527 * cv) >> 20, (l - 852492 * cv - 409993 * cu) >> 20, (l + 2116026 * cu) >> 20};
+                for (int k = 0; k < 3; ++k) want[3 * i + k] = (uint8_t)(s[k] < 0 ? 0 : s[k] > 255 ? 255 : s[k]);
+            }
+            c->yuv420_rgb(yrow.data(), u, v, step, x0, n, got.data());
+            ok_yuv &= want == got;
+        }
         char what[96];
+        snprintf(what, sizeof what, "%s YUV 4:2:0 rows to RGB (I420, NV12)", c->name);
+        check(ok_yuv, what);
         snprintf(what, sizeof what, "resampling %s horizontal pass (1-4 channels)", c->name);
         check(ok_h, what);
         snprintf(what, sizeof what, "resampling %s vertical pass and clip", c->name);

@@ -38,6 +38,30 @@ final class CLITests: CLITestCase {
         XCTAssertEqual(folder.out.split(separator: "\n").count, 2 * (42 + 22), folder.out)
     }
 
+    /// `--jpeg-scale auto`: the demo photo (640x480, MNIST model resizing to 28) is decoded
+    /// at 1/8 and still read as a 7, with logits close to the full decode's; a value that is
+    /// neither auto nor off is a usage error; bench says what it decoded.
+    func testJPEGScaleAuto() throws {
+        let photo = repoFile("models/photos/digit7.jpg")
+        let full = try vitEdge(["run", model, photo, "--json"])
+        let scaled = try vitEdge(["run", model, photo, "--json", "--jpeg-scale", "auto"])
+        XCTAssertEqual(full.status, 0, full.err)
+        XCTAssertEqual(scaled.status, 0, scaled.err)
+        let a = try JSON.parse(Array(full.out.utf8)), b = try JSON.parse(Array(scaled.out.utf8))
+        XCTAssertEqual(a["top"]?.array?.first?["index"]?.int, 7)
+        XCTAssertEqual(b["top"]?.array?.first?["index"]?.int, 7)
+        let la = a["logits"]?.array?.compactMap(\.double) ?? [], lb = b["logits"]?.array?.compactMap(\.double) ?? []
+        XCTAssertEqual(la.count, 10)
+        XCTAssertNotEqual(la, lb, "a scaled decode sees other pixels")
+        XCTAssertLessThan(zip(la, lb).map { abs($0 - $1) }.max() ?? 1, 0.5)
+        let bad = try vitEdge(["run", model, photo, "--jpeg-scale", "half"])
+        XCTAssertEqual(bad.status, 64)
+        XCTAssertTrue(bad.err.hasPrefix("Error: The value 'half' is invalid for '--jpeg-scale"), bad.err)
+        let bench = try vitEdge(["bench", model, "--image", photo, "--jpeg-scale", "auto", "--iterations", "3", "--warmup", "0"])
+        XCTAssertEqual(bench.status, 0, bench.err)
+        XCTAssertTrue(bench.out.contains("640x480 decoded at 80x60"), bench.out)
+    }
+
     /// Help that reads well: each option's default said once (no hand-written default
     /// beside ArgumentParser's), `help` of something that is no subcommand an error, and
     /// each command that reads images naming the formats it really takes.

@@ -11,6 +11,8 @@ final class PreprocessTests: XCTestCase {
         var config: JSON
         var input: (Int, Int)
         var mean: [Float], std: [Float]
+        /// "auto": the photo is decoded at 1/2, 1/4 or 1/8 size (Pillow's draft mode).
+        var jpegScale = false
     }
 
     static func cases() throws -> [Case] {
@@ -22,17 +24,18 @@ final class PreprocessTests: XCTestCase {
                   let std = c["std"]?.array?.compactMap({ $0.double.map(Float.init) }) else {
                 throw VitError.invalidArgument("cases.json: a case without image, family, expected, config, input, mean, std")
             }
-            return Case(image: image, family: family, expected: expected, config: config, input: (input[0], input[1]), mean: mean, std: std)
+            return Case(image: image, family: family, expected: expected, config: config, input: (input[0], input[1]), mean: mean, std: std,
+                        jpegScale: c["jpeg_scale"]?.string == "auto")
         }
     }
 
     func testPhotosMatchTimmAndHuggingFaceTransforms() throws {
         let cases = try Self.cases()
-        XCTAssertEqual(cases.count, 16)
+        XCTAssertEqual(cases.count, 19)
+        XCTAssertEqual(cases.filter(\.jpegScale).count, 3)
         var families = Set<String>()
         for k in cases {
             families.insert(k.family)
-            let image = try Image.load(path: fixture("preprocess/images/" + k.image))
             let preprocessing: Preprocessing
             if k.family == "timm" {
                 preprocessing = try Preprocessing.fromTimm(k.config, input: k.input, source: k.expected)
@@ -46,6 +49,13 @@ final class PreprocessTests: XCTestCase {
                               heads: 1, mlpDim: 8, numClasses: 1, mean: k.mean, std: k.std)
             c.preprocessing = preprocessing
             try c.validate()
+            let path = fixture("preprocess/images/" + k.image)
+            let image = try Image.load(path: path, limits: .current, jpegScaling: k.jpegScale ? JPEGScaling(config: c) : nil)
+            if k.jpegScale {
+                // Decoded smaller than the file's size: Pillow's draft picks the same factor.
+                let full = try Image.load(path: path)
+                XCTAssertLessThan(image.width, full.width, k.expected)
+            }
             let plane = k.input.0 * k.input.1
             var got = [Float](repeating: .nan, count: 3 * plane)
             try got.withUnsafeMutableBufferPointer { try Preprocess.apply(image, config: c, into: $0.baseAddress!) }

@@ -18,6 +18,8 @@
     var pending: [Entry]
     /// Turn JPEG/PNG images upright by their EXIF orientation (off: Pillow's and timm's default).
     @_spi(Internals) public var exifOrientation = false
+    /// Decode JPEGs at 1/2, 1/4 or 1/8 size where the model's resize allows (`--jpeg-scale auto`).
+    @_spi(Internals) public var jpegScaling: JPEGScaling? = nil
     /// Images handed out so far.
     @_spi(Internals) public private(set) var count = 0
     /// Files in the folders given that are not images this reader decodes.
@@ -78,7 +80,7 @@
                     pending.append(.idx(path))
                 } else {
                     count += 1
-                    return (path, try Image.load(path: path, limits: limits, exifOrientation: exifOrientation))
+                    return (path, try Image.load(path: path, limits: limits, exifOrientation: exifOrientation, jpegScaling: jpegScaling))
                 }
             case let .idx(path):
                 let reader = try IDXReader(path: path, limits: limits)
@@ -109,6 +111,8 @@
     var position = 0
     /// Turn JPEG/PNG images upright by their EXIF orientation (off: Pillow's and timm's default).
     @_spi(Internals) public var exifOrientation = false
+    /// Decode JPEGs at 1/2, 1/4 or 1/8 size where the model's resize allows (`--jpeg-scale auto`).
+    @_spi(Internals) public var jpegScaling: JPEGScaling? = nil
 
     @_spi(Internals) public init(images: String, labels: String?, classLabels: [String], limits: ResourceLimits = .current) throws {
         self.limits = limits
@@ -163,6 +167,6 @@
             return ("\(idx.images.path)#\(position)", image, label)
         }
         let f = files[position]
-        return (f.path, try Image.load(path: f.path, limits: limits, exifOrientation: exifOrientation), f.label)
+        return (f.path, try Image.load(path: f.path, limits: limits, exifOrientation: exifOrientation, jpegScaling: jpegScaling), f.label)
     }
 }

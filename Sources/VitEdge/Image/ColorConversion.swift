@@ -1,3 +1,5 @@
+import _VitKernels
+
 /// Colour conversions, one row at a time, as the libraries users compare with do them.
 enum ColorConversion {
     /// Pillow's RGB → L: (R·19595 + G·38470 + B·7471 + 2^15) >> 16 (ITU-R 601-2 luma).
@@ -9,11 +11,13 @@ enum ColorConversion {
     }
 
     /// One row of a frame whose rows reach the resampler as RGB (`Format.rowsViaRGB`), the
-    /// columns asked, → RGB at `out` (column `columns.lowerBound` first).
-    static func rowToRGB(_ view: ImageView, row y: Int, columns: Range<Int>, into out: UnsafeMutablePointer<UInt8>) {
+    /// columns asked, → RGB at `out` (column `columns.lowerBound` first). `route`: YUV rows
+    /// through its SIMD kernel (nil: the Swift loop below, the reference).
+    static func rowToRGB(_ view: ImageView, row y: Int, columns: Range<Int>, into out: UnsafeMutablePointer<UInt8>,
+                         route: Resample.Route8? = nil) {
         let step: Int, red: Int, blue: Int
         switch view.format {
-        case .i420, .nv12: yuvRowToRGB(view, row: y, columns: columns, into: out); return
+        case .i420, .nv12: yuvRowToRGB(view, row: y, columns: columns, into: out, route: route); return
         case .bgr8: (step, red, blue) = (3, 2, 0)
         case .rgbx8: (step, red, blue) = (4, 0, 2)
         case .bgrx8: (step, red, blue) = (4, 2, 0)
@@ -33,7 +37,8 @@ enum ColorConversion {
     /// ITU-R BT.601 limited range (Y 16–235, chroma 16–240), the chroma of the 2×2 block
     /// each pixel lies in (no interpolation), OpenCV's 20-bit fixed point, Y below 16
     /// taken as 16.
-    static func yuvRowToRGB(_ view: ImageView, row y: Int, columns: Range<Int>, into out: UnsafeMutablePointer<UInt8>) {
+    static func yuvRowToRGB(_ view: ImageView, row y: Int, columns: Range<Int>, into out: UnsafeMutablePointer<UInt8>,
+                            route: Resample.Route8? = nil) {
         let w = view.width, h = view.height
         let base = view.data.assumingMemoryBound(to: UInt8.self)
         let yrow = base + y * view.rowBytes
@@ -43,6 +48,9 @@ enum ColorConversion {
         let uRow = nv12 ? chroma + (y / 2) * 2 * cw : chroma + (y / 2) * cw
         let vRow = nv12 ? uRow + 1 : chroma + cw * chh + (y / 2) * cw
         let step = nv12 ? 2 : 1
+        if let route {
+            return route.config.pointee.yuv420_rgb(yrow, uRow, vRow, step, columns.lowerBound, columns.count, out)
+        }
         let half: Int32 = 1 << 19
         var o = out
         for x in columns {

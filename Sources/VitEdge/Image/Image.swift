@@ -66,6 +66,12 @@ public struct Image: Sendable {
 
     /// Reads an image file within `limits`.
     public static func load(path: String, limits: ResourceLimits, exifOrientation: Bool = false) throws -> Image {
+        try load(path: path, limits: limits, exifOrientation: exifOrientation, jpegScaling: nil)
+    }
+
+    /// The same, a JPEG decoded at 1/2, 1/4 or 1/8 of its size when `jpegScaling` allows.
+    @_spi(Internals) public static func load(path: String, limits: ResourceLimits, exifOrientation: Bool = false,
+                                             jpegScaling: JPEGScaling?) throws -> Image {
         let input = try FileIO.input(path, limit: limits.maxFileBytes)
         guard let first = try input.peek(), first == 0xFF || first == 0x89 else {
             if let first = try input.peek(), first != UInt8(ascii: "P") {
@@ -83,7 +89,7 @@ public struct Image: Sendable {
         var bytes = [UInt8](repeating: 0, count: input.size ?? 0)
         let got = try bytes.withUnsafeMutableBytes { try input.read(into: $0) }
         guard got == bytes.count else { throw VitError.io(path: path, reason: "read \(got) of \(bytes.count) bytes") }
-        return try decode(bytes, path: path, limits: limits, exifOrientation: exifOrientation)
+        return try decode(bytes, path: path, limits: limits, exifOrientation: exifOrientation, jpegScaling: jpegScaling)
     }
 
     /// Decodes one PNM image starting at `start`; returns it and the offset just

@@ -25,16 +25,21 @@ enum JPEGPNG {
         b.count >= 8 && Array(b[0..<8]) == [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]
     }
 
-    static func decodeJPEG(_ data: UnsafeRawBufferPointer, path: String, limits: ResourceLimits) throws -> Image {
+    static func decodeJPEG(_ data: UnsafeRawBufferPointer, path: String, limits: ResourceLimits,
+                           scaling: JPEGScaling? = nil, transposed: Bool = false) throws -> Image {
         var out: [UInt8] = []
-        let (w, h, channels) = try decodeJPEG(data, into: &out, path: path, limits: limits)
+        let (w, h, channels) = try decodeJPEG(data, into: &out, path: path, limits: limits, scaling: scaling, transposed: transposed)
         return Image(width: w, height: h, channels: channels, bytes: out)
     }
 
     /// Decodes into `out` (resized only when the image needs more room: a stream of
     /// same-sized frames decodes into the same buffer).
+    /// `scaling`: decode at 1/2, 1/4 or 1/8 size when it allows (`JPEGScaling`);
+    /// `transposed`: the picture will be turned by 90° after decoding (EXIF orientation
+    /// 5–8), so the scaling compares its width with the target's height.
     static func decodeJPEG(_ data: UnsafeRawBufferPointer, into out: inout [UInt8], path: String,
-                           limits: ResourceLimits, handle given: tjhandle? = nil) throws -> (width: Int, height: Int, channels: Int) {
+                           limits: ResourceLimits, handle given: tjhandle? = nil, scaling: JPEGScaling? = nil,
+                           transposed: Bool = false) throws -> (width: Int, height: Int, channels: Int) {
         func bad(_ expected: String, _ found: String) -> VitError { .badImage(path: path, expected: expected, found: found) }
         guard data.count > 0 else { throw bad("a JPEG", "0 bytes") }
         guard let handle = given ?? tjInitDecompress() else { throw bad("a JPEG decoder", "none could be created") }
@@ -63,18 +68,23 @@ enum JPEGPNG {
             throw bad("a grayscale or colour (YCbCr/RGB) JPEG", colorspace == Int32(TJCS_CMYK.rawValue) ? "CMYK" : "YCCK (Adobe CMYK)")
         }
         let channels = gray ? 1 : 3
+        // DCT-domain scaling: libjpeg-turbo's scaled IDCT makes the smaller picture directly
+        // (TJSCALED: ⌈size / d⌉), as Pillow's draft mode asks libjpeg to.
+        let d = scaling?.denominator(width: Int(width), height: Int(height), transposed: transposed) ?? 1
+        let (sw, sh) = ((Int(width) + d - 1) / d, (Int(height) + d - 1) / d)
+        let count = sw * sh * channels
         // Untouched until decoded into: a small file that claims a large image and then
         // fails costs little memory.
-        if out.count != pixels * channels {
-            out = [UInt8](unsafeUninitializedCapacity: pixels * channels) { _, n in n = pixels * channels }
+        if out.count != count {
+            out = [UInt8](unsafeUninitializedCapacity: count) { _, n in n = count }
         }
         let flags = Int32(TJFLAG_STOPONWARNING | TJFLAG_LIMITSCANS)
         let status = out.withUnsafeMutableBufferPointer {
-            tjDecompress2(handle, base, UInt(data.count), $0.baseAddress, width, 0, height,
+            tjDecompress2(handle, base, UInt(data.count), $0.baseAddress, Int32(sw), 0, Int32(sh),
                           gray ? Int32(TJPF_GRAY.rawValue) : Int32(TJPF_RGB.rawValue), flags)
         }
         guard status == 0 else { throw bad("a complete, valid JPEG", message()) }
-        return (Int(width), Int(height), channels)
+        return (sw, sh, channels)
     }
 
     static func decodePNG(_ data: UnsafeRawBufferPointer, path: String, limits: ResourceLimits) throws -> Image {
@@ -136,6 +146,12 @@ extension Image {
     /// Decodes an image held in memory within `limits`.
     public static func decode(_ bytes: [UInt8], path: String = "image", limits: ResourceLimits,
                               exifOrientation: Bool = false) throws -> Image {
+        try decode(bytes, path: path, limits: limits, exifOrientation: exifOrientation, jpegScaling: nil)
+    }
+
+    /// The same, a JPEG decoded at 1/2, 1/4 or 1/8 of its size when `jpegScaling` allows.
+    @_spi(Internals) public static func decode(_ bytes: [UInt8], path: String = "image", limits: ResourceLimits,
+                                               exifOrientation: Bool = false, jpegScaling: JPEGScaling?) throws -> Image {
         try bytes.withUnsafeBytes { raw in
             func starts(_ prefix: [UInt8]) -> Bool { raw.count >= prefix.count && Array(raw.prefix(prefix.count)) == prefix }
             // Told apart by their first byte; a damaged signature is named as such.
@@ -143,8 +159,10 @@ extension Image {
                 guard JPEGPNG.isJPEG(raw) else {
                     throw VitError.badImage(path: path, expected: "a JPEG (its first bytes FF D8 FF)", found: JPEGPNG.describe(raw))
                 }
-                let image = try JPEGPNG.decodeJPEG(raw, path: path, limits: limits)
-                guard exifOrientation, let o = EXIF.orientation(jpeg: raw) else { return image }
+                let o = exifOrientation ? EXIF.orientation(jpeg: raw) : nil
+                let image = try JPEGPNG.decodeJPEG(raw, path: path, limits: limits, scaling: jpegScaling,
+                                                   transposed: (o ?? 1) >= 5)
+                guard let o else { return image }
                 return EXIF.transposed(image, orientation: o)
             }
             if starts([0x89]) {
@@ -164,6 +182,34 @@ extension Image {
     }
 }
 
+/// Decoding a JPEG straight to 1/2, 1/4 or 1/8 of its size in the DCT domain
+/// (libjpeg-turbo's scaled IDCT: what Pillow's `Image.draft` asks libjpeg for), when the
+/// model's resize shrinks the picture at least that much anyway: the largest d of 8, 4, 2
+/// with ⌊width / target width⌋ ≥ d and ⌊height / target height⌋ ≥ d, the target being the
+/// size the model's preprocessing resizes this picture to (Pillow's draft rule). The
+/// pixels are not those of a full decode followed by the resize (the fidelity is measured
+/// in docs/BENCHMARKS.md), so it is an option, off by default (`--jpeg-scale auto`).
+@_spi(Internals) public struct JPEGScaling: Sendable {
+    /// The size a picture of width × height is resized to.
+    let target: @Sendable (_ width: Int, _ height: Int) -> (width: Int, height: Int)
+
+    /// For a model: the size its preprocessing resizes to, before the centre crop.
+    @_spi(Internals) public init(config c: ViTConfig) {
+        let p = c.preprocessing, input = (c.imageHeight, c.imageWidth)
+        target = { w, h in p.resizedSize(width: w, height: h, input: input) }
+    }
+
+    /// The scale denominator for a picture of width × height (1: full size).
+    /// `transposed`: turned by 90° after decoding (the target is of the turned picture).
+    @_spi(Internals) public func denominator(width: Int, height: Int, transposed: Bool = false) -> Int {
+        let t = transposed ? target(height, width) : target(width, height)
+        let (tw, th) = transposed ? (t.height, t.width) : (t.width, t.height)
+        guard tw > 0, th > 0 else { return 1 }
+        let most = min(width / tw, height / th)
+        return [8, 4, 2].first { most >= $0 } ?? 1
+    }
+}
+
 /// A JPEG decoder kept for a stream of frames: one libjpeg-turbo handle and one output
 /// buffer, reused, so frames of the same size decode without allocating after the first.
 @_spi(Internals) public final class JPEGDecoder {
@@ -174,13 +220,13 @@ extension Image {
     @_spi(Internals) public init() { handle = tjInitDecompress() }
     deinit { if let handle { tjDestroy(handle) } }
 
-    /// Decodes one JPEG into `pixels`.
+    /// Decodes one JPEG into `pixels` (at 1/2, 1/4 or 1/8 size when `scaling` allows).
     @_spi(Internals) public func decode(_ data: UnsafeRawBufferPointer, path: String,
-                       limits: ResourceLimits = .current) throws -> (width: Int, height: Int, channels: Int) {
+                       limits: ResourceLimits = .current, scaling: JPEGScaling? = nil) throws -> (width: Int, height: Int, channels: Int) {
         guard JPEGPNG.isJPEG(data) else {
             throw VitError.badImage(path: path, expected: "a JPEG (FF D8 FF)", found: "bytes " + data.prefix(3).map(String.init).joined(separator: " "))
         }
         guard let handle else { throw VitError.badImage(path: path, expected: "a JPEG decoder", found: "none could be created") }
-        return try JPEGPNG.decodeJPEG(data, into: &pixels, path: path, limits: limits, handle: handle)
+        return try JPEGPNG.decodeJPEG(data, into: &pixels, path: path, limits: limits, handle: handle, scaling: scaling)
     }
 }

@@ -326,7 +326,7 @@
                 let dst = b.baseAddress!
                 if f.rowsViaRGB {
                     let rgbRow = ch == 1 ? t.baseAddress! : dst
-                    ColorConversion.rowToRGB(image, row: r, columns: cols, into: rgbRow)
+                    ColorConversion.rowToRGB(image, row: r, columns: cols, into: rgbRow, route: resampling)
                     if ch == 1 { ColorConversion.rgbToL(UnsafePointer(rgbRow), count: cols.count, into: dst) }
                 } else {
                     ColorConversion.rgbToL(src + r * image.rowBytes + 3 * cols.lowerBound, count: cols.count, into: dst)

@@ -43,7 +43,8 @@ import _VitKernels
     /// The peak loops that measure this set's fp32 and int8 instructions (`CorePeak`),
     /// from the two route tables.
     @_spi(Internals) public var peakRoute: (f32: Int32, int8: Int32) = (Int32(VK_PEAK_XSIMD), Int32(VK_PEAK_XSIMD))
-    /// The 8-bit image resampling route beside this set: the widest its instructions allow
+    /// The 8-bit image route (resampling, YUV rows) beside this set: what the instructions
+    /// its int8 routes may use allow
     /// (`avx2` on an AVX-512 CPU resamples as a Zen 3 does); nil for the reference set,
     /// whose preprocessing is the scalar Swift reference.
     @_spi(Internals) public var resampling: Resample.Route8? = nil
@@ -72,7 +73,7 @@ import _VitKernels
         (qs8PackFn, qs8PackedBytesFn) = (int8.config.pointee.pack, int8.config.pointee.packed_bytes)
         (qs8Quantize, qs8QuantizeStatic) = (int8.config.pointee.quantize, int8.config.pointee.quantize_static)
         peakRoute = (Int32(c.peak), Int32(int8.config.pointee.peak))
-        resampling = Resample.Route8(config: vk_u8_resample_config_for(f & (c.requires | UInt32(VK_CPU_ARM_NEON))))
+        resampling = Resample.Route8(config: vk_u8_resample_config_for(f & c.int8_features))
         let narrow = vk_qs8_gemm_config_for(allowed, 63)!
         if narrow != int8.config, narrow.pointee.kr == int8.kr,
            unsafeBitCast(narrow.pointee.pack, to: UnsafeRawPointer.self) == unsafeBitCast(int8.config.pointee.pack, to: UnsafeRawPointer.self) {

@@ -314,6 +314,20 @@ void vk_u8_resample_h__neon(const uint8_t *row, const uint8_t *row_end, size_t o
 void vk_u8_resample_v__neon(const uint8_t *mid, size_t n, int32_t k, int32_t *acc);
 void vk_u8_resample_clip__neon(const int32_t *acc, size_t n, uint8_t *out);
 
+/* YUV 4:2:0 → RGB of pixels x0 .. x0+n-1 of one row, as OpenCV's cvtColor
+ * (COLOR_YUV2RGB_I420 / _NV12): BT.601 limited range, 20-bit fixed point, Y below 16 as
+ * 16, each pixel the chroma of its 2×2 block. y: the row's luma (index x); u, v: its chroma
+ * row (pixel x reads u[(x / 2) * chroma_step]; NV12: chroma_step 2, v = u + 1). Writes 3n
+ * bytes at rgb; reads only the samples of those pixels. */
+typedef void (*vk_u8_yuv420_rgb_fn)(const uint8_t *y, const uint8_t *u, const uint8_t *v, size_t chroma_step,
+                                    size_t x0, size_t n, uint8_t *rgb);
+void vk_u8_yuv420_rgb__scalar(const uint8_t *y, const uint8_t *u, const uint8_t *v, size_t chroma_step,
+                              size_t x0, size_t n, uint8_t *rgb);
+void vk_u8_yuv420_rgb__avx2(const uint8_t *y, const uint8_t *u, const uint8_t *v, size_t chroma_step,
+                            size_t x0, size_t n, uint8_t *rgb);
+void vk_u8_yuv420_rgb__neon(const uint8_t *y, const uint8_t *u, const uint8_t *v, size_t chroma_step,
+                            size_t x0, size_t n, uint8_t *rgb);
+
 /* Taps per coefficient group: the largest power of two G with G * channels <= lanes. */
 size_t vk_u8_resample_taps_per_group(size_t lanes, size_t channels);
 /* int32 per output of the packed coefficients of taps `width` wide (an upper bound on count). */
@@ -322,13 +336,15 @@ size_t vk_u8_resample_packed_stride(size_t lanes, size_t channels, size_t width)
 void vk_u8_resample_pack(size_t lanes, size_t channels, size_t outputs, size_t width,
                          const int32_t *fixed, const int32_t *count, int32_t *packed);
 
-/* One row per route, best first; the last (scalar) runs everywhere. */
+/* One row per route of the 8-bit image kernels (resampling passes, YUV rows), best first;
+ * the last (scalar) runs everywhere. */
 typedef struct vk_u8_resample_config {
     const char *name;         /* avx512f, avx2, neon, scalar */
     size_t lanes;             /* the packing's vector width in int32 */
     vk_u8_resample_h_fn horizontal;
     vk_u8_resample_v_fn vertical;
     vk_u8_resample_clip_fn clip;
+    vk_u8_yuv420_rgb_fn yuv420_rgb;
     uint32_t requires;
 } vk_u8_resample_config;
 size_t vk_u8_resample_configs(const vk_u8_resample_config **table);
