@@ -167,11 +167,14 @@ tsan: deps
 		--images models/mnist-test-images.idx3-ubyte.lz4 --labels models/mnist-test-labels.idx1-ubyte.lz4 --limit 2000
 	TSAN_OPTIONS=halt_on_error=1 .build-tsan/release/vit-edge eval models/mnist-vit.vitq --threads 2 --batch 16 \
 		--images models/mnist-test-images.idx3-ubyte.lz4 --labels models/mnist-test-labels.idx1-ubyte.lz4 --limit 2000
-	# A camera stream: the frame reader thread handing the newest frame to the classifier.
+	# A camera stream: the frame reader thread handing the newest frame to the thread that
+	# prepares it (InputPipeline), which hands it to the classifier; files the same way.
 	head -c $$((300 * 28 * 28 * 3 / 2)) /dev/urandom | TSAN_OPTIONS=halt_on_error=1 .build-tsan/release/vit-edge run \
-		models/mnist-vit.vitq - --raw yuv420p:28x28 --top-k 1 > /dev/null
+		models/mnist-vit.vitq - --raw yuv420p:28x28 --top-k 1 --threads 2 > /dev/null
 	head -c $$((300 * 28 * 28)) /dev/urandom | TSAN_OPTIONS=halt_on_error=1 .build-tsan/release/vit-edge run \
-		models/mnist-vit.vitq - --raw gray8:28x28 --frames all --top-k 1 > /dev/null
+		models/mnist-vit.vitq - --raw gray8:28x28 --frames all --top-k 1 --threads 2 > /dev/null
+	TSAN_OPTIONS=halt_on_error=1 .build-tsan/release/vit-edge run models/mnist-vit.vitq models/samples models/photos \
+		--top-k 1 --threads 2 > /dev/null
 	# Through the C API: libvitedge built with TSan, four threads each with its own session
 	# of one shared model (Tests/CAPI/threads.c, itself built with -fsanitize=thread).
 	$(SWIFT) build -c release --product vitedge --sanitize=thread --scratch-path .build-tsan

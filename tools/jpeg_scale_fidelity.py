@@ -121,11 +121,11 @@ def main():
     p.add_argument("--vit-edge", default=os.path.join(ROOT, ".build", "release", "vit-edge"))
     args = p.parse_args()
     import torch_compat  # noqa: F401
-    print("| digits | top-1 agreement | accuracy exact / scaled | |logit difference| mean / max |")
+    print("| digits | top-1 agreement | accuracy exact / scaled | abs. logit difference mean / max |")
     print("|---|---|---|---|")
     mnist_part(args)
     print()
-    print("| photo (JPEG q90) | mean |difference| (levels) | 99th percentile | max | PSNR |")
+    print("| photo (JPEG q90) | mean abs. difference (levels) | 99th percentile | max | PSNR |")
     print("|---|---|---|---|---|")
     photo_part(args)
 

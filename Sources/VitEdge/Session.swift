@@ -112,7 +112,8 @@ enum EncoderActivations {
     /// Preprocesses `image` as the model says into image `i` of the batch; throws when the
     /// image is too large to preprocess within `limits` (`name` is the image's, for the message).
     @_spi(Internals) public func setInput(_ image: Image, at i: Int, name: String = "image", limits: ResourceLimits = .current) throws {
-        try Preprocess.apply(image, config: model.config, into: inputSlot(i), limits: limits, name: name)
+        try Preprocess.apply(image, config: model.config, into: inputSlot(i), limits: limits, name: name,
+                             resampling: model.kernels.resampling)
     }
 
     /// Preprocesses a view with a `Preprocessor` made for this model into image `i`.

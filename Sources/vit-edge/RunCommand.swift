@@ -64,7 +64,10 @@ struct RunCommand: ParsableCommand {
             guard c.numClasses > 0 else {
                 throw VitError.invalidArgument("\(model) has no classification head; it outputs features (see `vit-edge embed`)")
             }
-            let session = try InferenceSession(model: vit, batchSize: batch, threads: threads.count)
+            // With two threads or more and one image per pass, one thread decodes and
+            // preprocesses the next image while the others run the forward pass.
+            let pipelined = threads.count >= 2 && batch == 1
+            let session = try InferenceSession(model: vit, batchSize: batch, threads: pipelined ? threads.count - 1 : threads.count)
             var failures = 0
             var pending: [String] = []
             // Outputs that are not finite end the run (the model is at fault, not one image).
@@ -108,6 +111,11 @@ struct RunCommand: ParsableCommand {
                 let source = ImageSource(paths: [path])
                 source.exifOrientation = imageOptions.exifOrientation
                 source.jpegScaling = imageOptions.jpegScaling(for: c)
+                if pipelined, let failed = try classifyPipelined(source, session: session, config: c) {
+                    failures += failed
+                    Inputs.noteSkipped(source.skipped)
+                    continue
+                }
                 while true {
                     do {
                         guard let (name, image) = try source.next() else { break }
@@ -128,6 +136,47 @@ struct RunCommand: ParsableCommand {
         }
     }
 
+    /// Classifies the images of `source` with the next one decoded and preprocessed on its
+    /// own thread (`InputPipeline`) while the forward pass runs; returns the images that
+    /// could not be read (each one line on stderr), or nil if no thread could be started.
+    func classifyPipelined(_ source: ImageSource, session: InferenceSession, config c: ViTConfig) throws -> Int? {
+        var preprocessor: Preprocessor? = nil
+        let resampling = session.model.kernels.resampling
+        let pipeline = InputPipeline<String>(inputCount: c.channels * c.imageHeight * c.imageWidth) { buffer in
+            guard let (name, image) = try source.next() else { return nil }
+            try image.withView { view in
+                if preprocessor.map({ $0.width != view.width || $0.height != view.height || $0.format != view.format }) ?? true {
+                    preprocessor = try Preprocessor(config: c, width: view.width, height: view.height, format: view.format, name: name,
+                                                    resampling: resampling)
+                }
+                preprocessor!.apply(view, into: buffer)
+            }
+            return name
+        }
+        guard pipeline.start() else { return nil }
+        var failures = 0
+        while let item = pipeline.take() {
+            switch item.result {
+            case .failure(let error):
+                pipeline.recycle(item)
+                printError("vit-edge: error: \(errorLine(error))")
+                failures += 1
+            case .success(let name):
+                session.inputSlot(0).update(from: item.buffer!, count: c.channels * c.imageHeight * c.imageWidth)
+                pipeline.recycle(item)
+                session.forward(count: 1)
+                do { try report(name, session, 0, c) } catch { pipeline.stop(); throw error }
+            }
+        }
+        return failures
+    }
+
+    /// What the thread preparing a camera stream's frames hands over besides the input.
+    enum StreamItem {
+        case frame(index: Int, arrived: Double, skipped: Int)
+        case note(String)
+    }
+
     /// Classifies a camera stream frame by frame (the newest frame unless --frames all);
     /// returns the frames answered and those that could not be cut or decoded (each one
     /// line on stderr; the stream goes on).
@@ -138,6 +187,70 @@ struct RunCommand: ParsableCommand {
         let decoder = JPEGDecoder()
         let scaling = imageOptions.jpegScaling(for: c)
         var failures = 0, answered = 0
+        let resampling = session.model.kernels.resampling
+        // Decodes (MJPEG) and preprocesses one frame into `buffer`.
+        func prepare(_ f: FrameQueue.Frame, into buffer: UnsafeMutablePointer<Float>) throws {
+            let name = "stdin frame #\(f.index)"
+            func apply(_ view: ImageView) throws {
+                if preprocessor.map({ $0.width != view.width || $0.height != view.height || $0.format != view.format }) ?? true {
+                    preprocessor = try Preprocessor(config: c, width: view.width, height: view.height, format: view.format, name: name,
+                                                    resampling: resampling)
+                }
+                preprocessor!.apply(view, into: buffer)
+            }
+            switch splitter.format {
+            case .raw(let format, let w, let h):
+                try f.bytes.withUnsafeBytes { try apply(ImageView(format: format, width: w, height: h, data: $0.baseAddress!)) }
+            case .mjpeg:
+                let (w, h, channels) = try f.bytes.withUnsafeBytes {
+                    try decoder.decode(UnsafeRawBufferPointer(rebasing: $0[0..<f.count]), path: name, scaling: scaling)
+                }
+                try decoder.pixels.withUnsafeBytes { try apply(ImageView(format: channels == 1 ? .gray8 : .rgb8, width: w, height: h, data: $0.baseAddress!)) }
+            case .pnm:
+                preconditionFailure("PGM/PPM streams are read by PNMStream")
+            }
+        }
+        if threads.count >= 2 {
+            // Frame N+1 is decoded and preprocessed while frame N runs: the stream goes at
+            // the forward pass's rate. Damaged frames and notes keep their place.
+            let plane = c.channels * c.imageHeight * c.imageWidth
+            let pipeline = InputPipeline<StreamItem>(inputCount: plane) { buffer in
+                guard let taken = try queue.take() else { return nil }
+                switch taken {
+                case .frame(let f):
+                    defer { queue.recycle(f) }
+                    try prepare(f, into: buffer)
+                    return .frame(index: f.index, arrived: f.arrived, skipped: f.skipped)
+                case .damaged(let e): throw e
+                case .note(let text): return .note(text)
+                }
+            }
+            if pipeline.start() {
+                while let item = pipeline.take() {
+                    switch item.result {
+                    case .failure(let e):
+                        pipeline.recycle(item)
+                        printError("vit-edge: error: \(errorLine(e))")
+                        failures += 1
+                    case .success(.note(let text)):
+                        pipeline.recycle(item)  // a note fills no buffer, but holds one
+                        printError("vit-edge: note: \(printable(text))")
+                    case .success(.frame(let index, let arrived, let skipped)):
+                        session.inputSlot(0).update(from: item.buffer!, count: plane)
+                        pipeline.recycle(item)
+                        session.forward(count: 1)
+                        do {
+                            try report("-#\(index)", session, 0, c, frame: (FrameQueue.now() - arrived, skipped))
+                        } catch {
+                            pipeline.stop()
+                            throw error
+                        }
+                        answered += 1
+                    }
+                }
+                return (answered, failures)
+            }
+        }
         while let taken = try queue.take() {
             let f: FrameQueue.Frame
             switch taken {
@@ -156,7 +269,8 @@ struct RunCommand: ParsableCommand {
                 func classify(_ view: ImageView) throws {
                     if preprocessor == nil || preprocessor!.width != view.width || preprocessor!.height != view.height
                         || preprocessor!.format != view.format {
-                        preprocessor = try Preprocessor(config: c, width: view.width, height: view.height, format: view.format, name: name)
+                        preprocessor = try Preprocessor(config: c, width: view.width, height: view.height, format: view.format, name: name,
+                                                        resampling: session.model.kernels.resampling)
                     }
                     session.setInput(view, at: 0, using: preprocessor!)
                 }

@@ -113,7 +113,7 @@ public final class Session {
         if preprocessor.map({ $0.width != view.width || $0.height != view.height || $0.format != view.format }) ?? true {
             preprocessor = try VitError.catching {
                 try Preprocessor(config: model.vit.config, width: view.width, height: view.height, format: view.format,
-                                 limits: model.limits, name: "image \(index)")
+                                 limits: model.limits, name: "image \(index)", resampling: model.vit.kernels.resampling)
             }
         }
         let input = session.input

@@ -371,9 +371,11 @@
 @_spi(Internals) public enum Preprocess {
     /// Writes one image as the model input [C, H, W] at `out`.
     @_spi(Internals) public static func apply(_ image: Image, config c: ViTConfig, into out: UnsafeMutablePointer<Float>,
-                                              limits: ResourceLimits = .current, name: String = "image") throws {
+                                              limits: ResourceLimits = .current, name: String = "image",
+                                              resampling: Resample.Route8? = .best) throws {
         try image.withView { view in
-            try Preprocessor(config: c, width: view.width, height: view.height, format: view.format, limits: limits, name: name)
+            try Preprocessor(config: c, width: view.width, height: view.height, format: view.format, limits: limits, name: name,
+                             resampling: resampling)
                 .apply(view, into: out)
         }
     }

@@ -1,0 +1,76 @@
+import XCTest
+import Foundation
+@_spi(Internals) @testable import VitEdge
+
+/// The next input prepared on its own thread while the forward pass runs: items come
+/// back in order with their failures in place; `run` with two threads (pipelined) prints
+/// exactly what it prints with one, for files (an unreadable one among them) and camera
+/// streams. `make tsan` runs the pipelined paths under ThreadSanitizer.
+final class InputPipelineTests: CLITestCase {
+    func testItemsComeInOrderWithFailuresInPlace() {
+        struct Odd: Error {}
+        var next = 0
+        let pipeline = InputPipeline<Int>(inputCount: 4) { buffer in
+            defer { next += 1 }
+            guard next < 50 else { return nil }
+            if next % 7 == 3 { throw Odd() }
+            for i in 0..<4 { buffer[i] = Float(next * 10 + i) }
+            return next
+        }
+        XCTAssertTrue(pipeline.start())
+        var seen: [Int] = [], failed: [Int] = []
+        var position = 0
+        while let item = pipeline.take() {
+            switch item.result {
+            case .success(let n):
+                XCTAssertEqual(n, position)
+                XCTAssertEqual((0..<4).map { item.buffer![$0] }, (0..<4).map { Float(n * 10 + $0) })
+                seen.append(n)
+            case .failure:
+                XCTAssertNil(item.buffer)
+                failed.append(position)
+            }
+            pipeline.recycle(item)
+            position += 1
+            if position % 5 == 0 { usleep(2000) }  // a slow consumer: the producer waits
+        }
+        XCTAssertEqual(failed, (0..<50).filter { $0 % 7 == 3 })
+        XCTAssertEqual(seen.count + failed.count, 50)
+    }
+
+    func testStoppingEarlyEndsTheThread() {
+        let pipeline = InputPipeline<Int>(inputCount: 1) { _ in 1 }  // endless
+        XCTAssertTrue(pipeline.start())
+        for _ in 0..<3 { if let item = pipeline.take() { pipeline.recycle(item) } }
+        pipeline.stop()
+        pipeline.waitUntilStopped()
+        XCTAssertNil(pipeline.take())
+    }
+
+    func testPipelinedRunPrintsWhatASequentialRunPrints() throws {
+        let images = fixture("images")
+        let files = [images, repoFile("models/photos/digit7.jpg"), "/nonexistent/photo.jpg", sample("test-00000-digit7.pgm")]
+        let one = try vitEdge(["run", model] + files + ["--json", "--threads", "1"])
+        let two = try vitEdge(["run", model] + files + ["--json", "--threads", "2"])
+        XCTAssertEqual(one.status, 1)
+        XCTAssertEqual(two.status, 1)
+        XCTAssertEqual(two.out, one.out)
+        XCTAssertEqual(two.err, one.err)
+        XCTAssertEqual(one.out.split(separator: "\n").count, 2 * (42 + 22) / 2 + 2, one.out)
+
+        // A camera stream (MJPEG: the same photo 12 times, a damaged frame in the middle).
+        let photo = try Data(contentsOf: URL(fileURLWithPath: repoFile("models/photos/digit7.jpg")))
+        var stream = Data()
+        for i in 0..<12 { stream += i == 6 ? photo.prefix(photo.count / 2) + Data([0xFF, 0xD9]) : photo }
+        func frames(_ threads: String) throws -> [String] {
+            let r = try vitEdge(["run", model, "-", "--frames", "all", "--json", "--threads", threads], stdin: stream)
+            XCTAssertEqual(r.status, 1, r.err)
+            XCTAssertTrue(r.err.contains("stdin frame #6"), r.err)
+            // Latencies differ from run to run; the answers do not.
+            return r.out.split(separator: "\n").map { $0.replacingOccurrences(of: #""latency_ms":[0-9.]+,"#, with: "", options: .regularExpression) }
+        }
+        let a = try frames("1"), b = try frames("2")
+        XCTAssertEqual(a.count, 11)
+        XCTAssertEqual(a, b)
+    }
+}
