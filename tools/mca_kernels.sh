@@ -20,6 +20,8 @@ flags="-O2 -std=c++17 -DNDEBUG -ISources/VitKernels/include -ISources/VitKernels
 $CXX $flags -march=armv8-a -S Sources/VitKernels/qs8_gemm__neon.cpp -o $out/qs8_neon.s
 $CXX $flags -march=armv8.2-a+dotprod -S Sources/VitKernels/qs8_gemm__neon.cpp -o $out/qs8_neondot.s
 $CXX $flags -march=armv8-a -S Sources/VitKernels/f32_gemm__xsimd.cpp -o $out/f32_xsimd.s
+$CXX $flags -march=armv8-a -S Sources/VitKernels/u8_resample__neon.cpp -o $out/resample_neon.s
+$CXX $flags -march=armv8-a -S Sources/VitKernels/u8_yuv420_rgb__neon.cpp -o $out/yuv_neon.s
 
 loop() { mca_loop "$1" "$2" "$3" '^[ \t]*(b\.[a-z]+|cbnz|cbz)[ \t]'; }
 
@@ -97,3 +99,29 @@ estimate() {  # board cpu ghz fp32-kernel int8-kernel
 echo "ViT-Ti/16 224x224, one core, multiply-adds at the inner loop's rate (a lower bound; see docs/ARM64.md):"
 estimate "Raspberry Pi 4" cortex-a57 1.8 "f32 4x16 xsimd (NEON fmla)" "qs8 2x8c16 neon (smlal2)"
 estimate "Raspberry Pi 5" neoverse-n1 2.4 "f32 4x16 xsimd (NEON fmla)" "qs8 4x16 neondot (sdot)"
+
+# The image routes (Pillow's resampling passes, YUV rows): cycles per iteration of each
+# inner loop, and a 1920x1080 source to a timm 224 input (shorter side to 256, bicubic:
+# ~945 source rows, 224 x ~17 taps per row, 3 channels) at those rates. Loops only: no
+# per-output folding and clipping, no memory stalls, so a lower bound for the board.
+image_loop() {  # name file fn key cpu -> cycles per iteration
+    local body=$out/${1// /_}.loop.s
+    loop "$2" "$3" "$4" > "$body"
+    [ -s "$body" ] && cycles $5 "$body"
+}
+echo "Image routes (NEON), 1920x1080 -> 224 (timm bicubic crop 0.875), one core, loops only (a lower bound):"
+for cpu in $cpus; do
+    h=$(image_loop "resample h neon" $out/resample_neon.s vk_u8_resample_h__neon 'mla' $cpu)
+    v=$(image_loop "resample v neon" $out/resample_neon.s vk_u8_resample_v__neon 'mla' $cpu)
+    y=$(image_loop "yuv420 rgb neon" $out/yuv_neon.s vk_u8_yuv420_rgb__neon 'st3' $cpu)
+    ghz=1.8; board="Raspberry Pi 4"
+    [ $cpu = neoverse-n1 ] && { ghz=2.4; board="Raspberry Pi 5"; }
+    awk -v c=$cpu -v b="$board" -v g=$ghz -v h="$h" -v v="$v" -v y="$y" 'BEGIN {
+        # horizontal: 945 rows x 224 outputs x 9 groups of 2 taps (8 int32 lanes: RGB of 2 taps)
+        th = 945 * 224 * 9 * h / (g * 1e9) * 1e3
+        # vertical: each of 945 rows into ~4 output rows of 672 samples, 8 per iteration
+        tv = 945 * 4 * 84 * v / (g * 1e9) * 1e3
+        # YUV rows (raw frames): 945 rows x ~1680 columns, 8 pixels per iteration
+        ty = 945 * 210 * y / (g * 1e9) * 1e3
+        printf "%-14s %-12s %.1f GHz  horizontal %.1f cycles/group -> %.1f ms, vertical %.1f cycles/8 -> %.1f ms, YUV %.1f cycles/8 px -> %.1f ms\n", b, c, g, h, th, v, tv, y, ty }'
+done
