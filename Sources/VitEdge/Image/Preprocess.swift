@@ -1,3 +1,5 @@
+import _VitKernels
+
 /// How an image becomes the model's input: the model's own eval transform, recorded
 /// at convert time in the .vitq header and shown by `info`.
 ///
@@ -258,7 +260,14 @@
         let direct = useBytes ? !format.rowsViaRGB && format.channels == channels : format.isFloat && format.channels == channels
         let rgbRow = format.rowsViaRGB && (channels == 1 || !useBytes) ? 3 * width : 0
         let convertedRow = direct ? 0 : width * channels * (useBytes ? 1 : 4)
-        scratchBytes = horizontal.tapBytes + vertical.tapBytes + rgbRow + convertedRow
+        // A SIMD route's horizontal taps, packed for its vector width (one chunk), and the
+        // windows as Int32: not when the taps are Pillow's windows (the Swift loop runs).
+        var packedBytes = 0
+        if let route = resampling, useBytes, !horizontal.identity, horizontal.width <= horizontal.maxTaps {
+            let chunk = min(horizontal.outputs, horizontal.chunk)
+            packedBytes = chunk * (vk_u8_resample_packed_stride(route.lanes, channels, horizontal.width) + 2) * 4
+        }
+        scratchBytes = horizontal.tapBytes + vertical.tapBytes + rgbRow + convertedRow + packedBytes
             + plane * channels * (useBytes ? 1 + 4 + 1 : 4 + 4)
         guard scratchBytes <= limits.maxArenaBytes else {
             throw VitError.tooLarge(what: "\(name): preprocessing of a \(width)x\(height) image", bytes: scratchBytes,
