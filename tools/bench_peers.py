@@ -19,6 +19,9 @@ to vit-edge. Everything is pinned to one core (sched_setaffinity / taskset).
     tools/peers_env.sh                     # once: the LiteRT, ExecuTorch, OpenVINO venvs
     python3 tools/bench_peers.py --models mnist ti --rounds 3 [--peers ort torch litert ...]
 
+The camera side (decoding and preprocessing beside Pillow + timm and OpenCV) is
+tools/bench_image.py: its peers are image libraries, not inference engines.
+
 Every engine gets the same input tensor. Each int8 variant's logits are compared with the
 same engine's fp32 logits on it (relative L2 error), so a broken int8 export shows.
 """
