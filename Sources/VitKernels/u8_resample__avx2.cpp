@@ -4,6 +4,7 @@
 // (vpmulld: Pillow's 22-bit coefficients need 32-bit products); the lanes of one channel
 // are folded together at the end of an output. Vertical: 8 samples of a row per step.
 #include "vit_kernels.h"
+#include "u8_resample_common.h"
 
 #include <string.h>
 
@@ -65,11 +66,7 @@ __attribute__((target("avx2"))) void h_row(const uint8_t *row, const uint8_t *ro
         } else {
             // Near the end of the row: tap by tap (coefficient of tap i at lane (i % G) * c of group i / G).
             alignas(32) int32_t s[8] = {0};
-            for (int ch = 0; ch < C; ++ch) {
-                uint32_t sum = 1u << 21;
-                for (int i = 0; i < n; ++i) sum += (uint32_t)p[i * C + ch] * (uint32_t)k[(i / G) * 8 + (i % G) * C];
-                s[ch] = (int32_t)sum;
-            }
+            vk::u8_resample_tap_by_tap<C>(p, n, k, G, 8, s);
             bytes = clip4(_mm256_load_si256((const __m256i *)s));
         }
         memcpy(out + x * C, &bytes, C);
@@ -100,7 +97,7 @@ extern "C" __attribute__((target("avx2"))) void vk_u8_resample_v__avx2(const uin
         _mm256_storeu_si256(a, _mm256_add_epi32(_mm256_loadu_si256(a), _mm256_mullo_epi32(p0, kk)));
         _mm256_storeu_si256(a + 1, _mm256_add_epi32(_mm256_loadu_si256(a + 1), _mm256_mullo_epi32(p1, kk)));
     }
-    for (; i < n; ++i) acc[i] = (int32_t)((uint32_t)acc[i] + (uint32_t)mid[i] * (uint32_t)k);
+    vk_u8_resample_v__scalar(mid + i, n - i, k, acc + i);
 }
 
 extern "C" __attribute__((target("avx2"))) void vk_u8_resample_clip__avx2(const int32_t *acc, size_t n, uint8_t *out) {
@@ -113,10 +110,7 @@ extern "C" __attribute__((target("avx2"))) void vk_u8_resample_clip__avx2(const 
         const __m256i w = _mm256_packus_epi16(_mm256_packs_epi32(s0, s1), _mm256_packs_epi32(s2, s3));
         _mm256_storeu_si256((__m256i *)(out + i), _mm256_permutevar8x32_epi32(w, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7)));
     }
-    for (; i < n; ++i) {
-        const int32_t v = acc[i] >> 22;
-        out[i] = (uint8_t)(v < 0 ? 0 : v > 255 ? 255 : v);
-    }
+    vk_u8_resample_clip__scalar(acc + i, n - i, out + i);
 }
 
 #endif

@@ -1,6 +1,7 @@
 // Pillow's 8-bit resampling passes with AVX-512F (16 int32 lanes): the AVX2 kernels'
 // scheme (u8_resample__avx2.cpp) at twice the width, bit-identical to the scalar route.
 #include "vit_kernels.h"
+#include "u8_resample_common.h"
 
 #include <string.h>
 
@@ -59,11 +60,7 @@ __attribute__((target("avx512f"))) void h_row(const uint8_t *row, const uint8_t 
             bytes = clip4(_mm_add_epi32(sums, _mm_set1_epi32(1 << 21)));
         } else {
             alignas(16) int32_t s[4] = {0};
-            for (int ch = 0; ch < C; ++ch) {
-                uint32_t sum = 1u << 21;
-                for (int i = 0; i < n; ++i) sum += (uint32_t)p[i * C + ch] * (uint32_t)k[(i / G) * 16 + (i % G) * C];
-                s[ch] = (int32_t)sum;
-            }
+            vk::u8_resample_tap_by_tap<C>(p, n, k, G, 16, s);
             bytes = clip4(_mm_load_si128((const __m128i *)s));
         }
         memcpy(out + x * C, &bytes, C);
@@ -91,7 +88,7 @@ extern "C" __attribute__((target("avx512f"))) void vk_u8_resample_v__avx512f(con
         const __m512i p = _mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)(mid + i)));
         _mm512_storeu_si512(acc + i, _mm512_add_epi32(_mm512_loadu_si512(acc + i), _mm512_mullo_epi32(p, kk)));
     }
-    for (; i < n; ++i) acc[i] = (int32_t)((uint32_t)acc[i] + (uint32_t)mid[i] * (uint32_t)k);
+    vk_u8_resample_v__scalar(mid + i, n - i, k, acc + i);
 }
 
 extern "C" __attribute__((target("avx512f"))) void vk_u8_resample_clip__avx512f(const int32_t *acc, size_t n,
@@ -102,10 +99,7 @@ extern "C" __attribute__((target("avx512f"))) void vk_u8_resample_clip__avx512f(
         const __m512i s = _mm512_srai_epi32(_mm512_loadu_si512(acc + i), 22);
         _mm_storeu_si128((__m128i *)(out + i), _mm512_cvtepi32_epi8(_mm512_min_epi32(_mm512_max_epi32(s, lo), hi)));
     }
-    for (; i < n; ++i) {
-        const int32_t v = acc[i] >> 22;
-        out[i] = (uint8_t)(v < 0 ? 0 : v > 255 ? 255 : v);
-    }
+    vk_u8_resample_clip__scalar(acc + i, n - i, out + i);
 }
 
 #endif

@@ -2,6 +2,7 @@
 // bit-identical to the scalar route: the AVX2 kernels' layout (8 int32 lanes per
 // coefficient group, held as two int32x4), vmlaq_s32 for the 32-bit products.
 #include "vit_kernels.h"
+#include "u8_resample_common.h"
 
 #include <string.h>
 
@@ -48,12 +49,8 @@ void h_row(const uint8_t *row, const uint8_t *row_end, size_t outputs, const int
             }
             bytes = clip4(vaddq_s32(fold<C>(a0, a1), vdupq_n_s32(1 << 21)));
         } else {
-            int32_t s[4] = {0, 0, 0, 0};
-            for (int ch = 0; ch < C; ++ch) {
-                uint32_t sum = 1u << 21;
-                for (int i = 0; i < n; ++i) sum += (uint32_t)p[i * C + ch] * (uint32_t)k[(i / G) * 8 + (i % G) * C];
-                s[ch] = (int32_t)sum;
-            }
+            int32_t s[4] = {0};
+            vk::u8_resample_tap_by_tap<C>(p, n, k, G, 8, s);
             bytes = clip4(vld1q_s32(s));
         }
         memcpy(out + x * C, &bytes, C);
@@ -82,7 +79,7 @@ extern "C" void vk_u8_resample_v__neon(const uint8_t *mid, size_t n, int32_t k, 
         vst1q_s32(acc + i, vmlaq_n_s32(vld1q_s32(acc + i), p0, k));
         vst1q_s32(acc + i + 4, vmlaq_n_s32(vld1q_s32(acc + i + 4), p1, k));
     }
-    for (; i < n; ++i) acc[i] = (int32_t)((uint32_t)acc[i] + (uint32_t)mid[i] * (uint32_t)k);
+    vk_u8_resample_v__scalar(mid + i, n - i, k, acc + i);
 }
 
 extern "C" void vk_u8_resample_clip__neon(const int32_t *acc, size_t n, uint8_t *out) {
@@ -92,10 +89,7 @@ extern "C" void vk_u8_resample_clip__neon(const int32_t *acc, size_t n, uint8_t 
         const uint16x4_t h1 = vqmovun_s32(vshrq_n_s32(vld1q_s32(acc + i + 4), 22));
         vst1_u8(out + i, vqmovn_u16(vcombine_u16(h0, h1)));
     }
-    for (; i < n; ++i) {
-        const int32_t v = acc[i] >> 22;
-        out[i] = (uint8_t)(v < 0 ? 0 : v > 255 ? 255 : v);
-    }
+    vk_u8_resample_clip__scalar(acc + i, n - i, out + i);
 }
 
 #endif

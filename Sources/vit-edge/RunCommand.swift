@@ -145,7 +145,7 @@ struct RunCommand: ParsableCommand {
         let pipeline = InputPipeline<String>(inputCount: c.channels * c.imageHeight * c.imageWidth) { buffer in
             guard let (name, image) = try source.next() else { return nil }
             try image.withView { view in
-                if preprocessor.map({ $0.width != view.width || $0.height != view.height || $0.format != view.format }) ?? true {
+                if preprocessor?.serves(view) != true {
                     preprocessor = try Preprocessor(config: c, width: view.width, height: view.height, format: view.format, name: name,
                                                     resampling: resampling)
                 }
@@ -192,7 +192,7 @@ struct RunCommand: ParsableCommand {
         func prepare(_ f: FrameQueue.Frame, into buffer: UnsafeMutablePointer<Float>) throws {
             let name = "stdin frame #\(f.index)"
             func apply(_ view: ImageView) throws {
-                if preprocessor.map({ $0.width != view.width || $0.height != view.height || $0.format != view.format }) ?? true {
+                if preprocessor?.serves(view) != true {
                     preprocessor = try Preprocessor(config: c, width: view.width, height: view.height, format: view.format, name: name,
                                                     resampling: resampling)
                 }
@@ -264,27 +264,8 @@ struct RunCommand: ParsableCommand {
                 continue
             }
             defer { queue.recycle(f) }
-            let name = "stdin frame #\(f.index)"
             do {
-                func classify(_ view: ImageView) throws {
-                    if preprocessor == nil || preprocessor!.width != view.width || preprocessor!.height != view.height
-                        || preprocessor!.format != view.format {
-                        preprocessor = try Preprocessor(config: c, width: view.width, height: view.height, format: view.format, name: name,
-                                                        resampling: session.model.kernels.resampling)
-                    }
-                    session.setInput(view, at: 0, using: preprocessor!)
-                }
-                switch splitter.format {
-                case .raw(let format, let w, let h):
-                    try f.bytes.withUnsafeBytes { try classify(ImageView(format: format, width: w, height: h, data: $0.baseAddress!)) }
-                case .mjpeg:
-                    let (w, h, channels) = try f.bytes.withUnsafeBytes {
-                        try decoder.decode(UnsafeRawBufferPointer(rebasing: $0[0..<f.count]), path: name, scaling: scaling)
-                    }
-                    try decoder.pixels.withUnsafeBytes { try classify(ImageView(format: channels == 1 ? .gray8 : .rgb8, width: w, height: h, data: $0.baseAddress!)) }
-                case .pnm:
-                    preconditionFailure("PGM/PPM streams are read by PNMStream")
-                }
+                try prepare(f, into: session.inputSlot(0))
                 session.forward(count: 1)
                 try report("-#\(f.index)", session, 0, c, frame: (FrameQueue.now() - f.arrived, f.skipped))
                 answered += 1

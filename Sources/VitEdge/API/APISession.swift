@@ -110,7 +110,7 @@ public final class Session {
             throw .tooManyPixels(path: "image \(index)", width: view.width, height: view.height, limit: model.limits.maxImagePixels)
         }
         // One Preprocessor per source size and format, kept while frames keep them.
-        if preprocessor.map({ $0.width != view.width || $0.height != view.height || $0.format != view.format }) ?? true {
+        if preprocessor?.serves(view) != true {
             preprocessor = try VitError.catching {
                 try Preprocessor(config: model.vit.config, width: view.width, height: view.height, format: view.format,
                                  limits: model.limits, name: "image \(index)", resampling: model.vit.kernels.resampling)

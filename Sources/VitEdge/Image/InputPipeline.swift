@@ -24,7 +24,6 @@ import Musl
         let slot: Int
     }
 
-    let count: Int
     let produce: (UnsafeMutablePointer<Float>) throws -> Meta?
     let buffers: [UnsafeMutablePointer<Float>]
     let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
@@ -38,7 +37,6 @@ import Musl
 
     /// `inputCount`: floats of one input; `produce` runs on the pipeline's thread only.
     @_spi(Internals) public init(inputCount: Int, produce: @escaping (UnsafeMutablePointer<Float>) throws -> Meta?) {
-        count = inputCount
         self.produce = produce
         buffers = (0..<2).map { _ in
             let b = UnsafeMutablePointer<Float>.allocate(capacity: max(inputCount, 1))

@@ -275,6 +275,12 @@ import _VitKernels
         }
     }
 
+    /// Whether `view` is of this preprocessor's source size and format (a stream keeps one
+    /// preprocessor while its frames are).
+    @_spi(Internals) public func serves(_ view: ImageView) -> Bool {
+        view.width == width && view.height == height && view.format == format
+    }
+
     /// Writes the model input for `image` (of this preprocessor's size and format) at `out`.
     @_spi(Internals) public func apply(_ image: ImageView, into out: UnsafeMutablePointer<Float>) {
         precondition(image.width == width && image.height == height && image.format == format,
