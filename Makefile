@@ -140,12 +140,17 @@ FUZZ_SEED ?= 0
 FUZZ_RUNS ?= -1
 FUZZERS := FuzzVitq:vitq FuzzVitqHeader:vitq-header FuzzSafetensors:safetensors FuzzConfigJSON:config-json FuzzImage:image FuzzIDX:idx FuzzStream:stream FuzzJPEGPNG:jpeg-png FuzzCameraStream:camera FuzzPreprocess:preprocess FuzzFloatFields:float-fields FuzzSetPixels:set-pixels
 fuzz: deps
-	cd Fuzz && $(SWIFT) build -c release -Xswiftc -sanitize=fuzzer,address -Xswiftc -parse-as-library
+	@mkdir -p .build-fuzz; set -e; for f in $(FUZZERS); do \
+		echo "build $${f%%:*}"; \
+		VIT_EDGE_FUZZ=1 $(SWIFT) build -c release --build-path .build-fuzz/build --manifest-cache none --product $${f%%:*} \
+			-Xswiftc -sanitize=fuzzer,address -Xswiftc -parse-as-library > .build-fuzz/build.log 2>&1 \
+			|| { grep -E "error|warning" .build-fuzz/build.log || tail -20 .build-fuzz/build.log; exit 1; }; \
+	done
 	@mkdir -p .build-fuzz/artifacts
 	@set -e; for f in $(FUZZERS); do \
 		t=$${f%%:*}; c=$${f#*:}; rm -rf .build-fuzz/corpus-$$c .build-fuzz/artifacts/$$t-*; cp -r Fuzz/Corpus/$$c .build-fuzz/corpus-$$c; \
 		echo "fuzz $$t (up to $(FUZZ_SECONDS) s)"; \
-		SWIFT_BACKTRACE=enable=no Fuzz/.build/release/$$t -max_total_time=$(FUZZ_SECONDS) -runs=$(FUZZ_RUNS) -seed=$(FUZZ_SEED) \
+		SWIFT_BACKTRACE=enable=no .build-fuzz/build/release/$$t -max_total_time=$(FUZZ_SECONDS) -runs=$(FUZZ_RUNS) -seed=$(FUZZ_SEED) \
 			-rss_limit_mb=2048 -malloc_limit_mb=512 -timeout=10 -max_len=65536 \
 			-print_final_stats=1 -artifact_prefix=.build-fuzz/artifacts/$$t- .build-fuzz/corpus-$$c 2>&1 \
 			| grep -E "^(stat::number_of_executed_units|stat::peak_rss_mb|SUMMARY|==[0-9]+==ERROR)" || true; \

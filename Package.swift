@@ -1,4 +1,4 @@
-// swift-tools-version:6.0
+// swift-tools-version:6.1
 import PackageDescription
 
 let package = Package(
@@ -70,16 +70,55 @@ let package = Package(
             name: "MallocCounter",
             path: "Tests/MallocCounter"
         ),
-        // The public API as a client sees it: plain `import VitEdge`, no @_spi.
+        // The public API as a client sees it: plain `import VitEdge`, compiled without
+        // package access, so no `package` declaration is in reach.
         .testTarget(
             name: "VitEdgeAPITests",
-            dependencies: ["VitEdge"]
+            dependencies: ["VitEdge"],
+            packageAccess: false
+        ),
+        // What the tests and the fuzz targets share, and the engine does not need.
+        .target(
+            name: "VitEdgeTestSupport",
+            dependencies: ["VitEdge"],
+            path: "Tests/Support"
         ),
         .testTarget(
             name: "VitEdgeTests",
-            dependencies: ["VitEdge", "_VitKernels", "MallocCounter"],
+            dependencies: ["VitEdge", "_VitKernels", "MallocCounter", "VitEdgeTestSupport"],
             exclude: ["Fixtures"]
         ),
     ],
     cxxLanguageStandard: .cxx17
 )
+
+// libFuzzer targets for every parser of outside data (Fuzz/Sources), in this package so
+// they reach its `package` declarations; declared only for `make fuzz`, which sets
+// VIT_EDGE_FUZZ=1 and builds them with -sanitize=fuzzer,address, so `make test` never
+// builds them.
+if Context.environment["VIT_EDGE_FUZZ"] == "1" {
+    let fuzzers = ["FuzzVitq", "FuzzVitqHeader", "FuzzSafetensors", "FuzzConfigJSON", "FuzzImage", "FuzzIDX", "FuzzStream",
+                   "FuzzJPEGPNG", "FuzzCameraStream", "FuzzPreprocess", "FuzzFloatFields"]
+    package.targets.append(.target(name: "FuzzDriver", path: "Fuzz/Sources/FuzzDriver"))
+    for name in fuzzers {
+        package.targets.append(.executableTarget(name: name, dependencies: ["FuzzDriver", "VitEdge", "VitEdgeTestSupport"],
+                                                 path: "Fuzz/Sources/\(name)"))
+    }
+    // The C API, linked statically as a C program would.
+    package.targets.append(.executableTarget(name: "FuzzSetPixels", dependencies: ["FuzzDriver", "VitEdge", "VitEdgeC"],
+                                             path: "Fuzz/Sources/FuzzSetPixels"))
+}
+
+// ordo-one/benchmark suites (Benchmarks/: GEMM, ForwardPass), declared only when
+// VIT_EDGE_BENCHMARKS=1 so nothing else resolves or builds the harness:
+//   VIT_EDGE_BENCHMARKS=1 swift package --allow-writing-to-package-directory benchmark
+if Context.environment["VIT_EDGE_BENCHMARKS"] == "1" {
+    package.dependencies.append(.package(url: "https://github.com/ordo-one/benchmark", from: "1.38.1", traits: ["MallocInterposer"]))
+    for name in ["ForwardPass", "GEMM"] {
+        package.targets.append(.executableTarget(
+            name: name,
+            dependencies: ["VitEdge", .product(name: "Benchmark", package: "benchmark")],
+            path: "Benchmarks/\(name)",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]))
+    }
+}

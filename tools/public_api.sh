@@ -1,6 +1,6 @@
 #!/bin/bash
-# The public Swift surface of the VitEdge module: every declaration marked `public`
-# without `@_spi(...)`, by file. `make test` checks it against the list in docs/API.md,
+# The public Swift surface of the VitEdge module: every declaration marked `public`, by
+# file (the engine's internals are `package`). `make test` checks it against the list in docs/API.md,
 # so nothing becomes public without being listed (and documented) there.
 #   tools/public_api.sh            print the surface
 #   tools/public_api.sh --check    compare with docs/API.md (exit 1 on a difference)
@@ -22,7 +22,7 @@ case "${1:-}" in
         if [ "$listed" != "$(surface)" ]; then
             echo "public_api: the public Swift surface differs from docs/API.md (< listed, > in the code):"
             diff <(echo "$listed") <(surface) || true
-            echo "public_api: make a new declaration @_spi(Internals), or document it and run tools/public_api.sh --update"
+            echo "public_api: make a new declaration `package`, or document it and run tools/public_api.sh --update"
             exit 1
         fi
         # Every public declaration carries a /// comment (DocC's syntax) on the line above

@@ -3,10 +3,10 @@
 ///
 /// The query is the class token (row 0); a model without a class token (mean
 /// pooling) uses the mean of every token's attention row instead.
-@_spi(Internals) public enum AttentionMaps {
+package enum AttentionMaps {
     /// Class-token attention of one captured block for image `i`: the mean over heads,
     /// then each head, each over the patch grid (gridHeight × gridWidth, row-major).
-    @_spi(Internals) public static func classToken(_ s: InferenceSession, block: Int, image i: Int) -> (mean: [Float], heads: [[Float]])? {
+    package static func classToken(_ s: InferenceSession, block: Int, image i: Int) -> (mean: [Float], heads: [[Float]])? {
         let c = s.model.config
         guard let a = s.attention(block: block, image: i) else { return nil }
         let t = c.tokens
@@ -23,7 +23,7 @@
     /// Attention rollout (Abnar & Zuidema 2020) over every block: each block's
     /// head-averaged attention plus the identity for the residual, rows renormalized,
     /// multiplied from the first block to the last. Needs all blocks captured.
-    @_spi(Internals) public static func rollout(_ s: InferenceSession, image i: Int) -> [Float]? {
+    package static func rollout(_ s: InferenceSession, image i: Int) -> [Float]? {
         let c = s.model.config
         let t = c.tokens
         var r = [Float](repeating: 0, count: t * t)
@@ -65,7 +65,7 @@
     }
 
     /// Bilinear upsampling (half-pixel centres) of a grid map to width × height.
-    @_spi(Internals) public static func upsample(_ grid: [Float], gridWidth gw: Int, gridHeight gh: Int, width: Int, height: Int) -> [Float] {
+    package static func upsample(_ grid: [Float], gridWidth gw: Int, gridHeight gh: Int, width: Int, height: Int) -> [Float] {
         var out = [Float](repeating: 0, count: width * height)
         grid.withUnsafeBufferPointer { g in
             out.withUnsafeMutableBufferPointer { o in
@@ -79,7 +79,7 @@
     }
 
     /// Scales a map to [0, 1] (a constant map becomes all zeros).
-    @_spi(Internals) public static func normalized(_ m: [Float]) -> [Float] {
+    package static func normalized(_ m: [Float]) -> [Float] {
         guard let lo = m.min(), let hi = m.max(), hi > lo else { return m.map { _ in 0 } }
         return m.map { ($0 - lo) / (hi - lo) }
     }

@@ -1,9 +1,9 @@
 /// The hyper-parameters of one model of the ViT family tree, the derived sizes, and
 /// the preprocessing it expects. Stored whole in the .vitq header.
-@_spi(Internals) public struct ViTConfig: Equatable, Sendable {
+package struct ViTConfig: Equatable, Sendable {
     /// Which model of the family tree: what the encoder blocks are. Patches, tokens
     /// and the head are shared; `Blocks/` holds one file per kind of block.
-    @_spi(Internals) public enum Architecture: String, Sendable, CaseIterable {
+    package enum Architecture: String, Sendable, CaseIterable {
         /// Vision Transformer (and DeiT): attention + MLP blocks, class token, positions.
         case vit
         /// MLP-Mixer: LayerNorm → token-mixing MLP, LayerNorm → channel MLP; mean pooling.
@@ -16,10 +16,10 @@
         case hybrid
 
         /// True for the MLP models, whose token mixing fixes the number of tokens.
-        @_spi(Internals) public var mixesTokensWithWeights: Bool { self == .mixer || self == .resmlp }
+        package var mixesTokensWithWeights: Bool { self == .mixer || self == .resmlp }
         /// "a ViT", "an MLP-Mixer", "a ResMLP", for messages.
-        @_spi(Internals) public var withArticle: String { (self == .mixer ? "an " : "a ") + displayName }
-        @_spi(Internals) public var displayName: String {
+        package var withArticle: String { (self == .mixer ? "an " : "a ") + displayName }
+        package var displayName: String {
             switch self {
             case .vit: return "ViT"; case .mixer: return "MLP-Mixer"; case .resmlp: return "ResMLP"
             case .hybrid: return "ResNet+ViT hybrid"
@@ -28,7 +28,7 @@
     }
 
     /// How pixels become patch vectors become tokens.
-    @_spi(Internals) public enum PatchEmbedding: String, Sendable {
+    package enum PatchEmbedding: String, Sendable {
         /// A strided convolution (timm, Hugging Face, DeiT).
         case convolution
         /// A Linear layer over flattened patches, optionally with LayerNorm before
@@ -37,7 +37,7 @@
         case linear
     }
 
-    @_spi(Internals) public enum Pooling: String, Sendable {
+    package enum Pooling: String, Sendable {
         /// The class token's final state (timm `token`, Hugging Face).
         case classToken = "cls"
         /// The mean of the patch tokens, prefix tokens excluded (timm `avg`).
@@ -47,74 +47,74 @@
     }
 
     /// How activations entering int8 Linear layers are quantized (nil: an fp32 model).
-    @_spi(Internals) public enum ActivationQuantization: String, Sendable {
+    package enum ActivationQuantization: String, Sendable {
         /// One scale per row (token), computed at run time.
         case dynamic
         /// One scale per tensor, from calibration, stored in the file.
         case `static`
     }
 
-    @_spi(Internals) public enum GELU: String, Sendable {
+    package enum GELU: String, Sendable {
         case erf = "exact"
         case tanh
     }
 
-    @_spi(Internals) public var architecture: Architecture = .vit
+    package var architecture: Architecture = .vit
     /// The hybrid's ResNet (nil for every other architecture).
-    @_spi(Internals) public var backbone: Backbone? = nil
+    package var backbone: Backbone? = nil
     // Input
-    @_spi(Internals) public var imageHeight: Int
-    @_spi(Internals) public var imageWidth: Int
-    @_spi(Internals) public var channels: Int
-    @_spi(Internals) public var patchSize: Int
+    package var imageHeight: Int
+    package var imageWidth: Int
+    package var channels: Int
+    package var patchSize: Int
     // Patch embedding
-    @_spi(Internals) public var patchEmbedding: PatchEmbedding = .convolution
-    @_spi(Internals) public var patchNormBefore = false
-    @_spi(Internals) public var patchNormAfter = false
+    package var patchEmbedding: PatchEmbedding = .convolution
+    package var patchNormBefore = false
+    package var patchNormAfter = false
     // Tokens
-    @_spi(Internals) public var classToken = true
-    @_spi(Internals) public var distillationToken = false
+    package var classToken = true
+    package var distillationToken = false
     /// Whether the position embedding has rows for the class/distillation tokens.
-    @_spi(Internals) public var positionEmbeddingIncludesPrefix = true
+    package var positionEmbeddingIncludesPrefix = true
     // Encoder
-    @_spi(Internals) public var dim: Int
-    @_spi(Internals) public var depth: Int
-    @_spi(Internals) public var heads: Int
-    @_spi(Internals) public var headDim: Int
-    @_spi(Internals) public var mlpDim: Int
+    package var dim: Int
+    package var depth: Int
+    package var heads: Int
+    package var headDim: Int
+    package var mlpDim: Int
     /// Hidden width of MLP-Mixer's token-mixing MLP (0 for other architectures).
-    @_spi(Internals) public var tokenMlpDim = 0
-    @_spi(Internals) public var qkvBias = true
+    package var tokenMlpDim = 0
+    package var qkvBias = true
     /// False when the attention has no output projection (vit-pytorch with one head
     /// whose size equals the width: `to_out` is Identity).
-    @_spi(Internals) public var attentionProjection = true
-    @_spi(Internals) public var layerScale = false
-    @_spi(Internals) public var gelu: GELU = .erf
-    @_spi(Internals) public var eps: Float = 1e-6
+    package var attentionProjection = true
+    package var layerScale = false
+    package var gelu: GELU = .erf
+    package var eps: Float = 1e-6
     // Head
-    @_spi(Internals) public var finalNorm = true
+    package var finalNorm = true
     /// LayerNorm after pooling (timm `fc_norm`; vit-pytorch's older `mlp_head` LayerNorm).
-    @_spi(Internals) public var poolNorm = false
-    @_spi(Internals) public var pool: Pooling = .classToken
+    package var poolNorm = false
+    package var pool: Pooling = .classToken
     /// Width of the pre-logits layer (Linear + tanh); 0 when absent.
-    @_spi(Internals) public var preLogitsDim = 0
+    package var preLogitsDim = 0
     /// Number of classes; 0 for a model without a head (features out).
-    @_spi(Internals) public var numClasses: Int
+    package var numClasses: Int
     // Preprocessing
-    @_spi(Internals) public var mean: [Float]
-    @_spi(Internals) public var std: [Float]
+    package var mean: [Float]
+    package var std: [Float]
     /// Resize and crop before `mean`/`std` (the model's own eval transform).
-    @_spi(Internals) public var preprocessing: Preprocessing = .plain
+    package var preprocessing: Preprocessing = .plain
     /// How position embeddings are resampled when the model runs at another input size.
-    @_spi(Internals) public var positionResampling: PositionResampling = .huggingface
-    @_spi(Internals) public var labels: [String] = []
+    package var positionResampling: PositionResampling = .huggingface
+    package var labels: [String] = []
     // Quantization
-    @_spi(Internals) public var activationQuantization: ActivationQuantization? = nil
+    package var activationQuantization: ActivationQuantization? = nil
     /// Attention's QKᵀ and PV in int8 too (opt-in, `quantize --int8-attention`): Q, K and the
     /// probabilities quantized per row, V per channel, all at run time; softmax stays fp32.
-    @_spi(Internals) public var int8Attention = false
+    package var int8Attention = false
 
-    @_spi(Internals) public init(imageHeight: Int, imageWidth: Int, channels: Int, patchSize: Int,
+    package init(imageHeight: Int, imageWidth: Int, channels: Int, patchSize: Int,
                 dim: Int, depth: Int, heads: Int, headDim: Int? = nil, mlpDim: Int,
                 numClasses: Int, mean: [Float]? = nil, std: [Float]? = nil) {
         self.imageHeight = imageHeight
@@ -135,31 +135,31 @@
 
     /// What the patches are cut from: the image, or the hybrid backbone's feature map
     /// (NHWC, `featureChannels` per pixel).
-    @_spi(Internals) public var featureHeight: Int { backbone?.outputSize(imageHeight) ?? imageHeight }
-    @_spi(Internals) public var featureWidth: Int { backbone?.outputSize(imageWidth) ?? imageWidth }
-    @_spi(Internals) public var featureChannels: Int { backbone?.outChannels ?? channels }
-    @_spi(Internals) public var gridHeight: Int { featureHeight / patchSize }
-    @_spi(Internals) public var gridWidth: Int { featureWidth / patchSize }
-    @_spi(Internals) public var numPatches: Int { gridHeight * gridWidth }
-    @_spi(Internals) public var prefixTokens: Int { (classToken ? 1 : 0) + (distillationToken ? 1 : 0) }
+    package var featureHeight: Int { backbone?.outputSize(imageHeight) ?? imageHeight }
+    package var featureWidth: Int { backbone?.outputSize(imageWidth) ?? imageWidth }
+    package var featureChannels: Int { backbone?.outChannels ?? channels }
+    package var gridHeight: Int { featureHeight / patchSize }
+    package var gridWidth: Int { featureWidth / patchSize }
+    package var numPatches: Int { gridHeight * gridWidth }
+    package var prefixTokens: Int { (classToken ? 1 : 0) + (distillationToken ? 1 : 0) }
     /// Tokens per image in the encoder: prefix tokens + patches.
-    @_spi(Internals) public var tokens: Int { prefixTokens + numPatches }
+    package var tokens: Int { prefixTokens + numPatches }
     /// Rows of the position embedding.
-    @_spi(Internals) public var positionRows: Int { positionEmbeddingIncludesPrefix ? tokens : numPatches }
+    package var positionRows: Int { positionEmbeddingIncludesPrefix ? tokens : numPatches }
     /// Width of attention: heads × head size (may differ from `dim` in vit-pytorch).
-    @_spi(Internals) public var innerDim: Int { heads * headDim }
+    package var innerDim: Int { heads * headDim }
     /// Length of one flattened patch: channels × patch × patch (of the feature map for
     /// the hybrid).
-    @_spi(Internals) public var patchDim: Int { featureChannels * patchSize * patchSize }
+    package var patchDim: Int { featureChannels * patchSize * patchSize }
     /// Width of the vector the head reads.
-    @_spi(Internals) public var featureDim: Int { preLogitsDim > 0 ? preLogitsDim : dim }
+    package var featureDim: Int { preLogitsDim > 0 ? preLogitsDim : dim }
 
     /// The ranges of the normalization every model records (pixels in [0, 1]).
     static let meanBound: Float = 1e4
     static let stdRange: ClosedRange<Float> = 1e-4...1e4
 
     /// Checks every relation the forward pass relies on.
-    @_spi(Internals) public func validate(source: String = "config") throws {
+    package func validate(source: String = "config") throws {
         func bad(_ expected: String, _ found: String) -> VitError {
             .badModel(path: source, expected: expected, found: found, hint: "")
         }
@@ -235,7 +235,7 @@
     }
 
     /// Number of parameters the tensors of this config hold.
-    @_spi(Internals) public var parameterCount: Int {
+    package var parameterCount: Int {
         if architecture.mixesTokensWithWeights {
             let t = numPatches
             var block = 2 * dim * mlpDim + mlpDim + dim  // channel MLP
@@ -363,7 +363,7 @@ extension ViTConfig {
 }
 
 extension Preprocessing {
-    @_spi(Internals) public func toJSON() -> JSON {
+    package func toJSON() -> JSON {
         var fields: [(String, JSON)]
         switch resize {
         case .toInput: fields = [("resize", .string("input"))]

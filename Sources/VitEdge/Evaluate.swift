@@ -1,33 +1,33 @@
 /// Accuracy of a model over a labeled set, optionally against a second model.
-@_spi(Internals) public struct EvaluationResult: Sendable {
+package struct EvaluationResult: Sendable {
     /// Images evaluated.
-    @_spi(Internals) public var images = 0
+    package var images = 0
     /// Images of a folder that could not be read or preprocessed (each reported as it came).
-    @_spi(Internals) public var skipped = 0
-    @_spi(Internals) public var correct = 0
-    @_spi(Internals) public var perClassTotal: [Int]
-    @_spi(Internals) public var perClassCorrect: [Int]
+    package var skipped = 0
+    package var correct = 0
+    package var perClassTotal: [Int]
+    package var perClassCorrect: [Int]
     /// confusion[truth][predicted]
-    @_spi(Internals) public var confusion: [[Int]]
-    @_spi(Internals) public var predictions: [Int] = []
-    @_spi(Internals) public var seconds = 0.0
+    package var confusion: [[Int]]
+    package var predictions: [Int] = []
+    package var seconds = 0.0
     // With a second model:
-    @_spi(Internals) public var agreement: Double?
-    @_spi(Internals) public var maxAbsLogitDiff: Double?
-    @_spi(Internals) public var meanAbsLogitDiff: Double?
-    @_spi(Internals) public var otherAccuracy: Double?
+    package var agreement: Double?
+    package var maxAbsLogitDiff: Double?
+    package var meanAbsLogitDiff: Double?
+    package var otherAccuracy: Double?
 
-    @_spi(Internals) public var accuracy: Double { images > 0 ? Double(correct) / Double(images) : 0 }
-    @_spi(Internals) public var perClassAccuracy: [Double] {
+    package var accuracy: Double { images > 0 ? Double(correct) / Double(images) : 0 }
+    package var perClassAccuracy: [Double] {
         zip(perClassCorrect, perClassTotal).map { $1 > 0 ? Double($0) / Double($1) : 0 }
     }
-    @_spi(Internals) public var imagesPerSecond: Double { seconds > 0 ? Double(images) / seconds : 0 }
+    package var imagesPerSecond: Double { seconds > 0 ? Double(images) / seconds : 0 }
 }
 
-@_spi(Internals) public enum Evaluator {
+package enum Evaluator {
     /// Runs `model` (and `other`, when given) over the set in batches, reading the
     /// images as it goes (the first `limit` of them).
-    @_spi(Internals) public static func run(_ model: VisionTransformer, on data: LabeledImageSource, limit: Int? = nil,
+    package static func run(_ model: VisionTransformer, on data: LabeledImageSource, limit: Int? = nil,
                            batchSize: Int = 16, other: VisionTransformer? = nil, threads: Int = 1,
                            skipped: ((Error) -> Void)? = nil,
                            progress: ((Int, Int) -> Void)? = nil) throws -> EvaluationResult {
@@ -125,7 +125,7 @@
         return r
     }
 
-    @_spi(Internals) public static func argmax(_ v: UnsafeBufferPointer<Float>) -> Int {
+    package static func argmax(_ v: UnsafeBufferPointer<Float>) -> Int {
         var best = 0
         for i in v.indices where v[i] > v[best] { best = i }
         return best

@@ -4,7 +4,7 @@
 /// chosen at load and every buffer was planned in the arena.
 extension InferenceSession {
     /// A named point in the forward pass, for golden tests and debugging.
-    @_spi(Internals) public enum Stage: Sendable {
+    package enum Stage: Sendable {
         case patchEmbedding    // tokens after patch embedding, prefix tokens and positions [B·T, D]
         case block(Int)        // tokens after encoder block i [B·T, D]
         case finalNorm         // tokens after the final LayerNorm [B·T, D]
@@ -12,11 +12,11 @@ extension InferenceSession {
         case logits            // [B, classes]
         case linearInput(String)  // the input of a block's Linear layer, by name (`blocks.3.mlp.fc1`) [rows, in]
     }
-    @_spi(Internals) public typealias Tap = (Stage, UnsafeBufferPointer<Float>) -> Void
+    package typealias Tap = (Stage, UnsafeBufferPointer<Float>) -> Void
 
     /// Runs the model on the first `count` images of `input`. Results: `logits(i)`,
     /// `probabilities(i)`, `features(i)`. `tap`, when given, sees each stage's output.
-    @_spi(Internals) public func forward(count: Int? = nil, tap: Tap? = nil) {
+    package func forward(count: Int? = nil, tap: Tap? = nil) {
         let c = model.config
         let w = model.weights
         let k = kernels

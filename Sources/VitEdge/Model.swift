@@ -1,16 +1,16 @@
 /// A loaded Vision Transformer: its config, its weights (views into the one
 /// decompressed payload block) and the kernel set chosen for this CPU.
-@_spi(Internals) public final class VisionTransformer: @unchecked Sendable {
-    @_spi(Internals) public let config: ViTConfig
-    @_spi(Internals) public let file: VitqFile
-    @_spi(Internals) public let kernels: Kernels
+package final class VisionTransformer: @unchecked Sendable {
+    package let config: ViTConfig
+    package let file: VitqFile
+    package let kernels: Kernels
     /// Where the model came from (its path), for messages.
-    @_spi(Internals) public let source: String
+    package let source: String
     var weights: ModelWeights
     /// Linear weights re-laid in GEMM panels (nil on the reference path).
     let packedWeights: AlignedBuffer?
     /// Seconds spent decompressing, validating and packing.
-    @_spi(Internals) public private(set) var loadSeconds: Double = 0
+    package private(set) var loadSeconds: Double = 0
     /// Position embeddings resampled for another input size (see `resized`).
     let resampledPositions: AlignedBuffer?
 
@@ -18,7 +18,7 @@
     /// as it is packed (see `ModelWeights.pack`), so a packed model holds its weights
     /// once, not twice, even at its peak during loading. Only for a model that owns its
     /// `VitqFile`: other readers of the file would see zeros there.
-    @_spi(Internals) public init(file: VitqFile, kernels: Kernels, source: String = "model", releaseUnpacked: Bool = false) throws {
+    package init(file: VitqFile, kernels: Kernels, source: String = "model", releaseUnpacked: Bool = false) throws {
         self.config = file.config
         self.file = file
         self.kernels = kernels
@@ -51,7 +51,7 @@
 
     /// Loads, validates and prepares a .vitq file. The file is this model's alone, so
     /// each Linear weight is handed back to the system once packed (`releaseUnpacked`).
-    @_spi(Internals) public convenience init(path: String, kernels: Kernels? = nil, limits: ResourceLimits = .current) throws {
+    package convenience init(path: String, kernels: Kernels? = nil, limits: ResourceLimits = .current) throws {
         let start = Clock.now()
         let file = try VitqFile.load(path: path, limits: limits)
         try self.init(file: file, kernels: kernels ?? Kernels.select(.auto), source: path, releaseUnpacked: true)
@@ -59,11 +59,11 @@
     }
 
     /// Bytes of unpacked weights returned to the system after packing.
-    @_spi(Internals) public private(set) var releasedBytes = 0
+    package private(set) var releasedBytes = 0
 
     /// How an int8 model was quantized and the GEMM its layers run on here, in one line
     /// (nil for an fp32 model): `info`, `eval` and `bench` say it.
-    @_spi(Internals) public var quantizationSummary: (description: String, kernel: String)? {
+    package var quantizationSummary: (description: String, kernel: String)? {
         let c = config
         guard let mode = c.activationQuantization, let bits = weights.int8WeightBits else { return nil }
         var copy = weights
@@ -79,14 +79,14 @@
     }
 
     /// Bytes of the decompressed weights.
-    @_spi(Internals) public var weightBytes: Int { file.payload.bytes }
+    package var weightBytes: Int { file.payload.bytes }
     /// Bytes of the packed copies of the Linear weights.
-    @_spi(Internals) public var packedBytes: Int { packedWeights?.bytes ?? 0 }
+    package var packedBytes: Int { packedWeights?.bytes ?? 0 }
 }
 
 /// A monotonic clock in seconds (no Foundation).
-@_spi(Internals) public enum Clock {
-    @_spi(Internals) public static func now() -> Double {
+package enum Clock {
+    package static func now() -> Double {
         var ts = timespec()
         clock_gettime(CLOCK_MONOTONIC, &ts)
         return Double(ts.tv_sec) + Double(ts.tv_nsec) * 1e-9

@@ -1,6 +1,6 @@
 /// How a model's position embeddings are resampled when it runs at another input size
 /// (prefix rows untouched): the three conventions of the code that trains ViTs.
-@_spi(Internals) public enum PositionResampling: String, Sendable, CaseIterable {
+package enum PositionResampling: String, Sendable, CaseIterable {
     /// timm's `resample_abs_pos_embed`: `interpolate(size=new grid, mode="bicubic",
     /// antialias=True)`: Pillow's cubic (A = −0.5), support widened when shrinking.
     case timm
@@ -12,9 +12,9 @@
     case huggingface
 }
 
-@_spi(Internals) public enum PositionEmbedding {
+package enum PositionEmbedding {
     /// Resamples a grid [gh, gw, dim] to [nh, nw, dim] by `convention`.
-    @_spi(Internals) public static func resample(_ grid: [Float], gridHeight gh: Int, gridWidth gw: Int, dim: Int,
+    package static func resample(_ grid: [Float], gridHeight gh: Int, gridWidth gw: Int, dim: Int,
                                 toHeight nh: Int, toWidth nw: Int, convention: PositionResampling = .huggingface) -> [Float] {
         func taps(_ n: Int, _ g: Int) -> Resample.Taps {
             switch convention {
@@ -39,7 +39,7 @@
 
 extension VisionTransformer {
     /// The same model with another position-resampling convention (for `resized`).
-    @_spi(Internals) public func withPositionResampling(_ r: PositionResampling) -> VisionTransformer {
+    package func withPositionResampling(_ r: PositionResampling) -> VisionTransformer {
         var c = config
         c.positionResampling = r
         return VisionTransformer(resizedFrom: self, config: c, weights: weights, positions: resampledPositions)
@@ -47,7 +47,7 @@ extension VisionTransformer {
 
     /// The same model for another input size (a multiple of the patch size): the
     /// position embeddings are resampled once, here; plan sessions on the result.
-    @_spi(Internals) public func resized(imageHeight h: Int, imageWidth w: Int) throws -> VisionTransformer {
+    package func resized(imageHeight h: Int, imageWidth w: Int) throws -> VisionTransformer {
         let c = config
         if h == c.imageHeight && w == c.imageWidth { return self }
         guard !c.architecture.mixesTokensWithWeights, let positions = weights.positions else {

@@ -6,7 +6,7 @@ func softmaxProbabilities(_ k: Kernels, batch: Int, classes: Int,
 }
 
 /// The k most probable classes, most probable first (ties: lower index first).
-@_spi(Internals) public func topK(_ p: UnsafeBufferPointer<Float>, _ k: Int) -> [(index: Int, probability: Float)] {
+package func topK(_ p: UnsafeBufferPointer<Float>, _ k: Int) -> [(index: Int, probability: Float)] {
     let order = p.indices.sorted { p[$0] > p[$1] || (p[$0] == p[$1] && $0 < $1) }
     return order.prefix(max(0, k)).map { ($0, p[$0]) }
 }

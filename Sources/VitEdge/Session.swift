@@ -33,29 +33,29 @@ enum EncoderActivations {
 
 /// A model planned for one batch size: the arena and the views into it. Plan once,
 /// run many times; `forward` allocates nothing.
-@_spi(Internals) public final class InferenceSession: @unchecked Sendable {
-    @_spi(Internals) public let model: VisionTransformer
-    @_spi(Internals) public let batchSize: Int
+package final class InferenceSession: @unchecked Sendable {
+    package let model: VisionTransformer
+    package let batchSize: Int
     /// Every intermediate buffer with its lifetime, in program order.
-    @_spi(Internals) public let buffers: [BufferRequest]
-    @_spi(Internals) public let plan: MemoryPlan
+    package let buffers: [BufferRequest]
+    package let plan: MemoryPlan
     /// What the buffers would take without sharing (the linear planner's arena).
-    @_spi(Internals) public let naiveBytes: Int
+    package let naiveBytes: Int
     let arena: AlignedBuffer
     let act: Activations
 
     /// Blocks whose attention probabilities the session keeps (see `attention(block:image:)`).
-    @_spi(Internals) public let capturedBlocks: [Int]
+    package let capturedBlocks: [Int]
 
     /// Plans the arena. `captureAttention` lists blocks whose attention probabilities
     /// are kept (each adds a planned [B, heads, T, T] buffer); by default none.
     /// Threads the forward pass uses (the pool's size).
-    @_spi(Internals) public let threads: Int
+    package let threads: Int
     let pool: ThreadPool?
     /// The model's kernel set, bound to this session's pool.
     let kernels: Kernels
 
-    @_spi(Internals) public init(model: VisionTransformer, batchSize: Int, captureAttention: [Int] = [], threads: Int = 1,
+    package init(model: VisionTransformer, batchSize: Int, captureAttention: [Int] = [], threads: Int = 1,
                 limits: ResourceLimits = .current) throws {
         guard threads >= 1 && threads <= 256 else {
             throw VitError.invalidSetting(.threads, value: "\(threads)", expected: "1...256")
@@ -93,17 +93,17 @@ enum EncoderActivations {
         act = layout.activations(arena: arena, plan: plan)
     }
 
-    @_spi(Internals) public var arenaBytes: Int { plan.arenaBytes }
+    package var arenaBytes: Int { plan.arenaBytes }
 
     /// The input tensor [batchSize, C, H, W], filled by `Preprocess` or the caller.
-    @_spi(Internals) public var input: UnsafeMutableBufferPointer<Float> {
+    package var input: UnsafeMutableBufferPointer<Float> {
         let c = model.config
         return UnsafeMutableBufferPointer(start: act.image, count: batchSize * c.channels * c.imageHeight * c.imageWidth)
     }
 
     /// Where image `i` of the batch starts in `input` ([C, H, W] floats); traps on an index
     /// outside the batch rather than write past it.
-    @_spi(Internals) public func inputSlot(_ i: Int) -> UnsafeMutablePointer<Float> {
+    package func inputSlot(_ i: Int) -> UnsafeMutablePointer<Float> {
         precondition(i >= 0 && i < batchSize, "image \(i) outside a batch of \(batchSize)")
         let c = model.config
         return act.image + i * c.channels * c.imageHeight * c.imageWidth
@@ -111,31 +111,31 @@ enum EncoderActivations {
 
     /// Preprocesses `image` as the model says into image `i` of the batch; throws when the
     /// image is too large to preprocess within `limits` (`name` is the image's, for the message).
-    @_spi(Internals) public func setInput(_ image: Image, at i: Int, name: String = "image", limits: ResourceLimits = .current) throws {
+    package func setInput(_ image: Image, at i: Int, name: String = "image", limits: ResourceLimits = .current) throws {
         try Preprocess.apply(image, config: model.config, into: inputSlot(i), limits: limits, name: name,
                              resampling: model.kernels.resampling)
     }
 
     /// Preprocesses a view with a `Preprocessor` made for this model into image `i`.
-    @_spi(Internals) public func setInput(_ view: ImageView, at i: Int, using preprocessor: Preprocessor) {
+    package func setInput(_ view: ImageView, at i: Int, using preprocessor: Preprocessor) {
         precondition(preprocessor.config == model.config, "a Preprocessor made for another model")
         preprocessor.apply(view, into: inputSlot(i))
     }
 
     /// Logits of image `i` after `forward` (the mean of both heads for DeiT).
-    @_spi(Internals) public func logits(_ i: Int) -> UnsafeBufferPointer<Float> {
+    package func logits(_ i: Int) -> UnsafeBufferPointer<Float> {
         let n = model.config.numClasses
         return UnsafeBufferPointer(start: act.logits + i * n, count: n)
     }
 
     /// Class probabilities of image `i` after `forward`.
-    @_spi(Internals) public func probabilities(_ i: Int) -> UnsafeBufferPointer<Float> {
+    package func probabilities(_ i: Int) -> UnsafeBufferPointer<Float> {
         let n = model.config.numClasses
         return UnsafeBufferPointer(start: act.probabilities + i * n, count: n)
     }
 
     /// Attention probabilities [heads, T, T] of image `i` in a captured block, after `forward`.
-    @_spi(Internals) public func attention(block: Int, image i: Int) -> UnsafeBufferPointer<Float>? {
+    package func attention(block: Int, image i: Int) -> UnsafeBufferPointer<Float>? {
         guard case .transformer(let blocks) = act.encoder, blocks.indices.contains(block),
               let p = blocks[block].attentionProbabilities else { return nil }
         let c = model.config
@@ -148,7 +148,7 @@ enum EncoderActivations {
     /// preprocessing took the numbers past float32's range, and a printed answer would be
     /// a wrong one. Inputs are checked before they get here (finite pixels, mean and std
     /// in range), so what is left is the model.
-    @_spi(Internals) public func checkFinite(image i: Int, name: String) throws {
+    package func checkFinite(image i: Int, name: String) throws {
         let c = model.config
         let out = c.numClasses > 0 ? logits(i) : features(i)
         guard out.contains(where: { !$0.isFinite }) else { return }
@@ -158,7 +158,7 @@ enum EncoderActivations {
     }
 
     /// The pooled representation the head reads (after pre-logits), image `i`.
-    @_spi(Internals) public func features(_ i: Int) -> UnsafeBufferPointer<Float> {
+    package func features(_ i: Int) -> UnsafeBufferPointer<Float> {
         let n = model.config.featureDim
         return UnsafeBufferPointer(start: act.features + i * n, count: n)
     }

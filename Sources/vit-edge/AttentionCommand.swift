@@ -1,5 +1,5 @@
 import ArgumentParser
-@_spi(Internals) import VitEdge
+import VitEdge
 
 struct AttentionCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

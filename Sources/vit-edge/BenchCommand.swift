@@ -1,5 +1,5 @@
 import ArgumentParser
-@_spi(Internals) import VitEdge
+import VitEdge
 #if canImport(Glibc)
 import Glibc
 #endif

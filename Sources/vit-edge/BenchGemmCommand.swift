@@ -1,5 +1,5 @@
 import ArgumentParser
-@_spi(Internals) import VitEdge
+import VitEdge
 
 struct BenchGemmCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

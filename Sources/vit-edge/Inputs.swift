@@ -1,4 +1,4 @@
-@_spi(Internals) import VitEdge
+import VitEdge
 
 /// Where images come from on the command line: files (PGM/PPM), folders of them, IDX
 /// files (plain or LZ4) — read one at a time by `ImageSource` — or `-` for a stream of

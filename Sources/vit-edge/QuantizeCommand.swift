@@ -1,5 +1,5 @@
 import ArgumentParser
-@_spi(Internals) import VitEdge
+import VitEdge
 
 extension ViTConfig.ActivationQuantization: ExpressibleByArgument {}
 extension CalibrationMethod: ExpressibleByArgument {}

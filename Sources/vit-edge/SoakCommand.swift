@@ -1,6 +1,6 @@
 import ArgumentParser
 import Dispatch
-@_spi(Internals) import VitEdge
+import VitEdge
 #if canImport(Glibc)
 import Glibc
 #endif

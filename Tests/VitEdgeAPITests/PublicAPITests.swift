@@ -1,5 +1,5 @@
-// The public Swift API as a client sees it: plain `import VitEdge`, no @_spi, no
-// @testable. If a client needs something these tests cannot reach, it is missing from
+// The public Swift API as a client sees it: plain `import VitEdge`, no @testable, built
+// without package access (Package.swift), so `package` declarations are out of reach. If a client needs something these tests cannot reach, it is missing from
 // the public surface (docs/API.md).
 import VitEdge
 import XCTest

@@ -1,6 +1,6 @@
 import XCTest
 import Foundation
-@_spi(Internals) @testable import VitEdge
+@testable import VitEdge
 
 /// Tests that run the real `vit-edge` binary (built beside the test bundle).
 class CLITestCase: XCTestCase {

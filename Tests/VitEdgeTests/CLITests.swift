@@ -1,6 +1,6 @@
 import XCTest
 import Foundation
-@_spi(Internals) @testable import VitEdge
+@testable import VitEdge
 
 /// Runs the real `vit-edge` binary (built beside the test bundle) and checks its
 /// output, exit status, and that every error is one line on stderr.

@@ -1,7 +1,7 @@
 import XCTest
 import Foundation
 import MallocCounter
-@_spi(Internals) @testable import VitEdge
+@testable import VitEdge
 
 /// Camera streams on standard input: raw frames (gray8, rgb24, yuv420p, nv12) and MJPEG,
 /// cut into frames, classified one by one, skipping to the newest when they come faster.

@@ -1,5 +1,5 @@
 import XCTest
-@_spi(Internals) @testable import VitEdge
+@testable import VitEdge
 
 /// The hybrid backbone's operations against definitions written out plainly here:
 /// a direct "same"-padded convolution, a max-pool over the padded window, GroupNorm

@@ -1,5 +1,5 @@
 import XCTest
-@_spi(Internals) @testable import VitEdge
+@testable import VitEdge
 
 /// The .vitq reader: round trip, determinism, and every way a file can be bad.
 final class FormatTests: XCTestCase {

@@ -1,6 +1,7 @@
 import XCTest
 import MallocCounter
-@_spi(Internals) @testable import VitEdge
+@testable import VitEdge
+import VitEdgeTestSupport
 
 /// Every input a fuzzer or an attacker trial found that crashed, hung, exhausted memory or
 /// gave a wrong answer (Fixtures/crashes/, named by target and symptom), replayed through

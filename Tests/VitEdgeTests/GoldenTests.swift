@@ -1,6 +1,6 @@
 import XCTest
 import MallocCounter
-@_spi(Internals) @testable import VitEdge
+@testable import VitEdge
 
 /// The shipped MNIST model against PyTorch, stage by stage, on the real sample
 /// digits; then over the whole 10k test split. Fixtures: tools/make_fixtures.py.

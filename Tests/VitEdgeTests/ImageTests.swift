@@ -1,5 +1,5 @@
 import XCTest
-@_spi(Internals) @testable import VitEdge
+@testable import VitEdge
 
 final class ImageTests: XCTestCase {
     func decode(_ s: String) throws -> Image { try Image.decodePNM(Array(s.utf8), path: "x").image }

@@ -1,6 +1,6 @@
 import XCTest
 import Foundation
-@_spi(Internals) @testable import VitEdge
+@testable import VitEdge
 
 /// The next input prepared on its own thread while the forward pass runs: items come
 /// back in order with their failures in place; `run` with two threads (pipelined) prints

@@ -1,5 +1,5 @@
 import XCTest
-@_spi(Internals) @testable import VitEdge
+@testable import VitEdge
 
 /// JPEG (libjpeg-turbo) and PNG (libspng) decoding against Pillow's pixels for the same
 /// files (Fixtures/images, made by tools/make_image_fixtures.py), and hostile files.

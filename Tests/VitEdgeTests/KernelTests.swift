@@ -1,6 +1,6 @@
 import XCTest
 import _VitKernels
-@_spi(Internals) @testable import VitEdge
+@testable import VitEdge
 
 /// Every optimized kernel against the scalar reference, over awkward shapes:
 /// K below/at/above the tile and the 256- and 1024-wide K slices, odd N, one row, many rows.

@@ -1,5 +1,5 @@
 import XCTest
-@_spi(Internals) @testable import VitEdge
+@testable import VitEdge
 
 final class MemoryPlannerTests: XCTestCase {
     func b(_ name: String, _ bytes: Int, _ first: Int, _ last: Int) -> BufferRequest {

@@ -1,5 +1,5 @@
 import XCTest
-@_spi(Internals) @testable import VitEdge
+@testable import VitEdge
 
 /// One small model per family and layout, made with that family's own library
 /// (tools/make_fixtures.py), converted here and compared with PyTorch's outputs on

@@ -1,5 +1,5 @@
 import XCTest
-@_spi(Internals) @testable import VitEdge
+@testable import VitEdge
 
 /// The byte orders cameras and OpenCV hand over (BGR24: OpenCV, Picamera2's "RGB888";
 /// RGBX32 / BGRX32: Picamera2's "XBGR8888" / "XRGB8888"), with padded rows, preprocess to

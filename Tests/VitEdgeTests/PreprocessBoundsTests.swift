@@ -1,6 +1,6 @@
 import XCTest
 import MallocCounter
-@_spi(Internals) @testable import VitEdge
+@testable import VitEdge
 
 /// Preprocessing costs what its output and the rows it reads cost, whatever the source's
 /// aspect ratio: a 4-megapixel row or column shrunk or stretched to a 28×28 input, through

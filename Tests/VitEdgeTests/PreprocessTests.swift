@@ -1,5 +1,5 @@
 import XCTest
-@_spi(Internals) @testable import VitEdge
+@testable import VitEdge
 
 /// Each model's own preprocessing against the ecosystem's code on real photos
 /// (tools/make_preprocess_fixtures.py: timm's `create_transform`, Hugging Face's PIL

@@ -1,6 +1,6 @@
 import XCTest
 import _VitKernels
-@_spi(Internals) @testable import VitEdge
+@testable import VitEdge
 
 /// int8: every kernel route bit-exact against the reference over awkward shapes,
 /// the quantizer deterministic, and accuracy against fp32 guarded on real data.

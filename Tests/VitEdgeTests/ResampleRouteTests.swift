@@ -1,5 +1,5 @@
 import XCTest
-@_spi(Internals) @testable import VitEdge
+@testable import VitEdge
 
 /// The C++ routes of Pillow's 8-bit passes (AVX-512, AVX2, NEON, scalar: the table
 /// `vk_u8_resample_configs`) against the Swift reference (`Resample.resample8` with no

@@ -1,6 +1,7 @@
 import XCTest
 import Foundation
-@_spi(Internals) @testable import VitEdge
+@testable import VitEdge
+import VitEdgeTestSupport
 
 /// Hostile and unusual inputs (issue 15): memory bounded by what an input really holds,
 /// the stdin stream linear, outputs atomic, nothing guessed silently, strict parsers.

@@ -1,5 +1,5 @@
 import XCTest
-@_spi(Internals) @testable import VitEdge
+@testable import VitEdge
 
 /// Attention maps, embeddings, position-embedding interpolation and streamed input.
 final class SeeTests: XCTestCase {

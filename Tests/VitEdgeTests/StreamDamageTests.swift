@@ -1,6 +1,6 @@
 import XCTest
 import Foundation
-@_spi(Internals) @testable import VitEdge
+@testable import VitEdge
 
 /// Camera streams as they arrive in the field: padding and junk between MJPEG frames,
 /// a frame cut short, a broken marker, multipart MJPEG from an IP camera, a frame that

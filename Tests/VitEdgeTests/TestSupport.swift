@@ -1,6 +1,6 @@
 import XCTest
 import Foundation
-@_spi(Internals) @testable import VitEdge
+@testable import VitEdge
 
 /// The repository root, found from this file's path (tests read models/ and Fixtures/).
 let repoRoot: String = {

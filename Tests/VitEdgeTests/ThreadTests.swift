@@ -1,5 +1,5 @@
 import XCTest
-@_spi(Internals) @testable import VitEdge
+@testable import VitEdge
 
 /// The thread pool splits fp32 GEMM columns, int8 GEMM rows (quantized inside each
 /// task), attention by head and block of query rows, and rows of LayerNorm/GELU;

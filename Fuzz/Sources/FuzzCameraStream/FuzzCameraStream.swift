@@ -8,7 +8,7 @@
 // order (frames after damage to an APPn segment excepted: its length is trusted, so it
 // may run into the next frame), damaged ones are reported, nothing ends the stream.
 import FuzzDriver
-@_spi(Internals) import VitEdge
+import VitEdge
 #if canImport(Glibc)
 import Glibc
 #endif

@@ -1,7 +1,7 @@
 // A checkpoint's config.json (Hugging Face, timm or vit-pytorch style) through the
 // JSON parser and the converter, beside fixed small checkpoints of each family.
 import FuzzDriver
-@_spi(Internals) import VitEdge
+import VitEdge
 
 let checkpoints: [Safetensors] = {
     let root = repositoryRoot

@@ -5,7 +5,8 @@
 // preprocessor_config.json). Invariant: each is refused with an error, or the model runs
 // and every output is finite (never a trap, never NaN logits printed as a result).
 import FuzzDriver
-@_spi(Internals) import VitEdge
+import VitEdge
+import VitEdgeTestSupport
 
 let root = repositoryRoot
 let tinyModel: [UInt8] = (try? FileIO.read(root + "/Fuzz/Corpus/vitq/tiny.vitq")) ?? []

@@ -1,6 +1,6 @@
 // IDX data sets, plain or as an LZ4 frame, and their conversion to images.
 import FuzzDriver
-@_spi(Internals) import VitEdge
+import VitEdge
 
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {

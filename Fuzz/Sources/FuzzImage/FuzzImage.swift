@@ -1,7 +1,7 @@
 // PGM/PPM images (one, or a stream of concatenated ones), then preprocessing into a
 // model input with resizing and channel conversion.
 import FuzzDriver
-@_spi(Internals) import VitEdge
+import VitEdge
 
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {

@@ -3,7 +3,7 @@
 // so `-malloc_limit_mb` makes any allocation taken from a header on trust a finding. The
 // first byte picks JPEG or PNG, so mutations stay within one format.
 import FuzzDriver
-@_spi(Internals) import VitEdge
+import VitEdge
 
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {

@@ -6,7 +6,7 @@
 // outputs that are finite, and the heap it takes (ASan's allocation hooks) stays within
 // the budget whatever the aspect ratio.
 import FuzzDriver
-@_spi(Internals) import VitEdge
+import VitEdge
 
 let budget = 8 << 20
 let specialFloats: [Double] = [0, -0.0, 1e-45, 1e-38, 1e-20, 1e-6, 0.001, 0.1, 0.5, 0.875, 0.9, 0.95, 1, 1.0000001, 1.5,

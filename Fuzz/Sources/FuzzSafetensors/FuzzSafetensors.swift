@@ -1,7 +1,7 @@
 // A safetensors checkpoint through the reader and the converter (family detection,
 // name mapping, config inference), with no config file and with a fixed one.
 import FuzzDriver
-@_spi(Internals) import VitEdge
+import VitEdge
 
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {

@@ -6,7 +6,7 @@
 // outputs are finite. Nothing aborts the host process.
 import FuzzDriver
 import VitEdgeC
-@_spi(Internals) import VitEdge
+import VitEdge
 #if canImport(Glibc)
 import Glibc
 #endif

@@ -4,7 +4,7 @@
 // must fail on the same frame. The pixel cap bounds one frame's buffer (48 MB), so
 // `-malloc_limit_mb` catches any allocation sized by a header beyond it.
 import FuzzDriver
-@_spi(Internals) import VitEdge
+import VitEdge
 
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {

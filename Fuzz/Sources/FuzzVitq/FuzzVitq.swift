@@ -2,7 +2,8 @@
 // planning. The header CRC is recomputed over the mutated header so mutations reach
 // the LZ4 and JSON layers instead of stopping at the checksum.
 import FuzzDriver
-@_spi(Internals) import VitEdge
+import VitEdge
+import VitEdgeTestSupport
 
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {

@@ -2,7 +2,8 @@
 // payload matches the sizes it declares: explores config and tensor-table
 // validation, model binding and planning.
 import FuzzDriver
-@_spi(Internals) import VitEdge
+import VitEdge
+import VitEdgeTestSupport
 
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {

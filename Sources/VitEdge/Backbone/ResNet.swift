@@ -11,26 +11,26 @@
 /// (1×1, stride 1: in place; otherwise over an im2col copy), on the same fp32 and int8
 /// GEMMs as every other layer. Weight standardisation is folded into the weights at
 /// conversion, and conv weights are stored (out, ky, kx, in) to match im2col's rows.
-@_spi(Internals) public struct Backbone: Equatable, Sendable {
-    @_spi(Internals) public var stemChannels: Int
+package struct Backbone: Equatable, Sendable {
+    package var stemChannels: Int
     /// Bottleneck blocks per stage; empty for a stem-only backbone (timm's R+Ti).
-    @_spi(Internals) public var depths: [Int]
+    package var depths: [Int]
     /// Output channels of each stage (timm: 256, 512, 1024, 2048).
-    @_spi(Internals) public var channels: [Int]
+    package var channels: [Int]
     /// Bottleneck width of each stage (timm: a quarter of `channels`).
-    @_spi(Internals) public var midChannels: [Int]
+    package var midChannels: [Int]
     /// GroupNorm groups and epsilon (timm: 32, 1e-5).
-    @_spi(Internals) public var groups = 32
-    @_spi(Internals) public var eps: Float = 1e-5
+    package var groups = 32
+    package var eps: Float = 1e-5
 
-    @_spi(Internals) public init(stemChannels: Int, depths: [Int], channels: [Int], midChannels: [Int]) {
+    package init(stemChannels: Int, depths: [Int], channels: [Int], midChannels: [Int]) {
         self.stemChannels = stemChannels
         self.depths = depths
         self.channels = channels
         self.midChannels = midChannels
     }
 
-    @_spi(Internals) public var outChannels: Int { channels.last ?? stemChannels }
+    package var outChannels: Int { channels.last ?? stemChannels }
     /// Stride of stage `i`: 1 for the first, 2 for the others (timm ResNetV2).
     func stageStride(_ i: Int) -> Int { i == 0 ? 1 : 2 }
     /// Output size of a "same"-padded convolution or pool: ⌈n / stride⌉.
@@ -41,14 +41,14 @@
     }
 
     /// Feature-map size for an input of size `n` (height or width).
-    @_spi(Internals) public func outputSize(_ n: Int) -> Int {
+    package func outputSize(_ n: Int) -> Int {
         var x = Backbone.same(Backbone.same(n, 2), 2)
         for i in depths.indices { x = Backbone.same(x, stageStride(i)) }
         return x
     }
 
     /// The total stride (input pixels per feature-map pixel).
-    @_spi(Internals) public var stride: Int { 4 << max(depths.count - 1, 0) }
+    package var stride: Int { 4 << max(depths.count - 1, 0) }
 
     func problem() -> String? {
         let bound = 1 << 16
@@ -68,20 +68,20 @@
         return nil
     }
 
-    @_spi(Internals) public var summary: String {
+    package var summary: String {
         depths.isEmpty ? "stem \(stemChannels)" : "stem \(stemChannels), stages \(depths) of widths \(channels) (bottleneck \(midChannels))"
     }
 
     /// One convolution of the backbone and its geometry for an input of height × width.
-    @_spi(Internals) public struct Convolution: Sendable {
-        @_spi(Internals) public var name: String
-        @_spi(Internals) public var kernel: Int, stride: Int, inChannels: Int, outChannels: Int
+    package struct Convolution: Sendable {
+        package var name: String
+        package var kernel: Int, stride: Int, inChannels: Int, outChannels: Int
         /// Its input and output sizes.
-        @_spi(Internals) public var inHeight: Int, inWidth: Int, outHeight: Int, outWidth: Int
+        package var inHeight: Int, inWidth: Int, outHeight: Int, outWidth: Int
     }
 
     /// Every convolution in program order, with its sizes for `height` × `width` images.
-    @_spi(Internals) public func convolutions(inChannels: Int, height: Int = 0, width: Int = 0) -> [Convolution] {
+    package func convolutions(inChannels: Int, height: Int = 0, width: Int = 0) -> [Convolution] {
         var (h, w) = (height, width)
         func conv(_ name: String, _ k: Int, _ s: Int, _ cin: Int, _ cout: Int) -> Convolution {
             Convolution(name: name, kernel: k, stride: s, inChannels: cin, outChannels: cout, inHeight: h, inWidth: w,

@@ -3,7 +3,7 @@
 extension Preprocessing {
     /// timm's `resolve_data_config` + `transforms_imagenet_eval`: interpolation (default
     /// bicubic), crop_pct (default 0.875), crop_mode (center or squash).
-    @_spi(Internals) public static func fromTimm(_ pcfg: JSON, input: (height: Int, width: Int), source: String) throws -> Preprocessing {
+    package static func fromTimm(_ pcfg: JSON, input: (height: Int, width: Int), source: String) throws -> Preprocessing {
         func bad(_ expected: String, _ key: String) -> VitError {
             .badCheckpoint(path: source, expected: expected, found: pcfg[key].map { String($0.serialized().prefix(40)) } ?? "nothing",
                            hint: "pass --crop-pct and --interpolation to set the preprocessing yourself")
@@ -39,7 +39,7 @@ extension Preprocessing {
     /// width} or {shortest_edge}), resample, do_center_crop, crop_size, rescale_factor.
     /// Keys a file leaves out take the defaults of its `image_processor_type`.
     /// Returns the preprocessing and the mean/std it names (nil when it does not normalize).
-    @_spi(Internals) public static func fromHuggingFace(_ j: JSON, input: (height: Int, width: Int),
+    package static func fromHuggingFace(_ j: JSON, input: (height: Int, width: Int),
                                        source: String) throws -> (Preprocessing, mean: [Float]?, std: [Float]?) {
         func bad(_ expected: String, _ found: String) -> VitError {
             .badCheckpoint(path: source, expected: expected, found: found,

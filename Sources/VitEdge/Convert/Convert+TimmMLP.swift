@@ -131,6 +131,6 @@ extension Converter {
 }
 
 extension String {
-    @_spi(Internals) public func replacingPrefix(_ p: String, with r: String) -> String { hasPrefix(p) ? r + dropFirst(p.count) : self }
-    @_spi(Internals) public func replacingSuffix(_ s: String, with r: String) -> String { hasSuffix(s) ? dropLast(s.count) + r : self }
+    package func replacingPrefix(_ p: String, with r: String) -> String { hasPrefix(p) ? r + dropFirst(p.count) : self }
+    package func replacingSuffix(_ s: String, with r: String) -> String { hasSuffix(s) ? dropLast(s.count) + r : self }
 }

@@ -3,62 +3,62 @@
 /// `ModelWeights.expectedTensors`, and derives the config from the shapes, the
 /// checkpoint's config.json and the command-line options (which win).
 
-@_spi(Internals) public enum ModelFamily: String, Sendable {
+package enum ModelFamily: String, Sendable {
     case timm
     case huggingFace = "huggingface"
     case vitPytorch = "vit-pytorch"
 }
 
 /// Options a user gives on the command line; each overrides the config file.
-@_spi(Internals) public struct ConvertOptions: Sendable {
-    @_spi(Internals) public var heads: Int?
-    @_spi(Internals) public var pool: ViTConfig.Pooling?
-    @_spi(Internals) public var eps: Float?
-    @_spi(Internals) public var mean: [Float]?
-    @_spi(Internals) public var std: [Float]?
-    @_spi(Internals) public var labels: [String]?
-    @_spi(Internals) public var imageHeight: Int?
-    @_spi(Internals) public var imageWidth: Int?
-    @_spi(Internals) public var gelu: ViTConfig.GELU?
-    @_spi(Internals) public var channels: Int?
+package struct ConvertOptions: Sendable {
+    package var heads: Int?
+    package var pool: ViTConfig.Pooling?
+    package var eps: Float?
+    package var mean: [Float]?
+    package var std: [Float]?
+    package var labels: [String]?
+    package var imageHeight: Int?
+    package var imageWidth: Int?
+    package var gelu: ViTConfig.GELU?
+    package var channels: Int?
     /// A Hugging Face preprocessor_config.json (its resize, crop, mean and std).
-    @_spi(Internals) public var preprocessorConfig: JSON?
+    package var preprocessorConfig: JSON?
     /// timm-style preprocessing: shorter side to ⌊size / crop_pct⌋, centre crop (Pillow).
-    @_spi(Internals) public var cropPct: Double?
-    @_spi(Internals) public var interpolation: Resample.Filter?
-    @_spi(Internals) public var resampler: Preprocessing.Resampler?
-    @_spi(Internals) public var positionResampling: PositionResampling?
+    package var cropPct: Double?
+    package var interpolation: Resample.Filter?
+    package var resampler: Preprocessing.Resampler?
+    package var positionResampling: PositionResampling?
 
-    @_spi(Internals) public init() {}
+    package init() {}
 }
 
 /// Where one value of a converted config came from, so that nothing is guessed
 /// silently: the checkpoint's tensors, its config.json, a known architecture, a
 /// command-line option, or a default (the family's documented one or vit-edge's).
-@_spi(Internals) public struct Origin: Sendable, Equatable {
-    @_spi(Internals) public var field: String
-    @_spi(Internals) public var value: String
-    @_spi(Internals) public var source: String
+package struct Origin: Sendable, Equatable {
+    package var field: String
+    package var value: String
+    package var source: String
 }
 
-@_spi(Internals) public struct Conversion {
-    @_spi(Internals) public var family: ModelFamily
-    @_spi(Internals) public var config: ViTConfig
-    @_spi(Internals) public var tensors: [VitqWriter.Tensor]
+package struct Conversion {
+    package var family: ModelFamily
+    package var config: ViTConfig
+    package var tensors: [VitqWriter.Tensor]
     /// Checkpoint tensors deliberately not used, with the reason (never silent).
-    @_spi(Internals) public var ignored: [String]
+    package var ignored: [String]
     /// Where each setting that the tensors alone do not fix came from.
-    @_spi(Internals) public var origins: [Origin] = []
+    package var origins: [Origin] = []
 
-    @_spi(Internals) public func vitqBytes() -> [UInt8] {
+    package func vitqBytes() -> [UInt8] {
         var w = VitqWriter(config: config)
         for t in tensors { w.add(t) }
         return w.serialize()
     }
 }
 
-@_spi(Internals) public enum Converter {
-    @_spi(Internals) public static func convert(_ st: Safetensors, configJSON: JSON?, options: ConvertOptions) throws -> Conversion {
+package enum Converter {
+    package static func convert(_ st: Safetensors, configJSON: JSON?, options: ConvertOptions) throws -> Conversion {
         var src = TensorSource(st)
         let family = try detectFamily(st)
         var c: ViTConfig
@@ -136,7 +136,7 @@
                           origins: origins)
     }
 
-    @_spi(Internals) public static func detectFamily(_ st: Safetensors) throws -> ModelFamily {
+    package static func detectFamily(_ st: Safetensors) throws -> ModelFamily {
         let names = st.entries.map { $0.name }
         if names.contains(where: { $0.hasSuffix("embeddings.patch_embeddings.projection.weight") }) { return .huggingFace }
         if names.contains("patch_embed.proj.weight") || names.contains("stem.proj.weight") { return .timm }

@@ -1,29 +1,29 @@
 /// A safetensors file read directly (no Python): an 8-byte little-endian header
 /// length, a JSON header {name: {dtype, shape, data_offsets}}, then the data.
 /// F32, F16, BF16 and F64 tensors are read as Float; zero-element tensors are legal.
-@_spi(Internals) public struct Safetensors: Sendable {
-    @_spi(Internals) public struct Entry: Sendable {
-        @_spi(Internals) public var name: String
-        @_spi(Internals) public var dtype: String
-        @_spi(Internals) public var shape: [Int]
+package struct Safetensors: Sendable {
+    package struct Entry: Sendable {
+        package var name: String
+        package var dtype: String
+        package var shape: [Int]
         var begin: Int
         var end: Int
     }
 
-    @_spi(Internals) public let path: String
-    @_spi(Internals) public let entries: [Entry]
-    @_spi(Internals) public let metadata: [(String, String)]
+    package let path: String
+    package let entries: [Entry]
+    package let metadata: [(String, String)]
     let bytes: [UInt8]
     let dataStart: Int
 
-    @_spi(Internals) public static let supportedDTypes = ["F32": 4, "F16": 2, "BF16": 2, "F64": 8]
+    package static let supportedDTypes = ["F32": 4, "F16": 2, "BF16": 2, "F64": 8]
 
-    @_spi(Internals) public init(path: String, limits: ResourceLimits = .current) throws {
+    package init(path: String, limits: ResourceLimits = .current) throws {
         let bytes = try FileIO.read(path, limit: limits.maxFileBytes)
         try self.init(bytes: bytes, path: path)
     }
 
-    @_spi(Internals) public init(bytes: [UInt8], path: String) throws {
+    package init(bytes: [UInt8], path: String) throws {
         func bad(_ expected: String, _ found: String, _ hint: String = "") -> VitError {
             .badCheckpoint(path: path, expected: expected, found: found, hint: hint)
         }
@@ -94,10 +94,10 @@
         self.metadata = metadata
     }
 
-    @_spi(Internals) public func entry(_ name: String) -> Entry? { entries.first { $0.name == name } }
+    package func entry(_ name: String) -> Entry? { entries.first { $0.name == name } }
 
     /// The tensor's values as Float, row-major.
-    @_spi(Internals) public func floats(_ e: Entry) -> [Float] {
+    package func floats(_ e: Entry) -> [Float] {
         let start = dataStart + e.begin
         let count = e.shape.reduce(1, *)
         var out = [Float](repeating: 0, count: count)

@@ -3,20 +3,20 @@
 /// bytes. Read forward one item (image or label) at a time, decompressing on the fly,
 /// so memory does not grow with the file and a command that uses ten images of a
 /// million-image file reads ten.
-@_spi(Internals) public final class IDXReader {
-    @_spi(Internals) public let path: String
+package final class IDXReader {
+    package let path: String
     /// [N, ...]: the number of items, then each item's shape.
-    @_spi(Internals) public let dims: [Int]
+    package let dims: [Int]
     /// Bytes per item: the product of `dims[1...]`.
-    @_spi(Internals) public let itemBytes: Int
+    package let itemBytes: Int
     /// Items read so far.
-    @_spi(Internals) public private(set) var index = 0
+    package private(set) var index = 0
     let input: ByteInput
     var item: [UInt8]
 
-    @_spi(Internals) public var count: Int { dims[0] }
+    package var count: Int { dims[0] }
 
-    @_spi(Internals) public convenience init(path: String, limits: ResourceLimits = .current) throws {
+    package convenience init(path: String, limits: ResourceLimits = .current) throws {
         try self.init(FileIO.input(path, limit: limits.maxFileBytes), path: path, limits: limits)
     }
 
@@ -24,7 +24,7 @@
     /// When the data's size is known (a plain file, or a frame that declares its size),
     /// it must be exactly what the header declares; otherwise that is checked as it is read.
     /// An item (one image) may hold at most `limits.maxImagePixels` bytes.
-    @_spi(Internals) public init(_ raw: ByteInput, path: String, limits: ResourceLimits = .current) throws {
+    package init(_ raw: ByteInput, path: String, limits: ResourceLimits = .current) throws {
         func bad(_ expected: String, _ found: String) -> VitError { .badDataset(path: path, expected: expected, found: found) }
         self.path = path
         var input = raw
@@ -77,7 +77,7 @@
 
     /// The next item's bytes (valid until the next call), or nil after the last one,
     /// when the file must end there.
-    @_spi(Internals) public func next() throws -> [UInt8]? {
+    package func next() throws -> [UInt8]? {
         guard index < count else {
             let extra: Bool
             do { extra = try !input.atEnd() } catch let LZ4.Failure.message(m) {
@@ -100,21 +100,21 @@
     }
 
     /// Checks that the file holds images [N, H, W].
-    @_spi(Internals) public func requireImages() throws {
+    package func requireImages() throws {
         guard dims.count == 3 else {
             throw VitError.badDataset(path: path, expected: "images [N, H, W]", found: "\(dims.count) dimensions")
         }
     }
 
     /// The next image of an [N, H, W] file as a gray `Image` (bytes / 255), or nil at the end.
-    @_spi(Internals) public func nextImage() throws -> Image? {
+    package func nextImage() throws -> Image? {
         try requireImages()
         guard let bytes = try next() else { return nil }
         return Image(width: dims[2], height: dims[1], channels: 1, bytes: bytes)
     }
 
     /// The next label of an [N] file, or nil at the end.
-    @_spi(Internals) public func nextLabel() throws -> Int? {
+    package func nextLabel() throws -> Int? {
         guard dims.count == 1 else {
             throw VitError.badDataset(path: path, expected: "labels [N]", found: "\(dims.count) dimensions")
         }

@@ -7,7 +7,7 @@
 ///
 /// After `next()` throws for one item (an unreadable image), the following call goes on
 /// with the next one, so a command can report it and continue.
-@_spi(Internals) public final class ImageSource {
+package final class ImageSource {
     enum Entry {
         case file(String)
         case idx(String)
@@ -17,26 +17,26 @@
     let limits: ResourceLimits
     var pending: [Entry]
     /// Turn JPEG/PNG images upright by their EXIF orientation (off: Pillow's and timm's default).
-    @_spi(Internals) public var exifOrientation = false
+    package var exifOrientation = false
     /// Decode JPEGs at 1/2, 1/4 or 1/8 size where the model's resize allows (`--jpeg-scale auto`).
-    @_spi(Internals) public var jpegScaling: JPEGScaling? = nil
+    package var jpegScaling: JPEGScaling? = nil
     /// Images handed out so far.
-    @_spi(Internals) public private(set) var count = 0
+    package private(set) var count = 0
     /// Files in the folders given that are not images this reader decodes.
-    @_spi(Internals) public private(set) var skipped: [String] = []
+    package private(set) var skipped: [String] = []
 
-    @_spi(Internals) public init(paths: [String], limits: ResourceLimits = .current) {
+    package init(paths: [String], limits: ResourceLimits = .current) {
         self.limits = limits
         pending = paths.reversed().map { .file($0) }  // a stack: the last element is next
     }
 
-    @_spi(Internals) public static func isImageFile(_ name: String) -> Bool {
+    package static func isImageFile(_ name: String) -> Bool {
         let lower = name.lowercased()
         return lower.hasSuffix(".pgm") || lower.hasSuffix(".ppm") || lower.hasSuffix(".pnm")
             || lower.hasSuffix(".jpg") || lower.hasSuffix(".jpeg") || lower.hasSuffix(".png")
     }
 
-    @_spi(Internals) public static func isIDX(_ path: String) -> Bool {
+    package static func isIDX(_ path: String) -> Bool {
         path.hasSuffix(".lz4") || path.hasSuffix("-ubyte") || path.hasSuffix(".idx") || path.contains(".idx3")
     }
 
@@ -68,7 +68,7 @@
     }
 
     /// The next image and its name (a path, or `path#index` in an IDX file), or nil.
-    @_spi(Internals) public func next() throws -> (name: String, image: Image)? {
+    package func next() throws -> (name: String, image: Image)? {
         while let entry = pending.popLast() {
             switch entry {
             case let .file(path):
@@ -100,21 +100,21 @@
 
 /// A labeled image set read one image at a time: IDX images + IDX labels, or a folder
 /// with one sub-folder per class (named by the class's label or index) holding images.
-@_spi(Internals) public final class LabeledImageSource {
+package final class LabeledImageSource {
     /// Images in the set.
-    @_spi(Internals) public let count: Int
+    package let count: Int
     /// Files in the class folders that are not images this reader decodes.
-    @_spi(Internals) public let skipped: [String]
+    package let skipped: [String]
     let idx: (images: IDXReader, labels: IDXReader)?
     let files: [(path: String, label: Int)]
     let limits: ResourceLimits
     var position = 0
     /// Turn JPEG/PNG images upright by their EXIF orientation (off: Pillow's and timm's default).
-    @_spi(Internals) public var exifOrientation = false
+    package var exifOrientation = false
     /// Decode JPEGs at 1/2, 1/4 or 1/8 size where the model's resize allows (`--jpeg-scale auto`).
-    @_spi(Internals) public var jpegScaling: JPEGScaling? = nil
+    package var jpegScaling: JPEGScaling? = nil
 
-    @_spi(Internals) public init(images: String, labels: String?, classLabels: [String], limits: ResourceLimits = .current) throws {
+    package init(images: String, labels: String?, classLabels: [String], limits: ResourceLimits = .current) throws {
         self.limits = limits
         guard !FileIO.isDirectory(images) else {
             var files: [(String, Int)] = []
@@ -155,11 +155,11 @@
     }
 
     /// Whether the set is a folder of image files (one bad file need not end a run).
-    @_spi(Internals) public var isFolder: Bool { idx == nil }
+    package var isFolder: Bool { idx == nil }
 
     /// The next image with its name and label, or nil after the last. After a file that
     /// cannot be read throws, the next call goes on with the following one.
-    @_spi(Internals) public func next() throws -> (name: String, image: Image, label: Int)? {
+    package func next() throws -> (name: String, image: Image, label: Int)? {
         guard position < count else { return nil }
         defer { position += 1 }
         if let idx {

@@ -1,9 +1,9 @@
 import CLZ4
 
 /// The LZ4 frame format (with content size and content checksum) through liblz4.
-enum LZ4 {
+package enum LZ4 {
     /// Compresses `bytes` into one frame, deterministically (fixed level and block settings).
-    static func compressFrame(_ src: UnsafeRawBufferPointer) -> [UInt8] {
+    package static func compressFrame(_ src: UnsafeRawBufferPointer) -> [UInt8] {
         var prefs = LZ4F_preferences_t()
         prefs.frameInfo.blockSizeID = LZ4F_max4MB
         prefs.frameInfo.blockMode = LZ4F_blockIndependent
@@ -93,7 +93,7 @@ enum LZ4 {
     }
 
     /// Decompresses a whole LZ4 frame whose content size is unknown, up to `limit` bytes.
-    static func decompressFrame(_ src: [UInt8], limit: Int) throws -> [UInt8] {
+    package static func decompressFrame(_ src: [UInt8], limit: Int) throws -> [UInt8] {
         try src.withUnsafeBytes { s -> [UInt8] in
             let info = try frameContentSize(s)
             if info.size > 0 {

@@ -19,26 +19,26 @@ import Musl
 /// The decompressed payload holds every tensor at an aligned offset (64 bytes, 16 for
 /// tensors under 1 KiB), so
 /// after one decompression into an aligned block tensors are used in place.
-@_spi(Internals) public enum VitqFormat {
-    @_spi(Internals) public static let magic: [UInt8] = Array("VITQ".utf8)
-    @_spi(Internals) public static let majorVersion: UInt16 = 1
-    @_spi(Internals) public static let minorVersion: UInt16 = 0
-    @_spi(Internals) public static let fixedHeaderBytes = 16
+package enum VitqFormat {
+    package static let magic: [UInt8] = Array("VITQ".utf8)
+    package static let majorVersion: UInt16 = 1
+    package static let minorVersion: UInt16 = 0
+    package static let fixedHeaderBytes = 16
     /// Offsets of tensors of 1 KiB or more are multiples of 64 (a cache line); smaller
     /// ones (norms, biases, scales) multiples of 16, so small models stay small.
-    @_spi(Internals) public static let tensorAlignment = 64
-    @_spi(Internals) public static let smallTensorAlignment = 16
-    @_spi(Internals) public static let smallTensorBytes = 1024
+    package static let tensorAlignment = 64
+    package static let smallTensorAlignment = 16
+    package static let smallTensorBytes = 1024
     static func alignment(bytes: Int) -> Int { bytes >= smallTensorBytes ? tensorAlignment : smallTensorAlignment }
     /// Longest header accepted (the compressed frame, and the JSON text inside it).
-    @_spi(Internals) public static let maxHeaderBytes = 64 << 20
+    package static let maxHeaderBytes = 64 << 20
 }
 
-@_spi(Internals) public enum DType: String, Sendable {
+package enum DType: String, Sendable {
     case f32
     case i8
 
-    @_spi(Internals) public var size: Int {
+    package var size: Int {
         switch self {
         case .f32: return 4
         case .i8: return 1
@@ -47,26 +47,26 @@ import Musl
 }
 
 /// One entry of the tensor table.
-@_spi(Internals) public struct TensorInfo: Equatable, Sendable {
-    @_spi(Internals) public var name: String
-    @_spi(Internals) public var dtype: DType
-    @_spi(Internals) public var shape: [Int]
+package struct TensorInfo: Equatable, Sendable {
+    package var name: String
+    package var dtype: DType
+    package var shape: [Int]
     /// Byte offset in the decompressed payload (a multiple of 64).
-    @_spi(Internals) public var offset: Int
-    @_spi(Internals) public var byteCount: Int
+    package var offset: Int
+    package var byteCount: Int
     /// Quantization parameters (reserved for int8 tensors; see docs/QUANTIZATION.md).
-    @_spi(Internals) public var quantization: JSON?
+    package var quantization: JSON?
 
-    @_spi(Internals) public var elementCount: Int { shape.reduce(1, *) }
+    package var elementCount: Int { shape.reduce(1, *) }
 }
 
 /// A .vitq file in memory: the config, the tensor table, and the payload
 /// decompressed into one aligned block.
-@_spi(Internals) public final class VitqFile: @unchecked Sendable {
-    @_spi(Internals) public let config: ViTConfig
-    @_spi(Internals) public let tensors: [TensorInfo]
-    @_spi(Internals) public let payload: AlignedBuffer
-    @_spi(Internals) public let fileBytes: Int
+package final class VitqFile: @unchecked Sendable {
+    package let config: ViTConfig
+    package let tensors: [TensorInfo]
+    package let payload: AlignedBuffer
+    package let fileBytes: Int
     let index: [String: Int]
 
     init(config: ViTConfig, tensors: [TensorInfo], payload: AlignedBuffer, fileBytes: Int) {
@@ -79,9 +79,9 @@ import Musl
         self.index = index
     }
 
-    @_spi(Internals) public func info(_ name: String) -> TensorInfo? { index[name].map { tensors[$0] } }
+    package func info(_ name: String) -> TensorInfo? { index[name].map { tensors[$0] } }
 
-    @_spi(Internals) public func floats(_ name: String) -> UnsafeMutablePointer<Float>? {
+    package func floats(_ name: String) -> UnsafeMutablePointer<Float>? {
         guard let t = info(name), t.dtype == .f32 else { return nil }
         return payload.floats(at: t.offset)
     }
@@ -93,7 +93,7 @@ import Musl
     /// the payload is decompressed from disk in 1 MiB reads, so the compressed file is
     /// never in memory whole (the peak while loading is the weights, not the weights
     /// plus the file).
-    @_spi(Internals) public static func load(path: String, limits: ResourceLimits = .current) throws -> VitqFile {
+    package static func load(path: String, limits: ResourceLimits = .current) throws -> VitqFile {
         try FileIO.withFile(path, limit: limits.maxFileBytes) { f, size in
             try stream(f, size: size, path: path, limits: limits)
         }
@@ -135,7 +135,7 @@ import Musl
     }
 
     /// Parses a whole .vitq file held in memory.
-    @_spi(Internals) public static func parse(_ bytes: [UInt8], path: String, limits: ResourceLimits = .current) throws -> VitqFile {
+    package static func parse(_ bytes: [UInt8], path: String, limits: ResourceLimits = .current) throws -> VitqFile {
         let head = try parseHead(bytes, fileBytes: bytes.count, path: path, limits: limits)
         let storage = try bytes.withUnsafeBytes { raw -> AlignedBuffer in
             var given = false
@@ -295,7 +295,7 @@ import Musl
                     compressedBytes: compressedBytes)
     }
 
-    static func readU32(_ b: [UInt8], _ i: Int) -> UInt32 {
+    package static func readU32(_ b: [UInt8], _ i: Int) -> UInt32 {
         UInt32(b[i]) | UInt32(b[i + 1]) << 8 | UInt32(b[i + 2]) << 16 | UInt32(b[i + 3]) << 24
     }
 
@@ -309,22 +309,22 @@ import Musl
 
 /// Builds a .vitq file from a config and named tensors. Deterministic: the same
 /// tensors in the same order give byte-identical files.
-@_spi(Internals) public struct VitqWriter {
-    @_spi(Internals) public struct Tensor {
-        @_spi(Internals) public var name: String
-        @_spi(Internals) public var dtype: DType
-        @_spi(Internals) public var shape: [Int]
-        @_spi(Internals) public var bytes: [UInt8]
-        @_spi(Internals) public var quantization: JSON?
+package struct VitqWriter {
+    package struct Tensor {
+        package var name: String
+        package var dtype: DType
+        package var shape: [Int]
+        package var bytes: [UInt8]
+        package var quantization: JSON?
 
-        @_spi(Internals) public init(name: String, shape: [Int], floats: [Float]) {
+        package init(name: String, shape: [Int], floats: [Float]) {
             self.name = name
             self.dtype = .f32
             self.shape = shape
             self.bytes = floats.withUnsafeBytes { Array($0) }
         }
 
-        @_spi(Internals) public init(name: String, dtype: DType, shape: [Int], bytes: [UInt8], quantization: JSON? = nil) {
+        package init(name: String, dtype: DType, shape: [Int], bytes: [UInt8], quantization: JSON? = nil) {
             self.name = name
             self.dtype = dtype
             self.shape = shape
@@ -333,14 +333,14 @@ import Musl
         }
     }
 
-    @_spi(Internals) public var config: ViTConfig
-    @_spi(Internals) public var tensors: [Tensor] = []
+    package var config: ViTConfig
+    package var tensors: [Tensor] = []
 
-    @_spi(Internals) public init(config: ViTConfig) { self.config = config }
+    package init(config: ViTConfig) { self.config = config }
 
-    @_spi(Internals) public mutating func add(_ t: Tensor) { tensors.append(t) }
+    package mutating func add(_ t: Tensor) { tensors.append(t) }
 
-    @_spi(Internals) public func serialize() -> [UInt8] {
+    package func serialize() -> [UInt8] {
         var table: [JSON] = []
         var offset = 0
         for t in tensors {

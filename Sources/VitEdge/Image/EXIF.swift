@@ -3,7 +3,7 @@
 /// Pillow's `open` and timm's transforms do not apply it, so neither does vit-edge
 /// unless asked (`--exif-orientation`). Every offset is bounds-checked: a malformed
 /// block means "no orientation", never an error or a read outside the data.
-@_spi(Internals) public enum EXIF {
+package enum EXIF {
     /// The orientation 1...8 in a TIFF-structured EXIF block (after "Exif\0\0"), or nil.
     static func orientation(tiff b: UnsafeRawBufferPointer) -> Int? {
         guard b.count >= 8 else { return nil }
@@ -74,7 +74,7 @@
 
     /// The image turned upright as Pillow's `exif_transpose` turns it (2: mirror, 3: 180°,
     /// 4: flip, 5: transpose, 6: 90° clockwise, 7: transverse, 8: 90° counter-clockwise).
-    @_spi(Internals) public static func transposed(_ im: Image, orientation o: Int) -> Image {
+    package static func transposed(_ im: Image, orientation o: Int) -> Image {
         guard (2...8).contains(o) else { return im }
         let w = im.width, h = im.height, c = im.channels
         let swap = o >= 5

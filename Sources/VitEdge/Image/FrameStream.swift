@@ -11,7 +11,7 @@ import Musl
 /// hands the classifier the newest complete frame, counting the ones it skipped, so a
 /// slow model never makes the pipe back up or memory grow: three frame buffers in all,
 /// reused.
-@_spi(Internals) public enum StreamFormat: Equatable, Sendable {
+package enum StreamFormat: Equatable, Sendable {
     case raw(ImageView.Format, width: Int, height: Int)
     /// Concatenated JPEGs or multipart MJPEG (see `MJPEGSplitter`).
     case mjpeg
@@ -21,7 +21,7 @@ import Musl
     /// The format of a stream without `--raw`, from its first bytes: JPEG (FF), multipart
     /// MJPEG ("--boundary", or a blank line first), padding (zeros) before a JPEG, or
     /// PGM/PPM ("P"). Anything else is named and refused; an empty stream is an error.
-    @_spi(Internals) public static func detect(_ input: ByteInput) throws -> StreamFormat {
+    package static func detect(_ input: ByteInput) throws -> StreamFormat {
         guard let first = try input.peek() else {
             throw VitError.badImage(path: input.name, expected: "at least one frame", found: "none (the stream was empty)")
         }
@@ -43,7 +43,7 @@ import Musl
     }
 
     /// `gray8|rgb24|bgr24|rgbx32|bgrx32|yuv420p|nv12:WxH`, as `--raw` takes it.
-    @_spi(Internals) public static func parseRaw(_ s: String) throws -> StreamFormat {
+    package static func parseRaw(_ s: String) throws -> StreamFormat {
         let parts = s.split(separator: ":")
         let formats = [ImageView.Format.gray8, .rgb8, .bgr8, .rgbx8, .bgrx8, .i420, .nv12]
         guard parts.count == 2, let f = formats.first(where: { $0.rawValue == parts[0] }) else {
@@ -59,9 +59,9 @@ import Musl
 
 /// Cuts a byte stream into frames. Each frame's bytes are copied into a caller's
 /// buffer (grown to the largest frame, then reused).
-@_spi(Internals) public final class FrameSplitter {
+package final class FrameSplitter {
     /// What the stream holds next.
-    @_spi(Internals) public enum Item {
+    package enum Item {
         /// A complete frame of this many bytes, in the caller's buffer.
         case frame(Int)
         /// A frame that could not be cut (cut short, damaged, too large): reported, and
@@ -72,13 +72,13 @@ import Musl
     }
 
     let input: ByteInput
-    @_spi(Internals) public let format: StreamFormat
+    package let format: StreamFormat
     let limits: ResourceLimits
     let mjpeg: MJPEGSplitter?
     /// Frames (complete or damaged) returned so far.
-    @_spi(Internals) public private(set) var count = 0
+    package private(set) var count = 0
 
-    @_spi(Internals) public init(_ input: ByteInput, format: StreamFormat, limits: ResourceLimits = .current) {
+    package init(_ input: ByteInput, format: StreamFormat, limits: ResourceLimits = .current) {
         self.input = input
         self.format = format
         self.limits = limits
@@ -86,7 +86,7 @@ import Musl
     }
 
     /// Checks a raw format's frame size against the limits, before any frame arrives.
-    @_spi(Internals) public static func checkRaw(_ format: StreamFormat, limits: ResourceLimits = .current) throws {
+    package static func checkRaw(_ format: StreamFormat, limits: ResourceLimits = .current) throws {
         guard case .raw(let f, let w, let h) = format else { return }
         guard let size = ImageView.byteCount(f, width: w, height: h), size <= limits.maxFileBytes,
               w * h <= limits.maxImagePixels else {
@@ -99,7 +99,7 @@ import Musl
 
     /// The next frame into `buffer`, a damaged frame or a note, or nil at the end of the
     /// stream. Errors of the input itself (a failed read) throw.
-    @_spi(Internals) public func next(into buffer: inout [UInt8]) throws -> Item? {
+    package func next(into buffer: inout [UInt8]) throws -> Item? {
         switch format {
         case .raw(let f, let w, let h):
             guard try input.peek() != nil else { return nil }
@@ -133,16 +133,16 @@ import Musl
 
 /// Frames read on a thread of their own; the consumer takes the newest complete one.
 /// With `latest` false, every frame is handed over in order (the reader waits).
-@_spi(Internals) public final class FrameQueue: @unchecked Sendable {
-    @_spi(Internals) public struct Frame {
+package final class FrameQueue: @unchecked Sendable {
+    package struct Frame {
         /// The frame's number in the stream (0-based).
-        @_spi(Internals) public var index: Int
-        @_spi(Internals) public var bytes: [UInt8]
-        @_spi(Internals) public var count: Int
+        package var index: Int
+        package var bytes: [UInt8]
+        package var count: Int
         /// When its last byte was read (CLOCK_MONOTONIC seconds).
-        @_spi(Internals) public var arrived: Double
+        package var arrived: Double
         /// Frames skipped since the previous frame handed over.
-        @_spi(Internals) public var skipped: Int
+        package var skipped: Int
     }
 
     let splitter: FrameSplitter
@@ -158,7 +158,7 @@ import Musl
     var skippedSinceTake = 0
     var thread = pthread_t()
 
-    @_spi(Internals) public init(_ splitter: FrameSplitter, latest: Bool) {
+    package init(_ splitter: FrameSplitter, latest: Bool) {
         self.splitter = splitter
         self.latest = latest
         pthread_mutex_init(mutex, nil)
@@ -172,7 +172,7 @@ import Musl
         cond.deallocate()
     }
 
-    @_spi(Internals) public static func now() -> Double {
+    package static func now() -> Double {
         var t = timespec()
         clock_gettime(CLOCK_MONOTONIC, &t)
         return Double(t.tv_sec) + Double(t.tv_nsec) * 1e-9
@@ -180,7 +180,7 @@ import Musl
 
     /// Starts the reader thread (detached: it holds a reference to the queue until the
     /// stream ends).
-    @_spi(Internals) public func start() {
+    package func start() {
         let box = Unmanaged.passRetained(self).toOpaque()
         let started = pthread_create(&thread, nil, { arg in
             let q = Unmanaged<FrameQueue>.fromOpaque(arg!).takeRetainedValue()
@@ -235,7 +235,7 @@ import Musl
     }
 
     /// What the consumer takes: a frame, or a line to print about the stream.
-    @_spi(Internals) public enum Taken {
+    package enum Taken {
         case frame(Frame)
         /// A frame that could not be cut (its number was used).
         case damaged(VitError)
@@ -247,7 +247,7 @@ import Musl
     /// came, then the newest frame not yet taken; nil when the stream has ended. Hand a
     /// frame's bytes back with `recycle` when done. A read error is thrown once the
     /// frames before it have been taken.
-    @_spi(Internals) public func take() throws -> Taken? {
+    package func take() throws -> Taken? {
         pthread_mutex_lock(mutex)
         defer { pthread_mutex_unlock(mutex) }
         while ready == nil && notices.isEmpty && !ended { pthread_cond_wait(cond, mutex) }
@@ -273,7 +273,7 @@ import Musl
     }
 
     /// Returns a frame's buffer for reuse.
-    @_spi(Internals) public func recycle(_ frame: Frame) {
+    package func recycle(_ frame: Frame) {
         pthread_mutex_lock(mutex)
         free.append(frame.bytes)
         pthread_cond_broadcast(cond)

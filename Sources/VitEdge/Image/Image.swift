@@ -70,7 +70,7 @@ public struct Image: Sendable {
     }
 
     /// The same, a JPEG decoded at 1/2, 1/4 or 1/8 of its size when `jpegScaling` allows.
-    @_spi(Internals) public static func load(path: String, limits: ResourceLimits, exifOrientation: Bool = false,
+    package static func load(path: String, limits: ResourceLimits, exifOrientation: Bool = false,
                                              jpegScaling: JPEGScaling?) throws -> Image {
         let input = try FileIO.input(path, limit: limits.maxFileBytes)
         guard let first = try input.peek(), first == 0xFF || first == 0x89 else {
@@ -94,7 +94,7 @@ public struct Image: Sendable {
 
     /// Decodes one PNM image starting at `start`; returns it and the offset just
     /// past it (so a stream of concatenated images can be read one by one).
-    @_spi(Internals) public static func decodePNM(_ bytes: [UInt8], from start: Int = 0, path: String,
+    package static func decodePNM(_ bytes: [UInt8], from start: Int = 0, path: String,
                                  limits: ResourceLimits = .current) throws -> (image: Image, end: Int) {
         try bytes.withUnsafeBytes { raw in
             let input = ByteInput(name: path, memory: UnsafeRawBufferPointer(rebasing: raw[min(start, raw.count)...]))

@@ -7,9 +7,9 @@ import Musl
 
 /// Writing images: PNG through libspng (the library that reads them; deflate-compressed)
 /// and binary PPM.
-@_spi(Internals) public enum ImageWriter {
+package enum ImageWriter {
     /// PNG bytes of an RGB image [height, width, 3] (8 bits per sample).
-    @_spi(Internals) public static func png(rgb: [UInt8], width: Int, height: Int) -> [UInt8] {
+    package static func png(rgb: [UInt8], width: Int, height: Int) -> [UInt8] {
         precondition(rgb.count == width * height * 3 && width > 0 && height > 0, "png: an RGB image of width x height")
         guard let ctx = spng_ctx_new(Int32(SPNG_CTX_ENCODER.rawValue)) else { fatalError("libspng: no encoder context") }
         defer { spng_ctx_free(ctx) }
@@ -32,13 +32,13 @@ import Musl
     }
 
     /// Binary PPM (P6) bytes of an RGB image.
-    @_spi(Internals) public static func ppm(rgb: [UInt8], width: Int, height: Int) -> [UInt8] {
+    package static func ppm(rgb: [UInt8], width: Int, height: Int) -> [UInt8] {
         Array("P6\n\(width) \(height)\n255\n".utf8) + rgb
     }
 
     /// The image in gray, scaled by `scale` (nearest), with `heat` ([0, 1], of the
     /// scaled size) blended over it in a blue → red colour map.
-    @_spi(Internals) public static func overlay(_ image: Image, heat: [Float], scale: Int, alpha: Float = 0.55) -> (rgb: [UInt8], width: Int, height: Int) {
+    package static func overlay(_ image: Image, heat: [Float], scale: Int, alpha: Float = 0.55) -> (rgb: [UInt8], width: Int, height: Int) {
         let w = image.width * scale, h = image.height * scale
         var rgb = [UInt8](repeating: 0, count: w * h * 3)
         let samples = image.samples

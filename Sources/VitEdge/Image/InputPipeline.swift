@@ -15,12 +15,12 @@ import Musl
 /// has taken the last one (at most one item waits, prepared): a camera stream skipping to
 /// its newest frame is not served a frame prepared a forward pass ago and then another.
 /// Two buffers, allocated once: preparing allocates nothing beyond what `produce` does.
-@_spi(Internals) public final class InputPipeline<Meta>: @unchecked Sendable {
+package final class InputPipeline<Meta>: @unchecked Sendable {
     /// A prepared item: its buffer (read it, then `recycle` it) and what `produce` said,
     /// or the error it threw (no buffer then).
-    @_spi(Internals) public struct Item {
-        @_spi(Internals) public let buffer: UnsafePointer<Float>?
-        @_spi(Internals) public let result: Result<Meta, Error>
+    package struct Item {
+        package let buffer: UnsafePointer<Float>?
+        package let result: Result<Meta, Error>
         let slot: Int
     }
 
@@ -36,7 +36,7 @@ import Musl
     var running = false
 
     /// `inputCount`: floats of one input; `produce` runs on the pipeline's thread only.
-    @_spi(Internals) public init(inputCount: Int, produce: @escaping (UnsafeMutablePointer<Float>) throws -> Meta?) {
+    package init(inputCount: Int, produce: @escaping (UnsafeMutablePointer<Float>) throws -> Meta?) {
         self.produce = produce
         buffers = (0..<2).map { _ in
             let b = UnsafeMutablePointer<Float>.allocate(capacity: max(inputCount, 1))
@@ -57,7 +57,7 @@ import Musl
     }
 
     /// Starts the producer thread; false if no thread could be made (run without a pipeline then).
-    @_spi(Internals) public func start() -> Bool {
+    package func start() -> Bool {
         // A C thread entry cannot name a generic class: it runs a non-generic box that
         // holds the loop (and, through it, the pipeline) until the loop returns.
         let box = Unmanaged.passRetained(ThreadBody { self.produceLoop() }).toOpaque()
@@ -110,7 +110,7 @@ import Musl
     }
 
     /// The next prepared item, in order, waiting for it; nil after the last.
-    @_spi(Internals) public func take() -> Item? {
+    package func take() -> Item? {
         pthread_mutex_lock(mutex)
         defer { pthread_mutex_unlock(mutex) }
         while ready == nil && !ended { pthread_cond_wait(cond, mutex) }
@@ -123,7 +123,7 @@ import Musl
     /// Gives an item's buffer back (after copying it into the session's input). Every item
     /// taken must be given back, whether its buffer was read or not (a no-op for failures):
     /// the producer has two buffers and waits for one.
-    @_spi(Internals) public func recycle(_ item: Item) {
+    package func recycle(_ item: Item) {
         guard item.buffer != nil else { return }
         pthread_mutex_lock(mutex)
         free.append(item.slot)
@@ -133,7 +133,7 @@ import Musl
 
     /// Asks the producer to stop after the item it is preparing (the consumer ends early).
     /// Does not wait: the thread keeps the pipeline alive until it has stopped.
-    @_spi(Internals) public func stop() {
+    package func stop() {
         pthread_mutex_lock(mutex)
         stopping = true
         ready = nil

@@ -150,7 +150,7 @@ extension Image {
     }
 
     /// The same, a JPEG decoded at 1/2, 1/4 or 1/8 of its size when `jpegScaling` allows.
-    @_spi(Internals) public static func decode(_ bytes: [UInt8], path: String = "image", limits: ResourceLimits,
+    package static func decode(_ bytes: [UInt8], path: String = "image", limits: ResourceLimits,
                                                exifOrientation: Bool = false, jpegScaling: JPEGScaling?) throws -> Image {
         try bytes.withUnsafeBytes { raw in
             func starts(_ prefix: [UInt8]) -> Bool { raw.count >= prefix.count && Array(raw.prefix(prefix.count)) == prefix }
@@ -189,19 +189,19 @@ extension Image {
 /// size the model's preprocessing resizes this picture to (Pillow's draft rule). The
 /// pixels are not those of a full decode followed by the resize (the fidelity is measured
 /// in docs/BENCHMARKS.md), so it is an option, off by default (`--jpeg-scale auto`).
-@_spi(Internals) public struct JPEGScaling: Sendable {
+package struct JPEGScaling: Sendable {
     /// The size a picture of width × height is resized to.
     let target: @Sendable (_ width: Int, _ height: Int) -> (width: Int, height: Int)
 
     /// For a model: the size its preprocessing resizes to, before the centre crop.
-    @_spi(Internals) public init(config c: ViTConfig) {
+    package init(config c: ViTConfig) {
         let p = c.preprocessing, input = (c.imageHeight, c.imageWidth)
         target = { w, h in p.resizedSize(width: w, height: h, input: input) }
     }
 
     /// The scale denominator for a picture of width × height (1: full size).
     /// `transposed`: turned by 90° after decoding (the target is of the turned picture).
-    @_spi(Internals) public func denominator(width: Int, height: Int, transposed: Bool = false) -> Int {
+    package func denominator(width: Int, height: Int, transposed: Bool = false) -> Int {
         let t = transposed ? target(height, width) : target(width, height)
         let (tw, th) = transposed ? (t.height, t.width) : (t.width, t.height)
         guard tw > 0, th > 0 else { return 1 }
@@ -212,16 +212,16 @@ extension Image {
 
 /// A JPEG decoder kept for a stream of frames: one libjpeg-turbo handle and one output
 /// buffer, reused, so frames of the same size decode without allocating after the first.
-@_spi(Internals) public final class JPEGDecoder {
+package final class JPEGDecoder {
     let handle: tjhandle?
     /// The last frame's pixels: width · height · channels bytes, RGB or gray.
-    @_spi(Internals) public private(set) var pixels: [UInt8] = []
+    package private(set) var pixels: [UInt8] = []
 
-    @_spi(Internals) public init() { handle = tjInitDecompress() }
+    package init() { handle = tjInitDecompress() }
     deinit { if let handle { tjDestroy(handle) } }
 
     /// Decodes one JPEG into `pixels` (at 1/2, 1/4 or 1/8 size when `scaling` allows).
-    @_spi(Internals) public func decode(_ data: UnsafeRawBufferPointer, path: String,
+    package func decode(_ data: UnsafeRawBufferPointer, path: String,
                        limits: ResourceLimits = .current, scaling: JPEGScaling? = nil) throws -> (width: Int, height: Int, channels: Int) {
         guard JPEGPNG.isJPEG(data) else {
             throw VitError.badImage(path: path, expected: "a JPEG (FF D8 FF)", found: "bytes " + data.prefix(3).map(String.init).joined(separator: " "))

@@ -196,15 +196,15 @@ enum PNM {
 /// soon as they are certain, and the sample buffer of one frame is reused for the next
 /// of the same size. Its pages are touched only as data arrives (RSS follows the data,
 /// not a header's claim). Memory is the input buffer plus one frame; time is linear.
-@_spi(Internals) public final class PNMStream {
+package final class PNMStream {
     let input: ByteInput
     let limits: ResourceLimits
     let name: String
     /// Frames read so far.
-    @_spi(Internals) public private(set) var index = 0
+    package private(set) var index = 0
     var frame: Image? = nil
 
-    @_spi(Internals) public init(_ input: ByteInput, name: String = "stdin", limits: ResourceLimits = .current) {
+    package init(_ input: ByteInput, name: String = "stdin", limits: ResourceLimits = .current) {
         self.input = input
         self.name = name
         self.limits = limits
@@ -212,7 +212,7 @@ enum PNM {
 
     /// The next image, or nil when the input ends (whitespace between images is skipped).
     /// The returned image's samples are reused by the next call of the same size.
-    @_spi(Internals) public func next() throws -> Image? {
+    package func next() throws -> Image? {
         while let b = try input.peek(), PNM.isSpace(b) { _ = try input.next() }
         guard try input.peek() != nil else { return nil }
         let path = "\(name) image #\(index)"

@@ -7,8 +7,8 @@ import _VitKernels
 /// larger) → samples / 255 → (x − mean) / std, channels converted first as Pillow's
 /// `convert("L")` / `convert("RGB")` do. With the `pillow` resampler this is timm's
 /// `transforms_imagenet_eval` and Hugging Face's PIL image processors, pixel for pixel.
-@_spi(Internals) public struct Preprocessing: Equatable, Sendable {
-    @_spi(Internals) public enum Resize: Equatable, Sendable {
+package struct Preprocessing: Equatable, Sendable {
+    package enum Resize: Equatable, Sendable {
         /// Straight to the input size, aspect ratio not kept (timm `crop_mode="squash"`
         /// with crop_pct 1; Hugging Face `size: {height, width}`; vit-edge's default).
         case toInput
@@ -22,7 +22,7 @@ import _VitKernels
         case keepRatio(height: Int, width: Int)
     }
 
-    @_spi(Internals) public enum Resampler: String, Sendable, CaseIterable {
+    package enum Resampler: String, Sendable, CaseIterable {
         /// Pillow's `Image.resize`: antialiased, 8-bit images resampled in Pillow's fixed
         /// point (what timm and Hugging Face feed their models).
         case pillow
@@ -32,23 +32,23 @@ import _VitKernels
     }
 
     /// Where a centre crop starts when the margin is odd.
-    @_spi(Internals) public enum CropRounding: String, Sendable, CaseIterable {
+    package enum CropRounding: String, Sendable, CaseIterable {
         /// round(margin / 2), half to even (torchvision's `CenterCrop`, timm)
         case torchvision
         /// ⌊margin / 2⌋ (Hugging Face's `center_crop`)
         case huggingface
     }
 
-    @_spi(Internals) public var resize: Resize = .toInput
-    @_spi(Internals) public var interpolation: Resample.Filter = .bilinear
-    @_spi(Internals) public var resampler: Resampler = .pytorch
-    @_spi(Internals) public var crop: CropRounding = .torchvision
+    package var resize: Resize = .toInput
+    package var interpolation: Resample.Filter = .bilinear
+    package var resampler: Resampler = .pytorch
+    package var crop: CropRounding = .torchvision
     /// timm's crop_pct and crop_mode when `resize` was derived from them (so that the
     /// model run at another input size resizes as timm would for that size).
-    @_spi(Internals) public var cropPct: Double? = nil
-    @_spi(Internals) public var cropMode: String? = nil
+    package var cropPct: Double? = nil
+    package var cropMode: String? = nil
 
-    @_spi(Internals) public init(resize: Resize = .toInput, interpolation: Resample.Filter = .bilinear,
+    package init(resize: Resize = .toInput, interpolation: Resample.Filter = .bilinear,
                 resampler: Resampler = .pytorch, crop: CropRounding = .torchvision) {
         self.resize = resize
         self.interpolation = interpolation
@@ -58,11 +58,11 @@ import _VitKernels
 
     /// vit-edge's behaviour for models that bring no preprocessing: bilinear (PyTorch,
     /// no antialiasing) straight to the input size.
-    @_spi(Internals) public static let plain = Preprocessing()
+    package static let plain = Preprocessing()
 
     /// timm's eval transform for `pretrained_cfg` values: crop_pct, crop_mode ("center"
     /// or "squash"), interpolation; `size` is the model's input (height, width).
-    @_spi(Internals) public static func timm(height: Int, width: Int, cropPct: Double, cropMode: String = "center",
+    package static func timm(height: Int, width: Int, cropPct: Double, cropMode: String = "center",
                             interpolation: Resample.Filter) -> Preprocessing? {
         guard cropPctProblem(cropPct, height: height, width: width) == nil else { return nil }
         let sh = Int((Double(height) / cropPct).rounded(.down)), sw = Int((Double(width) / cropPct).rounded(.down))
@@ -81,7 +81,7 @@ import _VitKernels
     /// every source of it passes through (`convert --crop-pct`, timm's pretrained_cfg, a
     /// .vitq header, another input size), before any arithmetic on it. timm resizes to
     /// ⌊size / crop_pct⌋ first: that must stay within 65536 pixels.
-    @_spi(Internals) public static func cropPctProblem(_ pct: Double, height: Int, width: Int) -> String? {
+    package static func cropPctProblem(_ pct: Double, height: Int, width: Int) -> String? {
         let side = Double(max(height, width, 1))
         let least = (side / 65536 * 1e6).rounded(.up) / 1e6
         guard pct.isFinite, pct >= least, pct <= 1 else {
@@ -92,7 +92,7 @@ import _VitKernels
 
     /// The same preprocessing for the model run at another input size: timm's recomputed
     /// from crop_pct, fixed sizes scaled by the same factor as the input.
-    @_spi(Internals) public func forInput(height nh: Int, width nw: Int, from old: (height: Int, width: Int)) -> Preprocessing {
+    package func forInput(height nh: Int, width nw: Int, from old: (height: Int, width: Int)) -> Preprocessing {
         if let pct = cropPct, let mode = cropMode, var p = Preprocessing.timm(height: nh, width: nw, cropPct: pct, cropMode: mode, interpolation: interpolation) {
             p.resampler = resampler
             p.crop = crop
@@ -111,7 +111,7 @@ import _VitKernels
     }
 
     /// The size an image of width × height is resized to, before the crop to `input`.
-    @_spi(Internals) public func resizedSize(width w: Int, height h: Int, input: (height: Int, width: Int)) -> (width: Int, height: Int) {
+    package func resizedSize(width w: Int, height h: Int, input: (height: Int, width: Int)) -> (width: Int, height: Int) {
         switch resize {
         case .toInput:
             return (input.width, input.height)
@@ -132,7 +132,7 @@ import _VitKernels
 
     /// The first resized row/column the centre crop of `crop` samples keeps out of
     /// `size` (negative: the crop is larger and is padded with zeros).
-    @_spi(Internals) public func cropStart(size: Int, crop n: Int) -> Int {
+    package func cropStart(size: Int, crop n: Int) -> Int {
         let margin = size - n
         switch crop {
         case .torchvision:
@@ -144,7 +144,7 @@ import _VitKernels
     }
 
     /// One line for `info` and `convert`.
-    @_spi(Internals) public var summary: String {
+    package var summary: String {
         let how = resampler == .pillow ? "\(interpolation.rawValue) (Pillow, antialiased)"
                                        : "\(interpolation.rawValue) (PyTorch interpolate, no antialias)"
         let timm = cropPct.map { " (timm crop_pct \($0), crop_mode \(cropMode ?? "center"))" } ?? ""
@@ -195,10 +195,10 @@ import _VitKernels
 /// aspect ratio: taps are made for the crop only (in chunks when an extreme scale makes
 /// them many), and the source is read, converted and resampled one row at a time
 /// (`Resample.resample8`), so a camera frame in YUV never becomes a full-size RGB copy.
-@_spi(Internals) public final class Preprocessor {
-    @_spi(Internals) public let width: Int
-    @_spi(Internals) public let height: Int
-    @_spi(Internals) public let format: ImageView.Format
+package final class Preprocessor {
+    package let width: Int
+    package let height: Int
+    package let format: ImageView.Format
     let config: ViTConfig
     let horizontal: Resample.Axis
     let vertical: Resample.Axis
@@ -217,18 +217,18 @@ import _VitKernels
     var result: [UInt8] = []
     var resultFloat: [Float] = []
     /// The 8-bit passes' route (nil: the scalar Swift reference).
-    @_spi(Internals) public let resampling: Resample.Route8?
+    package let resampling: Resample.Route8?
     /// (v / 255 − mean) / std of every byte value v, per model channel: the last step of
     /// the 8-bit path as a table lookup (the same Float operations, made once).
     let normalized: [Float]
 
     /// Bytes the passes may allocate for one image of this size at most: what the
     /// budget (`ResourceLimits`) is checked against before any of it is.
-    @_spi(Internals) public let scratchBytes: Int
+    package let scratchBytes: Int
 
     /// Plans the preprocessing of `width` × `height` images in `format`; throws when the
     /// size is outside `limits` (a frame too large for the memory budget).
-    @_spi(Internals) public init(config c: ViTConfig, width: Int, height: Int, format: ImageView.Format,
+    package init(config c: ViTConfig, width: Int, height: Int, format: ImageView.Format,
                                  limits: ResourceLimits = .current, name: String = "image",
                                  resampling: Resample.Route8? = .best) throws {
         guard width > 0 && height > 0, let pixels = checkedProduct([width, height]), pixels <= limits.maxImagePixels else {
@@ -277,12 +277,12 @@ import _VitKernels
 
     /// Whether `view` is of this preprocessor's source size and format (a stream keeps one
     /// preprocessor while its frames are).
-    @_spi(Internals) public func serves(_ view: ImageView) -> Bool {
+    package func serves(_ view: ImageView) -> Bool {
         view.width == width && view.height == height && view.format == format
     }
 
     /// Writes the model input for `image` (of this preprocessor's size and format) at `out`.
-    @_spi(Internals) public func apply(_ image: ImageView, into out: UnsafeMutablePointer<Float>) {
+    package func apply(_ image: ImageView, into out: UnsafeMutablePointer<Float>) {
         precondition(image.width == width && image.height == height && image.format == format,
                      "a Preprocessor serves one source size and format")
         let c = config
@@ -383,9 +383,9 @@ import _VitKernels
 
 /// Preprocessing one image at a time (files, tests): a `Preprocessor` made per call.
 /// Streams of same-sized frames keep a `Preprocessor` instead.
-@_spi(Internals) public enum Preprocess {
+package enum Preprocess {
     /// Writes one image as the model input [C, H, W] at `out`.
-    @_spi(Internals) public static func apply(_ image: Image, config c: ViTConfig, into out: UnsafeMutablePointer<Float>,
+    package static func apply(_ image: Image, config c: ViTConfig, into out: UnsafeMutablePointer<Float>,
                                               limits: ResourceLimits = .current, name: String = "image",
                                               resampling: Resample.Route8? = .best) throws {
         try image.withView { view in

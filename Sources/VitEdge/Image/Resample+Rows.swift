@@ -14,21 +14,21 @@ import _VitKernels
 /// to 224 samples never holds its millions of taps at once.
 extension Resample {
     /// The largest number of weights one chunk of an axis holds (16 bytes each).
-    @_spi(Internals) public static let maxTapsPerChunk = 1 << 16
+    package static let maxTapsPerChunk = 1 << 16
 
     /// A route of the 8-bit passes: a row of the C table `vk_u8_resample_configs` (AVX-512,
     /// AVX2, NEON, scalar C++), every one bit-identical to the Swift reference
     /// (`resample8` with no route), which stays the definition the tests hold them to.
-    @_spi(Internals) public struct Route8: @unchecked Sendable, Equatable {
+    package struct Route8: @unchecked Sendable, Equatable {
         let config: UnsafePointer<vk_u8_resample_config>
-        @_spi(Internals) public var name: String { String(cString: config.pointee.name) }
+        package var name: String { String(cString: config.pointee.name) }
         var lanes: Int { config.pointee.lanes }
 
         /// The best route this CPU runs.
-        @_spi(Internals) public static let best = Route8(config: vk_u8_resample_config_for(vk_cpu_features()))
+        package static let best = Route8(config: vk_u8_resample_config_for(vk_cpu_features()))
 
         /// Every route this CPU runs, best first (the last is the scalar C++ one).
-        @_spi(Internals) public static var runnable: [Route8] {
+        package static var runnable: [Route8] {
             var table: UnsafePointer<vk_u8_resample_config>? = nil
             let n = vk_u8_resample_configs(&table)
             let f = vk_cpu_features()
@@ -38,15 +38,15 @@ extension Resample {
 
     /// One axis of a resize as the passes use it: the taps of any range of the outputs
     /// kept, made on demand (and made once, when they fit in one chunk).
-    @_spi(Internals) public struct Axis: Sendable {
+    package struct Axis: Sendable {
         /// Outputs kept (the crop).
-        @_spi(Internals) public let outputs: Int
+        package let outputs: Int
         /// Input samples along the axis.
-        @_spi(Internals) public let inSize: Int
+        package let inSize: Int
         /// Taps per output, at most.
         let width: Int
         /// Output i = input i: no pass is made along this axis.
-        @_spi(Internals) public let identity: Bool
+        package let identity: Bool
         /// The taps of outputs `r` (of `0 ..< outputs`).
         let make: @Sendable (Range<Int>) -> Taps
         /// All the taps, when they fit in one chunk.
@@ -73,7 +73,7 @@ extension Resample {
         let maxTaps: Int
 
         /// Taps made in full beforehand (small sizes: position embeddings, maps).
-        @_spi(Internals) public init(_ taps: Taps) {
+        package init(_ taps: Taps) {
             self.init(outputs: taps.outSize, inSize: taps.inSize, width: taps.width, identity: taps.identity,
                       maxTaps: Int.max, make: { r in
                 var t = Taps(inSize: taps.inSize, start: Array(taps.start[r]), count: Array(taps.count[r]), width: taps.width,
@@ -85,7 +85,7 @@ extension Resample {
 
         /// Pillow's taps of `inSize` → `outSize`, the `count` outputs from `from` kept
         /// (a centre crop; outputs outside the resize are padding).
-        @_spi(Internals) public static func pillow(inSize: Int, outSize: Int, filter: Filter, from: Int, count: Int,
+        package static func pillow(inSize: Int, outSize: Int, filter: Filter, from: Int, count: Int,
                                                    maxTaps: Int = Resample.maxTapsPerChunk) -> Axis {
             var windows: (@Sendable () -> PillowWindows)? = nil
             if filter != .nearest {
@@ -100,7 +100,7 @@ extension Resample {
         }
 
         /// PyTorch's taps (see `Resample.pytorch`), cropped as `pillow`'s.
-        @_spi(Internals) public static func pytorch(inSize: Int, outSize: Int, cubic: Bool, from: Int, count: Int,
+        package static func pytorch(inSize: Int, outSize: Int, cubic: Bool, from: Int, count: Int,
                                                     maxTaps: Int = Resample.maxTapsPerChunk) -> Axis {
             Axis(outputs: count, inSize: inSize, width: 4,
                  identity: inSize == outSize && from == 0 && count == outSize, maxTaps: maxTaps) { r in
@@ -176,14 +176,14 @@ extension Resample {
     }
 
     /// Buffers of the passes, kept by the caller so that repeated calls allocate nothing.
-    @_spi(Internals) public struct Scratch<Sample, Sum> {
+    package struct Scratch<Sample, Sum> {
         var mid: [Sample] = []
         var acc: [Sum] = []
         /// A route's horizontal taps: coefficients packed for its vector width, windows as Int32.
         var packed: [Int32] = []
         var start32: [Int32] = []
         var count32: [Int32] = []
-        @_spi(Internals) public init() {}
+        package init() {}
     }
 
     /// The outputs of vertical taps (indices into `start`/`count`) that read input row `r`,
@@ -206,7 +206,7 @@ extension Resample {
     /// (pointer to column 0). An identity axis is not resampled. `route` runs the passes
     /// with a C++ route (nil: the scalar Swift below, the reference); taps whose weights
     /// are computed as they are used (Pillow's windows) always take the Swift loops.
-    @_spi(Internals) public static func resample8(channels c: Int, horizontal h: Axis, vertical v: Axis,
+    package static func resample8(channels c: Int, horizontal h: Axis, vertical v: Axis,
                                                   scratch: inout Scratch<UInt8, Int32>, route: Route8? = nil,
                                                   row: (Int, Range<Int>) -> UnsafePointer<UInt8>,
                                                   into out: UnsafeMutablePointer<UInt8>) {
@@ -335,7 +335,7 @@ extension Resample {
 
     /// The same two passes over Float rows (any number of channels: image planes or
     /// position-embedding vectors), without rounding, into `out` [v.outputs, h.outputs, c].
-    @_spi(Internals) public static func resampleFloat(channels c: Int, horizontal h: Axis, vertical v: Axis,
+    package static func resampleFloat(channels c: Int, horizontal h: Axis, vertical v: Axis,
                                                       scratch: inout Scratch<Float, Float>,
                                                       row: (Int, Range<Int>) -> UnsafePointer<Float>,
                                                       into out: UnsafeMutablePointer<Float>) {
@@ -392,7 +392,7 @@ extension Resample {
 
     /// The two passes over a Float array [rows, columns, channels] with taps made in full
     /// (position embeddings, attention maps): `out` [v.outSize, h.outSize, channels].
-    @_spi(Internals) public static func applyFloat(_ src: UnsafePointer<Float>, rowStride: Int, channels c: Int,
+    package static func applyFloat(_ src: UnsafePointer<Float>, rowStride: Int, channels c: Int,
                                                    horizontal h: Taps, vertical v: Taps,
                                                    into out: UnsafeMutablePointer<Float>) {
         var scratch = Scratch<Float, Float>()

@@ -18,13 +18,13 @@ import Musl
 /// - `pytorch`: `interpolate(mode="bilinear"|"bicubic", align_corners=False)` without
 ///   antialiasing: two or four taps around the source position, edges replicated,
 ///   bicubic with A = −0.75.
-@_spi(Internals) public enum Resample {
+package enum Resample {
     /// Pillow's filters (`Image.Resampling`), by the names timm and Hugging Face use.
-    @_spi(Internals) public enum Filter: String, Sendable, CaseIterable {
+    package enum Filter: String, Sendable, CaseIterable {
         case nearest, box, bilinear, hamming, bicubic, lanczos
 
         /// Pillow's `PILImageResampling` / `Image.Resampling` numbers (Hugging Face's `resample`).
-        @_spi(Internals) public init?(pillowCode: Int) {
+        package init?(pillowCode: Int) {
             switch pillowCode {
             case 0: self = .nearest
             case 1: self = .lanczos
@@ -75,14 +75,14 @@ import Musl
     /// Outputs are made for a range (a centre crop's, or a chunk of it: each output sample
     /// depends on its own taps alone, so making only the outputs kept is exact); outputs
     /// outside the resize (a crop larger than the image: padding) read nothing and are zero.
-    @_spi(Internals) public struct Taps: Sendable {
-        @_spi(Internals) public var inSize: Int
-        @_spi(Internals) public var start: [Int]
-        @_spi(Internals) public var count: [Int]
-        @_spi(Internals) public var width: Int
-        @_spi(Internals) public var weights: [Double]
+    package struct Taps: Sendable {
+        package var inSize: Int
+        package var start: [Int]
+        package var count: [Int]
+        package var width: Int
+        package var weights: [Double]
         /// Whether this axis is left as it is (output i = input i): no pass is made.
-        @_spi(Internals) public var identity = false
+        package var identity = false
         /// `weights` in Pillow's 8-bit fixed point and as Float, made once by `finished`.
         var fixed: [Int32] = []
         var floats: [Float] = []
@@ -95,7 +95,7 @@ import Musl
             return t
         }
 
-        @_spi(Internals) public var outSize: Int { start.count }
+        package var outSize: Int { start.count }
 
         /// The taps without their Double weights (the passes use `fixed` and `floats`):
         /// half the memory, for taps made per chunk.
@@ -128,7 +128,7 @@ import Musl
     /// `in0 ..< in1`, default all of it), for the outputs `outputs` (default all; outputs
     /// outside `0 ..< outSize` are padding). Nearest is Pillow's affine nearest: the input
     /// sample under each output centre.
-    @_spi(Internals) public static func pillow(inSize: Int, outSize: Int, filter: Filter, in0: Double = 0, in1: Double? = nil,
+    package static func pillow(inSize: Int, outSize: Int, filter: Filter, in0: Double = 0, in1: Double? = nil,
                                                outputs: Range<Int>? = nil) -> Taps {
         let in1 = in1 ?? Double(inSize)
         let outputs = outputs ?? 0..<outSize
@@ -227,7 +227,7 @@ import Musl
     /// (1 / scale_factor when a scale factor is given; default inSize / outSize).
     /// Arithmetic in Float, as PyTorch's CPU kernels do for float tensors. `outputs` as
     /// for `pillow`.
-    @_spi(Internals) public static func pytorch(inSize: Int, outSize: Int, cubic: Bool, scale: Double? = nil,
+    package static func pytorch(inSize: Int, outSize: Int, cubic: Bool, scale: Double? = nil,
                                                 outputs: Range<Int>? = nil) -> Taps {
         let s = scale.map { Float($0) } ?? Float(inSize) / Float(outSize)
         let outputs = outputs ?? 0..<outSize

@@ -3,16 +3,16 @@ import _VitKernels
 /// GEMM throughput at the shapes of real ViT models, against the core's measured
 /// peak: what `vit-edge bench-gemm` and the Benchmarks/ package report.
 /// Measurement only; tests never assert on its numbers.
-@_spi(Internals) public struct GemmShape: Sendable, CustomStringConvertible {
-    @_spi(Internals) public let model: String, layer: String
+package struct GemmShape: Sendable, CustomStringConvertible {
+    package let model: String, layer: String
     /// rows (tokens) × inputs × outputs
-    @_spi(Internals) public let m: Int, k: Int, n: Int
-    @_spi(Internals) public var description: String { "\(model) \(layer) \(m)×\(k)×\(n)" }
+    package let m: Int, k: Int, n: Int
+    package var description: String { "\(model) \(layer) \(m)×\(k)×\(n)" }
     /// Multiply-adds × 2.
-    @_spi(Internals) public var operations: Double { 2 * Double(m) * Double(k) * Double(n) }
+    package var operations: Double { 2 * Double(m) * Double(k) * Double(n) }
 
     /// The Linear layers of one encoder block at batch 1 (tokens including the class token).
-    @_spi(Internals) public static func vit(_ model: String, tokens: Int, dim: Int, mlp: Int) -> [GemmShape] {
+    package static func vit(_ model: String, tokens: Int, dim: Int, mlp: Int) -> [GemmShape] {
         [GemmShape(model: model, layer: "qkv", m: tokens, k: dim, n: 3 * dim),
          GemmShape(model: model, layer: "proj", m: tokens, k: dim, n: dim),
          GemmShape(model: model, layer: "fc1", m: tokens, k: dim, n: mlp),
@@ -20,7 +20,7 @@ import _VitKernels
     }
 
     /// The shipped MNIST model and ViT-Ti/S/B-16 at 224×224.
-    @_spi(Internals) public static let families: [(name: String, shapes: [GemmShape])] = [
+    package static let families: [(name: String, shapes: [GemmShape])] = [
         ("mnist", vit("MNIST ViT", tokens: 50, dim: 64, mlp: 128)),
         ("ti", vit("ViT-Ti/16", tokens: 197, dim: 192, mlp: 768)),
         ("s", vit("ViT-S/16", tokens: 197, dim: 384, mlp: 1536)),
@@ -29,9 +29,9 @@ import _VitKernels
 }
 
 /// One shape's operands, packed as the model loader packs weights, with random values.
-@_spi(Internals) public final class GemmBenchmark {
-    @_spi(Internals) public let shape: GemmShape
-    @_spi(Internals) public let kernels: Kernels
+package final class GemmBenchmark {
+    package let shape: GemmShape
+    package let kernels: Kernels
     let storage: [AlignedBuffer]
     let a: UnsafeMutablePointer<Float>, bias: UnsafeMutablePointer<Float>, c: UnsafeMutablePointer<Float>
     let packed: UnsafeMutablePointer<Float>
@@ -41,7 +41,7 @@ import _VitKernels
     let aScale: UnsafeMutablePointer<Float>, wScale: UnsafeMutablePointer<Float>
     let kp: Int
 
-    @_spi(Internals) public init(_ shape: GemmShape, kernels: Kernels) {
+    package init(_ shape: GemmShape, kernels: Kernels) {
         self.shape = shape
         self.kernels = kernels
         let (m, k, n) = (shape.m, shape.k, shape.n)
@@ -85,7 +85,7 @@ import _VitKernels
     }
 
     /// One fp32 GEMM with bias (the kernel set's route; the reference when it has none).
-    @_spi(Internals) public func f32() {
+    package func f32() {
         let (m, k, n) = (shape.m, shape.k, shape.n)
         if let gemm = kernels.gemm {
             gemm(m, n, k, a, k, packed, bias, c, n, 0)
@@ -93,7 +93,7 @@ import _VitKernels
     }
 
     /// One int8 GEMM with its fused dequantizing epilogue (inputs already quantized).
-    @_spi(Internals) public func int8() {
+    package func int8() {
         let (m, k, n) = (shape.m, shape.k, shape.n)
         if let g = kernels.qs8Gemm {
             g(m, n, k, q, kp, qPacked, aScale, wScale, bias, c, n, 0)
@@ -103,7 +103,7 @@ import _VitKernels
     /// One int8 GEMM on the kernel set's 7-bit-weight kernel (nil when it has none): the
     /// same weights scaled to ±63, activations in that kernel's input form. The closure
     /// keeps its buffers.
-    @_spi(Internals) public func int8SevenBit() -> (() -> Void)? {
+    package func int8SevenBit() -> (() -> Void)? {
         guard let narrow = kernels.qs8Narrow else { return nil }
         let (m, k, n) = (shape.m, shape.k, shape.n)
         let w7 = AlignedBuffer(bytes: n * k)
@@ -120,7 +120,7 @@ import _VitKernels
 
     /// Operations per second of `body` (median of `rounds` timings of enough calls
     /// to last about `seconds` / `rounds` each).
-    @_spi(Internals) public static func rate(operations: Double, seconds: Double = 0.3, rounds: Int = 5, _ body: () -> Void) -> Double {
+    package static func rate(operations: Double, seconds: Double = 0.3, rounds: Int = 5, _ body: () -> Void) -> Double {
         body()
         var calls = 1
         while true {
@@ -143,14 +143,14 @@ import _VitKernels
 
 /// The core's measured peak (see `vk_peak_f32_fma`): the best of 5 timings, for the
 /// instructions of a kernel set's routes (`Kernels.peakRoute`; default: this CPU's best).
-@_spi(Internals) public enum CorePeak {
+package enum CorePeak {
     /// (operations per second, instruction measured)
-    @_spi(Internals) public static func f32(seconds: Double = 0.3, route: Int32 = Int32(VK_PEAK_BEST)) -> (rate: Double, isa: String) {
+    package static func f32(seconds: Double = 0.3, route: Int32 = Int32(VK_PEAK_BEST)) -> (rate: Double, isa: String) {
         measure(seconds) { vk_peak_f32_fma($0, route, $1) }
     }
 
     /// (operations per second, instruction measured); rate 0 where there is no int8 dot route.
-    @_spi(Internals) public static func int8(seconds: Double = 0.3, route: Int32 = Int32(VK_PEAK_BEST)) -> (rate: Double, isa: String) {
+    package static func int8(seconds: Double = 0.3, route: Int32 = Int32(VK_PEAK_BEST)) -> (rate: Double, isa: String) {
         measure(seconds) { vk_peak_qs8_dot($0, route, $1) }
     }
 

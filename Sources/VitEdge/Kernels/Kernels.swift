@@ -2,19 +2,19 @@ import _VitKernels
 
 /// The kernel set, chosen once from the CPU's features. Model code calls these
 /// operations and never branches on the architecture itself.
-@_spi(Internals) public struct Kernels: @unchecked Sendable, CustomStringConvertible {
+package struct Kernels: @unchecked Sendable, CustomStringConvertible {
     /// Which kernel set (the public `Model.KernelChoice`).
-    @_spi(Internals) public typealias Choice = Model.KernelChoice
+    package typealias Choice = Model.KernelChoice
 
     /// fp32 GEMM route.
-    @_spi(Internals) public var gemmName: String
+    package var gemmName: String
     var gemm: vk_f32_gemm_fn?
     /// The same route reading B[k][n] in place (attention's V).
     var gemmKN: vk_f32_gemm_kn_fn?
     /// True when element-wise and row kernels use the xsimd shim.
     let vectorized: Bool
     /// int8 GEMM route.
-    @_spi(Internals) public var int8Name: String = "reference (scalar Swift)"
+    package var int8Name: String = "reference (scalar Swift)"
     var qs8Gemm: vk_qs8_gemm_fn? = nil
     /// The int8 route takes activations + 128 as uint8 (see `int8Routes`).
     var int8OffsetInput = false
@@ -42,12 +42,12 @@ import _VitKernels
     var softmaxFn: vk_f32_softmax_fn = vk_f32_softmax__xsimd
     /// The peak loops that measure this set's fp32 and int8 instructions (`CorePeak`),
     /// from the two route tables.
-    @_spi(Internals) public var peakRoute: (f32: Int32, int8: Int32) = (Int32(VK_PEAK_XSIMD), Int32(VK_PEAK_XSIMD))
+    package var peakRoute: (f32: Int32, int8: Int32) = (Int32(VK_PEAK_XSIMD), Int32(VK_PEAK_XSIMD))
     /// The 8-bit image route (resampling, YUV rows) beside this set: what the instructions
     /// its int8 routes may use allow
     /// (`avx2` on an AVX-512 CPU resamples as a Zen 3 does); nil for the reference set,
     /// whose preprocessing is the scalar Swift reference.
-    @_spi(Internals) public var resampling: Resample.Route8? = nil
+    package var resampling: Resample.Route8? = nil
 
     init(gemmName: String, gemm: vk_f32_gemm_fn?, gemmKN: vk_f32_gemm_kn_fn? = nil, vectorized: Bool) {
         self.gemmName = gemmName
@@ -81,51 +81,51 @@ import _VitKernels
         }
     }
 
-    @_spi(Internals) public static let reference = Kernels(gemmName: "reference (scalar Swift)", gemm: nil, vectorized: false)
+    package static let reference = Kernels(gemmName: "reference (scalar Swift)", gemm: nil, vectorized: false)
 
     /// One row of the int8 route table (`vk_qs8_gemm_config`, Sources/VitKernels/qs8_gemm_config.cpp).
-    @_spi(Internals) public struct Int8Route: @unchecked Sendable {
+    package struct Int8Route: @unchecked Sendable {
         let config: UnsafePointer<vk_qs8_gemm_config>
-        @_spi(Internals) public var name: String { String(cString: config.pointee.name) }
+        package var name: String { String(cString: config.pointee.name) }
         var gemm: vk_qs8_gemm_fn { config.pointee.gemm }
         /// The route takes activations + 128 as uint8 (VNNI's dpbusd).
-        @_spi(Internals) public var offsetInput: Bool { config.pointee.offset_input != 0 }
+        package var offsetInput: Bool { config.pointee.offset_input != 0 }
         /// Activation rows are padded to a multiple of kr.
-        @_spi(Internals) public var kr: Int { config.pointee.kr }
-        @_spi(Internals) public var requiredFeatures: UInt32 { config.pointee.requires }
+        package var kr: Int { config.pointee.kr }
+        package var requiredFeatures: UInt32 { config.pointee.requires }
 
         func packedBytes(n: Int, k: Int) -> Int { config.pointee.packed_bytes(n, k) }
         func pack(_ w: UnsafePointer<Int8>, n: Int, k: Int, into packed: UnsafeMutableRawPointer) { config.pointee.pack(w, n, k, packed) }
     }
 
     /// Every int8 route compiled for this architecture, best first (the C table).
-    @_spi(Internals) public static var allInt8Routes: [Int8Route] {
+    package static var allInt8Routes: [Int8Route] {
         var table: UnsafePointer<vk_qs8_gemm_config>? = nil
         let n = vk_qs8_gemm_configs(&table)
         return (0..<n).map { Int8Route(config: table! + $0) }
     }
 
     /// Every int8 GEMM route this CPU can execute, best first.
-    @_spi(Internals) public static var int8Routes: [Int8Route] {
+    package static var int8Routes: [Int8Route] {
         let f = vk_cpu_features()
         return allInt8Routes.filter { $0.requiredFeatures & f == $0.requiredFeatures }
     }
 
     /// The int8 route a CPU with these features gets (a pure function of the bits: ask
     /// what a Cortex-A72 or a Zen 3 gets with a literal feature set).
-    @_spi(Internals) public static func int8Route(forFeatures f: UInt32, maxWeight: Int32 = 127) -> Int8Route {
+    package static func int8Route(forFeatures f: UInt32, maxWeight: Int32 = 127) -> Int8Route {
         Int8Route(config: vk_qs8_gemm_config_for(f, maxWeight))
     }
 
-    @_spi(Internals) public var isReference: Bool { gemm == nil }
+    package var isReference: Bool { gemm == nil }
 
-    @_spi(Internals) public var description: String {
+    package var description: String {
         isReference ? "reference (scalar Swift)"
             : "fp32 GEMM \(gemmName); int8 GEMM \(int8Name)\(qs8Narrow.map { " (7-bit weights: \($0.name))" } ?? ""); LayerNorm/GELU/softmax \(rowOpsName)"
     }
 
     /// CPU features this process sees, by name.
-    @_spi(Internals) public static var cpuFeatures: [String] {
+    package static var cpuFeatures: [String] {
         let f = vk_cpu_features()
         let names: [(Int, String)] = [
             (VK_CPU_X86_SSE41, "sse4.1"), (VK_CPU_X86_AVX2, "avx2"),
@@ -138,7 +138,7 @@ import _VitKernels
     }
 
     /// Every fp32 level compiled for this architecture, best first (the C table).
-    @_spi(Internals) public static var allLevels: [UnsafePointer<vk_f32_config>] {
+    package static var allLevels: [UnsafePointer<vk_f32_config>] {
         var table: UnsafePointer<vk_f32_config>? = nil
         let n = vk_f32_configs(&table)
         return (0..<n).map { table! + $0 }
@@ -146,12 +146,12 @@ import _VitKernels
 
     /// The kernel set `auto` picks on a CPU with these features: a pure function of the
     /// bits, so a test can ask what a Cortex-A72 or a Zen 3 gets with a literal set.
-    @_spi(Internals) public static func forFeatures(_ f: UInt32) -> Kernels {
+    package static func forFeatures(_ f: UInt32) -> Kernels {
         Kernels(level: vk_f32_config_for(f), features: f)
     }
 
     /// The kernel set for a choice, or an error when this CPU lacks the instructions.
-    @_spi(Internals) public static func select(_ choice: Choice = .auto) throws -> Kernels {
+    package static func select(_ choice: Choice = .auto) throws -> Kernels {
         let f = vk_cpu_features()
         func level(_ name: String, _ flag: String, _ needs: String) throws -> Kernels {
             guard let c = allLevels.first(where: { String(cString: $0.pointee.level) == name }),

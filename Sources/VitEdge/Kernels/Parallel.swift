@@ -1,11 +1,11 @@
 import _VitKernels
 
 /// A persistent pool of threads (created once per session; `run` allocates nothing).
-@_spi(Internals) public final class ThreadPool: @unchecked Sendable {
+package final class ThreadPool: @unchecked Sendable {
     let pool: OpaquePointer
-    @_spi(Internals) public let threads: Int
+    package let threads: Int
 
-    @_spi(Internals) public init(threads: Int) {
+    package init(threads: Int) {
         self.threads = max(1, threads)
         pool = vk_pool_create(self.threads)
     }
@@ -13,7 +13,7 @@ import _VitKernels
     deinit { vk_pool_destroy(pool) }
 
     /// The number of cores this process may run on.
-    @_spi(Internals) public static var cores: Int {
+    package static var cores: Int {
         #if canImport(Glibc)
         return max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
         #else

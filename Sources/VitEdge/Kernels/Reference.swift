@@ -9,9 +9,9 @@ import Darwin
 /// The scalar reference of every operation: plain loops written for clarity,
 /// always compiled, slow on purpose. Optimized kernels are tested against these,
 /// and `--kernels reference` runs the whole model on them.
-@_spi(Internals) public enum Reference {
+package enum Reference {
     /// C[m][n] = (accumulate ? C : 0) + A[m][k] · W[n][k]ᵀ + bias[n]
-    @_spi(Internals) public static func gemm(m: Int, n: Int, k: Int,
+    package static func gemm(m: Int, n: Int, k: Int,
                             a: UnsafePointer<Float>, lda: Int,
                             w: UnsafePointer<Float>, ldw: Int,
                             bias: UnsafePointer<Float>?,
@@ -27,7 +27,7 @@ import Darwin
     }
 
     /// LayerNorm of each row: (x − mean) / √(var + eps) · γ + β. May run in place.
-    @_spi(Internals) public static func layerNorm(rows: Int, n: Int, x: UnsafePointer<Float>, ldx: Int,
+    package static func layerNorm(rows: Int, n: Int, x: UnsafePointer<Float>, ldx: Int,
                                  gamma: UnsafePointer<Float>, beta: UnsafePointer<Float>, eps: Float,
                                  y: UnsafeMutablePointer<Float>, ldy: Int) {
         for r in 0..<rows {
@@ -46,7 +46,7 @@ import Darwin
     }
 
     /// GELU in place: exact 0.5·x·(1 + erf(x/√2)) or the tanh approximation.
-    @_spi(Internals) public static func gelu(_ x: UnsafeMutablePointer<Float>, count: Int, form: ViTConfig.GELU) {
+    package static func gelu(_ x: UnsafeMutablePointer<Float>, count: Int, form: ViTConfig.GELU) {
         for i in 0..<count {
             let v = x[i]
             switch form {
@@ -57,7 +57,7 @@ import Darwin
     }
 
     /// Softmax of each row of scale·x, in place.
-    @_spi(Internals) public static func softmax(rows: Int, n: Int, x: UnsafeMutablePointer<Float>, ld: Int, scale: Float) {
+    package static func softmax(rows: Int, n: Int, x: UnsafeMutablePointer<Float>, ld: Int, scale: Float) {
         for r in 0..<rows {
             let row = x + r * ld
             var mx = -Float.infinity
@@ -75,7 +75,7 @@ import Darwin
     /// qkv is [batch·tokens, 3·heads·headDim] (q, k, v blocks, each head-major),
     /// out is [batch·tokens, heads·headDim]; scores is scratch of tokens² floats;
     /// capture, when given, receives the probabilities [batch, heads, tokens, tokens].
-    @_spi(Internals) public static func attention(batch: Int, tokens: Int, heads: Int, headDim: Int,
+    package static func attention(batch: Int, tokens: Int, heads: Int, headDim: Int,
                                  qkv: UnsafePointer<Float>, out: UnsafeMutablePointer<Float>,
                                  scores: UnsafeMutablePointer<Float>, capture: UnsafeMutablePointer<Float>? = nil) {
         let inner = heads * headDim

@@ -3,13 +3,13 @@
 /// so that no two buffers alive at the same step overlap.
 
 /// One buffer of the forward pass: its size and the steps (inclusive) it lives.
-@_spi(Internals) public struct BufferRequest: Equatable, Sendable {
-    @_spi(Internals) public var name: String
-    @_spi(Internals) public var bytes: Int
-    @_spi(Internals) public var firstUse: Int
-    @_spi(Internals) public var lastUse: Int
+package struct BufferRequest: Equatable, Sendable {
+    package var name: String
+    package var bytes: Int
+    package var firstUse: Int
+    package var lastUse: Int
 
-    @_spi(Internals) public init(name: String, bytes: Int, firstUse: Int, lastUse: Int) {
+    package init(name: String, bytes: Int, firstUse: Int, lastUse: Int) {
         self.name = name
         self.bytes = bytes
         self.firstUse = firstUse
@@ -20,22 +20,22 @@
 }
 
 /// Offsets for each request (same order) and the arena size they need.
-@_spi(Internals) public struct MemoryPlan: Equatable, Sendable {
-    @_spi(Internals) public var offsets: [Int]
-    @_spi(Internals) public var arenaBytes: Int
+package struct MemoryPlan: Equatable, Sendable {
+    package var offsets: [Int]
+    package var arenaBytes: Int
 }
 
-@_spi(Internals) public protocol MemoryPlanner {
+package protocol MemoryPlanner {
     func plan(_ buffers: [BufferRequest], alignment: Int) -> MemoryPlan
 }
 
 /// The trivial planner: every buffer after the previous one, never shared. Its
 /// arena size is the naive sum of all intermediates; it is the reference the
 /// greedy planner is compared with.
-@_spi(Internals) public struct LinearMemoryPlanner: MemoryPlanner {
-    @_spi(Internals) public init() {}
+package struct LinearMemoryPlanner: MemoryPlanner {
+    package init() {}
 
-    @_spi(Internals) public func plan(_ buffers: [BufferRequest], alignment: Int = 64) -> MemoryPlan {
+    package func plan(_ buffers: [BufferRequest], alignment: Int = 64) -> MemoryPlan {
         var offsets: [Int] = []
         var end = 0
         for b in buffers {
@@ -49,10 +49,10 @@
 /// Greedy by size: place the largest buffers first, each in the smallest gap
 /// left between the already placed buffers whose lifetimes it overlaps (best fit),
 /// or after them. Deterministic: ties break on first use, then request order.
-@_spi(Internals) public struct GreedyMemoryPlanner: MemoryPlanner {
-    @_spi(Internals) public init() {}
+package struct GreedyMemoryPlanner: MemoryPlanner {
+    package init() {}
 
-    @_spi(Internals) public func plan(_ buffers: [BufferRequest], alignment: Int = 64) -> MemoryPlan {
+    package func plan(_ buffers: [BufferRequest], alignment: Int = 64) -> MemoryPlan {
         let order = buffers.indices.sorted { a, b in
             let x = buffers[a], y = buffers[b]
             if x.bytes != y.bytes { return x.bytes > y.bytes }
@@ -85,7 +85,7 @@
 
 extension MemoryPlan {
     /// The first pair of buffers that are alive together and overlap in memory, or nil.
-    @_spi(Internals) public func firstConflict(_ buffers: [BufferRequest]) -> (Int, Int)? {
+    package func firstConflict(_ buffers: [BufferRequest]) -> (Int, Int)? {
         for i in buffers.indices {
             for j in buffers.indices where j > i && buffers[i].livesWith(buffers[j]) {
                 let a = offsets[i]..<(offsets[i] + buffers[i].bytes)
@@ -98,7 +98,7 @@ extension MemoryPlan {
 
     /// A table of the plan: one line per buffer, with its offset, size and
     /// lifetime drawn on a step axis.
-    @_spi(Internals) public func render(_ buffers: [BufferRequest], maxRows: Int = 40) -> String {
+    package func render(_ buffers: [BufferRequest], maxRows: Int = 40) -> String {
         let steps = (buffers.map { $0.lastUse }.max() ?? 0) + 1
         let width = min(steps, 60)
         var lines: [String] = []

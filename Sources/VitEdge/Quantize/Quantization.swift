@@ -20,12 +20,12 @@ import Darwin
 /// - Requantization to float: y = float(acc) · (s_a · s_w[n]) + bias[n], evaluated in
 ///   that order without FMA contraction; then the fp32 residual add.
 /// - LayerNorm, softmax, GELU, attention scores and residuals stay fp32.
-@_spi(Internals) public enum QuantizationScheme {
-    @_spi(Internals) public static let qmax: Float = 127
+package enum QuantizationScheme {
+    package static let qmax: Float = 127
 
     /// Per-output-channel symmetric weight quantization of W [n, k] into ±qmax (127, or
     /// 63 for 7-bit weights). NaN weights become −qmax rather than trapping.
-    @_spi(Internals) public static func quantizeWeights(_ w: UnsafePointer<Float>, n: Int, k: Int,
+    package static func quantizeWeights(_ w: UnsafePointer<Float>, n: Int, k: Int,
                                        qmax: Float = QuantizationScheme.qmax) -> (q: [Int8], scales: [Float]) {
         var q = [Int8](repeating: 0, count: n * k)
         var scales = [Float](repeating: 1, count: n)
@@ -54,7 +54,7 @@ import Darwin
 
 extension Reference {
     /// Dynamic per-row quantization (see `QuantizationScheme`); rows padded to `ldq`.
-    @_spi(Internals) public static func quantizeRows(rows: Int, k: Int, x: UnsafePointer<Float>, ldx: Int,
+    package static func quantizeRows(rows: Int, k: Int, x: UnsafePointer<Float>, ldx: Int,
                                     q: UnsafeMutablePointer<Int8>, ldq: Int, scale: UnsafeMutablePointer<Float>) {
         for r in 0..<rows {
             var m: Float = 0
@@ -67,7 +67,7 @@ extension Reference {
     }
 
     /// Static quantization with one per-tensor scale.
-    @_spi(Internals) public static func quantizeRowsStatic(rows: Int, k: Int, x: UnsafePointer<Float>, ldx: Int, s: Float,
+    package static func quantizeRowsStatic(rows: Int, k: Int, x: UnsafePointer<Float>, ldx: Int, s: Float,
                                           q: UnsafeMutablePointer<Int8>, ldq: Int, scale: UnsafeMutablePointer<Float>) {
         let inv = 1 / s
         for r in 0..<rows {
@@ -78,7 +78,7 @@ extension Reference {
     }
 
     /// C[m][n] = Σ_k A[m][k] · W[n][k] in int32 (W unpacked, [n][k]).
-    @_spi(Internals) public static func qs8Gemm(m: Int, n: Int, k: Int, a: UnsafePointer<Int8>, lda: Int,
+    package static func qs8Gemm(m: Int, n: Int, k: Int, a: UnsafePointer<Int8>, lda: Int,
                                w: UnsafePointer<Int8>, c: UnsafeMutablePointer<Int32>, ldc: Int) {
         for i in 0..<m {
             for j in 0..<n {
@@ -90,7 +90,7 @@ extension Reference {
     }
 
     /// y = (accumulate ? y : 0) + (float(c) · (s_a[m] · s_w[n]) + bias[n]).
-    @_spi(Internals) public static func dequantize(m: Int, n: Int, c: UnsafePointer<Int32>, ldc: Int, aScale: UnsafePointer<Float>,
+    package static func dequantize(m: Int, n: Int, c: UnsafePointer<Int32>, ldc: Int, aScale: UnsafePointer<Float>,
                                   wScale: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
                                   y: UnsafeMutablePointer<Float>, ldy: Int, accumulate: Bool) {
         for r in 0..<m {
@@ -146,7 +146,7 @@ extension Reference {
     /// per row, i.e. V per channel; each query row and each row of probabilities per row;
     /// S = float(Σ q·k) · (s_q · s_k), softmax(S · scale) in fp32, O = float(Σ p·v) · (s_p · s_v).
     /// `scratch` holds `Int8AttentionLayout(tokens:headDim:).bytes`.
-    @_spi(Internals) public static func attentionInt8(batch: Int, tokens: Int, heads: Int, headDim: Int,
+    package static func attentionInt8(batch: Int, tokens: Int, heads: Int, headDim: Int,
                                                     qkv: UnsafePointer<Float>, out: UnsafeMutablePointer<Float>,
                                                     scores: UnsafeMutablePointer<Float>, scratch: UnsafeMutableRawPointer,
                                                     capture: UnsafeMutablePointer<Float>? = nil) {

@@ -5,7 +5,7 @@ import Musl
 #endif
 
 /// Post-training quantization of a .vitq model (the scheme: `QuantizationScheme`).
-@_spi(Internals) public enum CalibrationMethod: String, CaseIterable, Sendable {
+package enum CalibrationMethod: String, CaseIterable, Sendable {
     /// The largest |x| seen.
     case minmax
     /// A high percentile of |x| (99.99 by default), ignoring rare outliers.
@@ -14,45 +14,45 @@ import Musl
     case mse
 }
 
-@_spi(Internals) public struct QuantizeOptions: Sendable {
-    @_spi(Internals) public var activations: ViTConfig.ActivationQuantization = .dynamic
-    @_spi(Internals) public var method: CalibrationMethod = .percentile
-    @_spi(Internals) public var percentile: Double = 99.99
+package struct QuantizeOptions: Sendable {
+    package var activations: ViTConfig.ActivationQuantization = .dynamic
+    package var method: CalibrationMethod = .percentile
+    package var percentile: Double = 99.99
     /// Calibration images used (at most).
-    @_spi(Internals) public var samples: Int = 256
+    package var samples: Int = 256
     /// Layers kept in fp32: full names (`blocks.3.mlp.fc2`), a layer kind in every
     /// block (`mlp.fc2`), or a whole block (`blocks.3`).
-    @_spi(Internals) public var keepFP32: [String] = []
+    package var keepFP32: [String] = []
     /// Weight precision: 8 (int8 in ±127) or 7 (int8 values in ±63). Seven-bit weights
     /// cost precision but let the AVX2 route multiply without its sign trick
     /// (`vpmaddubsw` cannot saturate: 255·63·2 < 32767).
-    @_spi(Internals) public var weightBits: Int = 8
+    package var weightBits: Int = 8
     /// Attention's QKᵀ and PV in int8 as well (`ViTConfig.int8Attention`).
-    @_spi(Internals) public var int8Attention = false
+    package var int8Attention = false
 
-    @_spi(Internals) public init() {}
+    package init() {}
 }
 
-@_spi(Internals) public struct LayerReport: Sendable {
-    @_spi(Internals) public var name: String
-    @_spi(Internals) public var kept: Bool
+package struct LayerReport: Sendable {
+    package var name: String
+    package var kept: Bool
     /// SQNR of the int8 weights against fp32, dB.
-    @_spi(Internals) public var weightSQNR: Double
+    package var weightSQNR: Double
     /// SQNR of the layer's int8 output against fp32 on calibration inputs, dB.
-    @_spi(Internals) public var outputSQNR: Double?
+    package var outputSQNR: Double?
     /// The static activation scale.
-    @_spi(Internals) public var inputScale: Float?
+    package var inputScale: Float?
 }
 
-@_spi(Internals) public struct QuantizeResult {
-    @_spi(Internals) public var bytes: [UInt8]
-    @_spi(Internals) public var config: ViTConfig
-    @_spi(Internals) public var layers: [LayerReport]
-    @_spi(Internals) public var calibrationImages: Int
+package struct QuantizeResult {
+    package var bytes: [UInt8]
+    package var config: ViTConfig
+    package var layers: [LayerReport]
+    package var calibrationImages: Int
 }
 
-@_spi(Internals) public enum Quantizer {
-    @_spi(Internals) public static func quantize(_ file: VitqFile, source: String, calibration: [Image]?,
+package enum Quantizer {
+    package static func quantize(_ file: VitqFile, source: String, calibration: [Image]?,
                                 options o: QuantizeOptions) throws -> QuantizeResult {
         let c = file.config
         guard o.weightBits == 8 || o.weightBits == 7 else {

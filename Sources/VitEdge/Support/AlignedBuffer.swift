@@ -13,16 +13,16 @@ import Musl
 /// the decompressor or the packer writes it. (A transparent-huge-page hint was
 /// measured too: fewer faults, but with Debian's `defrag=madvise` the kernel compacts
 /// memory synchronously and ViT-S loads took twice as long.)
-@_spi(Internals) public final class AlignedBuffer: @unchecked Sendable {
-    @_spi(Internals) public static let alignment = 64
+package final class AlignedBuffer: @unchecked Sendable {
+    package static let alignment = 64
     /// Settable for tests (small models then exercise the mapped path).
     nonisolated(unsafe) static var mappedThreshold = 4 << 20
-    @_spi(Internals) public let bytes: Int
-    @_spi(Internals) public let base: UnsafeMutableRawPointer
+    package let bytes: Int
+    package let base: UnsafeMutableRawPointer
     /// The mapping to release (nil for heap blocks).
     let mapping: (start: UnsafeMutableRawPointer, length: Int)?
 
-    @_spi(Internals) public init(bytes: Int) {
+    package init(bytes: Int) {
         self.bytes = bytes
         #if os(Linux)
         if bytes >= AlignedBuffer.mappedThreshold, let m = AlignedBuffer.map(bytes) {
@@ -53,10 +53,10 @@ import Musl
         return (p, length)
     }
 
-    @_spi(Internals) public func floats(at offset: Int) -> UnsafeMutablePointer<Float> {
+    package func floats(at offset: Int) -> UnsafeMutablePointer<Float> {
         (base + offset).assumingMemoryBound(to: Float.self)
     }
 }
 
 @inline(__always)
-func alignUp(_ v: Int, _ a: Int) -> Int { (v + a - 1) / a * a }
+package func alignUp(_ v: Int, _ a: Int) -> Int { (v + a - 1) / a * a }

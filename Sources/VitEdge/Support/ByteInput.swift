@@ -8,9 +8,9 @@ import Musl
 /// one fixed buffer: each byte is copied in once and examined once, so a parser built on
 /// it is linear in its input and needs no more memory than the buffer and what it keeps.
 /// Stream parsers (PGM/PPM on standard input, IDX data sets) read through it.
-@_spi(Internals) public final class ByteInput {
+package final class ByteInput {
     /// Fills a buffer with up to its size of bytes; 0 at the end of the input.
-    @_spi(Internals) public typealias Source = (UnsafeMutableRawBufferPointer) throws -> Int
+    package typealias Source = (UnsafeMutableRawBufferPointer) throws -> Int
 
     let name: String
     let source: Source?
@@ -26,16 +26,16 @@ import Musl
     /// Bytes consumed before `buffer[0]`.
     var base = 0
     /// Bytes the input holds in all, when known (memory, regular files).
-    @_spi(Internals) public let size: Int?
+    package let size: Int?
 
     /// Bytes consumed so far: the offset of the next byte.
-    @_spi(Internals) public var offset: Int { base + pos }
+    package var offset: Int { base + pos }
 
     /// Bytes known to remain, when the size is known.
-    @_spi(Internals) public var remaining: Int? { size.map { $0 - offset } }
+    package var remaining: Int? { size.map { $0 - offset } }
 
     /// An input reading from `source` through a buffer of `bufferBytes`.
-    @_spi(Internals) public init(name: String, size: Int? = nil, bufferBytes: Int = 1 << 16, _ source: @escaping Source) {
+    package init(name: String, size: Int? = nil, bufferBytes: Int = 1 << 16, _ source: @escaping Source) {
         self.name = name
         self.source = source
         self.size = size
@@ -45,7 +45,7 @@ import Musl
     }
 
     /// An input over bytes in memory (no copy: the bytes must outlive the input).
-    @_spi(Internals) public init(name: String, memory: UnsafeRawBufferPointer) {
+    package init(name: String, memory: UnsafeRawBufferPointer) {
         self.name = name
         source = nil
         size = memory.count
@@ -57,7 +57,7 @@ import Musl
 
     /// An input over a file descriptor (standard input: 0), read with read(2) so each
     /// call returns what has arrived rather than waiting for a full buffer.
-    @_spi(Internals) public convenience init(name: String, fd: Int32, size: Int? = nil, bufferBytes: Int = 1 << 16) {
+    package convenience init(name: String, fd: Int32, size: Int? = nil, bufferBytes: Int = 1 << 16) {
         self.init(name: name, size: size, bufferBytes: bufferBytes) { dst in
             while true {
                 let n = Glibc.read(fd, dst.baseAddress, dst.count)
@@ -89,14 +89,14 @@ import Musl
 
     /// The next byte without consuming it, or nil at the end.
     @inline(__always)
-    @_spi(Internals) public func peek() throws -> UInt8? {
+    package func peek() throws -> UInt8? {
         guard try fill() else { return nil }
         return buffer[pos]
     }
 
     /// The next byte, consumed, or nil at the end.
     @inline(__always)
-    @_spi(Internals) public func next() throws -> UInt8? {
+    package func next() throws -> UInt8? {
         guard try fill() else { return nil }
         defer { pos += 1 }
         return buffer[pos]
@@ -104,7 +104,7 @@ import Musl
 
     /// Hands `body` the buffered bytes (at least one unless at the end, at most `limit`)
     /// and consumes as many as it returns.
-    @_spi(Internals) public func consume(upTo limit: Int, _ body: (UnsafeRawBufferPointer) throws -> Int) throws -> Int {
+    package func consume(upTo limit: Int, _ body: (UnsafeRawBufferPointer) throws -> Int) throws -> Int {
         guard limit > 0, try fill() else { return 0 }
         let n = min(limit, end - pos)
         let used = try body(UnsafeRawBufferPointer(rebasing: buffer[pos..<(pos + n)]))
@@ -114,7 +114,7 @@ import Musl
     }
 
     /// Copies up to `dst.count` bytes; fewer only at the end of the input.
-    @_spi(Internals) public func read(into dst: UnsafeMutableRawBufferPointer) throws -> Int {
+    package func read(into dst: UnsafeMutableRawBufferPointer) throws -> Int {
         var done = 0
         while done < dst.count {
             let n = try consume(upTo: dst.count - done) { src in
@@ -130,7 +130,7 @@ import Musl
     /// Puts back the last `bytes.count` bytes consumed (they are `bytes`), so the next read
     /// starts at them again: for a parser that read past a boundary it found too late (a
     /// damaged stream frame that ran into the next one).
-    @_spi(Internals) public func unread(_ bytes: UnsafeRawBufferPointer) {
+    package func unread(_ bytes: UnsafeRawBufferPointer) {
         let k = bytes.count
         guard k > 0 else { return }
         if k <= pos {
@@ -151,5 +151,5 @@ import Musl
     }
 
     /// True when no byte remains (reads ahead to find out).
-    @_spi(Internals) public func atEnd() throws -> Bool { try !fill() }
+    package func atEnd() throws -> Bool { try !fill() }
 }

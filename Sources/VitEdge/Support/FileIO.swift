@@ -14,11 +14,11 @@ import Darwin
 /// read by `ByteInput(fd: 0)`, not here). Sizes are checked against the limit before
 /// anything is allocated. Writes are atomic: a temporary file beside the target,
 /// flushed to disk, then renamed over it, so a failed write leaves an existing file as it was.
-@_spi(Internals) public enum FileIO {
+package enum FileIO {
     /// Largest configuration or label file read (JSON and text, not weights).
-    @_spi(Internals) public static let maxTextBytes = 16 << 20
+    package static let maxTextBytes = 16 << 20
 
-    @_spi(Internals) public static func read(_ path: String, limit: Int = ResourceLimits.current.maxFileBytes) throws -> [UInt8] {
+    package static func read(_ path: String, limit: Int = ResourceLimits.current.maxFileBytes) throws -> [UInt8] {
         try withFile(path, limit: limit) { f, size in
             var bytes = [UInt8](repeating: 0, count: size)
             let got = bytes.withUnsafeMutableBytes { fread($0.baseAddress, 1, size, f) }
@@ -30,7 +30,7 @@ import Darwin
     }
 
     /// A configuration or label file: a regular file of at most `maxTextBytes`.
-    @_spi(Internals) public static func readText(_ path: String) throws -> [UInt8] {
+    package static func readText(_ path: String) throws -> [UInt8] {
         try read(path, limit: min(maxTextBytes, ResourceLimits.current.maxFileBytes))
     }
 
@@ -69,7 +69,7 @@ import Darwin
     }
 
     /// A regular file as a `ByteInput` (read in 64 KiB pieces; its size known).
-    @_spi(Internals) public static func input(_ path: String, limit: Int = ResourceLimits.current.maxFileBytes) throws -> ByteInput {
+    package static func input(_ path: String, limit: Int = ResourceLimits.current.maxFileBytes) throws -> ByteInput {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { throw VitError.io(path: path, reason: String(cString: strerror(errno))) }
         let size: Int
@@ -86,7 +86,7 @@ import Darwin
     }
 
     /// Writes `bytes` to `path` atomically (see `writeAtomically(_:_:)`).
-    @_spi(Internals) public static func write(_ path: String, _ bytes: [UInt8]) throws {
+    package static func write(_ path: String, _ bytes: [UInt8]) throws {
         try writeAtomically(path) { write in try bytes.withUnsafeBytes { try write($0) } }
     }
 
@@ -94,7 +94,7 @@ import Darwin
     /// temporary file in the target's folder, which is flushed to disk and renamed over
     /// `path` only when everything succeeded. On any failure the temporary file is
     /// removed and an existing file at `path` is untouched.
-    @_spi(Internals) public static func writeAtomically(_ path: String,
+    package static func writeAtomically(_ path: String,
                                        _ body: ((UnsafeRawBufferPointer) throws -> Void) throws -> Void) throws {
         let slash = path.lastIndex(of: "/")
         let dir = slash.map { String(path[..<$0]) } ?? "."
@@ -141,12 +141,12 @@ import Darwin
         }
     }
 
-    @_spi(Internals) public static func isDirectory(_ path: String) -> Bool {
+    package static func isDirectory(_ path: String) -> Bool {
         var st = stat()
         return stat(path, &st) == 0 && (st.st_mode & S_IFMT) == S_IFDIR
     }
     /// Names in a directory, sorted, without "." and "..".
-    @_spi(Internals) public static func list(_ path: String) throws -> [String] {
+    package static func list(_ path: String) throws -> [String] {
         guard let dir = opendir(path) else {
             throw VitError.io(path: path, reason: String(cString: strerror(errno)))
         }

@@ -1,7 +1,7 @@
 /// A small JSON value, parser and writer: enough for the .vitq header,
 /// safetensors headers and config.json files, without Foundation. The parser is
 /// strict, bounded in nesting depth, and never traps on malformed input.
-@_spi(Internals) public enum JSON: Equatable, Sendable {
+package enum JSON: Equatable, Sendable {
     case null
     case bool(Bool)
     case number(Double)
@@ -10,7 +10,7 @@
     /// Keys in file order (duplicates keep the last value on lookup).
     case object([(String, JSON)])
 
-    @_spi(Internals) public static func == (a: JSON, b: JSON) -> Bool {
+    package static func == (a: JSON, b: JSON) -> Bool {
         switch (a, b) {
         case (.null, .null): return true
         case let (.bool(x), .bool(y)): return x == y
@@ -23,32 +23,32 @@
         }
     }
 
-    @_spi(Internals) public subscript(key: String) -> JSON? {
+    package subscript(key: String) -> JSON? {
         guard case let .object(pairs) = self else { return nil }
         return pairs.last(where: { $0.0 == key })?.1
     }
 
-    @_spi(Internals) public var string: String? { if case let .string(s) = self { return s }; return nil }
-    @_spi(Internals) public var double: Double? { if case let .number(d) = self { return d }; return nil }
-    @_spi(Internals) public var bool: Bool? { if case let .bool(b) = self { return b }; return nil }
-    @_spi(Internals) public var array: [JSON]? { if case let .array(a) = self { return a }; return nil }
-    @_spi(Internals) public var object: [(String, JSON)]? { if case let .object(o) = self { return o }; return nil }
-    @_spi(Internals) public var isNull: Bool { if case .null = self { return true }; return false }
+    package var string: String? { if case let .string(s) = self { return s }; return nil }
+    package var double: Double? { if case let .number(d) = self { return d }; return nil }
+    package var bool: Bool? { if case let .bool(b) = self { return b }; return nil }
+    package var array: [JSON]? { if case let .array(a) = self { return a }; return nil }
+    package var object: [(String, JSON)]? { if case let .object(o) = self { return o }; return nil }
+    package var isNull: Bool { if case .null = self { return true }; return false }
 
     /// The value as an exact integer within ±2^53, or nil.
-    @_spi(Internals) public var int: Int? {
+    package var int: Int? {
         guard case let .number(d) = self, d.isFinite, d == d.rounded(),
               abs(d) <= 9_007_199_254_740_992 else { return nil }
         return Int(d)
     }
 
-    @_spi(Internals) public struct ParseError: Error, CustomStringConvertible {
-        @_spi(Internals) public let offset: Int
-        @_spi(Internals) public let message: String
-        @_spi(Internals) public var description: String { "JSON error at byte \(offset): \(message)" }
+    package struct ParseError: Error, CustomStringConvertible {
+        package let offset: Int
+        package let message: String
+        package var description: String { "JSON error at byte \(offset): \(message)" }
     }
 
-    @_spi(Internals) public static func parse<C: Collection>(_ bytes: C, maxDepth: Int = 64) throws -> JSON where C.Element == UInt8 {
+    package static func parse<C: Collection>(_ bytes: C, maxDepth: Int = 64) throws -> JSON where C.Element == UInt8 {
         var p = Parser(bytes: Array(bytes), maxDepth: maxDepth)
         p.skipSpace()
         let v = try p.value(depth: 0)
@@ -221,7 +221,7 @@
 
     /// Compact JSON text. Numbers that are whole print without a fraction;
     /// others print with Swift's shortest round-trip form (deterministic).
-    @_spi(Internals) public func serialized() -> String {
+    package func serialized() -> String {
         var out = ""
         write(to: &out)
         return out
@@ -252,14 +252,14 @@
         }
     }
 
-    @_spi(Internals) public static func format(_ d: Double) -> String {
+    package static func format(_ d: Double) -> String {
         // JSON has no NaN or infinity: written as null, so the output always parses.
         if !d.isFinite { return "null" }
         if d == d.rounded(), abs(d) < 9.2e18 { return String(Int64(d)) }  // whole numbers exactly (2^62 too)
         return "\(d)"
     }
 
-    @_spi(Internals) public static func quote(_ s: String, into out: inout String) {
+    package static func quote(_ s: String, into out: inout String) {
         out += "\""
         for u in s.unicodeScalars {
             switch u {

@@ -1,7 +1,7 @@
 /// NumPy's .npy format, version 1.0: magic, a Python-literal header padded with
 /// spaces to a multiple of 64 bytes and ended by a newline, then the data (C order).
-@_spi(Internals) public enum NPY {
-    @_spi(Internals) public static func float32(_ values: [Float], shape: [Int]) -> [UInt8] {
+package enum NPY {
+    package static func float32(_ values: [Float], shape: [Int]) -> [UInt8] {
         let dims = shape.count == 1 ? "(\(shape[0]),)" : "(" + shape.map(String.init).joined(separator: ", ") + ")"
         var header = "{'descr': '<f4', 'fortran_order': False, 'shape': \(dims), }"
         let total = 10 + header.utf8.count + 1

@@ -141,7 +141,7 @@ public struct ResourceLimits: Sendable {
 
     /// The limits every loader uses unless given others. A program sets this once at
     /// start-up (the CLI from `VIT_EDGE_MAX_MB`), before any work.
-    @_spi(Internals) nonisolated(unsafe) public static var current = ResourceLimits()
+    nonisolated(unsafe) package static var current = ResourceLimits()
 }
 
 /// Multiplies sizes from untrusted headers, reporting overflow as nil.

@@ -1,8 +1,11 @@
-/// Helpers for the fuzz targets in Fuzz/ (not used by the engine): they let mutated
-/// inputs get past the checksums to the layers behind them.
-@_spi(Internals) public enum FuzzSupport {
+import VitEdge
+
+/// Helpers for the fuzz targets (Fuzz/) and the tests that replay their findings, kept
+/// out of the engine (the `VitEdgeTestSupport` target): they let mutated inputs get past
+/// the checksums to the layers behind them.
+package enum FuzzSupport {
     /// Recomputes the .vitq header CRC over whatever header bytes the input holds.
-    @_spi(Internals) public static func fixHeaderCRC(_ bytes: inout [UInt8]) {
+    package static func fixHeaderCRC(_ bytes: inout [UInt8]) {
         guard bytes.count >= VitqFormat.fixedHeaderBytes else { return }
         let h = Int(VitqFile.readU32(bytes, 8))
         guard h <= bytes.count - VitqFormat.fixedHeaderBytes else { return }
@@ -12,7 +15,7 @@
 
     /// Parses a .vitq file, binds and packs the model, and plans a session, within
     /// bounds small enough for a fuzzer; every failure is a thrown error, ignored here.
-    @_spi(Internals) public static func loadAndPlan(_ bytes: [UInt8]) {
+    package static func loadAndPlan(_ bytes: [UInt8]) {
         var limits = ResourceLimits()
         limits.maxModelBytes = 64 << 20
         limits.maxArenaBytes = 256 << 20
@@ -24,7 +27,7 @@
     }
 
     /// The header JSON of a .vitq file, or nil.
-    @_spi(Internals) public static func header(of bytes: [UInt8]) -> JSON? {
+    package static func header(of bytes: [UInt8]) -> JSON? {
         guard bytes.count >= VitqFormat.fixedHeaderBytes else { return nil }
         let h = Int(VitqFile.readU32(bytes, 8))
         guard h <= bytes.count - VitqFormat.fixedHeaderBytes,
@@ -34,7 +37,7 @@
 
     /// The same .vitq file with another header JSON (its payload kept, the CRC and the
     /// payload's position fixed): a header edited field by field over real weights.
-    @_spi(Internals) public static func replacingHeader(of bytes: [UInt8], with header: JSON) -> [UInt8]? {
+    package static func replacingHeader(of bytes: [UInt8], with header: JSON) -> [UInt8]? {
         guard bytes.count >= VitqFormat.fixedHeaderBytes else { return nil }
         let h = Int(VitqFile.readU32(bytes, 8))
         let start = alignUp(16 + h, 8)
@@ -51,7 +54,7 @@
 
     /// A complete .vitq file around a header JSON text: the payload is zeros of the size
     /// the header declares (at most `maxPayload`), and the header's payload sizes are set to match.
-    @_spi(Internals) public static func vitqFile(headerJSON text: [UInt8], maxPayload: Int = 1 << 20) -> [UInt8]? {
+    package static func vitqFile(headerJSON text: [UInt8], maxPayload: Int = 1 << 20) -> [UInt8]? {
         guard let j = try? JSON.parse(text), case var .object(pairs) = j else { return nil }
         let n = min(max(j["payload"]?["bytes"]?.int ?? 0, 0), maxPayload)
         let payload = [UInt8](repeating: 0, count: n)

@@ -2,7 +2,7 @@
 // wall clock and as a rate against this core's measured peak (custom metrics, in
 // per cent of peak: see `vit-edge bench-gemm` for the same numbers as a table).
 import Benchmark
-@_spi(Internals) import VitEdge
+import VitEdge
 
 let peakF32 = CorePeak.f32().rate
 let peakInt8 = CorePeak.int8().rate

@@ -2,7 +2,7 @@
 // model, per kernel set and batch size. The malloc metric must read 0: the arena is
 // planned once, and `forward` allocates nothing.
 import Benchmark
-@_spi(Internals) import VitEdge
+import VitEdge
 
 let modelPath: String = {
     var parts = String(#filePath).split(separator: "/", omittingEmptySubsequences: false)
