@@ -15,10 +15,30 @@ package struct ViTConfig: Equatable, Sendable {
         /// convolutions) whose feature map is cut into the patches of a ViT.
         case hybrid
 
-        /// True for the MLP models, whose token mixing fixes the number of tokens.
-        package var mixesTokensWithWeights: Bool { self == .mixer || self == .resmlp }
+        /// How an architecture's blocks mix information across tokens. Code shared by
+        /// several architectures asks this (or switches on the architecture), never
+        /// compares with one case, so a new architecture is a compile error at every
+        /// place that must decide about it.
+        package enum TokenMixing: Sendable {
+            /// Attention: any number of tokens (positions resampled at other sizes), maps to capture.
+            case attention
+            /// Linear layers over the token axis (MLP-Mixer, ResMLP): the token count is fixed.
+            case weights
+        }
+
+        package var tokenMixing: TokenMixing {
+            switch self {
+            case .vit, .hybrid: return .attention
+            case .mixer, .resmlp: return .weights
+            }
+        }
         /// "a ViT", "an MLP-Mixer", "a ResMLP", for messages.
-        package var withArticle: String { (self == .mixer ? "an " : "a ") + displayName }
+        package var withArticle: String {
+            switch self {
+            case .mixer: return "an " + displayName
+            case .vit, .resmlp, .hybrid: return "a " + displayName
+            }
+        }
         package var displayName: String {
             switch self {
             case .vit: return "ViT"; case .mixer: return "MLP-Mixer"; case .resmlp: return "ResMLP"
@@ -174,25 +194,37 @@ package struct ViTConfig: Equatable, Sendable {
         for (name, v) in sizes {
             guard v >= 1 && v <= bound else { throw bad("\(name) in 1...\(bound)", "\(v)") }
         }
-        if architecture.mixesTokensWithWeights {
+        switch architecture.tokenMixing {
+        case .weights:
             guard heads == 0 && headDim == 0 && !classToken && !distillationToken && pool == .meanPatches
                     && preLogitsDim == 0 && !poolNorm && patchEmbedding == .convolution && !patchNormBefore && !patchNormAfter
                     && finalNorm && attentionProjection && qkvBias else {
                 throw bad("a plain \(architecture.displayName): no heads, no class token, mean pooling, a final norm",
                           "heads \(heads), class token \(classToken), pool \(pool.rawValue), final norm \(finalNorm)")
             }
-            guard layerScale == (architecture == .resmlp) else {
-                throw bad("layer scale \(architecture == .resmlp ? "on" : "off") in \(architecture.withArticle)", "\(layerScale)")
+            // ResMLP's branches carry layer scale; MLP-Mixer's do not.
+            let scaled: Bool
+            switch architecture {
+            case .resmlp: scaled = true
+            case .mixer, .vit, .hybrid: scaled = false
+            }
+            guard layerScale == scaled else {
+                throw bad("layer scale \(scaled ? "on" : "off") in \(architecture.withArticle)", "\(layerScale)")
             }
             guard numPatches <= 1 << 14 else { throw bad("at most 16384 tokens in a token-mixing model", "\(numPatches)") }
-        } else {
+        case .attention:
             guard tokenMlpDim == 0 else { throw bad("no token MLP in a ViT", "width \(tokenMlpDim)") }
         }
         guard numClasses >= 0 && numClasses <= bound else { throw bad("classes in 0...\(bound)", "\(numClasses)") }
         guard preLogitsDim >= 0 && preLogitsDim <= bound else { throw bad("pre-logits width in 0...\(bound)", "\(preLogitsDim)") }
         guard channels == 1 || channels == 3 else { throw bad("1 or 3 input channels", "\(channels)") }
+        let needsBackbone: Bool
+        switch architecture {
+        case .hybrid: needsBackbone = true
+        case .vit, .mixer, .resmlp: needsBackbone = false
+        }
         if let backbone {
-            guard architecture == .hybrid else { throw bad("a backbone only in a hybrid", architecture.rawValue) }
+            guard needsBackbone else { throw bad("a backbone only in a hybrid", architecture.rawValue) }
             if let problem = backbone.problem() { throw bad("a ResNet backbone with \(problem)", backbone.summary) }
             // Its maps scale with the image's area times their width: bound the area as images are.
             guard imageHeight * imageWidth <= 1 << 26 else { throw bad("at most 2^26 input pixels for a hybrid", "\(imageHeight)x\(imageWidth)") }
@@ -201,7 +233,7 @@ package struct ViTConfig: Equatable, Sendable {
                           "\(featureHeight)x\(featureWidth) from \(imageHeight)x\(imageWidth) images")
             }
         } else {
-            guard architecture != .hybrid else { throw bad("a backbone in a hybrid", "none") }
+            guard !needsBackbone else { throw bad("a backbone in a hybrid", "none") }
             guard imageHeight % patchSize == 0 && imageWidth % patchSize == 0 else {
                 throw bad("image size divisible by the patch size \(patchSize)", "\(imageHeight)x\(imageWidth)")
             }
@@ -236,12 +268,15 @@ package struct ViTConfig: Equatable, Sendable {
 
     /// Number of parameters the tensors of this config hold.
     package var parameterCount: Int {
-        if architecture.mixesTokensWithWeights {
+        switch architecture {
+        case .mixer, .resmlp:
             let t = numPatches
             var block = 2 * dim * mlpDim + mlpDim + dim  // channel MLP
             block += architecture == .mixer ? 2 * t * tokenMlpDim + tokenMlpDim + t : t * t + t
             block += 4 * dim + (layerScale ? 2 * dim : 0)  // two norms (LayerNorm or affine)
             return patchDim * dim + dim + depth * block + 2 * dim + (numClasses > 0 ? dim * numClasses + numClasses : 0)
+        case .vit, .hybrid:
+            break
         }
         var n = patchDim * dim + dim + (backbone?.parameterCount(inChannels: channels) ?? 0)
         if patchNormBefore { n += 2 * patchDim }
@@ -351,7 +386,7 @@ extension ViTConfig {
             c.activationQuantization = mode
             if let a = q["attention"] {
                 guard let s = a.string, s == "int8" || s == "fp32" else { throw fail("quantization.attention", "\"int8\" or \"fp32\"") }
-                guard s == "fp32" || c.architecture == .vit || c.architecture == .hybrid else {
+                guard s == "fp32" || c.architecture.tokenMixing == .attention else {
                     throw fail("quantization.attention", "\"fp32\" (a \(c.architecture.rawValue) model has no attention)")
                 }
                 c.int8Attention = s == "int8"

@@ -42,11 +42,13 @@ extension InferenceSession {
         //    kind: attention + MLP (ViT), or token mixing + channel MLP (Mixer, ResMLP).
         for i in 0..<c.depth {
             let observe = tap.map { t in { (layer: String, v: UnsafeBufferPointer<Float>) in t(.linearInput("blocks.\(i).\(layer)"), v) } }
-            switch x.encoder {
-            case .transformer(let blocks):
-                encoderBlock(c, w.blocks[i], k, batch: b, tokens: x.tokens, a: blocks[i], observe: observe)
-            case .mixer(let blocks):
-                mixerBlock(c, w.mixerBlocks[i], k, batch: b, tokens: x.tokens, a: blocks[i], observe: observe)
+            switch (w.encoder, x.encoder) {
+            case (.transformer(let blocks), .transformer(let a)):
+                encoderBlock(c, blocks[i], k, batch: b, tokens: x.tokens, a: a[i], observe: observe)
+            case (.mixer(let blocks), .mixer(let a)):
+                mixerBlock(c, blocks[i], k, batch: b, tokens: x.tokens, a: a[i], observe: observe)
+            case (.transformer, .mixer), (.mixer, .transformer):
+                preconditionFailure("weights and activations are planned from one config")
             }
             tap?(.block(i), UnsafeBufferPointer(start: x.tokens, count: rows * c.dim))
         }

@@ -50,7 +50,7 @@ extension VisionTransformer {
     package func resized(imageHeight h: Int, imageWidth w: Int) throws -> VisionTransformer {
         let c = config
         if h == c.imageHeight && w == c.imageWidth { return self }
-        guard !c.architecture.mixesTokensWithWeights, let positions = weights.positions else {
+        guard c.architecture.tokenMixing == .attention, let positions = weights.positions else {
             throw VitError.invalidSetting(.imageSize, value: "\(h)x\(w)", expected: "\(c.imageHeight)x\(c.imageWidth): \(c.architecture.withArticle) runs only at the size it was trained at (its token-mixing layers are as wide as its \(c.numPatches) patches)")
         }
         var n = c

@@ -71,7 +71,7 @@ package final class InferenceSession: @unchecked Sendable {
         }
         self.model = model
         self.batchSize = batchSize
-        if !captureAttention.isEmpty && model.config.architecture.mixesTokensWithWeights {
+        if !captureAttention.isEmpty && model.config.architecture.tokenMixing == .weights {
             throw VitError.invalidSetting(.attentionBlocks, value: "\(captureAttention)",
                                           expected: "none: \(model.config.architecture.withArticle) has no attention to capture (its blocks mix tokens with weights)")
         }
@@ -213,10 +213,10 @@ struct ForwardLayout {
         let source = try planBackbone(&p, c, batch: b)  // 0. the hybrid's ResNet
         p.step(source, "patches")              // 1. image (or feature map) → patches
         p.step("patches", "tokens")            // 2–3. patches → tokens (+ prefix, positions)
-        switch c.architecture {                // 4. the encoder
-        case .vit, .hybrid:
+        switch c.architecture.tokenMixing {    // 4. the encoder
+        case .attention:
             try planTransformerBlocks(&p, c, batch: b, captured: captureAttention, workers: workers)
-        case .mixer, .resmlp:
+        case .weights:
             try planMixerBlocks(&p, c, batch: b)
         }
         p.step("tokens", "normed")             // 5. final norm
@@ -261,9 +261,9 @@ struct ForwardLayout {
             scales: v("int8.scales"),
             acc: (arena.base + plan.offsets[index["int8.acc"]!]).assumingMemoryBound(to: Int32.self))
         let encoder: EncoderActivations
-        switch config.architecture {
-        case .vit, .hybrid: encoder = .transformer(transformerActivations(arena: arena, plan: plan, quant: quant))
-        case .mixer, .resmlp: encoder = .mixer(mixerActivations(arena: arena, plan: plan, quant: quant))
+        switch config.architecture.tokenMixing {
+        case .attention: encoder = .transformer(transformerActivations(arena: arena, plan: plan, quant: quant))
+        case .weights: encoder = .mixer(mixerActivations(arena: arena, plan: plan, quant: quant))
         }
         let pooled = v("pooled")
         return Activations(image: v("image"), backbone: backboneActivations(arena: arena, plan: plan, quant: quant),

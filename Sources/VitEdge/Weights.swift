@@ -96,6 +96,14 @@ struct MixerBlockWeights {
     var tokenLayerNames: [String] { tokens2 == nil ? ["linear_tokens"] : ["mlp_tokens.fc1", "mlp_tokens.fc2"] }
 }
 
+/// The encoder blocks' weights, of the architecture's kind of block (see `Blocks/`).
+enum EncoderWeights {
+    /// ViT and hybrid: attention + MLP.
+    case transformer([BlockWeights])
+    /// MLP-Mixer and ResMLP: token mixing + channel MLP.
+    case mixer([MixerBlockWeights])
+}
+
 /// Every weight of the model, one value per block; all views into the file's payload.
 struct ModelWeights {
     /// LayerNorm over each flattened patch [patchDim] (vit-pytorch), or nil
@@ -113,10 +121,8 @@ struct ModelWeights {
     var distillationToken: UnsafePointer<Float>?
     /// [positionRows, dim], or nil (the MLP models have none)
     var positions: UnsafePointer<Float>?
-    /// The ViT's encoder blocks (empty for the MLP models)
-    var blocks: [BlockWeights]
-    /// The MLP-Mixer / ResMLP blocks (empty for a ViT)
-    var mixerBlocks: [MixerBlockWeights] = []
+    /// The encoder blocks, one per layer.
+    var encoder: EncoderWeights
     var norm: ChannelNorm?
     var poolNorm: LayerNorm?
     /// [preLogitsDim, dim], or nil
@@ -131,7 +137,10 @@ struct ModelWeights {
     /// Canonical tensor names and shapes of a config, in file order. The converter
     /// writes exactly these; the loader requires exactly these.
     static func expectedTensors(_ c: ViTConfig) -> [(String, [Int])] {
-        if c.architecture.mixesTokensWithWeights { return expectedMixerTensors(c) }
+        switch c.architecture.tokenMixing {
+        case .weights: return expectedMixerTensors(c)
+        case .attention: break
+        }
         var t: [(String, [Int])] = []
         if let b = c.backbone { t += BackboneWeights.expectedTensors(b, inChannels: c.channels) }
         if c.patchNormBefore { t += [("patch_embed.norm_pre.weight", [c.patchDim]), ("patch_embed.norm_pre.bias", [c.patchDim])] }
@@ -295,7 +304,9 @@ struct ModelWeights {
         patchNormAfter = c.patchNormAfter ? ln("patch_embed.norm_post", c.dim) : nil
         classToken = c.classToken ? f("cls_token") : nil
         distillationToken = c.distillationToken ? f("dist_token") : nil
-        if c.architecture.mixesTokensWithWeights {
+        switch c.architecture.tokenMixing {
+        case .attention: break
+        case .weights:
             let n = c.numPatches
             func channelNorm(_ prefix: String) -> ChannelNorm {
                 c.architecture == .resmlp
@@ -303,8 +314,7 @@ struct ModelWeights {
                     : .layerNorm(ln(prefix, c.dim))
             }
             positions = nil
-            blocks = []
-            mixerBlocks = (0..<c.depth).map { i in
+            encoder = .mixer((0..<c.depth).map { i in
                 let p = "blocks.\(i)."
                 let mixer = c.architecture == .mixer
                 return MixerBlockWeights(
@@ -316,7 +326,7 @@ struct ModelWeights {
                     fc1: linear(p + "mlp_channels.fc1", out: c.mlpDim, in: c.dim),
                     fc2: linear(p + "mlp_channels.fc2", out: c.dim, in: c.mlpDim),
                     ls2: c.layerScale ? f(p + "ls2") : nil)
-            }
+            })
             norm = channelNorm("norm")
             poolNorm = nil
             preLogits = nil
@@ -325,7 +335,7 @@ struct ModelWeights {
             return
         }
         positions = f("pos_embed")
-        blocks = (0..<c.depth).map { i in
+        encoder = .transformer((0..<c.depth).map { i in
             let p = "blocks.\(i)."
             return BlockWeights(
                 norm1: ln(p + "norm1", c.dim),
@@ -336,7 +346,7 @@ struct ModelWeights {
                 fc1: linear(p + "mlp.fc1", out: c.mlpDim, in: c.dim),
                 fc2: linear(p + "mlp.fc2", out: c.dim, in: c.mlpDim),
                 ls2: c.layerScale ? f(p + "ls2.gamma") : nil)
-        }
+        })
         norm = c.finalNorm ? .layerNorm(ln("norm", c.dim)) : nil
         poolNorm = c.poolNorm ? ln("fc_norm", c.dim) : nil
         preLogits = c.preLogitsDim > 0 ? linear("pre_logits", out: c.preLogitsDim, in: c.dim) : nil
@@ -365,20 +375,26 @@ struct ModelWeights {
     mutating func forEachLinear(_ body: (String, inout Linear) -> Void) {
         if var b = backbone { b.forEachLinear(body); backbone = b }
         body("patch_embed", &patch)
-        for i in blocks.indices {
-            let p = "blocks.\(i)."
-            body(p + "attn.qkv", &blocks[i].qkv)
-            if var l = blocks[i].proj { body(p + "attn.proj", &l); blocks[i].proj = l }
-            body(p + "mlp.fc1", &blocks[i].fc1)
-            body(p + "mlp.fc2", &blocks[i].fc2)
-        }
-        for i in mixerBlocks.indices {
-            let p = "blocks.\(i)."
-            let names = mixerBlocks[i].tokenLayerNames
-            body(p + names[0], &mixerBlocks[i].tokens1)
-            if var l = mixerBlocks[i].tokens2 { body(p + names[1], &l); mixerBlocks[i].tokens2 = l }
-            body(p + "mlp_channels.fc1", &mixerBlocks[i].fc1)
-            body(p + "mlp_channels.fc2", &mixerBlocks[i].fc2)
+        switch encoder {
+        case .transformer(var blocks):
+            for i in blocks.indices {
+                let p = "blocks.\(i)."
+                body(p + "attn.qkv", &blocks[i].qkv)
+                if var l = blocks[i].proj { body(p + "attn.proj", &l); blocks[i].proj = l }
+                body(p + "mlp.fc1", &blocks[i].fc1)
+                body(p + "mlp.fc2", &blocks[i].fc2)
+            }
+            encoder = .transformer(blocks)
+        case .mixer(var blocks):
+            for i in blocks.indices {
+                let p = "blocks.\(i)."
+                let names = blocks[i].tokenLayerNames
+                body(p + names[0], &blocks[i].tokens1)
+                if var l = blocks[i].tokens2 { body(p + names[1], &l); blocks[i].tokens2 = l }
+                body(p + "mlp_channels.fc1", &blocks[i].fc1)
+                body(p + "mlp_channels.fc2", &blocks[i].fc2)
+            }
+            encoder = .mixer(blocks)
         }
         if var l = preLogits { body("pre_logits", &l); preLogits = l }
         if var l = head { body("head", &l); head = l }

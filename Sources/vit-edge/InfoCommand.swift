@@ -68,7 +68,7 @@ struct InfoCommand: ParsableCommand {
             say("encoder      \(c.encoderDescription)")
             say("head         pool \(c.pool.rawValue)\(c.finalNorm ? ", final norm" : "")\(c.poolNorm ? ", pooled norm" : "")\(c.preLogitsDim > 0 ? ", pre-logits \(c.preLogitsDim)" : ""), \(c.numClasses > 0 ? "\(c.numClasses) classes" : "no head (features)")\(c.distillationToken ? ", distillation head" : "")")
             say("preprocess   \(c.preprocessing.summary); mean \(c.mean), std \(c.std)")
-            say(c.architecture.mixesTokensWithWeights
+            say(c.architecture.tokenMixing == .weights
                 ? "positions    none: the token mixers fix the input at \(c.imageHeight)x\(c.imageWidth)"
                 : "positions    resampled at other input sizes as \(c.positionResampling.rawValue)")
             say("parameters   \(c.parameterCount)")

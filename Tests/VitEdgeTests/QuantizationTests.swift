@@ -124,11 +124,13 @@ final class QuantizationTests: XCTestCase {
         let file = try VitqFile.parse(try Quantizer.quantize(try fp32Model(), source: "m", calibration: try calibration(), options: o).bytes,
                                       path: "w7")
         let avx2 = try VisionTransformer(file: file, kernels: try Kernels.select(.avx2))
-        XCTAssertTrue(avx2.weights.blocks.allSatisfy { $0.fc1.int8?.narrow == true && $0.qkv.int8?.narrow == true })
+        guard case .transformer(let narrowBlocks) = avx2.weights.encoder else { return XCTFail("a ViT's blocks") }
+        XCTAssertTrue(narrowBlocks.allSatisfy { $0.fc1.int8?.narrow == true && $0.qkv.int8?.narrow == true })
         XCTAssertTrue(avx2.kernels.description.contains("avx2_w7"), avx2.kernels.description)
         // An 8-bit file on the same kernel set keeps the general kernel.
         let eight = try VisionTransformer(file: try VitqFile.load(path: repoFile("models/mnist-vit-int8.vitq")), kernels: try Kernels.select(.avx2))
-        XCTAssertFalse(eight.weights.blocks.contains { $0.fc1.int8?.narrow == true })
+        guard case .transformer(let blocks) = eight.weights.encoder else { return XCTFail("a ViT's blocks") }
+        XCTAssertFalse(blocks.contains { $0.fc1.int8?.narrow == true })
         let reference = try VisionTransformer(file: file, kernels: .reference)
         let fp32 = try VisionTransformer(file: try fp32Model(), kernels: try Kernels.select(.auto))
         let r = try Evaluator.run(avx2, on: try mnistTestSet(), limit: 300, batchSize: 64, other: reference)

@@ -113,7 +113,7 @@ public final class Model: Sendable {
         let c = vit.config
         info = Info(architecture: c.architecture.rawValue, imageHeight: c.imageHeight, imageWidth: c.imageWidth,
                     channels: c.channels, classes: c.numClasses, labels: c.labels, embeddingSize: c.featureDim,
-                    blocks: c.depth, attentionHeads: c.architecture.mixesTokensWithWeights ? 0 : c.heads,
+                    blocks: c.depth, attentionHeads: c.architecture.tokenMixing == .attention ? c.heads : 0,
                     tokens: c.tokens, int8: c.activationQuantization != nil, kernels: vit.kernels.description)
     }
 

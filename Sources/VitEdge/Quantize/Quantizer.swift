@@ -93,7 +93,7 @@ package enum Quantizer {
         var q = c
         q.activationQuantization = o.activations
         if o.int8Attention {
-            guard c.architecture == .vit || c.architecture == .hybrid else {
+            guard c.architecture.tokenMixing == .attention else {
                 throw VitError.invalidArgument("--int8-attention: a \(c.architecture.rawValue) model has no attention")
             }
             q.int8Attention = true
