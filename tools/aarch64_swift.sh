@@ -225,8 +225,11 @@ check_dist() {
 }
 
 sync_tree() {
-    # The working tree (tracked and untracked, not ignored), as it is now.
+    # The working tree (tracked and untracked, not ignored), as it is now. The source
+    # folders are emptied first so a file deleted or moved here is gone there too (tar
+    # keeps modification times, so the build stays incremental).
     $SUDO mkdir -p "$ROOT/src"
+    $SUDO rm -rf "$ROOT/src/Sources" "$ROOT/src/Tests" "$ROOT/src/Fuzz" "$ROOT/src/Benchmarks"
     git ls-files -co --exclude-standard -z | tar --null -cf - -T - | $SUDO tar -xf - -C "$ROOT/src"
 }
 

@@ -1,6 +1,7 @@
 import XCTest
 import Foundation
 @testable import VitEdge
+import VitEdgeTestSupport
 
 /// Camera streams as they arrive in the field: padding and junk between MJPEG frames,
 /// a frame cut short, a broken marker, multipart MJPEG from an IP camera, a frame that
@@ -60,15 +61,8 @@ final class StreamDamageTests: CLITestCase {
         let dht = (0..<(l[30].count - 1)).first { l[30][$0] == 0xFF && l[30][$0 + 1] == 0xC4 }!
         (l[30][dht + 2], l[30][dht + 3]) = (0xFF, 0xF0)
         let lengthDamage = l.flatMap { $0 }
-        try lengthDamage.withUnsafeBytes { raw in
-            var given = 0
-            let input = ByteInput(name: "pipe", bufferBytes: 4096) { dst in
-                let n = min(dst.count, raw.count - given, 4096)
-                dst.baseAddress!.copyMemory(from: raw.baseAddress! + given, byteCount: n)
-                given += n
-                return n
-            }
-            let s = FrameSplitter(input, format: .mjpeg)
+        do {
+            let s = FrameSplitter(.pieces(of: lengthDamage, size: 4096), format: .mjpeg)
             var buffer: [UInt8] = [], frames: [[UInt8]] = [], damaged = 0
             while let item = try s.next(into: &buffer) {
                 switch item {
@@ -128,14 +122,7 @@ final class StreamDamageTests: CLITestCase {
         let f = try frames()
         let stream: [UInt8] = f.flatMap { $0 + [0, 0, 0x0D, 0x0A] }
         for piece in [1, 7, 201, 4096] {
-            var given = 0
-            let input = ByteInput(name: "pipe", bufferBytes: 4096) { dst in
-                let n = min(piece, dst.count, stream.count - given)
-                for j in 0..<n { dst[j] = stream[given + j] }
-                given += n
-                return n
-            }
-            let s = FrameSplitter(input, format: .mjpeg)
+            let s = FrameSplitter(.pieces(of: stream, size: piece), format: .mjpeg)
             var buffer: [UInt8] = [], got: [[UInt8]] = []
             while let item = try s.next(into: &buffer) {
                 guard case .frame(let n) = item else { return XCTFail("piece \(piece): \(item)") }

@@ -9,6 +9,7 @@
 // may run into the next frame), damaged ones are reported, nothing ends the stream.
 import FuzzDriver
 import VitEdge
+import VitEdgeTestSupport
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -112,14 +113,7 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
         count += 1
     }
     // Read through pieces of 1...256 bytes, as a pipe hands them over.
-    let piece = Int(b[1]) + 1
-    var given = 0
-    let input = ByteInput(name: "fuzz", bufferBytes: 4096) { dst in
-        let n = min(piece, dst.count, stream.count - given)
-        for j in 0..<n { dst[j] = stream[given + j] }
-        given += n
-        return n
-    }
+    let input = ByteInput.pieces(of: stream, size: Int(b[1]) + 1, name: "fuzz")
     let splitter = FrameSplitter(input, format: .mjpeg)
     var buffer: [UInt8] = []
     var frames: [[UInt8]] = []

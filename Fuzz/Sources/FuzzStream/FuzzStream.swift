@@ -5,6 +5,7 @@
 // `-malloc_limit_mb` catches any allocation sized by a header beyond it.
 import FuzzDriver
 import VitEdge
+import VitEdgeTestSupport
 
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
@@ -13,13 +14,7 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     let bytes = Array(UnsafeBufferPointer(start: data + 1, count: size - 1))
     var limits = ResourceLimits()
     limits.maxImagePixels = 1 << 22
-    var given = 0
-    let input = ByteInput(name: "fuzz", bufferBytes: 97) { dst in
-        let n = min(step, dst.count, bytes.count - given)
-        for i in 0..<n { dst[i] = bytes[given + i] }
-        given += n
-        return n
-    }
+    let input = ByteInput.pieces(of: bytes, size: step, bufferBytes: 97, name: "fuzz")
     let stream = PNMStream(input, limits: limits)
     var offset = 0
     while true {
