@@ -312,6 +312,105 @@ def hf_cases():
     save_case("hf-vitmodel-pooler", m2, m2.state_dict(), cfg2.to_dict(), [], 3, (32, 32), [0.5] * 3, [0.5] * 3)
 
 
+def perturb_vectors(model, seed):
+    """Hugging Face initialises LayerNorms to identity, biases, registers and mask tokens
+    to zero and layer scale to one value: give every vector a trained model's spread."""
+    g = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for name, p in model.named_parameters():
+            if name.endswith("lambda1"):
+                p.copy_(0.3 + 0.4 * torch.rand(p.shape, generator=g))
+            elif p.dim() == 1 or "register_tokens" in name or "cls_token" in name:
+                p.copy_(0.2 * torch.randn(p.shape, generator=g))
+
+
+def dinov2_cases():
+    """DINOv2 as Hugging Face and timm build it: register tokens (no position), layer
+    scale (folded into attn.proj and mlp.fc2 at convert), the embedding each library
+    calls the image embedding (pooler_output; timm's pooled features). Each case also
+    holds the same digits at another size (36x36, 40x40 for patch 8: `input_at`) and the
+    library's output there (`logits_at`): the position embedding resampled as that
+    library does."""
+    from transformers import Dinov2Config, Dinov2Model, Dinov2WithRegistersConfig, Dinov2WithRegistersModel
+    _, gray = samples()
+
+    def at(size, model, channels, mean, std, pooled=lambda y: y.pooler_output):
+        x = prepare(gray[:4], channels, (size, size), mean, std)
+        with torch.no_grad():
+            return {"input_at": x.contiguous(), "logits_at": pooled(model(x)).contiguous().float()}
+
+    def add(name, extra):
+        path = os.path.join(FIX, "parity", name, "expected.safetensors")
+        out = load_file(path)
+        out.update(extra)
+        save_file(out, path)
+
+    torch.manual_seed(8)
+    cfg = Dinov2WithRegistersConfig(hidden_size=48, num_hidden_layers=2, num_attention_heads=4, mlp_ratio=2,
+                                    image_size=28, patch_size=4, num_channels=1, num_register_tokens=4,
+                                    layerscale_value=0.5, layer_norm_eps=1e-6)
+    m = Dinov2WithRegistersModel(cfg).eval()
+    perturb_vectors(m, 8)
+    # Under the names of the checkpoints published on the hub (facebook/dinov2-with-registers-*);
+    # hf-dinov2 below keeps transformers 5.x's.
+    hub = {}
+    for k, v in m.state_dict().items():
+        for a, b in [(".attention.q_proj", ".attention.attention.query"), (".attention.k_proj", ".attention.attention.key"),
+                     (".attention.v_proj", ".attention.attention.value"), (".attention.o_proj", ".attention.output.dense")]:
+            k = k.replace(a, b)
+        hub[k] = v
+    save_case("hf-dinov2-registers", m, hub, cfg.to_dict(), ["--mean", "0.5", "--std", "0.5"],
+              1, (28, 28), [0.5], [0.5])
+    add("hf-dinov2-registers", at(36, m, 1, [0.5], [0.5]))
+    torch.manual_seed(9)
+    cfg = Dinov2Config(hidden_size=32, num_hidden_layers=2, num_attention_heads=2, mlp_ratio=3,
+                       image_size=32, patch_size=8, num_channels=3, layerscale_value=0.5, layer_norm_eps=1e-6)
+    m = Dinov2Model(cfg).eval()
+    perturb_vectors(m, 9)
+    save_case("hf-dinov2", m, m.state_dict(), cfg.to_dict(), [], 3, (32, 32), [0.5] * 3, [0.5] * 3)
+    add("hf-dinov2", at(40, m, 3, [0.5] * 3, [0.5] * 3))
+    # timm's vit_small_patch14_reg4_dinov2 (registers, no_embed_class, layer scale), made
+    # small through model_args as a config.json would say; features out (num_classes 0).
+    import timm
+    torch.manual_seed(10)
+    args = {"img_size": 28, "patch_size": 4, "embed_dim": 48, "depth": 2, "num_heads": 3, "in_chans": 1}
+    m = timm.create_model("vit_small_patch14_reg4_dinov2", pretrained=False, num_classes=0, **args).eval()
+    randomize(m, 10)
+    with torch.no_grad():
+        for b in m.blocks:
+            b.ls1.gamma.copy_(0.3 + 0.4 * torch.rand(b.ls1.gamma.shape))
+            b.ls2.gamma.copy_(0.3 + 0.4 * torch.rand(b.ls2.gamma.shape))
+    mean, std = [0.1307], [0.3081]
+    cfg = {"architecture": "vit_small_patch14_reg4_dinov2", "num_classes": 0, "model_args": args}
+    save_case("timm-dinov2-reg4", m, m.state_dict(), cfg, ["--mean", "0.1307", "--std", "0.3081"], 1, (28, 28),
+              mean, std, stages=True)
+    # The same weights as the original DINOv2 hub checkpoint holds them (what timm's
+    # checkpoint_filter_fn undoes): `register_tokens`, a `mask_token`, and a position row
+    # for the class token (here a random one, taken back out of the class token).
+    g = torch.Generator().manual_seed(11)
+    state = m.state_dict()
+    pos0 = 0.2 * torch.randn(1, 1, 48, generator=g)
+    hub = {k: v for k, v in state.items() if k not in ("reg_token", "cls_token", "pos_embed")}
+    hub["cls_token"] = state["cls_token"] - pos0
+    hub["pos_embed"] = torch.cat([pos0, state["pos_embed"]], dim=1)
+    hub["register_tokens"] = state["reg_token"]
+    hub["mask_token"] = 0.2 * torch.randn(1, 48, generator=g)
+    save_case("dinov2-hub-reg4", m, hub, None, ["--heads", "3", "--mean", "0.1307", "--std", "0.3081", "--image-size", "28"],
+              1, (28, 28), mean, std)
+    # At 36x36 the original model resamples its patch rows with interpolate_offset 0.1 and
+    # no antialias (dinov2/models/vision_transformer.py, interpolate_pos_encoding).
+    grid = state["pos_embed"].reshape(1, 7, 7, 48).permute(0, 3, 1, 2)
+    sx = (9 + 0.1) / 7
+    dino36 = F.interpolate(grid, scale_factor=(sx, sx), mode="bicubic", antialias=False)
+    assert dino36.shape[-2:] == (9, 9)
+    dino36 = dino36.permute(0, 2, 3, 1).reshape(1, 81, 48)
+    m.set_input_size(img_size=(36, 36))  # timm's resample_abs_pos_embed, as dynamic_img_size does
+    add("timm-dinov2-reg4", at(36, m, 1, mean, std, pooled=lambda y: y))
+    with torch.no_grad():
+        m.pos_embed.copy_(dino36)
+    add("dinov2-hub-reg4", at(36, m, 1, mean, std, pooled=lambda y: y))
+
+
 def vit_pytorch_cases():
     from vit_pytorch import ViT
     torch.manual_seed(5)
@@ -341,7 +440,7 @@ def vit_pytorch_cases():
 
 if __name__ == "__main__":
     os.makedirs(FIX, exist_ok=True)
-    which = sys.argv[1:] or ["mnist", "timm", "mlp", "hybrid", "hf", "vit-pytorch"]
+    which = sys.argv[1:] or ["mnist", "timm", "mlp", "hybrid", "hf", "vit-pytorch", "dinov2"]
     if "mnist" in which:
         mnist_golden()
     if "timm" in which:
@@ -355,3 +454,5 @@ if __name__ == "__main__":
         hf_cases()
     if "vit-pytorch" in which:
         vit_pytorch_cases()
+    if "dinov2" in which:
+        dinov2_cases()

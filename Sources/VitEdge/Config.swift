@@ -94,7 +94,12 @@ package struct ViTConfig: Equatable, Sendable {
     // Tokens
     package var classToken = true
     package var distillationToken = false
-    /// Whether the position embedding has rows for the class/distillation tokens.
+    /// Register tokens (DINOv2 with registers, timm `reg_tokens`): learned tokens after the
+    /// class and distillation tokens, with no position; attention reads them, pooling
+    /// skips them.
+    package var registerTokens = 0
+    /// Whether the position embedding has rows for the class/distillation tokens (never
+    /// with register tokens: the converter folds the class token's row into the token).
     package var positionEmbeddingIncludesPrefix = true
     // Encoder
     package var dim: Int
@@ -161,7 +166,7 @@ package struct ViTConfig: Equatable, Sendable {
     package var gridHeight: Int { featureHeight / patchSize }
     package var gridWidth: Int { featureWidth / patchSize }
     package var numPatches: Int { gridHeight * gridWidth }
-    package var prefixTokens: Int { (classToken ? 1 : 0) + (distillationToken ? 1 : 0) }
+    package var prefixTokens: Int { (classToken ? 1 : 0) + (distillationToken ? 1 : 0) + registerTokens }
     /// Tokens per image in the encoder: prefix tokens + patches.
     package var tokens: Int { prefixTokens + numPatches }
     /// Rows of the position embedding.
@@ -239,6 +244,13 @@ package struct ViTConfig: Equatable, Sendable {
             }
         }
         guard numPatches <= 1 << 16 else { throw bad("at most 65536 patches", "\(numPatches)") }
+        guard registerTokens >= 0 && registerTokens <= 256 else { throw bad("0...256 register tokens", "\(registerTokens)") }
+        if registerTokens > 0 {
+            guard architecture.tokenMixing == .attention else { throw bad("register tokens only with attention", "\(registerTokens)") }
+            guard !positionEmbeddingIncludesPrefix else {
+                throw bad("position rows for the patches only with register tokens", "rows for the prefix tokens too")
+            }
+        }
         guard attentionProjection || innerDim == dim else {
             throw bad("an output projection when heads × head size (\(innerDim)) differs from the width", "none")
         }
@@ -301,7 +313,7 @@ extension ViTConfig {
     func toJSON() -> JSON {
         func n(_ v: Int) -> JSON { .number(Double(v)) }
         func f(_ v: Float) -> JSON { .number(Double(v)) }
-        return .object([
+        var pairs: [(String, JSON)] = [
             ("architecture", .string(architecture.rawValue)),
             ("backbone", backbone?.toJSON() ?? .null),
             ("image_height", n(imageHeight)), ("image_width", n(imageWidth)),
@@ -321,9 +333,16 @@ extension ViTConfig {
             ("preprocess", preprocessing.toJSON()),
             ("position_resampling", .string(positionResampling.rawValue)),
             ("labels", .array(labels.map { .string($0) })),
-        ] + (activationQuantization.map {
-            [("quantization", JSON.object([("activations", .string($0.rawValue))] + (int8Attention ? [("attention", .string("int8"))] : [])))]
-        } ?? []))
+        ]
+        if registerTokens > 0 {
+            // Written only when the model has them: every other file stays byte for byte as before.
+            let at = pairs.firstIndex { $0.0 == "position_embedding_includes_prefix" }! + 1
+            pairs.insert(("register_tokens", n(registerTokens)), at: at)
+        }
+        if let a = activationQuantization {
+            pairs.append(("quantization", JSON.object([("activations", .string(a.rawValue))] + (int8Attention ? [("attention", .string("int8"))] : []))))
+        }
+        return .object(pairs)
     }
 
     static func fromJSON(_ j: JSON, source: String) throws -> ViTConfig {
@@ -361,6 +380,8 @@ extension ViTConfig {
         c.classToken = try bool("class_token")
         c.distillationToken = try bool("distillation_token")
         c.positionEmbeddingIncludesPrefix = try bool("position_embedding_includes_prefix")
+        // Written only when the model has them (files before DINOv2 have none).
+        if j["register_tokens"] != nil { c.registerTokens = try int("register_tokens") }
         c.qkvBias = try bool("qkv_bias")
         c.attentionProjection = try bool("attention_projection")
         c.layerScale = try bool("layer_scale")

@@ -1,5 +1,5 @@
-/// Tokens: class and distillation tokens in front of the patch tokens, then the
-/// learned position embedding. `tokens` is [B·T, D] with T = prefix + N.
+/// Tokens: class, distillation and register tokens in front of the patch tokens, then
+/// the learned position embedding. `tokens` is [B·T, D] with T = prefix + N.
 func addPrefixTokensAndPositions(_ c: ViTConfig, _ w: ModelWeights, batch: Int, tokens: UnsafeMutablePointer<Float>) {
     let d = c.dim
     for b in 0..<batch {
@@ -7,6 +7,7 @@ func addPrefixTokensAndPositions(_ c: ViTConfig, _ w: ModelWeights, batch: Int, 
         var row = 0
         if let cls = w.classToken { (image + row * d).update(from: cls, count: d); row += 1 }
         if let dist = w.distillationToken { (image + row * d).update(from: dist, count: d); row += 1 }
+        if let reg = w.registers { (image + row * d).update(from: reg, count: c.registerTokens * d); row += c.registerTokens }
         // Position rows cover every token, or only the patches (timm no_embed_class,
         // current vit-pytorch without a class token).
         let first = c.positionEmbeddingIncludesPrefix ? 0 : c.prefixTokens

@@ -119,6 +119,8 @@ struct ModelWeights {
     var classToken: UnsafePointer<Float>?
     /// [dim], or nil
     var distillationToken: UnsafePointer<Float>?
+    /// [registerTokens, dim], or nil
+    var registers: UnsafePointer<Float>?
     /// [positionRows, dim], or nil (the MLP models have none)
     var positions: UnsafePointer<Float>?
     /// The encoder blocks, one per layer.
@@ -148,6 +150,7 @@ struct ModelWeights {
         if c.patchNormAfter { t += [("patch_embed.norm_post.weight", [c.dim]), ("patch_embed.norm_post.bias", [c.dim])] }
         if c.classToken { t.append(("cls_token", [c.dim])) }
         if c.distillationToken { t.append(("dist_token", [c.dim])) }
+        if c.registerTokens > 0 { t.append(("reg_token", [c.registerTokens, c.dim])) }
         t.append(("pos_embed", [c.positionRows, c.dim]))
         for i in 0..<c.depth {
             let p = "blocks.\(i)."
@@ -304,6 +307,7 @@ struct ModelWeights {
         patchNormAfter = c.patchNormAfter ? ln("patch_embed.norm_post", c.dim) : nil
         classToken = c.classToken ? f("cls_token") : nil
         distillationToken = c.distillationToken ? f("dist_token") : nil
+        registers = c.registerTokens > 0 ? f("reg_token") : nil
         switch c.architecture.tokenMixing {
         case .attention: break
         case .weights:

@@ -64,7 +64,7 @@ struct InfoCommand: ParsableCommand {
                     say("  \(v.name.replacingPrefix("patch_embed.backbone.", with: "")): \(v.kernel)x\(v.kernel)/\(v.stride) \(v.inChannels)→\(v.outChannels) at \(v.inHeight)x\(v.inWidth) → \(v.outHeight)x\(v.outWidth)")
                 }
             }
-            say("input        \(c.channels)x\(c.imageHeight)x\(c.imageWidth), patch \(c.patchSize) (\(c.embeddingDescription)), \(c.numPatches) patches + \(c.prefixTokens) prefix = \(c.tokens) tokens")
+            say("input        \(c.channels)x\(c.imageHeight)x\(c.imageWidth), patch \(c.patchSize) (\(c.embeddingDescription)), \(c.numPatches) patches + \(c.prefixTokens) prefix\(c.registerTokens > 0 ? " (\(c.registerTokens) registers)" : "") = \(c.tokens) tokens")
             say("encoder      \(c.encoderDescription)")
             say("head         pool \(c.pool.rawValue)\(c.finalNorm ? ", final norm" : "")\(c.poolNorm ? ", pooled norm" : "")\(c.preLogitsDim > 0 ? ", pre-logits \(c.preLogitsDim)" : ""), \(c.numClasses > 0 ? "\(c.numClasses) classes" : "no head (features)")\(c.distillationToken ? ", distillation head" : "")")
             say("preprocess   \(c.preprocessing.summary); mean \(c.mean), std \(c.std)")

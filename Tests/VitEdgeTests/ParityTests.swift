@@ -131,6 +131,85 @@ final class ParityTests: XCTestCase {
         }
     }
 
+    /// DINOv2 as Hugging Face (`Dinov2WithRegistersModel`, `Dinov2Model`) and timm
+    /// (`vit_small_patch14_reg4_dinov2`, from its config.json) build it, and as the original
+    /// hub checkpoint names it (`register_tokens`, `mask_token`), small: the
+    /// embedding each library returns (pooler_output, timm's pooled features) on the digits,
+    /// stage by stage for timm, and again at another size (36x36; 40x40 for patch 8), where each library resamples the
+    /// position embedding its own way (antialiased for timm and Dinov2WithRegisters, plain
+    /// bicubic for Dinov2Model, scale factor (n + 0.1)/√N for the original); on every kernel
+    /// route this CPU has, within 1e-4 relative.
+    func testDINOv2MatchesItsLibraries() throws {
+        let samples = try FileIO.list(repoFile("models/samples")).filter { $0.hasSuffix(".pgm") }.prefix(4)
+        for (name, registers, resampling) in [("hf-dinov2-registers", 4, PositionResampling.timm), ("hf-dinov2", 0, .huggingface),
+                                              ("timm-dinov2-reg4", 4, .timm), ("dinov2-hub-reg4", 4, .dino)] {
+            let conversion = try Self.convert(name)
+            let c0 = conversion.config
+            XCTAssertEqual(c0.registerTokens, registers, name)
+            XCTAssertFalse(c0.layerScale, "\(name): layer scale is folded into attn.proj and mlp.fc2")
+            XCTAssertEqual(c0.positionResampling, resampling, name)
+            XCTAssertEqual(c0.numClasses, 0, name)
+            let expected = try loadTensors(fixture("parity/\(name)/expected.safetensors"))
+            let file = try VitqFile.parse(conversion.vitqBytes(), path: name)
+            XCTAssertEqual(file.config, c0, "\(name): the header does not round-trip")
+            func relative(_ got: [Float], _ want: [Float]) -> Float {
+                XCTAssertEqual(got.count, want.count, name)
+                return got.withUnsafeBufferPointer { maxAbsDiff($0, want) } / max(maxAbs(want), 1e-6)
+            }
+            for choice in Kernels.Choice.allCases {
+                guard let kernels = try? Kernels.select(choice) else { continue }
+                let model = try VisionTransformer(file: file, kernels: kernels, source: name)
+                let session = try InferenceSession(model: model, batchSize: 4)
+                try Self.preprocess(Array(samples), into: session)
+                XCTAssertLessThanOrEqual(maxAbsDiff(UnsafeBufferPointer(session.input), expected["input"]!.values), 32 * Float.ulpOfOne,
+                                         "\(name): preprocessing differs from PyTorch")
+                var stages: [String: [Float]] = [:]
+                session.forward { stage, values in
+                    switch stage {
+                    case .patchEmbedding: stages["patch_embedding"] = Array(values)
+                    case .block(let i): stages["block.\(i)"] = Array(values)
+                    default: break
+                    }
+                }
+                for (stage, got) in stages {
+                    guard let want = expected[stage]?.values else { continue }
+                    XCTAssertLessThanOrEqual(relative(got, want), 1e-4, "\(name) [\(choice)] \(stage)")
+                }
+                let features = (0..<4).flatMap { Array(session.features($0)) }
+                let r = relative(features, expected["logits"]!.values)
+                XCTAssertLessThanOrEqual(r, 1e-4, "\(name) [\(choice)]")
+                // At the other size: the library's own input there, straight into the session.
+                let at = expected["input_at"]!
+                let (h, w) = (at.shape[2], at.shape[3])
+                let resized = try InferenceSession(model: try model.resized(imageHeight: h, imageWidth: w), batchSize: 4)
+                XCTAssertEqual(at.values.count, resized.input.count, name)
+                _ = resized.input.update(from: at.values)
+                resized.forward()
+                let rAt = relative((0..<4).flatMap { Array(resized.features($0)) }, expected["logits_at"]!.values)
+                XCTAssertLessThanOrEqual(rAt, 1e-4, "\(name) [\(choice)] at \(h)x\(w)")
+                print("parity \(name) [\(choice)]: relative max |diff| \(r) at \(c0.imageHeight)x\(c0.imageWidth), \(rAt) at \(h)x\(w)")
+            }
+            // int8 (dynamic, every Linear of the blocks): each embedding keeps its direction.
+            let q = try VitqFile.parse(try Quantizer.quantize(file, source: name, calibration: nil, options: QuantizeOptions()).bytes, path: name)
+            var embeddings: [[Float]] = []
+            for f in [file, q] {
+                let session = try InferenceSession(model: try VisionTransformer(file: f, kernels: try Kernels.select(.auto)), batchSize: 4)
+                try Self.preprocess(Array(samples), into: session)
+                session.forward()
+                embeddings.append((0..<4).flatMap { Array(session.features($0)) })
+            }
+            let width = c0.featureDim
+            for i in 0..<4 {
+                let a = embeddings[0][(i * width)..<((i + 1) * width)], b = embeddings[1][(i * width)..<((i + 1) * width)]
+                var dot: Float = 0, na: Float = 0, nb: Float = 0
+                for (x, y) in zip(a, b) { dot += x * y; na += x * x; nb += y * y }
+                let cosine = dot / (na.squareRoot() * nb.squareRoot())
+                XCTAssertGreaterThanOrEqual(cosine, 0.99, "\(name) int8, image \(i)")
+                if i == 0 { print("parity \(name) int8: cosine \(cosine) to fp32 (image 0)") }
+            }
+        }
+    }
+
     /// An MLP model runs only at its training size, and has no attention to capture.
     func testMLPModelsRefuseWhatTheyCannotDo() throws {
         let file = try VitqFile.parse(try Self.convert("timm-mixer").vitqBytes(), path: "mixer")

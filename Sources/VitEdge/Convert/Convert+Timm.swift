@@ -1,4 +1,7 @@
-/// timm `VisionTransformer` and DeiT (`VisionTransformerDistilled`) naming.
+/// timm `VisionTransformer` and DeiT (`VisionTransformerDistilled`) naming, register
+/// tokens (`reg_token`: `vit_*_reg4_dinov2`, `*_reg4_gap_*`) included; and the original
+/// DINOv2 hub checkpoints (`dinov2_vits14_reg4_pretrain.pth` as safetensors: timm's names
+/// plus `register_tokens` and `mask_token`, the class token's position row kept).
 extension Converter {
     static func mapTimm(_ src: inout TensorSource, _ j: JSON?, _ o: ConvertOptions) throws -> ViTConfig {
         let args = j?["model_args"]
@@ -15,8 +18,8 @@ extension Converter {
             throw bad(src, "patch_embed.proj reading the backbone's \(b.outChannels) channels", "\(patchChannels)")
         }
         let stride = backbone?.backbone.stride ?? 1
-        for unsupported in ["reg_token", "blocks.0.attn.q_norm.weight", "blocks.0.attn.q_bias", "attn_pool.latent"] where src.has(unsupported) {
-            throw bad(src, "a plain ViT", "'\(unsupported)'", "register tokens, QK-norm, BEiT biases and attention pooling are not supported")
+        for unsupported in ["blocks.0.attn.q_norm.weight", "blocks.0.attn.q_bias", "attn_pool.latent"] where src.has(unsupported) {
+            throw bad(src, "a plain ViT", "'\(unsupported)'", "QK-norm, BEiT biases and attention pooling are not supported")
         }
         let depth = src.count(prefix: "blocks.", suffix: ".norm1.weight")
         guard depth > 0 else { throw bad(src, "blocks.0 ... blocks.N", "no blocks") }
@@ -24,12 +27,20 @@ extension Converter {
             throw bad(src, "blocks.0.attn.qkv.weight [3·inner, D]", "\(src.shape("blocks.0.attn.qkv.weight") ?? [])")
         }
         let inner = qkv[0] / 3
+        if src.has("blocks.0.mlp.fc1_g.weight") || src.has("blocks.0.mlp.w12.weight") {
+            throw bad(src, "a GELU MLP (mlp.fc1, mlp.fc2)", "a gated (SwiGLU) MLP",
+                      "the SwiGLU feed-forward (timm SwiGLUPacked / GluMlp, DINOv2 giant) is not supported yet")
+        }
         guard let fc1 = src.shape("blocks.0.mlp.fc1.weight"), fc1.count == 2 else {
             throw bad(src, "blocks.0.mlp.fc1.weight", "none", "gated (SwiGLU) MLPs are not supported")
         }
         let heads = try timmHeads(&src, j, o, dim: dim, inner: inner)
         let cls = src.has("cls_token"), dist = src.has("dist_token")
-        let prefix = (cls ? 1 : 0) + (dist ? 1 : 0)
+        // The original DINOv2 names its registers `register_tokens` and keeps `mask_token`.
+        let original = src.has("register_tokens") || src.has("mask_token")
+        let registerName = original ? "register_tokens" : "reg_token"
+        let registers = src.shape(registerName).map { $0.count == 3 ? $0[1] : $0[0] } ?? 0
+        let prefix = (cls ? 1 : 0) + (dist ? 1 : 0) + registers
         guard let pos = src.shape("pos_embed") else { throw bad(src, "pos_embed", "none") }
         let rows = pos.count == 3 ? pos[1] : pos[0]
         // Image size: options, config, or the position embedding's grid.
@@ -39,7 +50,9 @@ extension Converter {
         let (h, w) = try resolveImageSize(&src, o, configured, patches: guessPatches, patch: patch * stride)
         let (fh, fw) = (backbone?.backbone.outputSize(h) ?? h, backbone?.backbone.outputSize(w) ?? w)
         let n = (fh / patch) * (fw / patch)
-        guard rows == n + prefix || rows == n else {
+        // Position rows: every prefix token's, none, or (original DINOv2 with registers) the class token's only.
+        let clsRowOnly = registers > 0 && cls && rows == n + 1
+        guard rows == n + prefix || rows == n || clsRowOnly else {
             throw VitError.badTensor(name: "pos_embed", expected: "\(n + prefix) or \(n) rows for \(h)x\(w) images",
                                      found: "\(rows) rows", hint: "pass the training image size with --image-size")
         }
@@ -55,10 +68,17 @@ extension Converter {
         }
         c.classToken = cls
         c.distillationToken = dist
-        c.positionEmbeddingIncludesPrefix = rows == n + prefix
+        c.registerTokens = registers
+        // With registers the prefix rows (when timm has them: no_embed_class=False) are
+        // folded into their tokens, so the position rows are the patches' alone.
+        c.positionEmbeddingIncludesPrefix = registers == 0 && rows == n + prefix
+        if registers > 0 { src.note("registers", "\(registers)", "checkpoint: \(registerName)") }
+        src.ignore("mask_token", because: "used only for masked-image training (iBOT)")
         c.qkvBias = src.has("blocks.0.attn.qkv.bias")
         c.attentionProjection = src.has("blocks.0.attn.proj.weight")
-        c.layerScale = src.has("blocks.0.ls1.gamma")
+        // Layer scale (ls1/ls2.gamma: DeiT III, DINOv2) is folded into attn.proj and mlp.fc2.
+        let layerScale = src.has("blocks.0.ls1.gamma")
+        if layerScale && !c.attentionProjection { throw bad(src, "attn.proj for ls1 to scale", "layer scale without attn.proj") }
         c.eps = 1e-6
         src.note("eps", "1e-06", "timm default (VisionTransformer's LayerNorm)")
         // timm's act_layer: nn.GELU unless model_args names another.
@@ -111,8 +131,13 @@ extension Converter {
         } else {
             src.note("preprocess", c.preprocessing.summary, "vit-edge default (no pretrained_cfg: pass --crop-pct for timm's eval transform)")
         }
-        c.positionResampling = .timm
-        src.note("position resampling", "timm", "timm (resample_abs_pos_embed: bicubic, antialiased)")
+        if original {
+            c.positionResampling = .dino
+            src.note("position resampling", "dino", "DINOv2 hub model (interpolate_pos_encoding: scale_factor (n + 0.1)/√N, bicubic, no antialias)")
+        } else {
+            c.positionResampling = .timm
+            src.note("position resampling", "timm", "timm (resample_abs_pos_embed: bicubic, antialiased)")
+        }
         if let pl = src.shape("pre_logits.fc.weight") { c.preLogitsDim = pl[0] }
         if let hw = src.shape("head.weight"), hw.count == 2, hw[0] > 0 { c.numClasses = hw[0] }
         c.labels = (j?["label_names"]?.array?.compactMap { $0.string }) ?? []
@@ -134,24 +159,33 @@ extension Converter {
             try src.put("patch_embed.weight", from: "patch_embed.proj.weight", shape: [dim, channels * patch * patch])
         }
         try src.put("patch_embed.bias", from: "patch_embed.proj.bias")
-        if cls { try src.put("cls_token", from: "cls_token", shape: [dim]) }
+        if registers > 0 {
+            // Prefix position rows (cls, then registers) added to their tokens here: the
+            // same single add timm does in _pos_embed.
+            let pos = try src.take("pos_embed").values
+            let prefixRows = rows - n  // 0, 1 (the class token's: original DINOv2) or every prefix token's
+            func withPositions(_ token: [Float], from row: Int, rows count: Int) -> [Float] {
+                row + count > prefixRows ? token : token.enumerated().map { $0.element + pos[row * dim + $0.offset] }
+            }
+            if cls { try src.putTransformed("cls_token", from: "cls_token", shape: [dim]) { withPositions($0, from: 0, rows: 1) } }
+            try src.putTransformed("reg_token", from: registerName, shape: [registers, dim]) {
+                withPositions($0, from: cls ? 1 : 0, rows: registers)
+            }
+            src.out["pos_embed"] = .init(shape: [n, dim], values: Array(pos[(prefixRows * dim)...]), source: "pos_embed")
+        } else {
+            if cls { try src.put("cls_token", from: "cls_token", shape: [dim]) }
+            try src.put("pos_embed", from: "pos_embed", shape: [rows, dim])
+        }
         if dist { try src.put("dist_token", from: "dist_token", shape: [dim]) }
-        try src.put("pos_embed", from: "pos_embed", shape: [rows, dim])
         for i in 0..<depth {
             let p = "blocks.\(i)."
             for name in ["norm1.weight", "norm1.bias", "attn.qkv.weight", "norm2.weight", "norm2.bias",
-                         "mlp.fc1.weight", "mlp.fc1.bias", "mlp.fc2.weight", "mlp.fc2.bias"] {
+                         "mlp.fc1.weight", "mlp.fc1.bias"] {
                 try src.put(p + name, from: p + name)
             }
             if c.qkvBias { try src.put(p + "attn.qkv.bias", from: p + "attn.qkv.bias") }
-            if c.attentionProjection {
-                try src.put(p + "attn.proj.weight", from: p + "attn.proj.weight")
-                try src.put(p + "attn.proj.bias", from: p + "attn.proj.bias")
-            }
-            if c.layerScale {
-                try src.put(p + "ls1.gamma", from: p + "ls1.gamma")
-                try src.put(p + "ls2.gamma", from: p + "ls2.gamma")
-            }
+            if c.attentionProjection { try src.putLinear(p + "attn.proj", from: p + "attn.proj", scaledBy: layerScale ? p + "ls1.gamma" : nil) }
+            try src.putLinear(p + "mlp.fc2", from: p + "mlp.fc2", scaledBy: layerScale ? p + "ls2.gamma" : nil)
         }
         for name in ["norm.weight", "norm.bias", "fc_norm.weight", "fc_norm.bias"] where src.has(name) {
             try src.put(name, from: name)

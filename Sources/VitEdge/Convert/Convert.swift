@@ -303,6 +303,28 @@ struct TensorSource {
         out[canonical] = Out(shape: shape, values: transform(t.values), source: name)
     }
 
+    /// Maps a Linear layer's weight and bias; with `scale` (a LayerScale γ [out] applied to
+    /// the layer's output), folds it in: W'[o, :] = γ[o]·W[o, :], b'[o] = γ[o]·b[o], so the
+    /// residual add that follows needs no multiply.
+    mutating func putLinear(_ canonical: String, from name: String, scaledBy scale: String?) throws {
+        guard let scale else {
+            try put(canonical + ".weight", from: name + ".weight")
+            try put(canonical + ".bias", from: name + ".bias")
+            return
+        }
+        let g = try take(scale).values
+        let w = try take(name + ".weight"), b = try take(name + ".bias")
+        guard w.shape.count == 2, w.shape[0] == g.count, b.values.count == g.count else {
+            throw VitError.badTensor(name: scale, expected: "\(w.shape.first ?? 0) values, one per output of \(name)",
+                                     found: "\(g.count)", hint: "")
+        }
+        let k = w.shape[1]
+        var wv = w.values
+        for o in 0..<g.count { for i in 0..<k { wv[o * k + i] *= g[o] } }
+        out[canonical + ".weight"] = Out(shape: w.shape, values: wv, source: "\(name).weight × \(scale)")
+        out[canonical + ".bias"] = Out(shape: b.shape, values: zip(b.values, g).map { $0 * $1 }, source: "\(name).bias × \(scale)")
+    }
+
     /// Stacks q, k and v Linear weights (or biases) into one qkv tensor.
     mutating func putStacked(_ canonical: String, from names: [String]) throws {
         var values: [Float] = []
