@@ -158,6 +158,8 @@ def save_case(name, model, state, config, args, channels, size, mean, std, stage
             y = y[0]
         if hasattr(y, "logits"):
             y = y.logits
+        elif hasattr(y, "image_embeds"):
+            y = y.image_embeds
         elif hasattr(y, "pooler_output"):
             y = y.pooler_output
     out = {"input": x.contiguous(), "logits": y.contiguous().float()}
@@ -411,6 +413,67 @@ def dinov2_cases():
     add("dinov2-hub-reg4", at(36, m, 1, mean, std, pooled=lambda y: y))
 
 
+def clip_cases():
+    """CLIP image towers as Hugging Face, OpenAI / open_clip and timm build them, small:
+    pre-norm (ln_pre), quick_gelu, no patch bias, and the projection to the joint space.
+    Outputs: image_embeds (Hugging Face), the visual tower's output (open_clip), timm's
+    pooled features (forward_head(pre_logits=True)); each again at 36x36 (`input_at`,
+    `logits_at`), the position embedding resampled as the library does."""
+    from transformers import CLIPVisionConfig, CLIPVisionModelWithProjection
+    from open_clip.transformer import VisionTransformer as OpenCLIPVisionTransformer, QuickGELU
+    from open_clip.model import resize_pos_embed
+    import timm
+    _, gray = samples()
+    mean, std = [0.48145466, 0.4578275, 0.40821073], [0.26862954, 0.26130258, 0.27577711]
+    args = ["--mean", ",".join(map(str, mean)), "--std", ",".join(map(str, std))]
+
+    def at(model, run=lambda m, x: m(x)):
+        x = prepare(gray[:4], 3, (36, 36), mean, std)
+        with torch.no_grad():
+            return {"input_at": x.contiguous(), "logits_at": run(model, x).contiguous().float()}
+
+    def add(name, extra):
+        path = os.path.join(FIX, "parity", name, "expected.safetensors")
+        out = load_file(path)
+        out.update(extra)
+        save_file(out, path)
+
+    torch.manual_seed(12)
+    cfg = CLIPVisionConfig(hidden_size=48, intermediate_size=96, num_hidden_layers=2, num_attention_heads=4,
+                           image_size=28, patch_size=4, projection_dim=24, num_channels=3)
+    m = CLIPVisionModelWithProjection(cfg).eval()
+    perturb_vectors(m, 12)
+    save_case("hf-clip-projection", m, m.state_dict(), cfg.to_dict(), args, 3, (28, 28), mean, std)
+    add("hf-clip-projection", at(m, lambda m, x: m(x, interpolate_pos_encoding=True).image_embeds))
+
+    # OpenAI's names (the `visual.` part of ViT-B-32.pt, as open_clip loads it): in_proj,
+    # c_fc / c_proj, ln_post, proj [width, output_dim]; quick_gelu as OpenAI trained it.
+    torch.manual_seed(13)
+    v = OpenCLIPVisionTransformer(image_size=28, patch_size=4, width=48, layers=2, heads=3, mlp_ratio=2.0,
+                                  output_dim=24, act_layer=QuickGELU).eval()
+    randomize(v, 13)
+    state = {"visual." + k: t for k, t in v.state_dict().items()}
+    save_case("openai-clip-visual", v, state, None, ["--heads", "3"] + args, 3, (28, 28), mean, std)
+    v36 = OpenCLIPVisionTransformer(image_size=36, patch_size=4, width=48, layers=2, heads=3, mlp_ratio=2.0,
+                                    output_dim=24, act_layer=QuickGELU).eval()
+    resized = dict(state)
+    resize_pos_embed(resized, type("CLIP", (), {"visual": v36})())  # open_clip's own, antialiased bicubic
+    v36.load_state_dict({k[len("visual."):]: t for k, t in resized.items()})
+    add("openai-clip-visual", at(v36))
+
+    # timm's vit_*_clip_quickgelu_* (pre_norm, no patch bias, nn.LayerNorm eps 1e-5), named
+    # by its config.json; features out (the projection is timm's head, left out here).
+    torch.manual_seed(14)
+    margs = {"img_size": 28, "patch_size": 4, "embed_dim": 48, "depth": 2, "num_heads": 3}
+    m = timm.create_model("vit_base_patch16_clip_quickgelu_224", pretrained=False, num_classes=0, **margs).eval()
+    randomize(m, 14)
+    save_case("timm-clip-quickgelu", m, m.state_dict(),
+              {"architecture": "vit_base_patch16_clip_quickgelu_224", "num_classes": 0, "model_args": margs},
+              args, 3, (28, 28), mean, std, stages=True)
+    m.set_input_size(img_size=(36, 36))
+    add("timm-clip-quickgelu", at(m))
+
+
 def vit_pytorch_cases():
     from vit_pytorch import ViT
     torch.manual_seed(5)
@@ -440,7 +503,7 @@ def vit_pytorch_cases():
 
 if __name__ == "__main__":
     os.makedirs(FIX, exist_ok=True)
-    which = sys.argv[1:] or ["mnist", "timm", "mlp", "hybrid", "hf", "vit-pytorch", "dinov2"]
+    which = sys.argv[1:] or ["mnist", "timm", "mlp", "hybrid", "hf", "vit-pytorch", "dinov2", "clip"]
     if "mnist" in which:
         mnist_golden()
     if "timm" in which:
@@ -456,3 +519,5 @@ if __name__ == "__main__":
         vit_pytorch_cases()
     if "dinov2" in which:
         dinov2_cases()
+    if "clip" in which:
+        clip_cases()

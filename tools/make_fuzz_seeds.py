@@ -87,3 +87,32 @@ w(os.path.join(C, "camera", "raw-gray8-4x3"), bytes([1, 3, 2]) + bytes(range(24)
 w(os.path.join(C, "camera", "raw-rgb24-2x2"), bytes([3, 1, 1]) + bytes(range(0, 240, 10)))
 w(os.path.join(C, "camera", "raw-yuv420p-5x3"), bytes([5, 4, 2]) + bytes(range(15)) + bytes([128] * 12) + bytes(range(27)))
 w(os.path.join(C, "camera", "raw-nv12-4x4"), bytes([7, 3, 3]) + bytes(range(16)) + bytes([100, 150] * 4))
+
+# The foundation encoders' layouts (FuzzSafetensors): DINOv2 with registers (Hugging
+# Face and timm names), a Hugging Face CLIP tower with its projection, OpenAI's `visual.`
+# names. Tiny: 8x8 images, patch 4, width 8, one block.
+from transformers import CLIPVisionConfig, CLIPVisionModelWithProjection, Dinov2WithRegistersConfig, Dinov2WithRegistersModel
+from open_clip.transformer import VisionTransformer as OpenCLIPVisionTransformer
+torch.manual_seed(1)
+encoders = {
+    "tiny-hf-dinov2-reg": Dinov2WithRegistersModel(Dinov2WithRegistersConfig(
+        hidden_size=8, num_hidden_layers=1, num_attention_heads=2, mlp_ratio=2, image_size=8, patch_size=4,
+        num_channels=1, num_register_tokens=2)).state_dict(),
+    "tiny-timm-dinov2-reg": timm.create_model("vit_small_patch14_reg4_dinov2", pretrained=False, num_classes=0, img_size=8,
+                                              patch_size=4, embed_dim=8, depth=1, num_heads=2, in_chans=1).state_dict(),
+    "tiny-hf-clip": CLIPVisionModelWithProjection(CLIPVisionConfig(
+        hidden_size=8, intermediate_size=16, num_hidden_layers=1, num_attention_heads=2, image_size=8, patch_size=4,
+        projection_dim=4, num_channels=1)).state_dict(),
+    "tiny-openai-clip": {"visual." + k: v for k, v in OpenCLIPVisionTransformer(
+        image_size=8, patch_size=4, width=8, layers=1, heads=2, mlp_ratio=2.0, output_dim=4).state_dict().items()},
+}
+for name, state in encoders.items():
+    save_file({k: v.contiguous() for k, v in state.items()}, os.path.join(C, "safetensors", name + ".safetensors"))
+print("encoder seeds written")
+for name in ("tiny-hf-dinov2-reg", "tiny-hf-clip"):
+    out = os.path.join(C, "vitq", name + ".vitq")
+    subprocess.check_call([BIN, "convert", os.path.join(C, "safetensors", name + ".safetensors"), "--heads", "2", "-o", out],
+                          stdout=subprocess.DEVNULL)
+    data = open(out, "rb").read()
+    h = struct.unpack("<I", data[8:12])[0]
+    w(os.path.join(C, "vitq-header", name + ".vitq.json"), lz4.frame.decompress(data[16:16 + h]))

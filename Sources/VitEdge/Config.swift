@@ -74,9 +74,11 @@ package struct ViTConfig: Equatable, Sendable {
         case `static`
     }
 
-    package enum GELU: String, Sendable {
+    package enum GELU: String, Sendable, CaseIterable {
         case erf = "exact"
         case tanh
+        /// x · sigmoid(1.702·x): OpenAI CLIP's `quick_gelu`.
+        case quick
     }
 
     package var architecture: Architecture = .vit
@@ -101,6 +103,9 @@ package struct ViTConfig: Equatable, Sendable {
     /// Whether the position embedding has rows for the class/distillation tokens (never
     /// with register tokens: the converter folds the class token's row into the token).
     package var positionEmbeddingIncludesPrefix = true
+    /// LayerNorm over the tokens after the positions, before the first block (CLIP's
+    /// `ln_pre`, timm `norm_pre`); tensors `norm_pre.weight`/`.bias`.
+    package var preNorm = false
     // Encoder
     package var dim: Int
     package var depth: Int
@@ -123,6 +128,9 @@ package struct ViTConfig: Equatable, Sendable {
     package var pool: Pooling = .classToken
     /// Width of the pre-logits layer (Linear + tanh); 0 when absent.
     package var preLogitsDim = 0
+    /// Width of the projection into a joint image-text space (CLIP's `visual_projection`
+    /// / `proj`: Linear without bias after pooling, tensor `proj.weight`); 0 when absent.
+    package var projectionDim = 0
     /// Number of classes; 0 for a model without a head (features out).
     package var numClasses: Int
     // Preprocessing
@@ -177,7 +185,7 @@ package struct ViTConfig: Equatable, Sendable {
     /// the hybrid).
     package var patchDim: Int { featureChannels * patchSize * patchSize }
     /// Width of the vector the head reads.
-    package var featureDim: Int { preLogitsDim > 0 ? preLogitsDim : dim }
+    package var featureDim: Int { projectionDim > 0 ? projectionDim : preLogitsDim > 0 ? preLogitsDim : dim }
 
     /// The ranges of the normalization every model records (pixels in [0, 1]).
     static let meanBound: Float = 1e4
@@ -222,6 +230,13 @@ package struct ViTConfig: Equatable, Sendable {
         }
         guard numClasses >= 0 && numClasses <= bound else { throw bad("classes in 0...\(bound)", "\(numClasses)") }
         guard preLogitsDim >= 0 && preLogitsDim <= bound else { throw bad("pre-logits width in 0...\(bound)", "\(preLogitsDim)") }
+        guard projectionDim >= 0 && projectionDim <= bound else { throw bad("projection width in 0...\(bound)", "\(projectionDim)") }
+        if projectionDim > 0 || preNorm {
+            guard architecture.tokenMixing == .attention else { throw bad("a pre-norm and a projection only with attention", architecture.rawValue) }
+        }
+        guard projectionDim == 0 || (preLogitsDim == 0 && !distillationToken) else {
+            throw bad("a projection without pre-logits or a distillation token", "pre-logits \(preLogitsDim), distillation \(distillationToken)")
+        }
         guard channels == 1 || channels == 3 else { throw bad("1 or 3 input channels", "\(channels)") }
         let needsBackbone: Bool
         switch architecture {
@@ -302,6 +317,8 @@ package struct ViTConfig: Equatable, Sendable {
         if finalNorm { n += 2 * dim }
         if poolNorm { n += 2 * dim }
         if preLogitsDim > 0 { n += dim * preLogitsDim + preLogitsDim }
+        if preNorm { n += 2 * dim }
+        n += projectionDim * dim
         if numClasses > 0 { n += (featureDim * numClasses + numClasses) * (distillationToken ? 2 : 1) }
         return n
     }
@@ -334,10 +351,18 @@ extension ViTConfig {
             ("position_resampling", .string(positionResampling.rawValue)),
             ("labels", .array(labels.map { .string($0) })),
         ]
+        // Written only when the model has them: every other file stays byte for byte as before.
         if registerTokens > 0 {
-            // Written only when the model has them: every other file stays byte for byte as before.
             let at = pairs.firstIndex { $0.0 == "position_embedding_includes_prefix" }! + 1
             pairs.insert(("register_tokens", n(registerTokens)), at: at)
+        }
+        if preNorm {
+            let at = pairs.firstIndex { $0.0 == "position_embedding_includes_prefix" }! + 1
+            pairs.insert(("pre_norm", .bool(true)), at: at)
+        }
+        if projectionDim > 0 {
+            let at = pairs.firstIndex { $0.0 == "pre_logits_dim" }! + 1
+            pairs.insert(("projection_dim", n(projectionDim)), at: at)
         }
         if let a = activationQuantization {
             pairs.append(("quantization", JSON.object([("activations", .string(a.rawValue))] + (int8Attention ? [("attention", .string("int8"))] : []))))
@@ -391,6 +416,8 @@ extension ViTConfig {
         c.poolNorm = try bool("pool_norm")
         c.pool = try oneOf("pool", Pooling.self)
         c.preLogitsDim = try int("pre_logits_dim")
+        if j["pre_norm"] != nil { c.preNorm = try bool("pre_norm") }
+        if j["projection_dim"] != nil { c.projectionDim = try int("projection_dim") }
         // Files written before preprocessing was recorded say "resize": "bilinear" (plain).
         if let r = j["resize"]?.string, r != "bilinear" { throw fail("resize", "\"bilinear\"") }
         if let p = j["preprocess"] {

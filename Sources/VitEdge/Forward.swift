@@ -5,7 +5,7 @@
 extension InferenceSession {
     /// A named point in the forward pass, for golden tests and debugging.
     package enum Stage: Sendable {
-        case patchEmbedding    // tokens after patch embedding, prefix tokens and positions [B·T, D]
+        case patchEmbedding    // tokens after patch embedding, prefix tokens, positions (and CLIP's pre-norm) [B·T, D]
         case block(Int)        // tokens after encoder block i [B·T, D]
         case finalNorm         // tokens after the final LayerNorm [B·T, D]
         case pooled            // pooled representation [B, D]
@@ -35,8 +35,10 @@ extension InferenceSession {
         }
         // 2. Patches → tokens: the patch embedding writes rows prefix..T of each image.
         embedPatches(c, w, k, batch: b, patches: x.patches, tokens: x.tokens)
-        // 3. Class / distillation tokens in front, position embedding added (ViT).
+        // 3. Class / distillation / register tokens in front, position embedding added
+        //    (ViT), then CLIP's LayerNorm over the tokens.
         addPrefixTokensAndPositions(c, w, batch: b, tokens: x.tokens)
+        if let ln = w.preNorm { k.layerNorm(ln, rows: rows, x: x.tokens, ldx: c.dim, y: x.tokens, ldy: c.dim) }
         tap?(.patchEmbedding, UnsafeBufferPointer(start: x.tokens, count: rows * c.dim))
         // 4. The encoder: N pre-norm blocks on the residual stream, of the architecture's
         //    kind: attention + MLP (ViT), or token mixing + channel MLP (Mixer, ResMLP).
@@ -52,7 +54,7 @@ extension InferenceSession {
             }
             tap?(.block(i), UnsafeBufferPointer(start: x.tokens, count: rows * c.dim))
         }
-        // 5. Head: final norm, pooling, pre-logits, classifier(s).
+        // 5. Head: final norm, pooling, pre-logits or projection, classifier(s).
         let final = finalNorm(c, w, k, batch: b, tokens: x.tokens, normed: x.normed)
         if c.finalNorm { tap?(.finalNorm, UnsafeBufferPointer(start: final, count: rows * c.dim)) }
         poolTokens(c, w, k, batch: b, tokens: final, pooled: x.pooled)

@@ -6,7 +6,7 @@ import Musl
 import Darwin
 #endif
 
-/// Head: final LayerNorm, pooling, optional pre-logits, classifier.
+/// Head: final LayerNorm, pooling, optional pre-logits or projection, classifier.
 
 /// The final norm (LayerNorm, or ResMLP's affine) over every token; returns the tokens the pooling reads.
 func finalNorm(_ c: ViTConfig, _ w: ModelWeights, _ k: Kernels, batch: Int,
@@ -42,9 +42,14 @@ func poolTokens(_ c: ViTConfig, _ w: ModelWeights, _ k: Kernels, batch: Int,
     }
 }
 
-/// Pre-logits: Linear + tanh into `features` [B, F] when the model has it.
+/// Pre-logits: Linear + tanh into `features` [B, F] when the model has it; or CLIP's
+/// projection into the joint image-text space (Linear, no bias).
 func preLogits(_ c: ViTConfig, _ w: ModelWeights, _ k: Kernels, batch: Int,
                pooled: UnsafePointer<Float>, features: UnsafeMutablePointer<Float>) {
+    if let proj = w.projection {
+        k.linear(proj, rows: batch, x: pooled, ldx: c.dim, y: features, ldy: c.projectionDim)
+        return
+    }
     guard let pre = w.preLogits else { return }
     k.linear(pre, rows: batch, x: pooled, ldx: c.dim, y: features, ldy: c.preLogitsDim)
     for i in 0..<(batch * c.preLogitsDim) { features[i] = tanhf(features[i]) }
@@ -57,7 +62,7 @@ func classify(_ c: ViTConfig, _ w: ModelWeights, _ k: Kernels, batch: Int,
               logits: UnsafeMutablePointer<Float>, logitsDistillation: UnsafeMutablePointer<Float>) {
     guard let head = w.head else { return }
     preLogits(c, w, k, batch: batch, pooled: pooled, features: features)
-    let f = c.preLogitsDim > 0 ? UnsafePointer(features) : pooled
+    let f = c.preLogitsDim > 0 || c.projectionDim > 0 ? UnsafePointer(features) : pooled
     k.linear(head, rows: batch, x: f, ldx: c.featureDim, y: logits, ldy: c.numClasses)
     if let dist = w.headDistillation {
         // DeiT reads the distillation token's final state (row 1 of each image)

@@ -204,7 +204,8 @@ struct ForwardLayout {
         try p.buffer("int8.acc", q.acc)
         try p.buffer("normed", c.finalNorm ? rows * c.dim : 0)
         try p.buffer("pooled", b * c.dim)
-        try p.buffer("features", c.preLogitsDim > 0 ? b * c.preLogitsDim : 0)
+        let ownFeatures = c.preLogitsDim > 0 || c.projectionDim > 0  // else the head reads `pooled`
+        try p.buffer("features", ownFeatures ? b * c.featureDim : 0)
         try p.buffer("logits", b * c.numClasses)
         try p.buffer("logits_dist", c.distillationToken ? b * c.numClasses : 0)
         try p.buffer("probabilities", b * c.numClasses)
@@ -269,7 +270,7 @@ struct ForwardLayout {
         return Activations(image: v("image"), backbone: backboneActivations(arena: arena, plan: plan, quant: quant),
                            patches: v("patches"), tokens: v("tokens"), encoder: encoder,
                            normed: v("normed"), pooled: pooled,
-                           features: config.preLogitsDim > 0 ? v("features") : pooled,
+                           features: config.preLogitsDim > 0 || config.projectionDim > 0 ? v("features") : pooled,
                            logits: v("logits"), logitsDistillation: v("logits_dist"),
                            probabilities: v("probabilities"))
     }

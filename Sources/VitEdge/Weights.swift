@@ -119,6 +119,10 @@ struct ModelWeights {
     var classToken: UnsafePointer<Float>?
     /// [dim], or nil
     var distillationToken: UnsafePointer<Float>?
+    /// CLIP's LayerNorm after the positions (`norm_pre`), or nil
+    var preNorm: LayerNorm?
+    /// [projectionDim, dim] without bias: CLIP's projection after pooling, or nil
+    var projection: Linear?
     /// [registerTokens, dim], or nil
     var registers: UnsafePointer<Float>?
     /// [positionRows, dim], or nil (the MLP models have none)
@@ -152,6 +156,7 @@ struct ModelWeights {
         if c.distillationToken { t.append(("dist_token", [c.dim])) }
         if c.registerTokens > 0 { t.append(("reg_token", [c.registerTokens, c.dim])) }
         t.append(("pos_embed", [c.positionRows, c.dim]))
+        if c.preNorm { t += [("norm_pre.weight", [c.dim]), ("norm_pre.bias", [c.dim])] }
         for i in 0..<c.depth {
             let p = "blocks.\(i)."
             t += [(p + "norm1.weight", [c.dim]), (p + "norm1.bias", [c.dim]),
@@ -167,6 +172,7 @@ struct ModelWeights {
         if c.finalNorm { t += [("norm.weight", [c.dim]), ("norm.bias", [c.dim])] }
         if c.poolNorm { t += [("fc_norm.weight", [c.dim]), ("fc_norm.bias", [c.dim])] }
         if c.preLogitsDim > 0 { t += [("pre_logits.weight", [c.preLogitsDim, c.dim]), ("pre_logits.bias", [c.preLogitsDim])] }
+        if c.projectionDim > 0 { t.append(("proj.weight", [c.projectionDim, c.dim])) }
         if c.numClasses > 0 {
             t += [("head.weight", [c.numClasses, c.featureDim]), ("head.bias", [c.numClasses])]
             if c.distillationToken {
@@ -339,6 +345,7 @@ struct ModelWeights {
             return
         }
         positions = f("pos_embed")
+        preNorm = c.preNorm ? ln("norm_pre", c.dim) : nil
         encoder = .transformer((0..<c.depth).map { i in
             let p = "blocks.\(i)."
             return BlockWeights(
@@ -354,6 +361,7 @@ struct ModelWeights {
         norm = c.finalNorm ? .layerNorm(ln("norm", c.dim)) : nil
         poolNorm = c.poolNorm ? ln("fc_norm", c.dim) : nil
         preLogits = c.preLogitsDim > 0 ? linear("pre_logits", out: c.preLogitsDim, in: c.dim) : nil
+        projection = c.projectionDim > 0 ? linear("proj", out: c.projectionDim, in: c.dim, bias: false) : nil
         head = c.numClasses > 0 ? linear("head", out: c.numClasses, in: c.featureDim) : nil
         headDistillation = c.numClasses > 0 && c.distillationToken ? linear("head_dist", out: c.numClasses, in: c.featureDim) : nil
     }
@@ -401,6 +409,7 @@ struct ModelWeights {
             encoder = .mixer(blocks)
         }
         if var l = preLogits { body("pre_logits", &l); preLogits = l }
+        if var l = projection { body("proj", &l); projection = l }
         if var l = head { body("head", &l); head = l }
         if var l = headDistillation { body("head_dist", &l); headDistillation = l }
     }

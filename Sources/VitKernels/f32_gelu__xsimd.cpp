@@ -1,4 +1,4 @@
-// GELU in place, xsimd baseline architecture: exact (erf) and tanh forms, with the
+// GELU in place, xsimd baseline architecture: exact (erf), tanh and quick forms, with the
 // approximations of f32_vmath_xsimd.h (xsimd's own erf/tanh are exact but 4-10x slower).
 #include "vit_kernels.h"
 #include "f32_vmath_xsimd.h"
@@ -23,3 +23,4 @@ void map(float *x, size_t n) {
 
 extern "C" void vk_f32_gelu_erf__xsimd(float *x, size_t n) { map<vk::gelu_erf>(x, n); }
 extern "C" void vk_f32_gelu_tanh__xsimd(float *x, size_t n) { map<vk::gelu_tanh>(x, n); }
+extern "C" void vk_f32_gelu_quick__xsimd(float *x, size_t n) { map<vk::gelu_quick>(x, n); }

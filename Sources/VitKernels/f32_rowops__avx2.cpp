@@ -77,6 +77,11 @@ VK_AVX2 __m256 gelu_tanh8(__m256 x) {
     return _mm256_div_ps(x, _mm256_add_ps(_mm256_set1_ps(1.0f), exp8(y)));
 }
 
+// CLIP's quick_gelu: x / (1 + exp(−1.702·x)).
+VK_AVX2 __m256 gelu_quick8(__m256 x) {
+    return _mm256_div_ps(x, _mm256_add_ps(_mm256_set1_ps(1.0f), exp8(_mm256_mul_ps(_mm256_set1_ps(-1.702f), x))));
+}
+
 template <__m256 (*F)(__m256)>
 __attribute__((target("avx2,fma"))) void map(float *x, size_t n) {
     size_t i = 0;
@@ -143,6 +148,7 @@ __attribute__((target("avx2,fma"))) void softmax_rows(float *x, size_t ld, size_
 
 extern "C" void vk_f32_gelu_erf__avx2_fma(float *x, size_t n) { map<gelu_erf8>(x, n); }
 extern "C" void vk_f32_gelu_tanh__avx2_fma(float *x, size_t n) { map<gelu_tanh8>(x, n); }
+extern "C" void vk_f32_gelu_quick__avx2_fma(float *x, size_t n) { map<gelu_quick8>(x, n); }
 
 extern "C" void vk_f32_softmax__avx2_fma(size_t rows, size_t n, float *x, size_t ld, float scale) {
     size_t r = 0;
@@ -195,6 +201,7 @@ extern "C" __attribute__((target("avx2,fma"))) void vk_f32_layernorm__avx2_fma(s
 #else
 extern "C" void vk_f32_gelu_erf__avx2_fma(float *, size_t) { __builtin_trap(); }
 extern "C" void vk_f32_gelu_tanh__avx2_fma(float *, size_t) { __builtin_trap(); }
+extern "C" void vk_f32_gelu_quick__avx2_fma(float *, size_t) { __builtin_trap(); }
 extern "C" void vk_f32_softmax__avx2_fma(size_t, size_t, float *, size_t, float) { __builtin_trap(); }
 extern "C" void vk_f32_layernorm__avx2_fma(size_t, size_t, const float *, size_t, const float *, const float *, float,
                                            float *, size_t) {

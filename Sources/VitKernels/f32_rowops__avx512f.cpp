@@ -67,6 +67,11 @@ VK_AVX512 __m512 gelu_tanh16(__m512 x) {
     return _mm512_div_ps(x, _mm512_add_ps(_mm512_set1_ps(1.0f), exp16(y)));
 }
 
+// CLIP's quick_gelu: x / (1 + exp(−1.702·x)).
+VK_AVX512 __m512 gelu_quick16(__m512 x) {
+    return _mm512_div_ps(x, _mm512_add_ps(_mm512_set1_ps(1.0f), exp16(_mm512_mul_ps(_mm512_set1_ps(-1.702f), x))));
+}
+
 template <__m512 (*F)(__m512)>
 __attribute__((target("avx512f"))) void map(float *x, size_t n) {
     size_t i = 0;
@@ -81,6 +86,7 @@ __attribute__((target("avx512f"))) void map(float *x, size_t n) {
 
 extern "C" void vk_f32_gelu_erf__avx512f(float *x, size_t n) { map<gelu_erf16>(x, n); }
 extern "C" void vk_f32_gelu_tanh__avx512f(float *x, size_t n) { map<gelu_tanh16>(x, n); }
+extern "C" void vk_f32_gelu_quick__avx512f(float *x, size_t n) { map<gelu_quick16>(x, n); }
 
 namespace {
 
@@ -151,6 +157,7 @@ extern "C" __attribute__((target("avx512f"))) void vk_f32_layernorm__avx512f(siz
 #else
 extern "C" void vk_f32_gelu_erf__avx512f(float *, size_t) { __builtin_trap(); }
 extern "C" void vk_f32_gelu_tanh__avx512f(float *, size_t) { __builtin_trap(); }
+extern "C" void vk_f32_gelu_quick__avx512f(float *, size_t) { __builtin_trap(); }
 extern "C" void vk_f32_softmax__avx512f(size_t, size_t, float *, size_t, float) { __builtin_trap(); }
 extern "C" void vk_f32_layernorm__avx512f(size_t, size_t, const float *, size_t, const float *, const float *, float,
                                           float *, size_t) {

@@ -46,4 +46,7 @@ inline fbatch gelu_tanh(fbatch x) {
     return x / (fbatch(1.0f) + vk::exp(y));
 }
 
+// CLIP's quick_gelu: x · sigmoid(1.702·x) = x / (1 + exp(−1.702·x)).
+inline fbatch gelu_quick(fbatch x) { return x / (fbatch(1.0f) + vk::exp(fbatch(-1.702f) * x)); }
+
 }  // namespace vk

@@ -115,7 +115,16 @@ struct ConvertCommand: ParsableCommand {
             say("model        \(c.architecture.displayName) \(c.channels)x\(c.imageHeight)x\(c.imageWidth), patch \(c.patchSize), \(c.encoderDescription), pool \(c.pool.rawValue), \(c.numClasses) classes")
             say("tensors      \(conversion.tensors.count), \(c.parameterCount) parameters")
             for o in conversion.origins { say("\(pad(o.field, 12)) \(pad(o.value, 10)) from \(o.source)") }
-            for i in conversion.ignored { say("ignored      \(i)") }
+            // One line per tensor, or per reason when many share one (a CLIP text tower).
+            func reason(_ entry: String) -> String {
+                guard let r = entry.firstRange(of: " (") else { return "" }
+                return String(entry[r.lowerBound...])
+            }
+            let reasons = Dictionary(grouping: conversion.ignored, by: reason)
+            for i in conversion.ignored {
+                guard let group = reasons[reason(i)], group.count > 3 else { say("ignored      \(i)"); continue }
+                if group.first == i { say("ignored      \(group.count) tensors\(reason(i))") }
+            }
             say("wrote        \(output) (\(bytes.count) bytes)")
         }
     }

@@ -388,19 +388,23 @@ int main(int argc, char **argv) {
         // GELU swept over [-10, 10] (odd length: a tail), within 4 ulp of max(1, |x|).
         std::vector<float> sweep;
         for (int i = -20000; i <= 20000; ++i) sweep.push_back((float)i / 2000.0f);
-        std::vector<float> ge = sweep, gt = sweep;
+        std::vector<float> ge = sweep, gt = sweep, gq = sweep;
         c->gelu_erf(ge.data(), ge.size());
         c->gelu_tanh(gt.data(), gt.size());
-        bool ok_erf = true, ok_tanh = true;
+        c->gelu_quick(gq.data(), gq.size());
+        bool ok_erf = true, ok_tanh = true, ok_quick = true;
         for (size_t i = 0; i < sweep.size(); ++i) {
             const double v = sweep[i], tol = 4 * 1.1920929e-7 * (fabs(v) > 1 ? fabs(v) : 1);
             ok_erf &= fabs(ge[i] - 0.5 * v * (1 + erf(v / sqrt(2.0)))) <= tol;
             ok_tanh &= fabs(gt[i] - 0.5 * v * (1 + tanh(0.79788456080286536 * (v + 0.044715 * v * v * v)))) <= tol;
+            ok_quick &= fabs(gq[i] - v / (1 + exp(-1.702 * v))) <= tol;
         }
         snprintf(what, sizeof what, "%s gelu erf", c->rowops_name);
         check(ok_erf, what);
         snprintf(what, sizeof what, "%s gelu tanh", c->rowops_name);
         check(ok_tanh, what);
+        snprintf(what, sizeof what, "%s gelu quick", c->rowops_name);
+        check(ok_quick, what);
         // Softmax: rows of 1...197 values (tails of every length), relative error.
         ok = true;
         for (size_t len : {1, 3, 4, 5, 7, 8, 9, 15, 16, 17, 31, 33, 50, 197}) {

@@ -263,7 +263,7 @@ final class KernelTests: XCTestCase {
             let tol = dotTolerance(k: 2 * n, magnitude: 8) * 4
             for i in 0..<(rows * n) { XCTAssertEqual(got[i], ref[i], accuracy: tol, "\(fast.rowOpsName) layernorm n=\(n) i=\(i)") }
 
-            for form in [ViTConfig.GELU.erf, .tanh] {
+            for form in ViTConfig.GELU.allCases {
                 var r = x, g = x
                 r.withUnsafeMutableBufferPointer { Kernels.reference.gelu($0.baseAddress!, count: $0.count, form: form) }
                 g.withUnsafeMutableBufferPointer { fast.gelu($0.baseAddress!, count: $0.count, form: form) }
@@ -284,7 +284,7 @@ final class KernelTests: XCTestCase {
     func testGeluSweepMatchesReference() throws {
         let x = (0..<40_001).map { Float($0 - 20_000) / 2_000 }  // -10 ... 10, step 0.0005
         for fast in routes {
-            for form in [ViTConfig.GELU.erf, .tanh] {
+            for form in ViTConfig.GELU.allCases {
                 var r = x, g = x
                 r.withUnsafeMutableBufferPointer { Kernels.reference.gelu($0.baseAddress!, count: $0.count, form: form) }
                 g.withUnsafeMutableBufferPointer { fast.gelu($0.baseAddress!, count: $0.count, form: form) }

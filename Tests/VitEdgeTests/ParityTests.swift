@@ -140,14 +140,43 @@ final class ParityTests: XCTestCase {
     /// bicubic for Dinov2Model, scale factor (n + 0.1)/√N for the original); on every kernel
     /// route this CPU has, within 1e-4 relative.
     func testDINOv2MatchesItsLibraries() throws {
-        let samples = try FileIO.list(repoFile("models/samples")).filter { $0.hasSuffix(".pgm") }.prefix(4)
         for (name, registers, resampling) in [("hf-dinov2-registers", 4, PositionResampling.timm), ("hf-dinov2", 0, .huggingface),
                                               ("timm-dinov2-reg4", 4, .timm), ("dinov2-hub-reg4", 4, .dino)] {
+            try encoderParity(name) { c in
+                XCTAssertEqual(c.registerTokens, registers, name)
+                XCTAssertFalse(c.layerScale, "\(name): layer scale is folded into attn.proj and mlp.fc2")
+                XCTAssertEqual(c.positionResampling, resampling, name)
+            }
+        }
+    }
+
+    /// CLIP image towers as Hugging Face (`CLIPVisionModelWithProjection`: image_embeds),
+    /// OpenAI / open_clip (the `visual.` tower: its projected output) and timm
+    /// (`vit_base_patch16_clip_quickgelu_224` from its config.json: pooled features, stage
+    /// by stage) build them, small: pre-norm, quick GELU, no patch bias, the projection;
+    /// again at 36x36 as each library resamples positions; int8 cosine.
+    func testCLIPMatchesItsLibraries() throws {
+        for (name, projection, resampling) in [("hf-clip-projection", 24, PositionResampling.huggingface), ("openai-clip-visual", 24, .timm),
+                                               ("timm-clip-quickgelu", 0, .timm)] {
+            try encoderParity(name) { c in
+                XCTAssertTrue(c.preNorm, name)
+                XCTAssertEqual(c.gelu, .quick, name)
+                XCTAssertEqual(c.eps, 1e-5, name)
+                XCTAssertEqual(c.projectionDim, projection, name)
+                XCTAssertEqual(c.positionResampling, resampling, name)
+            }
+        }
+    }
+
+    /// One image encoder against its library's outputs (see the two tests above): the
+    /// converted config checked by `check`, the embedding on every kernel route, the
+    /// stages the fixture holds, the embedding at the fixture's other size, int8 cosine.
+    func encoderParity(_ name: String, check: (ViTConfig) -> Void) throws {
+        let samples = try FileIO.list(repoFile("models/samples")).filter { $0.hasSuffix(".pgm") }.prefix(4)
+        do {
             let conversion = try Self.convert(name)
             let c0 = conversion.config
-            XCTAssertEqual(c0.registerTokens, registers, name)
-            XCTAssertFalse(c0.layerScale, "\(name): layer scale is folded into attn.proj and mlp.fc2")
-            XCTAssertEqual(c0.positionResampling, resampling, name)
+            check(c0)
             XCTAssertEqual(c0.numClasses, 0, name)
             let expected = try loadTensors(fixture("parity/\(name)/expected.safetensors"))
             let file = try VitqFile.parse(conversion.vitqBytes(), path: name)

@@ -186,9 +186,10 @@ final class RobustnessTests: CLITestCase {
         XCTAssertThrowsError(try convert(#"{"model_args": {"num_heads": 3}, "pretrained_cfg": {"input_size": [3, 0, 32]}}"#)) {
             XCTAssertTrue("\($0)".contains("pretrained_cfg.input_size"), "\($0)")
         }
-        XCTAssertThrowsError(try convert(#"{"model_args": {"num_heads": 3, "act_layer": "quick_gelu"}}"#)) {
-            XCTAssertTrue("\($0)".contains("quick_gelu"), "\($0)")
+        XCTAssertThrowsError(try convert(#"{"model_args": {"num_heads": 3, "act_layer": "relu"}}"#)) {
+            XCTAssertTrue("\($0)".contains("relu"), "\($0)")
         }
+        XCTAssertEqual(try convert(#"{"model_args": {"num_heads": 3, "act_layer": "quick_gelu"}}"#).config.gelu, .quick)
         // The CLI prints the origins.
         let dir = try temporaryFolder("origins")
         defer { try? FileManager.default.removeItem(atPath: dir) }

@@ -79,10 +79,19 @@ extension Converter {
         // Layer scale (ls1/ls2.gamma: DeiT III, DINOv2) is folded into attn.proj and mlp.fc2.
         let layerScale = src.has("blocks.0.ls1.gamma")
         if layerScale && !c.attentionProjection { throw bad(src, "attn.proj for ls1 to scale", "layer scale without attn.proj") }
-        c.eps = 1e-6
-        src.note("eps", "1e-06", "timm default (VisionTransformer's LayerNorm)")
-        // timm's act_layer: nn.GELU unless model_args names another.
-        switch args?["act_layer"]?.string {
+        // CLIP towers in timm (vit_*_clip_*): a LayerNorm after the positions (norm_pre),
+        // nn.LayerNorm's eps, no patch bias; the quickgelu variants use QuickGELU.
+        c.preNorm = src.has("norm_pre.weight")
+        let architecture = String((j?["architecture"]?.string ?? "").split(separator: ".").first ?? "")
+        if c.preNorm || architecture.contains("_clip_") {
+            c.eps = 1e-5
+            src.note("eps", "1e-05", "timm CLIP models (nn.LayerNorm)")
+        } else {
+            c.eps = 1e-6
+            src.note("eps", "1e-06", "timm default (VisionTransformer's LayerNorm)")
+        }
+        // timm's act_layer: nn.GELU unless model_args (or the architecture) names another.
+        switch args?["act_layer"]?.string ?? (architecture.contains("quickgelu") ? "quick_gelu_architecture" : nil) {
         case nil:
             src.note("gelu", "exact", "timm default (nn.GELU)")
         case "gelu":
@@ -90,8 +99,14 @@ extension Converter {
         case "gelu_tanh":
             c.gelu = .tanh
             src.note("gelu", "tanh", "config.json model_args.act_layer")
+        case "quick_gelu":
+            c.gelu = .quick
+            src.note("gelu", "quick", "config.json model_args.act_layer")
+        case "quick_gelu_architecture":
+            c.gelu = .quick
+            src.note("gelu", "quick", "timm architecture \(architecture) (act_layer quick_gelu)")
         case let other?:
-            if o.gelu == nil { throw bad(src, "act_layer gelu or gelu_tanh", other, "this activation is not supported") }
+            if o.gelu == nil { throw bad(src, "act_layer gelu, gelu_tanh or quick_gelu", other, "this activation is not supported") }
         }
         c.finalNorm = src.has("norm.weight")
         c.poolNorm = src.has("fc_norm.weight")
@@ -158,7 +173,11 @@ extension Converter {
         } else {
             try src.put("patch_embed.weight", from: "patch_embed.proj.weight", shape: [dim, channels * patch * patch])
         }
-        try src.put("patch_embed.bias", from: "patch_embed.proj.bias")
+        if src.has("patch_embed.proj.bias") {
+            try src.put("patch_embed.bias", from: "patch_embed.proj.bias")
+        } else {
+            src.out["patch_embed.bias"] = .init(shape: [dim], values: [Float](repeating: 0, count: dim), source: "no patch bias (timm CLIP)")
+        }
         if registers > 0 {
             // Prefix position rows (cls, then registers) added to their tokens here: the
             // same single add timm does in _pos_embed.
@@ -187,7 +206,7 @@ extension Converter {
             if c.attentionProjection { try src.putLinear(p + "attn.proj", from: p + "attn.proj", scaledBy: layerScale ? p + "ls1.gamma" : nil) }
             try src.putLinear(p + "mlp.fc2", from: p + "mlp.fc2", scaledBy: layerScale ? p + "ls2.gamma" : nil)
         }
-        for name in ["norm.weight", "norm.bias", "fc_norm.weight", "fc_norm.bias"] where src.has(name) {
+        for name in ["norm_pre.weight", "norm_pre.bias", "norm.weight", "norm.bias", "fc_norm.weight", "fc_norm.bias"] where src.has(name) {
             try src.put(name, from: name)
         }
         if c.preLogitsDim > 0 {

@@ -7,6 +7,8 @@ package enum ModelFamily: String, Sendable {
     case timm
     case huggingFace = "huggingface"
     case vitPytorch = "vit-pytorch"
+    /// OpenAI's CLIP names, as open_clip loads them (`visual.conv1`, `visual.proj`).
+    case openAI = "openai"
 }
 
 /// Options a user gives on the command line; each overrides the config file.
@@ -64,7 +66,8 @@ package enum Converter {
         var c: ViTConfig
         switch family {
         case .timm: c = isMLPModel(st) ? try mapTimmMLP(&src, configJSON, options) : try mapTimm(&src, configJSON, options)
-        case .huggingFace: c = try mapHuggingFace(&src, configJSON, options)
+        case .huggingFace: c = isHuggingFaceCLIP(st) ? try mapHuggingFaceCLIP(&src, configJSON, options) : try mapHuggingFace(&src, configJSON, options)
+        case .openAI: c = try mapOpenAICLIP(&src, configJSON, options)
         case .vitPytorch: c = try mapVitPytorch(&src, configJSON, options)
         }
         // Options that apply to every family.
@@ -138,12 +141,13 @@ package enum Converter {
 
     package static func detectFamily(_ st: Safetensors) throws -> ModelFamily {
         let names = st.entries.map { $0.name }
-        if names.contains(where: { $0.hasSuffix("embeddings.patch_embeddings.projection.weight") }) { return .huggingFace }
+        if names.contains(where: { $0.hasSuffix("embeddings.patch_embeddings.projection.weight") }) || isHuggingFaceCLIP(st) { return .huggingFace }
+        if isOpenAICLIP(st) { return .openAI }
         if names.contains("patch_embed.proj.weight") || names.contains("stem.proj.weight") { return .timm }
         if names.contains(where: { $0.hasPrefix("to_patch_embedding.") }) { return .vitPytorch }
-        throw VitError.badCheckpoint(path: st.path, expected: "a timm, Hugging Face or vit-pytorch ViT, or a timm MLP-Mixer or ResMLP",
+        throw VitError.badCheckpoint(path: st.path, expected: "a timm, Hugging Face or vit-pytorch ViT, a CLIP image tower, or a timm MLP-Mixer or ResMLP",
                                      found: "tensors \(names.prefix(4).joined(separator: ", "))",
-                                     hint: "vit-edge recognises patch_embed.proj (timm), stem.proj (timm MlpMixer), embeddings.patch_embeddings (Hugging Face), to_patch_embedding (vit-pytorch)")
+                                     hint: "vit-edge recognises patch_embed.proj (timm), stem.proj (timm MlpMixer), embeddings.patch_embeddings (Hugging Face), vision_model.embeddings.patch_embedding (Hugging Face CLIP), visual.conv1 (OpenAI CLIP), to_patch_embedding (vit-pytorch)")
     }
 
     // MARK: helpers
@@ -242,6 +246,7 @@ package enum Converter {
         switch s {
         case "gelu", "gelu_python": return .erf
         case "gelu_new", "gelu_pytorch_tanh", "gelu_fast", "gelu_accurate": return .tanh
+        case "quick_gelu": return .quick
         default: return nil
         }
     }

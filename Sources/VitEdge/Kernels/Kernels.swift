@@ -39,6 +39,7 @@ package struct Kernels: @unchecked Sendable, CustomStringConvertible {
     var layerNormFn: vk_f32_layernorm_fn = vk_f32_layernorm__xsimd
     var geluErfFn: vk_f32_map_fn = vk_f32_gelu_erf__xsimd
     var geluTanhFn: vk_f32_map_fn = vk_f32_gelu_tanh__xsimd
+    var geluQuickFn: vk_f32_map_fn = vk_f32_gelu_quick__xsimd
     var softmaxFn: vk_f32_softmax_fn = vk_f32_softmax__xsimd
     /// The peak loops that measure this set's fp32 and int8 instructions (`CorePeak`),
     /// from the two route tables.
@@ -65,7 +66,7 @@ package struct Kernels: @unchecked Sendable, CustomStringConvertible {
         self.init(gemmName: String(cString: c.gemm_name), gemm: c.gemm, gemmKN: c.gemm_kn, vectorized: true)
         rowOpsName = String(cString: c.rowops_name)
         if rowOpsName == "xsimd" { rowOpsName += " \(String(cString: vk_xsimd_arch_name()))" }
-        (layerNormFn, geluErfFn, geluTanhFn, softmaxFn) = (c.layernorm, c.gelu_erf, c.gelu_tanh, c.softmax)
+        (layerNormFn, geluErfFn, geluTanhFn, geluQuickFn, softmaxFn) = (c.layernorm, c.gelu_erf, c.gelu_tanh, c.gelu_quick, c.softmax)
         qs8QuantizeSigned = c.quantize_signed
         let allowed = f & c.int8_features
         let int8 = Int8Route(config: vk_qs8_gemm_config_for(allowed, 127))
@@ -270,15 +271,18 @@ package struct Kernels: @unchecked Sendable, CustomStringConvertible {
 
     @inline(__always)
     func gelu(_ x: UnsafeMutablePointer<Float>, count: Int, form: ViTConfig.GELU) {
+        let fn: vk_f32_map_fn
+        switch form {
+        case .erf: fn = geluErfFn
+        case .tanh: fn = geluTanhFn
+        case .quick: fn = geluQuickFn
+        }
         if vectorized, let pool, threads > 1, count >= ParallelThreshold.elements {
             let perTask = ((count + threads - 1) / threads + 15) / 16 * 16
-            var job = GeluJob(fn: form == .tanh ? geluTanhFn : geluErfFn, x: x, count: count, perTask: perTask)
+            var job = GeluJob(fn: fn, x: x, count: count, perTask: perTask)
             withUnsafeMutablePointer(to: &job) { vk_pool_run(pool, geluTask, $0, (count + perTask - 1) / perTask) }
         } else if vectorized {
-            switch form {
-            case .erf: geluErfFn(x, count)
-            case .tanh: geluTanhFn(x, count)
-            }
+            fn(x, count)
         } else {
             Reference.gelu(x, count: count, form: form)
         }

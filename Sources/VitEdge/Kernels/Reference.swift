@@ -45,13 +45,15 @@ package enum Reference {
         }
     }
 
-    /// GELU in place: exact 0.5·x·(1 + erf(x/√2)) or the tanh approximation.
+    /// GELU in place: exact 0.5·x·(1 + erf(x/√2)), the tanh approximation, or CLIP's
+    /// quick x·sigmoid(1.702·x).
     package static func gelu(_ x: UnsafeMutablePointer<Float>, count: Int, form: ViTConfig.GELU) {
         for i in 0..<count {
             let v = x[i]
             switch form {
             case .erf: x[i] = 0.5 * v * (1 + erff(v * 0.70710678118654752))
             case .tanh: x[i] = 0.5 * v * (1 + tanhf(0.79788456080286536 * (v + 0.044715 * v * v * v)))
+            case .quick: x[i] = v / (1 + expf(-1.702 * v))
             }
         }
     }

@@ -87,6 +87,8 @@ void vk_f32_gemm_kn_4x16__xsimd(size_t m, size_t n, size_t k, const float *a, si
 void vk_f32_gelu_erf__xsimd(float *x, size_t n);
 /* y[i] = gelu(x[i]) in place; tanh approximation. */
 void vk_f32_gelu_tanh__xsimd(float *x, size_t n);
+/* y[i] = x[i] · sigmoid(1.702 · x[i]) in place: CLIP's quick_gelu. */
+void vk_f32_gelu_quick__xsimd(float *x, size_t n);
 /* LayerNorm of `rows` rows of length n: y = (x - mean) / sqrt(var + eps) * gamma + beta.
  * x and y have row strides ldx and ldy and may alias exactly (in place). */
 void vk_f32_layernorm__xsimd(size_t rows, size_t n, const float *x, size_t ldx,
@@ -99,6 +101,7 @@ void vk_f32_softmax__xsimd(size_t rows, size_t n, float *x, size_t ld, float sca
 /* The same four with AVX-512F intrinsics (own exp/erfc approximations, ~1 ulp). */
 void vk_f32_gelu_erf__avx512f(float *x, size_t n);
 void vk_f32_gelu_tanh__avx512f(float *x, size_t n);
+void vk_f32_gelu_quick__avx512f(float *x, size_t n);
 void vk_f32_layernorm__avx512f(size_t rows, size_t n, const float *x, size_t ldx,
                                const float *gamma, const float *beta, float eps,
                                float *y, size_t ldy);
@@ -106,6 +109,7 @@ void vk_f32_softmax__avx512f(size_t rows, size_t n, float *x, size_t ld, float s
 /* The same four with AVX2 + FMA intrinsics (the same approximations, 8 lanes). */
 void vk_f32_gelu_erf__avx2_fma(float *x, size_t n);
 void vk_f32_gelu_tanh__avx2_fma(float *x, size_t n);
+void vk_f32_gelu_quick__avx2_fma(float *x, size_t n);
 void vk_f32_layernorm__avx2_fma(size_t rows, size_t n, const float *x, size_t ldx,
                                 const float *gamma, const float *beta, float eps,
                                 float *y, size_t ldy);
@@ -139,6 +143,7 @@ typedef struct vk_f32_config {
     vk_f32_layernorm_fn layernorm;
     vk_f32_map_fn gelu_erf;
     vk_f32_map_fn gelu_tanh;
+    vk_f32_map_fn gelu_quick;
     vk_f32_softmax_fn softmax;
     /* The signed int8 row quantizer of this level (operands quantized at run time that a
      * GEMM reads as weights: int8 attention's K and V). */
