@@ -474,6 +474,43 @@ def clip_cases():
     add("timm-clip-quickgelu", at(m))
 
 
+def clip_zero_shot_case():
+    """A whole Hugging Face CLIPModel (text tower included), small, and ten labels: the
+    text embeddings as tools/clip_text_embeddings.py writes them (text.safetensors), and
+    the model's logits_per_image on the digits: what `convert --text-embeddings` must
+    reproduce on the board. The prompts are token ids made from the labels (no tokenizer
+    files here); the text tower, not the tokenizer, is what the head carries."""
+    from transformers import CLIPConfig, CLIPModel
+    import clip_text_embeddings
+    torch.manual_seed(15)
+    cfg = CLIPConfig(text_config=dict(hidden_size=32, intermediate_size=64, num_hidden_layers=2, num_attention_heads=2,
+                                      vocab_size=64, max_position_embeddings=16, bos_token_id=1, eos_token_id=63, pad_token_id=0),
+                     vision_config=dict(hidden_size=48, intermediate_size=96, num_hidden_layers=2, num_attention_heads=4,
+                                        image_size=28, patch_size=4),
+                     projection_dim=24, logit_scale_init_value=3.0)
+    m = CLIPModel(cfg).eval()
+    perturb_vectors(m, 15)
+    labels = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"]
+    ids = torch.tensor([[1] + [2 + (ord(ch) % 60) for ch in label] + [63] * (8 - len(label)) for label in labels])
+    mean, std = [0.48145466, 0.4578275, 0.40821073], [0.26862954, 0.26130258, 0.27577711]
+    _, gray = samples()
+    x = prepare(gray[:4], 3, (28, 28), mean, std)
+    with torch.no_grad():
+        out = m(input_ids=ids, pixel_values=x)
+        # image_embeds before CLIPModel normalises them: what `embed` writes.
+        embeds = m.visual_projection(m.vision_model(pixel_values=x).pooler_output)
+    d = os.path.join(FIX, "parity", "hf-clip-zeroshot")
+    os.makedirs(d, exist_ok=True)
+    save_file({k: v.contiguous() for k, v in m.state_dict().items()}, os.path.join(d, "model.safetensors"))
+    json.dump(cfg.to_dict(), open(os.path.join(d, "config.json"), "w"), indent=1)
+    open(os.path.join(d, "args.txt"), "w").write("\n")
+    clip_text_embeddings.write_text_embeddings(os.path.join(d, "text.safetensors"), out.text_embeds, m.logit_scale.exp().item(),
+                                               labels, ["{}"], "tools/make_fixtures.py (token ids from the labels)")
+    save_file({"input": x.contiguous(), "logits": out.logits_per_image.contiguous().float(),
+               "image_embeds": embeds.contiguous().float()}, os.path.join(d, "expected.safetensors"))
+    print(f"hf-clip-zeroshot: top-1 {out.logits_per_image.argmax(dim=1).tolist()}")
+
+
 def vit_pytorch_cases():
     from vit_pytorch import ViT
     torch.manual_seed(5)
@@ -521,3 +558,4 @@ if __name__ == "__main__":
         dinov2_cases()
     if "clip" in which:
         clip_cases()
+        clip_zero_shot_case()

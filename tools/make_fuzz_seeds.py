@@ -116,3 +116,7 @@ for name in ("tiny-hf-dinov2-reg", "tiny-hf-clip"):
     data = open(out, "rb").read()
     h = struct.unpack("<I", data[8:12])[0]
     w(os.path.join(C, "vitq-header", name + ".vitq.json"), lz4.frame.decompress(data[16:16 + h]))
+# A zero-shot head's text embeddings (FuzzSafetensors also reads every input as one).
+import shutil
+shutil.copy(os.path.join(ROOT, "Tests", "VitEdgeTests", "Fixtures", "parity", "hf-clip-zeroshot", "text.safetensors"),
+            os.path.join(C, "safetensors", "text-embeddings.safetensors"))

@@ -131,6 +131,9 @@ package struct ViTConfig: Equatable, Sendable {
     /// Width of the projection into a joint image-text space (CLIP's `visual_projection`
     /// / `proj`: Linear without bias after pooling, tensor `proj.weight`); 0 when absent.
     package var projectionDim = 0
+    /// The features are L2-normalised before the head (a CLIP zero-shot head: cosine
+    /// similarity to text embeddings, times the logit scale); `embed` still writes them as they are.
+    package var normalizeFeatures = false
     /// Number of classes; 0 for a model without a head (features out).
     package var numClasses: Int
     // Preprocessing
@@ -233,6 +236,9 @@ package struct ViTConfig: Equatable, Sendable {
         guard projectionDim >= 0 && projectionDim <= bound else { throw bad("projection width in 0...\(bound)", "\(projectionDim)") }
         if projectionDim > 0 || preNorm {
             guard architecture.tokenMixing == .attention else { throw bad("a pre-norm and a projection only with attention", architecture.rawValue) }
+        }
+        guard !normalizeFeatures || (numClasses > 0 && !distillationToken) else {
+            throw bad("normalised features only before a head (and no distillation head)", "\(numClasses) classes")
         }
         guard projectionDim == 0 || (preLogitsDim == 0 && !distillationToken) else {
             throw bad("a projection without pre-logits or a distillation token", "pre-logits \(preLogitsDim), distillation \(distillationToken)")
@@ -364,6 +370,10 @@ extension ViTConfig {
             let at = pairs.firstIndex { $0.0 == "pre_logits_dim" }! + 1
             pairs.insert(("projection_dim", n(projectionDim)), at: at)
         }
+        if normalizeFeatures {
+            let at = pairs.firstIndex { $0.0 == "num_classes" }!
+            pairs.insert(("normalize_features", .bool(true)), at: at)
+        }
         if let a = activationQuantization {
             pairs.append(("quantization", JSON.object([("activations", .string(a.rawValue))] + (int8Attention ? [("attention", .string("int8"))] : []))))
         }
@@ -418,6 +428,7 @@ extension ViTConfig {
         c.preLogitsDim = try int("pre_logits_dim")
         if j["pre_norm"] != nil { c.preNorm = try bool("pre_norm") }
         if j["projection_dim"] != nil { c.projectionDim = try int("projection_dim") }
+        if j["normalize_features"] != nil { c.normalizeFeatures = try bool("normalize_features") }
         // Files written before preprocessing was recorded say "resize": "bilinear" (plain).
         if let r = j["resize"]?.string, r != "bilinear" { throw fail("resize", "\"bilinear\"") }
         if let p = j["preprocess"] {

@@ -63,7 +63,7 @@ extension InferenceSession {
             preLogits(c, w, k, batch: b, pooled: x.pooled, features: x.features)
             return
         }
-        classify(c, w, k, batch: b, tokens: final, pooled: x.pooled, features: x.features,
+        classify(c, w, k, batch: b, tokens: final, pooled: x.pooled, features: x.features, normalizedFeatures: x.normalizedFeatures,
                  logits: x.logits, logitsDistillation: x.logitsDistillation)
         tap?(.logits, UnsafeBufferPointer(start: x.logits, count: b * c.numClasses))
         // 6. Probabilities: softmax over the classes.

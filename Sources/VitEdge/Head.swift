@@ -59,10 +59,22 @@ func preLogits(_ c: ViTConfig, _ w: ModelWeights, _ k: Kernels, batch: Int,
 /// distillation-token head are averaged, as DeiT does at inference.
 func classify(_ c: ViTConfig, _ w: ModelWeights, _ k: Kernels, batch: Int,
               tokens: UnsafePointer<Float>, pooled: UnsafePointer<Float>, features: UnsafeMutablePointer<Float>,
+              normalizedFeatures: UnsafeMutablePointer<Float>,
               logits: UnsafeMutablePointer<Float>, logitsDistillation: UnsafeMutablePointer<Float>) {
     guard let head = w.head else { return }
     preLogits(c, w, k, batch: batch, pooled: pooled, features: features)
-    let f = c.preLogitsDim > 0 || c.projectionDim > 0 ? UnsafePointer(features) : pooled
+    var f = c.preLogitsDim > 0 || c.projectionDim > 0 ? UnsafePointer(features) : pooled
+    if c.normalizeFeatures {
+        // A zero-shot head: x / ‖x‖, as CLIP's logits_per_image (the scale is in the head).
+        let n = c.featureDim
+        for b in 0..<batch {
+            var s: Float = 0
+            for i in 0..<n { s += f[b * n + i] * f[b * n + i] }
+            let inv = 1 / max(s.squareRoot(), 1e-12)
+            for i in 0..<n { normalizedFeatures[b * n + i] = f[b * n + i] * inv }
+        }
+        f = UnsafePointer(normalizedFeatures)
+    }
     k.linear(head, rows: batch, x: f, ldx: c.featureDim, y: logits, ldy: c.numClasses)
     if let dist = w.headDistillation {
         // DeiT reads the distillation token's final state (row 1 of each image)

@@ -17,6 +17,8 @@ struct Activations {
     var pooled: UnsafeMutablePointer<Float>
     /// [B, F] what the head reads (pre-logits output, or `pooled`)
     var features: UnsafeMutablePointer<Float>
+    /// [B, F] the features L2-normalised, what a zero-shot head reads (or `features`)
+    var normalizedFeatures: UnsafeMutablePointer<Float>
     /// [B, classes]
     var logits: UnsafeMutablePointer<Float>
     /// [B, classes] DeiT's distillation-head logits
@@ -206,6 +208,7 @@ struct ForwardLayout {
         try p.buffer("pooled", b * c.dim)
         let ownFeatures = c.preLogitsDim > 0 || c.projectionDim > 0  // else the head reads `pooled`
         try p.buffer("features", ownFeatures ? b * c.featureDim : 0)
+        try p.buffer("features_normalized", c.normalizeFeatures ? b * c.featureDim : 0)
         try p.buffer("logits", b * c.numClasses)
         try p.buffer("logits_dist", c.distillationToken ? b * c.numClasses : 0)
         try p.buffer("probabilities", b * c.numClasses)
@@ -224,7 +227,7 @@ struct ForwardLayout {
         p.step("tokens", "normed", "pooled")   //    pooling
         p.step("pooled", "features")           //    pre-logits
         // DeiT's distillation head reads the normed tokens again beside the class head.
-        p.step("normed", "pooled", "features", "logits", "logits_dist")
+        p.step("normed", "pooled", "features", "features_normalized", "logits", "logits_dist")
         p.step("logits", "probabilities")      // 6. softmax
         p.output("pooled", "features", "logits", "logits_dist", "probabilities")
         requests = p.finished()
@@ -271,6 +274,7 @@ struct ForwardLayout {
                            patches: v("patches"), tokens: v("tokens"), encoder: encoder,
                            normed: v("normed"), pooled: pooled,
                            features: config.preLogitsDim > 0 || config.projectionDim > 0 ? v("features") : pooled,
+                           normalizedFeatures: config.normalizeFeatures ? v("features_normalized") : (config.preLogitsDim > 0 || config.projectionDim > 0 ? v("features") : pooled),
                            logits: v("logits"), logitsDistillation: v("logits_dist"),
                            probabilities: v("probabilities"))
     }

@@ -31,7 +31,7 @@ struct ConvertCommand: ParsableCommand {
     @Option(help: "LayerNorm epsilon (defaults: timm 1e-6, Hugging Face 1e-12, vit-pytorch 1e-5).")
     var eps: Float?
 
-    @Option(help: "GELU form: exact or tanh.")
+    @Option(help: "GELU form: exact, tanh or quick (CLIP's x·sigmoid(1.702x)).")
     var gelu: ViTConfig.GELU?
 
     @Option(help: "Per-channel mean, comma-separated (e.g. 0.485,0.456,0.406).")
@@ -48,6 +48,10 @@ struct ConvertCommand: ParsableCommand {
 
     @Option(help: "Input channels (vit-pytorch, when the patch size is ambiguous).")
     var channels: Int?
+
+    @Option(name: .customLong("text-embeddings"),
+            help: "A CLIP zero-shot head: the labels' text embeddings from tools/clip_text_embeddings.py (safetensors); run then prints those labels.")
+    var textEmbeddings: String?
 
     @Option(help: "A Hugging Face preprocessor_config.json: its resize, crop, resample, mean and std.")
     var preprocessor: String?
@@ -97,6 +101,7 @@ struct ConvertCommand: ParsableCommand {
                 }
                 (o.imageHeight, o.imageWidth) = (h, w)
             }
+            if let textEmbeddings { o.zeroShot = (try ZeroShotHead.read(try Safetensors(path: textEmbeddings)), textEmbeddings) }
             let st = try Safetensors(path: checkpoint)
             var configJSON: JSON? = nil
             if let config {

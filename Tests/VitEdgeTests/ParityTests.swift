@@ -168,6 +168,53 @@ final class ParityTests: XCTestCase {
         }
     }
 
+    /// A CLIP zero-shot head: a whole Hugging Face CLIPModel converted (its text tower set
+    /// aside) with ten labels' text embeddings as tools/clip_text_embeddings.py writes them;
+    /// the logits equal the model's logits_per_image (same top-1), `embed` still writes the
+    /// unnormalised image_embeds, and a file that does not fit is refused with one line.
+    func testCLIPZeroShotHeadMatchesLogitsPerImage() throws {
+        let dir = fixture("parity/hf-clip-zeroshot/")
+        let samples = try FileIO.list(repoFile("models/samples")).filter { $0.hasSuffix(".pgm") }.prefix(4)
+        let st = try Safetensors(path: dir + "model.safetensors")
+        let config = try JSON.parse(try FileIO.read(dir + "config.json"))
+        var o = ConvertOptions()
+        o.zeroShot = (try ZeroShotHead.read(try Safetensors(path: dir + "text.safetensors")), "text.safetensors")
+        let conversion = try Converter.convert(st, configJSON: config, options: o)
+        let c = conversion.config
+        XCTAssertEqual(c.numClasses, 10)
+        XCTAssertEqual(c.labels.first, "zero")
+        XCTAssertTrue(c.normalizeFeatures)
+        XCTAssertEqual(c.projectionDim, 24)
+        XCTAssertTrue(conversion.ignored.contains { $0.hasPrefix("text_model.") }, "the text tower is set aside")
+        let file = try VitqFile.parse(conversion.vitqBytes(), path: "zeroshot")
+        XCTAssertEqual(file.config, c)
+        let expected = try loadTensors(dir + "expected.safetensors")
+        let want = expected["logits"]!.values, embeds = expected["image_embeds"]!.values
+        for choice in Kernels.Choice.allCases {
+            guard let kernels = try? Kernels.select(choice) else { continue }
+            let session = try InferenceSession(model: try VisionTransformer(file: file, kernels: kernels), batchSize: 4)
+            try Self.preprocess(Array(samples), into: session)
+            XCTAssertLessThanOrEqual(maxAbsDiff(UnsafeBufferPointer(session.input), expected["input"]!.values), 32 * Float.ulpOfOne)
+            session.forward()
+            let logits = (0..<4).flatMap { Array(session.logits($0)) }
+            let r = logits.withUnsafeBufferPointer { maxAbsDiff($0, want) } / maxAbs(want)
+            XCTAssertLessThanOrEqual(r, 1e-4, "[\(choice)] logits_per_image")
+            for i in 0..<4 {
+                let row = Array(want[(i * 10)..<((i + 1) * 10)])
+                XCTAssertEqual(session.logits(i).firstIndex(of: session.logits(i).max()!), row.firstIndex(of: row.max()!), "[\(choice)] top-1")
+            }
+            let features = (0..<4).flatMap { Array(session.features($0)) }
+            XCTAssertLessThanOrEqual(features.withUnsafeBufferPointer { maxAbsDiff($0, embeds) } / maxAbs(embeds), 1e-4, "[\(choice)] image_embeds")
+            print("zero-shot [\(choice)]: logits relative max |diff| \(r)")
+        }
+        // What does not fit is one line, before anything is built.
+        var wide = o
+        wide.zeroShot!.head.width = 32
+        wide.zeroShot!.head.embeddings = [Float](repeating: 0.1, count: 10 * 32)
+        XCTAssertThrowsError(try Converter.convert(st, configJSON: config, options: wide)) { XCTAssertTrue("\($0)".contains("24 wide"), "\($0)") }
+        XCTAssertThrowsError(try ZeroShotHead.read(st)) { XCTAssertTrue("\($0)".contains("text_embeds"), "\($0)") }
+    }
+
     /// One image encoder against its library's outputs (see the two tests above): the
     /// converted config checked by `check`, the embedding on every kernel route, the
     /// stages the fixture holds, the embedding at the fixture's other size, int8 cosine.

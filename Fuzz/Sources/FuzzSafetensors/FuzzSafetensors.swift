@@ -10,6 +10,8 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     guard let st = try? Safetensors(bytes: bytes, path: "fuzz.safetensors") else { return 0 }
     for e in st.entries where e.shape.reduce(1, *) < 1 << 20 { _ = st.floats(e) }
     _ = try? Converter.convert(st, configJSON: nil, options: ConvertOptions())
+    // The same bytes as a zero-shot head's text embeddings (convert --text-embeddings).
+    _ = try? ZeroShotHead.read(st)
     // Heads for every family's seeds (Hugging Face, timm, open_clip's head width), at the seeds' 8x8.
     let config = try? JSON.parse(Array(#"{"num_attention_heads": 2, "image_size": 8, "model_args": {"num_heads": 2}, "vision_cfg": {"head_width": 4}}"#.utf8))
     if let c = try? Converter.convert(st, configJSON: config, options: ConvertOptions()) {

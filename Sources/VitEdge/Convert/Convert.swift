@@ -30,6 +30,8 @@ package struct ConvertOptions: Sendable {
     package var interpolation: Resample.Filter?
     package var resampler: Preprocessing.Resampler?
     package var positionResampling: PositionResampling?
+    /// A zero-shot head (text embeddings, and the file they came from).
+    package var zeroShot: (head: ZeroShotHead, origin: String)?
 
     package init() {}
 }
@@ -101,6 +103,7 @@ package enum Converter {
             src.note("preprocess", c.preprocessing.summary, "--resampler")
         }
         if let r = options.positionResampling { c.positionResampling = r; src.note("position resampling", r.rawValue, "--position-resampling") }
+        if let z = options.zeroShot { try applyZeroShot(z.head, to: &c, &src, origin: z.origin) }
         if let l = options.labels { c.labels = l; src.note("labels", "\(l.count)", "--labels") }
         if c.labels.isEmpty && c.numClasses > 0 {
             c.labels = (0..<c.numClasses).map { String($0) }
