@@ -314,6 +314,23 @@ def hf_cases():
     save_case("hf-vitmodel-pooler", m2, m2.state_dict(), cfg2.to_dict(), [], 3, (32, 32), [0.5] * 3, [0.5] * 3)
 
 
+def outputs_at(size, model, channels, mean, std, run):
+    """The four sample digits at size x size and what `run(model, x)` returns for them: a
+    case's `input_at` / `logits_at` (the model at another input size)."""
+    _, gray = samples()
+    x = prepare(gray[:4], channels, (size, size), mean, std)
+    with torch.no_grad():
+        return {"input_at": x.contiguous(), "logits_at": run(model, x).contiguous().float()}
+
+
+def add_to_expected(name, extra):
+    """Adds tensors to parity/<name>/expected.safetensors (written by save_case)."""
+    path = os.path.join(FIX, "parity", name, "expected.safetensors")
+    out = load_file(path)
+    out.update(extra)
+    save_file(out, path)
+
+
 def perturb_vectors(model, seed):
     """Hugging Face initialises LayerNorms to identity, biases, registers and mask tokens
     to zero and layer scale to one value: give every vector a trained model's spread."""
@@ -334,18 +351,9 @@ def dinov2_cases():
     library's output there (`logits_at`): the position embedding resampled as that
     library does."""
     from transformers import Dinov2Config, Dinov2Model, Dinov2WithRegistersConfig, Dinov2WithRegistersModel
-    _, gray = samples()
 
     def at(size, model, channels, mean, std, pooled=lambda y: y.pooler_output):
-        x = prepare(gray[:4], channels, (size, size), mean, std)
-        with torch.no_grad():
-            return {"input_at": x.contiguous(), "logits_at": pooled(model(x)).contiguous().float()}
-
-    def add(name, extra):
-        path = os.path.join(FIX, "parity", name, "expected.safetensors")
-        out = load_file(path)
-        out.update(extra)
-        save_file(out, path)
+        return outputs_at(size, model, channels, mean, std, lambda m, x: pooled(m(x)))
 
     torch.manual_seed(8)
     cfg = Dinov2WithRegistersConfig(hidden_size=48, num_hidden_layers=2, num_attention_heads=4, mlp_ratio=2,
@@ -363,14 +371,14 @@ def dinov2_cases():
         hub[k] = v
     save_case("hf-dinov2-registers", m, hub, cfg.to_dict(), ["--mean", "0.5", "--std", "0.5"],
               1, (28, 28), [0.5], [0.5])
-    add("hf-dinov2-registers", at(36, m, 1, [0.5], [0.5]))
+    add_to_expected("hf-dinov2-registers", at(36, m, 1, [0.5], [0.5]))
     torch.manual_seed(9)
     cfg = Dinov2Config(hidden_size=32, num_hidden_layers=2, num_attention_heads=2, mlp_ratio=3,
                        image_size=32, patch_size=8, num_channels=3, layerscale_value=0.5, layer_norm_eps=1e-6)
     m = Dinov2Model(cfg).eval()
     perturb_vectors(m, 9)
     save_case("hf-dinov2", m, m.state_dict(), cfg.to_dict(), [], 3, (32, 32), [0.5] * 3, [0.5] * 3)
-    add("hf-dinov2", at(40, m, 3, [0.5] * 3, [0.5] * 3))
+    add_to_expected("hf-dinov2", at(40, m, 3, [0.5] * 3, [0.5] * 3))
     # timm's vit_small_patch14_reg4_dinov2 (registers, no_embed_class, layer scale), made
     # small through model_args as a config.json would say; features out (num_classes 0).
     import timm
@@ -407,10 +415,10 @@ def dinov2_cases():
     assert dino36.shape[-2:] == (9, 9)
     dino36 = dino36.permute(0, 2, 3, 1).reshape(1, 81, 48)
     m.set_input_size(img_size=(36, 36))  # timm's resample_abs_pos_embed, as dynamic_img_size does
-    add("timm-dinov2-reg4", at(36, m, 1, mean, std, pooled=lambda y: y))
+    add_to_expected("timm-dinov2-reg4", at(36, m, 1, mean, std, pooled=lambda y: y))
     with torch.no_grad():
         m.pos_embed.copy_(dino36)
-    add("dinov2-hub-reg4", at(36, m, 1, mean, std, pooled=lambda y: y))
+    add_to_expected("dinov2-hub-reg4", at(36, m, 1, mean, std, pooled=lambda y: y))
 
 
 def clip_cases():
@@ -423,20 +431,11 @@ def clip_cases():
     from open_clip.transformer import VisionTransformer as OpenCLIPVisionTransformer, QuickGELU
     from open_clip.model import resize_pos_embed
     import timm
-    _, gray = samples()
     mean, std = [0.48145466, 0.4578275, 0.40821073], [0.26862954, 0.26130258, 0.27577711]
     args = ["--mean", ",".join(map(str, mean)), "--std", ",".join(map(str, std))]
 
     def at(model, run=lambda m, x: m(x)):
-        x = prepare(gray[:4], 3, (36, 36), mean, std)
-        with torch.no_grad():
-            return {"input_at": x.contiguous(), "logits_at": run(model, x).contiguous().float()}
-
-    def add(name, extra):
-        path = os.path.join(FIX, "parity", name, "expected.safetensors")
-        out = load_file(path)
-        out.update(extra)
-        save_file(out, path)
+        return outputs_at(36, model, 3, mean, std, run)
 
     torch.manual_seed(12)
     cfg = CLIPVisionConfig(hidden_size=48, intermediate_size=96, num_hidden_layers=2, num_attention_heads=4,
@@ -444,7 +443,7 @@ def clip_cases():
     m = CLIPVisionModelWithProjection(cfg).eval()
     perturb_vectors(m, 12)
     save_case("hf-clip-projection", m, m.state_dict(), cfg.to_dict(), args, 3, (28, 28), mean, std)
-    add("hf-clip-projection", at(m, lambda m, x: m(x, interpolate_pos_encoding=True).image_embeds))
+    add_to_expected("hf-clip-projection", at(m, lambda m, x: m(x, interpolate_pos_encoding=True).image_embeds))
 
     # OpenAI's names (the `visual.` part of ViT-B-32.pt, as open_clip loads it): in_proj,
     # c_fc / c_proj, ln_post, proj [width, output_dim]; quick_gelu as OpenAI trained it.
@@ -459,7 +458,7 @@ def clip_cases():
     resized = dict(state)
     resize_pos_embed(resized, type("CLIP", (), {"visual": v36})())  # open_clip's own, antialiased bicubic
     v36.load_state_dict({k[len("visual."):]: t for k, t in resized.items()})
-    add("openai-clip-visual", at(v36))
+    add_to_expected("openai-clip-visual", at(v36))
 
     # timm's vit_*_clip_quickgelu_* (pre_norm, no patch bias, nn.LayerNorm eps 1e-5), named
     # by its config.json; features out (the projection is timm's head, left out here).
@@ -471,7 +470,7 @@ def clip_cases():
               {"architecture": "vit_base_patch16_clip_quickgelu_224", "num_classes": 0, "model_args": margs},
               args, 3, (28, 28), mean, std, stages=True)
     m.set_input_size(img_size=(36, 36))
-    add("timm-clip-quickgelu", at(m))
+    add_to_expected("timm-clip-quickgelu", at(m))
 
 
 def clip_zero_shot_case():

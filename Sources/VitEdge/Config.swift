@@ -189,6 +189,9 @@ package struct ViTConfig: Equatable, Sendable {
     package var patchDim: Int { featureChannels * patchSize * patchSize }
     /// Width of the vector the head reads.
     package var featureDim: Int { projectionDim > 0 ? projectionDim : preLogitsDim > 0 ? preLogitsDim : dim }
+    /// Whether the features are a layer's own output (pre-logits or projection) rather
+    /// than the pooled vector itself.
+    package var hasFeatureLayer: Bool { preLogitsDim > 0 || projectionDim > 0 }
 
     /// The ranges of the normalization every model records (pixels in [0, 1]).
     static let meanBound: Float = 1e4

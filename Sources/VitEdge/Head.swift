@@ -63,7 +63,7 @@ func classify(_ c: ViTConfig, _ w: ModelWeights, _ k: Kernels, batch: Int,
               logits: UnsafeMutablePointer<Float>, logitsDistillation: UnsafeMutablePointer<Float>) {
     guard let head = w.head else { return }
     preLogits(c, w, k, batch: batch, pooled: pooled, features: features)
-    var f = c.preLogitsDim > 0 || c.projectionDim > 0 ? UnsafePointer(features) : pooled
+    var f = c.hasFeatureLayer ? UnsafePointer(features) : pooled
     if c.normalizeFeatures {
         // A zero-shot head: x / ‖x‖, as CLIP's logits_per_image (the scale is in the head).
         let n = c.featureDim

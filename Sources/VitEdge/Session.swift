@@ -206,8 +206,7 @@ struct ForwardLayout {
         try p.buffer("int8.acc", q.acc)
         try p.buffer("normed", c.finalNorm ? rows * c.dim : 0)
         try p.buffer("pooled", b * c.dim)
-        let ownFeatures = c.preLogitsDim > 0 || c.projectionDim > 0  // else the head reads `pooled`
-        try p.buffer("features", ownFeatures ? b * c.featureDim : 0)
+        try p.buffer("features", c.hasFeatureLayer ? b * c.featureDim : 0)  // else the head reads `pooled`
         try p.buffer("features_normalized", c.normalizeFeatures ? b * c.featureDim : 0)
         try p.buffer("logits", b * c.numClasses)
         try p.buffer("logits_dist", c.distillationToken ? b * c.numClasses : 0)
@@ -270,11 +269,12 @@ struct ForwardLayout {
         case .weights: encoder = .mixer(mixerActivations(arena: arena, plan: plan, quant: quant))
         }
         let pooled = v("pooled")
+        let features = config.hasFeatureLayer ? v("features") : pooled
         return Activations(image: v("image"), backbone: backboneActivations(arena: arena, plan: plan, quant: quant),
                            patches: v("patches"), tokens: v("tokens"), encoder: encoder,
                            normed: v("normed"), pooled: pooled,
-                           features: config.preLogitsDim > 0 || config.projectionDim > 0 ? v("features") : pooled,
-                           normalizedFeatures: config.normalizeFeatures ? v("features_normalized") : (config.preLogitsDim > 0 || config.projectionDim > 0 ? v("features") : pooled),
+                           features: features,
+                           normalizedFeatures: config.normalizeFeatures ? v("features_normalized") : features,
                            logits: v("logits"), logitsDistillation: v("logits_dist"),
                            probabilities: v("probabilities"))
     }

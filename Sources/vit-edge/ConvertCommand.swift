@@ -121,14 +121,11 @@ struct ConvertCommand: ParsableCommand {
             say("tensors      \(conversion.tensors.count), \(c.parameterCount) parameters")
             for o in conversion.origins { say("\(pad(o.field, 12)) \(pad(o.value, 10)) from \(o.source)") }
             // One line per tensor, or per reason when many share one (a CLIP text tower).
-            func reason(_ entry: String) -> String {
-                guard let r = entry.firstRange(of: " (") else { return "" }
-                return String(entry[r.lowerBound...])
-            }
-            let reasons = Dictionary(grouping: conversion.ignored, by: reason)
-            for i in conversion.ignored {
-                guard let group = reasons[reason(i)], group.count > 3 else { say("ignored      \(i)"); continue }
-                if group.first == i { say("ignored      \(group.count) tensors\(reason(i))") }
+            let counts = Dictionary(grouping: conversion.ignoredTensors, by: \.reason).mapValues(\.count)
+            var said = Set<String>()
+            for t in conversion.ignoredTensors {
+                guard counts[t.reason]! > 3 else { say("ignored      \(t.name) (\(t.reason))"); continue }
+                if said.insert(t.reason).inserted { say("ignored      \(counts[t.reason]!) tensors (\(t.reason))") }
             }
             say("wrote        \(output) (\(bytes.count) bytes)")
         }

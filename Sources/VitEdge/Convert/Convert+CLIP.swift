@@ -39,14 +39,7 @@ extension Converter {
             throw bad(src, "num_attention_heads dividing \(dim)", heads.map(String.init) ?? "nothing", "pass --config config.json or --heads N")
         }
         src.note("heads", "\(heads)", o.heads != nil ? "--heads" : "config.json num_attention_heads")
-        guard let pos = src.shape(e + "position_embedding.weight") else { throw bad(src, "\(e)position_embedding.weight", "none") }
-        let rows = pos.count == 3 ? pos[1] : pos[0]
-        let configured = try imageSize(vj?["image_size"], key: "image_size", src).map { (size: $0, key: "image_size") }
-        let (h, w) = try resolveImageSize(&src, o, configured, patches: rows - 1, patch: patch)
-        guard rows == (h / patch) * (w / patch) + 1 else {
-            throw VitError.badTensor(name: e + "position_embedding.weight", expected: "\((h / patch) * (w / patch) + 1) rows for \(h)x\(w) images",
-                                     found: "\(rows)", hint: "pass --image-size")
-        }
+        let (h, w, rows) = try clipImageSize(&src, o, positions: e + "position_embedding.weight", config: vj?["image_size"], key: "image_size", patch: patch)
         var c = ViTConfig(imageHeight: h, imageWidth: w, channels: channels, patchSize: patch, dim: dim, depth: depth,
                           heads: heads, mlpDim: fc1[0], numClasses: 0, mean: channels == 3 ? clipMean : nil, std: channels == 3 ? clipStd : nil)
         c.architecture = .vit
@@ -79,15 +72,10 @@ extension Converter {
         try src.put("norm_pre.bias", from: root + "pre_layrnorm.bias")
         for i in 0..<depth {
             let p = "\(layer)\(i).", b = "blocks.\(i)."
-            try src.put(b + "norm1.weight", from: p + "layer_norm1.weight")
-            try src.put(b + "norm1.bias", from: p + "layer_norm1.bias")
-            try src.putStacked(b + "attn.qkv.weight", from: ["q", "k", "v"].map { p + "self_attn.\($0)_proj.weight" })
-            try src.putStacked(b + "attn.qkv.bias", from: ["q", "k", "v"].map { p + "self_attn.\($0)_proj.bias" })
-            try src.putLinear(b + "attn.proj", from: p + "self_attn.out_proj", scaledBy: nil)
-            try src.put(b + "norm2.weight", from: p + "layer_norm2.weight")
-            try src.put(b + "norm2.bias", from: p + "layer_norm2.bias")
-            try src.putLinear(b + "mlp.fc1", from: p + "mlp.fc1", scaledBy: nil)
-            try src.putLinear(b + "mlp.fc2", from: p + "mlp.fc2", scaledBy: nil)
+            for part in ["weight", "bias"] {
+                try src.putStacked(b + "attn.qkv." + part, from: ["q", "k", "v"].map { p + "self_attn.\($0)_proj." + part })
+            }
+            try putCLIPBlock(&src, p, b, norms: ("layer_norm1", "layer_norm2"), out: "self_attn.out_proj", mlp: ("mlp.fc1", "mlp.fc2"))
         }
         // post_layernorm normalises the pooled class token; the final norm over every
         // token gives the class token the same values.
@@ -125,14 +113,7 @@ extension Converter {
             throw bad(src, "the number of attention heads", "width \(dim), not a multiple of open_clip's head width \(headWidth)", "pass --heads N")
         }
         guard heads > 0, dim % heads == 0 else { throw bad(src, "a number of heads dividing \(dim)", "\(heads)", "pass --heads N") }
-        guard let pos = src.shape(v + "positional_embedding") else { throw bad(src, "\(v)positional_embedding", "none") }
-        let rows = pos.count == 3 ? pos[1] : pos[0]
-        let configured = try imageSize(vj?["image_size"], key: "vision_cfg.image_size", src).map { (size: $0, key: "vision_cfg.image_size") }
-        let (h, w) = try resolveImageSize(&src, o, configured, patches: rows - 1, patch: patch)
-        guard rows == (h / patch) * (w / patch) + 1 else {
-            throw VitError.badTensor(name: v + "positional_embedding", expected: "\((h / patch) * (w / patch) + 1) rows for \(h)x\(w) images",
-                                     found: "\(rows)", hint: "pass --image-size")
-        }
+        let (h, w, rows) = try clipImageSize(&src, o, positions: v + "positional_embedding", config: vj?["image_size"], key: "vision_cfg.image_size", patch: patch)
         var c = ViTConfig(imageHeight: h, imageWidth: w, channels: channels, patchSize: patch, dim: dim, depth: depth,
                           heads: heads, mlpDim: fc[0], numClasses: 0, mean: channels == 3 ? clipMean : nil, std: channels == 3 ? clipStd : nil)
         c.preNorm = true
@@ -169,15 +150,9 @@ extension Converter {
         try src.put("norm_pre.bias", from: v + "ln_pre.bias")
         for i in 0..<depth {
             let p = "\(layer)\(i).", b = "blocks.\(i)."
-            try src.put(b + "norm1.weight", from: p + "ln_1.weight")
-            try src.put(b + "norm1.bias", from: p + "ln_1.bias")
             try src.put(b + "attn.qkv.weight", from: p + "attn.in_proj_weight")
             try src.put(b + "attn.qkv.bias", from: p + "attn.in_proj_bias")
-            try src.putLinear(b + "attn.proj", from: p + "attn.out_proj", scaledBy: nil)
-            try src.put(b + "norm2.weight", from: p + "ln_2.weight")
-            try src.put(b + "norm2.bias", from: p + "ln_2.bias")
-            try src.putLinear(b + "mlp.fc1", from: p + "mlp.c_fc", scaledBy: nil)
-            try src.putLinear(b + "mlp.fc2", from: p + "mlp.c_proj", scaledBy: nil)
+            try putCLIPBlock(&src, p, b, norms: ("ln_1", "ln_2"), out: "attn.out_proj", mlp: ("mlp.c_fc", "mlp.c_proj"))
         }
         try src.put("norm.weight", from: v + "ln_post.weight")
         try src.put("norm.bias", from: v + "ln_post.bias")
@@ -197,6 +172,34 @@ extension Converter {
             }
         }
         return c
+    }
+
+    /// The image size from the options, the config or the position grid (one row for the
+    /// class token), and the grid checked against it: (height, width, position rows).
+    static func clipImageSize(_ src: inout TensorSource, _ o: ConvertOptions, positions name: String, config: JSON?, key: String,
+                              patch: Int) throws -> (Int, Int, Int) {
+        guard let pos = src.shape(name) else { throw bad(src, name, "none") }
+        let rows = pos.count == 3 ? pos[1] : pos[0]
+        let configured = try imageSize(config, key: key, src).map { (size: $0, key: key) }
+        let (h, w) = try resolveImageSize(&src, o, configured, patches: rows - 1, patch: patch)
+        guard rows == (h / patch) * (w / patch) + 1 else {
+            throw VitError.badTensor(name: name, expected: "\((h / patch) * (w / patch) + 1) rows for \(h)x\(w) images",
+                                     found: "\(rows)", hint: "pass --image-size")
+        }
+        return (h, w, rows)
+    }
+
+    /// One residual block's norms, output projection and MLP, whose names alone differ
+    /// between Hugging Face and OpenAI (the caller maps qkv, whose layout differs too).
+    static func putCLIPBlock(_ src: inout TensorSource, _ p: String, _ b: String, norms: (String, String), out: String,
+                             mlp: (String, String)) throws {
+        for part in ["weight", "bias"] {
+            try src.put(b + "norm1." + part, from: p + norms.0 + "." + part)
+            try src.put(b + "norm2." + part, from: p + norms.1 + "." + part)
+        }
+        try src.putLinear(b + "attn.proj", from: p + out, scaledBy: nil)
+        try src.putLinear(b + "mlp.fc1", from: p + mlp.0, scaledBy: nil)
+        try src.putLinear(b + "mlp.fc2", from: p + mlp.1, scaledBy: nil)
     }
 
     static func noteCLIPNormalization(_ src: inout TensorSource, _ c: ViTConfig) {

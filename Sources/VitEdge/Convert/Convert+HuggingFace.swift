@@ -26,8 +26,8 @@ extension Converter {
         let k = classicAttention ? ".attention.attention.key" : ".attention.k_proj"
         let v = classicAttention ? ".attention.attention.value" : ".attention.v_proj"
         let out = classicAttention ? ".attention.output.dense" : ".attention.o_proj"
-        let fc1 = dinov2 ? ".mlp.fc1" : classic ? ".intermediate.dense" : ".mlp.fc1"
-        let fc2 = dinov2 ? ".mlp.fc2" : classic ? ".output.dense" : ".mlp.fc2"
+        let fc1 = classic && !dinov2 ? ".intermediate.dense" : ".mlp.fc1"
+        let fc2 = classic && !dinov2 ? ".output.dense" : ".mlp.fc2"
         if dinov2 && src.has(layer + "0.mlp.weights_in.weight") {
             throw bad(src, "a DINOv2 with a GELU MLP (mlp.fc1, mlp.fc2)", "a SwiGLU MLP (mlp.weights_in)",
                       "the SwiGLU feed-forward of the giant DINOv2 models is not supported yet")

@@ -90,8 +90,11 @@ extension Converter {
             c.eps = 1e-6
             src.note("eps", "1e-06", "timm default (VisionTransformer's LayerNorm)")
         }
-        // timm's act_layer: nn.GELU unless model_args (or the architecture) names another.
-        switch args?["act_layer"]?.string ?? (architecture.contains("quickgelu") ? "quick_gelu_architecture" : nil) {
+        // timm's act_layer: nn.GELU unless model_args (or a *_quickgelu_* architecture) names another.
+        switch args?["act_layer"]?.string {
+        case nil where architecture.contains("quickgelu"):
+            c.gelu = .quick
+            src.note("gelu", "quick", "timm architecture \(architecture) (act_layer quick_gelu)")
         case nil:
             src.note("gelu", "exact", "timm default (nn.GELU)")
         case "gelu":
@@ -102,9 +105,6 @@ extension Converter {
         case "quick_gelu":
             c.gelu = .quick
             src.note("gelu", "quick", "config.json model_args.act_layer")
-        case "quick_gelu_architecture":
-            c.gelu = .quick
-            src.note("gelu", "quick", "timm architecture \(architecture) (act_layer quick_gelu)")
         case let other?:
             if o.gelu == nil { throw bad(src, "act_layer gelu, gelu_tanh or quick_gelu", other, "this activation is not supported") }
         }

@@ -50,7 +50,9 @@ package struct Conversion {
     package var config: ViTConfig
     package var tensors: [VitqWriter.Tensor]
     /// Checkpoint tensors deliberately not used, with the reason (never silent).
-    package var ignored: [String]
+    package var ignoredTensors: [(name: String, reason: String)]
+    /// The same as "name (reason)" lines.
+    package var ignored: [String] { ignoredTensors.map { "\($0.name) (\($0.reason))" } }
     /// Where each setting that the tensors alone do not fix came from.
     package var origins: [Origin] = []
 
@@ -138,7 +140,7 @@ package enum Converter {
             if let i = origins.firstIndex(where: { $0.field == o.field }) { origins[i] = o } else { origins.append(o) }
         }
         return Conversion(family: family, config: c, tensors: tensors,
-                          ignored: src.ignored.sorted { $0.key < $1.key }.map { "\($0.key) (\($0.value))" },
+                          ignoredTensors: src.ignored.sorted { $0.key < $1.key }.map { (name: $0.key, reason: $0.value) },
                           origins: origins)
     }
 
