@@ -138,6 +138,8 @@ FUZZ_SECONDS ?= 60
 # could find was found (and fixed) before it landed; explore further with `make fuzz`.
 FUZZ_SEED ?= 0
 FUZZ_RUNS ?= -1
+# Targets side by side: each is one process on one core.
+FUZZ_JOBS ?= $(shell nproc)
 FUZZERS := FuzzVitq:vitq FuzzVitqHeader:vitq-header FuzzSafetensors:safetensors FuzzConfigJSON:config-json FuzzImage:image FuzzIDX:idx FuzzStream:stream FuzzJPEGPNG:jpeg-png FuzzCameraStream:camera FuzzPreprocess:preprocess FuzzFloatFields:float-fields FuzzSetPixels:set-pixels
 fuzz: deps
 	@mkdir -p .build-fuzz; set -e; for f in $(FUZZERS); do \
@@ -147,15 +149,9 @@ fuzz: deps
 			|| { grep -E "error|warning" .build-fuzz/build.log || tail -20 .build-fuzz/build.log; exit 1; }; \
 	done
 	@mkdir -p .build-fuzz/artifacts
-	@set -e; for f in $(FUZZERS); do \
-		t=$${f%%:*}; c=$${f#*:}; rm -rf .build-fuzz/corpus-$$c .build-fuzz/artifacts/$$t-*; cp -r Fuzz/Corpus/$$c .build-fuzz/corpus-$$c; \
-		echo "fuzz $$t (up to $(FUZZ_SECONDS) s)"; \
-		SWIFT_BACKTRACE=enable=no .build-fuzz/build/release/$$t -max_total_time=$(FUZZ_SECONDS) -runs=$(FUZZ_RUNS) -seed=$(FUZZ_SEED) \
-			-rss_limit_mb=2048 -malloc_limit_mb=512 -timeout=10 -max_len=65536 \
-			-print_final_stats=1 -artifact_prefix=.build-fuzz/artifacts/$$t- .build-fuzz/corpus-$$c 2>&1 \
-			| grep -E "^(stat::number_of_executed_units|stat::peak_rss_mb|SUMMARY|==[0-9]+==ERROR)" || true; \
-		if ls .build-fuzz/artifacts/$$t-* >/dev/null 2>&1; then echo "fuzz $$t: FAILED, see .build-fuzz/artifacts"; exit 1; fi; \
-	done; echo "fuzz: every target ran clean"
+	@printf '%s\n' $(FUZZERS) | xargs -P $(FUZZ_JOBS) -I{} tools/fuzz_run.sh {} $(FUZZ_SECONDS) $(FUZZ_RUNS) $(FUZZ_SEED) \
+		|| { echo "fuzz: a target failed (above)"; exit 1; }
+	@echo "fuzz: every target ran clean"
 
 # The threaded paths under ThreadSanitizer: two threads sharing one model (each with its
 # own session) over the whole test split, one session's thread pool (2 threads), a
