@@ -510,6 +510,52 @@ def clip_zero_shot_case():
     print(f"hf-clip-zeroshot: top-1 {out.logits_per_image.argmax(dim=1).tolist()}")
 
 
+def siglip_cases():
+    """SigLIP image towers as Hugging Face and timm build them, small: no class token, a
+    patch bias, tanh GELU (Hugging Face's gelu_pytorch_tanh; timm's nn.GELU), and the MAP
+    head (a learnt probe attending over the tokens, LayerNorm, MLP) whose output each
+    library calls the image embedding: pooler_output, timm's forward_head(pre_logits=True).
+    Stage by stage for both; again at 36x36 (`input_at`, `logits_at`), the position
+    embedding resampled as the library does (Hugging Face: bicubic, no antialias)."""
+    from transformers import SiglipVisionConfig, SiglipVisionModel
+    import timm
+    mean, std = [0.5] * 3, [0.5] * 3
+    args = ["--mean", "0.5", "--std", "0.5"]
+
+    torch.manual_seed(16)
+    cfg = SiglipVisionConfig(hidden_size=48, intermediate_size=96, num_hidden_layers=2, num_attention_heads=4,
+                             image_size=28, patch_size=4, num_channels=3)
+    m = SiglipVisionModel(cfg).eval()
+    perturb_vectors(m, 16)
+    with torch.no_grad():  # the probe is a [1, 1, D] parameter: a trained one's spread
+        m.head.probe.copy_(torch.randn(m.head.probe.shape))
+    seen = {}
+    m.embeddings.register_forward_hook(lambda mod, i, o: seen.__setitem__("patch_embedding", o))
+    for b, layer in enumerate(m.encoder.layers):
+        layer.register_forward_hook(lambda mod, i, o, b=b: seen.__setitem__(f"block.{b}", o[0] if isinstance(o, tuple) else o))
+    # Under the names the hub's checkpoints hold (google/siglip-*: `vision_model.`, as in
+    # a whole SiglipModel); transformers 5.x's own SiglipVisionModel drops the prefix.
+    state = {"vision_model." + k: v for k, v in m.state_dict().items()}
+    save_case("hf-siglip", m, state, cfg.to_dict(), args, 3, (28, 28), mean, std)
+    add_to_expected("hf-siglip", {k: v.contiguous().float() for k, v in seen.items()})
+    add_to_expected("hf-siglip", outputs_at(36, m, 3, mean, std,
+                                            lambda m, x: m(x, interpolate_pos_encoding=True).pooler_output))
+
+    # timm's vit_*_siglip_* (class_token False, global_pool 'map': attn_pool with latent,
+    # q, kv, proj, norm, mlp), named by its config.json; features out (num_classes 0).
+    torch.manual_seed(17)
+    margs = {"img_size": 28, "patch_size": 4, "embed_dim": 48, "depth": 2, "num_heads": 3}
+    m = timm.create_model("vit_base_patch16_siglip_224", pretrained=False, num_classes=0, **margs).eval()
+    randomize(m, 17)
+    with torch.no_grad():
+        m.attn_pool.latent.copy_(torch.randn(m.attn_pool.latent.shape))
+    save_case("timm-siglip", m, m.state_dict(),
+              {"architecture": "vit_base_patch16_siglip_224", "num_classes": 0, "model_args": margs},
+              args, 3, (28, 28), mean, std, stages=True)
+    m.set_input_size(img_size=(36, 36))
+    add_to_expected("timm-siglip", outputs_at(36, m, 3, mean, std, lambda m, x: m(x)))
+
+
 def vit_pytorch_cases():
     from vit_pytorch import ViT
     torch.manual_seed(5)
@@ -539,7 +585,7 @@ def vit_pytorch_cases():
 
 if __name__ == "__main__":
     os.makedirs(FIX, exist_ok=True)
-    which = sys.argv[1:] or ["mnist", "timm", "mlp", "hybrid", "hf", "vit-pytorch", "dinov2", "clip"]
+    which = sys.argv[1:] or ["mnist", "timm", "mlp", "hybrid", "hf", "vit-pytorch", "dinov2", "clip", "siglip"]
     if "mnist" in which:
         mnist_golden()
     if "timm" in which:
@@ -558,3 +604,5 @@ if __name__ == "__main__":
     if "clip" in which:
         clip_cases()
         clip_zero_shot_case()
+    if "siglip" in which:
+        siglip_cases()

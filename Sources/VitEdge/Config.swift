@@ -64,6 +64,9 @@ package struct ViTConfig: Equatable, Sendable {
         case meanPatches = "mean"
         /// The mean of every token, class token included (vit-pytorch `mean`).
         case meanAllTokens = "mean_all"
+        /// Multihead attention pooling (SigLIP's MAP head; timm `map`): a learnt probe
+        /// attends over the patch tokens, then LayerNorm and an MLP on a residual.
+        case attentionPool = "map"
     }
 
     /// How activations entering int8 Linear layers are quantized (nil: an fp32 model).
@@ -280,6 +283,12 @@ package struct ViTConfig: Equatable, Sendable {
         }
         guard pool != .meanPatches || numPatches > 0 else { throw bad("patches to average", "none") }
         guard pool != .classToken || classToken else { throw bad("a class token for class-token pooling", "none") }
+        if pool == .attentionPool {
+            guard architecture.tokenMixing == .attention && innerDim == dim && numPatches > 0 && !distillationToken else {
+                throw bad("attention pooling in a ViT whose heads span its width (heads × head size = width), with no distillation token",
+                          "\(architecture.rawValue), heads × head size \(innerDim), width \(dim)")
+            }
+        }
         guard !distillationToken || (pool == .classToken && preLogitsDim == 0) else {
             throw bad("class-token pooling and no pre-logits with a distillation token (DeiT)", "pool \(pool.rawValue), pre-logits \(preLogitsDim)")
         }
@@ -325,6 +334,7 @@ package struct ViTConfig: Equatable, Sendable {
         n += depth * block
         if finalNorm { n += 2 * dim }
         if poolNorm { n += 2 * dim }
+        if pool == .attentionPool { n += AttentionPoolShape(self).parameterCount }
         if preLogitsDim > 0 { n += dim * preLogitsDim + preLogitsDim }
         if preNorm { n += 2 * dim }
         n += projectionDim * dim

@@ -57,7 +57,8 @@ extension InferenceSession {
         // 5. Head: final norm, pooling, pre-logits or projection, classifier(s).
         let final = finalNorm(c, w, k, batch: b, tokens: x.tokens, normed: x.normed)
         if c.finalNorm { tap?(.finalNorm, UnsafeBufferPointer(start: final, count: rows * c.dim)) }
-        poolTokens(c, w, k, batch: b, tokens: final, pooled: x.pooled)
+        poolTokens(c, w, k, batch: b, tokens: final, pooled: x.pooled, attentionPool: x.attentionPool,
+                   observe: tap.map { t in { layer, v in t(.linearInput(layer), v) } })
         tap?(.pooled, UnsafeBufferPointer(start: x.pooled, count: b * c.dim))
         guard c.numClasses > 0 else {
             preLogits(c, w, k, batch: b, pooled: x.pooled, features: x.features)

@@ -17,9 +17,24 @@ func finalNorm(_ c: ViTConfig, _ w: ModelWeights, _ k: Kernels, batch: Int,
 }
 
 /// Pooling to one vector per image [B, D]: the class token, the mean of the patch
-/// tokens (timm), or the mean of all tokens (vit-pytorch); then the pooled norm.
+/// tokens (timm), the mean of all tokens (vit-pytorch), or attention pooling (SigLIP,
+/// Head+AttentionPool.swift); then the pooled norm.
 func poolTokens(_ c: ViTConfig, _ w: ModelWeights, _ k: Kernels, batch: Int,
-          tokens: UnsafePointer<Float>, pooled: UnsafeMutablePointer<Float>) {
+                tokens: UnsafePointer<Float>, pooled: UnsafeMutablePointer<Float>, attentionPool a: AttentionPoolActivations?,
+                observe: ((String, UnsafeBufferPointer<Float>) -> Void)? = nil) {
+    let d = c.dim
+    if c.pool == .attentionPool, let pool = w.attentionPool, let a {
+        attentionPool(c, pool, k, batch: batch, tokens: tokens, a: a, pooled: pooled, observe: observe)
+    } else {
+        poolByToken(c, batch: batch, tokens: tokens, pooled: pooled)
+    }
+    if let ln = w.poolNorm {
+        k.layerNorm(ln, rows: batch, x: pooled, ldx: d, y: pooled, ldy: d)
+    }
+}
+
+/// The class token or a mean of tokens, per image.
+private func poolByToken(_ c: ViTConfig, batch: Int, tokens: UnsafePointer<Float>, pooled: UnsafeMutablePointer<Float>) {
     let d = c.dim
     for b in 0..<batch {
         let image = tokens + b * c.tokens * d
@@ -35,10 +50,9 @@ func poolTokens(_ c: ViTConfig, _ w: ModelWeights, _ k: Kernels, batch: Int,
                 for i in 0..<d { out[i] += image[t * d + i] }
             }
             for i in 0..<d { out[i] /= Float(n) }
+        case .attentionPool:
+            preconditionFailure("attention pooling has its own weights (attentionPool)")
         }
-    }
-    if let ln = w.poolNorm {
-        k.layerNorm(ln, rows: batch, x: pooled, ldx: d, y: pooled, ldy: d)
     }
 }
 

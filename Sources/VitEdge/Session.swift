@@ -13,7 +13,9 @@ struct Activations {
     var encoder: EncoderActivations
     /// [B·T, D] after the final norm
     var normed: UnsafeMutablePointer<Float>
-    /// [B, D] pooled representation (class token or mean)
+    /// SigLIP's attention-pooling head's intermediates, or nil
+    var attentionPool: AttentionPoolActivations?
+    /// [B, D] pooled representation (class token, mean or attention pooling)
     var pooled: UnsafeMutablePointer<Float>
     /// [B, F] what the head reads (pre-logits output, or `pooled`)
     var features: UnsafeMutablePointer<Float>
@@ -224,6 +226,7 @@ struct ForwardLayout {
         }
         p.step("tokens", "normed")             // 5. final norm
         p.step("tokens", "normed", "pooled")   //    pooling
+        if c.pool == .attentionPool { try planAttentionPool(&p, c, batch: b, source: ["tokens", "normed"]) }
         p.step("pooled", "features")           //    pre-logits
         // DeiT's distillation head reads the normed tokens again beside the class head.
         p.step("normed", "pooled", "features", "features_normalized", "logits", "logits_dist")
@@ -233,9 +236,9 @@ struct ForwardLayout {
         index = p.index
     }
 
-    /// Every Linear layer inside the blocks, with the rows it multiplies: B·T for the
-    /// ViT's layers and the channel MLPs, B·D for the token mixers (they run on the
-    /// transposed tokens).
+    /// Every Linear layer inside the blocks (and the attention-pooling head), with the rows
+    /// it multiplies: B·T for the ViT's layers and the channel MLPs, B·D for the token
+    /// mixers (they run on the transposed tokens).
     static func blockLinears(_ c: ViTConfig, batch b: Int) -> [(rows: Int, inFeatures: Int, outFeatures: Int)] {
         let rows = b * c.tokens
         var l = [(rows, c.dim, c.mlpDim), (rows, c.mlpDim, c.dim)]
@@ -250,6 +253,7 @@ struct ForwardLayout {
         case .mixer: l += [(b * c.dim, c.tokens, c.tokenMlpDim), (b * c.dim, c.tokenMlpDim, c.tokens)]
         case .resmlp: l += [(b * c.dim, c.tokens, c.tokens)]
         }
+        if c.pool == .attentionPool { l += AttentionPoolWeights.linearShapes(c, batch: b).map { ($0.rows, $0.inFeatures, $0.outFeatures) } }
         return l.map { (rows: $0.0, inFeatures: $0.1, outFeatures: $0.2) }
     }
 
@@ -272,7 +276,8 @@ struct ForwardLayout {
         let features = config.hasFeatureLayer ? v("features") : pooled
         return Activations(image: v("image"), backbone: backboneActivations(arena: arena, plan: plan, quant: quant),
                            patches: v("patches"), tokens: v("tokens"), encoder: encoder,
-                           normed: v("normed"), pooled: pooled,
+                           normed: v("normed"), attentionPool: attentionPoolActivations(arena: arena, plan: plan, quant: quant),
+                           pooled: pooled,
                            features: features,
                            normalizedFeatures: config.normalizeFeatures ? v("features_normalized") : features,
                            logits: v("logits"), logitsDistillation: v("logits_dist"),

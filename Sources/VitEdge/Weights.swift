@@ -130,6 +130,8 @@ struct ModelWeights {
     /// The encoder blocks, one per layer.
     var encoder: EncoderWeights
     var norm: ChannelNorm?
+    /// SigLIP's attention-pooling head, or nil
+    var attentionPool: AttentionPoolWeights? = nil
     var poolNorm: LayerNorm?
     /// [preLogitsDim, dim], or nil
     var preLogits: Linear?
@@ -170,6 +172,7 @@ struct ModelWeights {
             if c.layerScale { t.append((p + "ls2.gamma", [c.dim])) }
         }
         if c.finalNorm { t += [("norm.weight", [c.dim]), ("norm.bias", [c.dim])] }
+        if c.pool == .attentionPool { t += AttentionPoolShape(c).tensors }
         if c.poolNorm { t += [("fc_norm.weight", [c.dim]), ("fc_norm.bias", [c.dim])] }
         if c.preLogitsDim > 0 { t += [("pre_logits.weight", [c.preLogitsDim, c.dim]), ("pre_logits.bias", [c.preLogitsDim])] }
         if c.projectionDim > 0 { t.append(("proj.weight", [c.projectionDim, c.dim])) }
@@ -261,7 +264,7 @@ struct ModelWeights {
             }
             guard t.dtype == .f32 || (t.dtype == .i8 && int8Layers.contains(String(name.dropLast(".weight".count)))) else {
                 throw VitError.badTensor(name: name, expected: "dtype f32", found: "dtype \(t.dtype.rawValue)",
-                                         hint: "only the Linear weights of the blocks and the backbone's convolutions may be int8")
+                                         hint: "only the Linear weights of the blocks and the attention-pooling head, and the backbone's convolutions, may be int8")
             }
             guard t.shape == shape else {
                 throw VitError.badTensor(name: name, expected: "shape \(shape)", found: "shape \(t.shape)",
@@ -359,6 +362,13 @@ struct ModelWeights {
                 ls2: c.layerScale ? f(p + "ls2.gamma") : nil)
         })
         norm = c.finalNorm ? .layerNorm(ln("norm", c.dim)) : nil
+        if c.pool == .attentionPool {
+            attentionPool = AttentionPoolWeights(
+                keyQuery: linear("attn_pool.key_query", out: c.heads, in: c.dim, bias: false),
+                value: linear("attn_pool.value", out: c.dim, in: c.dim), proj: linear("attn_pool.proj", out: c.dim, in: c.dim),
+                norm: ln("attn_pool.norm", c.dim),
+                fc1: linear("attn_pool.mlp.fc1", out: c.mlpDim, in: c.dim), fc2: linear("attn_pool.mlp.fc2", out: c.dim, in: c.mlpDim))
+        }
         poolNorm = c.poolNorm ? ln("fc_norm", c.dim) : nil
         preLogits = c.preLogitsDim > 0 ? linear("pre_logits", out: c.preLogitsDim, in: c.dim) : nil
         projection = c.projectionDim > 0 ? linear("proj", out: c.projectionDim, in: c.dim, bias: false) : nil
@@ -367,13 +377,17 @@ struct ModelWeights {
     }
 
     /// The layers the int8 scheme covers: in the blocks, attention and MLP (ViT), token
-    /// mixing and channel MLP (MLP-Mixer, ResMLP); the hybrid backbone's convolutions.
+    /// mixing and channel MLP (MLP-Mixer, ResMLP); the hybrid backbone's convolutions; the
+    /// attention-pooling head's value, output projection and MLP.
     static let quantizableLayerKinds = ["conv", "conv1", "conv2", "conv3", "attn.qkv", "attn.proj", "mlp.fc1", "mlp.fc2", "mlp_tokens.fc1", "mlp_tokens.fc2",
                                         "linear_tokens", "mlp_channels.fc1", "mlp_channels.fc2"]
 
     /// True for the Linear weights the int8 scheme covers.
     static func isQuantizable(_ name: String) -> Bool {
-        (name.hasPrefix("blocks.") || name.hasPrefix("patch_embed.backbone."))
+        if name.hasPrefix("attn_pool."), name.hasSuffix(".weight") {
+            return AttentionPoolWeights.quantizableLayers.contains(String(name.dropLast(".weight".count)))
+        }
+        return (name.hasPrefix("blocks.") || name.hasPrefix("patch_embed.backbone."))
             && quantizableLayerKinds.contains { name.hasSuffix("." + $0 + ".weight") }
     }
 
@@ -408,6 +422,7 @@ struct ModelWeights {
             }
             encoder = .mixer(blocks)
         }
+        if var a = attentionPool { a.forEachLinear(body); attentionPool = a }
         if var l = preLogits { body("pre_logits", &l); preLogits = l }
         if var l = projection { body("proj", &l); projection = l }
         if var l = head { body("head", &l); head = l }

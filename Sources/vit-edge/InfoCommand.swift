@@ -66,7 +66,7 @@ struct InfoCommand: ParsableCommand {
             }
             say("input        \(c.channels)x\(c.imageHeight)x\(c.imageWidth), patch \(c.patchSize) (\(c.embeddingDescription)), \(c.numPatches) patches + \(c.prefixTokens) prefix\(c.registerTokens > 0 ? " (\(c.registerTokens) registers)" : "") = \(c.tokens) tokens")
             say("encoder      \(c.preNorm ? "pre-norm, " : "")\(c.encoderDescription)")
-            say("head         pool \(c.pool.rawValue)\(c.finalNorm ? ", final norm" : "")\(c.poolNorm ? ", pooled norm" : "")\(c.preLogitsDim > 0 ? ", pre-logits \(c.preLogitsDim)" : "")\(c.projectionDim > 0 ? ", projection \(c.projectionDim)" : ""), \(c.numClasses > 0 ? "\(c.numClasses) classes" : "no head (features)")\(c.distillationToken ? ", distillation head" : "")")
+            say("head         pool \(c.pool.rawValue)\(c.pool == .attentionPool ? " (attention pooling: \(c.heads) heads, LayerNorm, MLP \(c.mlpDim))" : "")\(c.finalNorm ? ", final norm" : "")\(c.poolNorm ? ", pooled norm" : "")\(c.preLogitsDim > 0 ? ", pre-logits \(c.preLogitsDim)" : "")\(c.projectionDim > 0 ? ", projection \(c.projectionDim)" : ""), \(c.numClasses > 0 ? "\(c.numClasses) classes" : "no head (features)")\(c.distillationToken ? ", distillation head" : "")")
             say("preprocess   \(c.preprocessing.summary); mean \(c.mean), std \(c.std)")
             say(c.architecture.tokenMixing == .weights
                 ? "positions    none: the token mixers fix the input at \(c.imageHeight)x\(c.imageWidth)"

@@ -175,6 +175,71 @@ final class ParityTests: XCTestCase {
         }
     }
 
+    /// SigLIP image towers as Hugging Face (`SiglipVisionModel`, under the hub's
+    /// `vision_model.` names: pooler_output) and timm (`vit_base_patch16_siglip_224` from its
+    /// config.json: pre-logits) build them, small: no class token, tanh GELU (Hugging Face)
+    /// or exact (timm), the MAP head with its probe folded into the keys; stage by stage,
+    /// again at 36x36, int8 cosine.
+    func testSigLIPMatchesItsLibraries() throws {
+        for (name, gelu) in [("hf-siglip", ViTConfig.GELU.tanh), ("timm-siglip", .erf)] {
+            try encoderParity(name) { c in
+                XCTAssertEqual(c.pool, .attentionPool, name)
+                XCTAssertFalse(c.classToken, name)
+                XCTAssertEqual(c.gelu, gelu, name)
+                XCTAssertEqual(c.eps, 1e-6, name)
+            }
+        }
+        // The head's value, output projection and MLP are int8 too (dynamic above; static
+        // here, its inputs calibrated on the digits), each in the per-layer report.
+        let file = try VitqFile.parse(try Self.convert("hf-siglip").vitqBytes(), path: "siglip")
+        let samples = try FileIO.list(repoFile("models/samples")).filter { $0.hasSuffix(".pgm") }
+        let images = try samples.map { try Image.load(path: repoFile("models/samples/" + $0)) }
+        var o = QuantizeOptions()
+        o.activations = .static
+        let result = try Quantizer.quantize(file, source: "siglip", calibration: images, options: o)
+        let q = try VitqFile.parse(result.bytes, path: "siglip-int8")
+        for layer in AttentionPoolWeights.quantizableLayers {
+            XCTAssertEqual(q.info(layer + ".weight")?.dtype, .i8, layer)
+            let r = result.layers.first { $0.name == layer }
+            XCTAssertNotNil(r?.inputScale, layer)
+            XCTAssertGreaterThan(r?.outputSQNR ?? 0, 20, layer)
+        }
+        XCTAssertEqual(q.info("attn_pool.key_query.weight")?.dtype, .f32)
+        // What is not supported is one line naming it: SigLIP 2 NaFlex (a Linear patch
+        // embedding), a tower without its head.
+        func checkpoint(_ tensors: [(String, [Int])]) throws -> Safetensors {
+            var header = "{", offset = 0
+            for (i, (name, shape)) in tensors.enumerated() {
+                let bytes = shape.reduce(4, *)
+                header += "\(i > 0 ? "," : "")\"\(name)\":{\"dtype\":\"F32\",\"shape\":\(shape),\"data_offsets\":[\(offset),\(offset + bytes)]}"
+                offset += bytes
+            }
+            let h = Array((header + "}").utf8)
+            var n = UInt64(h.count), out: [UInt8] = []
+            for _ in 0..<8 { out.append(UInt8(n & 0xFF)); n >>= 8 }
+            return try Safetensors(bytes: out + h + [UInt8](repeating: 0, count: offset), path: "siglip.safetensors")
+        }
+        let layers: [(String, [Int])] = [("encoder.layers.0.layer_norm1.weight", [48]), ("encoder.layers.0.mlp.fc1.weight", [96, 48])]
+        let naflex = try checkpoint([("embeddings.patch_embedding.weight", [48, 48]), ("embeddings.position_embedding.weight", [256, 48])] + layers)
+        XCTAssertThrowsError(try Converter.convert(naflex, configJSON: nil, options: ConvertOptions())) { XCTAssertTrue("\($0)".contains("NaFlex"), "\($0)") }
+        let headless = try checkpoint([("embeddings.patch_embedding.weight", [48, 3, 4, 4]), ("embeddings.position_embedding.weight", [49, 48])] + layers)
+        XCTAssertThrowsError(try Converter.convert(headless, configJSON: nil, options: ConvertOptions())) { XCTAssertTrue("\($0)".contains("vision_use_head"), "\($0)") }
+        var embeddings: [[Float]] = []
+        for f in [file, q] {
+            let session = try InferenceSession(model: try VisionTransformer(file: f, kernels: try Kernels.select(.auto)), batchSize: 4)
+            try Self.preprocess(Array(samples.prefix(4)), into: session)
+            session.forward()
+            embeddings.append((0..<4).flatMap { Array(session.features($0)) })
+        }
+        for i in 0..<4 {
+            let a = embeddings[0][(i * 48)..<((i + 1) * 48)], b = embeddings[1][(i * 48)..<((i + 1) * 48)]
+            var dot: Float = 0, na: Float = 0, nb: Float = 0
+            for (x, y) in zip(a, b) { dot += x * y; na += x * x; nb += y * y }
+            let cosine = dot / (na * nb).squareRoot()
+            XCTAssertGreaterThanOrEqual(cosine, 0.99, "static int8, image \(i)")
+        }
+    }
+
     /// A CLIP zero-shot head: a whole Hugging Face CLIPModel converted (its text tower set
     /// aside) with ten labels' text embeddings as tools/clip_text_embeddings.py writes them;
     /// the logits equal the model's logits_per_image (same top-1), `embed` still writes the

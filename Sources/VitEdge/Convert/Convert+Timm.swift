@@ -18,8 +18,8 @@ extension Converter {
             throw bad(src, "patch_embed.proj reading the backbone's \(b.outChannels) channels", "\(patchChannels)")
         }
         let stride = backbone?.backbone.stride ?? 1
-        for unsupported in ["blocks.0.attn.q_norm.weight", "blocks.0.attn.q_bias", "attn_pool.latent"] where src.has(unsupported) {
-            throw bad(src, "a plain ViT", "'\(unsupported)'", "QK-norm, BEiT biases and attention pooling are not supported")
+        for unsupported in ["blocks.0.attn.q_norm.weight", "blocks.0.attn.q_bias", "attn_pool.q_norm.weight", "attn_pool.pos_embed"] where src.has(unsupported) {
+            throw bad(src, "a plain ViT", "'\(unsupported)'", "QK-norm, BEiT biases and attention pooling with positions are not supported")
         }
         let depth = src.count(prefix: "blocks.", suffix: ".norm1.weight")
         guard depth > 0 else { throw bad(src, "blocks.0 ... blocks.N", "no blocks") }
@@ -118,9 +118,13 @@ extension Converter {
             switch g {
             case "avg": c.pool = .meanPatches
             case "token": c.pool = .classToken
-            default: throw bad(src, "global_pool 'token' or 'avg'", "'\(g)'", "this pooling is not supported")
+            case "map": c.pool = .attentionPool
+            default: throw bad(src, "global_pool 'token', 'avg' or 'map'", "'\(g)'", "this pooling is not supported")
             }
             src.note("pool", c.pool.rawValue, j?["global_pool"] != nil ? "config.json global_pool" : "config.json model_args.global_pool")
+        } else if src.has("attn_pool.latent") {
+            c.pool = .attentionPool
+            src.note("pool", "map", "checkpoint: attn_pool (timm global_pool 'map', SigLIP)")
         } else if c.poolNorm || !cls {
             c.pool = .meanPatches
             src.note("pool", "mean", c.poolNorm ? "checkpoint: fc_norm (timm uses it with global_pool 'avg')" : "checkpoint: no class token")
@@ -208,6 +212,10 @@ extension Converter {
         }
         for name in ["norm_pre.weight", "norm_pre.bias", "norm.weight", "norm.bias", "fc_norm.weight", "fc_norm.bias"] where src.has(name) {
             try src.put(name, from: name)
+        }
+        if c.pool == .attentionPool {
+            try putAttentionPool(&src, c, probe: "attn_pool.latent", projections: .split(q: "attn_pool.q", kv: "attn_pool.kv"),
+                                 out: "attn_pool.proj", norm: "attn_pool.norm", mlp: ("attn_pool.mlp.fc1", "attn_pool.mlp.fc2"))
         }
         if c.preLogitsDim > 0 {
             try src.put("pre_logits.weight", from: "pre_logits.fc.weight")

@@ -70,7 +70,9 @@ package enum Converter {
         var c: ViTConfig
         switch family {
         case .timm: c = isMLPModel(st) ? try mapTimmMLP(&src, configJSON, options) : try mapTimm(&src, configJSON, options)
-        case .huggingFace: c = isHuggingFaceCLIP(st) ? try mapHuggingFaceCLIP(&src, configJSON, options) : try mapHuggingFace(&src, configJSON, options)
+        case .huggingFace:
+            c = isHuggingFaceSigLIP(st) ? try mapHuggingFaceSigLIP(&src, configJSON, options)
+                : isHuggingFaceCLIP(st) ? try mapHuggingFaceCLIP(&src, configJSON, options) : try mapHuggingFace(&src, configJSON, options)
         case .openAI: c = try mapOpenAICLIP(&src, configJSON, options)
         case .vitPytorch: c = try mapVitPytorch(&src, configJSON, options)
         }
@@ -146,13 +148,14 @@ package enum Converter {
 
     package static func detectFamily(_ st: Safetensors) throws -> ModelFamily {
         let names = st.entries.map { $0.name }
-        if names.contains(where: { $0.hasSuffix("embeddings.patch_embeddings.projection.weight") }) || isHuggingFaceCLIP(st) { return .huggingFace }
+        if names.contains(where: { $0.hasSuffix("embeddings.patch_embeddings.projection.weight") }) || isHuggingFaceCLIP(st)
+            || isHuggingFaceSigLIP(st) { return .huggingFace }
         if isOpenAICLIP(st) { return .openAI }
         if names.contains("patch_embed.proj.weight") || names.contains("stem.proj.weight") { return .timm }
         if names.contains(where: { $0.hasPrefix("to_patch_embedding.") }) { return .vitPytorch }
-        throw VitError.badCheckpoint(path: st.path, expected: "a timm, Hugging Face or vit-pytorch ViT, a CLIP image tower, or a timm MLP-Mixer or ResMLP",
+        throw VitError.badCheckpoint(path: st.path, expected: "a timm, Hugging Face or vit-pytorch ViT, a CLIP or SigLIP image tower, or a timm MLP-Mixer or ResMLP",
                                      found: "tensors \(names.prefix(4).joined(separator: ", "))",
-                                     hint: "vit-edge recognises patch_embed.proj (timm), stem.proj (timm MlpMixer), embeddings.patch_embeddings (Hugging Face), vision_model.embeddings.patch_embedding (Hugging Face CLIP), visual.conv1 (OpenAI CLIP), to_patch_embedding (vit-pytorch)")
+                                     hint: "vit-edge recognises patch_embed.proj (timm), stem.proj (timm MlpMixer), embeddings.patch_embeddings (Hugging Face), vision_model.embeddings.patch_embedding (Hugging Face CLIP, SigLIP), visual.conv1 (OpenAI CLIP), to_patch_embedding (vit-pytorch)")
     }
 
     // MARK: helpers
