@@ -331,6 +331,15 @@ def add_to_expected(name, extra):
     save_file(out, path)
 
 
+def final_tokens(name, model, channels, size, mean, std, run):
+    """Adds `tokens` to a case: every token after the final norm for the four digits
+    (what `embed --tokens` writes): Hugging Face's last_hidden_state, timm's forward_features."""
+    _, gray = samples()
+    x = prepare(gray[:4], channels, size, mean, std)
+    with torch.no_grad():
+        add_to_expected(name, {"tokens": run(model, x).contiguous().float()})
+
+
 def perturb_vectors(model, seed):
     """Hugging Face initialises LayerNorms to identity, biases, registers and mask tokens
     to zero and layer scale to one value: give every vector a trained model's spread."""
@@ -371,6 +380,7 @@ def dinov2_cases():
         hub[k] = v
     save_case("hf-dinov2-registers", m, hub, cfg.to_dict(), ["--mean", "0.5", "--std", "0.5"],
               1, (28, 28), [0.5], [0.5])
+    final_tokens("hf-dinov2-registers", m, 1, (28, 28), [0.5], [0.5], lambda m, x: m(x).last_hidden_state)
     add_to_expected("hf-dinov2-registers", at(36, m, 1, [0.5], [0.5]))
     torch.manual_seed(9)
     cfg = Dinov2Config(hidden_size=32, num_hidden_layers=2, num_attention_heads=2, mlp_ratio=3,
@@ -378,6 +388,7 @@ def dinov2_cases():
     m = Dinov2Model(cfg).eval()
     perturb_vectors(m, 9)
     save_case("hf-dinov2", m, m.state_dict(), cfg.to_dict(), [], 3, (32, 32), [0.5] * 3, [0.5] * 3)
+    final_tokens("hf-dinov2", m, 3, (32, 32), [0.5] * 3, [0.5] * 3, lambda m, x: m(x).last_hidden_state)
     add_to_expected("hf-dinov2", at(40, m, 3, [0.5] * 3, [0.5] * 3))
     # timm's vit_small_patch14_reg4_dinov2 (registers, no_embed_class, layer scale), made
     # small through model_args as a config.json would say; features out (num_classes 0).
@@ -394,6 +405,7 @@ def dinov2_cases():
     cfg = {"architecture": "vit_small_patch14_reg4_dinov2", "num_classes": 0, "model_args": args}
     save_case("timm-dinov2-reg4", m, m.state_dict(), cfg, ["--mean", "0.1307", "--std", "0.3081"], 1, (28, 28),
               mean, std, stages=True)
+    final_tokens("timm-dinov2-reg4", m, 1, (28, 28), mean, std, lambda m, x: m.forward_features(x))
     # The same weights as the original DINOv2 hub checkpoint holds them (what timm's
     # checkpoint_filter_fn undoes): `register_tokens`, a `mask_token`, and a position row
     # for the class token (here a random one, taken back out of the class token).
@@ -537,6 +549,7 @@ def siglip_cases():
     # a whole SiglipModel); transformers 5.x's own SiglipVisionModel drops the prefix.
     state = {"vision_model." + k: v for k, v in m.state_dict().items()}
     save_case("hf-siglip", m, state, cfg.to_dict(), args, 3, (28, 28), mean, std)
+    final_tokens("hf-siglip", m, 3, (28, 28), mean, std, lambda m, x: m(x).last_hidden_state)
     add_to_expected("hf-siglip", {k: v.contiguous().float() for k, v in seen.items()})
     add_to_expected("hf-siglip", outputs_at(36, m, 3, mean, std,
                                             lambda m, x: m(x, interpolate_pos_encoding=True).pooler_output))
@@ -552,6 +565,7 @@ def siglip_cases():
     save_case("timm-siglip", m, m.state_dict(),
               {"architecture": "vit_base_patch16_siglip_224", "num_classes": 0, "model_args": margs},
               args, 3, (28, 28), mean, std, stages=True)
+    final_tokens("timm-siglip", m, 3, (28, 28), mean, std, lambda m, x: m.forward_features(x))
     m.set_input_size(img_size=(36, 36))
     add_to_expected("timm-siglip", outputs_at(36, m, 3, mean, std, lambda m, x: m(x)))
 

@@ -161,6 +161,15 @@ package final class InferenceSession: @unchecked Sendable {
                                 hint: "its weights or its preprocessing (mean \(c.mean), std \(c.std)) take the activations past float32's range")
     }
 
+    /// Image `i`'s final tokens [T, D] after `forward`: every token (class, distillation and
+    /// register tokens first, then the patches in row-major order) after the final norm, as
+    /// timm's `forward_features` and Hugging Face's DINOv2 / SigLIP `last_hidden_state`.
+    package func tokens(_ i: Int) -> UnsafeBufferPointer<Float> {
+        let c = model.config
+        let n = c.tokens * c.dim
+        return UnsafeBufferPointer(start: (c.finalNorm ? act.normed : act.tokens) + i * n, count: n)
+    }
+
     /// The pooled representation the head reads (after pre-logits), image `i`.
     package func features(_ i: Int) -> UnsafeBufferPointer<Float> {
         let n = model.config.featureDim
@@ -231,7 +240,9 @@ struct ForwardLayout {
         // DeiT's distillation head reads the normed tokens again beside the class head.
         p.step("normed", "pooled", "features", "features_normalized", "logits", "logits_dist")
         p.step("logits", "probabilities")      // 6. softmax
-        p.output("pooled", "features", "logits", "logits_dist", "probabilities")
+        // The final tokens are an output too (`tokens(_:)`): after the pooling only the
+        // head's small buffers are live, so keeping them costs next to nothing.
+        p.output("pooled", "features", "logits", "logits_dist", "probabilities", c.finalNorm ? "normed" : "tokens")
         requests = p.finished()
         index = p.index
     }

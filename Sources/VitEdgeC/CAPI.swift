@@ -260,6 +260,18 @@ public func vit_model_heads(_ m: OpaquePointer?) -> Int32 { model(m).map { Int32
 @_cdecl("vit_model_tokens")
 public func vit_model_tokens(_ m: OpaquePointer?) -> Int32 { model(m).map { Int32($0.model.info.tokens) } ?? -1 }
 
+@_cdecl("vit_model_prefix_tokens")
+public func vit_model_prefix_tokens(_ m: OpaquePointer?) -> Int32 { model(m).map { Int32($0.model.info.prefixTokens) } ?? -1 }
+
+@_cdecl("vit_model_width")
+public func vit_model_width(_ m: OpaquePointer?) -> Int32 { model(m).map { Int32($0.model.info.width) } ?? -1 }
+
+@_cdecl("vit_model_patch_rows")
+public func vit_model_patch_rows(_ m: OpaquePointer?) -> Int32 { model(m).map { Int32($0.model.info.patchRows) } ?? -1 }
+
+@_cdecl("vit_model_patch_columns")
+public func vit_model_patch_columns(_ m: OpaquePointer?) -> Int32 { model(m).map { Int32($0.model.info.patchColumns) } ?? -1 }
+
 @_cdecl("vit_model_is_int8")
 public func vit_model_is_int8(_ m: OpaquePointer?) -> Int32 { model(m).map { $0.model.info.int8 ? 1 : 0 } ?? -1 }
 
@@ -392,6 +404,7 @@ func outputCount(_ s: OpaquePointer?, _ output: Int32) -> Int {
     case 1: return s.count(of: .probabilities)
     case 2: return s.count(of: .embedding)
     case 3: return attentionCount(s)
+    case 4: return s.count(of: .tokens)
     default: return 0
     }
 }
@@ -402,8 +415,8 @@ public func vit_session_output(_ s: OpaquePointer?, _ output: Int32, _ image: In
     guard let s = session(s)?.session else { return null("session") }
     guard let out else { return null("out") }
     let capacity = Int(clamping: capacityCount)
-    let kinds: [Session.Output] = [.logits, .probabilities, .embedding]
-    guard output >= 0 && output <= 3 else { return fail(.invalidArgument, "output must be a vit_output (0...3), got \(output)") }
+    let kinds: [Session.Output] = [.logits, .probabilities, .embedding, .embedding /* unused: 3 is attention */, .tokens]
+    guard output >= 0 && output <= 4 else { return fail(.invalidArgument, "output must be a vit_output (0...4), got \(output)") }
     let n = output == 3 ? attentionCount(s) : s.count(of: kinds[Int(output)])
     guard capacity >= n else {
         return fail(.bufferTooSmall, "the output holds \(n) floats per image, the buffer \(capacity)")

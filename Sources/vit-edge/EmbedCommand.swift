@@ -16,8 +16,11 @@ struct EmbedCommand: ParsableCommand {
     @Argument(help: "Images (JPEG, PNG, PGM, PPM), folders of them, or IDX files.")
     var images: [String]
 
-    @Option(name: .shortAndLong, help: "Write a .npy file of float32 [images, features] instead of JSON.")
+    @Option(name: .shortAndLong, help: "Write a .npy file of float32 [images, features] (with --tokens: [images, tokens, width]) instead of JSON.")
     var output: String?
+
+    @Flag(help: "Write every token after the final norm instead of the pooled vector: the prefix tokens (class, distillation, registers; `info` counts them) first, then the patches row by row (DINOv2 patch features, Hugging Face's last_hidden_state).")
+    var tokens = false
 
     @Option(help: "Images per forward pass.")
     var batch = 16
@@ -37,48 +40,66 @@ struct EmbedCommand: ParsableCommand {
         guarded {
             let vit = try options.load(model)
             let c = vit.config
-            // Images are read one batch at a time; only the features are kept (for -o).
+            // Images are read one batch at a time, and each batch's outputs written (to -o
+            // as they come: a folder of photos never has to fit in memory).
             let source = ImageSource(paths: images)
             source.exifOrientation = imageOptions.exifOrientation
             source.jpegScaling = imageOptions.jpegScaling(for: c)
             let session = try InferenceSession(model: vit, batchSize: batch, threads: threads.count)
-            var features: [Float] = []
-            var names: [String] = []
+            let rowShape = tokens ? [c.tokens, c.dim] : [c.featureDim]
             var count = 0, failures = 0
-            var ended = false
-            while !ended {
-                names.removeAll(keepingCapacity: true)
-                // An image that cannot be read or preprocessed is one line on stderr (and
-                // status 1 at the end); the others go on, in order.
-                while names.count < batch {
-                    do {
-                        guard let (name, image) = try source.next() else { ended = true; break }
-                        try session.setInput(image, at: names.count, name: name)
-                        names.append(name)
-                    } catch {
-                        printError("vit-edge: error: \(errorLine(error))")
-                        failures += 1
+            func each(_ emit: (String, UnsafeBufferPointer<Float>) throws -> Void) throws {
+                var names: [String] = []
+                var ended = false
+                while !ended {
+                    names.removeAll(keepingCapacity: true)
+                    // An image that cannot be read or preprocessed is one line on stderr (and
+                    // status 1 at the end); the others go on, in order.
+                    while names.count < batch {
+                        do {
+                            guard let (name, image) = try source.next() else { ended = true; break }
+                            try session.setInput(image, at: names.count, name: name)
+                            names.append(name)
+                        } catch {
+                            printError("vit-edge: error: \(errorLine(error))")
+                            failures += 1
+                        }
                     }
-                }
-                if names.isEmpty { break }
-                session.forward(count: names.count)
-                for (j, name) in names.enumerated() {
-                    try session.checkFinite(image: j, name: name)
-                    let f = session.features(j)
-                    if output == nil {
-                        writeStdout(JSON.object([("image", .string(name)),
-                                                 ("embedding", .array(f.map { .number(Double($0)) }))]).serialized() + "\n")
-                    } else {
-                        features.append(contentsOf: f)
+                    if names.isEmpty { break }
+                    session.forward(count: names.count)
+                    for (j, name) in names.enumerated() {
+                        try session.checkFinite(image: j, name: name)
+                        try emit(name, tokens ? session.tokens(j) : session.features(j))
                     }
+                    count += names.count
                 }
-                count += names.count
+                Inputs.noteSkipped(source.skipped)
+                guard count > 0 else { throw VitError.invalidArgument("no images found in \(images.joined(separator: " "))") }
             }
-            Inputs.noteSkipped(source.skipped)
-            guard count > 0 else { throw VitError.invalidArgument("no images found in \(images.joined(separator: " "))") }
             if let output {
-                try FileIO.write(output, NPY.float32(features, shape: [count, c.featureDim]))
-                say("wrote        \(output): float32 [\(count), \(c.featureDim)]\(failures > 0 ? " (\(failures) image\(failures == 1 ? "" : "s") left out: see above)" : "")")
+                try FileIO.writeAtomically(output, header: { NPY.float32Header(shape: [count] + rowShape, fixedFirst: true) }) { write in
+                    try NPY.float32Header(shape: [0] + rowShape, fixedFirst: true).withUnsafeBytes { try write($0) }
+                    var bytes: [UInt8] = []
+                    try each { _, values in
+                        bytes.removeAll(keepingCapacity: true)
+                        NPY.append(values, to: &bytes)
+                        try bytes.withUnsafeBytes { try write($0) }
+                    }
+                }
+                say("wrote        \(output): float32 \([count] + rowShape)\(failures > 0 ? " (\(failures) image\(failures == 1 ? "" : "s") left out: see above)" : "")")
+            } else {
+                try each { name, values in
+                    let line: JSON
+                    if tokens {
+                        let rows = (0..<c.tokens).map { t in JSON.array(values[(t * c.dim)..<((t + 1) * c.dim)].map { .number(Double($0)) }) }
+                        line = .object([("image", .string(name)), ("prefix_tokens", .number(Double(c.prefixTokens))),
+                                        ("patch_grid", .array([.number(Double(c.gridHeight)), .number(Double(c.gridWidth))])),
+                                        ("tokens", .array(rows))])
+                    } else {
+                        line = .object([("image", .string(name)), ("embedding", .array(values.map { .number(Double($0)) }))])
+                    }
+                    writeStdout(line.serialized() + "\n")
+                }
             }
             if failures > 0 { Glibc.exit(1) }
         }

@@ -129,6 +129,9 @@ int main(void) {
     CHECK(vit_model_label(model, -1) == NULL && vit_model_label(model, 10) == NULL);
     CHECK(strcmp(vit_model_label(model, 7), "7") == 0);
     CHECK(vit_model_heads(model) == 4 && vit_model_tokens(model) == 50);  /* 7x7 patches of 4 and the class token */
+    CHECK(vit_model_prefix_tokens(model) == 1 && vit_model_width(model) == 64);
+    CHECK(vit_model_patch_rows(model) == 7 && vit_model_patch_columns(model) == 7);
+    CHECK(vit_model_prefix_tokens(NULL) == -1 && vit_model_width(NULL) == -1 && vit_model_patch_rows(NULL) == -1);
     CHECK(vit_model_kernels(model) != NULL && strlen(vit_model_kernels(model)) > 0);
 
     /* Sessions */
@@ -239,6 +242,7 @@ int main(void) {
     CHECK(vit_session_output_count(s, VIT_OUTPUT_LOGITS) == 10);
     CHECK(vit_session_output_count(s, VIT_OUTPUT_PROBABILITIES) == 10);
     CHECK(vit_session_output_count(s, VIT_OUTPUT_EMBEDDING) == (size_t)vit_model_embedding_size(model));
+    CHECK(vit_session_output_count(s, VIT_OUTPUT_TOKENS) == 50 * 64);
     size_t attention = vit_session_output_count(s, VIT_OUTPUT_ATTENTION);
     CHECK(attention > 0 && attention <= 16384);
     CHECK(vit_session_output_count(NULL, VIT_OUTPUT_LOGITS) == 0 && vit_session_output_count(s, (vit_output)9) == 0);
@@ -252,6 +256,12 @@ int main(void) {
     double row = 0;
     for (int j = 0; j < tokens; j++) row += out[j];
     CHECK(fabs(row - 1) < 1e-4);  /* each attention row is a distribution */
+    /* The final tokens: the class token's row is what the head reads (class-token pooling). */
+    CHECK_ERROR(VIT_ERROR_BUFFER_TOO_SMALL, "3200 floats", vit_session_output(s, VIT_OUTPUT_TOKENS, 0, 0, out, 3199));
+    CHECK_STATUS(VIT_OK, vit_session_output(s, VIT_OUTPUT_TOKENS, 0, 0, out, 16384));
+    float embedding[64];
+    CHECK_STATUS(VIT_OK, vit_session_output(s, VIT_OUTPUT_EMBEDDING, 0, 0, embedding, 64));
+    CHECK(memcmp(out, embedding, sizeof embedding) == 0 && out[64] != out[0]);
     CHECK_STATUS(VIT_OK, vit_session_output(s, VIT_OUTPUT_PROBABILITIES, 0, 0, out, 10));
     double sum = 0;
     for (int j = 0; j < 10; j++) sum += out[j];

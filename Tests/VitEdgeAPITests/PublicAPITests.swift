@@ -45,6 +45,11 @@ final class PublicAPITests: XCTestCase {
         let e = logits.map { exp(Double($0 - m)) }
         for i in 0..<10 { XCTAssertEqual(Double(p[i]), e[i] / e.reduce(0, +), accuracy: 1e-5) }
         XCTAssertEqual(try session.embedding().count, model.info.embeddingSize)
+        // Every token after the final norm: the class token first (its row is the embedding).
+        let tokens = try session.tokens()
+        XCTAssertEqual(tokens.count, model.info.tokens * model.info.width)
+        XCTAssertEqual([model.info.prefixTokens, model.info.patchRows, model.info.patchColumns], [1, 7, 7])
+        XCTAssertEqual(Array(tokens.prefix(model.info.width)), try session.embedding())
         // The borrowed view shows the same numbers as the copy.
         let borrowed = try session.withOutput(.probabilities) { Array($0) }
         XCTAssertEqual(borrowed, p)

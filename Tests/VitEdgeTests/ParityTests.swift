@@ -182,6 +182,7 @@ final class ParityTests: XCTestCase {
     /// again at 36x36, int8 cosine.
     func testSigLIPMatchesItsLibraries() throws {
         for (name, gelu) in [("hf-siglip", ViTConfig.GELU.tanh), ("timm-siglip", .erf)] {
+            XCTAssertNotNil(try loadTensors(fixture("parity/\(name)/expected.safetensors"))["tokens"], name)
             try encoderParity(name) { c in
                 XCTAssertEqual(c.pool, .attentionPool, name)
                 XCTAssertFalse(c.classToken, name)
@@ -320,6 +321,12 @@ final class ParityTests: XCTestCase {
                 let features = (0..<4).flatMap { Array(session.features($0)) }
                 let r = relative(features, expected["logits"]!.values)
                 XCTAssertLessThanOrEqual(r, 1e-4, "\(name) [\(choice)]")
+                // Every token after the final norm (`embed --tokens`): last_hidden_state /
+                // forward_features, where the fixture holds them.
+                if let want = expected["tokens"] {
+                    XCTAssertEqual(want.shape, [4, c0.tokens, c0.dim], name)
+                    XCTAssertLessThanOrEqual(relative((0..<4).flatMap { Array(session.tokens($0)) }, want.values), 1e-4, "\(name) [\(choice)] tokens")
+                }
                 // At the other size: the library's own input there, straight into the session.
                 let at = expected["input_at"]!
                 let (h, w) = (at.shape[2], at.shape[3])

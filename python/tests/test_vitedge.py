@@ -140,6 +140,9 @@ def test_embed_and_attention():
     model = vitedge.Model(FP32)
     e = model.embed(SAMPLES[:2])
     assert e.shape == (2, 64) and e.dtype == np.float32
+    t = model.tokens(SAMPLES[:2])
+    assert t.shape == (2, 50, 64) and model.info["prefix_tokens"] == 1 and model.info["patch_grid"] == (7, 7)
+    assert np.array_equal(t[:, 0], e)  # class-token pooling: the embedding is the class token's row
     a = model.attention(PHOTO, block=-1)
     assert a.shape == (4, 50, 50)
     assert np.allclose(a.sum(axis=2), 1, atol=1e-4)

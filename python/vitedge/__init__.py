@@ -32,7 +32,7 @@ _ABI_VERSION = 1  # VIT_EDGE_ABI_VERSION of the vit_edge.h this module follows
 # vit_pixel_format
 _GRAY8, _RGB24, _YUV420P, _NV12, _GRAYF32, _RGBF32, _BGR24, _RGBX32, _BGRX32 = range(9)
 # vit_output
-_LOGITS, _PROBABILITIES, _EMBEDDING, _ATTENTION = range(4)
+_LOGITS, _PROBABILITIES, _EMBEDDING, _ATTENTION, _TOKENS = range(5)
 
 
 class Error(Exception):
@@ -109,7 +109,8 @@ def _load():
         ("vit_model_free", None, [p]),
         ("vit_model_image_width", i, [p]), ("vit_model_image_height", i, [p]), ("vit_model_channels", i, [p]),
         ("vit_model_num_classes", i, [p]), ("vit_model_embedding_size", i, [p]), ("vit_model_blocks", i, [p]),
-        ("vit_model_is_int8", i, [p]), ("vit_model_heads", i, [p]), ("vit_model_tokens", i, [p]), ("vit_model_architecture", c, [p]), ("vit_model_kernels", c, [p]), ("vit_model_label", c, [p, i]),
+        ("vit_model_is_int8", i, [p]), ("vit_model_heads", i, [p]), ("vit_model_tokens", i, [p]), ("vit_model_prefix_tokens", i, [p]), ("vit_model_width", i, [p]),
+        ("vit_model_patch_rows", i, [p]), ("vit_model_patch_columns", i, [p]), ("vit_model_architecture", c, [p]), ("vit_model_kernels", c, [p]), ("vit_model_label", c, [p, i]),
         ("vit_session_create", i, [p, i, i, ctypes.POINTER(p)]),
         ("vit_session_create_with_attention", i, [p, i, i, ctypes.POINTER(i), i, ctypes.POINTER(p)]),
         ("vit_session_free", None, [p]),
@@ -261,6 +262,9 @@ class Model:
             "blocks": _lib.vit_model_blocks(h),
             "heads": _lib.vit_model_heads(h),
             "tokens": _lib.vit_model_tokens(h),
+            "prefix_tokens": _lib.vit_model_prefix_tokens(h),
+            "width": _lib.vit_model_width(h),
+            "patch_grid": (_lib.vit_model_patch_rows(h), _lib.vit_model_patch_columns(h)),
             "int8": _lib.vit_model_is_int8(h) == 1,
             "kernels": _lib.vit_model_kernels(h).decode(),
             "threads": self.threads,
@@ -353,6 +357,13 @@ class Model:
     def embed(self, images, format=None):
         """What the head reads (the pooled token), float32 [N, embedding_size]."""
         return self._outputs(images, _EMBEDDING, format)
+
+    def tokens(self, images, format=None):
+        """Every token after the final norm, float32 [N, tokens, width]: info["prefix_tokens"]
+        prefix tokens (class, distillation, registers) first, then the patches row by row
+        (an info["patch_grid"] grid). DINOv2's patch features; Hugging Face's last_hidden_state."""
+        out = self._outputs(images, _TOKENS, format)
+        return out.reshape(out.shape[0], self.info["tokens"], self.info["width"])
 
     def classify(self, image, top_k=5, format=None):
         """The top_k (label, probability) pairs of one image, most probable first (a list

@@ -68,6 +68,12 @@ public final class Model: Sendable {
         public let attentionHeads: Int
         /// Tokens per image (class token included), the side of an attention map.
         public let tokens: Int
+        /// The tokens before the patches: class, distillation and register tokens.
+        public let prefixTokens: Int
+        /// Floats per token (the encoder's width).
+        public let width: Int
+        /// The patch grid's rows and columns (the patch tokens' layout, row-major).
+        public let patchRows: Int, patchColumns: Int
         /// True when the blocks' Linear layers are int8.
         public let int8: Bool
         /// The kernels chosen, in words (fp32 GEMM, int8 GEMM, row operations).
@@ -114,7 +120,9 @@ public final class Model: Sendable {
         info = Info(architecture: c.architecture.rawValue, imageHeight: c.imageHeight, imageWidth: c.imageWidth,
                     channels: c.channels, classes: c.numClasses, labels: c.labels, embeddingSize: c.featureDim,
                     blocks: c.depth, attentionHeads: c.architecture.tokenMixing == .attention ? c.heads : 0,
-                    tokens: c.tokens, int8: c.activationQuantization != nil, kernels: vit.kernels.description)
+                    tokens: c.tokens, prefixTokens: c.prefixTokens, width: c.dim,
+                    patchRows: c.gridHeight, patchColumns: c.gridWidth,
+                    int8: c.activationQuantization != nil, kernels: vit.kernels.description)
     }
 
     /// The name of class `index`: its label, or its number when the model has none.

@@ -16,6 +16,10 @@ public final class Session {
         case probabilities
         /// What the head reads: the pooled representation after pre-logits.
         case embedding
+        /// Every token after the final norm, [tokens, width] row-major: the prefix tokens
+        /// (`Model.Info.prefixTokens`: class, distillation, registers), then the patches
+        /// row by row. DINOv2's patch features for dense use; Hugging Face's `last_hidden_state`.
+        case tokens
     }
 
     /// A class and how probable the model finds it.
@@ -149,6 +153,7 @@ public final class Session {
         switch output {
         case .logits, .probabilities: return model.info.classes
         case .embedding: return model.info.embeddingSize
+        case .tokens: return model.info.tokens * model.info.width
         }
     }
 
@@ -165,6 +170,8 @@ public final class Session {
     public func probabilities(image: Int = 0) throws(VitError) -> [Float] { try copy(.probabilities, image) }
     /// Image `image`'s embedding (`Model.Info.embeddingSize` floats).
     public func embedding(image: Int = 0) throws(VitError) -> [Float] { try copy(.embedding, image) }
+    /// Image `image`'s final tokens, [tokens, width] row-major (see `Output.tokens`).
+    public func tokens(image: Int = 0) throws(VitError) -> [Float] { try copy(.tokens, image) }
 
     /// The `k` most probable classes of image `image`, most probable first (ties: the
     /// lower index first). Fewer when the model has fewer classes.
@@ -193,6 +200,7 @@ public final class Session {
         case .logits: return session.logits(image)
         case .probabilities: return session.probabilities(image)
         case .embedding: return session.features(image)
+        case .tokens: return session.tokens(image)
         }
     }
 

@@ -94,7 +94,10 @@ package enum FileIO {
     /// temporary file in the target's folder, which is flushed to disk and renamed over
     /// `path` only when everything succeeded. On any failure the temporary file is
     /// removed and an existing file at `path` is untouched.
-    package static func writeAtomically(_ path: String,
+    /// `header`, when given, is called after `body` and written over the file's first
+    /// bytes (a header that depends on what `body` wrote: `body` writes a placeholder of
+    /// the same length first).
+    package static func writeAtomically(_ path: String, header: (() -> [UInt8])? = nil,
                                        _ body: ((UnsafeRawBufferPointer) throws -> Void) throws -> Void) throws {
         let slash = path.lastIndex(of: "/")
         let dir = slash.map { String(path[..<$0]) } ?? "."
@@ -118,6 +121,12 @@ package enum FileIO {
                         throw VitError.io(path: path, reason: "could not write: \(String(cString: strerror(n < 0 ? errno : ENOSPC)))")
                     }
                     done += n
+                }
+            }
+            if let bytes = header?() {
+                let n = bytes.withUnsafeBytes { pwrite(fd, $0.baseAddress!, $0.count, 0) }
+                guard n == bytes.count else {
+                    throw VitError.io(path: path, reason: "could not write: \(String(cString: strerror(n < 0 ? errno : ENOSPC)))")
                 }
             }
             // mkstemp creates 0600; give the file the mode a new file would have.

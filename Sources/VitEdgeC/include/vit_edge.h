@@ -73,7 +73,11 @@ typedef enum vit_output {
     VIT_OUTPUT_LOGITS = 0,        /* one per class */
     VIT_OUTPUT_PROBABILITIES = 1, /* softmax of the logits */
     VIT_OUTPUT_EMBEDDING = 2,     /* what the head reads (vit_model_embedding_size floats) */
-    VIT_OUTPUT_ATTENTION = 3      /* a captured block's map: [heads, tokens, tokens] */
+    VIT_OUTPUT_ATTENTION = 3,     /* a captured block's map: [heads, tokens, tokens] */
+    VIT_OUTPUT_TOKENS = 4         /* every token after the final norm: [tokens, width], the
+                                     vit_model_prefix_tokens prefix tokens first, then the
+                                     patches row by row (DINOv2 patch features; Hugging
+                                     Face's last_hidden_state). Since 0.x: ABI still 1. */
 } vit_output;
 
 /* ---- Library -------------------------------------------------------------------- */
@@ -124,6 +128,13 @@ int vit_model_blocks(const vit_model *model);
    (New functions only: the ABI stays 1.) */
 int vit_model_heads(const vit_model *model);
 int vit_model_tokens(const vit_model *model);
+/* Of those tokens, the ones before the patches (class, distillation, register tokens), the
+   width of each (floats per token in VIT_OUTPUT_TOKENS), and the patch grid's rows and
+   columns; -1 for NULL. (New functions only: the ABI stays 1.) */
+int vit_model_prefix_tokens(const vit_model *model);
+int vit_model_width(const vit_model *model);
+int vit_model_patch_rows(const vit_model *model);
+int vit_model_patch_columns(const vit_model *model);
 /* 1 if the blocks' Linear layers are int8, 0 if fp32, -1 for NULL. */
 int vit_model_is_int8(const vit_model *model);
 /* "vit", "hybrid", "mixer" or "resmlp"; NULL for NULL. */

@@ -42,6 +42,9 @@ public:
     vit_model *get() const noexcept { return handle_.get(); }
     int num_classes() const { return vit_model_num_classes(get()); }
     int embedding_size() const { return vit_model_embedding_size(get()); }
+    int tokens() const { return vit_model_tokens(get()); }
+    int prefix_tokens() const { return vit_model_prefix_tokens(get()); }
+    int width() const { return vit_model_width(get()); }
     std::string label(int index) const {
         const char *l = vit_model_label(get(), index);
         return l ? l : std::to_string(index);
