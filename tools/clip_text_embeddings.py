@@ -1,15 +1,18 @@
 #!/usr/bin/env python3
-"""Text embeddings of a list of labels, for a CLIP zero-shot head on the board.
+"""Text embeddings of a list of labels, for a CLIP or SigLIP zero-shot head on the board.
 
 Runs the model's own text tower here, on the PC, and writes what
 `vit-edge convert --text-embeddings FILE` folds into the image tower's head:
 
     text_embeds   [labels, width]  each label's embedding (prompts averaged), L2-normalised
-    logit_scale   [1]              CLIP's logit_scale.exp()
-    metadata      labels (a JSON list), template, source
+    logit_scale   [1]              the model's logit_scale.exp()
+    logit_bias    [1]              SigLIP's logit_bias (absent for CLIP)
+    metadata      labels (a JSON list), template, source, probabilities (softmax for CLIP:
+                  over the labels; sigmoid for SigLIP: each label on its own, as it was trained)
 
-Hugging Face (a folder or hub name with CLIPModel weights and its tokenizer):
+Hugging Face (a folder or hub name with CLIPModel or SiglipModel weights and its tokenizer):
     python3 tools/clip_text_embeddings.py --hf openai/clip-vit-base-patch32 --labels labels.txt -o text.safetensors
+    python3 tools/clip_text_embeddings.py --hf google/siglip-base-patch16-224 --labels labels.txt -o text.safetensors
 open_clip (an architecture and its pretrained tag or file):
     python3 tools/clip_text_embeddings.py --open-clip ViT-B-32 --pretrained openai --labels labels.txt -o text.safetensors
 then
@@ -30,14 +33,16 @@ import torch_compat  # noqa: F401  (open_clip imports torchvision)
 
 
 def write_text_embeddings(path, text_embeds, logit_scale, labels, templates, source, logit_bias=None):
-    """The file `vit-edge convert --text-embeddings` reads (docs/FORMAT.md)."""
+    """The file `vit-edge convert --text-embeddings` reads (docs/FORMAT.md). A logit_bias
+    (SigLIP) makes the head's probabilities a sigmoid per label."""
     e = text_embeds.detach().float()
     e = e / e.norm(dim=-1, keepdim=True)
     tensors = {"text_embeds": e.contiguous(), "logit_scale": torch.tensor([float(logit_scale)])}
     if logit_bias is not None:
         tensors["logit_bias"] = torch.tensor([float(logit_bias)])
     save_file(tensors, path, metadata={"format": "pt", "labels": json.dumps(list(labels)),
-                                       "template": json.dumps(list(templates)), "source": source})
+                                       "template": json.dumps(list(templates)), "source": source,
+                                       "probabilities": "softmax" if logit_bias is None else "sigmoid"})
 
 
 def ensemble(embed_prompts, labels, templates):
@@ -53,7 +58,7 @@ def ensemble(embed_prompts, labels, templates):
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     src = ap.add_mutually_exclusive_group(required=True)
-    src.add_argument("--hf", help="Hugging Face CLIPModel: a folder or hub name (with its tokenizer)")
+    src.add_argument("--hf", help="Hugging Face CLIPModel or SiglipModel: a folder or hub name (with its tokenizer)")
     src.add_argument("--open-clip", help="open_clip architecture, e.g. ViT-B-32")
     ap.add_argument("--pretrained", help="open_clip pretrained tag or checkpoint file")
     ap.add_argument("--labels", required=True, help="a text file, one label per line")
@@ -65,15 +70,20 @@ def main():
         sys.exit(f"{a.labels}: no labels")
     templates = a.template or ["a photo of a {}."]
     with torch.no_grad():
+        bias = None
         if a.hf:
-            from transformers import AutoTokenizer, CLIPModel
-            model = CLIPModel.from_pretrained(a.hf).eval()
+            from transformers import AutoModel, AutoTokenizer
+            model = AutoModel.from_pretrained(a.hf).eval()
             tok = AutoTokenizer.from_pretrained(a.hf)
+            siglip = hasattr(model, "logit_bias")
+            # SigLIP was trained on prompts padded to the tokenizer's full length.
+            padding = "max_length" if siglip else True
 
             def embed(prompts):
-                out = model.get_text_features(**tok(prompts, padding=True, return_tensors="pt"))
+                out = model.get_text_features(**tok(prompts, padding=padding, return_tensors="pt"))
                 return out if torch.is_tensor(out) else out.pooler_output
-            scale, source = model.logit_scale.exp().item(), f"transformers CLIPModel {a.hf}"
+            scale, source = model.logit_scale.exp().item(), f"transformers {type(model).__name__} {a.hf}"
+            bias = model.logit_bias.item() if siglip else None
         else:
             import open_clip
             model, _, _ = open_clip.create_model_and_transforms(a.open_clip, pretrained=a.pretrained)
@@ -83,9 +93,12 @@ def main():
             def embed(prompts):
                 return model.encode_text(tok(prompts))
             scale, source = model.logit_scale.exp().item(), f"open_clip {a.open_clip} {a.pretrained or ''}".strip()
+            if getattr(model, "logit_bias", None) is not None:  # open_clip's SigLIP models
+                bias = model.logit_bias.item()
         text = ensemble(embed, labels, templates)
-    write_text_embeddings(a.output, text, scale, labels, templates, source)
-    print(f"wrote {a.output}: {len(labels)} labels, width {text.shape[1]}, logit scale {scale:.4g}")
+    write_text_embeddings(a.output, text, scale, labels, templates, source, logit_bias=bias)
+    print(f"wrote {a.output}: {len(labels)} labels, width {text.shape[1]}, logit scale {scale:.4g}"
+          + (f", bias {bias:.4g} (sigmoid per label)" if bias is not None else ""))
 
 
 if __name__ == "__main__":

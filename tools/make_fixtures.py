@@ -570,6 +570,45 @@ def siglip_cases():
     add_to_expected("timm-siglip", outputs_at(36, m, 3, mean, std, lambda m, x: m(x)))
 
 
+def siglip_zero_shot_case():
+    """A whole Hugging Face SiglipModel (text tower included), small, and ten labels: the
+    text embeddings as tools/clip_text_embeddings.py writes them (with SigLIP's logit_bias:
+    a sigmoid per label), and the model's logits_per_image on the digits."""
+    from transformers import SiglipConfig, SiglipModel
+    import clip_text_embeddings
+    # Seed 32: random towers mostly send every digit to one label; this one does not.
+    torch.manual_seed(32)
+    cfg = SiglipConfig(text_config=dict(hidden_size=48, intermediate_size=64, num_hidden_layers=2, num_attention_heads=2,
+                                        vocab_size=64, max_position_embeddings=16, pad_token_id=0, eos_token_id=63),
+                       vision_config=dict(hidden_size=48, intermediate_size=96, num_hidden_layers=2, num_attention_heads=4,
+                                          image_size=28, patch_size=4))
+    m = SiglipModel(cfg).eval()
+    perturb_vectors(m, 32)
+    with torch.no_grad():
+        m.logit_scale.fill_(2.0)
+        m.logit_bias.fill_(-1.5)
+        m.vision_model.head.probe.copy_(torch.randn(m.vision_model.head.probe.shape))
+    labels = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"]
+    # Padded to the full length, as SigLIP's tokenizer is used (padding="max_length").
+    ids = torch.tensor([[2 + (ord(ch) % 60) for ch in label] + [63] + [0] * (15 - len(label)) for label in labels])
+    mean, std = [0.5] * 3, [0.5] * 3
+    _, gray = samples()
+    x = prepare(gray[:4], 3, (28, 28), mean, std)
+    with torch.no_grad():
+        out = m(input_ids=ids, pixel_values=x)
+    d = os.path.join(FIX, "parity", "hf-siglip-zeroshot")
+    os.makedirs(d, exist_ok=True)
+    save_file({k: v.contiguous() for k, v in m.state_dict().items()}, os.path.join(d, "model.safetensors"))
+    json.dump(cfg.to_dict(), open(os.path.join(d, "config.json"), "w"), indent=1)
+    open(os.path.join(d, "args.txt"), "w").write("\n")
+    clip_text_embeddings.write_text_embeddings(os.path.join(d, "text.safetensors"), out.text_embeds, m.logit_scale.exp().item(),
+                                               labels, ["{}"], "tools/make_fixtures.py (token ids from the labels)",
+                                               logit_bias=m.logit_bias.item())
+    save_file({"input": x.contiguous(), "logits": out.logits_per_image.contiguous().float(),
+               "probabilities": torch.sigmoid(out.logits_per_image).contiguous().float()}, os.path.join(d, "expected.safetensors"))
+    print(f"hf-siglip-zeroshot: top-1 {out.logits_per_image.argmax(dim=1).tolist()}")
+
+
 def vit_pytorch_cases():
     from vit_pytorch import ViT
     torch.manual_seed(5)
@@ -620,3 +659,4 @@ if __name__ == "__main__":
         clip_zero_shot_case()
     if "siglip" in which:
         siglip_cases()
+        siglip_zero_shot_case()

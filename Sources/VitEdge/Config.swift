@@ -69,6 +69,11 @@ package struct ViTConfig: Equatable, Sendable {
         case attentionPool = "map"
     }
 
+    package enum ProbabilityFunction: String, Sendable {
+        case softmax
+        case sigmoid
+    }
+
     /// How activations entering int8 Linear layers are quantized (nil: an fp32 model).
     package enum ActivationQuantization: String, Sendable {
         /// One scale per row (token), computed at run time.
@@ -137,6 +142,9 @@ package struct ViTConfig: Equatable, Sendable {
     /// The features are L2-normalised before the head (a CLIP zero-shot head: cosine
     /// similarity to text embeddings, times the logit scale); `embed` still writes them as they are.
     package var normalizeFeatures = false
+    /// How logits become probabilities: softmax over the classes, or each class on its own
+    /// (sigmoid: SigLIP's zero-shot heads, trained with a sigmoid loss).
+    package var probabilities: ProbabilityFunction = .softmax
     /// Number of classes; 0 for a model without a head (features out).
     package var numClasses: Int
     // Preprocessing
@@ -243,6 +251,7 @@ package struct ViTConfig: Equatable, Sendable {
         if projectionDim > 0 || preNorm {
             guard architecture.tokenMixing == .attention else { throw bad("a pre-norm and a projection only with attention", architecture.rawValue) }
         }
+        guard probabilities == .softmax || numClasses > 0 else { throw bad("sigmoid probabilities only with a head", "no classes") }
         guard !normalizeFeatures || (numClasses > 0 && !distillationToken) else {
             throw bad("normalised features only before a head (and no distillation head)", "\(numClasses) classes")
         }
@@ -387,6 +396,10 @@ extension ViTConfig {
             let at = pairs.firstIndex { $0.0 == "num_classes" }!
             pairs.insert(("normalize_features", .bool(true)), at: at)
         }
+        if probabilities != .softmax {
+            let at = pairs.firstIndex { $0.0 == "num_classes" }! + 1
+            pairs.insert(("probabilities", .string(probabilities.rawValue)), at: at)
+        }
         if let a = activationQuantization {
             pairs.append(("quantization", JSON.object([("activations", .string(a.rawValue))] + (int8Attention ? [("attention", .string("int8"))] : []))))
         }
@@ -442,6 +455,7 @@ extension ViTConfig {
         if j["pre_norm"] != nil { c.preNorm = try bool("pre_norm") }
         if j["projection_dim"] != nil { c.projectionDim = try int("projection_dim") }
         if j["normalize_features"] != nil { c.normalizeFeatures = try bool("normalize_features") }
+        if j["probabilities"] != nil { c.probabilities = try oneOf("probabilities", ProbabilityFunction.self) }
         // Files written before preprocessing was recorded say "resize": "bilinear" (plain).
         if let r = j["resize"]?.string, r != "bilinear" { throw fail("resize", "\"bilinear\"") }
         if let p = j["preprocess"] {

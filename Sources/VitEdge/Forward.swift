@@ -67,7 +67,7 @@ extension InferenceSession {
         classify(c, w, k, batch: b, tokens: final, pooled: x.pooled, features: x.features, normalizedFeatures: x.normalizedFeatures,
                  logits: x.logits, logitsDistillation: x.logitsDistillation)
         tap?(.logits, UnsafeBufferPointer(start: x.logits, count: b * c.numClasses))
-        // 6. Probabilities: softmax over the classes.
-        softmaxProbabilities(k, batch: b, classes: c.numClasses, logits: x.logits, probabilities: x.probabilities)
+        // 6. Probabilities: softmax over the classes (a sigmoid per class for SigLIP's labels).
+        classProbabilities(k, c.probabilities, batch: b, classes: c.numClasses, logits: x.logits, probabilities: x.probabilities)
     }
 }

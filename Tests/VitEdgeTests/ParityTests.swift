@@ -288,6 +288,44 @@ final class ParityTests: XCTestCase {
         XCTAssertThrowsError(try ZeroShotHead.read(st)) { XCTAssertTrue("\($0)".contains("text_embeds"), "\($0)") }
     }
 
+    /// A SigLIP zero-shot head: a whole Hugging Face SiglipModel converted (text tower set
+    /// aside) with ten labels' text embeddings and SigLIP's logit_bias as
+    /// tools/clip_text_embeddings.py writes them: logits_per_image to 1e-4, the same top-1,
+    /// and probabilities that are a sigmoid per label, as SigLIP was trained.
+    func testSigLIPZeroShotHeadIsASigmoidPerLabel() throws {
+        let dir = fixture("parity/hf-siglip-zeroshot/")
+        let samples = try FileIO.list(repoFile("models/samples")).filter { $0.hasSuffix(".pgm") }.prefix(4)
+        var o = ConvertOptions()
+        o.zeroShot = (try ZeroShotHead.read(try Safetensors(path: dir + "text.safetensors")), "text.safetensors")
+        XCTAssertEqual(o.zeroShot?.head.probabilities, .sigmoid)
+        let conversion = try Converter.convert(try Safetensors(path: dir + "model.safetensors"),
+                                               configJSON: try JSON.parse(try FileIO.read(dir + "config.json")), options: o)
+        let c = conversion.config
+        XCTAssertEqual(c.pool, .attentionPool)
+        XCTAssertEqual(c.probabilities, .sigmoid)
+        XCTAssertTrue(conversion.ignored.contains { $0.hasPrefix("text_model.") } && conversion.ignored.contains { $0.hasPrefix("logit_bias") })
+        let file = try VitqFile.parse(conversion.vitqBytes(), path: "siglip-zeroshot")
+        XCTAssertEqual(file.config, c)
+        let expected = try loadTensors(dir + "expected.safetensors")
+        let want = expected["logits"]!.values, p = expected["probabilities"]!.values
+        for choice in Kernels.Choice.allCases {
+            guard let kernels = try? Kernels.select(choice) else { continue }
+            let session = try InferenceSession(model: try VisionTransformer(file: file, kernels: kernels), batchSize: 4)
+            try Self.preprocess(Array(samples), into: session)
+            session.forward()
+            let logits = (0..<4).flatMap { Array(session.logits($0)) }
+            let r = logits.withUnsafeBufferPointer { maxAbsDiff($0, want) } / maxAbs(want)
+            XCTAssertLessThanOrEqual(r, 1e-4, "[\(choice)] logits_per_image")
+            let probabilities = (0..<4).flatMap { Array(session.probabilities($0)) }
+            XCTAssertLessThanOrEqual(probabilities.withUnsafeBufferPointer { maxAbsDiff($0, p) }, 1e-5, "[\(choice)] sigmoid")
+            for i in 0..<4 {
+                let row = Array(want[(i * 10)..<((i + 1) * 10)])
+                XCTAssertEqual(session.logits(i).firstIndex(of: session.logits(i).max()!), row.firstIndex(of: row.max()!), "[\(choice)] top-1")
+            }
+            print("siglip zero-shot [\(choice)]: logits relative max |diff| \(r)")
+        }
+    }
+
     /// One image encoder against its library's outputs (see the two tests above): the
     /// converted config checked by `check`, the embedding on every kernel route, the
     /// stages the fixture holds, the embedding at the fixture's other size, int8 cosine.

@@ -351,7 +351,7 @@ class Model:
         return self._outputs(images, _LOGITS, format)
 
     def probabilities(self, images, format=None):
-        """Softmax of the logits, float32 [N, classes]."""
+        """Softmax of the logits (a sigmoid per class for a SigLIP zero-shot head), float32 [N, classes]."""
         return self._outputs(images, _PROBABILITIES, format)
 
     def embed(self, images, format=None):

@@ -12,7 +12,7 @@ public final class Session {
     public enum Output: Sendable {
         /// The head's outputs (the mean of both heads for DeiT), one per class.
         case logits
-        /// Softmax of the logits.
+        /// Softmax of the logits (a sigmoid per class for a SigLIP zero-shot head).
         case probabilities
         /// What the head reads: the pooled representation after pre-logits.
         case embedding
@@ -28,7 +28,7 @@ public final class Session {
         public let index: Int
         /// The model's label for the class, or its number.
         public let label: String
-        /// Softmax probability in [0, 1].
+        /// The probability in [0, 1] (softmax; a sigmoid per class for a SigLIP zero-shot head).
         public let probability: Float
     }
 

@@ -1,4 +1,4 @@
-/// A zero-shot classifier for a CLIP image tower: text embeddings of a list of labels,
+/// A zero-shot classifier for a CLIP or SigLIP image tower: text embeddings of a list of labels,
 /// made on the PC by the model's own text tower (tools/clip_text_embeddings.py), folded
 /// into a head at conversion. On the board `run` then scores an image against each
 /// label as CLIP's `logits_per_image` does — scale · cos(image, text) (+ bias) — with
@@ -13,6 +13,8 @@ package struct ZeroShotHead: Sendable {
     /// Added to every logit (SigLIP's `logit_bias`; 0 for CLIP).
     package var bias: Float
     package var labels: [String]
+    /// Softmax over the labels (CLIP) or a sigmoid per label (SigLIP).
+    package var probabilities: ViTConfig.ProbabilityFunction = .softmax
 
     /// Reads the text-embeddings file: a safetensors file with `text_embeds` [N, P],
     /// `logit_scale` [1] (already exponentiated), optionally `logit_bias` [1], and the
@@ -53,7 +55,12 @@ package struct ZeroShotHead: Sendable {
             let inv = 1 / s.squareRoot()
             for i in 0..<p { rows[r * p + i] *= inv }
         }
-        return ZeroShotHead(embeddings: rows, classes: n, width: p, scale: scale, bias: bias, labels: labels)
+        var probabilities = ViTConfig.ProbabilityFunction.softmax
+        if let form = st.metadata.first(where: { $0.0 == "probabilities" })?.1 {
+            guard let f = ViTConfig.ProbabilityFunction(rawValue: form) else { throw bad("metadata 'probabilities' softmax or sigmoid", String(form.prefix(40))) }
+            probabilities = f
+        }
+        return ZeroShotHead(embeddings: rows, classes: n, width: p, scale: scale, bias: bias, labels: labels, probabilities: probabilities)
     }
 }
 
@@ -65,13 +72,14 @@ extension Converter {
             throw VitError.invalidArgument("--text-embeddings: the model already has a \(c.numClasses)-class head; convert an image tower without one")
         }
         guard z.width == c.featureDim else {
-            throw VitError.invalidArgument("--text-embeddings: \(origin) holds \(z.width)-wide text embeddings; the model's embeddings are \(c.featureDim) wide (\(c.projectionDim > 0 ? "its projection" : "no projection: is this the image tower of the same CLIP?"))")
+            throw VitError.invalidArgument("--text-embeddings: \(origin) holds \(z.width)-wide text embeddings; the model's embeddings are \(c.featureDim) wide (\(c.projectionDim > 0 ? "its projection" : "no projection: is this the image tower of the same CLIP or SigLIP?"))")
         }
         c.numClasses = z.classes
         c.labels = z.labels
         c.normalizeFeatures = true
+        c.probabilities = z.probabilities
         src.out["head.weight"] = .init(shape: [z.classes, z.width], values: z.embeddings.map { $0 * z.scale }, source: origin)
         src.out["head.bias"] = .init(shape: [z.classes], values: [Float](repeating: z.bias, count: z.classes), source: origin)
-        src.note("zero-shot", "\(z.classes) labels", "\(origin) (scale \(z.scale)\(z.bias != 0 ? ", bias \(z.bias)" : ""))")
+        src.note("zero-shot", "\(z.classes) labels", "\(origin) (scale \(z.scale)\(z.bias != 0 ? ", bias \(z.bias)" : ""), \(z.probabilities == .sigmoid ? "a sigmoid per label (SigLIP)" : "softmax over the labels"))")
     }
 }

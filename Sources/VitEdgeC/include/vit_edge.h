@@ -71,7 +71,7 @@ typedef enum vit_pixel_format {
 /* What a session computes for each image. */
 typedef enum vit_output {
     VIT_OUTPUT_LOGITS = 0,        /* one per class */
-    VIT_OUTPUT_PROBABILITIES = 1, /* softmax of the logits */
+    VIT_OUTPUT_PROBABILITIES = 1, /* softmax of the logits (a sigmoid per class: SigLIP zero-shot) */
     VIT_OUTPUT_EMBEDDING = 2,     /* what the head reads (vit_model_embedding_size floats) */
     VIT_OUTPUT_ATTENTION = 3,     /* a captured block's map: [heads, tokens, tokens] */
     VIT_OUTPUT_TOKENS = 4         /* every token after the final norm: [tokens, width], the
