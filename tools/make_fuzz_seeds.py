@@ -120,3 +120,25 @@ for name in ("tiny-hf-dinov2-reg", "tiny-hf-clip"):
 import shutil
 shutil.copy(os.path.join(ROOT, "Tests", "VitEdgeTests", "Fixtures", "parity", "hf-clip-zeroshot", "text.safetensors"),
             os.path.join(C, "safetensors", "text-embeddings.safetensors"))
+
+# SigLIP towers (the MAP head): Hugging Face under the hub's `vision_model.` names, timm's
+# `attn_pool`; a SigLIP zero-shot head's text embeddings (logit_bias, sigmoid).
+from transformers import SiglipVisionConfig, SiglipVisionModel
+torch.manual_seed(2)
+siglip = {
+    "tiny-hf-siglip": {"vision_model." + k: v for k, v in SiglipVisionModel(SiglipVisionConfig(
+        hidden_size=8, intermediate_size=16, num_hidden_layers=1, num_attention_heads=2, image_size=8, patch_size=4,
+        num_channels=1)).state_dict().items()},
+    "tiny-timm-siglip": timm.create_model("vit_base_patch16_siglip_224", pretrained=False, num_classes=0, img_size=8,
+                                          patch_size=4, embed_dim=8, depth=1, num_heads=2, in_chans=1).state_dict(),
+}
+for name, state in siglip.items():
+    save_file({k: v.contiguous() for k, v in state.items()}, os.path.join(C, "safetensors", name + ".safetensors"))
+out = os.path.join(C, "vitq", "tiny-hf-siglip.vitq")
+subprocess.check_call([BIN, "convert", os.path.join(C, "safetensors", "tiny-hf-siglip.safetensors"), "--heads", "2", "-o", out],
+                      stdout=subprocess.DEVNULL)
+data = open(out, "rb").read()
+h = struct.unpack("<I", data[8:12])[0]
+w(os.path.join(C, "vitq-header", "tiny-hf-siglip.vitq.json"), lz4.frame.decompress(data[16:16 + h]))
+shutil.copy(os.path.join(ROOT, "Tests", "VitEdgeTests", "Fixtures", "parity", "hf-siglip-zeroshot", "text.safetensors"),
+            os.path.join(C, "safetensors", "text-embeddings-siglip.safetensors"))
