@@ -485,6 +485,21 @@ def clip_cases():
     add_to_expected("timm-clip-quickgelu", at(m))
 
 
+def save_zero_shot_case(name, m, cfg, out, labels, logit_bias):
+    """A whole image-text model's weights, config and the labels' text embeddings as
+    tools/clip_text_embeddings.py writes them; returns the case's folder."""
+    import clip_text_embeddings
+    d = os.path.join(FIX, "parity", name)
+    os.makedirs(d, exist_ok=True)
+    save_file({k: v.contiguous() for k, v in m.state_dict().items()}, os.path.join(d, "model.safetensors"))
+    json.dump(cfg.to_dict(), open(os.path.join(d, "config.json"), "w"), indent=1)
+    open(os.path.join(d, "args.txt"), "w").write("\n")
+    clip_text_embeddings.write_text_embeddings(os.path.join(d, "text.safetensors"), out.text_embeds, m.logit_scale.exp().item(),
+                                               labels, ["{}"], "tools/make_fixtures.py (token ids from the labels)",
+                                               logit_bias=logit_bias)
+    return d
+
+
 def clip_zero_shot_case():
     """A whole Hugging Face CLIPModel (text tower included), small, and ten labels: the
     text embeddings as tools/clip_text_embeddings.py writes them (text.safetensors), and
@@ -492,7 +507,6 @@ def clip_zero_shot_case():
     reproduce on the board. The prompts are token ids made from the labels (no tokenizer
     files here); the text tower, not the tokenizer, is what the head carries."""
     from transformers import CLIPConfig, CLIPModel
-    import clip_text_embeddings
     torch.manual_seed(15)
     cfg = CLIPConfig(text_config=dict(hidden_size=32, intermediate_size=64, num_hidden_layers=2, num_attention_heads=2,
                                       vocab_size=64, max_position_embeddings=16, bos_token_id=1, eos_token_id=63, pad_token_id=0),
@@ -510,13 +524,7 @@ def clip_zero_shot_case():
         out = m(input_ids=ids, pixel_values=x)
         # image_embeds before CLIPModel normalises them: what `embed` writes.
         embeds = m.visual_projection(m.vision_model(pixel_values=x).pooler_output)
-    d = os.path.join(FIX, "parity", "hf-clip-zeroshot")
-    os.makedirs(d, exist_ok=True)
-    save_file({k: v.contiguous() for k, v in m.state_dict().items()}, os.path.join(d, "model.safetensors"))
-    json.dump(cfg.to_dict(), open(os.path.join(d, "config.json"), "w"), indent=1)
-    open(os.path.join(d, "args.txt"), "w").write("\n")
-    clip_text_embeddings.write_text_embeddings(os.path.join(d, "text.safetensors"), out.text_embeds, m.logit_scale.exp().item(),
-                                               labels, ["{}"], "tools/make_fixtures.py (token ids from the labels)")
+    d = save_zero_shot_case("hf-clip-zeroshot", m, cfg, out, labels, logit_bias=None)
     save_file({"input": x.contiguous(), "logits": out.logits_per_image.contiguous().float(),
                "image_embeds": embeds.contiguous().float()}, os.path.join(d, "expected.safetensors"))
     print(f"hf-clip-zeroshot: top-1 {out.logits_per_image.argmax(dim=1).tolist()}")
@@ -575,7 +583,6 @@ def siglip_zero_shot_case():
     text embeddings as tools/clip_text_embeddings.py writes them (with SigLIP's logit_bias:
     a sigmoid per label), and the model's logits_per_image on the digits."""
     from transformers import SiglipConfig, SiglipModel
-    import clip_text_embeddings
     # Seed 32: random towers mostly send every digit to one label; this one does not.
     torch.manual_seed(32)
     cfg = SiglipConfig(text_config=dict(hidden_size=48, intermediate_size=64, num_hidden_layers=2, num_attention_heads=2,
@@ -596,14 +603,7 @@ def siglip_zero_shot_case():
     x = prepare(gray[:4], 3, (28, 28), mean, std)
     with torch.no_grad():
         out = m(input_ids=ids, pixel_values=x)
-    d = os.path.join(FIX, "parity", "hf-siglip-zeroshot")
-    os.makedirs(d, exist_ok=True)
-    save_file({k: v.contiguous() for k, v in m.state_dict().items()}, os.path.join(d, "model.safetensors"))
-    json.dump(cfg.to_dict(), open(os.path.join(d, "config.json"), "w"), indent=1)
-    open(os.path.join(d, "args.txt"), "w").write("\n")
-    clip_text_embeddings.write_text_embeddings(os.path.join(d, "text.safetensors"), out.text_embeds, m.logit_scale.exp().item(),
-                                               labels, ["{}"], "tools/make_fixtures.py (token ids from the labels)",
-                                               logit_bias=m.logit_bias.item())
+    d = save_zero_shot_case("hf-siglip-zeroshot", m, cfg, out, labels, logit_bias=m.logit_bias.item())
     save_file({"input": x.contiguous(), "logits": out.logits_per_image.contiguous().float(),
                "probabilities": torch.sigmoid(out.logits_per_image).contiguous().float()}, os.path.join(d, "expected.safetensors"))
     print(f"hf-siglip-zeroshot: top-1 {out.logits_per_image.argmax(dim=1).tolist()}")

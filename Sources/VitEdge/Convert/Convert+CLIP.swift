@@ -44,15 +44,7 @@ extension Converter {
                           heads: heads, mlpDim: fc1[0], numClasses: 0, mean: channels == 3 ? clipMean : nil, std: channels == 3 ? clipStd : nil)
         c.architecture = .vit
         c.preNorm = true
-        c.eps = Float(vj?["layer_norm_eps"]?.double ?? 1e-5)
-        src.note("eps", "\(c.eps)", vj?["layer_norm_eps"] != nil ? "config.json layer_norm_eps" : "transformers default (CLIPVisionConfig.layer_norm_eps)")
-        let act = vj?["hidden_act"]?.string ?? "quick_gelu"
-        if let g = gelu(fromHiddenAct: act) {
-            c.gelu = g
-            src.note("gelu", g.rawValue, vj?["hidden_act"] != nil ? "config.json hidden_act" : "transformers default (CLIPVisionConfig.hidden_act 'quick_gelu')")
-        } else if o.gelu == nil {
-            throw bad(src, "hidden_act quick_gelu or a GELU", act)
-        }
+        try huggingFaceEpsAndGELU(&c, &src, vj, o, configClass: "CLIPVisionConfig", eps: 1e-5, act: "quick_gelu")
         c.pool = .classToken
         src.note("pool", "cls", "transformers CLIP (pooler_output: the class token after post_layernorm)")
         noteCLIPNormalization(&src, c)
@@ -70,13 +62,7 @@ extension Converter {
         src.ignore(e + "position_ids", because: "a buffer of indices 0...N")
         try src.put("norm_pre.weight", from: root + "pre_layrnorm.weight")
         try src.put("norm_pre.bias", from: root + "pre_layrnorm.bias")
-        for i in 0..<depth {
-            let p = "\(layer)\(i).", b = "blocks.\(i)."
-            for part in ["weight", "bias"] {
-                try src.putStacked(b + "attn.qkv." + part, from: ["q", "k", "v"].map { p + "self_attn.\($0)_proj." + part })
-            }
-            try putCLIPBlock(&src, p, b, norms: ("layer_norm1", "layer_norm2"), out: "self_attn.out_proj", mlp: ("mlp.fc1", "mlp.fc2"))
-        }
+        try putHuggingFaceEncoderLayers(&src, layer, depth: depth)
         // post_layernorm normalises the pooled class token; the final norm over every
         // token gives the class token the same values.
         try src.put("norm.weight", from: root + "post_layernorm.weight")
@@ -187,6 +173,33 @@ extension Converter {
                                      found: "\(rows)", hint: "pass --image-size")
         }
         return (h, w, rows)
+    }
+
+    /// `layer_norm_eps` and `hidden_act` of a transformers vision config (CLIP's, SigLIP's),
+    /// or the config class's defaults, each noted with where it came from.
+    static func huggingFaceEpsAndGELU(_ c: inout ViTConfig, _ src: inout TensorSource, _ vj: JSON?, _ o: ConvertOptions,
+                                      configClass: String, eps: Float, act defaultAct: String) throws {
+        c.eps = Float(vj?["layer_norm_eps"]?.double ?? Double(eps))
+        src.note("eps", "\(c.eps)", vj?["layer_norm_eps"] != nil ? "config.json layer_norm_eps" : "transformers default (\(configClass).layer_norm_eps)")
+        let act = vj?["hidden_act"]?.string ?? defaultAct
+        if let g = gelu(fromHiddenAct: act) {
+            c.gelu = g
+            src.note("gelu", g.rawValue, vj?["hidden_act"] != nil ? "config.json hidden_act" : "transformers default (\(configClass).hidden_act '\(defaultAct)')")
+        } else if o.gelu == nil {
+            throw bad(src, "hidden_act quick_gelu or a GELU", act)
+        }
+    }
+
+    /// The encoder layers of a transformers CLIP or SigLIP tower (`<layer>N.self_attn.q_proj`,
+    /// `layer_norm1`, `mlp.fc1`, ...): q, k and v stacked into qkv, the rest as in `putCLIPBlock`.
+    static func putHuggingFaceEncoderLayers(_ src: inout TensorSource, _ layer: String, depth: Int) throws {
+        for i in 0..<depth {
+            let p = "\(layer)\(i).", b = "blocks.\(i)."
+            for part in ["weight", "bias"] {
+                try src.putStacked(b + "attn.qkv." + part, from: ["q", "k", "v"].map { p + "self_attn.\($0)_proj." + part })
+            }
+            try putCLIPBlock(&src, p, b, norms: ("layer_norm1", "layer_norm2"), out: "self_attn.out_proj", mlp: ("mlp.fc1", "mlp.fc2"))
+        }
     }
 
     /// One residual block's norms, output projection and MLP, whose names alone differ

@@ -52,15 +52,7 @@ extension Converter {
                           mean: [Float](repeating: 0.5, count: channels), std: [Float](repeating: 0.5, count: channels))
         c.architecture = .vit
         c.classToken = false
-        c.eps = Float(vj?["layer_norm_eps"]?.double ?? 1e-6)
-        src.note("eps", "\(c.eps)", vj?["layer_norm_eps"] != nil ? "config.json layer_norm_eps" : "transformers default (SiglipVisionConfig.layer_norm_eps)")
-        let act = vj?["hidden_act"]?.string ?? "gelu_pytorch_tanh"
-        if let g = gelu(fromHiddenAct: act) {
-            c.gelu = g
-            src.note("gelu", g.rawValue, vj?["hidden_act"] != nil ? "config.json hidden_act" : "transformers default (SiglipVisionConfig.hidden_act 'gelu_pytorch_tanh')")
-        } else if o.gelu == nil {
-            throw bad(src, "hidden_act a GELU", act)
-        }
+        try huggingFaceEpsAndGELU(&c, &src, vj, o, configClass: "SiglipVisionConfig", eps: 1e-6, act: "gelu_pytorch_tanh")
         c.pool = .attentionPool
         src.note("pool", "map", "transformers SigLIP (pooler_output: the attention-pooling head)")
         if channels == 3 {
@@ -76,13 +68,7 @@ extension Converter {
         try src.put("patch_embed.bias", from: e + "patch_embedding.bias")
         try src.put("pos_embed", from: e + "position_embedding.weight")
         src.ignore(e + "position_ids", because: "a buffer of indices 0...N")
-        for i in 0..<depth {
-            let p = "\(layer)\(i).", b = "blocks.\(i)."
-            for part in ["weight", "bias"] {
-                try src.putStacked(b + "attn.qkv." + part, from: ["q", "k", "v"].map { p + "self_attn.\($0)_proj." + part })
-            }
-            try putCLIPBlock(&src, p, b, norms: ("layer_norm1", "layer_norm2"), out: "self_attn.out_proj", mlp: ("mlp.fc1", "mlp.fc2"))
-        }
+        try putHuggingFaceEncoderLayers(&src, layer, depth: depth)
         try src.put("norm.weight", from: root + "post_layernorm.weight")
         try src.put("norm.bias", from: root + "post_layernorm.bias")
         let hd = root + "head."
