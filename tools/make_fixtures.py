@@ -390,6 +390,17 @@ def dinov2_cases():
     save_case("hf-dinov2", m, m.state_dict(), cfg.to_dict(), [], 3, (32, 32), [0.5] * 3, [0.5] * 3)
     final_tokens("hf-dinov2", m, 3, (32, 32), [0.5] * 3, [0.5] * 3, lambda m, x: m(x).last_hidden_state)
     add_to_expected("hf-dinov2", at(40, m, 3, [0.5] * 3, [0.5] * 3))
+    # Dinov2WithRegistersForImageClassification (facebook/dinov2-*-imagenet1k-1-layer's head):
+    # the class token beside the mean of the patch tokens, registers excluded, into a Linear.
+    from transformers import Dinov2WithRegistersForImageClassification
+    torch.manual_seed(19)
+    cfg = Dinov2WithRegistersConfig(hidden_size=32, num_hidden_layers=2, num_attention_heads=2, mlp_ratio=2,
+                                    image_size=28, patch_size=4, num_channels=1, num_register_tokens=2,
+                                    layerscale_value=0.5, layer_norm_eps=1e-6, num_labels=5)
+    m = Dinov2WithRegistersForImageClassification(cfg).eval()
+    perturb_vectors(m, 19)
+    save_case("hf-dinov2-classifier", m, m.state_dict(), cfg.to_dict(), ["--mean", "0.5", "--std", "0.5"],
+              1, (28, 28), [0.5], [0.5])
     # timm's vit_small_patch14_reg4_dinov2 (registers, no_embed_class, layer scale), made
     # small through model_args as a config.json would say; features out (num_classes 0).
     import timm

@@ -64,6 +64,9 @@ package struct ViTConfig: Equatable, Sendable {
         case meanPatches = "mean"
         /// The mean of every token, class token included (vit-pytorch `mean`).
         case meanAllTokens = "mean_all"
+        /// The class token beside the mean of the patch tokens, 2·D wide: Hugging Face's
+        /// `Dinov2ForImageClassification` (and its with-registers twin).
+        case classAndMeanPatches = "cls_mean"
         /// Multihead attention pooling (SigLIP's MAP head; timm `map`): a learnt probe
         /// attends over the patch tokens, then LayerNorm and an MLP on a residual.
         case attentionPool = "map"
@@ -198,8 +201,10 @@ package struct ViTConfig: Equatable, Sendable {
     /// Length of one flattened patch: channels × patch × patch (of the feature map for
     /// the hybrid).
     package var patchDim: Int { featureChannels * patchSize * patchSize }
+    /// Width of the pooled vector: D, or 2·D for the class token beside the patches' mean.
+    package var pooledDim: Int { pool == .classAndMeanPatches ? 2 * dim : dim }
     /// Width of the vector the head reads.
-    package var featureDim: Int { projectionDim > 0 ? projectionDim : preLogitsDim > 0 ? preLogitsDim : dim }
+    package var featureDim: Int { projectionDim > 0 ? projectionDim : preLogitsDim > 0 ? preLogitsDim : pooledDim }
     /// Whether the features are a layer's own output (pre-logits or projection) rather
     /// than the pooled vector itself.
     package var hasFeatureLayer: Bool { preLogitsDim > 0 || projectionDim > 0 }
@@ -292,6 +297,12 @@ package struct ViTConfig: Equatable, Sendable {
         }
         guard pool != .meanPatches || numPatches > 0 else { throw bad("patches to average", "none") }
         guard pool != .classToken || classToken else { throw bad("a class token for class-token pooling", "none") }
+        if pool == .classAndMeanPatches {
+            guard classToken && numPatches > 0 && !distillationToken && preLogitsDim == 0 && projectionDim == 0 && !poolNorm else {
+                throw bad("a class token and patches, and no distillation token, pre-logits, projection or pooled norm, for cls_mean pooling",
+                          "class token \(classToken), distillation \(distillationToken), pre-logits \(preLogitsDim), projection \(projectionDim)")
+            }
+        }
         if pool == .attentionPool {
             guard architecture.tokenMixing == .attention && innerDim == dim && numPatches > 0 && !distillationToken else {
                 throw bad("attention pooling in a ViT whose heads span its width (heads × head size = width), with no distillation token",

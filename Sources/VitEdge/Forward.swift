@@ -8,7 +8,7 @@ extension InferenceSession {
         case patchEmbedding    // tokens after patch embedding, prefix tokens, positions (and CLIP's pre-norm) [B·T, D]
         case block(Int)        // tokens after encoder block i [B·T, D]
         case finalNorm         // tokens after the final LayerNorm [B·T, D]
-        case pooled            // pooled representation [B, D]
+        case pooled            // pooled representation [B, D] ([B, 2·D] for cls_mean)
         case logits            // [B, classes]
         case linearInput(String)  // the input of a block's Linear layer, by name (`blocks.3.mlp.fc1`) [rows, in]
     }
@@ -59,7 +59,7 @@ extension InferenceSession {
         if c.finalNorm { tap?(.finalNorm, UnsafeBufferPointer(start: final, count: rows * c.dim)) }
         poolTokens(c, w, k, batch: b, tokens: final, pooled: x.pooled, attentionPool: x.attentionPool,
                    observe: tap.map { t in { layer, v in t(.linearInput(layer), v) } })
-        tap?(.pooled, UnsafeBufferPointer(start: x.pooled, count: b * c.dim))
+        tap?(.pooled, UnsafeBufferPointer(start: x.pooled, count: b * c.pooledDim))
         guard c.numClasses > 0 else {
             preLogits(c, w, k, batch: b, pooled: x.pooled, features: x.features)
             return

@@ -17,8 +17,9 @@ func finalNorm(_ c: ViTConfig, _ w: ModelWeights, _ k: Kernels, batch: Int,
 }
 
 /// Pooling to one vector per image [B, D]: the class token, the mean of the patch
-/// tokens (timm), the mean of all tokens (vit-pytorch), or attention pooling (SigLIP,
-/// Head+AttentionPool.swift); then the pooled norm.
+/// tokens (timm), the mean of all tokens (vit-pytorch), both class token and mean
+/// ([B, 2·D], DINOv2's classifier), or attention pooling (SigLIP, Head+AttentionPool.swift);
+/// then the pooled norm.
 func poolTokens(_ c: ViTConfig, _ w: ModelWeights, _ k: Kernels, batch: Int,
                 tokens: UnsafePointer<Float>, pooled: UnsafeMutablePointer<Float>, attentionPool a: AttentionPoolActivations?,
                 observe: ((String, UnsafeBufferPointer<Float>) -> Void)? = nil) {
@@ -38,10 +39,20 @@ private func poolByToken(_ c: ViTConfig, batch: Int, tokens: UnsafePointer<Float
     let d = c.dim
     for b in 0..<batch {
         let image = tokens + b * c.tokens * d
-        let out = pooled + b * d
+        let out = pooled + b * c.pooledDim
         switch c.pool {
         case .classToken:
             out.update(from: image, count: d)
+        case .classAndMeanPatches:
+            // [class token, mean of the patch tokens] (registers excluded), as
+            // Dinov2ForImageClassification concatenates them.
+            out.update(from: image, count: d)
+            let mean = out + d
+            for i in 0..<d { mean[i] = 0 }
+            for t in c.prefixTokens..<c.tokens {
+                for i in 0..<d { mean[i] += image[t * d + i] }
+            }
+            for i in 0..<d { mean[i] /= Float(c.numPatches) }
         case .meanPatches, .meanAllTokens:
             let first = c.pool == .meanPatches ? c.prefixTokens : 0
             let n = c.tokens - first
@@ -61,11 +72,11 @@ private func poolByToken(_ c: ViTConfig, batch: Int, tokens: UnsafePointer<Float
 func preLogits(_ c: ViTConfig, _ w: ModelWeights, _ k: Kernels, batch: Int,
                pooled: UnsafePointer<Float>, features: UnsafeMutablePointer<Float>) {
     if let proj = w.projection {
-        k.linear(proj, rows: batch, x: pooled, ldx: c.dim, y: features, ldy: c.projectionDim)
+        k.linear(proj, rows: batch, x: pooled, ldx: c.pooledDim, y: features, ldy: c.projectionDim)
         return
     }
     guard let pre = w.preLogits else { return }
-    k.linear(pre, rows: batch, x: pooled, ldx: c.dim, y: features, ldy: c.preLogitsDim)
+    k.linear(pre, rows: batch, x: pooled, ldx: c.pooledDim, y: features, ldy: c.preLogitsDim)
     for i in 0..<(batch * c.preLogitsDim) { features[i] = tanhf(features[i]) }
 }
 

@@ -216,7 +216,7 @@ struct ForwardLayout {
         try p.buffer("int8.scales", q.scales)
         try p.buffer("int8.acc", q.acc)
         try p.buffer("normed", c.finalNorm ? rows * c.dim : 0)
-        try p.buffer("pooled", b * c.dim)
+        try p.buffer("pooled", b * c.pooledDim)
         try p.buffer("features", c.hasFeatureLayer ? b * c.featureDim : 0)  // else the head reads `pooled`
         try p.buffer("features_normalized", c.normalizeFeatures ? b * c.featureDim : 0)
         try p.buffer("logits", b * c.numClasses)

@@ -25,7 +25,7 @@ struct ConvertCommand: ParsableCommand {
     @Option(help: "Attention heads (when no config names them).")
     var heads: Int?
 
-    @Option(help: "Pooling: cls, mean (patch tokens), mean_all (every token, vit-pytorch) or map (attention pooling: the checkpoint's attn_pool).")
+    @Option(help: "Pooling: cls, mean (patch tokens), mean_all (every token, vit-pytorch), cls_mean (both side by side: DINOv2's classifier) or map (attention pooling: the checkpoint's attn_pool).")
     var pool: ViTConfig.Pooling?
 
     @Option(help: "LayerNorm epsilon (defaults: timm 1e-6, Hugging Face 1e-12, vit-pytorch 1e-5).")

@@ -6,7 +6,8 @@ import XCTest
 /// real MNIST digits.
 final class ParityTests: XCTestCase {
     static let cases = ["timm-deit-distilled", "timm-avgpool-layerscale", "hf-vit-new-names", "hf-vit-classic-names",
-                        "hf-vitmodel-pooler", "vit-pytorch-cls", "vit-pytorch-mean", "vit-pytorch-legacy-mean"]
+                        "hf-vitmodel-pooler", "vit-pytorch-cls", "vit-pytorch-mean", "vit-pytorch-legacy-mean",
+                        "hf-dinov2-classifier"]
 
     /// The convert flags stored in args.txt, parsed the way the CLI does.
     static func options(_ args: [String]) throws -> ConvertOptions {

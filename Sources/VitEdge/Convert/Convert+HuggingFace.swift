@@ -32,10 +32,6 @@ extension Converter {
             throw bad(src, "a DINOv2 with a GELU MLP (mlp.fc1, mlp.fc2)", "a SwiGLU MLP (mlp.weights_in)",
                       "the SwiGLU feed-forward of the giant DINOv2 models is not supported yet")
         }
-        if dinov2 && src.has("classifier.weight") {
-            throw bad(src, "a Dinov2Model (the backbone)", "a classifier head over the class token and the mean of the patches",
-                      "Dinov2ForImageClassification's head is not supported yet: convert the Dinov2Model and use `vit-edge embed`")
-        }
         guard let qs = src.shape(layer + "0" + q + ".weight"), let fs = src.shape(layer + "0" + fc1 + ".weight") else {
             throw bad(src, "\(layer)0\(q).weight and \(layer)0\(fc1).weight", "none")
         }
@@ -82,8 +78,13 @@ extension Converter {
             throw bad(src, "hidden_act gelu or a tanh GELU", act)
         }
         src.note("gelu", c.gelu.rawValue, j?["hidden_act"] != nil ? "config.json hidden_act" : "transformers default (hidden_act 'gelu')")
-        c.pool = o.pool ?? .classToken
-        src.note("pool", c.pool.rawValue, o.pool != nil ? "--pool" : dinov2 ? "transformers Dinov2 (pooler_output: the class token after the final norm)" : "transformers ViT (the class token)")
+        // Dinov2ForImageClassification's classifier reads the class token beside the mean
+        // of the patch tokens (2·D wide).
+        let dinov2Classifier = dinov2 && src.has("classifier.weight")
+        c.pool = o.pool ?? (dinov2Classifier ? .classAndMeanPatches : .classToken)
+        src.note("pool", c.pool.rawValue, o.pool != nil ? "--pool"
+                 : dinov2Classifier ? "transformers Dinov2ForImageClassification (the class token beside the mean of the patch tokens)"
+                 : dinov2 ? "transformers Dinov2 (pooler_output: the class token after the final norm)" : "transformers ViT (the class token)")
         src.note("mean", "\(c.mean)", "default 0.5 (ViTImageProcessor's image_mean): pass --mean if trained otherwise")
         src.note("std", "\(c.std)", "default 0.5 (ViTImageProcessor's image_std): pass --std if trained otherwise")
         src.note("preprocess", c.preprocessing.summary, "vit-edge default (pass --preprocessor preprocessor_config.json for the model's own)")
