@@ -1,5 +1,5 @@
-// YUV 4:2:0 → RGB of one row with NEON, bit-identical to u8_yuv420_rgb__scalar.cpp: eight
-// pixels per step in int32x4 pairs (OpenCV's 20-bit products), stored with vst3.
+// YUV 4:2:0 → RGB of one row with NEON, bit-identical to u8_yuv420_rgb__scalar.cpp: sixteen
+// pixels per step (OpenCV's 20-bit sums in int32x4), stored with vst3q.
 #include "vit_kernels.h"
 
 #include <string.h>
@@ -9,50 +9,64 @@
 
 namespace {
 
-// The 8 results of two int32x4 halves, >> 20, clamped to bytes.
-inline uint8x8_t narrow(int32x4_t a, int32x4_t b) {
-    return vqmovn_u16(vcombine_u16(vqmovun_s32(vshrq_n_s32(a, 20)), vqmovun_s32(vshrq_n_s32(b, 20))));
+// OpenCV's int32 sum c·s for int16 samples s, the constant split as c = hi·2^16 + lo (hi, lo
+// int16): (hi·s) << 16 with shll, lo·s with smlal, so every multiply is a 16-bit one.
+inline int32x4_t term_lo(int16x8_t hi_s, int16x8_t s, int16_t lo) { return vmlal_n_s16(vshll_n_s16(vget_low_s16(hi_s), 16), vget_low_s16(s), lo); }
+inline int32x4_t term_hi(int16x8_t hi_s, int16x8_t s, int16_t lo) { return vmlal_high_n_s16(vshll_high_n_s16(hi_s, 16), s, lo); }
+
+// The bytes of 16 pixels from the sums of the even (e0: 0, 2, 4, 6; e1: 8 ... 14) and the odd
+// ones: trn2 takes the high 16 bits of each sum (>> 16, exact: |sum| < 2^31) in pixel order,
+// and the saturating >> 4 to bytes makes the whole >> 20 with the clamp to 0..255.
+inline uint8x16_t bytes(int32x4_t e0, int32x4_t e1, int32x4_t o0, int32x4_t o1) {
+    const int16x8_t p0 = vtrn2q_s16(vreinterpretq_s16_s32(e0), vreinterpretq_s16_s32(o0));
+    const int16x8_t p1 = vtrn2q_s16(vreinterpretq_s16_s32(e1), vreinterpretq_s16_s32(o1));
+    return vqshrun_high_n_s16(vqshrun_n_s16(p0, 4), p1, 4);
 }
 
-inline int32x4_t lo32(uint8x8_t v) { return vreinterpretq_s32_u32(vmovl_u16(vget_low_u16(vmovl_u8(v)))); }
-inline int32x4_t hi32(uint8x8_t v) { return vreinterpretq_s32_u32(vmovl_u16(vget_high_u16(vmovl_u8(v)))); }
-
-// Pixels x .. end-1 (x even) in steps of 8; returns where it stopped. The chroma layout is
+// Pixels x .. end-1 (x even) in steps of 16; returns where it stopped. The chroma layout is
 // a template argument so that the loop holds no branch (llvm-mca can time it: make mca).
+// Even and odd pixels are taken apart (vld2), so each chroma sample's terms, computed once,
+// meet both its pixels with no widening shuffle; the constants are split into 16-bit halves
+// (term_lo/hi; luma: yy · 1220542 + 2^19 = (18 · yy + 8) << 16 + 40894 · yy, in uint32 as
+// yy ≤ 239), so the sums are OpenCV's int32 sums exactly.
 template <bool NV12>
-size_t rows8(const uint8_t *y, const uint8_t *u, const uint8_t *v, size_t x, size_t end, uint8_t *&rgb) {
-    const int32x4_t c128 = vdupq_n_s32(128), c16 = vdupq_n_s32(16), zero = vdupq_n_s32(0), half = vdupq_n_s32(1 << 19);
-    for (; x + 8 <= end; x += 8, rgb += 24) {
+size_t rows16(const uint8_t *y, const uint8_t *u, const uint8_t *v, size_t x, size_t end, uint8_t *&rgb) {
+    for (; x + 16 <= end; x += 16, rgb += 48) {
         uint8x8_t u8, v8;
-        if (NV12) {  // u0 v0 u1 v1 u2 v2 u3 v3
-            const uint8x8_t uv = vld1_u8(u + x);
-            u8 = vuzp1_u8(uv, uv);
-            v8 = vuzp2_u8(uv, uv);
+        if (NV12) {  // u0 v0 u1 v1 ... u7 v7
+            const uint8x8x2_t uv = vld2_u8(u + x);
+            u8 = uv.val[0];
+            v8 = uv.val[1];
         } else {
-            uint32_t u4, v4;
-            memcpy(&u4, u + x / 2, 4);
-            memcpy(&v4, v + x / 2, 4);
-            u8 = vreinterpret_u8_u32(vdup_n_u32(u4));
-            v8 = vreinterpret_u8_u32(vdup_n_u32(v4));
+            u8 = vld1_u8(u + x / 2);
+            v8 = vld1_u8(v + x / 2);
         }
-        u8 = vzip1_u8(u8, u8);  // u0 u0 u1 u1 u2 u2 u3 u3
-        v8 = vzip1_u8(v8, v8);
-        const uint8x8_t y8 = vld1_u8(y + x);
-        int32x4_t r[2], g[2], b[2];
-        for (int h = 0; h < 2; ++h) {
-            const int32x4_t cu = vsubq_s32(h ? hi32(u8) : lo32(u8), c128);
-            const int32x4_t cv = vsubq_s32(h ? hi32(v8) : lo32(v8), c128);
-            const int32x4_t yy = vmaxq_s32(vsubq_s32(h ? hi32(y8) : lo32(y8), c16), zero);
-            const int32x4_t l = vmlaq_n_s32(half, yy, 1220542);
-            r[h] = vmlaq_n_s32(l, cv, 1673527);
-            g[h] = vmlaq_n_s32(vmlaq_n_s32(l, cv, -852492), cu, -409993);
-            b[h] = vmlaq_n_s32(l, cu, 2116026);
+        // Chroma terms of samples 0..3 and 4..7 (even and odd pixels 0..7 and 8..15 alike).
+        const int16x8_t cu = vreinterpretq_s16_u16(vsubl_u8(u8, vdup_n_u8(128)));
+        const int16x8_t cv = vreinterpretq_s16_u16(vsubl_u8(v8, vdup_n_u8(128)));
+        const int16x8_t r_hi = vmulq_n_s16(cv, 26), b_hi = vshlq_n_s16(cu, 5);    // 1673527 = 26·2^16 − 30409
+        const int16x8_t g_hi = vmlaq_n_s16(vmulq_n_s16(cv, -13), cu, -6);       // 2116026 = 32·2^16 + 18874
+        const int32x4_t cr[2] = {term_lo(r_hi, cv, -30409), term_hi(r_hi, cv, -30409)};
+        const int32x4_t cb[2] = {term_lo(b_hi, cu, 18874), term_hi(b_hi, cu, 18874)};
+        // −852492 = −13·2^16 − 524, −409993 = −6·2^16 − 16777
+        const int32x4_t cg[2] = {vmlal_n_s16(term_lo(g_hi, cv, -524), vget_low_s16(cu), -16777),
+                                 vmlal_high_n_s16(term_hi(g_hi, cv, -524), cu, -16777)};
+        // Luma terms of the even and the odd pixels (with OpenCV's 2^19 rounding).
+        const uint8x8x2_t eo = vld2_u8(y + x);
+        const uint8x16_t yy = vqsubq_u8(vcombine_u8(eo.val[0], eo.val[1]), vdupq_n_u8(16));
+        const uint16x8_t ye = vmovl_u8(vget_low_u8(yy)), yo = vmovl_high_u8(yy);
+        const uint16x8_t te = vmlaq_n_u16(vdupq_n_u16(8), ye, 18), to = vmlaq_n_u16(vdupq_n_u16(8), yo, 18);
+        const int32x4_t le0 = vreinterpretq_s32_u32(vmlal_n_u16(vshll_n_u16(vget_low_u16(te), 16), vget_low_u16(ye), 40894));
+        const int32x4_t le1 = vreinterpretq_s32_u32(vmlal_high_n_u16(vshll_high_n_u16(te, 16), ye, 40894));
+        const int32x4_t lo0 = vreinterpretq_s32_u32(vmlal_n_u16(vshll_n_u16(vget_low_u16(to), 16), vget_low_u16(yo), 40894));
+        const int32x4_t lo1 = vreinterpretq_s32_u32(vmlal_high_n_u16(vshll_high_n_u16(to, 16), yo, 40894));
+        uint8x16x3_t out;
+        const int32x4_t *terms[3] = {cr, cg, cb};
+        for (int k = 0; k < 3; ++k) {
+            const int32x4_t *c = terms[k];
+            out.val[k] = bytes(vaddq_s32(le0, c[0]), vaddq_s32(le1, c[1]), vaddq_s32(lo0, c[0]), vaddq_s32(lo1, c[1]));
         }
-        uint8x8x3_t out;
-        out.val[0] = narrow(r[0], r[1]);
-        out.val[1] = narrow(g[0], g[1]);
-        out.val[2] = narrow(b[0], b[1]);
-        vst3_u8(rgb, out);
+        vst3q_u8(rgb, out);
     }
     return x;
 }
@@ -68,7 +82,7 @@ extern "C" void vk_u8_yuv420_rgb__neon(const uint8_t *y, const uint8_t *u, const
         ++x;
         rgb += 3;
     }
-    x = chroma_step == 2 ? rows8<true>(y, u, v, x, end, rgb) : rows8<false>(y, u, v, x, end, rgb);
+    x = chroma_step == 2 ? rows16<true>(y, u, v, x, end, rgb) : rows16<false>(y, u, v, x, end, rgb);
     if (x < end) vk_u8_yuv420_rgb__scalar(y, u, v, chroma_step, x, end - x, rgb);
 }
 

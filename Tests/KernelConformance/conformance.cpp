@@ -159,9 +159,33 @@ static void check_resample(uint32_t f) {
             c->yuv420_rgb(yrow.data(), u, v, step, x0, n, got.data());
             ok_yuv &= want == got;
         }
+        // Every (Y, U, V) once, I420 and NV12, in rows of 2048 chroma samples: the routes
+        // split OpenCV's constants and regroup its sums, which random rows might not cover.
+        bool ok_all = true;
+        {
+            const size_t W = 4096;
+            std::vector<uint8_t> yrow(W), u(W / 2), v(W / 2), uv(W), want(3 * W), got(3 * W);
+            for (int yv = 0; yv < 256 && ok_all; ++yv) {
+                for (auto &b : yrow) b = (uint8_t)yv;
+                for (unsigned block = 0; block < 32; ++block) {
+                    for (size_t i = 0; i < W / 2; ++i) {
+                        const unsigned p = block * 2048 + (unsigned)i;
+                        u[i] = uv[2 * i] = (uint8_t)(p & 255);
+                        v[i] = uv[2 * i + 1] = (uint8_t)(p >> 8);
+                    }
+                    vk_u8_yuv420_rgb__scalar(yrow.data(), u.data(), v.data(), 1, 0, W, want.data());
+                    c->yuv420_rgb(yrow.data(), u.data(), v.data(), 1, 0, W, got.data());
+                    ok_all &= want == got;
+                    c->yuv420_rgb(yrow.data(), uv.data(), uv.data() + 1, 2, 0, W, got.data());
+                    ok_all &= want == got;
+                }
+            }
+        }
         char what[96];
         snprintf(what, sizeof what, "%s YUV 4:2:0 rows to RGB (I420, NV12)", c->name);
         check(ok_yuv, what);
+        snprintf(what, sizeof what, "%s YUV 4:2:0 to RGB, every (Y, U, V)", c->name);
+        check(ok_all, what);
         snprintf(what, sizeof what, "resampling %s horizontal pass (1-4 channels)", c->name);
         check(ok_h, what);
         snprintf(what, sizeof what, "resampling %s vertical pass and clip", c->name);
