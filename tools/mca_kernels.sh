@@ -111,17 +111,18 @@ image_loop() {  # name file fn key cpu -> cycles per iteration
 }
 echo "Image routes (NEON), 1920x1080 -> 224 (timm bicubic crop 0.875), one core, loops only (a lower bound):"
 for cpu in $cpus; do
-    h=$(image_loop "resample h neon" $out/resample_neon.s vk_u8_resample_h__neon 'mla' $cpu)
+    # the RGB loop (three mla: a group of 4 taps x 3 channels in 12 lanes)
+    h=$(image_loop "resample h neon" $out/resample_neon.s vk_u8_resample_h__neon 'mla.*mla.*mla' $cpu)
     v=$(image_loop "resample v neon" $out/resample_neon.s vk_u8_resample_v__neon 'mla' $cpu)
     y=$(image_loop "yuv420 rgb neon" $out/yuv_neon.s vk_u8_yuv420_rgb__neon 'st3' $cpu)
     ghz=1.8; board="Raspberry Pi 4"
     [ $cpu = neoverse-n1 ] && { ghz=2.4; board="Raspberry Pi 5"; }
     awk -v c=$cpu -v b="$board" -v g=$ghz -v h="$h" -v v="$v" -v y="$y" 'BEGIN {
-        # horizontal: 945 rows x 224 outputs x 9 groups of 2 taps (8 int32 lanes: RGB of 2 taps)
-        th = 945 * 224 * 9 * h / (g * 1e9) * 1e3
+        # horizontal: 945 rows x 224 outputs x 5 groups of 4 taps (12 int32 lanes: RGB of 4 taps)
+        th = 945 * 224 * 5 * h / (g * 1e9) * 1e3
         # vertical: each of 945 rows into ~4 output rows of 672 samples, 8 per iteration
         tv = 945 * 4 * 84 * v / (g * 1e9) * 1e3
         # YUV rows (raw frames): 945 rows x ~1680 columns, 16 pixels per iteration
         ty = 945 * 105 * y / (g * 1e9) * 1e3
-        printf "%-14s %-12s %.1f GHz  horizontal %.1f cycles/group -> %.1f ms, vertical %.1f cycles/8 -> %.1f ms, YUV %.1f cycles/16 px -> %.1f ms\n", b, c, g, h, th, v, tv, y, ty }'
+        printf "%-14s %-12s %.1f GHz  horizontal %.1f cycles/4 taps -> %.1f ms, vertical %.1f cycles/8 -> %.1f ms, YUV %.1f cycles/16 px -> %.1f ms\n", b, c, g, h, th, v, tv, y, ty }'
 done

@@ -14,7 +14,8 @@ const vk_u8_resample_config kConfigs[] = {
      VK_CPU_X86_AVX2},
 #endif
 #if defined(__aarch64__)
-    {"neon", 8, vk_u8_resample_h__neon, vk_u8_resample_v__neon, vk_u8_resample_clip__neon, vk_u8_yuv420_rgb__neon,
+    // 12 lanes: groups of 4 RGB taps fill three int32x4 (u8_resample__neon.cpp).
+    {"neon", 12, vk_u8_resample_h__neon, vk_u8_resample_v__neon, vk_u8_resample_clip__neon, vk_u8_yuv420_rgb__neon,
      VK_CPU_ARM_NEON},
 #endif
     {"scalar", 1, vk_u8_resample_h__scalar, vk_u8_resample_v__scalar, vk_u8_resample_clip__scalar, vk_u8_yuv420_rgb__scalar,

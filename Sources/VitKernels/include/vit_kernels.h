@@ -284,7 +284,7 @@ void vk_qs8_quantize_rows_static_u8__avx512f(size_t rows, size_t k, const float 
  *
  * Horizontal: out[x*c + ch] = clip8(2^21 + sum_i row[(start[x] + i)*c + ch] * k(x, i))
  * for x < outputs, c = channels (1..4), clip8(s) = clamp(s >> 22, 0, 255). The
- * coefficients k come packed for the route's vector width (`lanes`): for each output,
+ * coefficients k come packed for the route (`lanes` int32 a group: NEON 12, three vectors): for each output,
  * groups of G = vk_u8_resample_taps_per_group(lanes, c) taps, each group `lanes` int32
  * (tap t of the group at lanes t*c .. t*c+c-1, the rest zero), zero past count[x];
  * `packed_stride` int32 per output. Reads stay below row_end (the end of the bytes the
