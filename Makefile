@@ -176,6 +176,9 @@ tsan: deps
 		models/mnist-vit.vitq - --raw gray8:28x28 --frames all --top-k 1 --threads 2 > /dev/null
 	TSAN_OPTIONS=halt_on_error=1 .build-tsan/release/vit-edge run models/mnist-vit.vitq models/samples models/photos \
 		--top-k 1 --threads 2 > /dev/null
+	# One photo (640x480): its preprocessing split by rows across the session's pool.
+	TSAN_OPTIONS=halt_on_error=1 .build-tsan/release/vit-edge run models/mnist-vit-int8.vitq models/photos/digit7.jpg \
+		--top-k 1 --threads 2 > /dev/null
 	# Through the C API: libvitedge built with TSan, four threads each with its own session
 	# of one shared model (Tests/CAPI/threads.c, itself built with -fsanitize=thread).
 	$(SWIFT) build -c release --product vitedge --sanitize=thread --scratch-path .build-tsan

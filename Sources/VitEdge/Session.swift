@@ -113,17 +113,18 @@ package final class InferenceSession: @unchecked Sendable {
         return act.image + i * c.channels * c.imageHeight * c.imageWidth
     }
 
-    /// Preprocesses `image` as the model says into image `i` of the batch; throws when the
-    /// image is too large to preprocess within `limits` (`name` is the image's, for the message).
+    /// Preprocesses `image` as the model says into image `i` of the batch (a large image's rows
+    /// split across the session's threads); throws when the image is too large to preprocess
+    /// within `limits` (`name` is the image's, for the message).
     package func setInput(_ image: Image, at i: Int, name: String = "image", limits: ResourceLimits = .current) throws {
         try Preprocess.apply(image, config: model.config, into: inputSlot(i), limits: limits, name: name,
-                             resampling: model.kernels.resampling)
+                             resampling: model.kernels.resampling, pool: pool)
     }
 
     /// Preprocesses a view with a `Preprocessor` made for this model into image `i`.
     package func setInput(_ view: ImageView, at i: Int, using preprocessor: Preprocessor) {
         precondition(preprocessor.config == model.config, "a Preprocessor made for another model")
-        preprocessor.apply(view, into: inputSlot(i))
+        preprocessor.apply(view, into: inputSlot(i), pool: pool)
     }
 
     /// Logits of image `i` after `forward` (the mean of both heads for DeiT).

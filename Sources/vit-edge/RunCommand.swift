@@ -65,8 +65,11 @@ struct RunCommand: ParsableCommand {
                 throw VitError.invalidArgument("\(model) has no classification head; it outputs features (see `vit-edge embed`)")
             }
             // With two threads or more and one image per pass, one thread decodes and
-            // preprocesses the next image while the others run the forward pass.
-            let pipelined = threads.count >= 2 && batch == 1
+            // preprocesses the next image while the others run the forward pass. A single
+            // photo has no next image: its preprocessing (rows split) and its forward pass
+            // take every thread instead.
+            let onePhoto = images.count == 1 && images[0] != "-" && !FileIO.isDirectory(images[0])
+            let pipelined = threads.count >= 2 && batch == 1 && !onePhoto
             let session = try InferenceSession(model: vit, batchSize: batch, threads: pipelined ? threads.count - 1 : threads.count)
             var failures = 0
             var pending: [String] = []

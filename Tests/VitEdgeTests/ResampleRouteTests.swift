@@ -81,4 +81,50 @@ final class ResampleRouteTests: XCTestCase {
             }
         }
     }
+    /// A large image's rows split across a pool's threads (each part resampling the source
+    /// rows its outputs read, with its own buffers) give the one-thread input float for
+    /// float: every 8-bit pixel layout, a gray source to an RGB model, pools of 2 and 3
+    /// threads (parts of unequal size), cuts anywhere in the taps; the same preprocessor
+    /// reused across pools. Small images stay on the calling thread.
+    func testRowsSplitAcrossAPoolGiveTheOneThreadInput() throws {
+        var c = ViTConfig(imageHeight: 61, imageWidth: 40, channels: 3, patchSize: 1, dim: 8, depth: 1, heads: 1,
+                          mlpDim: 8, numClasses: 2)
+        c.mean = [0.485, 0.456, 0.406]
+        c.std = [0.229, 0.224, 0.225]
+        var rng = SystemRandomNumberGenerator()
+        let pools = [ThreadPool(threads: 2), ThreadPool(threads: 3)]
+        var split = 0
+        for format in ImageView.Format.allCases where !format.isFloat {
+            for filter in emulated ? [.bicubic] : [Resample.Filter.bicubic, .bilinear, .lanczos] {
+                c.preprocessing = Preprocessing.timm(height: 61, width: 40, cropPct: 0.875, interpolation: filter)!
+                let (w, h) = (2 * Int.random(in: 200...420, using: &rng), 2 * Int.random(in: 170...330, using: &rng))
+                var state = UInt64.random(in: 1...UInt64.max, using: &rng)
+                let bytes = (0..<ImageView.byteCount(format, width: w, height: h)!).map { _ in
+                    state ^= state << 13; state ^= state >> 7; state ^= state << 17
+                    return UInt8(truncatingIfNeeded: state >> 24)
+                }
+                let p = try Preprocessor(config: c, width: w, height: h, format: format)
+                func input(_ pool: ThreadPool?) -> [Float] {
+                    var out = [Float](repeating: .nan, count: 3 * 61 * 40)
+                    bytes.withUnsafeBytes { b in
+                        out.withUnsafeMutableBufferPointer { o in
+                            p.apply(ImageView(format: format, width: w, height: h, data: b.baseAddress!), into: o.baseAddress!, pool: pool)
+                        }
+                    }
+                    return out
+                }
+                let one = input(nil)
+                XCTAssertFalse(one.contains { $0.isNaN })
+                for pool in pools {
+                    XCTAssertEqual(input(pool), one, "\(pool.threads) threads, \(format) \(w)x\(h), \(filter)")
+                    XCTAssertEqual(p.rowSplit.count, pool.threads, "a \(w)x\(h) image is split")
+                    split += 1
+                }
+            }
+        }
+        XCTAssertGreaterThan(split, 0)
+        // A small image runs on the calling thread whatever the pool.
+        let small = try Preprocessor(config: c, width: 200, height: 150, format: .rgb8)
+        XCTAssertFalse(small.splitRows(workers: 4))
+    }
 }

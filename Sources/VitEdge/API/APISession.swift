@@ -122,7 +122,7 @@ public final class Session {
         }
         let input = session.input
         let plane = input.count / batchSize
-        preprocessor!.apply(view, into: input.baseAddress! + index * plane)
+        preprocessor!.apply(view, into: input.baseAddress! + index * plane, pool: session.pool)
         given[index] = true
         resultsValid = false
     }

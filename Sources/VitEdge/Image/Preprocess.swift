@@ -207,13 +207,22 @@ package final class Preprocessor {
     let channels: Int
     /// Whether the 8-bit fixed-point passes run (8-bit sources, Pillow's resampler).
     let useBytes: Bool
-    /// One converted source row (YUV → RGB, RGB → L, bytes → floats), and a second for
-    /// YUV → RGB → L.
-    var rowBytes: [UInt8] = []
-    var rowRGB: [UInt8] = []
-    var rowFloats: [Float] = []
-    var scratch8 = Resample.Scratch<UInt8, Int32>()
-    var scratchFloat = Resample.Scratch<Float, Float>()
+    /// What one thread converts and resamples with: one converted source row (YUV → RGB,
+    /// RGB → L, bytes → floats), a second for YUV → RGB → L, the passes' buffers.
+    final class Part {
+        var rowBytes: [UInt8] = []
+        var rowRGB: [UInt8] = []
+        var rowFloats: [Float] = []
+        var scratch8 = Resample.Scratch<UInt8, Int32>()
+        var scratchFloat = Resample.Scratch<Float, Float>()
+    }
+    /// Part 0 is the calling thread's; a pool's workers get one each (worker i: part i).
+    var parts: [Part] = [Part()]
+    /// The output rows cut into as many parts as the pool has threads, each with its slice
+    /// of the vertical axis (made when a pool first asks, kept while its size is the same).
+    var rowSplit: [(rows: Range<Int>, axis: Resample.Axis)] = []
+    /// The memory budget the preprocessing of one image stays within (all parts together).
+    let budget: Int
     var result: [UInt8] = []
     var resultFloat: [Float] = []
     /// The 8-bit passes' route (nil: the scalar Swift reference).
@@ -269,6 +278,7 @@ package final class Preprocessor {
         }
         scratchBytes = horizontal.tapBytes + vertical.tapBytes + rgbRow + convertedRow + packedBytes
             + plane * channels * (useBytes ? 1 + 4 + 1 : 4 + 4)
+        budget = limits.maxArenaBytes
         guard scratchBytes <= limits.maxArenaBytes else {
             throw VitError.tooLarge(what: "\(name): preprocessing of a \(width)x\(height) image", bytes: scratchBytes,
                                     limit: limits.maxArenaBytes, hint: "VIT_EDGE_MAX_MB raises the limit")
@@ -281,8 +291,15 @@ package final class Preprocessor {
         view.width == width && view.height == height && view.format == format
     }
 
+    /// Source pixels from which an image's rows are split across a pool (a 640×480 frame is;
+    /// a 224×224 one, 0.1–0.2 ms, is not worth a dispatch).
+    package static let parallelPixels = 1 << 17
+
     /// Writes the model input for `image` (of this preprocessor's size and format) at `out`.
-    package func apply(_ image: ImageView, into out: UnsafeMutablePointer<Float>) {
+    /// With a `pool`, a large 8-bit image's output rows are split across its threads, each
+    /// resampling the source rows its outputs read (a few rows at each cut twice): the
+    /// same samples as on one thread, in a fraction of the time. The pool must be idle.
+    package func apply(_ image: ImageView, into out: UnsafeMutablePointer<Float>, pool: ThreadPool? = nil) {
         precondition(image.width == width && image.height == height && image.format == format,
                      "a Preprocessor serves one source size and format")
         let c = config
@@ -294,12 +311,13 @@ package final class Preprocessor {
             result = []
             r.withUnsafeMutableBufferPointer { res in
             normalized.withUnsafeBufferPointer { table in
-                resample8(image, into: res.baseAddress!)
-                for mc in 0..<c.channels {
-                    let from = ch == 1 ? 0 : mc
-                    let lut = table.baseAddress! + mc * 256
-                    let dst = out + mc * plane
-                    for i in 0..<plane { dst[i] = lut[Int(res[i * ch + from])] }
+                if let pool, splitRows(workers: pool.threads) {
+                    var job = PreprocessJob(preprocessor: Unmanaged.passUnretained(self), view: image, result: res.baseAddress!,
+                                            table: table.baseAddress!, out: out)
+                    withUnsafeMutablePointer(to: &job) { vk_pool_run(pool.pool, preprocessTask, $0, rowSplit.count) }
+                } else {
+                    resample8(image, vertical: vertical, part: parts[0], into: res.baseAddress!)
+                    normalize(res.baseAddress!, table: table.baseAddress!, rows: 0..<c.imageHeight, into: out)
                 }
             } }
             result = r
@@ -321,22 +339,60 @@ package final class Preprocessor {
         resultFloat = r
     }
 
+    /// Output rows `rows` of the resampled bytes [H, W, channels] as the model input [C, H, W]:
+    /// (v / 255 − mean) / std by table.
+    func normalize(_ res: UnsafePointer<UInt8>, table: UnsafePointer<Float>, rows: Range<Int>, into out: UnsafeMutablePointer<Float>) {
+        let c = config, ch = channels
+        let plane = c.imageHeight * c.imageWidth
+        for mc in 0..<c.channels {
+            let from = ch == 1 ? 0 : mc
+            let lut = table + mc * 256
+            let dst = out + mc * plane
+            for i in (rows.lowerBound * c.imageWidth)..<(rows.upperBound * c.imageWidth) { dst[i] = lut[Int(res[i * ch + from])] }
+        }
+    }
+
+    /// Whether this image is split across `workers` threads; if so, `rowSplit` and `parts`
+    /// are ready for them (at least 8 output rows a part, within the memory budget).
+    func splitRows(workers: Int) -> Bool {
+        let n = min(workers, vertical.outputs / 8)
+        guard n > 1, useBytes, !vertical.identity, vertical.tapsHeld, width * height >= Self.parallelPixels,
+              scratchBytes * workers <= budget else { return false }
+        if rowSplit.count != n {
+            let outputs = vertical.outputs
+            rowSplit = (0..<n).map { i in
+                let r = (i * outputs / n)..<((i + 1) * outputs / n)
+                return (r, vertical.slice(r))
+            }
+        }
+        while parts.count < workers { parts.append(Part()) }
+        return true
+    }
+
+    /// Part `task` of `rowSplit`, on pool worker `worker`.
+    func runPart(_ task: Int, worker: Int, _ j: PreprocessJob) {
+        let (rows, axis) = rowSplit[task]
+        resample8(j.view, vertical: axis, part: parts[worker], into: j.result + rows.lowerBound * config.imageWidth * channels)
+        normalize(j.result, table: j.table, rows: rows, into: j.out)
+    }
+
     /// Pillow's resize and crop of the 8-bit source, in `channels` channels, into `out`
-    /// [H, W, channels]: each source row converted as Pillow's `convert` would the whole
-    /// image (RGB → L; YUV frames → RGB first), only the columns the taps read.
-    func resample8(_ image: ImageView, into out: UnsafeMutablePointer<UInt8>) {
+    /// [H, W, channels] (the outputs of `v`, this preprocessor's vertical axis or a slice of
+    /// it): each source row converted as Pillow's `convert` would the whole image (RGB → L;
+    /// YUV frames → RGB first), only the columns the taps read.
+    func resample8(_ image: ImageView, vertical v: Resample.Axis, part: Part, into out: UnsafeMutablePointer<UInt8>) {
         let ch = channels, f = format
         let src = image.data.assumingMemoryBound(to: UInt8.self)
         let direct = !f.rowsViaRGB && f.channels == ch
         if !direct {
-            if rowBytes.count < width * ch { rowBytes = [UInt8](repeating: 0, count: width * ch) }
-            if f.rowsViaRGB && ch == 1 && rowRGB.count < 3 * width { rowRGB = [UInt8](repeating: 0, count: 3 * width) }
+            if part.rowBytes.count < width * ch { part.rowBytes = [UInt8](repeating: 0, count: width * ch) }
+            if f.rowsViaRGB && ch == 1 && part.rowRGB.count < 3 * width { part.rowRGB = [UInt8](repeating: 0, count: 3 * width) }
         }
-        var buffer = rowBytes, rgb = rowRGB
-        rowBytes = []; rowRGB = []
+        var buffer = part.rowBytes, rgb = part.rowRGB
+        part.rowBytes = []; part.rowRGB = []
         buffer.withUnsafeMutableBufferPointer { b in
         rgb.withUnsafeMutableBufferPointer { t in
-            Resample.resample8(channels: ch, horizontal: horizontal, vertical: vertical, scratch: &scratch8, route: resampling, row: { r, cols in
+            Resample.resample8(channels: ch, horizontal: horizontal, vertical: v, scratch: &part.scratch8, route: resampling, row: { r, cols in
                 if direct { return UnsafePointer(src + r * image.rowBytes) }
                 let dst = b.baseAddress!
                 if f.rowsViaRGB {
@@ -349,22 +405,22 @@ package final class Preprocessor {
                 return UnsafePointer(dst) - cols.lowerBound * ch
             }, into: out)
         } }
-        rowBytes = buffer; rowRGB = rgb
+        part.rowBytes = buffer; part.rowRGB = rgb
     }
 
     /// The same in Float (16-bit sources as decoded; 8-bit ones / 255 for the pytorch resampler).
     func resampleFloat(_ image: ImageView, into out: UnsafeMutablePointer<Float>) {
-        let ch = channels, f = format
+        let ch = channels, f = format, part = parts[0]
         let direct = f.isFloat && f.channels == ch
         if !direct {
-            if rowFloats.count < width * ch { rowFloats = [Float](repeating: 0, count: width * ch) }
-            if f.rowsViaRGB && rowRGB.count < 3 * width { rowRGB = [UInt8](repeating: 0, count: 3 * width) }
+            if part.rowFloats.count < width * ch { part.rowFloats = [Float](repeating: 0, count: width * ch) }
+            if f.rowsViaRGB && part.rowRGB.count < 3 * width { part.rowRGB = [UInt8](repeating: 0, count: 3 * width) }
         }
-        var buffer = rowFloats, rgb = rowRGB
-        rowFloats = []; rowRGB = []
+        var buffer = part.rowFloats, rgb = part.rowRGB
+        part.rowFloats = []; part.rowRGB = []
         buffer.withUnsafeMutableBufferPointer { b in
         rgb.withUnsafeMutableBufferPointer { t in
-            Resample.resampleFloat(channels: ch, horizontal: horizontal, vertical: vertical, scratch: &scratchFloat, row: { r, cols in
+            Resample.resampleFloat(channels: ch, horizontal: horizontal, vertical: vertical, scratch: &part.scratchFloat, row: { r, cols in
                 let line = image.data + r * image.rowBytes
                 if direct { return line.assumingMemoryBound(to: Float.self) }
                 let dst = b.baseAddress!
@@ -377,8 +433,23 @@ package final class Preprocessor {
                 return UnsafePointer(dst) - cols.lowerBound * ch
             }, into: out)
         } }
-        rowFloats = buffer; rowRGB = rgb
+        part.rowFloats = buffer; part.rowRGB = rgb
     }
+}
+
+/// One image's rows split across a pool (`Preprocessor.apply(_:into:pool:)`), passed to the
+/// C pool by pointer: no allocation.
+struct PreprocessJob {
+    let preprocessor: Unmanaged<Preprocessor>
+    let view: ImageView
+    let result: UnsafeMutablePointer<UInt8>
+    let table: UnsafePointer<Float>
+    let out: UnsafeMutablePointer<Float>
+}
+
+let preprocessTask: vk_task_fn = { context, task, worker in
+    let j = context!.assumingMemoryBound(to: PreprocessJob.self).pointee
+    j.preprocessor._withUnsafeGuaranteedRef { $0.runPart(task, worker: worker, j) }
 }
 
 /// Preprocessing one image at a time (files, tests): a `Preprocessor` made per call.
@@ -387,11 +458,11 @@ package enum Preprocess {
     /// Writes one image as the model input [C, H, W] at `out`.
     package static func apply(_ image: Image, config c: ViTConfig, into out: UnsafeMutablePointer<Float>,
                                               limits: ResourceLimits = .current, name: String = "image",
-                                              resampling: Resample.Route8? = .best) throws {
+                                              resampling: Resample.Route8? = .best, pool: ThreadPool? = nil) throws {
         try image.withView { view in
             try Preprocessor(config: c, width: view.width, height: view.height, format: view.format, limits: limits, name: name,
                              resampling: resampling)
-                .apply(view, into: out)
+                .apply(view, into: out, pool: pool)
         }
     }
 }

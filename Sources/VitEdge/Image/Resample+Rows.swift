@@ -134,6 +134,18 @@ extension Resample {
             chunks { body($0, .stored($1)) }
         }
 
+        /// Outputs `r` of this axis as an axis of their own, for a part of the output run on
+        /// another thread: the same taps (made once here when they fit, as `init` does).
+        func slice(_ r: Range<Int>) -> Axis {
+            let make = self.make, lo = r.lowerBound
+            return Axis(outputs: r.count, inSize: inSize, width: width, identity: false, maxTaps: maxTaps) { s in
+                make((lo + s.lowerBound)..<(lo + s.upperBound))
+            }
+        }
+
+        /// Whether every output's taps are held (one chunk, no windows).
+        var tapsHeld: Bool { all != nil }
+
         /// Bytes the passes keep for this axis at most (its taps, or its windows).
         var tapBytes: Int { all == nil && windows != nil ? outputs * 32 : min(outputs, chunk) * max(width, 1) * 16 }
     }
