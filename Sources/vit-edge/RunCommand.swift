@@ -68,7 +68,7 @@ struct RunCommand: ParsableCommand {
             // preprocesses the next image while the others run the forward pass. A single
             // photo has no next image: its preprocessing (rows split) and its forward pass
             // take every thread instead.
-            let onePhoto = images.count == 1 && images[0] != "-" && !FileIO.isDirectory(images[0])
+            let onePhoto = images.count == 1 && images[0] != "-" && !FileIO.isDirectory(images[0]) && !ImageSource.isIDX(images[0])
             let pipelined = threads.count >= 2 && batch == 1 && !onePhoto
             let session = try InferenceSession(model: vit, batchSize: batch, threads: pipelined ? threads.count - 1 : threads.count)
             var failures = 0
@@ -80,7 +80,13 @@ struct RunCommand: ParsableCommand {
                 for (j, name) in pending.enumerated() { try report(name, session, j, c) }
                 pending.removeAll()
             }
-            for path in images {
+            // Standard input on its own; the paths between it (files, folders, IDX files) as
+            // one source, so that the pipeline runs across all of them (a shell glob gives
+            // many paths).
+            var next = 0
+            while next < images.count {
+                let path = images[next]
+                next += 1
                 if path == "-" {
                     try flush()
                     let input = ByteInput(name: "stdin", fd: 0)
@@ -111,7 +117,10 @@ struct RunCommand: ParsableCommand {
                     continue
                 }
                 // One image in memory at a time; an unreadable one is reported and skipped.
-                let source = ImageSource(paths: [path])
+                var end = next
+                while end < images.count && images[end] != "-" { end += 1 }
+                let source = ImageSource(paths: Array(images[(next - 1)..<end]))
+                next = end
                 source.exifOrientation = imageOptions.exifOrientation
                 source.jpegScaling = imageOptions.jpegScaling(for: c)
                 if pipelined, let failed = try classifyPipelined(source, session: session, config: c) {

@@ -4,7 +4,8 @@ import Foundation
 
 /// The next input prepared on its own thread while the forward pass runs: items come
 /// back in order with their failures in place; `run` with two threads (pipelined) prints
-/// exactly what it prints with one, for files (an unreadable one among them) and camera
+/// exactly what it prints with one, for files given as many paths (one pipeline across
+/// them, an unreadable one among them), one photo (not pipelined: its rows split) and camera
 /// streams. `make tsan` runs the pipelined paths under ThreadSanitizer.
 final class InputPipelineTests: CLITestCase {
     func testItemsComeInOrderWithFailuresInPlace() {
@@ -60,6 +61,11 @@ final class InputPipelineTests: CLITestCase {
         XCTAssertEqual(two.out, one.out)
         XCTAssertEqual(two.err, one.err)
         XCTAssertEqual(one.out.split(separator: "\n").count, 6, one.out)
+        // One photo is not pipelined: its rows are preprocessed on both threads instead.
+        let photo1 = try vitEdge(["run", model, repoFile("models/photos/digit7.jpg"), "--json", "--threads", "1"])
+        let photo2 = try vitEdge(["run", model, repoFile("models/photos/digit7.jpg"), "--json", "--threads", "2"])
+        XCTAssertEqual(photo2.status, 0, photo2.err)
+        XCTAssertEqual(photo2.out, photo1.out)
 
         // A camera stream (MJPEG: the same photo 12 times, a damaged frame in the middle).
         let photo = try Data(contentsOf: URL(fileURLWithPath: repoFile("models/photos/digit7.jpg")))
