@@ -51,13 +51,20 @@ final class ResampleRouteTests: XCTestCase {
         XCTAssertGreaterThan(compared, 0)
     }
 
-    /// Whole preprocessing (row conversions, both passes, normalisation) through each route
-    /// and through the reference: the same model input, float for float, for every pixel layout.
-    func testPreprocessorRoutesGiveTheReferenceInput() throws {
-        var c = ViTConfig(imageHeight: 24, imageWidth: 20, channels: 3, patchSize: 4, dim: 8, depth: 1, heads: 1,
+    /// A tiny RGB model of this input size with ImageNet's mean and std (only its
+    /// preprocessing is used).
+    func rgbModel(height: Int, width: Int) -> ViTConfig {
+        var c = ViTConfig(imageHeight: height, imageWidth: width, channels: 3, patchSize: 1, dim: 8, depth: 1, heads: 1,
                           mlpDim: 8, numClasses: 2)
         c.mean = [0.485, 0.456, 0.406]
         c.std = [0.229, 0.224, 0.225]
+        return c
+    }
+
+    /// Whole preprocessing (row conversions, both passes, normalisation) through each route
+    /// and through the reference: the same model input, float for float, for every pixel layout.
+    func testPreprocessorRoutesGiveTheReferenceInput() throws {
+        var c = rgbModel(height: 24, width: 20)
         var rng = SystemRandomNumberGenerator()
         for format in ImageView.Format.allCases where !format.isFloat {
             for filter in [Resample.Filter.bicubic, .bilinear, .lanczos] {
@@ -87,10 +94,7 @@ final class ResampleRouteTests: XCTestCase {
     /// threads (parts of unequal size), cuts anywhere in the taps; the same preprocessor
     /// reused across pools. Small images stay on the calling thread.
     func testRowsSplitAcrossAPoolGiveTheOneThreadInput() throws {
-        var c = ViTConfig(imageHeight: 61, imageWidth: 40, channels: 3, patchSize: 1, dim: 8, depth: 1, heads: 1,
-                          mlpDim: 8, numClasses: 2)
-        c.mean = [0.485, 0.456, 0.406]
-        c.std = [0.229, 0.224, 0.225]
+        var c = rgbModel(height: 61, width: 40)
         var rng = SystemRandomNumberGenerator()
         let pools = [ThreadPool(threads: 2), ThreadPool(threads: 3)]
         var split = 0
