@@ -291,10 +291,6 @@ package final class Preprocessor {
         view.width == width && view.height == height && view.format == format
     }
 
-    /// Source pixels from which an image's rows are split across a pool (a 640×480 frame is;
-    /// a 224×224 one, 0.1–0.2 ms, is not worth a dispatch).
-    package static let parallelPixels = 1 << 17
-
     /// Writes the model input for `image` (of this preprocessor's size and format) at `out`.
     /// With a `pool`, a large 8-bit image's output rows are split across its threads, each
     /// resampling the source rows its outputs read (a few rows at each cut twice): the
@@ -350,30 +346,6 @@ package final class Preprocessor {
             let dst = out + mc * plane
             for i in (rows.lowerBound * c.imageWidth)..<(rows.upperBound * c.imageWidth) { dst[i] = lut[Int(res[i * ch + from])] }
         }
-    }
-
-    /// Whether this image is split across `workers` threads; if so, `rowSplit` and `parts`
-    /// are ready for them (at least 8 output rows a part, within the memory budget).
-    func splitRows(workers: Int) -> Bool {
-        let n = min(workers, vertical.outputs / 8)
-        guard n > 1, useBytes, !vertical.identity, vertical.tapsHeld, width * height >= Self.parallelPixels,
-              scratchBytes * workers <= budget else { return false }
-        if rowSplit.count != n {
-            let outputs = vertical.outputs
-            rowSplit = (0..<n).map { i in
-                let r = (i * outputs / n)..<((i + 1) * outputs / n)
-                return (r, vertical.slice(r))
-            }
-        }
-        while parts.count < workers { parts.append(Part()) }
-        return true
-    }
-
-    /// Part `task` of `rowSplit`, on pool worker `worker`.
-    func runPart(_ task: Int, worker: Int, _ j: PreprocessJob) {
-        let (rows, axis) = rowSplit[task]
-        resample8(j.view, vertical: axis, part: parts[worker], into: j.result + rows.lowerBound * config.imageWidth * channels)
-        normalize(j.result, table: j.table, rows: rows, into: j.out)
     }
 
     /// Pillow's resize and crop of the 8-bit source, in `channels` channels, into `out`
@@ -435,21 +407,6 @@ package final class Preprocessor {
         } }
         part.rowFloats = buffer; part.rowRGB = rgb
     }
-}
-
-/// One image's rows split across a pool (`Preprocessor.apply(_:into:pool:)`), passed to the
-/// C pool by pointer: no allocation.
-struct PreprocessJob {
-    let preprocessor: Unmanaged<Preprocessor>
-    let view: ImageView
-    let result: UnsafeMutablePointer<UInt8>
-    let table: UnsafePointer<Float>
-    let out: UnsafeMutablePointer<Float>
-}
-
-let preprocessTask: vk_task_fn = { context, task, worker in
-    let j = context!.assumingMemoryBound(to: PreprocessJob.self).pointee
-    j.preprocessor._withUnsafeGuaranteedRef { $0.runPart(task, worker: worker, j) }
 }
 
 /// Preprocessing one image at a time (files, tests): a `Preprocessor` made per call.
