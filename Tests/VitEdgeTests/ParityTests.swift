@@ -48,6 +48,30 @@ final class ParityTests: XCTestCase {
         }
     }
 
+    /// A zero-shot model on every kernel set this CPU runs, the four samples preprocessed and
+    /// run: `body` gets the route, the session and its logits' relative max |diff| against
+    /// `want` [4, classes], after the relative bound (1e-4) and the top-1 of each image are
+    /// checked (and the preprocessed input against `input`, when given, before the run).
+    static func zeroShotOnEveryRoute(_ file: VitqFile, samples: [String], want: [Float], input: [Float]? = nil,
+                                     _ body: (Kernels.Choice, InferenceSession, Float) throws -> Void) throws {
+        let classes = want.count / 4
+        for choice in Kernels.Choice.allCases {
+            guard let kernels = try? Kernels.select(choice) else { continue }
+            let session = try InferenceSession(model: try VisionTransformer(file: file, kernels: kernels), batchSize: 4)
+            try preprocess(samples, into: session)
+            if let input { XCTAssertLessThanOrEqual(maxAbsDiff(UnsafeBufferPointer(session.input), input), 32 * Float.ulpOfOne) }
+            session.forward()
+            let logits = (0..<4).flatMap { Array(session.logits($0)) }
+            let r = logits.withUnsafeBufferPointer { maxAbsDiff($0, want) } / maxAbs(want)
+            XCTAssertLessThanOrEqual(r, 1e-4, "[\(choice)] logits_per_image")
+            for i in 0..<4 {
+                let row = Array(want[(i * classes)..<((i + 1) * classes)])
+                XCTAssertEqual(session.logits(i).firstIndex(of: session.logits(i).max()!), row.firstIndex(of: row.max()!), "[\(choice)] top-1")
+            }
+            try body(choice, session, r)
+        }
+    }
+
     /// Tolerance for a whole network: ε times the sum of every reduction length on
     /// the path from pixels to logits, times the output's magnitude.
     static func networkTolerance(_ c: ViTConfig, magnitude: Float) -> Float {
@@ -264,19 +288,7 @@ final class ParityTests: XCTestCase {
         XCTAssertEqual(file.config, c)
         let expected = try loadTensors(dir + "expected.safetensors")
         let want = expected["logits"]!.values, embeds = expected["image_embeds"]!.values
-        for choice in Kernels.Choice.allCases {
-            guard let kernels = try? Kernels.select(choice) else { continue }
-            let session = try InferenceSession(model: try VisionTransformer(file: file, kernels: kernels), batchSize: 4)
-            try Self.preprocess(Array(samples), into: session)
-            XCTAssertLessThanOrEqual(maxAbsDiff(UnsafeBufferPointer(session.input), expected["input"]!.values), 32 * Float.ulpOfOne)
-            session.forward()
-            let logits = (0..<4).flatMap { Array(session.logits($0)) }
-            let r = logits.withUnsafeBufferPointer { maxAbsDiff($0, want) } / maxAbs(want)
-            XCTAssertLessThanOrEqual(r, 1e-4, "[\(choice)] logits_per_image")
-            for i in 0..<4 {
-                let row = Array(want[(i * 10)..<((i + 1) * 10)])
-                XCTAssertEqual(session.logits(i).firstIndex(of: session.logits(i).max()!), row.firstIndex(of: row.max()!), "[\(choice)] top-1")
-            }
+        try Self.zeroShotOnEveryRoute(file, samples: Array(samples), want: want, input: expected["input"]!.values) { choice, session, r in
             let features = (0..<4).flatMap { Array(session.features($0)) }
             XCTAssertLessThanOrEqual(features.withUnsafeBufferPointer { maxAbsDiff($0, embeds) } / maxAbs(embeds), 1e-4, "[\(choice)] image_embeds")
             print("zero-shot [\(choice)]: logits relative max |diff| \(r)")
@@ -309,20 +321,9 @@ final class ParityTests: XCTestCase {
         XCTAssertEqual(file.config, c)
         let expected = try loadTensors(dir + "expected.safetensors")
         let want = expected["logits"]!.values, p = expected["probabilities"]!.values
-        for choice in Kernels.Choice.allCases {
-            guard let kernels = try? Kernels.select(choice) else { continue }
-            let session = try InferenceSession(model: try VisionTransformer(file: file, kernels: kernels), batchSize: 4)
-            try Self.preprocess(Array(samples), into: session)
-            session.forward()
-            let logits = (0..<4).flatMap { Array(session.logits($0)) }
-            let r = logits.withUnsafeBufferPointer { maxAbsDiff($0, want) } / maxAbs(want)
-            XCTAssertLessThanOrEqual(r, 1e-4, "[\(choice)] logits_per_image")
+        try Self.zeroShotOnEveryRoute(file, samples: Array(samples), want: want) { choice, session, r in
             let probabilities = (0..<4).flatMap { Array(session.probabilities($0)) }
             XCTAssertLessThanOrEqual(probabilities.withUnsafeBufferPointer { maxAbsDiff($0, p) }, 1e-5, "[\(choice)] sigmoid")
-            for i in 0..<4 {
-                let row = Array(want[(i * 10)..<((i + 1) * 10)])
-                XCTAssertEqual(session.logits(i).firstIndex(of: session.logits(i).max()!), row.firstIndex(of: row.max()!), "[\(choice)] top-1")
-            }
             print("siglip zero-shot [\(choice)]: logits relative max |diff| \(r)")
         }
     }
