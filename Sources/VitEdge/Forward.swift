@@ -17,57 +17,61 @@ extension InferenceSession {
     /// Runs the model on the first `count` images of `input`. Results: `logits(i)`,
     /// `probabilities(i)`, `features(i)`. `tap`, when given, sees each stage's output.
     package func forward(count: Int? = nil, tap: Tap? = nil) {
-        let c = model.config
-        let w = model.weights
-        let k = kernels
-        let x = act
-        let b = min(count ?? batchSize, batchSize)
-        let rows = b * c.tokens
-
-        // 0. The hybrid's ResNet: image → feature map.
-        // 1. Image (or feature map) → patches: P×P patches, flattened.
-        if let bb = w.backbone, let a = x.backbone {
-            resnetBackbone(c, bb, k, batch: b, image: x.image, a: a,
-                           observe: tap.map { t in { layer, v in t(.linearInput(layer), v) } })
-            extractPatches(c, batch: b, featureMap: a.output, patches: x.patches)
-        } else {
-            extractPatches(c, batch: b, image: x.image, patches: x.patches)
-        }
-        // 2. Patches → tokens: the patch embedding writes rows prefix..T of each image.
-        embedPatches(c, w, k, batch: b, patches: x.patches, tokens: x.tokens)
-        // 3. Class / distillation / register tokens in front, position embedding added
-        //    (ViT), then CLIP's LayerNorm over the tokens.
-        addPrefixTokensAndPositions(c, w, batch: b, tokens: x.tokens)
-        if let ln = w.preNorm { k.layerNorm(ln, rows: rows, x: x.tokens, ldx: c.dim, y: x.tokens, ldy: c.dim) }
-        tap?(.patchEmbedding, UnsafeBufferPointer(start: x.tokens, count: rows * c.dim))
-        // 4. The encoder: N pre-norm blocks on the residual stream, of the architecture's
-        //    kind: attention + MLP (ViT), or token mixing + channel MLP (Mixer, ResMLP).
-        for i in 0..<c.depth {
-            let observe = tap.map { t in { (layer: String, v: UnsafeBufferPointer<Float>) in t(.linearInput("blocks.\(i).\(layer)"), v) } }
-            switch (w.encoder, x.encoder) {
-            case (.transformer(let blocks), .transformer(let a)):
-                encoderBlock(c, blocks[i], k, batch: b, tokens: x.tokens, a: a[i], observe: observe)
-            case (.mixer(let blocks), .mixer(let a)):
-                mixerBlock(c, blocks[i], k, batch: b, tokens: x.tokens, a: a[i], observe: observe)
-            case (.transformer, .mixer), (.mixer, .transformer):
-                preconditionFailure("weights and activations are planned from one config")
-            }
-            tap?(.block(i), UnsafeBufferPointer(start: x.tokens, count: rows * c.dim))
-        }
-        // 5. Head: final norm, pooling, pre-logits or projection, classifier(s).
-        let final = finalNorm(c, w, k, batch: b, tokens: x.tokens, normed: x.normed)
-        if c.finalNorm { tap?(.finalNorm, UnsafeBufferPointer(start: final, count: rows * c.dim)) }
-        poolTokens(c, w, k, batch: b, tokens: final, pooled: x.pooled, attentionPool: x.attentionPool,
-                   observe: tap.map { t in { layer, v in t(.linearInput(layer), v) } })
-        tap?(.pooled, UnsafeBufferPointer(start: x.pooled, count: b * c.pooledDim))
-        guard c.numClasses > 0 else {
-            preLogits(c, w, k, batch: b, pooled: x.pooled, features: x.features)
-            return
-        }
-        classify(c, w, k, batch: b, tokens: final, pooled: x.pooled, features: x.features, normalizedFeatures: x.normalizedFeatures,
-                 logits: x.logits, logitsDistillation: x.logitsDistillation)
-        tap?(.logits, UnsafeBufferPointer(start: x.logits, count: b * c.numClasses))
-        // 6. Probabilities: softmax over the classes (a sigmoid per class for SigLIP's labels).
-        classProbabilities(k, c.probabilities, batch: b, classes: c.numClasses, logits: x.logits, probabilities: x.probabilities)
+        forwardPass(model, kernels, act, batch: min(count ?? batchSize, batchSize), tap: tap)
     }
+}
+
+/// The whole model on `b` images of `x.image`, every intermediate in `x` (views into the
+/// planned arena). Planning runs this same function with a tracing kernel set (`StepTrace`),
+/// so the order of these calls is the program the memory plan follows.
+func forwardPass(_ model: VisionTransformer, _ k: Kernels, _ x: Activations, batch b: Int, tap: InferenceSession.Tap? = nil) {
+    let c = model.config
+    let w = model.weights
+    let rows = b * c.tokens
+
+    // 0. The hybrid's ResNet: image → feature map.
+    // 1. Image (or feature map) → patches: P×P patches, flattened.
+    if let bb = w.backbone, let a = x.backbone {
+        resnetBackbone(c, bb, k, batch: b, image: x.image, a: a,
+                       observe: tap.map { t in { layer, v in t(.linearInput(layer), v) } })
+        extractPatches(c, k, batch: b, featureMap: a.output, patches: x.patches)
+    } else {
+        extractPatches(c, k, batch: b, image: x.image, patches: x.patches)
+    }
+    // 2. Patches → tokens: the patch embedding writes rows prefix..T of each image.
+    embedPatches(c, w, k, batch: b, patches: x.patches, tokens: x.tokens)
+    // 3. Class / distillation / register tokens in front, position embedding added
+    //    (ViT), then CLIP's LayerNorm over the tokens.
+    addPrefixTokensAndPositions(c, w, k, batch: b, tokens: x.tokens)
+    if let ln = w.preNorm { k.layerNorm(ln, rows: rows, x: x.tokens, ldx: c.dim, y: x.tokens, ldy: c.dim) }
+    tap?(.patchEmbedding, UnsafeBufferPointer(start: x.tokens, count: rows * c.dim))
+    // 4. The encoder: N pre-norm blocks on the residual stream, of the architecture's
+    //    kind: attention + MLP (ViT), or token mixing + channel MLP (Mixer, ResMLP).
+    for i in 0..<c.depth {
+        let observe = tap.map { t in { (layer: String, v: UnsafeBufferPointer<Float>) in t(.linearInput("blocks.\(i).\(layer)"), v) } }
+        switch (w.encoder, x.encoder) {
+        case (.transformer(let blocks), .transformer(let a)):
+            encoderBlock(c, blocks[i], k, batch: b, tokens: x.tokens, a: a[i], observe: observe)
+        case (.mixer(let blocks), .mixer(let a)):
+            mixerBlock(c, blocks[i], k, batch: b, tokens: x.tokens, a: a[i], observe: observe)
+        case (.transformer, .mixer), (.mixer, .transformer):
+            preconditionFailure("weights and activations are planned from one config")
+        }
+        tap?(.block(i), UnsafeBufferPointer(start: x.tokens, count: rows * c.dim))
+    }
+    // 5. Head: final norm, pooling, pre-logits or projection, classifier(s).
+    let final = finalNorm(c, w, k, batch: b, tokens: x.tokens, normed: x.normed)
+    if c.finalNorm { tap?(.finalNorm, UnsafeBufferPointer(start: final, count: rows * c.dim)) }
+    poolTokens(c, w, k, batch: b, tokens: final, pooled: x.pooled, attentionPool: x.attentionPool,
+               observe: tap.map { t in { layer, v in t(.linearInput(layer), v) } })
+    tap?(.pooled, UnsafeBufferPointer(start: x.pooled, count: b * c.pooledDim))
+    guard c.numClasses > 0 else {
+        preLogits(c, w, k, batch: b, pooled: x.pooled, features: x.features)
+        return
+    }
+    classify(c, w, k, batch: b, tokens: final, pooled: x.pooled, features: x.features, normalizedFeatures: x.normalizedFeatures,
+             logits: x.logits, logitsDistillation: x.logitsDistillation)
+    tap?(.logits, UnsafeBufferPointer(start: x.logits, count: b * c.numClasses))
+    // 6. Probabilities: softmax over the classes (a sigmoid per class for SigLIP's labels).
+    classProbabilities(k, c.probabilities, batch: b, classes: c.numClasses, logits: x.logits, probabilities: x.probabilities)
 }

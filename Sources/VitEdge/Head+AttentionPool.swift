@@ -86,7 +86,7 @@ func attentionPool(_ c: ViTConfig, _ w: AttentionPoolWeights, _ k: Kernels, batc
                    tokens: UnsafePointer<Float>, a: AttentionPoolActivations, pooled: UnsafeMutablePointer<Float>,
                    observe: ((String, UnsafeBufferPointer<Float>) -> Void)? = nil) {
     let (d, h, first) = (c.dim, c.heads, c.prefixTokens)
-    let n = c.tokens - first, hd = d / h
+    let n = c.tokens - first
     // 1. Scores: every pooled token against each head's folded query.
     for i in 0..<b {
         let x = tokens + (i * c.tokens + first) * d
@@ -97,26 +97,12 @@ func attentionPool(_ c: ViTConfig, _ w: AttentionPoolWeights, _ k: Kernels, batc
     }
     k.softmax(rows: b * h, n: n, x: a.probabilities, ld: n, scale: 1)
     // 3. Each head's weighted sum of the tokens.
-    for i in 0..<b {
-        let x = tokens + (i * c.tokens + first) * d
-        for head in 0..<h {
-            let p = a.probabilities + (i * h + head) * n
-            let out = a.mixed + (i * h + head) * d
-            out.update(repeating: 0, count: d)
-            for t in 0..<n {
-                let pt = p[t], row = x + t * d
-                for j in 0..<d { out[j] += pt * row[j] }
-            }
-        }
-    }
+    weightedSums(k, batch: b, heads: h, tokens: n, dim: d, x: tokens + first * d, ldImage: c.tokens * d,
+                 probabilities: a.probabilities, out: a.mixed)
     // 4. The value projection of each head's sum; head h keeps its own hd outputs.
     observe?("attn_pool.value", UnsafeBufferPointer(start: a.mixed, count: b * h * d))
     k.linear(w.value, rows: b * h, x: a.mixed, ldx: d, y: a.values, ldy: d, scratch: a.quant)
-    for i in 0..<b {
-        for head in 0..<h {
-            (a.attended + i * d + head * hd).update(from: a.values + (i * h + head) * d + head * hd, count: hd)
-        }
-    }
+    headSlices(k, batch: b, heads: h, dim: d, values: a.values, out: a.attended)
     // 5. Output projection, then x + MLP(LayerNorm(x)).
     observe?("attn_pool.proj", UnsafeBufferPointer(start: a.attended, count: b * d))
     k.linear(w.proj, rows: b, x: a.attended, ldx: d, y: pooled, ldy: d, scratch: a.quant)
@@ -128,11 +114,41 @@ func attentionPool(_ c: ViTConfig, _ w: AttentionPoolWeights, _ k: Kernels, batc
     k.linear(w.fc2, rows: b, x: a.hidden, ldx: c.mlpDim, y: pooled, ldy: d, accumulate: true, scratch: a.quant)
 }
 
-/// The head's buffers and steps, in the order `attentionPool` runs them; `source` is the
-/// buffer holding the final tokens.
-func planAttentionPool(_ p: inout ProgramLayout, _ c: ViTConfig, batch b: Int, source: [String]) throws {
+/// out[b·H + h] = Σₜ p[b, h, t] · x[b][t]: each head's probability-weighted sum of an
+/// image's n token rows (image b's rows start at x + b · ldImage).
+private func weightedSums(_ k: Kernels, batch: Int, heads h: Int, tokens n: Int, dim d: Int, x: UnsafePointer<Float>,
+                          ldImage: Int, probabilities: UnsafePointer<Float>, out: UnsafeMutablePointer<Float>) {
+    if k.plans(x, probabilities, out) { return }
+    for i in 0..<batch {
+        let image = x + i * ldImage
+        for head in 0..<h {
+            let p = probabilities + (i * h + head) * n
+            let o = out + (i * h + head) * d
+            o.update(repeating: 0, count: d)
+            for t in 0..<n {
+                let pt = p[t], row = image + t * d
+                for j in 0..<d { o[j] += pt * row[j] }
+            }
+        }
+    }
+}
+
+/// out[b][h·hd ..< (h+1)·hd] = values[b·H + h][the same slice]: each head keeps its own
+/// outputs of the value projection of its sum.
+private func headSlices(_ k: Kernels, batch: Int, heads h: Int, dim d: Int, values: UnsafePointer<Float>,
+                        out: UnsafeMutablePointer<Float>) {
+    if k.plans(values, out) { return }
+    let hd = d / h
+    for i in 0..<batch {
+        for head in 0..<h {
+            (out + i * d + head * hd).update(from: values + (i * h + head) * d + head * hd, count: hd)
+        }
+    }
+}
+
+/// The head's buffers (their steps come from running `attentionPool`, see `StepTrace`).
+func declareAttentionPool(_ p: inout ProgramLayout, _ c: ViTConfig, batch b: Int) throws {
     let n = c.tokens - c.prefixTokens
-    let int8 = ["int8.input", "int8.scales", "int8.acc"]
     try p.buffer("attn_pool.scores", b * n * c.heads)
     try p.buffer("attn_pool.probabilities", b * c.heads * n)
     try p.buffer("attn_pool.mixed", b * c.heads * c.dim)
@@ -140,24 +156,14 @@ func planAttentionPool(_ p: inout ProgramLayout, _ c: ViTConfig, batch b: Int, s
     try p.buffer("attn_pool.attended", b * c.dim)
     try p.buffer("attn_pool.normed", b * c.dim)
     try p.buffer("attn_pool.hidden", b * c.mlpDim)
-    p.step(source + ["attn_pool.scores", "attn_pool.probabilities"] + int8)
-    p.step("attn_pool.probabilities")
-    p.step(source + ["attn_pool.probabilities", "attn_pool.mixed"])
-    p.step(["attn_pool.mixed", "attn_pool.values"] + int8)
-    p.step("attn_pool.values", "attn_pool.attended")
-    p.step(["attn_pool.attended", "pooled"] + int8)
-    p.step("pooled", "attn_pool.normed")
-    p.step(["attn_pool.normed", "attn_pool.hidden"] + int8)
-    p.step(["attn_pool.hidden", "pooled"] + int8)
 }
 
 extension ForwardLayout {
-    func attentionPoolActivations(arena: AlignedBuffer, plan: MemoryPlan, quant: QuantScratch?) -> AttentionPoolActivations? {
+    func attentionPoolActivations(_ v: BufferViews, quant: QuantScratch?) -> AttentionPoolActivations? {
         guard config.pool == .attentionPool else { return nil }
-        func v(_ name: String) -> UnsafeMutablePointer<Float> { pointer(arena, plan, name) }
-        return AttentionPoolActivations(scores: v("attn_pool.scores"), probabilities: v("attn_pool.probabilities"),
-                                        mixed: v("attn_pool.mixed"), values: v("attn_pool.values"),
-                                        attended: v("attn_pool.attended"), normed: v("attn_pool.normed"),
-                                        hidden: v("attn_pool.hidden"), quant: quant)
+        return AttentionPoolActivations(scores: v.floats("attn_pool.scores"), probabilities: v.floats("attn_pool.probabilities"),
+                                        mixed: v.floats("attn_pool.mixed"), values: v.floats("attn_pool.values"),
+                                        attended: v.floats("attn_pool.attended"), normed: v.floats("attn_pool.normed"),
+                                        hidden: v.floats("attn_pool.hidden"), quant: quant)
     }
 }

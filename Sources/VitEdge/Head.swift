@@ -27,7 +27,7 @@ func poolTokens(_ c: ViTConfig, _ w: ModelWeights, _ k: Kernels, batch: Int,
     if c.pool == .attentionPool, let pool = w.attentionPool, let a {
         attentionPool(c, pool, k, batch: batch, tokens: tokens, a: a, pooled: pooled, observe: observe)
     } else {
-        poolByToken(c, batch: batch, tokens: tokens, pooled: pooled)
+        poolByToken(c, k, batch: batch, tokens: tokens, pooled: pooled)
     }
     if let ln = w.poolNorm {
         k.layerNorm(ln, rows: batch, x: pooled, ldx: d, y: pooled, ldy: d)
@@ -35,7 +35,8 @@ func poolTokens(_ c: ViTConfig, _ w: ModelWeights, _ k: Kernels, batch: Int,
 }
 
 /// The class token or a mean of tokens, per image.
-private func poolByToken(_ c: ViTConfig, batch: Int, tokens: UnsafePointer<Float>, pooled: UnsafeMutablePointer<Float>) {
+private func poolByToken(_ c: ViTConfig, _ k: Kernels, batch: Int, tokens: UnsafePointer<Float>, pooled: UnsafeMutablePointer<Float>) {
+    if k.plans(tokens, pooled) { return }
     let d = c.dim
     for b in 0..<batch {
         let image = tokens + b * c.tokens * d
@@ -77,7 +78,13 @@ func preLogits(_ c: ViTConfig, _ w: ModelWeights, _ k: Kernels, batch: Int,
     }
     guard let pre = w.preLogits else { return }
     k.linear(pre, rows: batch, x: pooled, ldx: c.pooledDim, y: features, ldy: c.preLogitsDim)
-    for i in 0..<(batch * c.preLogitsDim) { features[i] = tanhf(features[i]) }
+    tanhInPlace(k, features, count: batch * c.preLogitsDim)
+}
+
+/// x = tanh(x), element by element.
+private func tanhInPlace(_ k: Kernels, _ x: UnsafeMutablePointer<Float>, count: Int) {
+    if k.plans(x) { return }
+    for i in 0..<count { x[i] = tanhf(x[i]) }
 }
 
 /// Classifier: logits [B, classes]. For DeiT, the class-token head and the
@@ -91,13 +98,7 @@ func classify(_ c: ViTConfig, _ w: ModelWeights, _ k: Kernels, batch: Int,
     var f = c.hasFeatureLayer ? UnsafePointer(features) : pooled
     if c.normalizeFeatures {
         // A zero-shot head: x / ‖x‖, as CLIP's logits_per_image (the scale is in the head).
-        let n = c.featureDim
-        for b in 0..<batch {
-            var s: Float = 0
-            for i in 0..<n { s += f[b * n + i] * f[b * n + i] }
-            let inv = 1 / max(s.squareRoot(), 1e-12)
-            for i in 0..<n { normalizedFeatures[b * n + i] = f[b * n + i] * inv }
-        }
+        l2Normalize(k, rows: batch, n: c.featureDim, x: f, y: normalizedFeatures)
         f = UnsafePointer(normalizedFeatures)
     }
     k.linear(head, rows: batch, x: f, ldx: c.featureDim, y: logits, ldy: c.numClasses)
@@ -105,6 +106,23 @@ func classify(_ c: ViTConfig, _ w: ModelWeights, _ k: Kernels, batch: Int,
         // DeiT reads the distillation token's final state (row 1 of each image)
         // through its own head: a strided view, no copy.
         k.linear(dist, rows: batch, x: tokens + c.dim, ldx: c.tokens * c.dim, y: logitsDistillation, ldy: c.numClasses)
-        for i in 0..<(batch * c.numClasses) { logits[i] = 0.5 * (logits[i] + logitsDistillation[i]) }
+        average(k, logits, logitsDistillation, count: batch * c.numClasses)
     }
+}
+
+/// y[r] = x[r] / max(‖x[r]‖, 1e-12) for each of `rows` rows of n.
+private func l2Normalize(_ k: Kernels, rows: Int, n: Int, x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>) {
+    if k.plans(x, y) { return }
+    for b in 0..<rows {
+        var s: Float = 0
+        for i in 0..<n { s += x[b * n + i] * x[b * n + i] }
+        let inv = 1 / max(s.squareRoot(), 1e-12)
+        for i in 0..<n { y[b * n + i] = x[b * n + i] * inv }
+    }
+}
+
+/// x = (x + y) / 2, element by element (DeiT's two heads).
+private func average(_ k: Kernels, _ x: UnsafeMutablePointer<Float>, _ y: UnsafePointer<Float>, count: Int) {
+    if k.plans(x, y) { return }
+    for i in 0..<count { x[i] = 0.5 * (x[i] + y[i]) }
 }

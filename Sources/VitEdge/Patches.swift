@@ -2,7 +2,8 @@
 
 /// Cuts each image [C, H, W] into a grid of P×P patches, each flattened in the
 /// order of a convolution kernel (c, y, x): patches [B·N, C·P·P], row-major grid.
-func extractPatches(_ c: ViTConfig, batch: Int, image: UnsafePointer<Float>, patches: UnsafeMutablePointer<Float>) {
+func extractPatches(_ c: ViTConfig, _ k: Kernels, batch: Int, image: UnsafePointer<Float>, patches: UnsafeMutablePointer<Float>) {
+    if k.plans(image, patches) { return }
     let p = c.patchSize
     let plane = c.imageHeight * c.imageWidth
     var row = patches
@@ -27,7 +28,8 @@ func extractPatches(_ c: ViTConfig, batch: Int, image: UnsafePointer<Float>, pat
 /// Cuts the hybrid backbone's NHWC feature map [B·h·w, C] into P×P patches, each
 /// flattened (y, x, c): C contiguous channels per pixel (the converter lays the
 /// projection's kernel out the same way). For P = 1 a patch is one pixel.
-func extractPatches(_ c: ViTConfig, batch: Int, featureMap: UnsafePointer<Float>, patches: UnsafeMutablePointer<Float>) {
+func extractPatches(_ c: ViTConfig, _ k: Kernels, batch: Int, featureMap: UnsafePointer<Float>, patches: UnsafeMutablePointer<Float>) {
+    if k.plans(featureMap, patches) { return }
     let p = c.patchSize, ch = c.featureChannels, fh = c.featureHeight, fw = c.featureWidth
     var dst = patches
     for b in 0..<batch {

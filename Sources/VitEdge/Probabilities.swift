@@ -6,6 +6,7 @@ import Glibc
 /// a sigmoid per class), and the top-k classes.
 func classProbabilities(_ k: Kernels, _ form: ViTConfig.ProbabilityFunction, batch: Int, classes: Int,
                    logits: UnsafePointer<Float>, probabilities: UnsafeMutablePointer<Float>) {
+    if k.plans(logits, probabilities) { return }
     switch form {
     case .softmax:
         probabilities.update(from: logits, count: batch * classes)

@@ -83,9 +83,8 @@ package final class InferenceSession: @unchecked Sendable {
             throw VitError.invalidSetting(.attentionBlocks, value: "\(b)", expected: "blocks of the model, 0...\(model.config.depth - 1)")
         }
         capturedBlocks = Array(Set(captureAttention)).sorted()
-        let layout = try ForwardLayout(config: model.config, batch: batchSize, captureAttention: capturedBlocks,
-                                       workers: self.threads, int32Accumulators: model.kernels.qs8Gemm == nil,
-                                       int8KR: model.kernels.int8KR)
+        let layout = try ForwardLayout(model: model, kernels: kernels, batch: batchSize, captureAttention: capturedBlocks,
+                                       workers: self.threads)
         buffers = layout.requests
         plan = GreedyMemoryPlanner().plan(buffers, alignment: AlignedBuffer.alignment)
         naiveBytes = LinearMemoryPlanner().plan(buffers, alignment: AlignedBuffer.alignment).arenaBytes
@@ -94,7 +93,7 @@ package final class InferenceSession: @unchecked Sendable {
                                     limit: limits.maxArenaBytes, hint: "use a smaller batch")
         }
         arena = AlignedBuffer(bytes: plan.arenaBytes)
-        act = layout.activations(arena: arena, plan: plan)
+        act = layout.activations(BufferViews(base: arena.base, offsets: plan.offsets, index: layout.index))
     }
 
     package var arenaBytes: Int { plan.arenaBytes }
@@ -178,24 +177,38 @@ package final class InferenceSession: @unchecked Sendable {
     }
 }
 
-/// The program's buffers, with lifetimes derived from the steps that use them (see
-/// `ProgramLayout`): the input, the patches, the residual stream, the blocks of the
-/// model's architecture, then the head. Steps follow the forward pass.
+/// Where each planned buffer is: a base address (the arena, or the reserved range a
+/// `StepTrace` hands out) and each buffer's offset from it.
+struct BufferViews {
+    let base: UnsafeMutableRawPointer
+    let offsets: [Int]
+    let index: [String: Int]
+
+    func raw(_ name: String) -> UnsafeMutableRawPointer { base + offsets[index[name]!] }
+    func floats(_ name: String) -> UnsafeMutablePointer<Float> { raw(name).assumingMemoryBound(to: Float.self) }
+}
+
+/// The program's buffers and their lifetimes: the input, the patches, the residual stream,
+/// the blocks of the model's architecture, then the head. Each part declares its buffers;
+/// the steps that use them come from running `forwardPass` once on a tracing kernel set
+/// (`StepTrace`), so the plan cannot drift from the code that runs.
 struct ForwardLayout {
     let config: ViTConfig
     let batch: Int
-    let requests: [BufferRequest]
+    private(set) var requests: [BufferRequest]
     let index: [String: Int]
     let captured: [Int]
     let workers: Int
+    /// The kernel set the session runs (its routes decide some scratch sizes).
+    let kernels: Kernels
+    /// The traced program: for each step, the buffers it touched (indices into `requests`).
+    private(set) var steps: [[Int]] = []
 
-    /// `int32Accumulators`: plan the [rows, out] int32 buffer the reference int8 route
-    /// needs (the optimized routes dequantize inside the GEMM and need none).
-    /// `int8KR`: the int8 route's k-group, to which quantized activation rows are padded.
-    init(config c: ViTConfig, batch b: Int, captureAttention: [Int] = [], workers: Int = 1,
-         int32Accumulators: Bool = true, int8KR: Int = 4) throws {
+    init(model: VisionTransformer, kernels k: Kernels, batch b: Int, captureAttention: [Int] = [], workers: Int = 1) throws {
+        let c = model.config
         captured = captureAttention
         self.workers = workers
+        self.kernels = k
         config = c
         batch = b
         let rows = b * c.tokens
@@ -204,48 +217,52 @@ struct ForwardLayout {
         try p.buffer("patches", b * c.numPatches * c.patchDim)
         try p.buffer("tokens", rows * c.dim)
         // One set of int8 scratch shared by every quantized Linear of the blocks (each
-        // uses it within its own step), sized for the largest.
+        // uses it within its own step), sized for the largest. The reference int8 route
+        // needs a [rows, out] int32 buffer; the optimized ones dequantize inside the GEMM.
         var q = (input: 0, scales: 0, acc: 0)
         if c.activationQuantization != nil {
             for l in ForwardLayout.blockLinears(c, batch: b) {
-                q.input = max(q.input, l.rows * alignUp(l.inFeatures, int8KR))
+                q.input = max(q.input, l.rows * alignUp(l.inFeatures, k.int8KR))
                 q.scales = max(q.scales, l.rows)
-                q.acc = max(q.acc, int32Accumulators ? l.rows * l.outFeatures : 0)
+                q.acc = max(q.acc, k.qs8Gemm == nil ? l.rows * l.outFeatures : 0)
             }
         }
         try p.buffer("int8.input", q.input, elementSize: 1)
         try p.buffer("int8.scales", q.scales)
         try p.buffer("int8.acc", q.acc)
-        try p.buffer("normed", c.finalNorm ? rows * c.dim : 0)
+        try declareBackbone(&p, c, k, batch: b)                  // 0. the hybrid's ResNet
+        switch c.architecture.tokenMixing {                      // 4. the encoder
+        case .attention:
+            try declareTransformerBlocks(&p, c, k, batch: b, captured: captureAttention, workers: workers)
+        case .weights:
+            try declareMixerBlocks(&p, c, batch: b)
+        }
+        try p.buffer("normed", c.finalNorm ? rows * c.dim : 0)   // 5. the head
+        if c.pool == .attentionPool { try declareAttentionPool(&p, c, batch: b) }
         try p.buffer("pooled", b * c.pooledDim)
         try p.buffer("features", c.hasFeatureLayer ? b * c.featureDim : 0)  // else the head reads `pooled`
         try p.buffer("features_normalized", c.normalizeFeatures ? b * c.featureDim : 0)
         try p.buffer("logits", b * c.numClasses)
         try p.buffer("logits_dist", c.distillationToken ? b * c.numClasses : 0)
         try p.buffer("probabilities", b * c.numClasses)
-
-        p.step("image")                        // the caller writes the input
-        let source = try planBackbone(&p, c, batch: b)  // 0. the hybrid's ResNet
-        p.step(source, "patches")              // 1. image (or feature map) → patches
-        p.step("patches", "tokens")            // 2–3. patches → tokens (+ prefix, positions)
-        switch c.architecture.tokenMixing {    // 4. the encoder
-        case .attention:
-            try planTransformerBlocks(&p, c, batch: b, captured: captureAttention, workers: workers)
-        case .weights:
-            try planMixerBlocks(&p, c, batch: b)
-        }
-        p.step("tokens", "normed")             // 5. final norm
-        p.step("tokens", "normed", "pooled")   //    pooling
-        if c.pool == .attentionPool { try planAttentionPool(&p, c, batch: b, source: ["tokens", "normed"]) }
-        p.step("pooled", "features")           //    pre-logits
-        // DeiT's distillation head reads the normed tokens again beside the class head.
-        p.step("normed", "pooled", "features", "features_normalized", "logits", "logits_dist")
-        p.step("logits", "probabilities")      // 6. softmax
-        // The final tokens are an output too (`tokens(_:)`): after the pooling only the
-        // head's small buffers are live, so keeping them costs next to nothing.
+        p.input("image")  // the caller writes it before the pass
+        // Read after the pass: the head's outputs, the final tokens (`tokens(_:)`: after the
+        // pooling only the head's small buffers are live, so keeping them costs next to
+        // nothing) and captured attention maps.
         p.output("pooled", "features", "logits", "logits_dist", "probabilities", c.finalNorm ? "normed" : "tokens")
-        requests = p.finished()
+        for i in captureAttention { p.output("blocks.\(i).attention_probabilities") }
         index = p.index
+        requests = p.requests
+
+        // The steps: the forward pass itself, on a kernel set that records what each
+        // operation touches instead of computing, at addresses that cannot be read.
+        let trace = StepTrace(p.requests)
+        var tracing = k
+        (tracing.trace, tracing.pool, tracing.threads) = (trace, nil, 1)
+        forwardPass(model, tracing, activations(BufferViews(base: trace.base, offsets: trace.offsets, index: index)), batch: b)
+        steps = trace.steps
+        for step in steps { p.step(step) }
+        requests = p.finished()
     }
 
     /// Every Linear layer inside the blocks (and the attention-pooling head), with the rows
@@ -269,30 +286,26 @@ struct ForwardLayout {
         return l.map { (rows: $0.0, inFeatures: $0.1, outFeatures: $0.2) }
     }
 
-    func pointer(_ arena: AlignedBuffer, _ plan: MemoryPlan, _ name: String) -> UnsafeMutablePointer<Float> {
-        arena.floats(at: plan.offsets[index[name]!])
-    }
-
-    func activations(arena: AlignedBuffer, plan: MemoryPlan) -> Activations {
-        func v(_ name: String) -> UnsafeMutablePointer<Float> { pointer(arena, plan, name) }
+    /// The views of every buffer at `v` (the planned arena, or a trace's addresses).
+    func activations(_ v: BufferViews) -> Activations {
         let quant: QuantScratch? = config.activationQuantization == nil ? nil : QuantScratch(
-            q: (arena.base + plan.offsets[index["int8.input"]!]).assumingMemoryBound(to: Int8.self),
-            scales: v("int8.scales"),
-            acc: (arena.base + plan.offsets[index["int8.acc"]!]).assumingMemoryBound(to: Int32.self))
+            q: v.raw("int8.input").assumingMemoryBound(to: Int8.self),
+            scales: v.floats("int8.scales"),
+            acc: v.raw("int8.acc").assumingMemoryBound(to: Int32.self))
         let encoder: EncoderActivations
         switch config.architecture.tokenMixing {
-        case .attention: encoder = .transformer(transformerActivations(arena: arena, plan: plan, quant: quant))
-        case .weights: encoder = .mixer(mixerActivations(arena: arena, plan: plan, quant: quant))
+        case .attention: encoder = .transformer(transformerActivations(v, quant: quant))
+        case .weights: encoder = .mixer(mixerActivations(v, quant: quant))
         }
-        let pooled = v("pooled")
-        let features = config.hasFeatureLayer ? v("features") : pooled
-        return Activations(image: v("image"), backbone: backboneActivations(arena: arena, plan: plan, quant: quant),
-                           patches: v("patches"), tokens: v("tokens"), encoder: encoder,
-                           normed: v("normed"), attentionPool: attentionPoolActivations(arena: arena, plan: plan, quant: quant),
+        let pooled = v.floats("pooled")
+        let features = config.hasFeatureLayer ? v.floats("features") : pooled
+        return Activations(image: v.floats("image"), backbone: backboneActivations(v, quant: quant),
+                           patches: v.floats("patches"), tokens: v.floats("tokens"), encoder: encoder,
+                           normed: v.floats("normed"), attentionPool: attentionPoolActivations(v, quant: quant),
                            pooled: pooled,
                            features: features,
-                           normalizedFeatures: config.normalizeFeatures ? v("features_normalized") : features,
-                           logits: v("logits"), logitsDistillation: v("logits_dist"),
-                           probabilities: v("probabilities"))
+                           normalizedFeatures: config.normalizeFeatures ? v.floats("features_normalized") : features,
+                           logits: v.floats("logits"), logitsDistillation: v.floats("logits_dist"),
+                           probabilities: v.floats("probabilities"))
     }
 }

@@ -1,6 +1,7 @@
 /// Tokens: class, distillation and register tokens in front of the patch tokens, then
 /// the learned position embedding. `tokens` is [B·T, D] with T = prefix + N.
-func addPrefixTokensAndPositions(_ c: ViTConfig, _ w: ModelWeights, batch: Int, tokens: UnsafeMutablePointer<Float>) {
+func addPrefixTokensAndPositions(_ c: ViTConfig, _ w: ModelWeights, _ k: Kernels, batch: Int, tokens: UnsafeMutablePointer<Float>) {
+    if k.plans(tokens) { return }
     let d = c.dim
     for b in 0..<batch {
         let image = tokens + b * c.tokens * d

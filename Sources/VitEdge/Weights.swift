@@ -51,7 +51,7 @@ enum ChannelNorm {
     func apply(_ k: Kernels, rows: Int, x: UnsafePointer<Float>, ldx: Int, y: UnsafeMutablePointer<Float>, ldy: Int) {
         switch self {
         case .layerNorm(let ln): k.layerNorm(ln, rows: rows, x: x, ldx: ldx, y: y, ldy: ldy)
-        case .affine(let a): VitEdge.affine(a, rows: rows, x: x, ldx: ldx, y: y, ldy: ldy)
+        case .affine(let a): VitEdge.affine(a, k, rows: rows, x: x, ldx: ldx, y: y, ldy: ldy)
         }
     }
 }

@@ -66,12 +66,58 @@ final class MemoryPlannerTests: XCTestCase {
     func testForwardPlanOfAViTSharesAcrossBlocks() throws {
         let c = ViTConfig(imageHeight: 224, imageWidth: 224, channels: 3, patchSize: 16, dim: 192, depth: 12,
                           heads: 3, mlpDim: 768, numClasses: 1000)
-        let layout = try ForwardLayout(config: c, batch: 1)
+        var rng = Random(seed: 4)
+        var file = VitqWriter(config: c)
+        for (name, shape) in ModelWeights.expectedTensors(c) {
+            file.add(.init(name: name, shape: shape, floats: rng.floats(shape.reduce(1, *), scale: 0.05)))
+        }
+        let model = try VisionTransformer(file: try VitqFile.parse(file.serialize(), path: "vit-ti.vitq"), kernels: .reference)
+        let layout = try ForwardLayout(model: model, kernels: model.kernels, batch: 1)
         let greedy = GreedyMemoryPlanner().plan(layout.requests, alignment: 64)
         let naive = LinearMemoryPlanner().plan(layout.requests, alignment: 64)
         XCTAssertNil(greedy.firstConflict(layout.requests))
         // 12 blocks of intermediates collapse to about one block's worth.
         XCTAssertLessThan(greedy.arenaBytes * 8, naive.arenaBytes)
         print("ViT-Ti/16 batch 1: arena \(greedy.arenaBytes) bytes, naive \(naive.arenaBytes) bytes")
+    }
+
+    /// The plan's steps are the forward pass's own operations, traced: for a one-block ViT on
+    /// the reference kernels, each operation in the order `forwardPass` and `encoderBlock`
+    /// call them, with the buffers handed to it (inputs first). A change to the forward pass
+    /// changes this list, and with it the plan; nothing else has to be kept in step.
+    func testStepsAreTracedFromTheForwardPass() throws {
+        let c = ViTConfig(imageHeight: 8, imageWidth: 8, channels: 1, patchSize: 4, dim: 8, depth: 1, heads: 2,
+                          mlpDim: 16, numClasses: 3, mean: [0.5], std: [0.25])
+        var rng = Random(seed: 5)
+        var file = VitqWriter(config: c)
+        for (name, shape) in ModelWeights.expectedTensors(c) {
+            file.add(.init(name: name, shape: shape, floats: rng.floats(shape.reduce(1, *), scale: 0.5)))
+        }
+        let model = try VisionTransformer(file: try VitqFile.parse(file.serialize(), path: "tiny.vitq"), kernels: .reference)
+        let layout = try ForwardLayout(model: model, kernels: .reference, batch: 1)
+        let names = layout.steps.map { $0.map { layout.requests[$0].name } }
+        XCTAssertEqual(names, [
+            ["image", "patches"],                          // extractPatches
+            ["patches", "tokens"],                         // patch embedding (Linear)
+            ["tokens"],                                    // class token + positions
+            ["tokens", "blocks.0.norm1"],                  // norm1
+            ["blocks.0.norm1", "blocks.0.qkv"],            // qkv
+            ["blocks.0.qkv", "blocks.0.attention", "blocks.0.scores"],  // attention (the reference packs no K)
+            ["blocks.0.attention", "tokens"],              // proj, added to the residual
+            ["tokens", "blocks.0.norm2"],                  // norm2
+            ["blocks.0.norm2", "blocks.0.hidden"],         // fc1
+            ["blocks.0.hidden"],                           // GELU
+            ["blocks.0.hidden", "tokens"],                 // fc2, added to the residual
+            ["tokens", "normed"],                          // final norm
+            ["normed", "pooled"],                          // class-token pooling
+            ["pooled", "logits"],                          // head
+            ["logits", "probabilities"],                   // softmax
+        ])
+        // Lifetimes follow: the input from the first step, outputs to the last.
+        let r = Dictionary(uniqueKeysWithValues: layout.requests.map { ($0.name, $0) })
+        XCTAssertEqual(r["image"].map { [$0.firstUse, $0.lastUse] }, [0, 0])
+        XCTAssertEqual(r["blocks.0.qkv"].map { [$0.firstUse, $0.lastUse] }, [4, 5])
+        XCTAssertEqual(r["normed"].map { [$0.firstUse, $0.lastUse] }, [11, 14])  // the final tokens are an output
+        XCTAssertEqual(r["blocks.0.packed_k"]?.bytes, 0)
     }
 }

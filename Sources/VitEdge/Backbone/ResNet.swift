@@ -258,12 +258,12 @@ func resnetBackbone(_ c: ViTConfig, _ w: BackboneWeights, _ k: Kernels, batch: I
     guard let bb = c.backbone else { return }
     // Stem: the image as NHWC, 7×7/2 conv, GroupNorm + ReLU, 3×3/2 max-pool.
     var (h, wd) = (c.imageHeight, c.imageWidth)
-    nchwToNHWC(batch: batch, channels: c.channels, height: h, width: wd, x: image, y: a.image)
+    nchwToNHWC(k, batch: batch, channels: c.channels, height: h, width: wd, x: image, y: a.image)
     convolve(w.stem, k, batch: batch, height: h, width: wd, x: a.image, nchw: false, columns: a.columns, y: a.stem,
              quant: a.quant, name: "patch_embed.backbone.stem.conv", observe: observe)
     (h, wd) = (Backbone.same(h, 2), Backbone.same(wd, 2))
     groupNorm(w.stemNorm, k, batch: batch, pixels: h * wd, x: a.stem, relu: true, scratch: a.normScratch)
-    maxPool3x3s2Same(batch: batch, height: h, width: wd, channels: bb.stemChannels, x: a.stem, y: a.pooled)
+    maxPool3x3s2Same(k, batch: batch, height: h, width: wd, channels: bb.stemChannels, x: a.stem, y: a.pooled)
     (h, wd) = (Backbone.same(h, 2), Backbone.same(wd, 2))
     var x = UnsafePointer(a.pooled)
     for s in w.stages.indices {
@@ -289,7 +289,7 @@ func resnetBackbone(_ c: ViTConfig, _ w: BackboneWeights, _ k: Kernels, batch: I
             convolve(blk.conv3, k, batch: batch, height: ho, width: wo, x: t.t2, nchw: false, columns: a.columns, y: t.out,
                      quant: a.quant, name: name("conv3"), observe: observe)
             groupNorm(blk.norm3, k, batch: batch, pixels: ho * wo, x: t.out, relu: false, scratch: a.normScratch)
-            addReLU(t.out, shortcut, count: batch * ho * wo * blk.conv3.outChannels)
+            addReLU(k, t.out, shortcut, count: batch * ho * wo * blk.conv3.outChannels)
             x = UnsafePointer(t.out)
             (h, wd) = (ho, wo)
         }
@@ -305,7 +305,7 @@ func convolve(_ conv: Conv2D, _ k: Kernels, batch: Int, height h: Int, width w: 
     let rows = batch * ho * wo, depth = conv.kernel * conv.kernel * conv.inChannels
     var input = x
     if conv.kernel != 1 || conv.stride != 1 || nchw {
-        im2col(batch: batch, height: h, width: w, channels: conv.inChannels, kernel: conv.kernel, stride: conv.stride,
+        im2col(k, batch: batch, height: h, width: w, channels: conv.inChannels, kernel: conv.kernel, stride: conv.stride,
                x: x, nchw: nchw, columns: columns)
         input = UnsafePointer(columns)
     }
@@ -313,28 +313,22 @@ func convolve(_ conv: Conv2D, _ k: Kernels, batch: Int, height h: Int, width w: 
     k.linear(conv.linear, rows: rows, x: input, ldx: depth, y: y, ldy: conv.outChannels, scratch: quant)
 }
 
-/// The backbone's buffers and steps, in the order `resnetBackbone` runs them; returns
-/// the name of the feature-map buffer.
-func planBackbone(_ p: inout ProgramLayout, _ c: ViTConfig, batch b: Int) throws -> String {
-    guard let bb = c.backbone else { return "image" }
-    let int8 = ["int8.input", "int8.scales", "int8.acc"]
+/// The backbone's buffers (their steps come from running `resnetBackbone`, see `StepTrace`).
+func declareBackbone(_ p: inout ProgramLayout, _ c: ViTConfig, _ k: Kernels, batch b: Int) throws {
+    guard let bb = c.backbone else { return }
     let convs = bb.convolutions(inChannels: c.channels, height: c.imageHeight, width: c.imageWidth)
     let widest = convs.map { $0.outChannels }.max()!
     // The im2col copy, for every convolution that is not a 1×1 stride-1 one on a map.
     let columns = convs.filter { $0.kernel != 1 || $0.stride != 1 || $0.name.hasSuffix("stem.conv") }
         .map { b * $0.outHeight * $0.outWidth * $0.kernel * $0.kernel * $0.inChannels }.max()!
     try p.buffer("backbone.columns", columns)
-    try p.buffer("backbone.norm_scratch", 5 * widest)
+    // GroupNorm's per-channel sums (the reference sums per group and needs none).
+    try p.buffer("backbone.norm_scratch", k.vectorized ? 5 * widest : 0)
     let (h1, w1) = (convs[0].outHeight, convs[0].outWidth)
     let (h2, w2) = (Backbone.same(h1, 2), Backbone.same(w1, 2))
     try p.buffer("backbone.image", b * c.imageHeight * c.imageWidth * c.channels)
     try p.buffer("backbone.stem", b * h1 * w1 * bb.stemChannels)
     try p.buffer("backbone.pooled", b * h2 * w2 * bb.stemChannels)
-    p.step("image", "backbone.image")
-    p.step(["backbone.image", "backbone.columns", "backbone.stem"] + int8)
-    p.step("backbone.stem", "backbone.norm_scratch")
-    p.step("backbone.stem", "backbone.pooled")
-    var x = "backbone.pooled"
     for s in bb.depths.indices {
         for i in 0..<bb.depths[s] {
             let n = "backbone.\(s).\(i)."
@@ -344,37 +338,23 @@ func planBackbone(_ p: inout ProgramLayout, _ c: ViTConfig, batch b: Int) throws
             try p.buffer(n + "t1", b * hi * wi * bb.midChannels[s])
             try p.buffer(n + "t2", b * ho * wo * bb.midChannels[s])
             try p.buffer(n + "out", b * ho * wo * bb.channels[s])
-            if i == 0 {
-                p.step([x, "backbone.columns", n + "shortcut"] + int8)
-                p.step(n + "shortcut", "backbone.norm_scratch")
-            }
-            p.step([x, n + "t1"] + int8)
-            p.step(n + "t1", "backbone.norm_scratch")
-            p.step([n + "t1", "backbone.columns", n + "t2"] + int8)
-            p.step(n + "t2", "backbone.norm_scratch")
-            p.step([n + "t2", n + "out"] + int8)
-            p.step(n + "out", "backbone.norm_scratch")
-            p.step(n + "out", i == 0 ? n + "shortcut" : x)
-            x = n + "out"
         }
     }
-    return x
 }
 
 extension ForwardLayout {
-    func backboneActivations(arena: AlignedBuffer, plan: MemoryPlan, quant: QuantScratch?) -> BackboneActivations? {
+    func backboneActivations(_ v: BufferViews, quant: QuantScratch?) -> BackboneActivations? {
         guard let bb = config.backbone else { return nil }
-        func v(_ name: String) -> UnsafeMutablePointer<Float> { pointer(arena, plan, name) }
         let blocks = bb.depths.indices.map { s in
             (0..<bb.depths[s]).map { i in
                 let n = "backbone.\(s).\(i)."
-                return BottleneckActivations(shortcut: i == 0 ? v(n + "shortcut") : nil, t1: v(n + "t1"), t2: v(n + "t2"),
-                                             out: v(n + "out"))
+                return BottleneckActivations(shortcut: i == 0 ? v.floats(n + "shortcut") : nil, t1: v.floats(n + "t1"),
+                                             t2: v.floats(n + "t2"), out: v.floats(n + "out"))
             }
         }
-        let output = blocks.last?.last?.out ?? v("backbone.pooled")
-        return BackboneActivations(columns: v("backbone.columns"), normScratch: v("backbone.norm_scratch"),
-                                   image: v("backbone.image"), stem: v("backbone.stem"), pooled: v("backbone.pooled"), blocks: blocks,
-                                   quant: quant, output: output)
+        let output = blocks.last?.last?.out ?? v.floats("backbone.pooled")
+        return BackboneActivations(columns: v.floats("backbone.columns"), normScratch: v.floats("backbone.norm_scratch"),
+                                   image: v.floats("backbone.image"), stem: v.floats("backbone.stem"),
+                                   pooled: v.floats("backbone.pooled"), blocks: blocks, quant: quant, output: output)
     }
 }

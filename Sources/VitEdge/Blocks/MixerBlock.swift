@@ -18,10 +18,10 @@ func mixerBlock(_ c: ViTConfig, _ w: MixerBlockWeights, _ k: Kernels, batch: Int
     // Token-mixing branch.
     switch w.norm1 {
     case .affine(let aff):
-        affineTransposed(aff, batch: batch, tokens: n, dim: d, x: tokens, y: a.transposed)
+        affineTransposed(aff, k, batch: batch, tokens: n, dim: d, x: tokens, y: a.transposed)
     case .layerNorm:
         w.norm1.apply(k, rows: rows, x: tokens, ldx: d, y: a.norm1, ldy: d)
-        transposeTokens(batch: batch, tokens: n, dim: d, x: a.norm1, y: a.transposed)
+        transposeTokens(k, batch: batch, tokens: n, dim: d, x: a.norm1, y: a.transposed)
     }
     seen(w.tokens2 == nil ? "linear_tokens" : "mlp_tokens.fc1", a.transposed, channelRows * n)
     if let second = w.tokens2 {
@@ -33,7 +33,7 @@ func mixerBlock(_ c: ViTConfig, _ w: MixerBlockWeights, _ k: Kernels, batch: Int
     } else {
         k.linear(w.tokens1, rows: channelRows, x: a.transposed, ldx: n, y: a.mixed, ldy: n, scratch: a.quant)
     }
-    addTransposed(tokens, a.mixed, w.ls1, batch: batch, tokens: n, dim: d)
+    addTransposed(k, tokens, a.mixed, w.ls1, batch: batch, tokens: n, dim: d)
 
     // Channel MLP branch.
     w.norm2.apply(k, rows: rows, x: tokens, ldx: d, y: a.norm2, ldy: d)
@@ -43,7 +43,7 @@ func mixerBlock(_ c: ViTConfig, _ w: MixerBlockWeights, _ k: Kernels, batch: Int
     seen("mlp_channels.fc2", a.hidden, rows * c.mlpDim)
     if let gamma = w.ls2 {
         k.linear(w.fc2, rows: rows, x: a.hidden, ldx: c.mlpDim, y: a.mlpOut, ldy: d, scratch: a.quant)
-        addScaled(tokens, a.mlpOut, gamma, rows: rows, dim: d)
+        addScaled(k, tokens, a.mlpOut, gamma, rows: rows, dim: d)
     } else {
         k.linear(w.fc2, rows: rows, x: a.hidden, ldx: c.mlpDim, y: tokens, ldy: d, accumulate: true, scratch: a.quant)
     }
@@ -68,10 +68,9 @@ struct MixerBlockActivations {
     var quant: QuantScratch?
 }
 
-/// The block's buffers and steps, in the order `mixerBlock` runs them.
-func planMixerBlocks(_ p: inout ProgramLayout, _ c: ViTConfig, batch b: Int) throws {
+/// The blocks' buffers (their steps come from running `mixerBlock`, see `StepTrace`).
+func declareMixerBlocks(_ p: inout ProgramLayout, _ c: ViTConfig, batch b: Int) throws {
     let rows = b * c.tokens, channelRows = b * c.dim
-    let int8 = ["int8.input", "int8.scales", "int8.acc"]
     let mixer = c.architecture == .mixer
     for i in 0..<c.depth {
         let n = "blocks.\(i)."
@@ -82,26 +81,16 @@ func planMixerBlocks(_ p: inout ProgramLayout, _ c: ViTConfig, batch b: Int) thr
         try p.buffer(n + "norm2", rows * c.dim)
         try p.buffer(n + "hidden", rows * c.mlpDim)
         try p.buffer(n + "mlp_out", c.layerScale ? rows * c.dim : 0)
-
-        p.step("tokens", n + "norm1")
-        p.step(n + "norm1", "tokens", n + "transposed")
-        p.step([n + "transposed", n + "token_hidden"] + int8)
-        p.step([n + "transposed", n + "token_hidden", n + "mixed"] + int8)
-        p.step(n + "mixed", "tokens")
-        p.step("tokens", n + "norm2")
-        p.step([n + "norm2", n + "hidden"] + int8)
-        p.step([n + "hidden", n + "mlp_out", "tokens"] + int8)
     }
 }
 
 extension ForwardLayout {
-    func mixerActivations(arena: AlignedBuffer, plan: MemoryPlan, quant: QuantScratch?) -> [MixerBlockActivations] {
-        func v(_ name: String) -> UnsafeMutablePointer<Float> { pointer(arena, plan, name) }
+    func mixerActivations(_ v: BufferViews, quant: QuantScratch?) -> [MixerBlockActivations] {
         return (0..<config.depth).map { i in
             let p = "blocks.\(i)."
-            return MixerBlockActivations(norm1: v(p + "norm1"), transposed: v(p + "transposed"),
-                                         tokenHidden: v(p + "token_hidden"), mixed: v(p + "mixed"),
-                                         norm2: v(p + "norm2"), hidden: v(p + "hidden"), mlpOut: v(p + "mlp_out"),
+            return MixerBlockActivations(norm1: v.floats(p + "norm1"), transposed: v.floats(p + "transposed"),
+                                         tokenHidden: v.floats(p + "token_hidden"), mixed: v.floats(p + "mixed"),
+                                         norm2: v.floats(p + "norm2"), hidden: v.floats(p + "hidden"), mlpOut: v.floats(p + "mlp_out"),
                                          quant: quant)
         }
     }
@@ -113,7 +102,8 @@ extension ForwardLayout {
 private let tile = 16
 
 /// y[b][d][t] = x[b][t][d]: each image's [N, D] tokens as [D, N].
-func transposeTokens(batch: Int, tokens n: Int, dim d: Int, x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>) {
+func transposeTokens(_ k: Kernels, batch: Int, tokens n: Int, dim d: Int, x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>) {
+    if k.plans(x, y) { return }
     for b in 0..<batch {
         let xi = x + b * n * d, yi = y + b * n * d
         for t0 in stride(from: 0, to: n, by: tile) {
@@ -128,8 +118,9 @@ func transposeTokens(batch: Int, tokens n: Int, dim d: Int, x: UnsafePointer<Flo
 
 /// ResMLP's affine norm written transposed: y[b][d][t] = x[b][t][d]·α[d] + β[d]
 /// (one multiply and one add, as `torch.addcmul(β, α, x)`).
-func affineTransposed(_ a: LayerNorm, batch: Int, tokens n: Int, dim d: Int,
+func affineTransposed(_ a: LayerNorm, _ k: Kernels, batch: Int, tokens n: Int, dim d: Int,
                       x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>) {
+    if k.plans(x, y) { return }
     for b in 0..<batch {
         let xi = x + b * n * d, yi = y + b * n * d
         for t0 in stride(from: 0, to: n, by: tile) {
@@ -143,7 +134,8 @@ func affineTransposed(_ a: LayerNorm, batch: Int, tokens n: Int, dim d: Int,
 }
 
 /// ResMLP's affine norm: y[r][i] = x[r][i]·α[i] + β[i]; y may be x.
-func affine(_ a: LayerNorm, rows: Int, x: UnsafePointer<Float>, ldx: Int, y: UnsafeMutablePointer<Float>, ldy: Int) {
+func affine(_ a: LayerNorm, _ k: Kernels, rows: Int, x: UnsafePointer<Float>, ldx: Int, y: UnsafeMutablePointer<Float>, ldy: Int) {
+    if k.plans(x, y) { return }
     for r in 0..<rows {
         let xr = x + r * ldx, yr = y + r * ldy
         for i in 0..<a.count { yr[i] = a.beta[i] + a.gamma[i] * xr[i] }
@@ -152,8 +144,9 @@ func affine(_ a: LayerNorm, rows: Int, x: UnsafePointer<Float>, ldx: Int, y: Uns
 
 /// x[b][t][d] += γ[d] · y[b][d][t] (γ = 1 when nil): the token mixer's output added
 /// back to the residual stream, transposed.
-func addTransposed(_ x: UnsafeMutablePointer<Float>, _ y: UnsafePointer<Float>, _ gamma: UnsafePointer<Float>?,
+func addTransposed(_ k: Kernels, _ x: UnsafeMutablePointer<Float>, _ y: UnsafePointer<Float>, _ gamma: UnsafePointer<Float>?,
                    batch: Int, tokens n: Int, dim d: Int) {
+    if k.plans(x, y) { return }
     for b in 0..<batch {
         let xi = x + b * n * d, yi = y + b * n * d
         for t0 in stride(from: 0, to: n, by: tile) {

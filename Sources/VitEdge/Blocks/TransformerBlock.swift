@@ -21,12 +21,12 @@ func encoderBlock(_ c: ViTConfig, _ w: BlockWeights, _ k: Kernels, batch: Int,
     if let proj = w.proj {
         if let gamma = w.ls1 {
             k.linear(proj, rows: rows, x: a.attention, ldx: c.innerDim, y: a.projected, ldy: d, scratch: a.quant)
-            addScaled(tokens, a.projected, gamma, rows: rows, dim: d)
+            addScaled(k, tokens, a.projected, gamma, rows: rows, dim: d)
         } else {
             k.linear(proj, rows: rows, x: a.attention, ldx: c.innerDim, y: tokens, ldy: d, accumulate: true, scratch: a.quant)
         }
     } else {
-        addScaled(tokens, a.attention, w.ls1, rows: rows, dim: d)
+        addScaled(k, tokens, a.attention, w.ls1, rows: rows, dim: d)
     }
 
     // MLP branch.
@@ -37,7 +37,7 @@ func encoderBlock(_ c: ViTConfig, _ w: BlockWeights, _ k: Kernels, batch: Int,
     seen("mlp.fc2", a.hidden, c.mlpDim)
     if let gamma = w.ls2 {
         k.linear(w.fc2, rows: rows, x: a.hidden, ldx: c.mlpDim, y: a.mlpOut, ldy: d, scratch: a.quant)
-        addScaled(tokens, a.mlpOut, gamma, rows: rows, dim: d)
+        addScaled(k, tokens, a.mlpOut, gamma, rows: rows, dim: d)
     } else {
         k.linear(w.fc2, rows: rows, x: a.hidden, ldx: c.mlpDim, y: tokens, ldy: d, accumulate: true, scratch: a.quant)
     }
@@ -45,8 +45,9 @@ func encoderBlock(_ c: ViTConfig, _ w: BlockWeights, _ k: Kernels, batch: Int,
 
 /// x[r][i] += γ[i] · y[r][i] (γ = 1 when nil): the residual add with layer scale.
 /// Eight lanes at a time; the same multiply-then-add per element as a scalar loop.
-func addScaled(_ x: UnsafeMutablePointer<Float>, _ y: UnsafePointer<Float>, _ gamma: UnsafePointer<Float>?,
+func addScaled(_ k: Kernels, _ x: UnsafeMutablePointer<Float>, _ y: UnsafePointer<Float>, _ gamma: UnsafePointer<Float>?,
                rows: Int, dim: Int) {
+    if k.plans(x, y) { return }
     typealias V = SIMD8<Float>
     @inline(__always) func load(_ p: UnsafePointer<Float>) -> V { UnsafeRawPointer(p).loadUnaligned(as: V.self) }
     for r in 0..<rows {
@@ -92,59 +93,47 @@ struct BlockActivations {
     var attentionProbabilities: UnsafeMutablePointer<Float>?
 }
 
-/// The block's buffers and steps, in the order `encoderBlock` runs them.
-func planTransformerBlocks(_ p: inout ProgramLayout, _ c: ViTConfig, batch b: Int, captured: [Int], workers: Int) throws {
+/// The blocks' buffers (their steps come from running `encoderBlock`, see `StepTrace`).
+func declareTransformerBlocks(_ p: inout ProgramLayout, _ c: ViTConfig, _ k: Kernels, batch b: Int, captured: [Int], workers: Int) throws {
     let rows = b * c.tokens
-    let scratch = Kernels.attentionScratchFloats(tokens: c.tokens, headDim: c.headDim)
-    let int8 = ["int8.input", "int8.scales", "int8.acc"]
+    let scratch = k.attentionScratchFloats(tokens: c.tokens, headDim: c.headDim, int8: c.int8Attention)
     let int8Floats = c.int8Attention ? Int8AttentionLayout(tokens: c.tokens, headDim: c.headDim).bytes / 4 : 0
+    // A layer scale the converter could not fold needs the branch's output apart.
+    let unfolded = c.layerScale
     for i in 0..<c.depth {
         let n = "blocks.\(i)."
-        let probabilities = n + "attention_probabilities"
         try p.buffer(n + "norm1", rows * c.dim)
         try p.buffer(n + "qkv", rows * 3 * c.innerDim)
         // One set of attention scratch per worker thread.
         try p.buffer(n + "scores", scratch.scores * workers)
         try p.buffer(n + "packed_k", scratch.packedK * workers)
         // int8 attention (opt-in): one Int8AttentionLayout per worker, in floats.
-        try p.buffer(n + "attention_int8", c.int8Attention ? int8Floats * workers : 0)
+        try p.buffer(n + "attention_int8", int8Floats * workers)
         try p.buffer(n + "attention", rows * c.innerDim)
-        try p.buffer(n + "projected", c.layerScale ? rows * c.dim : 0)
+        try p.buffer(n + "projected", unfolded ? rows * c.dim : 0)
         try p.buffer(n + "norm2", rows * c.dim)
         try p.buffer(n + "hidden", rows * c.mlpDim)
-        try p.buffer(n + "mlp_out", c.layerScale ? rows * c.dim : 0)
-        let capture = captured.contains(i)
-        if capture { try p.buffer(probabilities, b * c.heads * c.tokens * c.tokens) }
-
-        p.step("tokens", n + "norm1")
-        p.step([n + "norm1", n + "qkv"] + int8)
-        p.step([n + "qkv", n + "scores", n + "packed_k", n + "attention_int8", n + "attention"] + (capture ? [probabilities] : []))
-        p.step([n + "attention", n + "projected", "tokens"] + int8)
-        p.step("tokens", n + "norm2")
-        p.step([n + "norm2", n + "hidden"] + int8)
-        p.step([n + "hidden", n + "mlp_out", "tokens"] + int8)
-        // Kept to the end of the pass so the caller can read it.
-        if capture { p.output(probabilities) }
+        try p.buffer(n + "mlp_out", unfolded ? rows * c.dim : 0)
+        if captured.contains(i) { try p.buffer(n + "attention_probabilities", b * c.heads * c.tokens * c.tokens) }
     }
 }
 
 extension ForwardLayout {
-    func transformerActivations(arena: AlignedBuffer, plan: MemoryPlan, quant: QuantScratch?) -> [BlockActivations] {
-        func v(_ name: String) -> UnsafeMutablePointer<Float> { pointer(arena, plan, name) }
-        let scratchFloats = Kernels.attentionScratchFloats(tokens: config.tokens, headDim: config.headDim)
+    func transformerActivations(_ v: BufferViews, quant: QuantScratch?) -> [BlockActivations] {
+        let scratchFloats = kernels.attentionScratchFloats(tokens: config.tokens, headDim: config.headDim, int8: config.int8Attention)
         let int8Bytes = config.int8Attention ? Int8AttentionLayout(tokens: config.tokens, headDim: config.headDim).bytes : 0
         return (0..<config.depth).map { i -> BlockActivations in
             let p = "blocks.\(i)."
             return BlockActivations(
-                norm1: v(p + "norm1"), qkv: v(p + "qkv"),
-                scratch: AttentionScratch(scores: v(p + "scores"), packedK: v(p + "packed_k"),
+                norm1: v.floats(p + "norm1"), qkv: v.floats(p + "qkv"),
+                scratch: AttentionScratch(scores: v.floats(p + "scores"), packedK: v.floats(p + "packed_k"),
                                           workers: workers, strideScores: scratchFloats.scores,
                                           strideK: scratchFloats.packedK,
-                                          int8: config.int8Attention ? UnsafeMutableRawPointer(v(p + "attention_int8")) : nil,
+                                          int8: config.int8Attention ? v.raw(p + "attention_int8") : nil,
                                           strideInt8: int8Bytes),
-                attention: v(p + "attention"), projected: v(p + "projected"), norm2: v(p + "norm2"),
-                hidden: v(p + "hidden"), mlpOut: v(p + "mlp_out"), quant: quant,
-                attentionProbabilities: captured.contains(i) ? v(p + "attention_probabilities") : nil)
+                attention: v.floats(p + "attention"), projected: v.floats(p + "projected"), norm2: v.floats(p + "norm2"),
+                hidden: v.floats(p + "hidden"), mlpOut: v.floats(p + "mlp_out"), quant: quant,
+                attentionProbabilities: captured.contains(i) ? v.floats(p + "attention_probabilities") : nil)
         }
     }
 }

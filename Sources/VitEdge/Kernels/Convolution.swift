@@ -9,8 +9,9 @@
 /// outside the input. `nchw`: the input is [B, C, H, W] (the image) instead of NHWC.
 /// On NHWC input one kernel row (k·C floats, minus what falls outside) is contiguous
 /// in memory and copied at once.
-func im2col(batch: Int, height h: Int, width w: Int, channels cin: Int, kernel kk: Int, stride s: Int,
+func im2col(_ k: Kernels, batch: Int, height h: Int, width w: Int, channels cin: Int, kernel kk: Int, stride s: Int,
             x: UnsafePointer<Float>, nchw: Bool, columns: UnsafeMutablePointer<Float>) {
+    if k.plans(x, columns) { return }
     let (ho, wo) = (Backbone.same(h, s), Backbone.same(w, s))
     let top = Backbone.padBefore(h, kernel: kk, stride: s), left = Backbone.padBefore(w, kernel: kk, stride: s)
     let depth = kk * kk * cin
@@ -46,7 +47,8 @@ func im2col(batch: Int, height h: Int, width w: Int, channels cin: Int, kernel k
 }
 
 /// [B, C, H, W] → [B, H, W, C]: the image as the backbone's maps are laid out.
-func nchwToNHWC(batch: Int, channels c: Int, height h: Int, width w: Int, x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>) {
+func nchwToNHWC(_ k: Kernels, batch: Int, channels c: Int, height h: Int, width w: Int, x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>) {
+    if k.plans(x, y) { return }
     for b in 0..<batch {
         for ch in 0..<c {
             let plane = x + (b * c + ch) * h * w
@@ -64,6 +66,7 @@ func nchwToNHWC(batch: Int, channels c: Int, height h: Int, width w: Int, x: Uns
 /// not x·s + (β − μ·s): when σ ≪ |μ| the folded form cancels two large terms.
 func groupNorm(_ g: GroupNormWeights, _ k: Kernels, batch: Int, pixels: Int, x: UnsafeMutablePointer<Float>,
                relu: Bool, scratch: UnsafeMutablePointer<Float>) {
+    if k.plans(x, k.vectorized ? scratch : nil) { return }
     guard k.vectorized else {
         Reference.groupNorm(g, batch: batch, pixels: pixels, x: x, relu: relu)
         return
@@ -147,8 +150,9 @@ extension Reference {
 
 /// 3×3 max-pool, stride 2, TF "same" padding with −∞ (timm `MaxPool2dSame`): the
 /// padded taps never win, so only the taps inside the map are compared.
-func maxPool3x3s2Same(batch: Int, height h: Int, width w: Int, channels c: Int,
+func maxPool3x3s2Same(_ k: Kernels, batch: Int, height h: Int, width w: Int, channels c: Int,
                       x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>) {
+    if k.plans(x, y) { return }
     let (ho, wo) = (Backbone.same(h, 2), Backbone.same(w, 2))
     let top = Backbone.padBefore(h, kernel: 3, stride: 2), left = Backbone.padBefore(w, kernel: 3, stride: 2)
     for b in 0..<batch {
@@ -172,7 +176,8 @@ func maxPool3x3s2Same(batch: Int, height h: Int, width w: Int, channels c: Int,
 }
 
 /// x = max(x + shortcut, 0): the bottleneck's residual add and ReLU.
-func addReLU(_ x: UnsafeMutablePointer<Float>, _ shortcut: UnsafePointer<Float>, count: Int) {
+func addReLU(_ k: Kernels, _ x: UnsafeMutablePointer<Float>, _ shortcut: UnsafePointer<Float>, count: Int) {
+    if k.plans(x, shortcut) { return }
     for i in 0..<count { x[i] = max(x[i] + shortcut[i], 0) }
 }
 

@@ -49,6 +49,9 @@ package struct Kernels: @unchecked Sendable, CustomStringConvertible {
     /// (`avx2` on an AVX-512 CPU resamples as a Zen 3 does); nil for the reference set,
     /// whose preprocessing is the scalar Swift reference.
     package var resampling: Resample.Route8? = nil
+    /// Set only while a session is planned: every operation records the buffers it
+    /// touches instead of computing (see `StepTrace` and `plans`).
+    var trace: StepTrace? = nil
 
     init(gemmName: String, gemm: vk_f32_gemm_fn?, gemmKN: vk_f32_gemm_kn_fn? = nil, vectorized: Bool) {
         self.gemmName = gemmName
@@ -177,10 +180,26 @@ package struct Kernels: @unchecked Sendable, CustomStringConvertible {
 
     // MARK: operations
 
+    /// Planning: when this kernel set carries a trace, records one step touching the
+    /// buffers these pointers fall in and returns true, and the operation returns without
+    /// computing. Every operation of the forward pass that reads or writes activations
+    /// starts with `if k.plans(...) { return }` naming its operands, so the memory plan
+    /// follows from the code that runs. Otherwise one test of a nil reference.
+    @inline(__always)
+    func plans(_ a: UnsafeRawPointer?, _ b: UnsafeRawPointer? = nil, _ c: UnsafeRawPointer? = nil,
+               _ d: UnsafeRawPointer? = nil, _ e: UnsafeRawPointer? = nil, _ f: UnsafeRawPointer? = nil,
+               _ g: UnsafeRawPointer? = nil) -> Bool {
+        guard let trace else { return false }
+        trace.record([a, b, c, d, e, f, g])
+        return true
+    }
+
     /// y[rows][out] = (accumulate ? y : 0) + x[rows][in] · Wᵀ + b
     @inline(__always)
     func linear(_ w: Linear, rows: Int, x: UnsafePointer<Float>, ldx: Int,
                 y: UnsafeMutablePointer<Float>, ldy: Int, accumulate: Bool = false, scratch: QuantScratch? = nil) {
+        let int8 = w.int8 != nil ? scratch : nil
+        if plans(x, y, int8?.q, int8?.scales, int8?.acc) { return }
         if let q = w.int8, let scratch {
             linearInt8(w, q, rows: rows, x: x, ldx: ldx, y: y, ldy: ldy, accumulate: accumulate, scratch: scratch)
         } else if let gemm, let packed = w.packed {
@@ -257,6 +276,7 @@ package struct Kernels: @unchecked Sendable, CustomStringConvertible {
     @inline(__always)
     func layerNorm(_ ln: LayerNorm, rows: Int, x: UnsafePointer<Float>, ldx: Int,
                    y: UnsafeMutablePointer<Float>, ldy: Int) {
+        if plans(x, y) { return }
         if vectorized, let pool, threads > 1, rows > 1, rows * ln.count >= ParallelThreshold.elements {
             let perTask = (rows + threads - 1) / threads
             var job = LayerNormJob(kernels: self, ln: ln, x: x, ldx: ldx, y: y, ldy: ldy, rows: rows, rowsPerTask: perTask)
@@ -271,6 +291,7 @@ package struct Kernels: @unchecked Sendable, CustomStringConvertible {
 
     @inline(__always)
     func gelu(_ x: UnsafeMutablePointer<Float>, count: Int, form: ViTConfig.GELU) {
+        if plans(x) { return }
         let fn: vk_f32_map_fn
         switch form {
         case .erf: fn = geluErfFn
@@ -290,6 +311,7 @@ package struct Kernels: @unchecked Sendable, CustomStringConvertible {
 
     @inline(__always)
     func softmax(rows: Int, n: Int, x: UnsafeMutablePointer<Float>, ld: Int, scale: Float) {
+        if plans(x) { return }
         if vectorized {
             softmaxFn(rows, n, x, ld, scale)
         } else {
@@ -304,6 +326,8 @@ package struct Kernels: @unchecked Sendable, CustomStringConvertible {
     func attention(batch: Int, tokens: Int, heads: Int, headDim: Int,
                    qkv: UnsafePointer<Float>, out: UnsafeMutablePointer<Float>, scratch: AttentionScratch,
                    capture: UnsafeMutablePointer<Float>? = nil) {
+        // K packed into GEMM panels only on the fp32 optimized route (`attentionScratchFloats`).
+        if plans(qkv, out, scratch.scores, gemm != nil && scratch.int8 == nil ? scratch.packedK : nil, scratch.int8, capture) { return }
         guard gemm != nil, scratch.int8 == nil || qs8Gemm != nil else {
             if let s8 = scratch.int8 {
                 Reference.attentionInt8(batch: batch, tokens: tokens, heads: heads, headDim: headDim, qkv: qkv, out: out,
@@ -415,6 +439,7 @@ package struct Kernels: @unchecked Sendable, CustomStringConvertible {
 
     /// y[c][r] = x[r · ld + c] in 8×8 tiles (each tile's rows read once while in cache).
     func transpose(rows: Int, cols: Int, _ x: UnsafePointer<Float>, ld: Int, into y: UnsafeMutablePointer<Float>) {
+        if plans(x, y) { return }
         for r0 in stride(from: 0, to: rows, by: 8) {
             for c0 in stride(from: 0, to: cols, by: 8) {
                 for r in r0..<min(r0 + 8, rows) {
@@ -431,6 +456,13 @@ package struct Kernels: @unchecked Sendable, CustomStringConvertible {
     /// (the reference computes one row at a time) and one head's packed K.
     static func attentionScratchFloats(tokens: Int, headDim: Int) -> (scores: Int, packedK: Int) {
         (attentionBlockRows(tokens: tokens) * tokens, vk_f32_packed_count(tokens, headDim))
+    }
+
+    /// What this set's attention uses of that: packed K only on the fp32 optimized route
+    /// (int8 attention has its own `Int8AttentionLayout`).
+    func attentionScratchFloats(tokens: Int, headDim: Int, int8: Bool) -> (scores: Int, packedK: Int) {
+        let s = Kernels.attentionScratchFloats(tokens: tokens, headDim: headDim)
+        return (s.scores, gemm != nil && !int8 ? s.packedK : 0)
     }
 
     static func packedCount(n: Int, k: Int) -> Int { vk_f32_packed_count(n, k) }

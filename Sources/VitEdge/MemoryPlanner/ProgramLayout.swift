@@ -1,8 +1,9 @@
-/// The forward pass described as steps over named buffers, in the manner of TFLite
-/// Micro, which derives each tensor's lifetime from the inputs and outputs of the
-/// operators that use it. A model family declares its buffers, then lists its steps
-/// in program order with the buffers each one reads or writes; a buffer lives from
-/// the first step that touches it to the last. Nobody numbers steps by hand.
+/// The forward pass as steps over named buffers, in the manner of TFLite Micro, which
+/// derives each tensor's lifetime from the inputs and outputs of the operators that use
+/// it. A model family declares its buffers (names and sizes); the steps, in program order
+/// with the buffers each one reads or writes, come from running the forward pass itself
+/// on a tracing kernel set (`StepTrace`). A buffer lives from the first step that touches
+/// it to the last. Nobody lists or numbers steps by hand.
 struct ProgramLayout {
     private(set) var requests: [BufferRequest] = []
     private(set) var index: [String: Int] = [:]
@@ -10,6 +11,7 @@ struct ProgramLayout {
     private(set) var steps = 0
     private var touched: [Bool] = []
     private var keptToEnd: [Int] = []
+    private var startsAtZero: [Int] = []
 
     /// Declares a buffer of `count` elements of `elementSize` bytes. A buffer of size 0
     /// (a layer the model does not have) may be declared and used like any other.
@@ -23,12 +25,10 @@ struct ProgramLayout {
         touched.append(false)
     }
 
-    /// One step of the program: the buffers it reads or writes.
-    mutating func step(_ names: String...) { step(names) }
-
-    mutating func step(_ names: [String]) {
-        for n in names {
-            guard let i = index[n] else { preconditionFailure("step uses undeclared buffer \(n)") }
+    /// One step of the program: the buffers it reads or writes (by declaration index,
+    /// as `StepTrace` records them).
+    mutating func step(_ buffers: [Int]) {
+        for i in buffers {
             if !touched[i] {
                 touched[i] = true
                 requests[i].firstUse = steps
@@ -36,6 +36,14 @@ struct ProgramLayout {
             requests[i].lastUse = steps
         }
         steps += 1
+    }
+
+    /// Buffers the caller writes before the pass (the input): they live from the first step.
+    mutating func input(_ names: String...) {
+        for n in names {
+            guard let i = index[n] else { preconditionFailure("input \(n) undeclared") }
+            startsAtZero.append(i)
+        }
     }
 
     /// Buffers the caller reads after the pass (outputs): they live to the last step.
@@ -52,6 +60,7 @@ struct ProgramLayout {
         var r = requests
         let last = max(steps - 1, 0)
         for i in keptToEnd { r[i].lastUse = last }
+        for i in startsAtZero { r[i].firstUse = 0 }
         for (i, b) in r.enumerated() {
             precondition(touched[i] || b.bytes == 0, "buffer \(b.name) is declared but no step uses it")
         }
