@@ -2,7 +2,7 @@
 /// the preprocessing it expects. Stored whole in the .vitq header.
 package struct ViTConfig: Equatable, Sendable {
     /// Which model of the family tree: what the encoder blocks are. Patches, tokens
-    /// and the head are shared; `Blocks/` holds one file per kind of block.
+    /// and the head are shared; `Families/` holds a folder per kind of block (`EncoderBlock`).
     package enum Architecture: String, Sendable, CaseIterable {
         /// Vision Transformer (and DeiT): attention + MLP blocks, class token, positions.
         case vit

@@ -49,14 +49,7 @@ func forwardPass(_ model: VisionTransformer, _ k: Kernels, _ x: Activations, bat
     //    kind: attention + MLP (ViT), or token mixing + channel MLP (Mixer, ResMLP).
     for i in 0..<c.depth {
         let observe = tap.map { t in { (layer: String, v: UnsafeBufferPointer<Float>) in t(.linearInput("blocks.\(i).\(layer)"), v) } }
-        switch (w.encoder, x.encoder) {
-        case (.transformer(let blocks), .transformer(let a)):
-            encoderBlock(c, blocks[i], k, batch: b, tokens: x.tokens, a: a[i], observe: observe)
-        case (.mixer(let blocks), .mixer(let a)):
-            mixerBlock(c, blocks[i], k, batch: b, tokens: x.tokens, a: a[i], observe: observe)
-        case (.transformer, .mixer), (.mixer, .transformer):
-            preconditionFailure("weights and activations are planned from one config")
-        }
+        x.blocks[i].run(c, k, batch: b, tokens: x.tokens, observe: observe)
         tap?(.block(i), UnsafeBufferPointer(start: x.tokens, count: rows * c.dim))
     }
     // 5. Head: final norm, pooling, pre-logits or projection, classifier(s).

@@ -18,7 +18,7 @@ func finalNorm(_ c: ViTConfig, _ w: ModelWeights, _ k: Kernels, batch: Int,
 
 /// Pooling to one vector per image [B, D]: the class token, the mean of the patch
 /// tokens (timm), the mean of all tokens (vit-pytorch), both class token and mean
-/// ([B, 2·D], DINOv2's classifier), or attention pooling (SigLIP, Head+AttentionPool.swift);
+/// ([B, 2·D], DINOv2's classifier), or attention pooling (SigLIP, Families/SigLIP/AttentionPool.swift);
 /// then the pooled norm.
 func poolTokens(_ c: ViTConfig, _ w: ModelWeights, _ k: Kernels, batch: Int,
                 tokens: UnsafePointer<Float>, pooled: UnsafeMutablePointer<Float>, attentionPool a: AttentionPoolActivations?,

@@ -9,8 +9,8 @@ struct Activations {
     var patches: UnsafeMutablePointer<Float>
     /// [B·T, D] the residual stream
     var tokens: UnsafeMutablePointer<Float>
-    /// The encoder blocks' intermediates (the architecture's own kind of block).
-    var encoder: EncoderActivations
+    /// The encoder blocks, each with its weights and its intermediates (`Families/`).
+    var blocks: [any BoundEncoderBlock]
     /// [B·T, D] after the final norm
     var normed: UnsafeMutablePointer<Float>
     /// SigLIP's attention-pooling head's intermediates, or nil
@@ -27,12 +27,6 @@ struct Activations {
     var logitsDistillation: UnsafeMutablePointer<Float>
     /// [B, classes]
     var probabilities: UnsafeMutablePointer<Float>
-}
-
-/// One entry per block, of the architecture's kind (see `Blocks/`).
-enum EncoderActivations {
-    case transformer([BlockActivations])
-    case mixer([MixerBlockActivations])
 }
 
 /// A model planned for one batch size: the arena and the views into it. Plan once,
@@ -140,8 +134,7 @@ package final class InferenceSession: @unchecked Sendable {
 
     /// Attention probabilities [heads, T, T] of image `i` in a captured block, after `forward`.
     package func attention(block: Int, image i: Int) -> UnsafeBufferPointer<Float>? {
-        guard case .transformer(let blocks) = act.encoder, blocks.indices.contains(block),
-              let p = blocks[block].attentionProbabilities else { return nil }
+        guard act.blocks.indices.contains(block), let p = act.blocks[block].attentionProbabilities else { return nil }
         let c = model.config
         let n = c.heads * c.tokens * c.tokens
         return UnsafeBufferPointer(start: p + i * n, count: n)
@@ -201,6 +194,8 @@ struct ForwardLayout {
     let workers: Int
     /// The kernel set the session runs (its routes decide some scratch sizes).
     let kernels: Kernels
+    /// The model's weights (the blocks are bound to their views).
+    let weights: ModelWeights
     /// The traced program: for each step, the buffers it touched (indices into `requests`).
     private(set) var steps: [[Int]] = []
 
@@ -209,6 +204,7 @@ struct ForwardLayout {
         captured = captureAttention
         self.workers = workers
         self.kernels = k
+        weights = model.weights
         config = c
         batch = b
         let rows = b * c.tokens
@@ -231,11 +227,8 @@ struct ForwardLayout {
         try p.buffer("int8.scales", q.scales)
         try p.buffer("int8.acc", q.acc)
         try declareBackbone(&p, c, k, batch: b)                  // 0. the hybrid's ResNet
-        switch c.architecture.tokenMixing {                      // 4. the encoder
-        case .attention:
-            try declareTransformerBlocks(&p, c, k, batch: b, captured: captureAttention, workers: workers)
-        case .weights:
-            try declareMixerBlocks(&p, c, batch: b)
+        for i in 0..<c.depth {                                   // 4. the encoder
+            try c.architecture.block.declare(&p, c, k, block: i, batch: b, capture: captureAttention.contains(i), workers: workers)
         }
         try p.buffer("normed", c.finalNorm ? rows * c.dim : 0)   // 5. the head
         if c.pool == .attentionPool { try declareAttentionPool(&p, c, batch: b) }
@@ -265,25 +258,18 @@ struct ForwardLayout {
         requests = p.finished()
     }
 
-    /// Every Linear layer inside the blocks (and the attention-pooling head), with the rows
-    /// it multiplies: B·T for the ViT's layers and the channel MLPs, B·D for the token
-    /// mixers (they run on the transposed tokens).
-    static func blockLinears(_ c: ViTConfig, batch b: Int) -> [(rows: Int, inFeatures: Int, outFeatures: Int)] {
-        let rows = b * c.tokens
-        var l = [(rows, c.dim, c.mlpDim), (rows, c.mlpDim, c.dim)]
+    /// Every Linear layer inside the blocks (and the backbone and the attention-pooling
+    /// head), with the rows it multiplies.
+    static func blockLinears(_ c: ViTConfig, batch b: Int) -> [LinearShape] {
+        var l = c.architecture.block.linearShapes(c, batch: b)
         if let bb = c.backbone {
             // Each convolution's rows are its output pixels.
             for conv in bb.convolutions(inChannels: c.channels, height: c.imageHeight, width: c.imageWidth) {
-                l.append((b * conv.outHeight * conv.outWidth, conv.kernel * conv.kernel * conv.inChannels, conv.outChannels))
+                l.append(LinearShape(b * conv.outHeight * conv.outWidth, conv.kernel * conv.kernel * conv.inChannels, conv.outChannels))
             }
         }
-        switch c.architecture {
-        case .vit, .hybrid: l += [(rows, c.dim, 3 * c.innerDim), (rows, c.innerDim, c.dim)]
-        case .mixer: l += [(b * c.dim, c.tokens, c.tokenMlpDim), (b * c.dim, c.tokenMlpDim, c.tokens)]
-        case .resmlp: l += [(b * c.dim, c.tokens, c.tokens)]
-        }
-        if c.pool == .attentionPool { l += AttentionPoolWeights.linearShapes(c, batch: b).map { ($0.rows, $0.inFeatures, $0.outFeatures) } }
-        return l.map { (rows: $0.0, inFeatures: $0.1, outFeatures: $0.2) }
+        if c.pool == .attentionPool { l += AttentionPoolWeights.linearShapes(c, batch: b) }
+        return l
     }
 
     /// The views of every buffer at `v` (the planned arena, or a trace's addresses).
@@ -292,15 +278,13 @@ struct ForwardLayout {
             q: v.raw("int8.input").assumingMemoryBound(to: Int8.self),
             scales: v.floats("int8.scales"),
             acc: v.raw("int8.acc").assumingMemoryBound(to: Int32.self))
-        let encoder: EncoderActivations
-        switch config.architecture.tokenMixing {
-        case .attention: encoder = .transformer(transformerActivations(v, quant: quant))
-        case .weights: encoder = .mixer(mixerActivations(v, quant: quant))
+        let blocks = weights.blocks.enumerated().map { i, w in
+            w.bound(v, config, kernels, block: i, capture: captured.contains(i), workers: workers, quant: quant)
         }
         let pooled = v.floats("pooled")
         let features = config.hasFeatureLayer ? v.floats("features") : pooled
         return Activations(image: v.floats("image"), backbone: backboneActivations(v, quant: quant),
-                           patches: v.floats("patches"), tokens: v.floats("tokens"), encoder: encoder,
+                           patches: v.floats("patches"), tokens: v.floats("tokens"), blocks: blocks,
                            normed: v.floats("normed"), attentionPool: attentionPoolActivations(v, quant: quant),
                            pooled: pooled,
                            features: features,

@@ -56,54 +56,6 @@ enum ChannelNorm {
     }
 }
 
-/// One pre-norm encoder block of a ViT.
-struct BlockWeights {
-    var norm1: LayerNorm
-    /// [3·inner, dim]: q, k, v stacked
-    var qkv: Linear
-    /// [dim, inner], or nil when attention has no output projection
-    var proj: Linear?
-    /// [dim] layer scale after attention, or nil
-    var ls1: UnsafePointer<Float>?
-    var norm2: LayerNorm
-    /// [mlpDim, dim]
-    var fc1: Linear
-    /// [dim, mlpDim]
-    var fc2: Linear
-    /// [dim] layer scale after the MLP, or nil
-    var ls2: UnsafePointer<Float>?
-}
-
-/// One MLP-Mixer or ResMLP block: a token-mixing branch and a channel MLP.
-struct MixerBlockWeights {
-    /// LayerNorm (Mixer) or affine (ResMLP)
-    var norm1: ChannelNorm
-    /// Mixer: the token MLP's fc1 [tokenMlpDim, T]; ResMLP: `linear_tokens` [T, T]
-    var tokens1: Linear
-    /// Mixer: the token MLP's fc2 [T, tokenMlpDim]; ResMLP: nil
-    var tokens2: Linear?
-    /// [dim] layer scale of the token branch (ResMLP), or nil
-    var ls1: UnsafePointer<Float>?
-    var norm2: ChannelNorm
-    /// [mlpDim, dim]
-    var fc1: Linear
-    /// [dim, mlpDim]
-    var fc2: Linear
-    /// [dim] layer scale of the channel branch (ResMLP), or nil
-    var ls2: UnsafePointer<Float>?
-
-    /// The checkpoint names of the token-mixing layers.
-    var tokenLayerNames: [String] { tokens2 == nil ? ["linear_tokens"] : ["mlp_tokens.fc1", "mlp_tokens.fc2"] }
-}
-
-/// The encoder blocks' weights, of the architecture's kind of block (see `Blocks/`).
-enum EncoderWeights {
-    /// ViT and hybrid: attention + MLP.
-    case transformer([BlockWeights])
-    /// MLP-Mixer and ResMLP: token mixing + channel MLP.
-    case mixer([MixerBlockWeights])
-}
-
 /// Every weight of the model, one value per block; all views into the file's payload.
 struct ModelWeights {
     /// LayerNorm over each flattened patch [patchDim] (vit-pytorch), or nil
@@ -127,8 +79,8 @@ struct ModelWeights {
     var registers: UnsafePointer<Float>?
     /// [positionRows, dim], or nil (the MLP models have none)
     var positions: UnsafePointer<Float>?
-    /// The encoder blocks, one per layer.
-    var encoder: EncoderWeights
+    /// The encoder blocks, one per layer, of the architecture's kind (`Families/`).
+    var blocks: [any EncoderBlock]
     var norm: ChannelNorm?
     /// SigLIP's attention-pooling head, or nil
     var attentionPool: AttentionPoolWeights? = nil
@@ -159,18 +111,7 @@ struct ModelWeights {
         if c.registerTokens > 0 { t.append(("reg_token", [c.registerTokens, c.dim])) }
         t.append(("pos_embed", [c.positionRows, c.dim]))
         if c.preNorm { t += [("norm_pre.weight", [c.dim]), ("norm_pre.bias", [c.dim])] }
-        for i in 0..<c.depth {
-            let p = "blocks.\(i)."
-            t += [(p + "norm1.weight", [c.dim]), (p + "norm1.bias", [c.dim]),
-                  (p + "attn.qkv.weight", [3 * c.innerDim, c.dim])]
-            if c.qkvBias { t.append((p + "attn.qkv.bias", [3 * c.innerDim])) }
-            if c.attentionProjection { t += [(p + "attn.proj.weight", [c.dim, c.innerDim]), (p + "attn.proj.bias", [c.dim])] }
-            if c.layerScale { t.append((p + "ls1.gamma", [c.dim])) }
-            t += [(p + "norm2.weight", [c.dim]), (p + "norm2.bias", [c.dim]),
-                  (p + "mlp.fc1.weight", [c.mlpDim, c.dim]), (p + "mlp.fc1.bias", [c.mlpDim]),
-                  (p + "mlp.fc2.weight", [c.dim, c.mlpDim]), (p + "mlp.fc2.bias", [c.dim])]
-            if c.layerScale { t.append((p + "ls2.gamma", [c.dim])) }
-        }
+        for i in 0..<c.depth { t += c.architecture.block.tensors(c, block: i) }
         if c.finalNorm { t += [("norm.weight", [c.dim]), ("norm.bias", [c.dim])] }
         if c.pool == .attentionPool { t += AttentionPoolShape(c).tensors }
         if c.poolNorm { t += [("fc_norm.weight", [c.dim]), ("fc_norm.bias", [c.dim])] }
@@ -188,23 +129,10 @@ struct ModelWeights {
     /// MLP-Mixer and ResMLP, in timm's names (`stem.proj` becomes `patch_embed`, as for
     /// the ViT). ResMLP's affine norms keep timm's `alpha` and `beta`.
     static func expectedMixerTensors(_ c: ViTConfig) -> [(String, [Int])] {
-        let d = c.dim, n = c.numPatches
+        let d = c.dim
         let norm = c.architecture == .resmlp ? ["alpha", "beta"] : ["weight", "bias"]
         var t: [(String, [Int])] = [("patch_embed.weight", [d, c.patchDim]), ("patch_embed.bias", [d])]
-        for i in 0..<c.depth {
-            let p = "blocks.\(i)."
-            t += norm.map { (p + "norm1." + $0, [d]) }
-            if c.architecture == .mixer {
-                t += [(p + "mlp_tokens.fc1.weight", [c.tokenMlpDim, n]), (p + "mlp_tokens.fc1.bias", [c.tokenMlpDim]),
-                      (p + "mlp_tokens.fc2.weight", [n, c.tokenMlpDim]), (p + "mlp_tokens.fc2.bias", [n])]
-            } else {
-                t += [(p + "linear_tokens.weight", [n, n]), (p + "linear_tokens.bias", [n]), (p + "ls1", [d])]
-            }
-            t += norm.map { (p + "norm2." + $0, [d]) }
-            t += [(p + "mlp_channels.fc1.weight", [c.mlpDim, d]), (p + "mlp_channels.fc1.bias", [c.mlpDim]),
-                  (p + "mlp_channels.fc2.weight", [d, c.mlpDim]), (p + "mlp_channels.fc2.bias", [d])]
-            if c.layerScale { t.append((p + "ls2", [d])) }
-        }
+        for i in 0..<c.depth { t += c.architecture.block.tensors(c, block: i) }
         t += norm.map { ("norm." + $0, [d]) }
         if c.numClasses > 0 { t += [("head.weight", [c.numClasses, d]), ("head.bias", [c.numClasses])] }
         return t
@@ -294,20 +222,9 @@ struct ModelWeights {
                                          hint: "\(source) is damaged: quantize the fp32 model again")
             }
         }
-        func f(_ name: String) -> UnsafePointer<Float> { UnsafePointer(file.floats(name)!) }
-        func ln(_ prefix: String, _ n: Int) -> LayerNorm {
-            LayerNorm(gamma: f(prefix + ".weight"), beta: f(prefix + ".bias"), count: n, eps: c.eps)
-        }
-        func linear(_ prefix: String, out: Int, in k: Int, bias: Bool = true) -> Linear {
-            let b = bias ? f(prefix + ".bias") : nil
-            guard int8Layers.contains(prefix), let t = file.info(prefix + ".weight") else {
-                return Linear(weight: f(prefix + ".weight"), bias: b, outFeatures: out, inFeatures: k)
-            }
-            let q = Int8Weights(weight: UnsafePointer((file.payload.base + t.offset).assumingMemoryBound(to: Int8.self)),
-                                scale: f(prefix + ".weight_scale"),
-                                inputScale: c.activationQuantization == .static ? f(prefix + ".input_scale").pointee : nil)
-            return Linear(weight: nil, bias: b, outFeatures: out, inFeatures: k, int8: q)
-        }
+        let t = TensorBinder(config: c, file: file, int8Layers: int8Layers)
+        let (f, ln) = (t.float, t.layerNorm)
+        func linear(_ prefix: String, out: Int, in k: Int, bias: Bool = true) -> Linear { t.linear(prefix, out: out, in: k, bias: bias) }
         if let bb = c.backbone {
             backbone = BackboneWeights(bb, inChannels: c.channels, float: f) { linear($0, out: $1, in: $2, bias: false) }
         }
@@ -317,30 +234,12 @@ struct ModelWeights {
         classToken = c.classToken ? f("cls_token") : nil
         distillationToken = c.distillationToken ? f("dist_token") : nil
         registers = c.registerTokens > 0 ? f("reg_token") : nil
+        blocks = (0..<c.depth).map { c.architecture.block.init(c, block: $0, t) }
         switch c.architecture.tokenMixing {
         case .attention: break
         case .weights:
-            let n = c.numPatches
-            func channelNorm(_ prefix: String) -> ChannelNorm {
-                c.architecture == .resmlp
-                    ? .affine(LayerNorm(gamma: f(prefix + ".alpha"), beta: f(prefix + ".beta"), count: c.dim, eps: 0))
-                    : .layerNorm(ln(prefix, c.dim))
-            }
             positions = nil
-            encoder = .mixer((0..<c.depth).map { i in
-                let p = "blocks.\(i)."
-                let mixer = c.architecture == .mixer
-                return MixerBlockWeights(
-                    norm1: channelNorm(p + "norm1"),
-                    tokens1: mixer ? linear(p + "mlp_tokens.fc1", out: c.tokenMlpDim, in: n) : linear(p + "linear_tokens", out: n, in: n),
-                    tokens2: mixer ? linear(p + "mlp_tokens.fc2", out: n, in: c.tokenMlpDim) : nil,
-                    ls1: c.layerScale ? f(p + "ls1") : nil,
-                    norm2: channelNorm(p + "norm2"),
-                    fc1: linear(p + "mlp_channels.fc1", out: c.mlpDim, in: c.dim),
-                    fc2: linear(p + "mlp_channels.fc2", out: c.dim, in: c.mlpDim),
-                    ls2: c.layerScale ? f(p + "ls2") : nil)
-            })
-            norm = channelNorm("norm")
+            norm = MixerBlock.channelNorm(c, "norm", t)
             poolNorm = nil
             preLogits = nil
             head = c.numClasses > 0 ? linear("head", out: c.numClasses, in: c.dim) : nil
@@ -349,26 +248,8 @@ struct ModelWeights {
         }
         positions = f("pos_embed")
         preNorm = c.preNorm ? ln("norm_pre", c.dim) : nil
-        encoder = .transformer((0..<c.depth).map { i in
-            let p = "blocks.\(i)."
-            return BlockWeights(
-                norm1: ln(p + "norm1", c.dim),
-                qkv: linear(p + "attn.qkv", out: 3 * c.innerDim, in: c.dim, bias: c.qkvBias),
-                proj: c.attentionProjection ? linear(p + "attn.proj", out: c.dim, in: c.innerDim) : nil,
-                ls1: c.layerScale ? f(p + "ls1.gamma") : nil,
-                norm2: ln(p + "norm2", c.dim),
-                fc1: linear(p + "mlp.fc1", out: c.mlpDim, in: c.dim),
-                fc2: linear(p + "mlp.fc2", out: c.dim, in: c.mlpDim),
-                ls2: c.layerScale ? f(p + "ls2.gamma") : nil)
-        })
         norm = c.finalNorm ? .layerNorm(ln("norm", c.dim)) : nil
-        if c.pool == .attentionPool {
-            attentionPool = AttentionPoolWeights(
-                keyQuery: linear("attn_pool.key_query", out: c.heads, in: c.dim, bias: false),
-                value: linear("attn_pool.value", out: c.dim, in: c.dim), proj: linear("attn_pool.proj", out: c.dim, in: c.dim),
-                norm: ln("attn_pool.norm", c.dim),
-                fc1: linear("attn_pool.mlp.fc1", out: c.mlpDim, in: c.dim), fc2: linear("attn_pool.mlp.fc2", out: c.dim, in: c.mlpDim))
-        }
+        attentionPool = c.pool == .attentionPool ? AttentionPoolWeights(c, t) : nil
         poolNorm = c.poolNorm ? ln("fc_norm", c.dim) : nil
         preLogits = c.preLogitsDim > 0 ? linear("pre_logits", out: c.preLogitsDim, in: c.dim) : nil
         projection = c.projectionDim > 0 ? linear("proj", out: c.projectionDim, in: c.dim, bias: false) : nil
@@ -401,26 +282,9 @@ struct ModelWeights {
     mutating func forEachLinear(_ body: (String, inout Linear) -> Void) {
         if var b = backbone { b.forEachLinear(body); backbone = b }
         body("patch_embed", &patch)
-        switch encoder {
-        case .transformer(var blocks):
-            for i in blocks.indices {
-                let p = "blocks.\(i)."
-                body(p + "attn.qkv", &blocks[i].qkv)
-                if var l = blocks[i].proj { body(p + "attn.proj", &l); blocks[i].proj = l }
-                body(p + "mlp.fc1", &blocks[i].fc1)
-                body(p + "mlp.fc2", &blocks[i].fc2)
-            }
-            encoder = .transformer(blocks)
-        case .mixer(var blocks):
-            for i in blocks.indices {
-                let p = "blocks.\(i)."
-                let names = blocks[i].tokenLayerNames
-                body(p + names[0], &blocks[i].tokens1)
-                if var l = blocks[i].tokens2 { body(p + names[1], &l); blocks[i].tokens2 = l }
-                body(p + "mlp_channels.fc1", &blocks[i].fc1)
-                body(p + "mlp_channels.fc2", &blocks[i].fc2)
-            }
-            encoder = .mixer(blocks)
+        for i in blocks.indices {
+            let p = "blocks.\(i)."
+            blocks[i].forEachLinear { name, l in body(p + name, &l) }
         }
         if var a = attentionPool { a.forEachLinear(body); attentionPool = a }
         if var l = preLogits { body("pre_logits", &l); preLogits = l }

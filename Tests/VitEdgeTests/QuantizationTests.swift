@@ -128,12 +128,12 @@ final class QuantizationTests: XCTestCase {
         let level = Kernels.allLevels.first { String(cString: $0.pointee.level) == "avx2" }!
         let zen3 = Kernels(level: level, features: vk_cpu_features() & ~UInt32(VK_CPU_X86_AVXVNNI))
         let avx2 = try VisionTransformer(file: file, kernels: zen3)
-        guard case .transformer(let narrowBlocks) = avx2.weights.encoder else { return XCTFail("a ViT's blocks") }
+        let narrowBlocks = try XCTUnwrap(avx2.weights.blocks as? [TransformerBlock], "a ViT's blocks")
         XCTAssertTrue(narrowBlocks.allSatisfy { $0.fc1.int8?.narrow == true && $0.qkv.int8?.narrow == true })
         XCTAssertTrue(avx2.kernels.description.contains("avx2_w7"), avx2.kernels.description)
         // An 8-bit file on the same kernel set keeps the general kernel.
         let eight = try VisionTransformer(file: try VitqFile.load(path: repoFile("models/mnist-vit-int8.vitq")), kernels: zen3)
-        guard case .transformer(let blocks) = eight.weights.encoder else { return XCTFail("a ViT's blocks") }
+        let blocks = try XCTUnwrap(eight.weights.blocks as? [TransformerBlock], "a ViT's blocks")
         XCTAssertFalse(blocks.contains { $0.fc1.int8?.narrow == true })
         let reference = try VisionTransformer(file: file, kernels: .reference)
         let fp32 = try VisionTransformer(file: try fp32Model(), kernels: try Kernels.select(.auto))

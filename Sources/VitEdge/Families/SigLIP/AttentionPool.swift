@@ -48,8 +48,8 @@ struct AttentionPoolWeights {
     static let quantizableLayers = ["attn_pool.value", "attn_pool.proj", "attn_pool.mlp.fc1", "attn_pool.mlp.fc2"]
 
     /// Each quantizable layer's rows, inputs and outputs for a batch of b (int8 scratch).
-    static func linearShapes(_ c: ViTConfig, batch b: Int) -> [(rows: Int, inFeatures: Int, outFeatures: Int)] {
-        [(b * c.heads, c.dim, c.dim), (b, c.dim, c.dim), (b, c.dim, c.mlpDim), (b, c.mlpDim, c.dim)]
+    static func linearShapes(_ c: ViTConfig, batch b: Int) -> [LinearShape] {
+        [LinearShape(b * c.heads, c.dim, c.dim), LinearShape(b, c.dim, c.dim), LinearShape(b, c.dim, c.mlpDim), LinearShape(b, c.mlpDim, c.dim)]
     }
 
     mutating func forEachLinear(_ body: (String, inout Linear) -> Void) {
@@ -58,6 +58,15 @@ struct AttentionPoolWeights {
         body("attn_pool.proj", &proj)
         body("attn_pool.mlp.fc1", &fc1)
         body("attn_pool.mlp.fc2", &fc2)
+    }
+}
+
+extension AttentionPoolWeights {
+    init(_ c: ViTConfig, _ t: TensorBinder) {
+        self.init(keyQuery: t.linear("attn_pool.key_query", out: c.heads, in: c.dim, bias: false),
+                  value: t.linear("attn_pool.value", out: c.dim, in: c.dim), proj: t.linear("attn_pool.proj", out: c.dim, in: c.dim),
+                  norm: t.layerNorm("attn_pool.norm", c.dim),
+                  fc1: t.linear("attn_pool.mlp.fc1", out: c.mlpDim, in: c.dim), fc2: t.linear("attn_pool.mlp.fc2", out: c.dim, in: c.mlpDim))
     }
 }
 

@@ -89,7 +89,7 @@ extension Converter {
     }
 
     /// Maps an attention-pooling head to `attn_pool.*`, folding the constant probe into
-    /// the keys (see Head+AttentionPool.swift): `key_query` [heads, D] holds, per head,
+    /// the keys (see AttentionPool.swift): `key_query` [heads, D] holds, per head,
     /// W_k,ₕᵀ (W_q,ₕ·probe + b_q,ₕ) / √(D/heads), computed in double precision.
     static func putAttentionPool(_ src: inout TensorSource, _ c: ViTConfig, probe: String, projections: PoolProjections,
                                  out: String, norm: String, mlp: (String, String)) throws {

@@ -1,0 +1,103 @@
+/// A kind of encoder block, as the shared machinery sees it: the loader asks it for its
+/// tensors and binds its weights, the quantizer walks its Linear layers, the planner has it
+/// declare its buffers (the steps come from running it, see `StepTrace`) and the forward
+/// pass runs it. A new kind is a folder under `Families/` holding a type that conforms,
+/// plus its line in `ViTConfig.Architecture.block` (an exhaustive switch).
+protocol EncoderBlock {
+    /// The block's intermediates: views into the planned arena.
+    associatedtype Activations
+
+    /// The tensors of block `i` (full names, `blocks.i.…`) and their shapes, in file order.
+    static func tensors(_ c: ViTConfig, block i: Int) -> [(String, [Int])]
+    /// Block `i`'s weights, bound from the file's tensors (names as `tensors` lists them).
+    init(_ c: ViTConfig, block i: Int, _ t: TensorBinder)
+    /// Calls `body` with each Linear layer and its name within the block (`attn.qkv`), in
+    /// file order; the layer may be changed in place (quantization, packing).
+    mutating func forEachLinear(_ body: (String, inout Linear) -> Void)
+    /// Rows, inputs and outputs of each Linear layer for a batch of `b` images (the int8
+    /// scratch every quantized layer shares is sized for the largest).
+    static func linearShapes(_ c: ViTConfig, batch b: Int) -> [LinearShape]
+    /// Declares block `i`'s buffers (`blocks.i.…`). `capture`: keep its attention maps.
+    static func declare(_ p: inout ProgramLayout, _ c: ViTConfig, _ k: Kernels, block i: Int, batch b: Int,
+                        capture: Bool, workers: Int) throws
+    /// Views of block `i`'s buffers.
+    static func activations(_ v: BufferViews, _ c: ViTConfig, _ k: Kernels, block i: Int, capture: Bool, workers: Int,
+                            quant: QuantScratch?) -> Activations
+    /// Runs the block on the residual stream `tokens` [B·T, D]; `observe` sees each Linear
+    /// layer's input by its name within the block.
+    func run(_ c: ViTConfig, _ k: Kernels, batch: Int, tokens: UnsafeMutablePointer<Float>, a: Activations,
+             observe: ((String, UnsafeBufferPointer<Float>) -> Void)?)
+    /// [B, heads, T, T] attention probabilities kept by a session that captures them, or nil.
+    static func attentionProbabilities(_ a: Activations) -> UnsafeMutablePointer<Float>?
+}
+
+extension EncoderBlock {
+    static func attentionProbabilities(_ a: Activations) -> UnsafeMutablePointer<Float>? { nil }
+
+    /// This block's weights with its planned views: what the forward pass calls.
+    func bound(_ v: BufferViews, _ c: ViTConfig, _ k: Kernels, block i: Int, capture: Bool, workers: Int,
+               quant: QuantScratch?) -> any BoundEncoderBlock {
+        BoundBlock(weights: self, a: Self.activations(v, c, k, block: i, capture: capture, workers: workers, quant: quant))
+    }
+}
+
+/// One Linear layer's GEMM: rows × inFeatures by inFeatures → outFeatures.
+struct LinearShape {
+    var rows: Int, inFeatures: Int, outFeatures: Int
+    init(_ rows: Int, _ inFeatures: Int, _ outFeatures: Int) { (self.rows, self.inFeatures, self.outFeatures) = (rows, inFeatures, outFeatures) }
+}
+
+/// A block's weights and its views, ready to run (what `Activations.blocks` holds).
+protocol BoundEncoderBlock {
+    func run(_ c: ViTConfig, _ k: Kernels, batch: Int, tokens: UnsafeMutablePointer<Float>,
+             observe: ((String, UnsafeBufferPointer<Float>) -> Void)?)
+    var attentionProbabilities: UnsafeMutablePointer<Float>? { get }
+}
+
+struct BoundBlock<B: EncoderBlock>: BoundEncoderBlock {
+    let weights: B
+    let a: B.Activations
+
+    func run(_ c: ViTConfig, _ k: Kernels, batch: Int, tokens: UnsafeMutablePointer<Float>,
+             observe: ((String, UnsafeBufferPointer<Float>) -> Void)?) {
+        weights.run(c, k, batch: batch, tokens: tokens, a: a, observe: observe)
+    }
+    var attentionProbabilities: UnsafeMutablePointer<Float>? { B.attentionProbabilities(a) }
+}
+
+/// Views of a file's tensors for binding weights (the loader checked every name, shape and
+/// dtype before any block binds).
+struct TensorBinder {
+    let config: ViTConfig
+    let file: VitqFile
+    /// Layers whose weight is int8 in the file.
+    let int8Layers: Set<String>
+
+    func float(_ name: String) -> UnsafePointer<Float> { UnsafePointer(file.floats(name)!) }
+
+    func layerNorm(_ prefix: String, _ n: Int) -> LayerNorm {
+        LayerNorm(gamma: float(prefix + ".weight"), beta: float(prefix + ".bias"), count: n, eps: config.eps)
+    }
+
+    /// `prefix.weight` [out, in] (fp32, or int8 with its scales) and `prefix.bias`.
+    func linear(_ prefix: String, out: Int, in k: Int, bias: Bool = true) -> Linear {
+        let b = bias ? float(prefix + ".bias") : nil
+        guard int8Layers.contains(prefix), let t = file.info(prefix + ".weight") else {
+            return Linear(weight: float(prefix + ".weight"), bias: b, outFeatures: out, inFeatures: k)
+        }
+        let q = Int8Weights(weight: UnsafePointer((file.payload.base + t.offset).assumingMemoryBound(to: Int8.self)),
+                            scale: float(prefix + ".weight_scale"),
+                            inputScale: config.activationQuantization == .static ? float(prefix + ".input_scale").pointee : nil)
+        return Linear(weight: nil, bias: b, outFeatures: out, inFeatures: k, int8: q)
+    }
+}
+
+extension ViTConfig.Architecture {
+    /// The kind of encoder block each architecture stacks: the line a new kind adds.
+    var block: any EncoderBlock.Type {
+        switch self {
+        case .vit, .hybrid: return TransformerBlock.self
+        case .mixer, .resmlp: return MixerBlock.self
+        }
+    }
+}
