@@ -27,13 +27,16 @@ package enum Reference {
     }
 
     /// LayerNorm of each row: (x − mean) / √(var + eps) · γ + β. May run in place.
+    /// The mean is summed in Double: a row of equal values (a blank patch under
+    /// vit-pytorch's patch LayerNorm) then has a mean equal to them and normalises to β,
+    /// as in PyTorch, instead of amplifying a float sum's rounding by 1/√eps.
     package static func layerNorm(rows: Int, n: Int, x: UnsafePointer<Float>, ldx: Int,
                                  gamma: UnsafePointer<Float>, beta: UnsafePointer<Float>, eps: Float,
                                  y: UnsafeMutablePointer<Float>, ldy: Int) {
         for r in 0..<rows {
-            var mean: Float = 0
-            for i in 0..<n { mean += x[r * ldx + i] }
-            mean /= Float(n)
+            var sum: Double = 0
+            for i in 0..<n { sum += Double(x[r * ldx + i]) }
+            let mean = Float(sum / Double(n))
             var variance: Float = 0
             for i in 0..<n {
                 let d = x[r * ldx + i] - mean
