@@ -647,9 +647,34 @@ def vit_pytorch_cases():
               [0.1307], [0.3081])
 
 
+def deepvit_cases():
+    """vit-pytorch's DeepViT (re-attention), stage by stage: the tokens entering the
+    transformer (after patches, class token and positions) and after each layer."""
+    from vit_pytorch.deepvit import DeepViT
+    torch.manual_seed(8)
+    m = DeepViT(image_size=28, patch_size=7, num_classes=10, dim=32, depth=3, heads=4, mlp_dim=64, channels=1,
+                dim_head=12).eval()
+    # Trained magnitude, not init: LayerNorm and re-attention norms away from 1 and 0.
+    with torch.no_grad():
+        for name, p in m.named_parameters():
+            if "reattn_norm" in name or (p.dim() == 1 and "norm" in name):
+                p.add_(0.3 * torch.randn_like(p))
+    seen = {}
+    m.transformer.register_forward_pre_hook(lambda mod, i: seen.__setitem__("patch_embedding", i[0].clone()))
+    for b, (attn, ff) in enumerate(m.transformer.layers):
+        ff.register_forward_hook(lambda mod, i, o, b=b: seen.__setitem__(f"block.{b}", i[0] + o))
+    d = os.path.join(FIX, "parity", "vit-pytorch-deepvit")
+    save_case("vit-pytorch-deepvit", m, m.state_dict(), None,
+              ["--heads", "4", "--mean", "0.1307", "--std", "0.3081"], 1, (28, 28), [0.1307], [0.3081])
+    from safetensors.torch import load_file
+    out = load_file(os.path.join(d, "expected.safetensors"))
+    out.update({k: v.contiguous().float() for k, v in seen.items()})
+    save_file(out, os.path.join(d, "expected.safetensors"))
+
+
 if __name__ == "__main__":
     os.makedirs(FIX, exist_ok=True)
-    which = sys.argv[1:] or ["mnist", "timm", "mlp", "hybrid", "hf", "vit-pytorch", "dinov2", "clip", "siglip"]
+    which = sys.argv[1:] or ["mnist", "timm", "mlp", "hybrid", "hf", "vit-pytorch", "deepvit", "dinov2", "clip", "siglip"]
     if "mnist" in which:
         mnist_golden()
     if "timm" in which:
@@ -663,6 +688,8 @@ if __name__ == "__main__":
         hf_cases()
     if "vit-pytorch" in which:
         vit_pytorch_cases()
+    if "deepvit" in which:
+        deepvit_cases()
     if "dinov2" in which:
         dinov2_cases()
     if "clip" in which:

@@ -142,3 +142,16 @@ h = struct.unpack("<I", data[8:12])[0]
 w(os.path.join(C, "vitq-header", "tiny-hf-siglip.vitq.json"), lz4.frame.decompress(data[16:16 + h]))
 shutil.copy(os.path.join(ROOT, "Tests", "VitEdgeTests", "Fixtures", "parity", "hf-siglip-zeroshot", "text.safetensors"),
             os.path.join(C, "safetensors", "text-embeddings-siglip.safetensors"))
+
+# DeepViT (vit-pytorch, re-attention): the checkpoint, its .vitq and the header.
+from vit_pytorch.deepvit import DeepViT
+torch.manual_seed(3)
+state = DeepViT(image_size=8, patch_size=4, num_classes=3, dim=8, depth=1, heads=2, mlp_dim=16, channels=1,
+                dim_head=4).state_dict()
+save_file({k: v.contiguous() for k, v in state.items()}, os.path.join(C, "safetensors", "tiny-deepvit.safetensors"))
+out = os.path.join(C, "vitq", "tiny-deepvit.vitq")
+subprocess.check_call([BIN, "convert", os.path.join(C, "safetensors", "tiny-deepvit.safetensors"), "--heads", "2", "-o", out],
+                      stdout=subprocess.DEVNULL)
+data = open(out, "rb").read()
+h = struct.unpack("<I", data[8:12])[0]
+w(os.path.join(C, "vitq-header", "tiny-deepvit.vitq.json"), lz4.frame.decompress(data[16:16 + h]))

@@ -14,6 +14,9 @@ package struct ViTConfig: Equatable, Sendable {
         /// The ViT paper's hybrid: a ResNet (v2 layout, GroupNorm, weight-standardised
         /// convolutions) whose feature map is cut into the patches of a ViT.
         case hybrid
+        /// DeepViT (vit-pytorch): a ViT whose attention maps are mixed across heads by a
+        /// learnt [heads, heads] matrix and a LayerNorm over the heads before they meet V.
+        case deepvit
 
         /// How an architecture's blocks mix information across tokens. Code shared by
         /// several architectures asks this (or switches on the architecture), never
@@ -28,7 +31,7 @@ package struct ViTConfig: Equatable, Sendable {
 
         package var tokenMixing: TokenMixing {
             switch self {
-            case .vit, .hybrid: return .attention
+            case .vit, .hybrid, .deepvit: return .attention
             case .mixer, .resmlp: return .weights
             }
         }
@@ -36,13 +39,14 @@ package struct ViTConfig: Equatable, Sendable {
         package var withArticle: String {
             switch self {
             case .mixer: return "an " + displayName
-            case .vit, .resmlp, .hybrid: return "a " + displayName
+            case .vit, .resmlp, .hybrid, .deepvit: return "a " + displayName
             }
         }
         package var displayName: String {
             switch self {
             case .vit: return "ViT"; case .mixer: return "MLP-Mixer"; case .resmlp: return "ResMLP"
             case .hybrid: return "ResNet+ViT hybrid"
+            case .deepvit: return "DeepViT"
             }
         }
     }
@@ -222,7 +226,7 @@ package struct ViTConfig: Equatable, Sendable {
         var sizes = [("image height", imageHeight), ("image width", imageWidth), ("channels", channels),
                      ("patch size", patchSize), ("width", dim), ("depth", depth), ("MLP width", mlpDim)]
         switch architecture {
-        case .vit, .hybrid: sizes += [("heads", heads), ("head size", headDim)]
+        case .vit, .hybrid, .deepvit: sizes += [("heads", heads), ("head size", headDim)]
         case .mixer: sizes.append(("token MLP width", tokenMlpDim))
         case .resmlp: break
         }
@@ -241,7 +245,7 @@ package struct ViTConfig: Equatable, Sendable {
             let scaled: Bool
             switch architecture {
             case .resmlp: scaled = true
-            case .mixer, .vit, .hybrid: scaled = false
+            case .mixer, .vit, .hybrid, .deepvit: scaled = false
             }
             guard layerScale == scaled else {
                 throw bad("layer scale \(scaled ? "on" : "off") in \(architecture.withArticle)", "\(layerScale)")
@@ -267,7 +271,10 @@ package struct ViTConfig: Equatable, Sendable {
         let needsBackbone: Bool
         switch architecture {
         case .hybrid: needsBackbone = true
-        case .vit, .mixer, .resmlp: needsBackbone = false
+        case .vit, .mixer, .resmlp, .deepvit: needsBackbone = false
+        }
+        if int8Attention, let why = architecture.block.noInt8Attention {
+            throw bad("fp32 attention: \(architecture.withArticle) \(why)", "int8 attention")
         }
         if let backbone {
             guard needsBackbone else { throw bad("a backbone only in a hybrid", architecture.rawValue) }
@@ -333,33 +340,7 @@ package struct ViTConfig: Equatable, Sendable {
 
     /// Number of parameters the tensors of this config hold.
     package var parameterCount: Int {
-        switch architecture {
-        case .mixer, .resmlp:
-            let t = numPatches
-            var block = 2 * dim * mlpDim + mlpDim + dim  // channel MLP
-            block += architecture == .mixer ? 2 * t * tokenMlpDim + tokenMlpDim + t : t * t + t
-            block += 4 * dim + (layerScale ? 2 * dim : 0)  // two norms (LayerNorm or affine)
-            return patchDim * dim + dim + depth * block + 2 * dim + (numClasses > 0 ? dim * numClasses + numClasses : 0)
-        case .vit, .hybrid:
-            break
-        }
-        var n = patchDim * dim + dim + (backbone?.parameterCount(inChannels: channels) ?? 0)
-        if patchNormBefore { n += 2 * patchDim }
-        if patchNormAfter { n += 2 * dim }
-        n += prefixTokens * dim + positionRows * dim
-        var block = 2 * dim + dim * 3 * innerDim + (qkvBias ? 3 * innerDim : 0)
-        if attentionProjection { block += innerDim * dim + dim }
-        block += 2 * dim + dim * mlpDim + mlpDim + mlpDim * dim + dim
-        if layerScale { block += 2 * dim }
-        n += depth * block
-        if finalNorm { n += 2 * dim }
-        if poolNorm { n += 2 * dim }
-        if pool == .attentionPool { n += AttentionPoolShape(self).parameterCount }
-        if preLogitsDim > 0 { n += dim * preLogitsDim + preLogitsDim }
-        if preNorm { n += 2 * dim }
-        n += projectionDim * dim
-        if numClasses > 0 { n += (featureDim * numClasses + numClasses) * (distillationToken ? 2 : 1) }
-        return n
+        ModelWeights.expectedTensors(self).reduce(0) { $0 + $1.1.reduce(1, *) }
     }
 }
 

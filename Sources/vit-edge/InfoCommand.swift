@@ -88,8 +88,8 @@ extension ViTConfig {
     /// One line for `info` and `convert`: the blocks' shape.
     var encoderDescription: String {
         switch architecture {
-        case .vit, .hybrid:
-            return "width \(dim), depth \(depth), heads \(heads)x\(headDim), MLP \(mlpDim), GELU \(gelu.rawValue), eps \(eps)\(layerScale ? ", layer scale" : "")\(qkvBias ? "" : ", no qkv bias")"
+        case .vit, .hybrid, .deepvit:
+            return "width \(dim), depth \(depth), heads \(heads)x\(headDim)\(architecture == .deepvit ? " (re-attention: maps mixed across heads)" : ""), MLP \(mlpDim), GELU \(gelu.rawValue), eps \(eps)\(layerScale ? ", layer scale" : "")\(qkvBias ? "" : ", no qkv bias")"
         case .mixer:
             return "width \(dim), depth \(depth), token MLP \(tokens)→\(tokenMlpDim)→\(tokens), channel MLP \(mlpDim), LayerNorm eps \(eps), GELU \(gelu.rawValue)"
         case .resmlp:

@@ -319,6 +319,78 @@ final class KernelTests: XCTestCase {
         }
     }
 
+    /// DeepViT's re-attention on every route against `Reference.reattention`, outputs and
+    /// captured maps, over awkward shapes (one head: the LayerNorm over heads gives β; token
+    /// counts across the 48-row blocks). The tolerance follows the error through each stage:
+    /// the probabilities' (QKᵀ's dot products through exp), the mix's sum over heads, the
+    /// LayerNorm's amplification by its largest 1/σ (computed here in Double from the same
+    /// inputs), then PV's sum over tokens.
+    func testReattentionMatchesReference() throws {
+        var rng = Random(seed: 8)
+        for route in routes {
+            for (batch, tokens, heads, headDim) in [(1, 1, 1, 1), (2, 5, 3, 7), (1, 50, 4, 16), (2, 17, 2, 33), (1, 100, 6, 20)] {
+                let inner = heads * headDim
+                let qkv = rng.floats(batch * tokens * 3 * inner, scale: 2)
+                let mix = rng.floats(heads * heads, scale: 1)
+                let gamma = rng.floats(heads, scale: 0.5).map { $0 + 1 }, beta = rng.floats(heads, scale: 0.5)
+                let ref = try reattention(.reference, batch, tokens, heads, headDim, qkv, mix, gamma, beta)
+                let got = try reattention(route, batch, tokens, heads, headDim, qkv, mix, gamma, beta)
+                // 1/σ of the mixed maps at every (image, head, query, key), in Double.
+                var rstdMax = 0.0
+                let ld = 3 * inner, scale = 1 / Double(headDim).squareRoot()
+                for b in 0..<batch {
+                    for i in 0..<tokens {
+                        var p = [[Double]](repeating: [Double](repeating: 0, count: tokens), count: heads)
+                        for h in 0..<heads {
+                            for j in 0..<tokens {
+                                var s = 0.0
+                                for d in 0..<headDim { s += Double(qkv[(b * tokens + i) * ld + h * headDim + d]) * Double(qkv[(b * tokens + j) * ld + inner + h * headDim + d]) }
+                                p[h][j] = s * scale
+                            }
+                            let mx = p[h].max()!, e = p[h].map { exp($0 - mx) }, z = e.reduce(0, +)
+                            p[h] = e.map { $0 / z }
+                        }
+                        for j in 0..<tokens {
+                            let m = (0..<heads).map { g in (0..<heads).reduce(0.0) { $0 + p[$1][j] * Double(mix[$1 * heads + g]) } }
+                            let mean = m.reduce(0, +) / Double(heads)
+                            let variance = m.reduce(0.0) { $0 + ($1 - mean) * ($1 - mean) } / Double(heads)
+                            rstdMax = max(rstdMax, 1 / (variance + 1e-5).squareRoot())
+                        }
+                    }
+                }
+                let maxMix = mix.map(abs).max()!, maxGamma = gamma.map(abs).max()!
+                let probability = 2 * dotTolerance(k: headDim, magnitude: 4 * Float(headDim)) + dotTolerance(k: tokens, magnitude: 1)
+                let mixed = Float(heads) * probability * maxMix + dotTolerance(k: heads, magnitude: Float(heads) * maxMix)
+                let map = 4 * mixed * Float(rstdMax) * maxGamma
+                let mapMagnitude = ref.maps.map(abs).max()!
+                let out = dotTolerance(k: tokens, magnitude: Float(tokens) * mapMagnitude * 2) + Float(tokens) * map * 2
+                let shape = "\(route.gemmName) b=\(batch) t=\(tokens) h=\(heads) d=\(headDim)"
+                XCTAssertLessThanOrEqual(maxAbsDiff(got.maps, ref.maps), map + dotTolerance(k: heads, magnitude: mapMagnitude), "maps " + shape)
+                XCTAssertLessThanOrEqual(maxAbsDiff(got.out, ref.out), out, "out " + shape)
+            }
+        }
+    }
+
+    /// One re-attention call on a route with planned-size scratch: (out, captured maps).
+    func reattention(_ k: Kernels, _ batch: Int, _ tokens: Int, _ heads: Int, _ headDim: Int, _ qkv: [Float], _ mix: [Float],
+                     _ gamma: [Float], _ beta: [Float]) throws -> (out: [Float], maps: [Float]) {
+        let s = k.reattentionScratchFloats(tokens: tokens, heads: heads, headDim: headDim)
+        var scores = [Float](repeating: .nan, count: s.scores), packed = [Float](repeating: .nan, count: max(s.packedK, 1))
+        var out = [Float](repeating: .nan, count: batch * tokens * heads * headDim)
+        var maps = [Float](repeating: .nan, count: batch * heads * tokens * tokens)
+        gamma.withUnsafeBufferPointer { g in beta.withUnsafeBufferPointer { bt in mix.withUnsafeBufferPointer { m in
+            qkv.withUnsafeBufferPointer { q in scores.withUnsafeMutableBufferPointer { sp in packed.withUnsafeMutableBufferPointer { pk in
+                out.withUnsafeMutableBufferPointer { o in maps.withUnsafeMutableBufferPointer { c in
+                    let norm = LayerNorm(gamma: g.baseAddress!, beta: bt.baseAddress!, count: heads, eps: 1e-5)
+                    k.reattention(batch: batch, tokens: tokens, heads: heads, headDim: headDim, qkv: q.baseAddress!, out: o.baseAddress!,
+                                  mix: m.baseAddress!, norm: norm, scratch: AttentionScratch(scores: sp.baseAddress!, packedK: pk.baseAddress!),
+                                  capture: c.baseAddress!)
+                } }
+            } } }
+        } } }
+        return (out, maps)
+    }
+
     /// int8 attention on every route against `Reference.attentionInt8`, over awkward shapes
     /// (head sizes off the k-group, token counts across the 48-row blocks). The int8 products
     /// are exact; the routes' softmax differs from the reference's in the last bits, which

@@ -127,14 +127,15 @@ final class ParityTests: XCTestCase {
     }
 
     /// The other models of the family tree, stage by stage: timm's `MlpMixer` class
-    /// (MLP-Mixer; ResMLP in timm's and in Facebook's names) and the ResNet+ViT hybrid
-    /// (a stem-only backbone and a two-stage ResNet): the tokens after the stem or
+    /// (MLP-Mixer; ResMLP in timm's and in Facebook's names), the ResNet+ViT hybrid
+    /// (a stem-only backbone and a two-stage ResNet) and vit-pytorch's DeepViT (re-attention): the tokens after the stem or
     /// patch embedding and after each block, then the logits, on every kernel route
     /// this CPU has, within a relative max |diff| of 1e-4 (of the stage's largest magnitude).
     func testOtherFamiliesMatchPyTorchStageByStage() throws {
         let samples = try FileIO.list(repoFile("models/samples")).filter { $0.hasSuffix(".pgm") }.prefix(4)
         for (name, architecture) in [("timm-mixer", ViTConfig.Architecture.mixer), ("timm-resmlp", .resmlp), ("fb-resmlp", .resmlp),
-                                     ("timm-hybrid-stem", .hybrid), ("timm-hybrid-resnet", .hybrid)] {
+                                     ("timm-hybrid-stem", .hybrid), ("timm-hybrid-resnet", .hybrid),
+                                     ("vit-pytorch-deepvit", .deepvit)] {
             let conversion = try Self.convert(name)
             XCTAssertEqual(conversion.config.architecture, architecture, name)
             let expected = try loadTensors(fixture("parity/\(name)/expected.safetensors"))

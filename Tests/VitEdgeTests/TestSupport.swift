@@ -56,6 +56,8 @@ func maxAbsDiff(_ a: UnsafeBufferPointer<Float>, _ b: [Float]) -> Float {
     return m
 }
 
+func maxAbsDiff(_ a: [Float], _ b: [Float]) -> Float { a.withUnsafeBufferPointer { maxAbsDiff($0, b) } }
+
 func maxAbs(_ a: [Float]) -> Float { a.reduce(0) { max($0, abs($1)) } }
 
 /// The MNIST test split as a labeled image source (read lazily).

@@ -1,7 +1,8 @@
 /// lucidrains vit-pytorch `ViT`: the current layout (class token only for `cls`
 /// pooling, 2-D `pos_embedding`, patch LayerNorms, `transformer.norm`) and the older
 /// layout of the tutorials (PreNorm wrappers `.fn.`, 3-D `pos_embedding`, class
-/// token always present, `mlp_head` = LayerNorm + Linear).
+/// token always present, `mlp_head` = LayerNorm + Linear); and `DeepViT`, the current
+/// layout with re-attention (`reattn_weights`, `reattn_norm`).
 extension Converter {
     static func mapVitPytorch(_ src: inout TensorSource, _ j: JSON?, _ o: ConvertOptions) throws -> ViTConfig {
         // Patch embedding: a Sequential whose 2-D weight is the Linear and whose
@@ -72,6 +73,11 @@ extension Converter {
                           heads: heads, headDim: inner / heads, mlpDim: fc1[0],
                           numClasses: hasHead ? (headShape?[0] ?? 0) : 0)
         c.patchEmbedding = .linear
+        // DeepViT: the same layout with re-attention (Families/DeepViT/).
+        if src.has("transformer.layers.0\(attn)reattn_weights") {
+            c.architecture = .deepvit
+            src.note("architecture", "deepvit", "checkpoint: reattn_weights (vit-pytorch DeepViT)")
+        }
         c.patchNormBefore = normBefore
         c.patchNormAfter = normAfter
         c.classToken = clsCount == 1
@@ -148,6 +154,11 @@ extension Converter {
             if c.attentionProjection {
                 try src.put(b + "attn.proj.weight", from: p + attn + "to_out.0.weight")
                 try src.put(b + "attn.proj.bias", from: p + attn + "to_out.0.bias")
+            }
+            if c.architecture == .deepvit {
+                try src.put(b + "attn.reattn.weight", from: p + attn + "reattn_weights", shape: [heads, heads])
+                try src.put(b + "attn.reattn_norm.weight", from: p + attn + "reattn_norm.1.weight", shape: [heads])
+                try src.put(b + "attn.reattn_norm.bias", from: p + attn + "reattn_norm.1.bias", shape: [heads])
             }
             try src.put(b + "norm2.weight", from: p + ffn + ".weight")
             try src.put(b + "norm2.bias", from: p + ffn + ".bias")

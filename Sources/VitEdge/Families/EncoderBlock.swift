@@ -29,6 +29,8 @@ protocol EncoderBlock {
              observe: ((String, UnsafeBufferPointer<Float>) -> Void)?)
     /// [B, heads, T, T] attention probabilities kept by a session that captures them, or nil.
     static func attentionProbabilities(_ a: Activations) -> UnsafeMutablePointer<Float>?
+    /// Why the block has no int8 attention (`quantize --int8-attention`), or nil when it has.
+    static var noInt8Attention: String? { get }
 }
 
 extension EncoderBlock {
@@ -98,6 +100,7 @@ extension ViTConfig.Architecture {
         switch self {
         case .vit, .hybrid: return TransformerBlock.self
         case .mixer, .resmlp: return MixerBlock.self
+        case .deepvit: return ReattentionBlock.self
         }
     }
 }

@@ -93,8 +93,8 @@ package enum Quantizer {
         var q = c
         q.activationQuantization = o.activations
         if o.int8Attention {
-            guard c.architecture.tokenMixing == .attention else {
-                throw VitError.invalidArgument("--int8-attention: a \(c.architecture.rawValue) model has no attention")
+            if let why = c.architecture.block.noInt8Attention {
+                throw VitError.invalidArgument("--int8-attention: \(c.architecture.withArticle) \(why): quantize without it")
             }
             q.int8Attention = true
         }

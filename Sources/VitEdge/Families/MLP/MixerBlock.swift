@@ -146,7 +146,7 @@ extension MixerBlock {
         switch c.architecture {
         case .mixer: l += [LinearShape(b * c.dim, c.tokens, c.tokenMlpDim), LinearShape(b * c.dim, c.tokenMlpDim, c.tokens)]
         case .resmlp: l += [LinearShape(b * c.dim, c.tokens, c.tokens)]
-        case .vit, .hybrid: preconditionFailure("\(c.architecture.displayName) has attention blocks")
+        case .vit, .hybrid, .deepvit: preconditionFailure("\(c.architecture.displayName) has attention blocks")
         }
         return l
     }
@@ -164,6 +164,8 @@ extension MixerBlock {
         try p.buffer(n + "hidden", rows * c.mlpDim)
         try p.buffer(n + "mlp_out", c.layerScale ? rows * c.dim : 0)
     }
+
+    static var noInt8Attention: String? { "has no attention (its blocks mix tokens with Linear layers)" }
 
     static func activations(_ v: BufferViews, _ c: ViTConfig, _ k: Kernels, block i: Int, capture: Bool, workers: Int,
                             quant: QuantScratch?) -> MixerBlockActivations {

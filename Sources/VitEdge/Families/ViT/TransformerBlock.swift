@@ -20,6 +20,16 @@ struct TransformerBlock: EncoderBlock {
 
     func run(_ c: ViTConfig, _ k: Kernels, batch: Int, tokens: UnsafeMutablePointer<Float>, a: TransformerBlockActivations,
              observe: ((String, UnsafeBufferPointer<Float>) -> Void)? = nil) {
+        run(c, k, batch: batch, tokens: tokens, a: a, observe: observe) {
+            k.attention(batch: batch, tokens: c.tokens, heads: c.heads, headDim: c.headDim,
+                        qkv: a.qkv, out: a.attention, scratch: a.scratch, capture: a.attentionProbabilities)
+        }
+    }
+
+    /// The block with its attention core (`a.qkv` → `a.attention`) given: blocks that
+    /// differ only there (DeepViT's re-attention) run the rest as a ViT's.
+    func run(_ c: ViTConfig, _ k: Kernels, batch: Int, tokens: UnsafeMutablePointer<Float>, a: TransformerBlockActivations,
+             observe: ((String, UnsafeBufferPointer<Float>) -> Void)?, attention core: () -> Void) {
         let rows = batch * c.tokens
         let d = c.dim
         func seen(_ l: String, _ x: UnsafeMutablePointer<Float>, _ width: Int) {
@@ -30,8 +40,7 @@ struct TransformerBlock: EncoderBlock {
         k.layerNorm(norm1, rows: rows, x: tokens, ldx: d, y: a.norm1, ldy: d)
         seen("attn.qkv", a.norm1, d)
         k.linear(qkv, rows: rows, x: a.norm1, ldx: d, y: a.qkv, ldy: 3 * c.innerDim, scratch: a.quant)
-        k.attention(batch: batch, tokens: c.tokens, heads: c.heads, headDim: c.headDim,
-                    qkv: a.qkv, out: a.attention, scratch: a.scratch, capture: a.attentionProbabilities)
+        core()
         seen("attn.proj", a.attention, c.innerDim)
         if let proj {
             if let gamma = ls1 {
@@ -157,9 +166,16 @@ struct TransformerBlockActivations {
 extension TransformerBlock {
     static func declare(_ p: inout ProgramLayout, _ c: ViTConfig, _ k: Kernels, block i: Int, batch b: Int,
                         capture: Bool, workers: Int) throws {
+        try declare(&p, c, block: i, batch: b, capture: capture, workers: workers,
+                    scratch: k.attentionScratchFloats(tokens: c.tokens, headDim: c.headDim, int8: c.int8Attention),
+                    int8Bytes: c.int8Attention ? Int8AttentionLayout(tokens: c.tokens, headDim: c.headDim).bytes : 0)
+    }
+
+    /// The buffers with the attention core's scratch per worker given (floats; int8 in bytes).
+    static func declare(_ p: inout ProgramLayout, _ c: ViTConfig, block i: Int, batch b: Int, capture: Bool, workers: Int,
+                        scratch: (scores: Int, packedK: Int), int8Bytes: Int) throws {
         let rows = b * c.tokens
-        let scratch = k.attentionScratchFloats(tokens: c.tokens, headDim: c.headDim, int8: c.int8Attention)
-        let int8Floats = c.int8Attention ? Int8AttentionLayout(tokens: c.tokens, headDim: c.headDim).bytes / 4 : 0
+        let int8Floats = int8Bytes / 4
         let n = "blocks.\(i)."
         try p.buffer(n + "norm1", rows * c.dim)
         try p.buffer(n + "qkv", rows * 3 * c.innerDim)
@@ -179,15 +195,20 @@ extension TransformerBlock {
 
     static func activations(_ v: BufferViews, _ c: ViTConfig, _ k: Kernels, block i: Int, capture: Bool, workers: Int,
                             quant: QuantScratch?) -> TransformerBlockActivations {
-        let scratchFloats = k.attentionScratchFloats(tokens: c.tokens, headDim: c.headDim, int8: c.int8Attention)
-        let int8Bytes = c.int8Attention ? Int8AttentionLayout(tokens: c.tokens, headDim: c.headDim).bytes : 0
+        activations(v, c, block: i, capture: capture, workers: workers, quant: quant,
+                    scratch: k.attentionScratchFloats(tokens: c.tokens, headDim: c.headDim, int8: c.int8Attention),
+                    int8Bytes: c.int8Attention ? Int8AttentionLayout(tokens: c.tokens, headDim: c.headDim).bytes : 0)
+    }
+
+    static func activations(_ v: BufferViews, _ c: ViTConfig, block i: Int, capture: Bool, workers: Int, quant: QuantScratch?,
+                            scratch scratchFloats: (scores: Int, packedK: Int), int8Bytes: Int) -> TransformerBlockActivations {
         let p = "blocks.\(i)."
         return TransformerBlockActivations(
             norm1: v.floats(p + "norm1"), qkv: v.floats(p + "qkv"),
             scratch: AttentionScratch(scores: v.floats(p + "scores"), packedK: v.floats(p + "packed_k"),
                                       workers: workers, strideScores: scratchFloats.scores,
                                       strideK: scratchFloats.packedK,
-                                      int8: c.int8Attention ? v.raw(p + "attention_int8") : nil,
+                                      int8: int8Bytes > 0 ? v.raw(p + "attention_int8") : nil,
                                       strideInt8: int8Bytes),
             attention: v.floats(p + "attention"), projected: v.floats(p + "projected"), norm2: v.floats(p + "norm2"),
             hidden: v.floats(p + "hidden"), mlpOut: v.floats(p + "mlp_out"), quant: quant,
@@ -195,4 +216,5 @@ extension TransformerBlock {
     }
 
     static func attentionProbabilities(_ a: TransformerBlockActivations) -> UnsafeMutablePointer<Float>? { a.attentionProbabilities }
+    static var noInt8Attention: String? { nil }
 }
