@@ -49,7 +49,7 @@ func forwardPass(_ model: VisionTransformer, _ k: Kernels, _ x: Activations, bat
     //    kind: attention + MLP (ViT), or token mixing + channel MLP (Mixer, ResMLP).
     for i in 0..<c.depth {
         let observe = tap.map { t in { (layer: String, v: UnsafeBufferPointer<Float>) in t(.linearInput("blocks.\(i).\(layer)"), v) } }
-        x.blocks[i].run(c, k, batch: b, tokens: x.tokens, observe: observe)
+        x.blocks[i].run(k, batch: b, tokens: x.tokens, observe: observe)
         tap?(.block(i), UnsafeBufferPointer(start: x.tokens, count: rows * c.dim))
     }
     // 5. Head: final norm, pooling, pre-logits or projection, classifier(s).

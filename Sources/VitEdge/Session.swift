@@ -228,7 +228,7 @@ struct ForwardLayout {
         try p.buffer("int8.acc", q.acc)
         try declareBackbone(&p, c, k, batch: b)                  // 0. the hybrid's ResNet
         for i in 0..<c.depth {                                   // 4. the encoder
-            try c.architecture.block.declare(&p, c, k, block: i, batch: b, capture: captureAttention.contains(i), workers: workers)
+            try c.architecture.block.declare(&p, c.encoderShape, k, prefix: "blocks.\(i).", batch: b, capture: captureAttention.contains(i), workers: workers)
         }
         try p.buffer("normed", c.finalNorm ? rows * c.dim : 0)   // 5. the head
         if c.pool == .attentionPool { try declareAttentionPool(&p, c, batch: b) }
@@ -261,7 +261,7 @@ struct ForwardLayout {
     /// Every Linear layer inside the blocks (and the backbone and the attention-pooling
     /// head), with the rows it multiplies.
     static func blockLinears(_ c: ViTConfig, batch b: Int) -> [LinearShape] {
-        var l = c.architecture.block.linearShapes(c, batch: b)
+        var l = c.architecture.block.linearShapes(c.encoderShape, batch: b)
         if let bb = c.backbone {
             // Each convolution's rows are its output pixels.
             for conv in bb.convolutions(inChannels: c.channels, height: c.imageHeight, width: c.imageWidth) {
@@ -279,7 +279,7 @@ struct ForwardLayout {
             scales: v.floats("int8.scales"),
             acc: v.raw("int8.acc").assumingMemoryBound(to: Int32.self))
         let blocks = weights.blocks.enumerated().map { i, w in
-            w.bound(v, config, kernels, block: i, capture: captured.contains(i), workers: workers, quant: quant)
+            w.bound(v, config.encoderShape, kernels, prefix: "blocks.\(i).", capture: captured.contains(i), workers: workers, quant: quant)
         }
         let pooled = v.floats("pooled")
         let features = config.hasFeatureLayer ? v.floats("features") : pooled

@@ -111,7 +111,7 @@ struct ModelWeights {
         if c.registerTokens > 0 { t.append(("reg_token", [c.registerTokens, c.dim])) }
         t.append(("pos_embed", [c.positionRows, c.dim]))
         if c.preNorm { t += [("norm_pre.weight", [c.dim]), ("norm_pre.bias", [c.dim])] }
-        for i in 0..<c.depth { t += c.architecture.block.tensors(c, block: i) }
+        for i in 0..<c.depth { t += c.architecture.block.tensors(c.encoderShape, prefix: "blocks.\(i).") }
         if c.finalNorm { t += [("norm.weight", [c.dim]), ("norm.bias", [c.dim])] }
         if c.pool == .attentionPool { t += AttentionPoolShape(c).tensors }
         if c.poolNorm { t += [("fc_norm.weight", [c.dim]), ("fc_norm.bias", [c.dim])] }
@@ -132,7 +132,7 @@ struct ModelWeights {
         let d = c.dim
         let norm = c.architecture == .resmlp ? ["alpha", "beta"] : ["weight", "bias"]
         var t: [(String, [Int])] = [("patch_embed.weight", [d, c.patchDim]), ("patch_embed.bias", [d])]
-        for i in 0..<c.depth { t += c.architecture.block.tensors(c, block: i) }
+        for i in 0..<c.depth { t += c.architecture.block.tensors(c.encoderShape, prefix: "blocks.\(i).") }
         t += norm.map { ("norm." + $0, [d]) }
         if c.numClasses > 0 { t += [("head.weight", [c.numClasses, d]), ("head.bias", [c.numClasses])] }
         return t
@@ -223,7 +223,8 @@ struct ModelWeights {
             }
         }
         let t = TensorBinder(config: c, file: file, int8Layers: int8Layers)
-        let (f, ln) = (t.float, t.layerNorm)
+        let f = t.float
+        func ln(_ prefix: String, _ n: Int) -> LayerNorm { t.layerNorm(prefix, n) }
         func linear(_ prefix: String, out: Int, in k: Int, bias: Bool = true) -> Linear { t.linear(prefix, out: out, in: k, bias: bias) }
         if let bb = c.backbone {
             backbone = BackboneWeights(bb, inChannels: c.channels, float: f) { linear($0, out: $1, in: $2, bias: false) }
@@ -234,12 +235,12 @@ struct ModelWeights {
         classToken = c.classToken ? f("cls_token") : nil
         distillationToken = c.distillationToken ? f("dist_token") : nil
         registers = c.registerTokens > 0 ? f("reg_token") : nil
-        blocks = (0..<c.depth).map { c.architecture.block.init(c, block: $0, t) }
+        blocks = (0..<c.depth).map { c.architecture.block.init(c.encoderShape, prefix: "blocks.\($0).", t) }
         switch c.architecture.tokenMixing {
         case .attention: break
         case .weights:
             positions = nil
-            norm = MixerBlock.channelNorm(c, "norm", t)
+            norm = MixerBlock.channelNorm(c.encoderShape, "norm", t)
             poolNorm = nil
             preLogits = nil
             head = c.numClasses > 0 ? linear("head", out: c.numClasses, in: c.dim) : nil

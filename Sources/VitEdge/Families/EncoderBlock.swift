@@ -3,29 +3,33 @@
 /// declare its buffers (the steps come from running it, see `StepTrace`) and the forward
 /// pass runs it. A new kind is a folder under `Families/` holding a type that conforms,
 /// plus its line in `ViTConfig.Architecture.block` (an exhaustive switch).
+///
+/// A block knows the model only through its `EncoderShape` (tokens, width, heads, ...)
+/// and a name prefix: the encoder of a plain ViT is one shape and `blocks.N.`, while a
+/// stem or a stage of a hierarchical model hands its own blocks its own shape and names.
 protocol EncoderBlock {
     /// The block's intermediates: views into the planned arena.
     associatedtype Activations
 
-    /// The tensors of block `i` (full names, `blocks.i.…`) and their shapes, in file order.
-    static func tensors(_ c: ViTConfig, block i: Int) -> [(String, [Int])]
-    /// Block `i`'s weights, bound from the file's tensors (names as `tensors` lists them).
-    init(_ c: ViTConfig, block i: Int, _ t: TensorBinder)
+    /// The block's tensors (full names: `prefix` + `norm1.weight`, ...) and their shapes, in file order.
+    static func tensors(_ s: EncoderShape, prefix: String) -> [(String, [Int])]
+    /// The block's weights, bound from the file's tensors (names as `tensors` lists them).
+    init(_ s: EncoderShape, prefix: String, _ t: TensorBinder)
     /// Calls `body` with each Linear layer and its name within the block (`attn.qkv`), in
     /// file order; the layer may be changed in place (quantization, packing).
     mutating func forEachLinear(_ body: (String, inout Linear) -> Void)
     /// Rows, inputs and outputs of each Linear layer for a batch of `b` images (the int8
     /// scratch every quantized layer shares is sized for the largest).
-    static func linearShapes(_ c: ViTConfig, batch b: Int) -> [LinearShape]
-    /// Declares block `i`'s buffers (`blocks.i.…`). `capture`: keep its attention maps.
-    static func declare(_ p: inout ProgramLayout, _ c: ViTConfig, _ k: Kernels, block i: Int, batch b: Int,
+    static func linearShapes(_ s: EncoderShape, batch b: Int) -> [LinearShape]
+    /// Declares the block's buffers (`prefix` + `norm1`, ...). `capture`: keep its attention maps.
+    static func declare(_ p: inout ProgramLayout, _ s: EncoderShape, _ k: Kernels, prefix: String, batch b: Int,
                         capture: Bool, workers: Int) throws
-    /// Views of block `i`'s buffers.
-    static func activations(_ v: BufferViews, _ c: ViTConfig, _ k: Kernels, block i: Int, capture: Bool, workers: Int,
+    /// Views of the block's buffers.
+    static func activations(_ v: BufferViews, _ s: EncoderShape, _ k: Kernels, prefix: String, capture: Bool, workers: Int,
                             quant: QuantScratch?) -> Activations
     /// Runs the block on the residual stream `tokens` [B·T, D]; `observe` sees each Linear
     /// layer's input by its name within the block.
-    func run(_ c: ViTConfig, _ k: Kernels, batch: Int, tokens: UnsafeMutablePointer<Float>, a: Activations,
+    func run(_ s: EncoderShape, _ k: Kernels, batch: Int, tokens: UnsafeMutablePointer<Float>, a: Activations,
              observe: ((String, UnsafeBufferPointer<Float>) -> Void)?)
     /// [B, heads, T, T] attention probabilities kept by a session that captures them, or nil.
     static func attentionProbabilities(_ a: Activations) -> UnsafeMutablePointer<Float>?
@@ -37,9 +41,41 @@ extension EncoderBlock {
     static func attentionProbabilities(_ a: Activations) -> UnsafeMutablePointer<Float>? { nil }
 
     /// This block's weights with its planned views: what the forward pass calls.
-    func bound(_ v: BufferViews, _ c: ViTConfig, _ k: Kernels, block i: Int, capture: Bool, workers: Int,
+    func bound(_ v: BufferViews, _ s: EncoderShape, _ k: Kernels, prefix: String, capture: Bool, workers: Int,
                quant: QuantScratch?) -> any BoundEncoderBlock {
-        BoundBlock(weights: self, a: Self.activations(v, c, k, block: i, capture: capture, workers: workers, quant: quant))
+        BoundBlock(weights: self, shape: s, a: Self.activations(v, s, k, prefix: prefix, capture: capture, workers: workers, quant: quant))
+    }
+}
+
+/// What a block needs of the model: the shape of the token stream it works on and the
+/// hyper-parameters of its layers. `ViTConfig.encoderShape` is the main encoder's.
+struct EncoderShape {
+    /// The architecture whose kind of block this is (MLP-Mixer and ResMLP differ in names).
+    var architecture: ViTConfig.Architecture
+    /// Tokens per image T and width D of the residual stream [B·T, D].
+    var tokens: Int, dim: Int
+    var heads: Int, headDim: Int
+    var mlpDim: Int
+    /// The MLP-Mixer's token MLP width (0 elsewhere).
+    var tokenMlpDim: Int
+    var qkvBias: Bool, attentionProjection: Bool
+    /// Per-channel layer scale at run time (what the converter could not fold).
+    var layerScale: Bool
+    var gelu: ViTConfig.GELU
+    /// The blocks' LayerNorm epsilon.
+    var eps: Float
+    /// QKᵀ and PV in int8 (`quantize --int8-attention`).
+    var int8Attention: Bool
+
+    var innerDim: Int { heads * headDim }
+}
+
+extension ViTConfig {
+    /// The shape of the encoder's blocks (every block of the models that convert today).
+    var encoderShape: EncoderShape {
+        EncoderShape(architecture: architecture, tokens: tokens, dim: dim, heads: heads, headDim: headDim, mlpDim: mlpDim,
+                     tokenMlpDim: tokenMlpDim, qkvBias: qkvBias, attentionProjection: attentionProjection,
+                     layerScale: layerScale, gelu: gelu, eps: eps, int8Attention: int8Attention)
     }
 }
 
@@ -51,18 +87,19 @@ struct LinearShape {
 
 /// A block's weights and its views, ready to run (what `Activations.blocks` holds).
 protocol BoundEncoderBlock {
-    func run(_ c: ViTConfig, _ k: Kernels, batch: Int, tokens: UnsafeMutablePointer<Float>,
+    func run(_ k: Kernels, batch: Int, tokens: UnsafeMutablePointer<Float>,
              observe: ((String, UnsafeBufferPointer<Float>) -> Void)?)
     var attentionProbabilities: UnsafeMutablePointer<Float>? { get }
 }
 
 struct BoundBlock<B: EncoderBlock>: BoundEncoderBlock {
     let weights: B
+    let shape: EncoderShape
     let a: B.Activations
 
-    func run(_ c: ViTConfig, _ k: Kernels, batch: Int, tokens: UnsafeMutablePointer<Float>,
+    func run(_ k: Kernels, batch: Int, tokens: UnsafeMutablePointer<Float>,
              observe: ((String, UnsafeBufferPointer<Float>) -> Void)?) {
-        weights.run(c, k, batch: batch, tokens: tokens, a: a, observe: observe)
+        weights.run(shape, k, batch: batch, tokens: tokens, a: a, observe: observe)
     }
     var attentionProbabilities: UnsafeMutablePointer<Float>? { B.attentionProbabilities(a) }
 }
@@ -77,8 +114,8 @@ struct TensorBinder {
 
     func float(_ name: String) -> UnsafePointer<Float> { UnsafePointer(file.floats(name)!) }
 
-    func layerNorm(_ prefix: String, _ n: Int) -> LayerNorm {
-        LayerNorm(gamma: float(prefix + ".weight"), beta: float(prefix + ".bias"), count: n, eps: config.eps)
+    func layerNorm(_ prefix: String, _ n: Int, eps: Float? = nil) -> LayerNorm {
+        LayerNorm(gamma: float(prefix + ".weight"), beta: float(prefix + ".bias"), count: n, eps: eps ?? config.eps)
     }
 
     /// `prefix.weight` [out, in] (fp32, or int8 with its scales) and `prefix.bias`.

@@ -14,41 +14,41 @@ struct ReattentionBlock: EncoderBlock {
     /// LayerNorm over the heads (γ, β of `heads`; nn.LayerNorm's ε 1e-5)
     var norm: LayerNorm
 
-    func run(_ c: ViTConfig, _ k: Kernels, batch: Int, tokens: UnsafeMutablePointer<Float>, a: TransformerBlockActivations,
+    func run(_ s: EncoderShape, _ k: Kernels, batch: Int, tokens: UnsafeMutablePointer<Float>, a: TransformerBlockActivations,
              observe: ((String, UnsafeBufferPointer<Float>) -> Void)?) {
-        base.run(c, k, batch: batch, tokens: tokens, a: a, observe: observe) {
-            k.reattention(batch: batch, tokens: c.tokens, heads: c.heads, headDim: c.headDim, qkv: a.qkv, out: a.attention,
+        base.run(s, k, batch: batch, tokens: tokens, a: a, observe: observe) {
+            k.reattention(batch: batch, tokens: s.tokens, heads: s.heads, headDim: s.headDim, qkv: a.qkv, out: a.attention,
                           mix: mix, norm: norm, scratch: a.scratch, capture: a.attentionProbabilities)
         }
     }
 
-    static func tensors(_ c: ViTConfig, block i: Int) -> [(String, [Int])] {
-        let p = "blocks.\(i).attn."
-        return TransformerBlock.tensors(c, block: i)
-            + [(p + "reattn.weight", [c.heads, c.heads]), (p + "reattn_norm.weight", [c.heads]), (p + "reattn_norm.bias", [c.heads])]
+    static func tensors(_ s: EncoderShape, prefix: String) -> [(String, [Int])] {
+        let p = prefix + "attn."
+        return TransformerBlock.tensors(s, prefix: prefix)
+            + [(p + "reattn.weight", [s.heads, s.heads]), (p + "reattn_norm.weight", [s.heads]), (p + "reattn_norm.bias", [s.heads])]
     }
 
-    init(_ c: ViTConfig, block i: Int, _ t: TensorBinder) {
-        let p = "blocks.\(i).attn."
-        base = TransformerBlock(c, block: i, t)
+    init(_ s: EncoderShape, prefix: String, _ t: TensorBinder) {
+        let p = prefix + "attn."
+        base = TransformerBlock(s, prefix: prefix, t)
         mix = t.float(p + "reattn.weight")
-        norm = LayerNorm(gamma: t.float(p + "reattn_norm.weight"), beta: t.float(p + "reattn_norm.bias"), count: c.heads, eps: 1e-5)
+        norm = LayerNorm(gamma: t.float(p + "reattn_norm.weight"), beta: t.float(p + "reattn_norm.bias"), count: s.heads, eps: 1e-5)
     }
 
     mutating func forEachLinear(_ body: (String, inout Linear) -> Void) { base.forEachLinear(body) }
 
-    static func linearShapes(_ c: ViTConfig, batch b: Int) -> [LinearShape] { TransformerBlock.linearShapes(c, batch: b) }
+    static func linearShapes(_ s: EncoderShape, batch b: Int) -> [LinearShape] { TransformerBlock.linearShapes(s, batch: b) }
 
-    static func declare(_ p: inout ProgramLayout, _ c: ViTConfig, _ k: Kernels, block i: Int, batch b: Int,
+    static func declare(_ p: inout ProgramLayout, _ s: EncoderShape, _ k: Kernels, prefix: String, batch b: Int,
                         capture: Bool, workers: Int) throws {
-        try TransformerBlock.declare(&p, c, block: i, batch: b, capture: capture, workers: workers,
-                                     scratch: k.reattentionScratchFloats(tokens: c.tokens, heads: c.heads, headDim: c.headDim), int8Bytes: 0)
+        try TransformerBlock.declare(&p, s, prefix: prefix, batch: b, capture: capture, workers: workers,
+                                     scratch: k.reattentionScratchFloats(tokens: s.tokens, heads: s.heads, headDim: s.headDim), int8Bytes: 0)
     }
 
-    static func activations(_ v: BufferViews, _ c: ViTConfig, _ k: Kernels, block i: Int, capture: Bool, workers: Int,
+    static func activations(_ v: BufferViews, _ s: EncoderShape, _ k: Kernels, prefix: String, capture: Bool, workers: Int,
                             quant: QuantScratch?) -> TransformerBlockActivations {
-        TransformerBlock.activations(v, c, block: i, capture: capture, workers: workers, quant: quant,
-                                     scratch: k.reattentionScratchFloats(tokens: c.tokens, heads: c.heads, headDim: c.headDim), int8Bytes: 0)
+        TransformerBlock.activations(v, s, prefix: prefix, capture: capture, workers: workers, quant: quant,
+                                     scratch: k.reattentionScratchFloats(tokens: s.tokens, heads: s.heads, headDim: s.headDim), int8Bytes: 0)
     }
 
     static func attentionProbabilities(_ a: TransformerBlockActivations) -> UnsafeMutablePointer<Float>? { a.attentionProbabilities }

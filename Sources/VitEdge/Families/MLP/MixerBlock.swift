@@ -25,9 +25,9 @@ struct MixerBlock: EncoderBlock {
     /// The checkpoint names of the token-mixing layers.
     var tokenLayerNames: [String] { tokens2 == nil ? ["linear_tokens"] : ["mlp_tokens.fc1", "mlp_tokens.fc2"] }
 
-    func run(_ c: ViTConfig, _ k: Kernels, batch: Int, tokens: UnsafeMutablePointer<Float>, a: MixerBlockActivations,
+    func run(_ s: EncoderShape, _ k: Kernels, batch: Int, tokens: UnsafeMutablePointer<Float>, a: MixerBlockActivations,
              observe: ((String, UnsafeBufferPointer<Float>) -> Void)? = nil) {
-        let n = c.tokens, d = c.dim
+        let n = s.tokens, d = s.dim
         let rows = batch * n          // token rows: the channel MLP's
         let channelRows = batch * d   // channel rows: the token mixer's
         func seen(_ layer: StaticString, _ x: UnsafeMutablePointer<Float>, _ count: Int) {
@@ -46,7 +46,7 @@ struct MixerBlock: EncoderBlock {
         if let second = tokens2 {
             let hidden = tokens1.outFeatures
             k.linear(tokens1, rows: channelRows, x: a.transposed, ldx: n, y: a.tokenHidden, ldy: hidden, scratch: a.quant)
-            k.gelu(a.tokenHidden, count: channelRows * hidden, form: c.gelu)
+            k.gelu(a.tokenHidden, count: channelRows * hidden, form: s.gelu)
             seen("mlp_tokens.fc2", a.tokenHidden, channelRows * hidden)
             k.linear(second, rows: channelRows, x: a.tokenHidden, ldx: hidden, y: a.mixed, ldy: n, scratch: a.quant)
         } else {
@@ -57,14 +57,14 @@ struct MixerBlock: EncoderBlock {
         // Channel MLP branch.
         norm2.apply(k, rows: rows, x: tokens, ldx: d, y: a.norm2, ldy: d)
         seen("mlp_channels.fc1", a.norm2, rows * d)
-        k.linear(fc1, rows: rows, x: a.norm2, ldx: d, y: a.hidden, ldy: c.mlpDim, scratch: a.quant)
-        k.gelu(a.hidden, count: rows * c.mlpDim, form: c.gelu)
-        seen("mlp_channels.fc2", a.hidden, rows * c.mlpDim)
+        k.linear(fc1, rows: rows, x: a.norm2, ldx: d, y: a.hidden, ldy: s.mlpDim, scratch: a.quant)
+        k.gelu(a.hidden, count: rows * s.mlpDim, form: s.gelu)
+        seen("mlp_channels.fc2", a.hidden, rows * s.mlpDim)
         if let gamma = ls2 {
-            k.linear(fc2, rows: rows, x: a.hidden, ldx: c.mlpDim, y: a.mlpOut, ldy: d, scratch: a.quant)
+            k.linear(fc2, rows: rows, x: a.hidden, ldx: s.mlpDim, y: a.mlpOut, ldy: d, scratch: a.quant)
             addScaled(k, tokens, a.mlpOut, gamma, rows: rows, dim: d)
         } else {
-            k.linear(fc2, rows: rows, x: a.hidden, ldx: c.mlpDim, y: tokens, ldy: d, accumulate: true, scratch: a.quant)
+            k.linear(fc2, rows: rows, x: a.hidden, ldx: s.mlpDim, y: tokens, ldy: d, accumulate: true, scratch: a.quant)
         }
     }
 }
@@ -92,42 +92,42 @@ struct MixerBlockActivations {
 
 extension MixerBlock {
     /// timm's names; ResMLP's affine norms keep timm's `alpha` and `beta`.
-    static func tensors(_ c: ViTConfig, block i: Int) -> [(String, [Int])] {
-        let d = c.dim, n = c.numPatches
-        let norm = c.architecture == .resmlp ? ["alpha", "beta"] : ["weight", "bias"]
-        let p = "blocks.\(i)."
+    static func tensors(_ s: EncoderShape, prefix: String) -> [(String, [Int])] {
+        let d = s.dim, n = s.tokens
+        let norm = s.architecture == .resmlp ? ["alpha", "beta"] : ["weight", "bias"]
+        let p = prefix
         var t: [(String, [Int])] = norm.map { (p + "norm1." + $0, [d]) }
-        if c.architecture == .mixer {
-            t += [(p + "mlp_tokens.fc1.weight", [c.tokenMlpDim, n]), (p + "mlp_tokens.fc1.bias", [c.tokenMlpDim]),
-                  (p + "mlp_tokens.fc2.weight", [n, c.tokenMlpDim]), (p + "mlp_tokens.fc2.bias", [n])]
+        if s.architecture == .mixer {
+            t += [(p + "mlp_tokens.fc1.weight", [s.tokenMlpDim, n]), (p + "mlp_tokens.fc1.bias", [s.tokenMlpDim]),
+                  (p + "mlp_tokens.fc2.weight", [n, s.tokenMlpDim]), (p + "mlp_tokens.fc2.bias", [n])]
         } else {
             t += [(p + "linear_tokens.weight", [n, n]), (p + "linear_tokens.bias", [n]), (p + "ls1", [d])]
         }
         t += norm.map { (p + "norm2." + $0, [d]) }
-        t += [(p + "mlp_channels.fc1.weight", [c.mlpDim, d]), (p + "mlp_channels.fc1.bias", [c.mlpDim]),
-              (p + "mlp_channels.fc2.weight", [d, c.mlpDim]), (p + "mlp_channels.fc2.bias", [d])]
-        if c.layerScale { t.append((p + "ls2", [d])) }
+        t += [(p + "mlp_channels.fc1.weight", [s.mlpDim, d]), (p + "mlp_channels.fc1.bias", [s.mlpDim]),
+              (p + "mlp_channels.fc2.weight", [d, s.mlpDim]), (p + "mlp_channels.fc2.bias", [d])]
+        if s.layerScale { t.append((p + "ls2", [d])) }
         return t
     }
 
     /// LayerNorm (MLP-Mixer) or ResMLP's affine (`alpha`, `beta`) over the channels.
-    static func channelNorm(_ c: ViTConfig, _ prefix: String, _ t: TensorBinder) -> ChannelNorm {
-        c.architecture == .resmlp
-            ? .affine(LayerNorm(gamma: t.float(prefix + ".alpha"), beta: t.float(prefix + ".beta"), count: c.dim, eps: 0))
-            : .layerNorm(t.layerNorm(prefix, c.dim))
+    static func channelNorm(_ s: EncoderShape, _ prefix: String, _ t: TensorBinder) -> ChannelNorm {
+        s.architecture == .resmlp
+            ? .affine(LayerNorm(gamma: t.float(prefix + ".alpha"), beta: t.float(prefix + ".beta"), count: s.dim, eps: 0))
+            : .layerNorm(t.layerNorm(prefix, s.dim, eps: s.eps))
     }
 
-    init(_ c: ViTConfig, block i: Int, _ t: TensorBinder) {
-        let p = "blocks.\(i).", n = c.numPatches
-        let mixer = c.architecture == .mixer
-        self.init(norm1: MixerBlock.channelNorm(c, p + "norm1", t),
-                  tokens1: mixer ? t.linear(p + "mlp_tokens.fc1", out: c.tokenMlpDim, in: n) : t.linear(p + "linear_tokens", out: n, in: n),
-                  tokens2: mixer ? t.linear(p + "mlp_tokens.fc2", out: n, in: c.tokenMlpDim) : nil,
-                  ls1: c.layerScale ? t.float(p + "ls1") : nil,
-                  norm2: MixerBlock.channelNorm(c, p + "norm2", t),
-                  fc1: t.linear(p + "mlp_channels.fc1", out: c.mlpDim, in: c.dim),
-                  fc2: t.linear(p + "mlp_channels.fc2", out: c.dim, in: c.mlpDim),
-                  ls2: c.layerScale ? t.float(p + "ls2") : nil)
+    init(_ s: EncoderShape, prefix: String, _ t: TensorBinder) {
+        let p = prefix, n = s.tokens
+        let mixer = s.architecture == .mixer
+        self.init(norm1: MixerBlock.channelNorm(s, p + "norm1", t),
+                  tokens1: mixer ? t.linear(p + "mlp_tokens.fc1", out: s.tokenMlpDim, in: n) : t.linear(p + "linear_tokens", out: n, in: n),
+                  tokens2: mixer ? t.linear(p + "mlp_tokens.fc2", out: n, in: s.tokenMlpDim) : nil,
+                  ls1: s.layerScale ? t.float(p + "ls1") : nil,
+                  norm2: MixerBlock.channelNorm(s, p + "norm2", t),
+                  fc1: t.linear(p + "mlp_channels.fc1", out: s.mlpDim, in: s.dim),
+                  fc2: t.linear(p + "mlp_channels.fc2", out: s.dim, in: s.mlpDim),
+                  ls2: s.layerScale ? t.float(p + "ls2") : nil)
     }
 
     mutating func forEachLinear(_ body: (String, inout Linear) -> Void) {
@@ -140,36 +140,36 @@ extension MixerBlock {
 
     /// The channel MLP's rows are B·T tokens; the token mixers run on the transposed tokens,
     /// B·D rows.
-    static func linearShapes(_ c: ViTConfig, batch b: Int) -> [LinearShape] {
-        let rows = b * c.tokens
-        var l = [LinearShape(rows, c.dim, c.mlpDim), LinearShape(rows, c.mlpDim, c.dim)]
-        switch c.architecture {
-        case .mixer: l += [LinearShape(b * c.dim, c.tokens, c.tokenMlpDim), LinearShape(b * c.dim, c.tokenMlpDim, c.tokens)]
-        case .resmlp: l += [LinearShape(b * c.dim, c.tokens, c.tokens)]
-        case .vit, .hybrid, .deepvit: preconditionFailure("\(c.architecture.displayName) has attention blocks")
+    static func linearShapes(_ s: EncoderShape, batch b: Int) -> [LinearShape] {
+        let rows = b * s.tokens
+        var l = [LinearShape(rows, s.dim, s.mlpDim), LinearShape(rows, s.mlpDim, s.dim)]
+        switch s.architecture {
+        case .mixer: l += [LinearShape(b * s.dim, s.tokens, s.tokenMlpDim), LinearShape(b * s.dim, s.tokenMlpDim, s.tokens)]
+        case .resmlp: l += [LinearShape(b * s.dim, s.tokens, s.tokens)]
+        case .vit, .hybrid, .deepvit: preconditionFailure("\(s.architecture.displayName) has attention blocks")
         }
         return l
     }
 
-    static func declare(_ p: inout ProgramLayout, _ c: ViTConfig, _ k: Kernels, block i: Int, batch b: Int,
+    static func declare(_ p: inout ProgramLayout, _ s: EncoderShape, _ k: Kernels, prefix: String, batch b: Int,
                         capture: Bool, workers: Int) throws {
-        let rows = b * c.tokens, channelRows = b * c.dim
-        let mixer = c.architecture == .mixer
-        let n = "blocks.\(i)."
-        try p.buffer(n + "norm1", mixer ? rows * c.dim : 0)
-        try p.buffer(n + "transposed", channelRows * c.tokens)
-        try p.buffer(n + "token_hidden", mixer ? channelRows * c.tokenMlpDim : 0)
-        try p.buffer(n + "mixed", channelRows * c.tokens)
-        try p.buffer(n + "norm2", rows * c.dim)
-        try p.buffer(n + "hidden", rows * c.mlpDim)
-        try p.buffer(n + "mlp_out", c.layerScale ? rows * c.dim : 0)
+        let rows = b * s.tokens, channelRows = b * s.dim
+        let mixer = s.architecture == .mixer
+        let n = prefix
+        try p.buffer(n + "norm1", mixer ? rows * s.dim : 0)
+        try p.buffer(n + "transposed", channelRows * s.tokens)
+        try p.buffer(n + "token_hidden", mixer ? channelRows * s.tokenMlpDim : 0)
+        try p.buffer(n + "mixed", channelRows * s.tokens)
+        try p.buffer(n + "norm2", rows * s.dim)
+        try p.buffer(n + "hidden", rows * s.mlpDim)
+        try p.buffer(n + "mlp_out", s.layerScale ? rows * s.dim : 0)
     }
 
     static var noInt8Attention: String? { "has no attention (its blocks mix tokens with Linear layers)" }
 
-    static func activations(_ v: BufferViews, _ c: ViTConfig, _ k: Kernels, block i: Int, capture: Bool, workers: Int,
+    static func activations(_ v: BufferViews, _ s: EncoderShape, _ k: Kernels, prefix: String, capture: Bool, workers: Int,
                             quant: QuantScratch?) -> MixerBlockActivations {
-        let p = "blocks.\(i)."
+        let p = prefix
         return MixerBlockActivations(norm1: v.floats(p + "norm1"), transposed: v.floats(p + "transposed"),
                                      tokenHidden: v.floats(p + "token_hidden"), mixed: v.floats(p + "mixed"),
                                      norm2: v.floats(p + "norm2"), hidden: v.floats(p + "hidden"), mlpOut: v.floats(p + "mlp_out"),

@@ -18,20 +18,20 @@ struct TransformerBlock: EncoderBlock {
     /// [dim] layer scale after the MLP, or nil
     var ls2: UnsafePointer<Float>?
 
-    func run(_ c: ViTConfig, _ k: Kernels, batch: Int, tokens: UnsafeMutablePointer<Float>, a: TransformerBlockActivations,
+    func run(_ s: EncoderShape, _ k: Kernels, batch: Int, tokens: UnsafeMutablePointer<Float>, a: TransformerBlockActivations,
              observe: ((String, UnsafeBufferPointer<Float>) -> Void)? = nil) {
-        run(c, k, batch: batch, tokens: tokens, a: a, observe: observe) {
-            k.attention(batch: batch, tokens: c.tokens, heads: c.heads, headDim: c.headDim,
+        run(s, k, batch: batch, tokens: tokens, a: a, observe: observe) {
+            k.attention(batch: batch, tokens: s.tokens, heads: s.heads, headDim: s.headDim,
                         qkv: a.qkv, out: a.attention, scratch: a.scratch, capture: a.attentionProbabilities)
         }
     }
 
     /// The block with its attention core (`a.qkv` → `a.attention`) given: blocks that
     /// differ only there (DeepViT's re-attention) run the rest as a ViT's.
-    func run(_ c: ViTConfig, _ k: Kernels, batch: Int, tokens: UnsafeMutablePointer<Float>, a: TransformerBlockActivations,
+    func run(_ s: EncoderShape, _ k: Kernels, batch: Int, tokens: UnsafeMutablePointer<Float>, a: TransformerBlockActivations,
              observe: ((String, UnsafeBufferPointer<Float>) -> Void)?, attention core: () -> Void) {
-        let rows = batch * c.tokens
-        let d = c.dim
+        let rows = batch * s.tokens
+        let d = s.dim
         func seen(_ l: String, _ x: UnsafeMutablePointer<Float>, _ width: Int) {
             observe?(l, UnsafeBufferPointer(start: x, count: rows * width))
         }
@@ -39,15 +39,15 @@ struct TransformerBlock: EncoderBlock {
         // Attention branch.
         k.layerNorm(norm1, rows: rows, x: tokens, ldx: d, y: a.norm1, ldy: d)
         seen("attn.qkv", a.norm1, d)
-        k.linear(qkv, rows: rows, x: a.norm1, ldx: d, y: a.qkv, ldy: 3 * c.innerDim, scratch: a.quant)
+        k.linear(qkv, rows: rows, x: a.norm1, ldx: d, y: a.qkv, ldy: 3 * s.innerDim, scratch: a.quant)
         core()
-        seen("attn.proj", a.attention, c.innerDim)
+        seen("attn.proj", a.attention, s.innerDim)
         if let proj {
             if let gamma = ls1 {
-                k.linear(proj, rows: rows, x: a.attention, ldx: c.innerDim, y: a.projected, ldy: d, scratch: a.quant)
+                k.linear(proj, rows: rows, x: a.attention, ldx: s.innerDim, y: a.projected, ldy: d, scratch: a.quant)
                 addScaled(k, tokens, a.projected, gamma, rows: rows, dim: d)
             } else {
-                k.linear(proj, rows: rows, x: a.attention, ldx: c.innerDim, y: tokens, ldy: d, accumulate: true, scratch: a.quant)
+                k.linear(proj, rows: rows, x: a.attention, ldx: s.innerDim, y: tokens, ldy: d, accumulate: true, scratch: a.quant)
             }
         } else {
             addScaled(k, tokens, a.attention, ls1, rows: rows, dim: d)
@@ -56,14 +56,14 @@ struct TransformerBlock: EncoderBlock {
         // MLP branch.
         k.layerNorm(norm2, rows: rows, x: tokens, ldx: d, y: a.norm2, ldy: d)
         seen("mlp.fc1", a.norm2, d)
-        k.linear(fc1, rows: rows, x: a.norm2, ldx: d, y: a.hidden, ldy: c.mlpDim, scratch: a.quant)
-        k.gelu(a.hidden, count: rows * c.mlpDim, form: c.gelu)
-        seen("mlp.fc2", a.hidden, c.mlpDim)
+        k.linear(fc1, rows: rows, x: a.norm2, ldx: d, y: a.hidden, ldy: s.mlpDim, scratch: a.quant)
+        k.gelu(a.hidden, count: rows * s.mlpDim, form: s.gelu)
+        seen("mlp.fc2", a.hidden, s.mlpDim)
         if let gamma = ls2 {
-            k.linear(fc2, rows: rows, x: a.hidden, ldx: c.mlpDim, y: a.mlpOut, ldy: d, scratch: a.quant)
+            k.linear(fc2, rows: rows, x: a.hidden, ldx: s.mlpDim, y: a.mlpOut, ldy: d, scratch: a.quant)
             addScaled(k, tokens, a.mlpOut, gamma, rows: rows, dim: d)
         } else {
-            k.linear(fc2, rows: rows, x: a.hidden, ldx: c.mlpDim, y: tokens, ldy: d, accumulate: true, scratch: a.quant)
+            k.linear(fc2, rows: rows, x: a.hidden, ldx: s.mlpDim, y: tokens, ldy: d, accumulate: true, scratch: a.quant)
         }
     }
 }
@@ -71,30 +71,30 @@ struct TransformerBlock: EncoderBlock {
 // MARK: - Tensors, weights and Linear layers
 
 extension TransformerBlock {
-    static func tensors(_ c: ViTConfig, block i: Int) -> [(String, [Int])] {
-        let p = "blocks.\(i)."
-        var t: [(String, [Int])] = [(p + "norm1.weight", [c.dim]), (p + "norm1.bias", [c.dim]),
-                                    (p + "attn.qkv.weight", [3 * c.innerDim, c.dim])]
-        if c.qkvBias { t.append((p + "attn.qkv.bias", [3 * c.innerDim])) }
-        if c.attentionProjection { t += [(p + "attn.proj.weight", [c.dim, c.innerDim]), (p + "attn.proj.bias", [c.dim])] }
-        if c.layerScale { t.append((p + "ls1.gamma", [c.dim])) }
-        t += [(p + "norm2.weight", [c.dim]), (p + "norm2.bias", [c.dim]),
-              (p + "mlp.fc1.weight", [c.mlpDim, c.dim]), (p + "mlp.fc1.bias", [c.mlpDim]),
-              (p + "mlp.fc2.weight", [c.dim, c.mlpDim]), (p + "mlp.fc2.bias", [c.dim])]
-        if c.layerScale { t.append((p + "ls2.gamma", [c.dim])) }
+    static func tensors(_ s: EncoderShape, prefix: String) -> [(String, [Int])] {
+        let p = prefix
+        var t: [(String, [Int])] = [(p + "norm1.weight", [s.dim]), (p + "norm1.bias", [s.dim]),
+                                    (p + "attn.qkv.weight", [3 * s.innerDim, s.dim])]
+        if s.qkvBias { t.append((p + "attn.qkv.bias", [3 * s.innerDim])) }
+        if s.attentionProjection { t += [(p + "attn.proj.weight", [s.dim, s.innerDim]), (p + "attn.proj.bias", [s.dim])] }
+        if s.layerScale { t.append((p + "ls1.gamma", [s.dim])) }
+        t += [(p + "norm2.weight", [s.dim]), (p + "norm2.bias", [s.dim]),
+              (p + "mlp.fc1.weight", [s.mlpDim, s.dim]), (p + "mlp.fc1.bias", [s.mlpDim]),
+              (p + "mlp.fc2.weight", [s.dim, s.mlpDim]), (p + "mlp.fc2.bias", [s.dim])]
+        if s.layerScale { t.append((p + "ls2.gamma", [s.dim])) }
         return t
     }
 
-    init(_ c: ViTConfig, block i: Int, _ t: TensorBinder) {
-        let p = "blocks.\(i)."
-        self.init(norm1: t.layerNorm(p + "norm1", c.dim),
-                  qkv: t.linear(p + "attn.qkv", out: 3 * c.innerDim, in: c.dim, bias: c.qkvBias),
-                  proj: c.attentionProjection ? t.linear(p + "attn.proj", out: c.dim, in: c.innerDim) : nil,
-                  ls1: c.layerScale ? t.float(p + "ls1.gamma") : nil,
-                  norm2: t.layerNorm(p + "norm2", c.dim),
-                  fc1: t.linear(p + "mlp.fc1", out: c.mlpDim, in: c.dim),
-                  fc2: t.linear(p + "mlp.fc2", out: c.dim, in: c.mlpDim),
-                  ls2: c.layerScale ? t.float(p + "ls2.gamma") : nil)
+    init(_ s: EncoderShape, prefix: String, _ t: TensorBinder) {
+        let p = prefix
+        self.init(norm1: t.layerNorm(p + "norm1", s.dim, eps: s.eps),
+                  qkv: t.linear(p + "attn.qkv", out: 3 * s.innerDim, in: s.dim, bias: s.qkvBias),
+                  proj: s.attentionProjection ? t.linear(p + "attn.proj", out: s.dim, in: s.innerDim) : nil,
+                  ls1: s.layerScale ? t.float(p + "ls1.gamma") : nil,
+                  norm2: t.layerNorm(p + "norm2", s.dim, eps: s.eps),
+                  fc1: t.linear(p + "mlp.fc1", out: s.mlpDim, in: s.dim),
+                  fc2: t.linear(p + "mlp.fc2", out: s.dim, in: s.mlpDim),
+                  ls2: s.layerScale ? t.float(p + "ls2.gamma") : nil)
     }
 
     mutating func forEachLinear(_ body: (String, inout Linear) -> Void) {
@@ -104,10 +104,10 @@ extension TransformerBlock {
         body("mlp.fc2", &fc2)
     }
 
-    static func linearShapes(_ c: ViTConfig, batch b: Int) -> [LinearShape] {
-        let rows = b * c.tokens
-        return [LinearShape(rows, c.dim, 3 * c.innerDim), LinearShape(rows, c.innerDim, c.dim),
-                LinearShape(rows, c.dim, c.mlpDim), LinearShape(rows, c.mlpDim, c.dim)]
+    static func linearShapes(_ s: EncoderShape, batch b: Int) -> [LinearShape] {
+        let rows = b * s.tokens
+        return [LinearShape(rows, s.dim, 3 * s.innerDim), LinearShape(rows, s.innerDim, s.dim),
+                LinearShape(rows, s.dim, s.mlpDim), LinearShape(rows, s.mlpDim, s.dim)]
     }
 }
 
@@ -164,45 +164,45 @@ struct TransformerBlockActivations {
 // MARK: - Buffers (their steps come from running `run`, see `StepTrace`)
 
 extension TransformerBlock {
-    static func declare(_ p: inout ProgramLayout, _ c: ViTConfig, _ k: Kernels, block i: Int, batch b: Int,
+    static func declare(_ p: inout ProgramLayout, _ s: EncoderShape, _ k: Kernels, prefix: String, batch b: Int,
                         capture: Bool, workers: Int) throws {
-        try declare(&p, c, block: i, batch: b, capture: capture, workers: workers,
-                    scratch: k.attentionScratchFloats(tokens: c.tokens, headDim: c.headDim, int8: c.int8Attention),
-                    int8Bytes: c.int8Attention ? Int8AttentionLayout(tokens: c.tokens, headDim: c.headDim).bytes : 0)
+        try declare(&p, s, prefix: prefix, batch: b, capture: capture, workers: workers,
+                    scratch: k.attentionScratchFloats(tokens: s.tokens, headDim: s.headDim, int8: s.int8Attention),
+                    int8Bytes: s.int8Attention ? Int8AttentionLayout(tokens: s.tokens, headDim: s.headDim).bytes : 0)
     }
 
     /// The buffers with the attention core's scratch per worker given (floats; int8 in bytes).
-    static func declare(_ p: inout ProgramLayout, _ c: ViTConfig, block i: Int, batch b: Int, capture: Bool, workers: Int,
+    static func declare(_ p: inout ProgramLayout, _ s: EncoderShape, prefix: String, batch b: Int, capture: Bool, workers: Int,
                         scratch: (scores: Int, packedK: Int), int8Bytes: Int) throws {
-        let rows = b * c.tokens
+        let rows = b * s.tokens
         let int8Floats = int8Bytes / 4
-        let n = "blocks.\(i)."
-        try p.buffer(n + "norm1", rows * c.dim)
-        try p.buffer(n + "qkv", rows * 3 * c.innerDim)
+        let n = prefix
+        try p.buffer(n + "norm1", rows * s.dim)
+        try p.buffer(n + "qkv", rows * 3 * s.innerDim)
         // One set of attention scratch per worker thread.
         try p.buffer(n + "scores", scratch.scores * workers)
         try p.buffer(n + "packed_k", scratch.packedK * workers)
         // int8 attention (opt-in): one Int8AttentionLayout per worker, in floats.
         try p.buffer(n + "attention_int8", int8Floats * workers)
-        try p.buffer(n + "attention", rows * c.innerDim)
+        try p.buffer(n + "attention", rows * s.innerDim)
         // A layer scale the converter could not fold needs the branch's output apart.
-        try p.buffer(n + "projected", c.layerScale ? rows * c.dim : 0)
-        try p.buffer(n + "norm2", rows * c.dim)
-        try p.buffer(n + "hidden", rows * c.mlpDim)
-        try p.buffer(n + "mlp_out", c.layerScale ? rows * c.dim : 0)
-        if capture { try p.buffer(n + "attention_probabilities", b * c.heads * c.tokens * c.tokens) }
+        try p.buffer(n + "projected", s.layerScale ? rows * s.dim : 0)
+        try p.buffer(n + "norm2", rows * s.dim)
+        try p.buffer(n + "hidden", rows * s.mlpDim)
+        try p.buffer(n + "mlp_out", s.layerScale ? rows * s.dim : 0)
+        if capture { try p.buffer(n + "attention_probabilities", b * s.heads * s.tokens * s.tokens) }
     }
 
-    static func activations(_ v: BufferViews, _ c: ViTConfig, _ k: Kernels, block i: Int, capture: Bool, workers: Int,
+    static func activations(_ v: BufferViews, _ s: EncoderShape, _ k: Kernels, prefix: String, capture: Bool, workers: Int,
                             quant: QuantScratch?) -> TransformerBlockActivations {
-        activations(v, c, block: i, capture: capture, workers: workers, quant: quant,
-                    scratch: k.attentionScratchFloats(tokens: c.tokens, headDim: c.headDim, int8: c.int8Attention),
-                    int8Bytes: c.int8Attention ? Int8AttentionLayout(tokens: c.tokens, headDim: c.headDim).bytes : 0)
+        activations(v, s, prefix: prefix, capture: capture, workers: workers, quant: quant,
+                    scratch: k.attentionScratchFloats(tokens: s.tokens, headDim: s.headDim, int8: s.int8Attention),
+                    int8Bytes: s.int8Attention ? Int8AttentionLayout(tokens: s.tokens, headDim: s.headDim).bytes : 0)
     }
 
-    static func activations(_ v: BufferViews, _ c: ViTConfig, block i: Int, capture: Bool, workers: Int, quant: QuantScratch?,
+    static func activations(_ v: BufferViews, _ s: EncoderShape, prefix: String, capture: Bool, workers: Int, quant: QuantScratch?,
                             scratch scratchFloats: (scores: Int, packedK: Int), int8Bytes: Int) -> TransformerBlockActivations {
-        let p = "blocks.\(i)."
+        let p = prefix
         return TransformerBlockActivations(
             norm1: v.floats(p + "norm1"), qkv: v.floats(p + "qkv"),
             scratch: AttentionScratch(scores: v.floats(p + "scores"), packedK: v.floats(p + "packed_k"),
