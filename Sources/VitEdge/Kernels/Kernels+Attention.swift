@@ -1,0 +1,158 @@
+import _VitKernels
+
+/// The multi-head attention core on each route: fp32 (blocked QKᵀ, softmax, PV on the
+/// GEMM microkernels), int8 (opt-in), and the reference.
+extension Kernels {
+    /// Multi-head attention core (see `Reference.attention` for the layout). The
+    /// optimized route packs each head's K and V into the GEMM panel layout in
+    /// planned scratch, so QKᵀ and PV run on the same microkernels as the Linear layers.
+    /// With `scratch.int8` set, QKᵀ and PV run in int8 (`Reference.attentionInt8`).
+    func attention(batch: Int, tokens: Int, heads: Int, headDim: Int,
+                   qkv: UnsafePointer<Float>, out: UnsafeMutablePointer<Float>, scratch: AttentionScratch,
+                   capture: UnsafeMutablePointer<Float>? = nil) {
+        // K packed into GEMM panels only on the fp32 optimized route (`attentionScratchFloats`).
+        if plans(qkv, out, scratch.scores, gemm != nil && scratch.int8 == nil ? scratch.packedK : nil, scratch.int8, capture) { return }
+        guard gemm != nil, scratch.int8 == nil || qs8Gemm != nil else {
+            if let s8 = scratch.int8 {
+                Reference.attentionInt8(batch: batch, tokens: tokens, heads: heads, headDim: headDim, qkv: qkv, out: out,
+                                        scores: scratch.scores, scratch: s8, capture: capture)
+            } else {
+                Reference.attention(batch: batch, tokens: tokens, heads: heads, headDim: headDim,
+                                    qkv: qkv, out: out, scores: scratch.scores, capture: capture)
+            }
+            return
+        }
+        let work = batch * heads * tokens * tokens * headDim
+        if let pool, threads > 1, work >= ParallelThreshold.gemmMACs, scratch.workers >= threads {
+            // Tasks are (image, head, block of query rows): with fewer heads than twice
+            // the threads (ViT-Ti has 3), heads alone would leave threads idle. Each
+            // task packs its head's K and V itself (a copy, small beside the products).
+            let pairs = batch * heads
+            let chunks = max(1, min(tokens / 32, (2 * threads + pairs - 1) / pairs))
+            var job = AttentionJob(kernels: self, batch: batch, tokens: tokens, heads: heads, headDim: headDim,
+                                   qkv: qkv, out: out, scratch: scratch, capture: capture,
+                                   chunks: chunks, rowsPerChunk: (tokens + chunks - 1) / chunks)
+            withUnsafeMutablePointer(to: &job) { vk_pool_run(pool, attentionTask, $0, pairs * chunks) }
+            return
+        }
+        for b in 0..<batch {
+            for h in 0..<heads {
+                attentionHead(b: b, h: h, rows: 0..<tokens, tokens: tokens, heads: heads, headDim: headDim, qkv: qkv,
+                              out: out, scratch: scratch, capture: capture)
+            }
+        }
+    }
+
+    /// Query rows `rows` of one (image, head) of the optimized attention route, in one
+    /// worker's scratch. K is packed once into GEMM panels; then, for blocks of at most
+    /// `attentionBlockRows` query rows, S = Q Kᵀ, softmax(S · scale) and O = S V run
+    /// back to back, so a block's scores (≤ 48 × tokens floats) stay in cache. V is read
+    /// in place by the GEMM (row stride 3·inner): no transposed copy.
+    func attentionHead(b: Int, h: Int, rows: Range<Int>, tokens: Int, heads: Int, headDim: Int,
+                       qkv: UnsafePointer<Float>, out: UnsafeMutablePointer<Float>, scratch: AttentionScratch,
+                       capture: UnsafeMutablePointer<Float>?) {
+        if scratch.int8 != nil {
+            return attentionHeadInt8(b: b, h: h, rows: rows, tokens: tokens, heads: heads, headDim: headDim, qkv: qkv,
+                                     out: out, scratch: scratch, capture: capture)
+        }
+        let gemm = self.gemm!, gemmKN = self.gemmKN!
+        let inner = heads * headDim
+        let ld = 3 * inner
+        let scale = 1 / Float(headDim).squareRoot()
+        let base = qkv + b * tokens * ld
+        let k = base + inner + h * headDim
+        let v = base + 2 * inner + h * headDim
+        vk_f32_pack_nk(k, ld, tokens, headDim, scratch.packedK)
+        let limit = Kernels.attentionBlockRows(tokens: tokens)
+        let blocks = (rows.count + limit - 1) / limit
+        let size = (rows.count + blocks - 1) / blocks
+        var r0 = rows.lowerBound
+        while r0 < rows.upperBound {
+            let m = min(size, rows.upperBound - r0)
+            gemm(m, tokens, headDim, base + r0 * ld + h * headDim, ld, scratch.packedK, nil, scratch.scores, tokens, 0)
+            softmaxFn(m, tokens, scratch.scores, tokens, scale)
+            if let capture {
+                (capture + ((b * heads + h) * tokens + r0) * tokens).update(from: scratch.scores, count: m * tokens)
+            }
+            gemmKN(m, headDim, tokens, scratch.scores, tokens, v, ld, nil, out + (b * tokens + r0) * inner + h * headDim, inner, 0)
+            r0 += m
+        }
+    }
+
+    /// The int8 form of `attentionHead`: K and Vᵀ quantized (signed, per row) and packed for
+    /// this set's int8 route, then per block of query rows: Q quantized in the route's input
+    /// form, S = Q Kᵀ on the int8 GEMM, softmax in fp32, P quantized, O = P V on the int8 GEMM.
+    /// The same quantities as `Reference.attentionInt8` (which differs only by the softmax's
+    /// last bits, and so now and then by one step of a quantized probability).
+    func attentionHeadInt8(b: Int, h: Int, rows: Range<Int>, tokens: Int, heads: Int, headDim: Int,
+                           qkv: UnsafePointer<Float>, out: UnsafeMutablePointer<Float>, scratch: AttentionScratch,
+                           capture: UnsafeMutablePointer<Float>?) {
+        let g = qs8Gemm!, s = scratch.int8!
+        let l = Int8AttentionLayout(tokens: tokens, headDim: headDim)
+        let inner = heads * headDim, ld = 3 * inner
+        let scale = 1 / Float(headDim).squareRoot()
+        let kD = qs8PaddedK(headDim), kT = qs8PaddedK(tokens)
+        func i8(_ o: Int) -> UnsafeMutablePointer<Int8> { (s + o).assumingMemoryBound(to: Int8.self) }
+        func f32(_ o: Int) -> UnsafeMutablePointer<Float> { (s + o).assumingMemoryBound(to: Float.self) }
+        let base = qkv + b * tokens * ld
+        let k = base + inner + h * headDim, v = base + 2 * inner + h * headDim
+        // K and V are the "weights": signed int8 whatever the route's input form.
+        qs8QuantizeSigned(tokens, headDim, k, ld, i8(l.kq), kD, f32(l.sk))
+        qs8Pack(i8(l.kq), n: tokens, k: kD, into: s + l.packedK)
+        transpose(rows: tokens, cols: headDim, v, ld: ld, into: f32(l.vt))
+        qs8QuantizeSigned(headDim, tokens, f32(l.vt), tokens, i8(l.vq), kT, f32(l.sv))
+        qs8Pack(i8(l.vq), n: headDim, k: kT, into: s + l.packedV)
+        let limit = l.blockRows
+        let blocks = (rows.count + limit - 1) / limit
+        let size = (rows.count + blocks - 1) / blocks
+        var r0 = rows.lowerBound
+        while r0 < rows.upperBound {
+            let m = min(size, rows.upperBound - r0)
+            qs8Quantize(m, headDim, base + r0 * ld + h * headDim, ld, i8(l.qq), kD, f32(l.sq))
+            g(m, tokens, kD, i8(l.qq), kD, s + l.packedK, f32(l.sq), f32(l.sk), nil, scratch.scores, tokens, 0)
+            softmaxFn(m, tokens, scratch.scores, tokens, scale)
+            if let capture {
+                (capture + ((b * heads + h) * tokens + r0) * tokens).update(from: scratch.scores, count: m * tokens)
+            }
+            qs8Quantize(m, tokens, scratch.scores, tokens, i8(l.pq), kT, f32(l.sp))
+            g(m, headDim, kT, i8(l.pq), kT, s + l.packedV, f32(l.sp), f32(l.sv), nil,
+              out + (b * tokens + r0) * inner + h * headDim, inner, 0)
+            r0 += m
+        }
+    }
+
+    /// Query rows per block of the attention route (whole heads for short sequences).
+    static func attentionBlockRows(tokens: Int) -> Int { tokens <= 96 ? max(1, tokens) : 48 }
+
+    /// Floats of scratch the attention routes need per worker: one block of scores
+    /// (the reference computes one row at a time) and one head's packed K.
+    static func attentionScratchFloats(tokens: Int, headDim: Int) -> (scores: Int, packedK: Int) {
+        (attentionBlockRows(tokens: tokens) * tokens, vk_f32_packed_count(tokens, headDim))
+    }
+
+    /// What this set's attention uses of that: packed K only on the fp32 optimized route
+    /// (int8 attention has its own `Int8AttentionLayout`).
+    func attentionScratchFloats(tokens: Int, headDim: Int, int8: Bool) -> (scores: Int, packedK: Int) {
+        let s = Kernels.attentionScratchFloats(tokens: tokens, headDim: headDim)
+        return (s.scores, gemm != nil && !int8 ? s.packedK : 0)
+    }
+}
+
+/// Views of the planned scratch the attention core works in: one set per worker
+/// thread, each set `stride*` floats after the previous.
+struct AttentionScratch {
+    /// [block rows, tokens] (see `Kernels.attentionScratchFloats`)
+    var scores: UnsafeMutablePointer<Float>
+    /// One head's K in GEMM panels: packedCount(tokens, headDim)
+    var packedK: UnsafeMutablePointer<Float>
+    var workers = 1
+    var strideScores = 0, strideK = 0
+    /// int8 attention's scratch (`Int8AttentionLayout`), nil for fp32 attention.
+    var int8: UnsafeMutableRawPointer? = nil
+    var strideInt8 = 0
+
+    func worker(_ w: Int) -> AttentionScratch {
+        AttentionScratch(scores: scores + w * strideScores, packedK: packedK + w * strideK, workers: 1,
+                         int8: int8.map { $0 + w * strideInt8 })
+    }
+}
