@@ -27,9 +27,9 @@ extension Kernels {
         if let q = w.int8, let scratch {
             linearInt8(w, q, rows: rows, x: x, ldx: ldx, y: y, ldy: ldy, accumulate: accumulate, scratch: scratch)
         } else if let gemm, let packed = w.packed {
-            let panels = (w.outFeatures + 15) / 16
+            let panels = (w.outFeatures + f32NR - 1) / f32NR
             if let pool, threads > 1, panels > 1, rows * w.outFeatures * w.inFeatures >= ParallelThreshold.gemmMACs {
-                let perTask = (panels + threads - 1) / threads * 16
+                let perTask = (panels + threads - 1) / threads * f32NR
                 var job = F32LinearJob(gemm: gemm, rows: rows, n: w.outFeatures, k: w.inFeatures, x: x, ldx: ldx,
                                        packed: packed, bias: w.bias, y: y, ldy: ldy, accumulate: accumulate ? 1 : 0,
                                        columnsPerTask: perTask)

@@ -11,6 +11,9 @@ package struct Kernels: @unchecked Sendable, CustomStringConvertible {
     var gemm: vk_f32_gemm_fn?
     /// The same route reading B[k][n] in place (attention's V).
     var gemmKN: vk_f32_gemm_kn_fn?
+    /// Output columns per panel of the packed fp32 weights (the table row's nr): a Linear
+    /// layer is split across threads at panel boundaries.
+    var f32NR = 16
     /// True when element-wise and row kernels use the xsimd shim.
     let vectorized: Bool
     /// int8 GEMM route.
@@ -67,6 +70,7 @@ package struct Kernels: @unchecked Sendable, CustomStringConvertible {
     init(level: UnsafePointer<vk_f32_config>, features f: UInt32) {
         let c = level.pointee
         self.init(gemmName: String(cString: c.gemm_name), gemm: c.gemm, gemmKN: c.gemm_kn, vectorized: true)
+        f32NR = c.nr
         rowOpsName = String(cString: c.rowops_name)
         if rowOpsName == "xsimd" { rowOpsName += " \(String(cString: vk_xsimd_arch_name()))" }
         (layerNormFn, geluErfFn, geluTanhFn, geluQuickFn, softmaxFn) = (c.layernorm, c.gelu_erf, c.gelu_tanh, c.gelu_quick, c.softmax)
@@ -172,6 +176,7 @@ package struct Kernels: @unchecked Sendable, CustomStringConvertible {
             var swift = try level("xsimd", "swift", "xsimd baseline")
             swift.gemmName = "SwiftSIMDGemm 6x16 (SIMD16<Float>, baseline target)"
             swift.gemm = SwiftSIMDGemm.function
+            swift.f32NR = SwiftSIMDGemm.nr
             return swift
         case .avx2: return try level("avx2", "avx2", "AVX2+FMA")
         case .avx512: return try level("avx512f", "avx512", "AVX-512F")
