@@ -64,6 +64,47 @@ final class ThreadTests: XCTestCase {
         }
     }
 
+    /// DeepViT's re-attention at ViT-Ti's shape (2 images) split across 2 and 3 threads by
+    /// (image, query rows): outputs and captured maps must not change.
+    func testReattentionSplitAcrossThreadsIsBitIdentical() throws {
+        let (batch, tokens, heads, headDim) = (2, 197, 3, 64)
+        var rng = Random(seed: 23)
+        let qkv = rng.floats(batch * tokens * 3 * heads * headDim, scale: 2)
+        let mix = rng.floats(heads * heads, scale: 1), gamma = rng.floats(heads, scale: 1), beta = rng.floats(heads, scale: 1)
+        let one = try Kernels.select()
+        let sizes = one.reattentionScratchFloats(tokens: tokens, heads: heads, headDim: headDim)
+        func run(_ k: Kernels, workers: Int) -> (out: [Float], maps: [Float]) {
+            var out = [Float](repeating: 0, count: batch * tokens * heads * headDim)
+            var maps = [Float](repeating: 0, count: batch * heads * tokens * tokens)
+            var scores = [Float](repeating: 0, count: sizes.scores * workers)
+            var pk = [Float](repeating: 0, count: sizes.packedK * workers)
+            gamma.withUnsafeBufferPointer { g in beta.withUnsafeBufferPointer { bt in mix.withUnsafeBufferPointer { m in
+                qkv.withUnsafeBufferPointer { q in scores.withUnsafeMutableBufferPointer { sp in pk.withUnsafeMutableBufferPointer { kp in
+                    maps.withUnsafeMutableBufferPointer { mp in out.withUnsafeMutableBufferPointer { op in
+                        let scratch = AttentionScratch(scores: sp.baseAddress!, packedK: kp.baseAddress!,
+                                                       workers: workers, strideScores: sizes.scores, strideK: sizes.packedK)
+                        k.reattention(batch: batch, tokens: tokens, heads: heads, headDim: headDim, qkv: q.baseAddress!,
+                                      out: op.baseAddress!, mix: m.baseAddress!,
+                                      norm: LayerNorm(gamma: g.baseAddress!, beta: bt.baseAddress!, count: heads, eps: 1e-5),
+                                      scratch: scratch, capture: mp.baseAddress!)
+                    } }
+                } } }
+            } } }
+            return (out, maps)
+        }
+        let want = run(one, workers: 1)
+        for threads in [2, 3] {
+            let pool = ThreadPool(threads: threads)
+            var k = one
+            k.pool = pool.pool
+            k.threads = threads
+            let got = run(k, workers: threads)
+            XCTAssertEqual(got.out, want.out, "\(threads) threads")
+            XCTAssertEqual(got.maps, want.maps, "\(threads) threads")
+            withExtendedLifetime(pool) {}
+        }
+    }
+
     func testPoolRunsEveryTaskOnce() {
         let pool = ThreadPool(threads: 4)
         var counts = [Int32](repeating: 0, count: 1000)

@@ -120,48 +120,67 @@ extension Kernels {
     /// DeepViT's re-attention (see `Reference.reattention`). The GEMM route runs, per image
     /// and block of query rows, QKᵀ and softmax per head on the fp32 microkernels, the mix
     /// and the LayerNorm over heads eight keys at a time, then PV per head reading V in place.
-    /// One thread: the maps of all heads meet, so heads cannot be split across workers.
+    /// With a pool, tasks are (image, range of query rows), each in its worker's scratch.
     func reattention(batch: Int, tokens: Int, heads: Int, headDim: Int, qkv: UnsafePointer<Float>,
                      out: UnsafeMutablePointer<Float>, mix: UnsafePointer<Float>, norm: LayerNorm,
                      scratch: AttentionScratch, capture: UnsafeMutablePointer<Float>?) {
         if plans(qkv, out, scratch.scores, gemm != nil ? scratch.packedK : nil, capture) { return }
-        guard let gemm, let gemmKN else {
+        guard gemm != nil, gemmKN != nil else {
             return Reference.reattention(batch: batch, tokens: tokens, heads: heads, headDim: headDim, qkv: qkv, out: out,
                                          mix: mix, norm: norm, scores: scratch.scores, capture: capture)
         }
+        let work = batch * heads * tokens * tokens * headDim
+        if let pool, threads > 1, work >= ParallelThreshold.gemmMACs, scratch.workers >= threads {
+            // Each task packs its image's K itself (a copy, small beside the products).
+            let chunks = max(1, min(tokens / 32, (2 * threads + batch - 1) / batch))
+            var job = ReattentionJob(kernels: self, tokens: tokens, heads: heads, headDim: headDim, qkv: qkv, out: out,
+                                     mix: mix, norm: norm, scratch: scratch, capture: capture,
+                                     chunks: chunks, rowsPerChunk: (tokens + chunks - 1) / chunks)
+            withUnsafeMutablePointer(to: &job) { vk_pool_run(pool, reattentionTask, $0, batch * chunks) }
+            return
+        }
+        for b in 0..<batch {
+            reattentionRows(b: b, rows: 0..<tokens, tokens: tokens, heads: heads, headDim: headDim, qkv: qkv, out: out,
+                            mix: mix, norm: norm, scratch: scratch, capture: capture)
+        }
+    }
+
+    /// Query rows `rows` of image `b` on the GEMM route, in one worker's scratch.
+    func reattentionRows(b: Int, rows: Range<Int>, tokens: Int, heads: Int, headDim: Int, qkv: UnsafePointer<Float>,
+                         out: UnsafeMutablePointer<Float>, mix: UnsafePointer<Float>, norm: LayerNorm,
+                         scratch: AttentionScratch, capture: UnsafeMutablePointer<Float>?) {
+        let gemm = self.gemm!, gemmKN = self.gemmKN!
         let inner = heads * headDim, ld = 3 * inner
         let scale = 1 / Float(headDim).squareRoot()
         let packedStride = Kernels.packedCount(n: tokens, k: headDim)
         let limit = Kernels.attentionBlockRows(tokens: tokens)
         let plane = limit * tokens  // one head's block of maps
         let a = scratch.scores, m = scratch.scores + heads * plane
-        for b in 0..<batch {
-            let base = qkv + b * tokens * ld
-            for h in 0..<heads { vk_f32_pack_nk(base + inner + h * headDim, ld, tokens, headDim, scratch.packedK + h * packedStride) }
-            var r0 = 0
-            while r0 < tokens {
-                let rows = min(limit, tokens - r0)
-                for h in 0..<heads {
-                    gemm(rows, tokens, headDim, base + r0 * ld + h * headDim, ld, scratch.packedK + h * packedStride, nil,
-                         a + h * plane, tokens, 0)
-                    softmaxFn(rows, tokens, a + h * plane, tokens, scale)
-                }
-                mixAndNormalize(heads: heads, count: rows * tokens, a: a, m: m, plane: plane, mix: mix, norm: norm)
-                for g in 0..<heads {
-                    if let capture {
-                        (capture + ((b * heads + g) * tokens + r0) * tokens).update(from: m + g * plane, count: rows * tokens)
-                    }
-                    gemmKN(rows, headDim, tokens, m + g * plane, tokens, base + 2 * inner + g * headDim, ld, nil,
-                           out + (b * tokens + r0) * inner + g * headDim, inner, 0)
-                }
-                r0 += rows
+        let base = qkv + b * tokens * ld
+        for h in 0..<heads { vk_f32_pack_nk(base + inner + h * headDim, ld, tokens, headDim, scratch.packedK + h * packedStride) }
+        var r0 = rows.lowerBound
+        while r0 < rows.upperBound {
+            let n = min(limit, rows.upperBound - r0)
+            for h in 0..<heads {
+                gemm(n, tokens, headDim, base + r0 * ld + h * headDim, ld, scratch.packedK + h * packedStride, nil,
+                     a + h * plane, tokens, 0)
+                softmaxFn(n, tokens, a + h * plane, tokens, scale)
             }
+            mixAndNormalize(heads: heads, count: n * tokens, a: a, m: m, plane: plane, mix: mix, norm: norm)
+            for g in 0..<heads {
+                if let capture {
+                    (capture + ((b * heads + g) * tokens + r0) * tokens).update(from: m + g * plane, count: n * tokens)
+                }
+                gemmKN(n, headDim, tokens, m + g * plane, tokens, base + 2 * inner + g * headDim, ld, nil,
+                       out + (b * tokens + r0) * inner + g * headDim, inner, 0)
+            }
+            r0 += n
         }
     }
 
     /// m[g][e] = LayerNorm over g of Σₕ a[h][e]·Θ[h][g], for `count` entries e of each head's
     /// plane, eight at a time (the reference's operations in the reference's order per lane).
-    private func mixAndNormalize(heads: Int, count: Int, a: UnsafePointer<Float>, m: UnsafeMutablePointer<Float>,
+    func mixAndNormalize(heads: Int, count: Int, a: UnsafePointer<Float>, m: UnsafeMutablePointer<Float>,
                                  plane: Int, mix: UnsafePointer<Float>, norm: LayerNorm) {
         typealias V = SIMD8<Float>
         @inline(__always) func load(_ p: UnsafePointer<Float>) -> V { UnsafeRawPointer(p).loadUnaligned(as: V.self) }
@@ -203,4 +222,23 @@ extension Kernels {
             e += 1
         }
     }
+}
+
+struct ReattentionJob {
+    var kernels: Kernels
+    var tokens: Int, heads: Int, headDim: Int
+    var qkv: UnsafePointer<Float>, out: UnsafeMutablePointer<Float>
+    var mix: UnsafePointer<Float>, norm: LayerNorm
+    var scratch: AttentionScratch
+    var capture: UnsafeMutablePointer<Float>?
+    var chunks: Int, rowsPerChunk: Int
+}
+
+let reattentionTask: vk_task_fn = { context, task, worker in
+    let j = context!.assumingMemoryBound(to: ReattentionJob.self).pointee
+    let b = task / j.chunks, r0 = (task % j.chunks) * j.rowsPerChunk
+    guard r0 < j.tokens else { return }
+    j.kernels.reattentionRows(b: b, rows: r0..<min(j.tokens, r0 + j.rowsPerChunk), tokens: j.tokens, heads: j.heads,
+                              headDim: j.headDim, qkv: j.qkv, out: j.out, mix: j.mix, norm: j.norm,
+                              scratch: j.scratch.worker(Int(worker)), capture: j.capture)
 }
