@@ -672,9 +672,35 @@ def deepvit_cases():
     save_file(out, os.path.join(d, "expected.safetensors"))
 
 
+def t2t_cases():
+    """vit-pytorch's T2TViT, stage by stage (the tokens entering the transformer, after each
+    layer): soft splits (3, 2) three times on 28x28 digits (grids 14, 7 (odd), 4; stem
+    widths 9 and 81, patches of 729: small enough to ship; vit-pytorch's default (7, 4),
+    (3, 2), (3, 2) would make the fixture 4.5 MB), its config as keyword arguments."""
+    from vit_pytorch.t2t import T2TViT
+    torch.manual_seed(9)
+    kw = dict(image_size=28, num_classes=10, dim=32, depth=2, heads=4, mlp_dim=64, channels=1, dim_head=8,
+              t2t_layers=((3, 2), (3, 2), (3, 2)))
+    m = T2TViT(**kw).eval()
+    with torch.no_grad():
+        for name, p in m.named_parameters():
+            if p.dim() == 1 and "norm" in name or name.endswith("net.0.weight"):
+                p.add_(0.3 * torch.randn_like(p))
+    seen = {}
+    m.transformer.register_forward_pre_hook(lambda mod, i: seen.__setitem__("patch_embedding", i[0].clone()))
+    for b, (attn, ff) in enumerate(m.transformer.layers):
+        ff.register_forward_hook(lambda mod, i, o, b=b: seen.__setitem__(f"block.{b}", i[0] + o))
+    name = "vit-pytorch-t2t"
+    save_case(name, m, m.state_dict(), kw, ["--mean", "0.1307", "--std", "0.3081"], 1, (28, 28), [0.1307], [0.3081])
+    d = os.path.join(FIX, "parity", name)
+    out = load_file(os.path.join(d, "expected.safetensors"))
+    out.update({k: v.contiguous().float() for k, v in seen.items()})
+    save_file(out, os.path.join(d, "expected.safetensors"))
+
+
 if __name__ == "__main__":
     os.makedirs(FIX, exist_ok=True)
-    which = sys.argv[1:] or ["mnist", "timm", "mlp", "hybrid", "hf", "vit-pytorch", "deepvit", "dinov2", "clip", "siglip"]
+    which = sys.argv[1:] or ["mnist", "timm", "mlp", "hybrid", "hf", "vit-pytorch", "deepvit", "t2t", "dinov2", "clip", "siglip"]
     if "mnist" in which:
         mnist_golden()
     if "timm" in which:
@@ -690,6 +716,8 @@ if __name__ == "__main__":
         vit_pytorch_cases()
     if "deepvit" in which:
         deepvit_cases()
+    if "t2t" in which:
+        t2t_cases()
     if "dinov2" in which:
         dinov2_cases()
     if "clip" in which:

@@ -155,3 +155,21 @@ subprocess.check_call([BIN, "convert", os.path.join(C, "safetensors", "tiny-deep
 data = open(out, "rb").read()
 h = struct.unpack("<I", data[8:12])[0]
 w(os.path.join(C, "vitq-header", "tiny-deepvit.vitq.json"), lz4.frame.decompress(data[16:16 + h]))
+
+# T2T-ViT (vit-pytorch, soft splits): the checkpoint with its keyword arguments, the .vitq
+# and the header; the parity fixture's config.json is FuzzConfigJSON's seed beside its checkpoint.
+from vit_pytorch.t2t import T2TViT
+torch.manual_seed(4)
+kw = dict(image_size=8, num_classes=3, dim=8, depth=1, heads=2, mlp_dim=16, channels=1, dim_head=4,
+          t2t_layers=((3, 2), (3, 2)))
+save_file({k: v.contiguous() for k, v in T2TViT(**kw).state_dict().items()}, os.path.join(C, "safetensors", "tiny-t2t.safetensors"))
+cfg = os.path.join(C, "config-json", "tiny-t2t.json")
+w(cfg, json.dumps(kw).encode())
+out = os.path.join(C, "vitq", "tiny-t2t.vitq")
+subprocess.check_call([BIN, "convert", os.path.join(C, "safetensors", "tiny-t2t.safetensors"), "--config", cfg, "-o", out],
+                      stdout=subprocess.DEVNULL)
+data = open(out, "rb").read()
+h = struct.unpack("<I", data[8:12])[0]
+w(os.path.join(C, "vitq-header", "tiny-t2t.vitq.json"), lz4.frame.decompress(data[16:16 + h]))
+shutil.copy(os.path.join(ROOT, "Tests", "VitEdgeTests", "Fixtures", "parity", "vit-pytorch-t2t", "config.json"),
+            os.path.join(C, "config-json", "vit-pytorch-t2t.json"))

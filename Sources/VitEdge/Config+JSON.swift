@@ -34,6 +34,10 @@ extension ViTConfig {
             let at = pairs.firstIndex { $0.0 == "position_embedding_includes_prefix" }! + 1
             pairs.insert(("pre_norm", .bool(true)), at: at)
         }
+        if !t2tLayers.isEmpty {
+            let at = pairs.firstIndex { $0.0 == "patch_norm_after" }! + 1
+            pairs.insert(("t2t_layers", .array(t2tLayers.map { .array([n($0.kernel), n($0.stride)]) })), at: at)
+        }
         if projectionDim > 0 {
             let at = pairs.firstIndex { $0.0 == "pre_logits_dim" }! + 1
             pairs.insert(("projection_dim", n(projectionDim)), at: at)
@@ -84,6 +88,13 @@ extension ViTConfig {
         c.patchEmbedding = try oneOf("patch_embedding", PatchEmbedding.self)
         c.patchNormBefore = try bool("patch_norm_before")
         c.patchNormAfter = try bool("patch_norm_after")
+        if let t = j["t2t_layers"] {
+            guard let layers = t.array?.map({ $0.array?.compactMap { $0.int } }), !layers.isEmpty,
+                  layers.allSatisfy({ $0?.count == 2 }) else {
+                throw fail("t2t_layers", "a list of [kernel, stride] pairs")
+            }
+            c.t2tLayers = layers.map { T2TLayer(kernel: $0![0], stride: $0![1]) }
+        }
         c.classToken = try bool("class_token")
         c.distillationToken = try bool("distillation_token")
         c.positionEmbeddingIncludesPrefix = try bool("position_embedding_includes_prefix")

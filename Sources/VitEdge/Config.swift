@@ -17,6 +17,9 @@ package struct ViTConfig: Equatable, Sendable {
         /// DeepViT (vit-pytorch): a ViT whose attention maps are mixed across heads by a
         /// learnt [heads, heads] matrix and a LayerNorm over the heads before they meet V.
         case deepvit
+        /// T2T-ViT (vit-pytorch `T2TViT`): the patches come from soft splits (overlapping
+        /// unfolds) with a one-head transformer between them (`Families/T2T/`), then a ViT.
+        case t2t
 
         /// How an architecture's blocks mix information across tokens. Code shared by
         /// several architectures asks this (or switches on the architecture), never
@@ -31,7 +34,7 @@ package struct ViTConfig: Equatable, Sendable {
 
         package var tokenMixing: TokenMixing {
             switch self {
-            case .vit, .hybrid, .deepvit: return .attention
+            case .vit, .hybrid, .deepvit, .t2t: return .attention
             case .mixer, .resmlp: return .weights
             }
         }
@@ -39,7 +42,7 @@ package struct ViTConfig: Equatable, Sendable {
         package var withArticle: String {
             switch self {
             case .mixer: return "an " + displayName
-            case .vit, .resmlp, .hybrid, .deepvit: return "a " + displayName
+            case .vit, .resmlp, .hybrid, .deepvit, .t2t: return "a " + displayName
             }
         }
         package var displayName: String {
@@ -47,6 +50,7 @@ package struct ViTConfig: Equatable, Sendable {
             case .vit: return "ViT"; case .mixer: return "MLP-Mixer"; case .resmlp: return "ResMLP"
             case .hybrid: return "ResNet+ViT hybrid"
             case .deepvit: return "DeepViT"
+            case .t2t: return "T2T-ViT"
             }
         }
     }
@@ -159,6 +163,8 @@ package struct ViTConfig: Equatable, Sendable {
     package var std: [Float]
     /// Resize and crop before `mean`/`std` (the model's own eval transform).
     package var preprocessing: Preprocessing = .plain
+    /// T2T-ViT's soft splits, in order (empty for every other architecture).
+    package var t2tLayers: [T2TLayer] = []
     /// How position embeddings are resampled when the model runs at another input size.
     package var positionResampling: PositionResampling = .huggingface
     package var labels: [String] = []
@@ -192,8 +198,8 @@ package struct ViTConfig: Equatable, Sendable {
     package var featureHeight: Int { backbone?.outputSize(imageHeight) ?? imageHeight }
     package var featureWidth: Int { backbone?.outputSize(imageWidth) ?? imageWidth }
     package var featureChannels: Int { backbone?.outChannels ?? channels }
-    package var gridHeight: Int { featureHeight / patchSize }
-    package var gridWidth: Int { featureWidth / patchSize }
+    package var gridHeight: Int { t2tLayers.isEmpty ? featureHeight / patchSize : T2TLayer.grid(imageHeight, t2tLayers) }
+    package var gridWidth: Int { t2tLayers.isEmpty ? featureWidth / patchSize : T2TLayer.grid(imageWidth, t2tLayers) }
     package var numPatches: Int { gridHeight * gridWidth }
     package var prefixTokens: Int { (classToken ? 1 : 0) + (distillationToken ? 1 : 0) + registerTokens }
     /// Tokens per image in the encoder: prefix tokens + patches.
@@ -204,7 +210,9 @@ package struct ViTConfig: Equatable, Sendable {
     package var innerDim: Int { heads * headDim }
     /// Length of one flattened patch: channels × patch × patch (of the feature map for
     /// the hybrid).
-    package var patchDim: Int { featureChannels * patchSize * patchSize }
+    package var patchDim: Int {
+        t2tLayers.isEmpty ? featureChannels * patchSize * patchSize : t2tLayers.reduce(channels) { $0 * $1.kernel * $1.kernel }
+    }
     /// Width of the pooled vector: D, or 2·D for the class token beside the patches' mean.
     package var pooledDim: Int { pool == .classAndMeanPatches ? 2 * dim : dim }
     /// Width of the vector the head reads.
@@ -223,10 +231,12 @@ package struct ViTConfig: Equatable, Sendable {
             .badModel(path: source, expected: expected, found: found, hint: "")
         }
         let bound = 1 << 20
+        // First: every size below derives the grid from the soft splits when there are some.
+        try validateT2T(source: source)
         var sizes = [("image height", imageHeight), ("image width", imageWidth), ("channels", channels),
                      ("patch size", patchSize), ("width", dim), ("depth", depth), ("MLP width", mlpDim)]
         switch architecture {
-        case .vit, .hybrid, .deepvit: sizes += [("heads", heads), ("head size", headDim)]
+        case .vit, .hybrid, .deepvit, .t2t: sizes += [("heads", heads), ("head size", headDim)]
         case .mixer: sizes.append(("token MLP width", tokenMlpDim))
         case .resmlp: break
         }
@@ -245,7 +255,7 @@ package struct ViTConfig: Equatable, Sendable {
             let scaled: Bool
             switch architecture {
             case .resmlp: scaled = true
-            case .mixer, .vit, .hybrid, .deepvit: scaled = false
+            case .mixer, .vit, .hybrid, .deepvit, .t2t: scaled = false
             }
             guard layerScale == scaled else {
                 throw bad("layer scale \(scaled ? "on" : "off") in \(architecture.withArticle)", "\(layerScale)")
@@ -271,7 +281,7 @@ package struct ViTConfig: Equatable, Sendable {
         let needsBackbone: Bool
         switch architecture {
         case .hybrid: needsBackbone = true
-        case .vit, .mixer, .resmlp, .deepvit: needsBackbone = false
+        case .vit, .mixer, .resmlp, .deepvit, .t2t: needsBackbone = false
         }
         if int8Attention, let why = architecture.block.noInt8Attention {
             throw bad("fp32 attention: \(architecture.withArticle) \(why)", "int8 attention")

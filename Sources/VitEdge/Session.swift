@@ -5,6 +5,8 @@ struct Activations {
     var image: UnsafeMutablePointer<Float>
     /// The hybrid's ResNet intermediates, whose output the patches are cut from
     var backbone: BackboneActivations?
+    /// T2T-ViT's stem intermediates, whose last soft split writes the patches
+    var t2t: T2TActivations?
     /// [B·N, C·P·P] flattened patches
     var patches: UnsafeMutablePointer<Float>
     /// [B·T, D] the residual stream
@@ -227,6 +229,7 @@ struct ForwardLayout {
         try p.buffer("int8.scales", q.scales)
         try p.buffer("int8.acc", q.acc)
         try declareBackbone(&p, c, k, batch: b)                  // 0. the hybrid's ResNet
+        if !c.t2tLayers.isEmpty { try declareT2TStem(&p, c, k, batch: b, workers: workers) }  //    or T2T's soft splits
         for i in 0..<c.depth {                                   // 4. the encoder
             try c.architecture.block.declare(&p, c.encoderShape, k, prefix: "blocks.\(i).", batch: b, capture: captureAttention.contains(i), workers: workers)
         }
@@ -283,7 +286,7 @@ struct ForwardLayout {
         }
         let pooled = v.floats("pooled")
         let features = config.hasFeatureLayer ? v.floats("features") : pooled
-        return Activations(image: v.floats("image"), backbone: backboneActivations(v, quant: quant),
+        return Activations(image: v.floats("image"), backbone: backboneActivations(v, quant: quant), t2t: t2tActivations(v),
                            patches: v.floats("patches"), tokens: v.floats("tokens"), blocks: blocks,
                            normed: v.floats("normed"), attentionPool: attentionPoolActivations(v, quant: quant),
                            pooled: pooled,

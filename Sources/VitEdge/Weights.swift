@@ -62,6 +62,8 @@ struct ModelWeights {
     var patchNormBefore: LayerNorm?
     /// The hybrid's ResNet, or nil
     var backbone: BackboneWeights? = nil
+    /// T2T-ViT's soft splits and their blocks, or nil
+    var t2t: T2TStemWeights? = nil
     /// [dim, channels·patch·patch], the convolution kernel flattened (c, y, x); for
     /// the hybrid (y, x, c), as its NHWC feature map is cut
     var patch: Linear
@@ -103,6 +105,7 @@ struct ModelWeights {
         }
         var t: [(String, [Int])] = []
         if let b = c.backbone { t += BackboneWeights.expectedTensors(b, inChannels: c.channels) }
+        if !c.t2tLayers.isEmpty { t += T2TStemWeights.tensors(c) }
         if c.patchNormBefore { t += [("patch_embed.norm_pre.weight", [c.patchDim]), ("patch_embed.norm_pre.bias", [c.patchDim])] }
         t += [("patch_embed.weight", [c.dim, c.patchDim]), ("patch_embed.bias", [c.dim])]
         if c.patchNormAfter { t += [("patch_embed.norm_post.weight", [c.dim]), ("patch_embed.norm_post.bias", [c.dim])] }
@@ -229,6 +232,7 @@ struct ModelWeights {
         if let bb = c.backbone {
             backbone = BackboneWeights(bb, inChannels: c.channels, float: f) { linear($0, out: $1, in: $2, bias: false) }
         }
+        t2t = c.t2tLayers.isEmpty ? nil : T2TStemWeights(c, t)
         patchNormBefore = c.patchNormBefore ? ln("patch_embed.norm_pre", c.patchDim) : nil
         patch = linear("patch_embed", out: c.dim, in: c.patchDim)
         patchNormAfter = c.patchNormAfter ? ln("patch_embed.norm_post", c.dim) : nil
@@ -282,6 +286,7 @@ struct ModelWeights {
     /// `head`), in file order; the layer may be changed in place.
     mutating func forEachLinear(_ body: (String, inout Linear) -> Void) {
         if var b = backbone { b.forEachLinear(body); backbone = b }
+        if var s = t2t { s.forEachLinear(body); t2t = s }
         body("patch_embed", &patch)
         for i in blocks.indices {
             let p = "blocks.\(i)."

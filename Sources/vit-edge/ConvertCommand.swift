@@ -117,7 +117,7 @@ struct ConvertCommand: ParsableCommand {
             try FileIO.write(output, bytes)
             let c = conversion.config
             say("family       \(conversion.family.rawValue)")
-            say("model        \(c.architecture.displayName) \(c.channels)x\(c.imageHeight)x\(c.imageWidth), patch \(c.patchSize), \(c.encoderDescription), pool \(c.pool.rawValue), \(c.numClasses) classes")
+            say("model        \(c.architecture.displayName) \(c.channels)x\(c.imageHeight)x\(c.imageWidth), \(c.t2tLayers.isEmpty ? "patch \(c.patchSize)" : "soft splits \(c.t2tDescription)"), \(c.encoderDescription), pool \(c.pool.rawValue), \(c.numClasses) classes")
             say("tensors      \(conversion.tensors.count), \(c.parameterCount) parameters")
             for o in conversion.origins { say("\(pad(o.field, 12)) \(pad(o.value, 10)) from \(o.source)") }
             // One line per tensor, or per reason when many share one (a CLIP text tower).

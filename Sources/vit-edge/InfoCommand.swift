@@ -64,7 +64,7 @@ struct InfoCommand: ParsableCommand {
                     say("  \(v.name.replacingPrefix("patch_embed.backbone.", with: "")): \(v.kernel)x\(v.kernel)/\(v.stride) \(v.inChannels)→\(v.outChannels) at \(v.inHeight)x\(v.inWidth) → \(v.outHeight)x\(v.outWidth)")
                 }
             }
-            say("input        \(c.channels)x\(c.imageHeight)x\(c.imageWidth), patch \(c.patchSize) (\(c.embeddingDescription)), \(c.numPatches) patches + \(c.prefixTokens) prefix\(c.registerTokens > 0 ? " (\(c.registerTokens) registers)" : "") = \(c.tokens) tokens")
+            say("input        \(c.channels)x\(c.imageHeight)x\(c.imageWidth), \(c.t2tLayers.isEmpty ? "patch \(c.patchSize)" : "soft splits \(c.t2tDescription)") (\(c.embeddingDescription)), \(c.numPatches) patches + \(c.prefixTokens) prefix\(c.registerTokens > 0 ? " (\(c.registerTokens) registers)" : "") = \(c.tokens) tokens")
             say("encoder      \(c.preNorm ? "pre-norm, " : "")\(c.encoderDescription)")
             say("head         pool \(c.pool.rawValue)\(c.pool == .attentionPool ? " (attention pooling: \(c.heads) heads, LayerNorm, MLP \(c.mlpDim))" : "")\(c.finalNorm ? ", final norm" : "")\(c.poolNorm ? ", pooled norm" : "")\(c.preLogitsDim > 0 ? ", pre-logits \(c.preLogitsDim)" : "")\(c.projectionDim > 0 ? ", projection \(c.projectionDim)" : ""), \(c.numClasses > 0 ? "\(c.numClasses) classes" : "no head (features)")\(c.distillationToken ? ", distillation head" : "")")
             say("preprocess   \(c.preprocessing.summary); mean \(c.mean), std \(c.std)")
@@ -88,7 +88,7 @@ extension ViTConfig {
     /// One line for `info` and `convert`: the blocks' shape.
     var encoderDescription: String {
         switch architecture {
-        case .vit, .hybrid, .deepvit:
+        case .vit, .hybrid, .deepvit, .t2t:
             return "width \(dim), depth \(depth), heads \(heads)x\(headDim)\(architecture == .deepvit ? " (re-attention: maps mixed across heads)" : ""), MLP \(mlpDim), GELU \(gelu.rawValue), eps \(eps)\(layerScale ? ", layer scale" : "")\(qkvBias ? "" : ", no qkv bias")"
         case .mixer:
             return "width \(dim), depth \(depth), token MLP \(tokens)→\(tokenMlpDim)→\(tokens), channel MLP \(mlpDim), LayerNorm eps \(eps), GELU \(gelu.rawValue)"

@@ -135,7 +135,7 @@ final class ParityTests: XCTestCase {
         let samples = try FileIO.list(repoFile("models/samples")).filter { $0.hasSuffix(".pgm") }.prefix(4)
         for (name, architecture) in [("timm-mixer", ViTConfig.Architecture.mixer), ("timm-resmlp", .resmlp), ("fb-resmlp", .resmlp),
                                      ("timm-hybrid-stem", .hybrid), ("timm-hybrid-resnet", .hybrid),
-                                     ("vit-pytorch-deepvit", .deepvit)] {
+                                     ("vit-pytorch-deepvit", .deepvit), ("vit-pytorch-t2t", .t2t)] {
             let conversion = try Self.convert(name)
             XCTAssertEqual(conversion.config.architecture, architecture, name)
             let expected = try loadTensors(fixture("parity/\(name)/expected.safetensors"))

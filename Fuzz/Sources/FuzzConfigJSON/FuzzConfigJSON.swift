@@ -7,7 +7,8 @@ let checkpoints: [Safetensors] = {
     let root = repositoryRoot
     return ["/Fuzz/Corpus/safetensors/tiny-timm.safetensors",
             "/Tests/VitEdgeTests/Fixtures/parity/vit-pytorch-mean/model.safetensors",
-            "/Tests/VitEdgeTests/Fixtures/parity/hf-vit-new-names/model.safetensors"].compactMap {
+            "/Tests/VitEdgeTests/Fixtures/parity/hf-vit-new-names/model.safetensors",
+            "/Tests/VitEdgeTests/Fixtures/parity/vit-pytorch-t2t/model.safetensors"].compactMap {
         try? Safetensors(path: root + $0)
     }
 }()

@@ -74,7 +74,7 @@ package enum Converter {
             c = isHuggingFaceSigLIP(st) ? try mapHuggingFaceSigLIP(&src, configJSON, options)
                 : isHuggingFaceCLIP(st) ? try mapHuggingFaceCLIP(&src, configJSON, options) : try mapHuggingFace(&src, configJSON, options)
         case .openAI: c = try mapOpenAICLIP(&src, configJSON, options)
-        case .vitPytorch: c = try mapVitPytorch(&src, configJSON, options)
+        case .vitPytorch: c = isT2T(st) ? try mapT2T(&src, configJSON, options) : try mapVitPytorch(&src, configJSON, options)
         }
         // Options that apply to every family.
         if let e = options.eps { c.eps = e; src.note("eps", "\(e)", "--eps") }

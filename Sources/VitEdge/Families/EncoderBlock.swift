@@ -135,7 +135,7 @@ extension ViTConfig.Architecture {
     /// The kind of encoder block each architecture stacks: the line a new kind adds.
     var block: any EncoderBlock.Type {
         switch self {
-        case .vit, .hybrid: return TransformerBlock.self
+        case .vit, .hybrid, .t2t: return TransformerBlock.self
         case .mixer, .resmlp: return MixerBlock.self
         case .deepvit: return ReattentionBlock.self
         }

@@ -102,10 +102,12 @@ extension MemoryPlan {
         let steps = (buffers.map { $0.lastUse }.max() ?? 0) + 1
         let width = min(steps, 60)
         var lines: [String] = []
+        // Names in full, padded to the longest shown (`blocks.11.attention_int8`, `t2t.0.blocks.0.norm1`).
+        let column = max(18, buffers.prefix(maxRows).map { $0.name.count }.max() ?? 0)
         for (i, b) in buffers.enumerated().prefix(maxRows) {
             var bar = [Character](repeating: ".", count: width)
             for s in b.firstUse...b.lastUse { bar[s * width / steps] = "#" }
-            let name = b.name.count > 18 ? String(b.name.prefix(18)) : b.name + String(repeating: " ", count: 18 - b.name.count)
+            let name = b.name + String(repeating: " ", count: column - b.name.count)
             lines.append("  \(name) offset \(pad(offsets[i], 10)) bytes \(pad(b.bytes, 10))  \(String(bar))")
         }
         if buffers.count > maxRows { lines.append("  ... \(buffers.count - maxRows) more buffers") }
