@@ -149,12 +149,19 @@ torch.manual_seed(3)
 state = DeepViT(image_size=8, patch_size=4, num_classes=3, dim=8, depth=1, heads=2, mlp_dim=16, channels=1,
                 dim_head=4).state_dict()
 save_file({k: v.contiguous() for k, v in state.items()}, os.path.join(C, "safetensors", "tiny-deepvit.safetensors"))
-out = os.path.join(C, "vitq", "tiny-deepvit.vitq")
-subprocess.check_call([BIN, "convert", os.path.join(C, "safetensors", "tiny-deepvit.safetensors"), "--heads", "2", "-o", out],
-                      stdout=subprocess.DEVNULL)
-data = open(out, "rb").read()
-h = struct.unpack("<I", data[8:12])[0]
-w(os.path.join(C, "vitq-header", "tiny-deepvit.vitq.json"), lz4.frame.decompress(data[16:16 + h]))
+
+
+def convert_seed(name, *args):
+    """Converts safetensors/NAME.safetensors into vitq/NAME.vitq and writes its header's JSON."""
+    out = os.path.join(C, "vitq", name + ".vitq")
+    subprocess.check_call([BIN, "convert", os.path.join(C, "safetensors", name + ".safetensors"), *args, "-o", out],
+                          stdout=subprocess.DEVNULL)
+    data = open(out, "rb").read()
+    h = struct.unpack("<I", data[8:12])[0]
+    w(os.path.join(C, "vitq-header", name + ".vitq.json"), lz4.frame.decompress(data[16:16 + h]))
+
+
+convert_seed("tiny-deepvit", "--heads", "2")
 
 # T2T-ViT (vit-pytorch, soft splits): the checkpoint with its keyword arguments, the .vitq
 # and the header; the parity fixture's config.json is FuzzConfigJSON's seed beside its checkpoint.
@@ -165,11 +172,6 @@ kw = dict(image_size=8, num_classes=3, dim=8, depth=1, heads=2, mlp_dim=16, chan
 save_file({k: v.contiguous() for k, v in T2TViT(**kw).state_dict().items()}, os.path.join(C, "safetensors", "tiny-t2t.safetensors"))
 cfg = os.path.join(C, "config-json", "tiny-t2t.json")
 w(cfg, json.dumps(kw).encode())
-out = os.path.join(C, "vitq", "tiny-t2t.vitq")
-subprocess.check_call([BIN, "convert", os.path.join(C, "safetensors", "tiny-t2t.safetensors"), "--config", cfg, "-o", out],
-                      stdout=subprocess.DEVNULL)
-data = open(out, "rb").read()
-h = struct.unpack("<I", data[8:12])[0]
-w(os.path.join(C, "vitq-header", "tiny-t2t.vitq.json"), lz4.frame.decompress(data[16:16 + h]))
+convert_seed("tiny-t2t", "--config", cfg)
 shutil.copy(os.path.join(ROOT, "Tests", "VitEdgeTests", "Fixtures", "parity", "vit-pytorch-t2t", "config.json"),
             os.path.join(C, "config-json", "vit-pytorch-t2t.json"))

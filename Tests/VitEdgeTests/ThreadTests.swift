@@ -28,6 +28,18 @@ final class ThreadTests: XCTestCase {
         }
     }
 
+    /// `body` with the kernel set `one` bound to a pool of each of these sizes.
+    func onPools(of sizes: [Int], _ one: Kernels, _ body: (Kernels, Int) -> Void) {
+        for threads in sizes {
+            let pool = ThreadPool(threads: threads)
+            var k = one
+            k.pool = pool.pool
+            k.threads = threads
+            body(k, threads)
+            withExtendedLifetime(pool) {}
+        }
+    }
+
     /// ViT-Ti's attention (3 heads on 2-3 threads) is split into blocks of query rows;
     /// outputs and captured probabilities must not change.
     func testAttentionSplitByQueryRowsIsBitIdentical() throws {
@@ -52,15 +64,10 @@ final class ThreadTests: XCTestCase {
             return (out, probs)
         }
         let want = run(one, workers: 1)
-        for threads in [2, 3] {
-            let pool = ThreadPool(threads: threads)
-            var k = one
-            k.pool = pool.pool
-            k.threads = threads
+        onPools(of: [2, 3], one) { k, threads in
             let got = run(k, workers: threads)
             XCTAssertEqual(got.out, want.out, "\(threads) threads")
             XCTAssertEqual(got.probs, want.probs, "\(threads) threads")
-            withExtendedLifetime(pool) {}
         }
     }
 
@@ -93,15 +100,10 @@ final class ThreadTests: XCTestCase {
             return (out, maps)
         }
         let want = run(one, workers: 1)
-        for threads in [2, 3] {
-            let pool = ThreadPool(threads: threads)
-            var k = one
-            k.pool = pool.pool
-            k.threads = threads
+        onPools(of: [2, 3], one) { k, threads in
             let got = run(k, workers: threads)
             XCTAssertEqual(got.out, want.out, "\(threads) threads")
             XCTAssertEqual(got.maps, want.maps, "\(threads) threads")
-            withExtendedLifetime(pool) {}
         }
     }
 
