@@ -18,7 +18,7 @@ package struct T2TLayer: Equatable, Sendable {
     /// The output size of this split on an input of n (PyTorch's unfold arithmetic).
     func output(_ n: Int) -> Int { (n + 2 * padding - kernel) / stride + 1 }
     /// The grid after every split.
-    static func grid(_ n: Int, _ layers: [T2TLayer]) -> Int { layers.reduce(n) { $1.output($0) } }
+    static func grid<S: Sequence<T2TLayer>>(_ n: Int, _ layers: S) -> Int { layers.reduce(n) { $1.output($0) } }
     /// vit-pytorch's default `t2t_layers`.
     static let vitPytorchDefault = [T2TLayer(kernel: 7, stride: 4), T2TLayer(kernel: 3, stride: 2), T2TLayer(kernel: 3, stride: 2)]
 }
@@ -27,7 +27,7 @@ extension ViTConfig {
     /// Stage i of the stem (every split but the last): its tokens per image, its width and
     /// the grid the tokens lie on.
     func t2tStage(_ i: Int) -> (tokens: Int, dim: Int, side: Int) {
-        let side = T2TLayer.grid(imageHeight, Array(t2tLayers[...i]))
+        let side = T2TLayer.grid(imageHeight, t2tLayers[...i])
         let dim = t2tLayers[...i].reduce(channels) { $0 * $1.kernel * $1.kernel }
         return (side * side, dim, side)
     }
@@ -44,7 +44,7 @@ extension ViTConfig {
 
     /// "3/2, 3/2, 3/2 (grids 14, 7, 4; widths 9, 81, 729)": each split's kernel/stride, for `info`.
     package var t2tDescription: String {
-        let grids = t2tLayers.indices.map { T2TLayer.grid(imageHeight, Array(t2tLayers[...$0])) }
+        let grids = t2tLayers.indices.map { T2TLayer.grid(imageHeight, t2tLayers[...$0]) }
         let widths = t2tLayers.indices.map { t2tLayers[...$0].reduce(channels) { $0 * $1.kernel * $1.kernel } }
         return t2tLayers.map { "\($0.kernel)/\($0.stride)" }.joined(separator: ", ")
             + " (grids \(grids.map(String.init).joined(separator: ", ")); widths \(widths.map(String.init).joined(separator: ", ")))"
@@ -107,6 +107,8 @@ struct T2TStemWeights {
 // MARK: - Buffers and the forward pass
 
 struct T2TActivations {
+    /// Each stage's block shape, derived once when the session is planned
+    var shapes: [EncoderShape]
     /// [B·Nᵢ, dᵢ] each stage's tokens (every split but the last)
     var tokens: [UnsafeMutablePointer<Float>]
     var blocks: [TransformerBlockActivations]
@@ -126,6 +128,7 @@ extension ForwardLayout {
         guard !config.t2tLayers.isEmpty else { return nil }
         let stages = 0..<(config.t2tLayers.count - 1)
         return T2TActivations(
+            shapes: stages.map { config.t2tShape($0) },
             tokens: stages.map { v.floats("t2t.\($0).tokens") },
             blocks: stages.map { TransformerBlock.activations(v, config.t2tShape($0), kernels, prefix: "t2t.\($0).blocks.0.",
                                                              capture: false, workers: workers, quant: nil) })
@@ -141,7 +144,7 @@ func t2tStem(_ c: ViTConfig, _ w: T2TStemWeights, _ k: Kernels, batch b: Int, im
         let out = last ? patches : a.tokens[i]
         unfold(k, batch: b, channels: channels, height: side, width: side, nhwc: nhwc, layer: layer, x: x, y: out)
         if last { return }
-        let s = c.t2tShape(i)
+        let s = a.shapes[i]
         w.blocks[i].run(s, k, batch: b, tokens: out, a: a.blocks[i], observe: nil)
         k.layerNorm(w.norms[i], rows: b * s.tokens, x: out, ldx: s.dim, y: out, ldy: s.dim)
         // The tokens laid back out as an image: NHWC, the features its channels.
