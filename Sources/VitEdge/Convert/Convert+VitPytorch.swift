@@ -52,7 +52,7 @@ extension Converter {
                       "pass --heads N, or --config with vit-pytorch's keyword arguments (heads, dim_head)")
         }
         let ffNorm = old ? "transformer.layers.0.1.norm.weight" : "transformer.layers.0.1.net.0.weight"
-        let fc1Name = old ? ".1.fn.net.0" : ".1.net.1", fc2Name = old ? ".1.fn.net.3" : ".1.net.4"
+        let fc1Name = old ? ".1.fn.net.0" : ".1.net.1"
         guard src.has(ffNorm), let fc1 = src.shape("transformer.layers.0\(fc1Name).weight") else {
             throw bad(src, "a FeedForward at transformer.layers.0.1", "none")
         }
@@ -143,29 +143,14 @@ extension Converter {
         }
         if c.classToken { try src.put("cls_token", from: "cls_token", shape: [dim]) } else { src.ignore("cls_token", because: "zero rows: no class token") }
         try src.put("pos_embed", from: "pos_embedding", shape: [rows, dim])
-        let ffn = old ? ".1.norm" : ".1.net.0"
-        let attnNorm = ".0.norm"
         for i in 0..<depth {
             let p = "transformer.layers.\(i)", b = "blocks.\(i)."
-            try src.put(b + "norm1.weight", from: p + attnNorm + ".weight")
-            try src.put(b + "norm1.bias", from: p + attnNorm + ".bias")
-            try src.put(b + "attn.qkv.weight", from: p + attn + "to_qkv.weight")
-            if c.qkvBias { try src.put(b + "attn.qkv.bias", from: p + attn + "to_qkv.bias") }
-            if c.attentionProjection {
-                try src.put(b + "attn.proj.weight", from: p + attn + "to_out.0.weight")
-                try src.put(b + "attn.proj.bias", from: p + attn + "to_out.0.bias")
-            }
+            try putVitPytorchLayer(&src, from: p, to: b, old: old, qkvBias: c.qkvBias, projection: c.attentionProjection)
             if c.architecture == .deepvit {
                 try src.put(b + "attn.reattn.weight", from: p + attn + "reattn_weights", shape: [heads, heads])
                 try src.put(b + "attn.reattn_norm.weight", from: p + attn + "reattn_norm.1.weight", shape: [heads])
                 try src.put(b + "attn.reattn_norm.bias", from: p + attn + "reattn_norm.1.bias", shape: [heads])
             }
-            try src.put(b + "norm2.weight", from: p + ffn + ".weight")
-            try src.put(b + "norm2.bias", from: p + ffn + ".bias")
-            try src.put(b + "mlp.fc1.weight", from: p + fc1Name + ".weight")
-            try src.put(b + "mlp.fc1.bias", from: p + fc1Name + ".bias")
-            try src.put(b + "mlp.fc2.weight", from: p + fc2Name + ".weight")
-            try src.put(b + "mlp.fc2.bias", from: p + fc2Name + ".bias")
         }
         if c.finalNorm {
             try src.put("norm.weight", from: "transformer.norm.weight")
@@ -181,5 +166,28 @@ extension Converter {
             try src.put("head.bias", from: hn + ".bias")
         }
         return c
+    }
+
+    /// One layer of a vit-pytorch `Transformer` (`<from>.0` attention, `<from>.1` feed-forward;
+    /// `old`: the tutorials' PreNorm `.fn.` layout) under the block names `<to>norm1.weight`, ...
+    /// ViT, DeepViT and T2T-ViT (its stem's layers too) all map their layers through here.
+    static func putVitPytorchLayer(_ src: inout TensorSource, from p: String, to b: String, old: Bool = false,
+                                   qkvBias: Bool, projection: Bool) throws {
+        let attn = old ? ".0.fn." : ".0.", ffn = old ? ".1.norm" : ".1.net.0"
+        let fc1 = old ? ".1.fn.net.0" : ".1.net.1", fc2 = old ? ".1.fn.net.3" : ".1.net.4"
+        try src.put(b + "norm1.weight", from: p + ".0.norm.weight")
+        try src.put(b + "norm1.bias", from: p + ".0.norm.bias")
+        try src.put(b + "attn.qkv.weight", from: p + attn + "to_qkv.weight")
+        if qkvBias { try src.put(b + "attn.qkv.bias", from: p + attn + "to_qkv.bias") }
+        if projection {
+            try src.put(b + "attn.proj.weight", from: p + attn + "to_out.0.weight")
+            try src.put(b + "attn.proj.bias", from: p + attn + "to_out.0.bias")
+        }
+        try src.put(b + "norm2.weight", from: p + ffn + ".weight")
+        try src.put(b + "norm2.bias", from: p + ffn + ".bias")
+        try src.put(b + "mlp.fc1.weight", from: p + fc1 + ".weight")
+        try src.put(b + "mlp.fc1.bias", from: p + fc1 + ".bias")
+        try src.put(b + "mlp.fc2.weight", from: p + fc2 + ".weight")
+        try src.put(b + "mlp.fc2.bias", from: p + fc2 + ".bias")
     }
 }

@@ -79,14 +79,8 @@ extension Converter {
         try c.validate(source: src.path)
 
         for i in 0..<stems {
-            let p = "to_patch_embedding.\(4 * i + 3).", b = "t2t.\(i).blocks.0."
-            for (to, from) in [("norm1.weight", "layers.0.0.norm.weight"), ("norm1.bias", "layers.0.0.norm.bias"),
-                               ("attn.qkv.weight", "layers.0.0.to_qkv.weight"),
-                               ("norm2.weight", "layers.0.1.net.0.weight"), ("norm2.bias", "layers.0.1.net.0.bias"),
-                               ("mlp.fc1.weight", "layers.0.1.net.1.weight"), ("mlp.fc1.bias", "layers.0.1.net.1.bias"),
-                               ("mlp.fc2.weight", "layers.0.1.net.4.weight"), ("mlp.fc2.bias", "layers.0.1.net.4.bias")] {
-                try src.put(b + to, from: p + from)
-            }
+            let p = "to_patch_embedding.\(4 * i + 3)."
+            try putVitPytorchLayer(&src, from: p + "layers.0", to: "t2t.\(i).blocks.0.", qkvBias: false, projection: false)
             try src.put("t2t.\(i).norm.weight", from: p + "norm.weight")
             try src.put("t2t.\(i).norm.bias", from: p + "norm.bias")
         }
@@ -95,17 +89,8 @@ extension Converter {
         try src.put("cls_token", from: "cls_token", shape: [dim])
         try src.put("pos_embed", from: "pos_embedding", shape: [c.numPatches + 1, dim])
         for i in 0..<depth {
-            let p = "transformer.layers.\(i).", b = "blocks.\(i)."
-            for (to, from) in [("norm1.weight", "0.norm.weight"), ("norm1.bias", "0.norm.bias"), ("attn.qkv.weight", "0.to_qkv.weight"),
-                               ("norm2.weight", "1.net.0.weight"), ("norm2.bias", "1.net.0.bias"),
-                               ("mlp.fc1.weight", "1.net.1.weight"), ("mlp.fc1.bias", "1.net.1.bias"),
-                               ("mlp.fc2.weight", "1.net.4.weight"), ("mlp.fc2.bias", "1.net.4.bias")] {
-                try src.put(b + to, from: p + from)
-            }
-            if c.attentionProjection {
-                try src.put(b + "attn.proj.weight", from: p + "0.to_out.0.weight")
-                try src.put(b + "attn.proj.bias", from: p + "0.to_out.0.bias")
-            }
+            try putVitPytorchLayer(&src, from: "transformer.layers.\(i)", to: "blocks.\(i).", qkvBias: false,
+                                   projection: c.attentionProjection)
         }
         if c.finalNorm {
             try src.put("norm.weight", from: "transformer.norm.weight")
