@@ -213,8 +213,12 @@ package struct ViTConfig: Equatable, Sendable {
     package var patchDim: Int {
         t2tLayers.isEmpty ? featureChannels * patchSize * patchSize : t2tLayers.reduce(channels) { $0 * $1.kernel * $1.kernel }
     }
+    /// Tokens per image and width of the stream the head reads: the encoder's (`tokens`,
+    /// `dim`), or a hierarchical model's last stage.
+    package var outputTokens: Int { tokens }
+    package var outputDim: Int { dim }
     /// Width of the pooled vector: D, or 2·D for the class token beside the patches' mean.
-    package var pooledDim: Int { pool == .classAndMeanPatches ? 2 * dim : dim }
+    package var pooledDim: Int { pool == .classAndMeanPatches ? 2 * outputDim : outputDim }
     /// Width of the vector the head reads.
     package var featureDim: Int { projectionDim > 0 ? projectionDim : preLogitsDim > 0 ? preLogitsDim : pooledDim }
     /// Whether the features are a layer's own output (pre-logits or projection) rather

@@ -50,14 +50,15 @@ func forwardPass(_ model: VisionTransformer, _ k: Kernels, _ x: Activations, bat
     tap?(.patchEmbedding, UnsafeBufferPointer(start: x.tokens, count: rows * c.dim))
     // 4. The encoder: N pre-norm blocks on the residual stream, of the architecture's
     //    kind: attention + MLP (ViT), or token mixing + channel MLP (Mixer, ResMLP).
-    for i in 0..<c.depth {
-        let observe = tap.map { t in { (layer: String, v: UnsafeBufferPointer<Float>) in t(.linearInput("blocks.\(i).\(layer)"), v) } }
-        x.blocks[i].run(k, batch: b, tokens: x.tokens, observe: observe)
-        tap?(.block(i), UnsafeBufferPointer(start: x.tokens, count: rows * c.dim))
+    //    A hierarchical model's layers change the tokens and the width between its stages.
+    for (i, block) in x.blocks.enumerated() {
+        let observe = tap.map { t in { (layer: String, v: UnsafeBufferPointer<Float>) in t(.linearInput(block.prefix + layer), v) } }
+        block.run(k, batch: b, tokens: x.tokens, observe: observe)
+        tap?(.block(i), UnsafeBufferPointer(start: x.tokens, count: b * block.outputCount))
     }
     // 5. Head: final norm, pooling, pre-logits or projection, classifier(s).
     let final = finalNorm(c, w, k, batch: b, tokens: x.tokens, normed: x.normed)
-    if c.finalNorm { tap?(.finalNorm, UnsafeBufferPointer(start: final, count: rows * c.dim)) }
+    if c.finalNorm { tap?(.finalNorm, UnsafeBufferPointer(start: final, count: b * c.outputTokens * c.outputDim)) }
     poolTokens(c, w, k, batch: b, tokens: final, pooled: x.pooled, attentionPool: x.attentionPool,
                observe: tap.map { t in { layer, v in t(.linearInput(layer), v) } })
     tap?(.pooled, UnsafeBufferPointer(start: x.pooled, count: b * c.pooledDim))

@@ -12,7 +12,7 @@ import Darwin
 func finalNorm(_ c: ViTConfig, _ w: ModelWeights, _ k: Kernels, batch: Int,
                tokens: UnsafeMutablePointer<Float>, normed: UnsafeMutablePointer<Float>) -> UnsafeMutablePointer<Float> {
     guard let norm = w.norm else { return tokens }
-    norm.apply(k, rows: batch * c.tokens, x: tokens, ldx: c.dim, y: normed, ldy: c.dim)
+    norm.apply(k, rows: batch * c.outputTokens, x: tokens, ldx: c.outputDim, y: normed, ldy: c.outputDim)
     return normed
 }
 
@@ -23,7 +23,7 @@ func finalNorm(_ c: ViTConfig, _ w: ModelWeights, _ k: Kernels, batch: Int,
 func poolTokens(_ c: ViTConfig, _ w: ModelWeights, _ k: Kernels, batch: Int,
                 tokens: UnsafePointer<Float>, pooled: UnsafeMutablePointer<Float>, attentionPool a: AttentionPoolActivations?,
                 observe: ((String, UnsafeBufferPointer<Float>) -> Void)? = nil) {
-    let d = c.dim
+    let d = c.outputDim
     if c.pool == .attentionPool, let pool = w.attentionPool, let a {
         attentionPool(c, pool, k, batch: batch, tokens: tokens, a: a, pooled: pooled, observe: observe)
     } else {
@@ -37,9 +37,9 @@ func poolTokens(_ c: ViTConfig, _ w: ModelWeights, _ k: Kernels, batch: Int,
 /// The class token or a mean of tokens, per image.
 private func poolByToken(_ c: ViTConfig, _ k: Kernels, batch: Int, tokens: UnsafePointer<Float>, pooled: UnsafeMutablePointer<Float>) {
     if k.plans(tokens, pooled) { return }
-    let d = c.dim
+    let d = c.outputDim, t = c.outputTokens
     for b in 0..<batch {
-        let image = tokens + b * c.tokens * d
+        let image = tokens + b * t * d
         let out = pooled + b * c.pooledDim
         switch c.pool {
         case .classToken:
@@ -50,16 +50,16 @@ private func poolByToken(_ c: ViTConfig, _ k: Kernels, batch: Int, tokens: Unsaf
             out.update(from: image, count: d)
             let mean = out + d
             for i in 0..<d { mean[i] = 0 }
-            for t in c.prefixTokens..<c.tokens {
-                for i in 0..<d { mean[i] += image[t * d + i] }
+            for r in c.prefixTokens..<t {
+                for i in 0..<d { mean[i] += image[r * d + i] }
             }
-            for i in 0..<d { mean[i] /= Float(c.numPatches) }
+            for i in 0..<d { mean[i] /= Float(t - c.prefixTokens) }
         case .meanPatches, .meanAllTokens:
             let first = c.pool == .meanPatches ? c.prefixTokens : 0
-            let n = c.tokens - first
+            let n = t - first
             for i in 0..<d { out[i] = 0 }
-            for t in first..<c.tokens {
-                for i in 0..<d { out[i] += image[t * d + i] }
+            for r in first..<t {
+                for i in 0..<d { out[i] += image[r * d + i] }
             }
             for i in 0..<d { out[i] /= Float(n) }
         case .attentionPool:

@@ -161,7 +161,7 @@ package final class InferenceSession: @unchecked Sendable {
     /// timm's `forward_features` and Hugging Face's DINOv2 / SigLIP `last_hidden_state`.
     package func tokens(_ i: Int) -> UnsafeBufferPointer<Float> {
         let c = model.config
-        let n = c.tokens * c.dim
+        let n = c.outputTokens * c.outputDim
         return UnsafeBufferPointer(start: (c.finalNorm ? act.normed : act.tokens) + i * n, count: n)
     }
 
@@ -198,6 +198,8 @@ struct ForwardLayout {
     let kernels: Kernels
     /// The model's weights (the blocks are bound to their views).
     let weights: ModelWeights
+    /// The encoder's layers (`ViTConfig.encoderLayers`), derived once.
+    let layers: [EncoderLayer]
     /// The traced program: for each step, the buffers it touched (indices into `requests`).
     private(set) var steps: [[Int]] = []
 
@@ -230,10 +232,11 @@ struct ForwardLayout {
         try p.buffer("int8.acc", q.acc)
         try declareBackbone(&p, c, k, batch: b)                  // 0. the hybrid's ResNet
         if !c.t2tLayers.isEmpty { try declareT2TStem(&p, c, k, batch: b, workers: workers) }  //    or T2T's soft splits
-        for i in 0..<c.depth {                                   // 4. the encoder
-            try c.architecture.block.declare(&p, c.encoderShape, k, prefix: "blocks.\(i).", batch: b, capture: captureAttention.contains(i), workers: workers)
+        layers = c.encoderLayers
+        for (i, l) in layers.enumerated() {                      // 4. the encoder
+            try l.kind.declare(&p, l.shape, k, prefix: l.prefix, batch: b, capture: captureAttention.contains(i), workers: workers)
         }
-        try p.buffer("normed", c.finalNorm ? rows * c.dim : 0)   // 5. the head
+        try p.buffer("normed", c.finalNorm ? b * c.outputTokens * c.outputDim : 0)   // 5. the head
         if c.pool == .attentionPool { try declareAttentionPool(&p, c, batch: b) }
         try p.buffer("pooled", b * c.pooledDim)
         try p.buffer("features", c.hasFeatureLayer ? b * c.featureDim : 0)  // else the head reads `pooled`
@@ -246,7 +249,7 @@ struct ForwardLayout {
         // pooling only the head's small buffers are live, so keeping them costs next to
         // nothing) and captured attention maps.
         p.output("pooled", "features", "logits", "logits_dist", "probabilities", c.finalNorm ? "normed" : "tokens")
-        for i in captureAttention { p.output("blocks.\(i).attention_probabilities") }
+        for i in captureAttention { p.output(layers[i].prefix + "attention_probabilities") }
         index = p.index
         requests = p.requests
 
@@ -264,7 +267,7 @@ struct ForwardLayout {
     /// Every Linear layer inside the blocks (and the backbone and the attention-pooling
     /// head), with the rows it multiplies.
     static func blockLinears(_ c: ViTConfig, batch b: Int) -> [LinearShape] {
-        var l = c.architecture.block.linearShapes(c.encoderShape, batch: b)
+        var l = c.encoderLayers.flatMap { $0.kind.linearShapes($0.shape, batch: b) }
         if let bb = c.backbone {
             // Each convolution's rows are its output pixels.
             for conv in bb.convolutions(inChannels: c.channels, height: c.imageHeight, width: c.imageWidth) {
@@ -282,7 +285,7 @@ struct ForwardLayout {
             scales: v.floats("int8.scales"),
             acc: v.raw("int8.acc").assumingMemoryBound(to: Int32.self))
         let blocks = weights.blocks.enumerated().map { i, w in
-            w.bound(v, config.encoderShape, kernels, prefix: "blocks.\(i).", capture: captured.contains(i), workers: workers, quant: quant)
+            w.bound(v, layers[i], kernels, capture: captured.contains(i), workers: workers, quant: quant)
         }
         let pooled = v.floats("pooled")
         let features = config.hasFeatureLayer ? v.floats("features") : pooled

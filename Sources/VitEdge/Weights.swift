@@ -81,8 +81,10 @@ struct ModelWeights {
     var registers: UnsafePointer<Float>?
     /// [positionRows, dim], or nil (the MLP models have none)
     var positions: UnsafePointer<Float>?
-    /// The encoder blocks, one per layer, of the architecture's kind (`Families/`).
+    /// The encoder's layers (blocks, and a hierarchical model's patch merging), each of its
+    /// family's kind (`Families/`), and their tensors' name prefixes (`blocks.3.`).
     var blocks: [any EncoderBlock]
+    var blockPrefixes: [String]
     var norm: ChannelNorm?
     /// SigLIP's attention-pooling head, or nil
     var attentionPool: AttentionPoolWeights? = nil
@@ -114,8 +116,8 @@ struct ModelWeights {
         if c.registerTokens > 0 { t.append(("reg_token", [c.registerTokens, c.dim])) }
         t.append(("pos_embed", [c.positionRows, c.dim]))
         if c.preNorm { t += [("norm_pre.weight", [c.dim]), ("norm_pre.bias", [c.dim])] }
-        for i in 0..<c.depth { t += c.architecture.block.tensors(c.encoderShape, prefix: "blocks.\(i).") }
-        if c.finalNorm { t += [("norm.weight", [c.dim]), ("norm.bias", [c.dim])] }
+        for l in c.encoderLayers { t += l.kind.tensors(l.shape, prefix: l.prefix) }
+        if c.finalNorm { t += [("norm.weight", [c.outputDim]), ("norm.bias", [c.outputDim])] }
         if c.pool == .attentionPool { t += AttentionPoolShape(c).tensors }
         if c.poolNorm { t += [("fc_norm.weight", [c.dim]), ("fc_norm.bias", [c.dim])] }
         if c.preLogitsDim > 0 { t += [("pre_logits.weight", [c.preLogitsDim, c.dim]), ("pre_logits.bias", [c.preLogitsDim])] }
@@ -135,7 +137,7 @@ struct ModelWeights {
         let d = c.dim
         let norm = c.architecture == .resmlp ? ["alpha", "beta"] : ["weight", "bias"]
         var t: [(String, [Int])] = [("patch_embed.weight", [d, c.patchDim]), ("patch_embed.bias", [d])]
-        for i in 0..<c.depth { t += c.architecture.block.tensors(c.encoderShape, prefix: "blocks.\(i).") }
+        for l in c.encoderLayers { t += l.kind.tensors(l.shape, prefix: l.prefix) }
         t += norm.map { ("norm." + $0, [d]) }
         if c.numClasses > 0 { t += [("head.weight", [c.numClasses, d]), ("head.bias", [c.numClasses])] }
         return t
@@ -239,7 +241,9 @@ struct ModelWeights {
         classToken = c.classToken ? f("cls_token") : nil
         distillationToken = c.distillationToken ? f("dist_token") : nil
         registers = c.registerTokens > 0 ? f("reg_token") : nil
-        blocks = (0..<c.depth).map { c.architecture.block.init(c.encoderShape, prefix: "blocks.\($0).", t) }
+        let layers = c.encoderLayers
+        blocks = layers.map { $0.kind.init($0.shape, prefix: $0.prefix, t) }
+        blockPrefixes = layers.map(\.prefix)
         switch c.architecture.tokenMixing {
         case .attention: break
         case .weights:
@@ -289,7 +293,7 @@ struct ModelWeights {
         if var s = t2t { s.forEachLinear(body); t2t = s }
         body("patch_embed", &patch)
         for i in blocks.indices {
-            let p = "blocks.\(i)."
+            let p = blockPrefixes[i]
             blocks[i].forEachLinear { name, l in body(p + name, &l) }
         }
         if var a = attentionPool { a.forEachLinear(body); attentionPool = a }

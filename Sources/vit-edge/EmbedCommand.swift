@@ -46,7 +46,7 @@ struct EmbedCommand: ParsableCommand {
             source.exifOrientation = imageOptions.exifOrientation
             source.jpegScaling = imageOptions.jpegScaling(for: c)
             let session = try InferenceSession(model: vit, batchSize: batch, threads: threads.count)
-            let rowShape = tokens ? [c.tokens, c.dim] : [c.featureDim]
+            let rowShape = tokens ? [c.outputTokens, c.outputDim] : [c.featureDim]
             var count = 0, failures = 0
             func each(_ emit: (String, UnsafeBufferPointer<Float>) throws -> Void) throws {
                 var names: [String] = []
@@ -91,7 +91,7 @@ struct EmbedCommand: ParsableCommand {
                 try each { name, values in
                     let line: JSON
                     if tokens {
-                        let rows = (0..<c.tokens).map { t in JSON.array(values[(t * c.dim)..<((t + 1) * c.dim)].map { .number(Double($0)) }) }
+                        let rows = (0..<c.outputTokens).map { t in JSON.array(values[(t * c.outputDim)..<((t + 1) * c.outputDim)].map { .number(Double($0)) }) }
                         line = .object([("image", .string(name)), ("prefix_tokens", .number(Double(c.prefixTokens))),
                                         ("patch_grid", .array([.number(Double(c.gridHeight)), .number(Double(c.gridWidth))])),
                                         ("tokens", .array(rows))])

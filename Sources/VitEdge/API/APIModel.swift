@@ -120,7 +120,7 @@ public final class Model: Sendable {
         info = Info(architecture: c.architecture.rawValue, imageHeight: c.imageHeight, imageWidth: c.imageWidth,
                     channels: c.channels, classes: c.numClasses, labels: c.labels, embeddingSize: c.featureDim,
                     blocks: c.depth, attentionHeads: c.architecture.tokenMixing == .attention ? c.heads : 0,
-                    tokens: c.tokens, prefixTokens: c.prefixTokens, width: c.dim,
+                    tokens: c.outputTokens, prefixTokens: c.prefixTokens, width: c.outputDim,
                     patchRows: c.gridHeight, patchColumns: c.gridWidth,
                     int8: c.activationQuantization != nil, kernels: vit.kernels.description)
     }

@@ -41,9 +41,11 @@ extension EncoderBlock {
     static func attentionProbabilities(_ a: Activations) -> UnsafeMutablePointer<Float>? { nil }
 
     /// This block's weights with its planned views: what the forward pass calls.
-    func bound(_ v: BufferViews, _ s: EncoderShape, _ k: Kernels, prefix: String, capture: Bool, workers: Int,
+    func bound(_ v: BufferViews, _ l: EncoderLayer, _ k: Kernels, capture: Bool, workers: Int,
                quant: QuantScratch?) -> any BoundEncoderBlock {
-        BoundBlock(weights: self, shape: s, a: Self.activations(v, s, k, prefix: prefix, capture: capture, workers: workers, quant: quant))
+        BoundBlock(weights: self, shape: l.shape,
+                   a: Self.activations(v, l.shape, k, prefix: l.prefix, capture: capture, workers: workers, quant: quant),
+                   prefix: l.prefix, outputCount: l.outTokens * l.outDim)
     }
 }
 
@@ -66,11 +68,35 @@ struct EncoderShape {
     var eps: Float
     /// QKᵀ and PV in int8 (`quantize --int8-attention`).
     var int8Attention: Bool
+    /// The grid the tokens lie on (rows × columns, no prefix tokens): what windowed
+    /// attention and patch merging rearrange (0 where no block asks).
+    var gridHeight = 0, gridWidth = 0
+    /// Attention inside windows of windowHeight × windowWidth tokens, the grid first rolled
+    /// back by `shift` rows and columns (Swin); 0: attention over every token.
+    var windowHeight = 0, windowWidth = 0, shift = 0
 
     var innerDim: Int { heads * headDim }
 }
 
+/// One layer of the encoder as the model runs it: its kind, the shape of the stream it
+/// reads, its tensors' name prefix and the stream it leaves. A plain encoder is `depth`
+/// blocks of one shape (`blocks.N.`); a hierarchical one changes tokens and width between
+/// stages (Swin's patch merging is a layer too).
+struct EncoderLayer {
+    var kind: any EncoderBlock.Type
+    var shape: EncoderShape
+    var prefix: String
+    /// Tokens per image and width after the layer.
+    var outTokens: Int, outDim: Int
+}
+
 extension ViTConfig {
+    /// The encoder's layers in order: `depth` blocks of `encoderShape` named `blocks.N.`,
+    /// or a hierarchical family's stages (`swinLayers`).
+    var encoderLayers: [EncoderLayer] {
+        (0..<depth).map { EncoderLayer(kind: architecture.block, shape: encoderShape, prefix: "blocks.\($0).", outTokens: tokens, outDim: dim) }
+    }
+
     /// The shape of the encoder's blocks (every block of the models that convert today).
     var encoderShape: EncoderShape {
         EncoderShape(architecture: architecture, tokens: tokens, dim: dim, heads: heads, headDim: headDim, mlpDim: mlpDim,
@@ -87,6 +113,10 @@ struct LinearShape {
 
 /// A block's weights and its views, ready to run (what `Activations.blocks` holds).
 protocol BoundEncoderBlock {
+    /// Its tensors' name prefix (`blocks.3.`), for taps.
+    var prefix: String { get }
+    /// Floats per image of the stream after it (tokens × width).
+    var outputCount: Int { get }
     func run(_ k: Kernels, batch: Int, tokens: UnsafeMutablePointer<Float>,
              observe: ((String, UnsafeBufferPointer<Float>) -> Void)?)
     var attentionProbabilities: UnsafeMutablePointer<Float>? { get }
@@ -96,6 +126,8 @@ struct BoundBlock<B: EncoderBlock>: BoundEncoderBlock {
     let weights: B
     let shape: EncoderShape
     let a: B.Activations
+    let prefix: String
+    let outputCount: Int
 
     func run(_ k: Kernels, batch: Int, tokens: UnsafeMutablePointer<Float>,
              observe: ((String, UnsafeBufferPointer<Float>) -> Void)?) {
