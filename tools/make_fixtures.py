@@ -698,9 +698,54 @@ def t2t_cases():
     save_file(out, os.path.join(d, "expected.safetensors"))
 
 
+def swin_cases():
+    """timm's SwinTransformer, stage by stage (the tokens after the patch embedding, after
+    each patch merging and each block, in the engine's layer order), on the digits resized
+    to 32x32 (patch 2, window 4: grids 16, 8, 4, so shifted windows with their mask in the
+    first two stages and one unshifted window in the last), 3 channels. The same weights
+    again in Microsoft's original names (merging at the end of a stage, `head`)."""
+    import re
+    from timm.models.swin_transformer import SwinTransformer
+    torch.manual_seed(10)
+    mean, std = [0.485, 0.456, 0.406], [0.229, 0.224, 0.225]
+    m = SwinTransformer(img_size=32, patch_size=2, in_chans=3, num_classes=10, embed_dim=16, depths=(2, 2, 2),
+                        num_heads=(2, 2, 4), window_size=4, mlp_ratio=2.0).eval()
+    # Trained magnitude, not init: norms away from 1 and 0, position tables that matter.
+    with torch.no_grad():
+        for name, p in m.named_parameters():
+            if p.dim() == 1 and "norm" in name:
+                p.add_(0.3 * torch.randn_like(p))
+            if name.endswith("relative_position_bias_table"):
+                p.copy_(torch.randn_like(p))
+    seen, order = {}, []
+    def keep(mod, i, o, key):
+        seen[key] = o.reshape(o.shape[0], -1, o.shape[-1]).clone()
+    m.patch_embed.register_forward_hook(lambda mod, i, o: keep(mod, i, o, "patch_embedding"))
+    for s, stage in enumerate(m.layers):
+        if s > 0:
+            order.append(stage.downsample)
+        order += list(stage.blocks)
+    for n, mod in enumerate(order):
+        mod.register_forward_hook(lambda mod, i, o, n=n: keep(mod, i, o, f"block.{n}"))
+    cfg = {"architecture": "swin_tiny_patch2_window4_32", "num_classes": 10,
+           "model_args": {"patch_size": 2, "window_size": 4, "embed_dim": 16, "depths": [2, 2, 2], "num_heads": [2, 2, 4]},
+           "pretrained_cfg": {"input_size": [3, 32, 32], "mean": mean, "std": std, "interpolation": "bilinear",
+                              "crop_pct": 1.0, "crop_mode": "squash"}}
+    for name, state in [("timm-swin", m.state_dict()),
+                        ("swin-original-names", {re.sub(r"layers\.(\d+)\.downsample", lambda g: f"layers.{int(g.group(1)) - 1}.downsample",
+                                                        k).replace("head.fc.", "head."): v for k, v in m.state_dict().items()})]:
+        save_case(name, m, state, cfg if name == "timm-swin" else None,
+                  ["--resampler", "pytorch"] + ([] if name == "timm-swin" else ["--image-size", "32"]), 3, (32, 32), mean, std)
+        if name == "timm-swin":  # the stages once: the other names load the same weights
+            d = os.path.join(FIX, "parity", name)
+            out = load_file(os.path.join(d, "expected.safetensors"))
+            out.update({k: v.contiguous().float() for k, v in seen.items()})
+            save_file(out, os.path.join(d, "expected.safetensors"))
+
+
 if __name__ == "__main__":
     os.makedirs(FIX, exist_ok=True)
-    which = sys.argv[1:] or ["mnist", "timm", "mlp", "hybrid", "hf", "vit-pytorch", "deepvit", "t2t", "dinov2", "clip", "siglip"]
+    which = sys.argv[1:] or ["mnist", "timm", "mlp", "hybrid", "hf", "vit-pytorch", "deepvit", "t2t", "swin", "dinov2", "clip", "siglip"]
     if "mnist" in which:
         mnist_golden()
     if "timm" in which:
@@ -718,6 +763,8 @@ if __name__ == "__main__":
         deepvit_cases()
     if "t2t" in which:
         t2t_cases()
+    if "swin" in which:
+        swin_cases()
     if "dinov2" in which:
         dinov2_cases()
     if "clip" in which:

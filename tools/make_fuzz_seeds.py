@@ -175,3 +175,14 @@ w(cfg, json.dumps(kw).encode())
 convert_seed("tiny-t2t", "--config", cfg)
 shutil.copy(os.path.join(ROOT, "Tests", "VitEdgeTests", "Fixtures", "parity", "vit-pytorch-t2t", "config.json"),
             os.path.join(C, "config-json", "vit-pytorch-t2t.json"))
+
+# Swin (timm SwinTransformer): a two-stage 16x16 model (patch 2, window 4: a shifted stage
+# and a merge), the checkpoint with its config, the .vitq and its header.
+from timm.models.swin_transformer import SwinTransformer
+torch.manual_seed(5)
+m = SwinTransformer(img_size=16, patch_size=2, in_chans=1, num_classes=3, embed_dim=8, depths=(2, 1), num_heads=(2, 2),
+                    window_size=4, mlp_ratio=2.0)
+save_file({k: v.contiguous() for k, v in m.state_dict().items()}, os.path.join(C, "safetensors", "tiny-swin.safetensors"))
+cfg = os.path.join(C, "config-json", "tiny-swin.json")
+w(cfg, json.dumps({"architecture": "swin_tiny_patch2_window4_16", "model_args": {"window_size": 4, "img_size": 16}}).encode())
+convert_seed("tiny-swin", "--config", cfg)

@@ -11,7 +11,9 @@ timing). Then convert and quantize them with vit-edge:
 
 `--deepvit` also writes vit-pytorch's ViT and DeepViT at ViT-Ti's shape (vitpt-ti,
 deepvit-ti: the same model with and without re-attention), with their keyword arguments
-as JSON, converted the same way.
+as JSON, converted the same way. `--swin` writes timm's Swin-T (swin_tiny_patch4_window7_224,
+swin-t) with its config, and `--swin-check` also a PyTorch reference for it: a random
+224x224 input and its logits (swin-t-check.safetensors), for `vit-edge`'s full-size parity.
 """
 import argparse, json, os, sys
 import torch
@@ -27,6 +29,8 @@ ap = argparse.ArgumentParser()
 ap.add_argument("--out", default="/tmp/vit-shapes")
 ap.add_argument("--only", nargs="*", default=list(SHAPES))
 ap.add_argument("--deepvit", action="store_true", help="also vit-pytorch ViT and DeepViT at ViT-Ti's shape")
+ap.add_argument("--swin", action="store_true", help="also timm's Swin-T")
+ap.add_argument("--swin-check", action="store_true", help="with --swin: a random input and PyTorch's logits")
 args = ap.parse_args()
 os.makedirs(args.out, exist_ok=True)
 torch.manual_seed(0)
@@ -50,3 +54,21 @@ if args.deepvit:
         with open(os.path.join(args.out, f"{name}.json"), "w") as f:
             json.dump(kw, f)
         print(f"{name}: {sum(p.numel() for p in m.parameters()) / 1e6:.2f} M parameters")
+if args.swin:
+    torch.manual_seed(0)
+    m = timm.create_model("swin_tiny_patch4_window7_224", pretrained=False).eval()
+    # Position tables of trained magnitude (timm initialises them at std 0.02).
+    with torch.no_grad():
+        for n, p in m.named_parameters():
+            if n.endswith("relative_position_bias_table"):
+                p.normal_(0, 1)
+    save_file({k: v.contiguous() for k, v in m.state_dict().items()}, os.path.join(args.out, "swin-t.safetensors"))
+    with open(os.path.join(args.out, "swin-t.json"), "w") as f:
+        json.dump({"architecture": "swin_tiny_patch4_window7_224", "model_args": {"window_size": 7},
+                   "pretrained_cfg": {"input_size": [3, 224, 224], "mean": [0.485, 0.456, 0.406],
+                                      "std": [0.229, 0.224, 0.225]}}, f)
+    print(f"swin-t: {sum(p.numel() for p in m.parameters()) / 1e6:.1f} M parameters")
+    if args.swin_check:
+        x = torch.randn(2, 3, 224, 224)
+        with torch.no_grad():
+            save_file({"input": x, "logits": m(x)}, os.path.join(args.out, "swin-t-check.safetensors"))

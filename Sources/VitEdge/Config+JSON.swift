@@ -38,6 +38,10 @@ extension ViTConfig {
             let at = pairs.firstIndex { $0.0 == "patch_norm_after" }! + 1
             pairs.insert(("t2t_layers", .array(t2tLayers.map { .array([n($0.kernel), n($0.stride)]) })), at: at)
         }
+        if !swinStages.isEmpty {
+            let at = pairs.firstIndex { $0.0 == "mlp_dim" }! + 1
+            pairs.insert(contentsOf: [("swin_stages", .array(swinStages.map { .array([n($0.depth), n($0.heads)]) })), ("window", n(window))], at: at)
+        }
         if projectionDim > 0 {
             let at = pairs.firstIndex { $0.0 == "pre_logits_dim" }! + 1
             pairs.insert(("projection_dim", n(projectionDim)), at: at)
@@ -94,6 +98,14 @@ extension ViTConfig {
                 throw fail("t2t_layers", "a list of [kernel, stride] pairs")
             }
             c.t2tLayers = layers.map { T2TLayer(kernel: $0![0], stride: $0![1]) }
+        }
+        if let t = j["swin_stages"] {
+            guard let stages = t.array?.map({ $0.array?.compactMap { $0.int } }), !stages.isEmpty,
+                  stages.allSatisfy({ $0?.count == 2 }) else {
+                throw fail("swin_stages", "a list of [depth, heads] pairs")
+            }
+            c.swinStages = stages.map { SwinStage(depth: $0![0], heads: $0![1]) }
+            c.window = try int("window")
         }
         c.classToken = try bool("class_token")
         c.distillationToken = try bool("distillation_token")

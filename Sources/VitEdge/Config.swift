@@ -20,6 +20,9 @@ package struct ViTConfig: Equatable, Sendable {
         /// T2T-ViT (vit-pytorch `T2TViT`): the patches come from soft splits (overlapping
         /// unfolds) with a one-head transformer between them (`Families/T2T/`), then a ViT.
         case t2t
+        /// Swin Transformer (timm `SwinTransformer`): stages of attention inside shifted
+        /// windows with a relative position bias, patch merging between them (`Families/Swin/`).
+        case swin
 
         /// How an architecture's blocks mix information across tokens. Code shared by
         /// several architectures asks this (or switches on the architecture), never
@@ -34,7 +37,7 @@ package struct ViTConfig: Equatable, Sendable {
 
         package var tokenMixing: TokenMixing {
             switch self {
-            case .vit, .hybrid, .deepvit, .t2t: return .attention
+            case .vit, .hybrid, .deepvit, .t2t, .swin: return .attention
             case .mixer, .resmlp: return .weights
             }
         }
@@ -42,7 +45,7 @@ package struct ViTConfig: Equatable, Sendable {
         package var withArticle: String {
             switch self {
             case .mixer: return "an " + displayName
-            case .vit, .resmlp, .hybrid, .deepvit, .t2t: return "a " + displayName
+            case .vit, .resmlp, .hybrid, .deepvit, .t2t, .swin: return "a " + displayName
             }
         }
         package var displayName: String {
@@ -51,6 +54,7 @@ package struct ViTConfig: Equatable, Sendable {
             case .hybrid: return "ResNet+ViT hybrid"
             case .deepvit: return "DeepViT"
             case .t2t: return "T2T-ViT"
+            case .swin: return "Swin transformer"
             }
         }
     }
@@ -165,6 +169,11 @@ package struct ViTConfig: Equatable, Sendable {
     package var preprocessing: Preprocessing = .plain
     /// T2T-ViT's soft splits, in order (empty for every other architecture).
     package var t2tLayers: [T2TLayer] = []
+    /// A Swin transformer's stages (empty for every other architecture): `dim`, `heads` and
+    /// `mlpDim` are the first stage's, `depth` the blocks of all.
+    package var swinStages: [SwinStage] = []
+    /// Swin's attention window, W×W tokens (0 for every other architecture).
+    package var window = 0
     /// How position embeddings are resampled when the model runs at another input size.
     package var positionResampling: PositionResampling = .huggingface
     package var labels: [String] = []
@@ -215,8 +224,18 @@ package struct ViTConfig: Equatable, Sendable {
     }
     /// Tokens per image and width of the stream the head reads: the encoder's (`tokens`,
     /// `dim`), or a hierarchical model's last stage.
-    package var outputTokens: Int { tokens }
-    package var outputDim: Int { dim }
+    package var outputTokens: Int {
+        swinStages.isEmpty ? tokens : (gridHeight >> (swinStages.count - 1)) * (gridWidth >> (swinStages.count - 1))
+    }
+    package var outputDim: Int { swinStages.isEmpty ? dim : dim << (swinStages.count - 1) }
+    /// Whether the tokens get a learnt position embedding (`pos_embed`): not in the MLP
+    /// models (their token mixing knows positions) nor in Swin (a bias inside attention).
+    package var hasPositionEmbedding: Bool {
+        switch architecture {
+        case .vit, .hybrid, .deepvit, .t2t: return true
+        case .mixer, .resmlp, .swin: return false
+        }
+    }
     /// Width of the pooled vector: D, or 2·D for the class token beside the patches' mean.
     package var pooledDim: Int { pool == .classAndMeanPatches ? 2 * outputDim : outputDim }
     /// Width of the vector the head reads.
@@ -240,13 +259,14 @@ package struct ViTConfig: Equatable, Sendable {
         var sizes = [("image height", imageHeight), ("image width", imageWidth), ("channels", channels),
                      ("patch size", patchSize), ("width", dim), ("depth", depth), ("MLP width", mlpDim)]
         switch architecture {
-        case .vit, .hybrid, .deepvit, .t2t: sizes += [("heads", heads), ("head size", headDim)]
+        case .vit, .hybrid, .deepvit, .t2t, .swin: sizes += [("heads", heads), ("head size", headDim)]
         case .mixer: sizes.append(("token MLP width", tokenMlpDim))
         case .resmlp: break
         }
         for (name, v) in sizes {
             guard v >= 1 && v <= bound else { throw bad("\(name) in 1...\(bound)", "\(v)") }
         }
+        try validateSwin(source: source)
         switch architecture.tokenMixing {
         case .weights:
             guard heads == 0 && headDim == 0 && !classToken && !distillationToken && pool == .meanPatches
@@ -259,7 +279,7 @@ package struct ViTConfig: Equatable, Sendable {
             let scaled: Bool
             switch architecture {
             case .resmlp: scaled = true
-            case .mixer, .vit, .hybrid, .deepvit, .t2t: scaled = false
+            case .mixer, .vit, .hybrid, .deepvit, .t2t, .swin: scaled = false
             }
             guard layerScale == scaled else {
                 throw bad("layer scale \(scaled ? "on" : "off") in \(architecture.withArticle)", "\(layerScale)")
@@ -285,7 +305,7 @@ package struct ViTConfig: Equatable, Sendable {
         let needsBackbone: Bool
         switch architecture {
         case .hybrid: needsBackbone = true
-        case .vit, .mixer, .resmlp, .deepvit, .t2t: needsBackbone = false
+        case .vit, .mixer, .resmlp, .deepvit, .t2t, .swin: needsBackbone = false
         }
         if int8Attention, let why = architecture.block.noInt8Attention {
             throw bad("fp32 attention: \(architecture.withArticle) \(why)", "int8 attention")

@@ -50,6 +50,11 @@ extension VisionTransformer {
     package func resized(imageHeight h: Int, imageWidth w: Int) throws -> VisionTransformer {
         let c = config
         if h == c.imageHeight && w == c.imageWidth { return self }
+        switch c.architecture {
+        case .swin:
+            throw VitError.invalidSetting(.imageSize, value: "\(h)x\(w)", expected: "\(c.imageHeight)x\(c.imageWidth): a Swin transformer's shifted-window masks are laid out for the grid it was converted at (convert it again with --image-size \(h)x\(w))")
+        case .vit, .hybrid, .deepvit, .t2t, .mixer, .resmlp: break
+        }
         guard c.architecture.tokenMixing == .attention, let positions = weights.positions else {
             throw VitError.invalidSetting(.imageSize, value: "\(h)x\(w)", expected: "\(c.imageHeight)x\(c.imageWidth): \(c.architecture.withArticle) runs only at the size it was trained at (its token-mixing layers are as wide as its \(c.numPatches) patches)")
         }

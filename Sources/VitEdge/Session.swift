@@ -75,6 +75,12 @@ package final class InferenceSession: @unchecked Sendable {
             throw VitError.invalidSetting(.attentionBlocks, value: "\(captureAttention)",
                                           expected: "none: \(model.config.architecture.withArticle) has no attention to capture (its blocks mix tokens with weights)")
         }
+        switch model.config.architecture {
+        case .swin where !captureAttention.isEmpty:
+            throw VitError.invalidSetting(.attentionBlocks, value: "\(captureAttention)",
+                                          expected: "none: a Swin transformer's attention is per window (maps of its windows' tokens, not of the image), which vit-edge does not capture")
+        case .vit, .hybrid, .deepvit, .t2t, .mixer, .resmlp, .swin: break
+        }
         for b in captureAttention where b < 0 || b >= model.config.depth {
             throw VitError.invalidSetting(.attentionBlocks, value: "\(b)", expected: "blocks of the model, 0...\(model.config.depth - 1)")
         }

@@ -114,7 +114,7 @@ struct ModelWeights {
         if c.classToken { t.append(("cls_token", [c.dim])) }
         if c.distillationToken { t.append(("dist_token", [c.dim])) }
         if c.registerTokens > 0 { t.append(("reg_token", [c.registerTokens, c.dim])) }
-        t.append(("pos_embed", [c.positionRows, c.dim]))
+        if c.hasPositionEmbedding { t.append(("pos_embed", [c.positionRows, c.dim])) }
         if c.preNorm { t += [("norm_pre.weight", [c.dim]), ("norm_pre.bias", [c.dim])] }
         for l in c.encoderLayers { t += l.kind.tensors(l.shape, prefix: l.prefix) }
         if c.finalNorm { t += [("norm.weight", [c.outputDim]), ("norm.bias", [c.outputDim])] }
@@ -255,9 +255,9 @@ struct ModelWeights {
             headDistillation = nil
             return
         }
-        positions = f("pos_embed")
+        positions = c.hasPositionEmbedding ? f("pos_embed") : nil
         preNorm = c.preNorm ? ln("norm_pre", c.dim) : nil
-        norm = c.finalNorm ? .layerNorm(ln("norm", c.dim)) : nil
+        norm = c.finalNorm ? .layerNorm(ln("norm", c.outputDim)) : nil
         attentionPool = c.pool == .attentionPool ? AttentionPoolWeights(c, t) : nil
         poolNorm = c.poolNorm ? ln("fc_norm", c.dim) : nil
         preLogits = c.preLogitsDim > 0 ? linear("pre_logits", out: c.preLogitsDim, in: c.dim) : nil
@@ -270,14 +270,14 @@ struct ModelWeights {
     /// mixing and channel MLP (MLP-Mixer, ResMLP); the hybrid backbone's convolutions; the
     /// attention-pooling head's value, output projection and MLP.
     static let quantizableLayerKinds = ["conv", "conv1", "conv2", "conv3", "attn.qkv", "attn.proj", "mlp.fc1", "mlp.fc2", "mlp_tokens.fc1", "mlp_tokens.fc2",
-                                        "linear_tokens", "mlp_channels.fc1", "mlp_channels.fc2"]
+                                        "linear_tokens", "mlp_channels.fc1", "mlp_channels.fc2", "downsample.reduction"]
 
     /// True for the Linear weights the int8 scheme covers.
     static func isQuantizable(_ name: String) -> Bool {
         if name.hasPrefix("attn_pool."), name.hasSuffix(".weight") {
             return AttentionPoolWeights.quantizableLayers.contains(String(name.dropLast(".weight".count)))
         }
-        return (name.hasPrefix("blocks.") || name.hasPrefix("patch_embed.backbone."))
+        return (name.hasPrefix("blocks.") || name.hasPrefix("layers.") || name.hasPrefix("patch_embed.backbone."))
             && quantizableLayerKinds.contains { name.hasSuffix("." + $0 + ".weight") }
     }
 

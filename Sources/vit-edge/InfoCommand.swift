@@ -68,9 +68,11 @@ struct InfoCommand: ParsableCommand {
             say("encoder      \(c.preNorm ? "pre-norm, " : "")\(c.encoderDescription)")
             say("head         pool \(c.pool.rawValue)\(c.pool == .attentionPool ? " (attention pooling: \(c.heads) heads, LayerNorm, MLP \(c.mlpDim))" : "")\(c.finalNorm ? ", final norm" : "")\(c.poolNorm ? ", pooled norm" : "")\(c.preLogitsDim > 0 ? ", pre-logits \(c.preLogitsDim)" : "")\(c.projectionDim > 0 ? ", projection \(c.projectionDim)" : ""), \(c.numClasses > 0 ? "\(c.numClasses) classes" : "no head (features)")\(c.distillationToken ? ", distillation head" : "")")
             say("preprocess   \(c.preprocessing.summary); mean \(c.mean), std \(c.std)")
-            say(c.architecture.tokenMixing == .weights
-                ? "positions    none: the token mixers fix the input at \(c.imageHeight)x\(c.imageWidth)"
-                : "positions    resampled at other input sizes as \(c.positionResampling.rawValue)")
+            switch c.architecture {
+            case .mixer, .resmlp: say("positions    none: the token mixers fix the input at \(c.imageHeight)x\(c.imageWidth)")
+            case .swin: say("positions    relative, inside each window (a bias per head); the input stays \(c.imageHeight)x\(c.imageWidth)")
+            case .vit, .hybrid, .deepvit, .t2t: say("positions    resampled at other input sizes as \(c.positionResampling.rawValue)")
+            }
             say("parameters   \(c.parameterCount)")
             for (k, v) in byDType.sorted(by: { $0.key < $1.key }) { say("tensors      \(v.count) \(k), \(bytes(v.bytes))") }
             say("file         \(bytes(vit.file.fileBytes)) (LZ4), weights in memory \(bytes(vit.weightBytes - vit.releasedBytes)) + packed \(bytes(vit.packedBytes))"
@@ -92,6 +94,8 @@ extension ViTConfig {
             return "width \(dim), depth \(depth), heads \(heads)x\(headDim)\(architecture == .deepvit ? " (re-attention: maps mixed across heads)" : ""), MLP \(mlpDim), GELU \(gelu.rawValue), eps \(eps)\(layerScale ? ", layer scale" : "")\(qkvBias ? "" : ", no qkv bias")"
         case .mixer:
             return "width \(dim), depth \(depth), token MLP \(tokens)→\(tokenMlpDim)→\(tokens), channel MLP \(mlpDim), LayerNorm eps \(eps), GELU \(gelu.rawValue)"
+        case .swin:
+            return "stages (blocks/heads) \(swinDescription), shifted windows with relative position bias, patch merging, MLP ×\(mlpDim / dim), GELU \(gelu.rawValue), eps \(eps)"
         case .resmlp:
             return "width \(dim), depth \(depth), token Linear \(tokens)→\(tokens), channel MLP \(mlpDim), affine norms, layer scale, GELU \(gelu.rawValue)"
         }
@@ -99,7 +103,7 @@ extension ViTConfig {
 
     var embeddingDescription: String {
         switch patchEmbedding {
-        case .convolution: return "convolution"
+        case .convolution: return "convolution\(patchNormAfter ? ", norm after" : "")"
         case .linear: return "linear\(patchNormBefore ? ", norm before" : "")\(patchNormAfter ? ", norm after" : "")"
         }
     }

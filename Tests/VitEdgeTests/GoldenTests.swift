@@ -149,10 +149,10 @@ final class GoldenTests: XCTestCase {
 
     func testForwardAllocatesNothing() throws {
         guard malloc_counter_read() >= 0 else { throw XCTSkip("malloc counting is not available in this build") }
-        // Every architecture: the shipped ViT and Mixer (fp32 and int8), the hybrids, DeepViT and T2T-ViT.
+        // Every architecture: the shipped ViT and Mixer (fp32 and int8), the hybrids, DeepViT, T2T-ViT and Swin.
         var files = [("mnist-vit", try shippedModel()), ("mnist-mixer", try VitqFile.load(path: repoFile("models/mnist-mixer.vitq"))),
                      ("mnist-mixer-int8", try VitqFile.load(path: repoFile("models/mnist-mixer-int8.vitq")))]
-        for name in ["timm-resmlp", "timm-hybrid-resnet"] {
+        for name in ["timm-resmlp", "timm-hybrid-resnet", "timm-swin"] {
             let file = try VitqFile.parse(try ParityTests.convert(name).vitqBytes(), path: name)
             var o = QuantizeOptions()
             o.activations = .static

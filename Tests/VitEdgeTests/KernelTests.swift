@@ -426,4 +426,45 @@ final class KernelTests: XCTestCase {
             }
         }
     }
+
+    /// Swin's windowed attention: the windows are the batch, and a bias [heads, N, N] plus a
+    /// mask per window position [windows, N, N] (0 or −100) are added to the scaled logits,
+    /// on every route against the reference, fp32 and int8 (the same bounds as the plain
+    /// tests above: the bias adds no rounding of its own, every route adds it the same way).
+    /// Shapes: one token; Swin-T's 7×7 windows; 12×12 windows (144 tokens: the query rows
+    /// run in blocks, so the bias rows are offset); windows that do not divide the batch of
+    /// one image. And the bias is used: without it the result moves.
+    func testWindowedAttentionWithBiasMatchesReference() throws {
+        var rng = Random(seed: 12)
+        for (batch, windows, tokens, heads, headDim) in [(1, 1, 1, 1, 1), (8, 4, 49, 3, 32), (2, 2, 144, 2, 16), (6, 3, 16, 4, 8)] {
+            let inner = heads * headDim
+            let qkv = rng.floats(batch * tokens * 3 * inner, scale: 2)
+            let bias = rng.floats(heads * tokens * tokens, scale: 2)
+            let mask = (0..<(windows * tokens * tokens)).map { _ in rng.floats(1, scale: 1)[0] > 0.3 ? Float(-100) : 0 }
+            func run(_ k: Kernels, int8: Bool, withBias: Bool = true) -> [Float] {
+                let s = Kernels.attentionScratchFloats(tokens: tokens, headDim: headDim)
+                var scores = [Float](repeating: 0, count: s.scores), pk = [Float](repeating: 0, count: s.packedK)
+                let raw = UnsafeMutableRawPointer.allocate(byteCount: Int8AttentionLayout(tokens: tokens, headDim: headDim).bytes, alignment: 64)
+                defer { raw.deallocate() }
+                var out = [Float](repeating: 0, count: batch * tokens * inner)
+                qkv.withUnsafeBufferPointer { q in bias.withUnsafeBufferPointer { b in mask.withUnsafeBufferPointer { m in
+                    scores.withUnsafeMutableBufferPointer { sp in pk.withUnsafeMutableBufferPointer { kp in out.withUnsafeMutableBufferPointer { o in
+                        k.attention(batch: batch, tokens: tokens, heads: heads, headDim: headDim, qkv: q.baseAddress!, out: o.baseAddress!,
+                                    scratch: AttentionScratch(scores: sp.baseAddress!, packedK: kp.baseAddress!, int8: int8 ? raw : nil),
+                                    bias: withBias ? AttentionBias(bias: b.baseAddress!, mask: m.baseAddress!, windows: windows) : nil)
+                    } } }
+                } } }
+                return out
+            }
+            let ref = run(.reference, int8: false), refInt8 = run(.reference, int8: true)
+            if tokens > 1 { XCTAssertGreaterThan(maxAbsDiff(ref, run(.reference, int8: false, withBias: false)), 0.1, "the bias changes nothing at t=\(tokens)") }
+            for route in routes {
+                let tol = dotTolerance(k: tokens + headDim, magnitude: 2) + 2 * dotTolerance(k: headDim, magnitude: 4 * Float(headDim)) * 2
+                XCTAssertLessThanOrEqual(maxAbsDiff(run(route, int8: false), ref), tol, "\(route.gemmName) windowed attention t=\(tokens) h=\(heads)")
+                guard route.qs8Gemm != nil else { continue }
+                XCTAssertLessThanOrEqual(maxAbsDiff(run(route, int8: true), refInt8), 4 * 2 / 127, "\(route.int8Name) int8 windowed attention t=\(tokens)")
+            }
+            XCTAssertLessThanOrEqual(maxAbsDiff(refInt8, ref), 0.25, "int8 windowed attention far from fp32 at t=\(tokens)")
+        }
+    }
 }

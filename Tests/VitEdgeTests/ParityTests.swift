@@ -128,14 +128,16 @@ final class ParityTests: XCTestCase {
 
     /// The other models of the family tree, stage by stage: timm's `MlpMixer` class
     /// (MLP-Mixer; ResMLP in timm's and in Facebook's names), the ResNet+ViT hybrid
-    /// (a stem-only backbone and a two-stage ResNet) and vit-pytorch's DeepViT (re-attention): the tokens after the stem or
-    /// patch embedding and after each block, then the logits, on every kernel route
+    /// (a stem-only backbone and a two-stage ResNet), vit-pytorch's DeepViT (re-attention) and T2T-ViT, and timm's
+    /// Swin (in timm's and Microsoft's names): the tokens after the stem or
+    /// patch embedding and after each block (and Swin's patch merging), then the logits, on every kernel route
     /// this CPU has, within a relative max |diff| of 1e-4 (of the stage's largest magnitude).
     func testOtherFamiliesMatchPyTorchStageByStage() throws {
         let samples = try FileIO.list(repoFile("models/samples")).filter { $0.hasSuffix(".pgm") }.prefix(4)
         for (name, architecture) in [("timm-mixer", ViTConfig.Architecture.mixer), ("timm-resmlp", .resmlp), ("fb-resmlp", .resmlp),
                                      ("timm-hybrid-stem", .hybrid), ("timm-hybrid-resnet", .hybrid),
-                                     ("vit-pytorch-deepvit", .deepvit), ("vit-pytorch-t2t", .t2t)] {
+                                     ("vit-pytorch-deepvit", .deepvit), ("vit-pytorch-t2t", .t2t),
+                                     ("timm-swin", .swin), ("swin-original-names", .swin)] {
             let conversion = try Self.convert(name)
             XCTAssertEqual(conversion.config.architecture, architecture, name)
             let expected = try loadTensors(fixture("parity/\(name)/expected.safetensors"))
@@ -151,7 +153,7 @@ final class ParityTests: XCTestCase {
                 XCTAssertLessThanOrEqual(maxAbsDiff(UnsafeBufferPointer(session.input), input), 32 * Float.ulpOfOne,
                                          "\(name): preprocessing differs from PyTorch")
                 let stages = Self.forwardStages(session)
-                let names = ["patch_embedding"] + (0..<c.depth).map { "block.\($0)" } + ["logits"]
+                let names = ["patch_embedding"] + c.encoderLayers.indices.map { "block.\($0)" } + ["logits"]
                 for stage in names where expected[stage] != nil || stage == "patch_embedding" {
                     guard let want = expected[stage]?.values else { continue }
                     guard let got = stages[stage] else { XCTFail("\(name): no \(stage) tap"); continue }

@@ -69,7 +69,9 @@ package enum Converter {
         let family = try detectFamily(st)
         var c: ViTConfig
         switch family {
-        case .timm: c = isMLPModel(st) ? try mapTimmMLP(&src, configJSON, options) : try mapTimm(&src, configJSON, options)
+        case .timm:
+            c = isMLPModel(st) ? try mapTimmMLP(&src, configJSON, options)
+                : isTimmSwin(st) ? try mapTimmSwin(&src, configJSON, options) : try mapTimm(&src, configJSON, options)
         case .huggingFace:
             c = isHuggingFaceSigLIP(st) ? try mapHuggingFaceSigLIP(&src, configJSON, options)
                 : isHuggingFaceCLIP(st) ? try mapHuggingFaceCLIP(&src, configJSON, options) : try mapHuggingFace(&src, configJSON, options)

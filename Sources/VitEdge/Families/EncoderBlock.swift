@@ -72,8 +72,8 @@ struct EncoderShape {
     /// attention and patch merging rearrange (0 where no block asks).
     var gridHeight = 0, gridWidth = 0
     /// Attention inside windows of windowHeight × windowWidth tokens, the grid first rolled
-    /// back by `shift` rows and columns (Swin); 0: attention over every token.
-    var windowHeight = 0, windowWidth = 0, shift = 0
+    /// back by the shifts (rows, columns; Swin); 0: attention over every token.
+    var windowHeight = 0, windowWidth = 0, shiftHeight = 0, shiftWidth = 0
 
     var innerDim: Int { heads * headDim }
 }
@@ -94,7 +94,11 @@ extension ViTConfig {
     /// The encoder's layers in order: `depth` blocks of `encoderShape` named `blocks.N.`,
     /// or a hierarchical family's stages (`swinLayers`).
     var encoderLayers: [EncoderLayer] {
-        (0..<depth).map { EncoderLayer(kind: architecture.block, shape: encoderShape, prefix: "blocks.\($0).", outTokens: tokens, outDim: dim) }
+        switch architecture {
+        case .swin: return swinLayers
+        case .vit, .mixer, .resmlp, .hybrid, .deepvit, .t2t:
+            return (0..<depth).map { EncoderLayer(kind: architecture.block, shape: encoderShape, prefix: "blocks.\($0).", outTokens: tokens, outDim: dim) }
+        }
     }
 
     /// The shape of the encoder's blocks (every block of the models that convert today).
@@ -170,6 +174,7 @@ extension ViTConfig.Architecture {
         case .vit, .hybrid, .t2t: return TransformerBlock.self
         case .mixer, .resmlp: return MixerBlock.self
         case .deepvit: return ReattentionBlock.self
+        case .swin: return SwinBlock.self
         }
     }
 }

@@ -9,16 +9,16 @@ extension Kernels {
     /// With `scratch.int8` set, QKᵀ and PV run in int8 (`Reference.attentionInt8`).
     func attention(batch: Int, tokens: Int, heads: Int, headDim: Int,
                    qkv: UnsafePointer<Float>, out: UnsafeMutablePointer<Float>, scratch: AttentionScratch,
-                   capture: UnsafeMutablePointer<Float>? = nil) {
+                   capture: UnsafeMutablePointer<Float>? = nil, bias: AttentionBias? = nil) {
         // K packed into GEMM panels only on the fp32 optimized route (`attentionScratchFloats`).
         if plans(qkv, out, scratch.scores, gemm != nil && scratch.int8 == nil ? scratch.packedK : nil, scratch.int8, capture) { return }
         guard gemm != nil, scratch.int8 == nil || qs8Gemm != nil else {
             if let s8 = scratch.int8 {
                 Reference.attentionInt8(batch: batch, tokens: tokens, heads: heads, headDim: headDim, qkv: qkv, out: out,
-                                        scores: scratch.scores, scratch: s8, capture: capture)
+                                        scores: scratch.scores, scratch: s8, capture: capture, bias: bias)
             } else {
                 Reference.attention(batch: batch, tokens: tokens, heads: heads, headDim: headDim,
-                                    qkv: qkv, out: out, scores: scratch.scores, capture: capture)
+                                    qkv: qkv, out: out, scores: scratch.scores, capture: capture, bias: bias)
             }
             return
         }
@@ -30,7 +30,7 @@ extension Kernels {
             let pairs = batch * heads
             let chunks = max(1, min(tokens / 32, (2 * threads + pairs - 1) / pairs))
             var job = AttentionJob(kernels: self, batch: batch, tokens: tokens, heads: heads, headDim: headDim,
-                                   qkv: qkv, out: out, scratch: scratch, capture: capture,
+                                   qkv: qkv, out: out, scratch: scratch, capture: capture, bias: bias,
                                    chunks: chunks, rowsPerChunk: (tokens + chunks - 1) / chunks)
             withUnsafeMutablePointer(to: &job) { vk_pool_run(pool, attentionTask, $0, pairs * chunks) }
             return
@@ -38,7 +38,7 @@ extension Kernels {
         for b in 0..<batch {
             for h in 0..<heads {
                 attentionHead(b: b, h: h, rows: 0..<tokens, tokens: tokens, heads: heads, headDim: headDim, qkv: qkv,
-                              out: out, scratch: scratch, capture: capture)
+                              out: out, scratch: scratch, capture: capture, bias: bias)
             }
         }
     }
@@ -50,10 +50,10 @@ extension Kernels {
     /// in place by the GEMM (row stride 3·inner): no transposed copy.
     func attentionHead(b: Int, h: Int, rows: Range<Int>, tokens: Int, heads: Int, headDim: Int,
                        qkv: UnsafePointer<Float>, out: UnsafeMutablePointer<Float>, scratch: AttentionScratch,
-                       capture: UnsafeMutablePointer<Float>?) {
+                       capture: UnsafeMutablePointer<Float>?, bias: AttentionBias? = nil) {
         if scratch.int8 != nil {
             return attentionHeadInt8(b: b, h: h, rows: rows, tokens: tokens, heads: heads, headDim: headDim, qkv: qkv,
-                                     out: out, scratch: scratch, capture: capture)
+                                     out: out, scratch: scratch, capture: capture, bias: bias)
         }
         let gemm = self.gemm!, gemmKN = self.gemmKN!
         let inner = heads * headDim
@@ -70,7 +70,8 @@ extension Kernels {
         while r0 < rows.upperBound {
             let m = min(size, rows.upperBound - r0)
             gemm(m, tokens, headDim, base + r0 * ld + h * headDim, ld, scratch.packedK, nil, scratch.scores, tokens, 0)
-            softmaxFn(m, tokens, scratch.scores, tokens, scale)
+            bias?.add(b: b, h: h, r0: r0, rows: m, tokens: tokens, scores: scratch.scores, ld: tokens, scale: scale)
+            softmaxFn(m, tokens, scratch.scores, tokens, bias == nil ? scale : 1)
             if let capture {
                 (capture + ((b * heads + h) * tokens + r0) * tokens).update(from: scratch.scores, count: m * tokens)
             }
@@ -86,7 +87,7 @@ extension Kernels {
     /// last bits, and so now and then by one step of a quantized probability).
     func attentionHeadInt8(b: Int, h: Int, rows: Range<Int>, tokens: Int, heads: Int, headDim: Int,
                            qkv: UnsafePointer<Float>, out: UnsafeMutablePointer<Float>, scratch: AttentionScratch,
-                           capture: UnsafeMutablePointer<Float>?) {
+                           capture: UnsafeMutablePointer<Float>?, bias: AttentionBias? = nil) {
         let g = qs8Gemm!, s = scratch.int8!
         let l = Int8AttentionLayout(tokens: tokens, headDim: headDim)
         let inner = heads * headDim, ld = 3 * inner
@@ -110,7 +111,8 @@ extension Kernels {
             let m = min(size, rows.upperBound - r0)
             qs8Quantize(m, headDim, base + r0 * ld + h * headDim, ld, i8(l.qq), kD, f32(l.sq))
             g(m, tokens, kD, i8(l.qq), kD, s + l.packedK, f32(l.sq), f32(l.sk), nil, scratch.scores, tokens, 0)
-            softmaxFn(m, tokens, scratch.scores, tokens, scale)
+            bias?.add(b: b, h: h, r0: r0, rows: m, tokens: tokens, scores: scratch.scores, ld: tokens, scale: scale)
+            softmaxFn(m, tokens, scratch.scores, tokens, bias == nil ? scale : 1)
             if let capture {
                 (capture + ((b * heads + h) * tokens + r0) * tokens).update(from: scratch.scores, count: m * tokens)
             }
@@ -135,6 +137,36 @@ extension Kernels {
     func attentionScratchFloats(tokens: Int, headDim: Int, int8: Bool) -> (scores: Int, packedK: Int) {
         let s = Kernels.attentionScratchFloats(tokens: tokens, headDim: headDim)
         return (s.scores, gemm != nil && !int8 ? s.packedK : 0)
+    }
+}
+
+/// An additive term on the attention logits before softmax: Swin's relative position bias
+/// [heads, T, T] and, for shifted windows, a mask per window position [windows, T, T]
+/// (0 within a region, −100 across: timm's values). Sequence b of the batch is window
+/// b mod `windows` of its image (windows are laid out image by image).
+package struct AttentionBias {
+    package var bias: UnsafePointer<Float>
+    package var mask: UnsafePointer<Float>?
+    package var windows: Int
+
+    package init(bias: UnsafePointer<Float>, mask: UnsafePointer<Float>?, windows: Int) {
+        (self.bias, self.mask, self.windows) = (bias, mask, windows)
+    }
+
+    /// s = s · scale + bias[h] (+ mask[b mod windows]) for query rows r0..<r0+rows of
+    /// (sequence b, head h), in place; then softmax runs with scale 1. Every route adds
+    /// in this order, so they differ only where their products do.
+    func add(b: Int, h: Int, r0: Int, rows: Int, tokens t: Int, scores: UnsafeMutablePointer<Float>, ld: Int, scale: Float) {
+        let bh = bias + (h * t + r0) * t
+        let mw = mask.map { $0 + ((b % windows) * t + r0) * t }
+        for r in 0..<rows {
+            let s = scores + r * ld, br = bh + r * t
+            if let m = mw.map({ $0 + r * t }) {
+                for j in 0..<t { s[j] = (s[j] * scale + br[j]) + m[j] }
+            } else {
+                for j in 0..<t { s[j] = s[j] * scale + br[j] }
+            }
+        }
     }
 }
 

@@ -84,6 +84,7 @@ struct AttentionJob {
     var qkv: UnsafePointer<Float>, out: UnsafeMutablePointer<Float>
     var scratch: AttentionScratch
     var capture: UnsafeMutablePointer<Float>?
+    var bias: AttentionBias?
     var chunks: Int, rowsPerChunk: Int
 }
 
@@ -93,7 +94,7 @@ let attentionTask: vk_task_fn = { context, task, worker in
     guard r0 < j.tokens else { return }
     j.kernels.attentionHead(b: pair / j.heads, h: pair % j.heads, rows: r0..<min(j.tokens, r0 + j.rowsPerChunk),
                             tokens: j.tokens, heads: j.heads, headDim: j.headDim, qkv: j.qkv, out: j.out,
-                            scratch: j.scratch.worker(Int(worker)), capture: j.capture)
+                            scratch: j.scratch.worker(Int(worker)), capture: j.capture, bias: j.bias)
 }
 
 struct LayerNormJob {

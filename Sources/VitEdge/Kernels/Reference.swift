@@ -79,10 +79,12 @@ package enum Reference {
     /// Multi-head self-attention core for `batch` images of `tokens` tokens:
     /// qkv is [batch·tokens, 3·heads·headDim] (q, k, v blocks, each head-major),
     /// out is [batch·tokens, heads·headDim]; scores is scratch of tokens² floats;
-    /// capture, when given, receives the probabilities [batch, heads, tokens, tokens].
+    /// capture, when given, receives the probabilities [batch, heads, tokens, tokens];
+    /// bias, when given, is added to the scaled logits before softmax (Swin's windows).
     package static func attention(batch: Int, tokens: Int, heads: Int, headDim: Int,
                                  qkv: UnsafePointer<Float>, out: UnsafeMutablePointer<Float>,
-                                 scores: UnsafeMutablePointer<Float>, capture: UnsafeMutablePointer<Float>? = nil) {
+                                 scores: UnsafeMutablePointer<Float>, capture: UnsafeMutablePointer<Float>? = nil,
+                                 bias: AttentionBias? = nil) {
         let inner = heads * headDim
         let ld = 3 * inner
         let scale = 1 / Float(headDim).squareRoot()
@@ -99,7 +101,8 @@ package enum Reference {
                         for d in 0..<headDim { s += q[i * ld + d] * k[j * ld + d] }
                         scores[j] = s
                     }
-                    softmax(rows: 1, n: tokens, x: scores, ld: tokens, scale: scale)
+                    bias?.add(b: b, h: h, r0: i, rows: 1, tokens: tokens, scores: scores, ld: tokens, scale: scale)
+                    softmax(rows: 1, n: tokens, x: scores, ld: tokens, scale: bias == nil ? scale : 1)
                     if let capture { (capture + ((b * heads + h) * tokens + i) * tokens).update(from: scores, count: tokens) }
                     for d in 0..<headDim {
                         var s: Float = 0

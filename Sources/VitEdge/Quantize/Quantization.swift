@@ -149,7 +149,7 @@ extension Reference {
     package static func attentionInt8(batch: Int, tokens: Int, heads: Int, headDim: Int,
                                                     qkv: UnsafePointer<Float>, out: UnsafeMutablePointer<Float>,
                                                     scores: UnsafeMutablePointer<Float>, scratch: UnsafeMutableRawPointer,
-                                                    capture: UnsafeMutablePointer<Float>? = nil) {
+                                                    capture: UnsafeMutablePointer<Float>? = nil, bias: AttentionBias? = nil) {
         let inner = heads * headDim, ld = 3 * inner
         let scale = 1 / Float(headDim).squareRoot()
         let l = Int8AttentionLayout(tokens: tokens, headDim: headDim)
@@ -169,7 +169,8 @@ extension Reference {
                     qs8Gemm(m: 1, n: tokens, k: kD, a: i8(l.qq), lda: kD, w: i8(l.kq), c: acc, ldc: tokens)
                     dequantize(m: 1, n: tokens, c: acc, ldc: tokens, aScale: f32(l.sq), wScale: f32(l.sk), bias: nil,
                                y: scores, ldy: tokens, accumulate: false)
-                    softmax(rows: 1, n: tokens, x: scores, ld: tokens, scale: scale)
+                    bias?.add(b: b, h: h, r0: i, rows: 1, tokens: tokens, scores: scores, ld: tokens, scale: scale)
+                    softmax(rows: 1, n: tokens, x: scores, ld: tokens, scale: bias == nil ? scale : 1)
                     if let capture { (capture + ((b * heads + h) * tokens + i) * tokens).update(from: scores, count: tokens) }
                     quantizeRows(rows: 1, k: tokens, x: scores, ldx: tokens, q: i8(l.pq), ldq: kT, scale: f32(l.sp))
                     qs8Gemm(m: 1, n: headDim, k: kT, a: i8(l.pq), lda: kT, w: i8(l.vq), c: acc, ldc: headDim)

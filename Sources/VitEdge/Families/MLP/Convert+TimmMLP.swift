@@ -86,14 +86,8 @@ extension Converter {
             throw bad(src, "global_pool 'avg'", "'\(g)'", "an MLP model without pooling is not supported")
         }
         src.note("pool", "mean", "timm MlpMixer (global_pool 'avg')")
-        src.note("mean", "\(c.mean)", pcfg?["mean"] != nil ? "config.json pretrained_cfg.mean" : "default 0.5 (timm's for Mixer; ResMLP uses 0.485,0.456,0.406): pass --mean if trained otherwise")
-        src.note("std", "\(c.std)", pcfg?["std"] != nil ? "config.json pretrained_cfg.std" : "default 0.5 (timm's for Mixer; ResMLP uses 0.229,0.224,0.225): pass --std if trained otherwise")
-        if let pcfg {
-            c.preprocessing = try Preprocessing.fromTimm(pcfg, input: (h, w), source: src.st.path)
-            src.note("preprocess", c.preprocessing.summary, "config.json pretrained_cfg (timm's eval transform)")
-        } else {
-            src.note("preprocess", c.preprocessing.summary, "vit-edge default (no pretrained_cfg: pass --crop-pct for timm's eval transform)")
-        }
+        try timmPreprocessing(&c, &src, pcfg, meanDefault: "default 0.5 (timm's for Mixer; ResMLP uses 0.485,0.456,0.406)",
+                              stdDefault: "default 0.5 (timm's for Mixer; ResMLP uses 0.229,0.224,0.225)")
         if let hw = src.shape("head.weight"), hw.count == 2, hw[0] > 0 { c.numClasses = hw[0] }
         c.labels = (j?["label_names"]?.array?.compactMap { $0.string }) ?? []
         if !c.labels.isEmpty { src.note("labels", "\(c.labels.count)", "config.json label_names") }
@@ -127,6 +121,22 @@ extension Converter {
             src.ignore("head.bias", because: "zero classes: features out")
         }
         return c
+    }
+}
+
+extension Converter {
+    /// Where mean and std came from (pretrained_cfg or the family's default, said in
+    /// `meanDefault`/`stdDefault`), and timm's eval transform from pretrained_cfg.
+    static func timmPreprocessing(_ c: inout ViTConfig, _ src: inout TensorSource, _ pcfg: JSON?,
+                                  meanDefault: String, stdDefault: String) throws {
+        src.note("mean", "\(c.mean)", pcfg?["mean"] != nil ? "config.json pretrained_cfg.mean" : meanDefault + ": pass --mean if trained otherwise")
+        src.note("std", "\(c.std)", pcfg?["std"] != nil ? "config.json pretrained_cfg.std" : stdDefault + ": pass --std if trained otherwise")
+        if let pcfg {
+            c.preprocessing = try Preprocessing.fromTimm(pcfg, input: (c.imageHeight, c.imageWidth), source: src.st.path)
+            src.note("preprocess", c.preprocessing.summary, "config.json pretrained_cfg (timm's eval transform)")
+        } else {
+            src.note("preprocess", c.preprocessing.summary, "vit-edge default (no pretrained_cfg: pass --crop-pct for timm's eval transform)")
+        }
     }
 }
 

@@ -54,11 +54,20 @@ struct TransformerBlock: EncoderBlock {
         }
 
         // MLP branch.
+        mlpBranch(s, k, batch: batch, tokens: tokens, a: a, observe: observe)
+    }
+
+    /// x = x + fc2(gelu(fc1(norm2(x)))) (× γ): the MLP half of the block, which Swin's
+    /// windowed blocks share.
+    func mlpBranch(_ s: EncoderShape, _ k: Kernels, batch: Int, tokens: UnsafeMutablePointer<Float>, a: TransformerBlockActivations,
+                   observe: ((String, UnsafeBufferPointer<Float>) -> Void)?) {
+        let rows = batch * s.tokens
+        let d = s.dim
         k.layerNorm(norm2, rows: rows, x: tokens, ldx: d, y: a.norm2, ldy: d)
-        seen("mlp.fc1", a.norm2, d)
+        observe?("mlp.fc1", UnsafeBufferPointer(start: a.norm2, count: rows * d))
         k.linear(fc1, rows: rows, x: a.norm2, ldx: d, y: a.hidden, ldy: s.mlpDim, scratch: a.quant)
         k.gelu(a.hidden, count: rows * s.mlpDim, form: s.gelu)
-        seen("mlp.fc2", a.hidden, s.mlpDim)
+        observe?("mlp.fc2", UnsafeBufferPointer(start: a.hidden, count: rows * s.mlpDim))
         if let gamma = ls2 {
             k.linear(fc2, rows: rows, x: a.hidden, ldx: s.mlpDim, y: a.mlpOut, ldy: d, scratch: a.quant)
             addScaled(k, tokens, a.mlpOut, gamma, rows: rows, dim: d)

@@ -1,0 +1,134 @@
+import XCTest
+@testable import VitEdge
+
+/// Swin beyond fp32 parity (ParityTests): int8, its memory plan, and what it refuses.
+final class SwinTests: XCTestCase {
+    static func fp32() throws -> VitqFile { try VitqFile.parse(try ParityTests.convert("timm-swin").vitqBytes(), path: "timm-swin") }
+
+    static func digits() throws -> [Image] {
+        try FileIO.list(repoFile("models/samples")).filter { $0.hasSuffix(".pgm") }.prefix(4).map { try Image.load(path: repoFile("models/samples/" + $0)) }
+    }
+
+    static func logits(_ file: VitqFile, _ choice: Kernels.Choice, _ images: [Image]) throws -> [Float] {
+        let session = try InferenceSession(model: try VisionTransformer(file: file, kernels: try Kernels.select(choice)), batchSize: images.count)
+        for (i, image) in images.enumerated() { try session.setInput(image, at: i) }
+        session.forward()
+        return (0..<images.count).flatMap { Array(session.logits($0)) }
+    }
+
+    /// Every Linear of the blocks and of patch merging quantized (dynamic and static
+    /// activations, and with int8 attention over the windows, bias and mask included): the
+    /// logits stay within a few percent of fp32's largest, and the optimized int8 route
+    /// agrees with the int8 reference (same quantities, float sums in another order).
+    func testInt8SwinStaysCloseToFP32() throws {
+        let file = try Self.fp32(), images = try Self.digits()
+        let want = try Self.logits(file, .reference, images)
+        let layers = ModelWeights.quantizableLayers(file.config)
+        XCTAssertEqual(layers.count, 6 * 4 + 2, "qkv, proj, fc1, fc2 of 6 blocks and 2 reductions: \(layers)")
+        XCTAssertTrue(layers.contains("layers.2.downsample.reduction"))
+        for (activations, attention) in [(ViTConfig.ActivationQuantization.dynamic, false), (.static, false), (.dynamic, true)] {
+            var o = QuantizeOptions()
+            (o.activations, o.int8Attention) = (activations, attention)
+            let q = try Quantizer.quantize(file, source: "timm-swin", calibration: images, options: o)
+            XCTAssertTrue(q.layers.allSatisfy { !$0.kept }, "every layer int8")
+            let int8 = try VitqFile.parse(q.bytes, path: "timm-swin-int8")
+            let ref = try Self.logits(int8, .reference, images), got = try Self.logits(int8, .auto, images)
+            let scale = maxAbs(want)
+            let drift = maxAbsDiff(ref, want) / scale
+            print("Swin int8 \(activations.rawValue)\(attention ? " + int8 attention" : ""): logits within \(drift) of fp32 (relative)")
+            XCTAssertLessThanOrEqual(drift, 0.03, "\(activations) attention int8 \(attention)")
+            XCTAssertLessThanOrEqual(maxAbsDiff(got, ref) / scale, 0.02, "auto against the int8 reference")
+        }
+    }
+
+    /// The plan of a hierarchical model: each stage's buffers at its own size, the residual
+    /// stream at the first stage's, and sharing between them (arena below the naive sum);
+    /// the forward pass allocates nothing (GoldenTests' malloc counter covers Swin too).
+    func testPlanFollowsTheStages() throws {
+        let model = try VisionTransformer(file: try Self.fp32(), kernels: try Kernels.select(.auto))
+        let session = try InferenceSession(model: model, batchSize: 2)
+        let sizes = Dictionary(uniqueKeysWithValues: session.buffers.map { ($0.name, $0.bytes) })
+        XCTAssertEqual(sizes["tokens"], 2 * 256 * 16 * 4)
+        XCTAssertEqual(sizes["layers.1.downsample.merged"], 2 * 64 * 64 * 4, "stage 1's merge: 8x8 tokens of 4·16")
+        XCTAssertEqual(sizes["layers.2.blocks.1.hidden"], 2 * 16 * 128 * 4, "stage 2: 4x4 tokens, MLP 2·64")
+        XCTAssertEqual(sizes["normed"], 2 * 16 * 64 * 4, "the head reads the last stage")
+        XCTAssertLessThan(session.arenaBytes, session.naiveBytes)
+        XCTAssertEqual(session.tokens(1).count, 16 * 64)
+    }
+
+    /// What Swin does not do, each answered with one line: another input size (its masks are
+    /// laid out for the converted grid), attention maps, and a converted size whose grids
+    /// the windows do not tile.
+    func testSwinRefusesWhatItCannotDo() throws {
+        let model = try VisionTransformer(file: try Self.fp32(), kernels: try Kernels.select(.auto))
+        XCTAssertThrowsError(try model.resized(imageHeight: 64, imageWidth: 64)) { e in
+            XCTAssertTrue("\(e)".contains("convert it again with --image-size 64x64"), "\(e)")
+        }
+        XCTAssertThrowsError(try InferenceSession(model: model, batchSize: 1, captureAttention: [0])) { e in
+            XCTAssertTrue("\(e)".contains("per window"), "\(e)")
+        }
+        let dir = fixture("parity/timm-swin/")
+        var o = ConvertOptions()
+        (o.imageHeight, o.imageWidth, o.resampler) = (36, 36, .pytorch)
+        XCTAssertThrowsError(try Converter.convert(try Safetensors(path: dir + "model.safetensors"), configJSON: nil, options: o)) { e in
+            XCTAssertTrue("\(e)".contains("windows tile"), "\(e)")
+        }
+        // 64x64 tiles (grids 32, 16, 8 with 4x4 windows): it converts and runs.
+        (o.imageHeight, o.imageWidth) = (64, 64)
+        let bigger = try Converter.convert(try Safetensors(path: dir + "model.safetensors"), configJSON: nil, options: o)
+        let session = try InferenceSession(model: try VisionTransformer(file: try VitqFile.parse(bigger.vitqBytes(), path: "64"),
+                                                                        kernels: try Kernels.select(.auto)), batchSize: 1)
+        try session.setInput(try Self.digits()[0], at: 0)
+        session.forward()
+        XCTAssertTrue(session.logits(0).allSatisfy(\.isFinite))
+    }
+
+    /// Threads split the windows' attention by (window, head) and the Linear layers as for
+    /// a ViT: a batch of 3 on 1, 2 and 3 threads gives the same bits (fp32 and int8 with
+    /// int8 attention). The fixture is too small to pass the threading thresholds, so the
+    /// thresholds are met with a batch of 16.
+    func testThreadedSwinIsBitIdentical() throws {
+        let file = try Self.fp32()
+        var o = QuantizeOptions()
+        o.int8Attention = true
+        let int8 = try VitqFile.parse(try Quantizer.quantize(file, source: "timm-swin", calibration: nil, options: o).bytes, path: "int8")
+        for f in [file, int8] {
+            let model = try VisionTransformer(file: f, kernels: try Kernels.select(.auto))
+            var rng = Random(seed: 40)
+            var results: [[Float]] = []
+            for threads in [1, 2, 3] {
+                let s = try InferenceSession(model: model, batchSize: 16, threads: threads)
+                let input = rng.floats(s.input.count, scale: 2)
+                rng = Random(seed: 40)
+                for i in 0..<input.count { s.input[i] = input[i] }
+                s.forward()
+                results.append((0..<16).flatMap { Array(s.logits($0)) })
+            }
+            XCTAssertEqual(results[0], results[1], "2 threads")
+            XCTAssertEqual(results[0], results[2], "3 threads")
+        }
+    }
+
+    /// Full-size Swin-T (timm `swin_tiny_patch4_window7_224`, random weights with position
+    /// tables of trained magnitude) against timm's logits on a random input: 7×7 windows,
+    /// 64 of them in the first stage, the last stage one unshifted window. Too large to ship
+    /// (113 MB): made by `python3 tools/make_vit_shapes.py --out DIR --only --swin --swin-check`,
+    /// converted to DIR/swin-t.vitq, and run with VITEDGE_SWIN_T=DIR (skipped otherwise).
+    func testFullSizeSwinTMatchesTimm() throws {
+        guard let dir = ProcessInfo.processInfo.environment["VITEDGE_SWIN_T"] else {
+            throw XCTSkip("set VITEDGE_SWIN_T to the folder tools/make_vit_shapes.py --swin --swin-check wrote (and swin-t.vitq)")
+        }
+        let check = try loadTensors(dir + "/swin-t-check.safetensors")
+        let input = check["input"]!.values, want = check["logits"]!.values
+        for choice in Kernels.Choice.allCases {
+            guard let kernels = try? Kernels.select(choice) else { continue }
+            let session = try InferenceSession(model: try VisionTransformer(path: dir + "/swin-t.vitq", kernels: kernels), batchSize: 2)
+            for i in 0..<input.count { session.input[i] = input[i] }
+            session.forward()
+            let got = (0..<2).flatMap { Array(session.logits($0)) }
+            let relative = maxAbsDiff(got, want) / maxAbs(want)
+            print("Swin-T 224 [\(choice)]: relative max |diff| \(relative) against timm")
+            XCTAssertLessThanOrEqual(relative, 1e-4, "\(choice)")
+        }
+    }
+}
