@@ -9,7 +9,7 @@ tools/peer_worker.py, which loads the engine's file and times its run call in-pr
 For each model (the shipped MNIST ViT; ViT-Ti/16 and ViT-S/16 shapes with random
 weights from tools/make_vit_shapes.py; the other families at their timm shapes with
 random weights: tiny-r = vit_tiny_r_s16_p8_224, r26 = vit_small_r26_s32_224,
-mixer-b = mixer_b16_224, resmlp-12 = resmlp_12_224, swin-t = swin_tiny_patch4_window7_224; mnist-mixer = the shipped MNIST
+mixer-b = mixer_b16_224, resmlp-12 = resmlp_12_224, swin-t = swin_tiny_patch4_window7_224, pvt-b0 = pvt_v2_b0; mnist-mixer = the shipped MNIST
 MLP-Mixer), the same safetensors feed every engine:
 vit-edge converts (and quantizes) them, PyTorch loads them into timm, and ONNX is
 exported from that PyTorch model. Engines are interleaved round by round; each
@@ -45,7 +45,7 @@ EXTERNAL = {"litert": "LiteRT", "executorch": "ExecuTorch", "openvino": "OpenVIN
 # The other families at the shapes the issue names: timm constructors, random weights.
 FAMILIES = {"tiny-r": ("vit_tiny_r_s16_p8_224", 3), "r26": ("vit_small_r26_s32_224", 6),
             "mixer-b": ("mixer_b16_224", None), "resmlp-12": ("resmlp_12_224", None),
-            "swin-t": ("swin_tiny_patch4_window7_224", None)}
+            "swin-t": ("swin_tiny_patch4_window7_224", None), "pvt-b0": ("pvt_v2_b0", None)}
 
 
 def timm_model(name, shapes):

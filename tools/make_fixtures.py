@@ -743,9 +743,50 @@ def swin_cases():
             save_file(out, os.path.join(d, "expected.safetensors"))
 
 
+def pvt_cases():
+    """timm's PyramidVisionTransformerV2, stage by stage (the tokens after the patch
+    embedding, after each downsampling and each block, in the engine's layer order), on the
+    digits resized to 36x36: odd grids (9, 5, 3, 2) through the 7x7/4 and 3x3/2 padded
+    convolutions, spatial reductions 4 (9x9 -> 2x2 keys: PyTorch's floor) and 2, none in
+    the last two stages; heads 1, 2, 5, 8 (timm's), widths 16, 32, 40, 64."""
+    from timm.models.pvt_v2 import PyramidVisionTransformerV2
+    torch.manual_seed(11)
+    mean, std = [0.485, 0.456, 0.406], [0.229, 0.224, 0.225]
+    args = dict(depths=(1, 2, 1, 1), embed_dims=(16, 32, 40, 64), num_heads=(1, 2, 5, 8), sr_ratios=(4, 2, 1, 1),
+                mlp_ratios=(8, 8, 4, 4))
+    m = PyramidVisionTransformerV2(in_chans=3, num_classes=10, **args).eval()
+    with torch.no_grad():
+        for name, p in m.named_parameters():
+            if p.dim() == 1 and "norm" in name:
+                p.add_(0.3 * torch.randn_like(p))
+    seen, order = {}, []
+    def keep(o, key):
+        seen[key] = o.reshape(o.shape[0], -1, o.shape[-1]).clone()
+    m.patch_embed.register_forward_hook(lambda mod, i, o: keep(o, "patch_embedding"))
+    for s, stage in enumerate(m.stages):
+        if stage.downsample is not None:
+            order.append(stage.downsample)
+        order += list(stage.blocks)
+    for n, mod in enumerate(order):
+        mod.register_forward_hook(lambda mod, i, o, n=n: keep(o, f"block.{n}"))
+    cfg = {"architecture": "pvt_v2_tiny_36", "num_classes": 10, "model_args": {k: list(v) for k, v in args.items()},
+           "pretrained_cfg": {"input_size": [3, 36, 36], "mean": mean, "std": std, "interpolation": "bilinear",
+                              "crop_pct": 1.0, "crop_mode": "squash"}}
+    name = "timm-pvt-v2"
+    save_case(name, m, m.state_dict(), cfg, ["--resampler", "pytorch"], 3, (36, 36), mean, std)
+    d = os.path.join(FIX, "parity", name)
+    out = load_file(os.path.join(d, "expected.safetensors"))
+    out.update({k: v.contiguous().float() for k, v in seen.items()})
+    # The same weights at the digits' own 28x28 (grids 7, 4, 2, 1): PVT has no positions to resample.
+    _, gray = samples()
+    with torch.no_grad():
+        out["logits_28"] = m(prepare(gray[:4], 3, (28, 28), mean, std)).contiguous().float()
+    save_file(out, os.path.join(d, "expected.safetensors"))
+
+
 if __name__ == "__main__":
     os.makedirs(FIX, exist_ok=True)
-    which = sys.argv[1:] or ["mnist", "timm", "mlp", "hybrid", "hf", "vit-pytorch", "deepvit", "t2t", "swin", "dinov2", "clip", "siglip"]
+    which = sys.argv[1:] or ["mnist", "timm", "mlp", "hybrid", "hf", "vit-pytorch", "deepvit", "t2t", "swin", "pvt", "dinov2", "clip", "siglip"]
     if "mnist" in which:
         mnist_golden()
     if "timm" in which:
@@ -765,6 +806,8 @@ if __name__ == "__main__":
         t2t_cases()
     if "swin" in which:
         swin_cases()
+    if "pvt" in which:
+        pvt_cases()
     if "dinov2" in which:
         dinov2_cases()
     if "clip" in which:

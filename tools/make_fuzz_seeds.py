@@ -186,3 +186,14 @@ save_file({k: v.contiguous() for k, v in m.state_dict().items()}, os.path.join(C
 cfg = os.path.join(C, "config-json", "tiny-swin.json")
 w(cfg, json.dumps({"architecture": "swin_tiny_patch2_window4_16", "model_args": {"window_size": 4, "img_size": 16}}).encode())
 convert_seed("tiny-swin", "--config", cfg)
+
+# PVT v2 (timm PyramidVisionTransformerV2): two stages on 16x16 (overlapping 7x7/4 patches,
+# a reduction of 2, a 3x3/2 downsampling), the checkpoint with its config, the .vitq and header.
+from timm.models.pvt_v2 import PyramidVisionTransformerV2
+torch.manual_seed(6)
+args = dict(depths=(1, 1), embed_dims=(8, 16), num_heads=(1, 2), sr_ratios=(2, 1), mlp_ratios=(2, 2))
+m = PyramidVisionTransformerV2(in_chans=1, num_classes=3, **args)
+save_file({k: v.contiguous() for k, v in m.state_dict().items()}, os.path.join(C, "safetensors", "tiny-pvt.safetensors"))
+cfg = os.path.join(C, "config-json", "tiny-pvt.json")
+w(cfg, json.dumps({"architecture": "pvt_v2_tiny_16", "model_args": {**{k: list(v) for k, v in args.items()}, "img_size": 16}}).encode())
+convert_seed("tiny-pvt", "--config", cfg)

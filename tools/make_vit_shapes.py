@@ -13,7 +13,8 @@ timing). Then convert and quantize them with vit-edge:
 deepvit-ti: the same model with and without re-attention), with their keyword arguments
 as JSON, converted the same way. `--swin` writes timm's Swin-T (swin_tiny_patch4_window7_224,
 swin-t) with its config, and `--swin-check` also a PyTorch reference for it: a random
-224x224 input and its logits (swin-t-check.safetensors), for `vit-edge`'s full-size parity.
+224x224 input and its logits (swin-t-check.safetensors), for `vit-edge`'s full-size parity;
+`--pvt` the same for timm's PVT-v2-b0 (pvt-b0, pvt-b0-check.safetensors).
 """
 import argparse, json, os, sys
 import torch
@@ -31,6 +32,7 @@ ap.add_argument("--only", nargs="*", default=list(SHAPES))
 ap.add_argument("--deepvit", action="store_true", help="also vit-pytorch ViT and DeepViT at ViT-Ti's shape")
 ap.add_argument("--swin", action="store_true", help="also timm's Swin-T")
 ap.add_argument("--swin-check", action="store_true", help="with --swin: a random input and PyTorch's logits")
+ap.add_argument("--pvt", action="store_true", help="also timm's PVT-v2-b0 and a random input with its logits (pvt-b0-check)")
 args = ap.parse_args()
 os.makedirs(args.out, exist_ok=True)
 torch.manual_seed(0)
@@ -72,3 +74,14 @@ if args.swin:
         x = torch.randn(2, 3, 224, 224)
         with torch.no_grad():
             save_file({"input": x, "logits": m(x)}, os.path.join(args.out, "swin-t-check.safetensors"))
+if args.pvt:
+    torch.manual_seed(0)
+    m = timm.create_model("pvt_v2_b0", pretrained=False).eval()
+    save_file({k: v.contiguous() for k, v in m.state_dict().items()}, os.path.join(args.out, "pvt-b0.safetensors"))
+    with open(os.path.join(args.out, "pvt-b0.json"), "w") as f:
+        json.dump({"architecture": "pvt_v2_b0", "pretrained_cfg": {"input_size": [3, 224, 224], "mean": [0.485, 0.456, 0.406],
+                                                                 "std": [0.229, 0.224, 0.225]}}, f)
+    print(f"pvt-b0: {sum(p.numel() for p in m.parameters()) / 1e6:.2f} M parameters")
+    x = torch.randn(2, 3, 224, 224)
+    with torch.no_grad():
+        save_file({"input": x, "logits": m(x)}, os.path.join(args.out, "pvt-b0-check.safetensors"))

@@ -42,6 +42,11 @@ extension ViTConfig {
             let at = pairs.firstIndex { $0.0 == "mlp_dim" }! + 1
             pairs.insert(contentsOf: [("swin_stages", .array(swinStages.map { .array([n($0.depth), n($0.heads)]) })), ("window", n(window))], at: at)
         }
+        if !pvtStages.isEmpty {
+            let at = pairs.firstIndex { $0.0 == "mlp_dim" }! + 1
+            pairs.insert(contentsOf: [("pvt_stages", .array(pvtStages.map { .array([n($0.depth), n($0.heads), n($0.dim), n($0.mlpDim), n($0.reduction)]) })),
+                                      ("patch_kernel", n(patchKernel))], at: at)
+        }
         if projectionDim > 0 {
             let at = pairs.firstIndex { $0.0 == "pre_logits_dim" }! + 1
             pairs.insert(("projection_dim", n(projectionDim)), at: at)
@@ -106,6 +111,14 @@ extension ViTConfig {
             }
             c.swinStages = stages.map { SwinStage(depth: $0![0], heads: $0![1]) }
             c.window = try int("window")
+        }
+        if let t = j["pvt_stages"] {
+            guard let stages = t.array?.map({ $0.array?.compactMap { $0.int } }), !stages.isEmpty,
+                  stages.allSatisfy({ $0?.count == 5 }) else {
+                throw fail("pvt_stages", "a list of [depth, heads, width, MLP width, reduction]")
+            }
+            c.pvtStages = stages.map { PVTStage(depth: $0![0], heads: $0![1], dim: $0![2], mlpDim: $0![3], reduction: $0![4]) }
+            c.patchKernel = try int("patch_kernel")
         }
         c.classToken = try bool("class_token")
         c.distillationToken = try bool("distillation_token")

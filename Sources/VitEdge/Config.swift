@@ -23,6 +23,10 @@ package struct ViTConfig: Equatable, Sendable {
         /// Swin Transformer (timm `SwinTransformer`): stages of attention inside shifted
         /// windows with a relative position bias, patch merging between them (`Families/Swin/`).
         case swin
+        /// PVT v2 (timm `PyramidVisionTransformerV2`): overlapping patch embeddings,
+        /// spatial-reduction attention and a depthwise convolution in the MLP, four stages
+        /// (`Families/PVT/`).
+        case pvt
 
         /// How an architecture's blocks mix information across tokens. Code shared by
         /// several architectures asks this (or switches on the architecture), never
@@ -37,7 +41,7 @@ package struct ViTConfig: Equatable, Sendable {
 
         package var tokenMixing: TokenMixing {
             switch self {
-            case .vit, .hybrid, .deepvit, .t2t, .swin: return .attention
+            case .vit, .hybrid, .deepvit, .t2t, .swin, .pvt: return .attention
             case .mixer, .resmlp: return .weights
             }
         }
@@ -45,7 +49,7 @@ package struct ViTConfig: Equatable, Sendable {
         package var withArticle: String {
             switch self {
             case .mixer: return "an " + displayName
-            case .vit, .resmlp, .hybrid, .deepvit, .t2t, .swin: return "a " + displayName
+            case .vit, .resmlp, .hybrid, .deepvit, .t2t, .swin, .pvt: return "a " + displayName
             }
         }
         package var displayName: String {
@@ -55,6 +59,7 @@ package struct ViTConfig: Equatable, Sendable {
             case .deepvit: return "DeepViT"
             case .t2t: return "T2T-ViT"
             case .swin: return "Swin transformer"
+            case .pvt: return "PVT v2"
             }
         }
     }
@@ -174,6 +179,12 @@ package struct ViTConfig: Equatable, Sendable {
     package var swinStages: [SwinStage] = []
     /// Swin's attention window, W×W tokens (0 for every other architecture).
     package var window = 0
+    /// A PVT v2's stages (empty for every other architecture): `dim`, `heads` and `mlpDim`
+    /// are the first stage's, `depth` the blocks of all.
+    package var pvtStages: [PVTStage] = []
+    /// The first patch embedding's kernel when it overlaps (PVT v2: 7, stride `patchSize`,
+    /// padding kernel/2); 0: P×P patches.
+    package var patchKernel = 0
     /// How position embeddings are resampled when the model runs at another input size.
     package var positionResampling: PositionResampling = .huggingface
     package var labels: [String] = []
@@ -207,8 +218,14 @@ package struct ViTConfig: Equatable, Sendable {
     package var featureHeight: Int { backbone?.outputSize(imageHeight) ?? imageHeight }
     package var featureWidth: Int { backbone?.outputSize(imageWidth) ?? imageWidth }
     package var featureChannels: Int { backbone?.outChannels ?? channels }
-    package var gridHeight: Int { t2tLayers.isEmpty ? featureHeight / patchSize : T2TLayer.grid(imageHeight, t2tLayers) }
-    package var gridWidth: Int { t2tLayers.isEmpty ? featureWidth / patchSize : T2TLayer.grid(imageWidth, t2tLayers) }
+    package var gridHeight: Int {
+        !t2tLayers.isEmpty ? T2TLayer.grid(imageHeight, t2tLayers)
+            : patchKernel > 0 ? convolutionOutput(imageHeight, kernel: patchKernel, stride: patchSize, padding: patchKernel / 2) : featureHeight / patchSize
+    }
+    package var gridWidth: Int {
+        !t2tLayers.isEmpty ? T2TLayer.grid(imageWidth, t2tLayers)
+            : patchKernel > 0 ? convolutionOutput(imageWidth, kernel: patchKernel, stride: patchSize, padding: patchKernel / 2) : featureWidth / patchSize
+    }
     package var numPatches: Int { gridHeight * gridWidth }
     package var prefixTokens: Int { (classToken ? 1 : 0) + (distillationToken ? 1 : 0) + registerTokens }
     /// Tokens per image in the encoder: prefix tokens + patches.
@@ -220,20 +237,30 @@ package struct ViTConfig: Equatable, Sendable {
     /// Length of one flattened patch: channels × patch × patch (of the feature map for
     /// the hybrid).
     package var patchDim: Int {
-        t2tLayers.isEmpty ? featureChannels * patchSize * patchSize : t2tLayers.reduce(channels) { $0 * $1.kernel * $1.kernel }
+        !t2tLayers.isEmpty ? t2tLayers.reduce(channels) { $0 * $1.kernel * $1.kernel }
+            : patchKernel > 0 ? channels * patchKernel * patchKernel : featureChannels * patchSize * patchSize
     }
     /// Tokens per image and width of the stream the head reads: the encoder's (`tokens`,
     /// `dim`), or a hierarchical model's last stage.
     package var outputTokens: Int {
-        swinStages.isEmpty ? tokens : (gridHeight >> (swinStages.count - 1)) * (gridWidth >> (swinStages.count - 1))
+        if !pvtStages.isEmpty { let g = pvtGrid(pvtStages.count - 1); return g.height * g.width }
+        return swinStages.isEmpty ? tokens : (gridHeight >> (swinStages.count - 1)) * (gridWidth >> (swinStages.count - 1))
     }
-    package var outputDim: Int { swinStages.isEmpty ? dim : dim << (swinStages.count - 1) }
+    package var outputDim: Int { pvtStages.last?.dim ?? (swinStages.isEmpty ? dim : dim << (swinStages.count - 1)) }
+    /// The patch embedding's LayerNorm epsilon: the model's, but PVT v2's `nn.LayerNorm`
+    /// default (1e-5) where its blocks use timm's LayerNorm (1e-6).
+    package var patchNormEps: Float {
+        switch architecture {
+        case .pvt: return PVTBlock.convolutionNormEps
+        case .vit, .mixer, .resmlp, .hybrid, .deepvit, .t2t, .swin: return eps
+        }
+    }
     /// Whether the tokens get a learnt position embedding (`pos_embed`): not in the MLP
     /// models (their token mixing knows positions) nor in Swin (a bias inside attention).
     package var hasPositionEmbedding: Bool {
         switch architecture {
         case .vit, .hybrid, .deepvit, .t2t: return true
-        case .mixer, .resmlp, .swin: return false
+        case .mixer, .resmlp, .swin, .pvt: return false
         }
     }
     /// Width of the pooled vector: D, or 2·D for the class token beside the patches' mean.
@@ -259,7 +286,7 @@ package struct ViTConfig: Equatable, Sendable {
         var sizes = [("image height", imageHeight), ("image width", imageWidth), ("channels", channels),
                      ("patch size", patchSize), ("width", dim), ("depth", depth), ("MLP width", mlpDim)]
         switch architecture {
-        case .vit, .hybrid, .deepvit, .t2t, .swin: sizes += [("heads", heads), ("head size", headDim)]
+        case .vit, .hybrid, .deepvit, .t2t, .swin, .pvt: sizes += [("heads", heads), ("head size", headDim)]
         case .mixer: sizes.append(("token MLP width", tokenMlpDim))
         case .resmlp: break
         }
@@ -267,6 +294,7 @@ package struct ViTConfig: Equatable, Sendable {
             guard v >= 1 && v <= bound else { throw bad("\(name) in 1...\(bound)", "\(v)") }
         }
         try validateSwin(source: source)
+        try validatePVT(source: source)
         switch architecture.tokenMixing {
         case .weights:
             guard heads == 0 && headDim == 0 && !classToken && !distillationToken && pool == .meanPatches
@@ -279,7 +307,7 @@ package struct ViTConfig: Equatable, Sendable {
             let scaled: Bool
             switch architecture {
             case .resmlp: scaled = true
-            case .mixer, .vit, .hybrid, .deepvit, .t2t, .swin: scaled = false
+            case .mixer, .vit, .hybrid, .deepvit, .t2t, .swin, .pvt: scaled = false
             }
             guard layerScale == scaled else {
                 throw bad("layer scale \(scaled ? "on" : "off") in \(architecture.withArticle)", "\(layerScale)")
@@ -305,7 +333,7 @@ package struct ViTConfig: Equatable, Sendable {
         let needsBackbone: Bool
         switch architecture {
         case .hybrid: needsBackbone = true
-        case .vit, .mixer, .resmlp, .deepvit, .t2t, .swin: needsBackbone = false
+        case .vit, .mixer, .resmlp, .deepvit, .t2t, .swin, .pvt: needsBackbone = false
         }
         if int8Attention, let why = architecture.block.noInt8Attention {
             throw bad("fp32 attention: \(architecture.withArticle) \(why)", "int8 attention")

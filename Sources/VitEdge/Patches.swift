@@ -2,7 +2,14 @@
 
 /// Cuts each image [C, H, W] into a grid of P×P patches, each flattened in the
 /// order of a convolution kernel (c, y, x): patches [B·N, C·P·P], row-major grid.
+/// An overlapping patch kernel (PVT v2's 7×7 at stride 4, padding 3) is an im2col:
+/// each window flattened (y, x, c), zeros outside the image (the converter lays the
+/// projection's kernel out the same way).
 func extractPatches(_ c: ViTConfig, _ k: Kernels, batch: Int, image: UnsafePointer<Float>, patches: UnsafeMutablePointer<Float>) {
+    if c.patchKernel > 0 {
+        return im2col(k, batch: batch, height: c.imageHeight, width: c.imageWidth, channels: c.channels, kernel: c.patchKernel,
+                      stride: c.patchSize, x: image, nchw: true, columns: patches, padding: c.patchKernel / 2)
+    }
     if k.plans(image, patches) { return }
     let p = c.patchSize
     let plane = c.imageHeight * c.imageWidth

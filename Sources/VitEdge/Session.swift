@@ -79,7 +79,10 @@ package final class InferenceSession: @unchecked Sendable {
         case .swin where !captureAttention.isEmpty:
             throw VitError.invalidSetting(.attentionBlocks, value: "\(captureAttention)",
                                           expected: "none: a Swin transformer's attention is per window (maps of its windows' tokens, not of the image), which vit-edge does not capture")
-        case .vit, .hybrid, .deepvit, .t2t, .mixer, .resmlp, .swin: break
+        case .pvt where !captureAttention.isEmpty:
+            throw VitError.invalidSetting(.attentionBlocks, value: "\(captureAttention)",
+                                          expected: "none: a PVT v2 attends to a reduced map (its maps are not token to token), which vit-edge does not capture")
+        case .vit, .hybrid, .deepvit, .t2t, .mixer, .resmlp, .swin, .pvt: break
         }
         for b in captureAttention where b < 0 || b >= model.config.depth {
             throw VitError.invalidSetting(.attentionBlocks, value: "\(b)", expected: "blocks of the model, 0...\(model.config.depth - 1)")
@@ -221,7 +224,8 @@ struct ForwardLayout {
         var p = ProgramLayout()
         try p.buffer("image", b * c.channels * c.imageHeight * c.imageWidth)
         try p.buffer("patches", b * c.numPatches * c.patchDim)
-        try p.buffer("tokens", rows * c.dim)
+        // The residual stream, as large as its widest stage (the first, in every pyramid here).
+        try p.buffer("tokens", c.encoderLayers.reduce(rows * c.dim) { max($0, b * $1.outTokens * $1.outDim) })
         // One set of int8 scratch shared by every quantized Linear of the blocks (each
         // uses it within its own step), sized for the largest. The reference int8 route
         // needs a [rows, out] int32 buffer; the optimized ones dequantize inside the GEMM.

@@ -237,7 +237,7 @@ struct ModelWeights {
         t2t = c.t2tLayers.isEmpty ? nil : T2TStemWeights(c, t)
         patchNormBefore = c.patchNormBefore ? ln("patch_embed.norm_pre", c.patchDim) : nil
         patch = linear("patch_embed", out: c.dim, in: c.patchDim)
-        patchNormAfter = c.patchNormAfter ? ln("patch_embed.norm_post", c.dim) : nil
+        patchNormAfter = c.patchNormAfter ? t.layerNorm("patch_embed.norm_post", c.dim, eps: c.patchNormEps) : nil
         classToken = c.classToken ? f("cls_token") : nil
         distillationToken = c.distillationToken ? f("dist_token") : nil
         registers = c.registerTokens > 0 ? f("reg_token") : nil
@@ -270,14 +270,15 @@ struct ModelWeights {
     /// mixing and channel MLP (MLP-Mixer, ResMLP); the hybrid backbone's convolutions; the
     /// attention-pooling head's value, output projection and MLP.
     static let quantizableLayerKinds = ["conv", "conv1", "conv2", "conv3", "attn.qkv", "attn.proj", "mlp.fc1", "mlp.fc2", "mlp_tokens.fc1", "mlp_tokens.fc2",
-                                        "linear_tokens", "mlp_channels.fc1", "mlp_channels.fc2", "downsample.reduction"]
+                                        "linear_tokens", "mlp_channels.fc1", "mlp_channels.fc2", "downsample.reduction",
+                                        "attn.q", "attn.kv", "attn.sr", "downsample.proj"]
 
     /// True for the Linear weights the int8 scheme covers.
     static func isQuantizable(_ name: String) -> Bool {
         if name.hasPrefix("attn_pool."), name.hasSuffix(".weight") {
             return AttentionPoolWeights.quantizableLayers.contains(String(name.dropLast(".weight".count)))
         }
-        return (name.hasPrefix("blocks.") || name.hasPrefix("layers.") || name.hasPrefix("patch_embed.backbone."))
+        return (name.hasPrefix("blocks.") || name.hasPrefix("layers.") || name.hasPrefix("stages.") || name.hasPrefix("patch_embed.backbone."))
             && quantizableLayerKinds.contains { name.hasSuffix("." + $0 + ".weight") }
     }
 

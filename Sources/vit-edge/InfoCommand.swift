@@ -71,6 +71,7 @@ struct InfoCommand: ParsableCommand {
             switch c.architecture {
             case .mixer, .resmlp: say("positions    none: the token mixers fix the input at \(c.imageHeight)x\(c.imageWidth)")
             case .swin: say("positions    relative, inside each window (a bias per head); the input stays \(c.imageHeight)x\(c.imageWidth)")
+            case .pvt: say("positions    none: the overlapping convolutions and the depthwise one give them; any size whose grids fit the reductions")
             case .vit, .hybrid, .deepvit, .t2t: say("positions    resampled at other input sizes as \(c.positionResampling.rawValue)")
             }
             say("parameters   \(c.parameterCount)")
@@ -94,6 +95,8 @@ extension ViTConfig {
             return "width \(dim), depth \(depth), heads \(heads)x\(headDim)\(architecture == .deepvit ? " (re-attention: maps mixed across heads)" : ""), MLP \(mlpDim), GELU \(gelu.rawValue), eps \(eps)\(layerScale ? ", layer scale" : "")\(qkvBias ? "" : ", no qkv bias")"
         case .mixer:
             return "width \(dim), depth \(depth), token MLP \(tokens)→\(tokenMlpDim)→\(tokens), channel MLP \(mlpDim), LayerNorm eps \(eps), GELU \(gelu.rawValue)"
+        case .pvt:
+            return "stages \(pvtDescription), spatial-reduction attention, Mix-FFN (depthwise 3x3), GELU \(gelu.rawValue), eps \(eps)"
         case .swin:
             return "stages (blocks/heads) \(swinDescription), shifted windows with relative position bias, patch merging, MLP ×\(mlpDim / dim), GELU \(gelu.rawValue), eps \(eps)"
         case .resmlp:
@@ -103,7 +106,7 @@ extension ViTConfig {
 
     var embeddingDescription: String {
         switch patchEmbedding {
-        case .convolution: return "convolution\(patchNormAfter ? ", norm after" : "")"
+        case .convolution: return "convolution\(patchKernel > 0 ? " \(patchKernel)x\(patchKernel)/\(patchSize) overlapping" : "")\(patchNormAfter ? ", norm after" : "")"
         case .linear: return "linear\(patchNormBefore ? ", norm before" : "")\(patchNormAfter ? ", norm after" : "")"
         }
     }

@@ -149,7 +149,7 @@ final class GoldenTests: XCTestCase {
 
     func testForwardAllocatesNothing() throws {
         guard malloc_counter_read() >= 0 else { throw XCTSkip("malloc counting is not available in this build") }
-        // Every architecture: the shipped ViT and Mixer (fp32 and int8), the hybrids, DeepViT, T2T-ViT and Swin.
+        // Every architecture: the shipped ViT and Mixer (fp32 and int8), the hybrids, DeepViT, T2T-ViT, Swin and PVT v2.
         var files = [("mnist-vit", try shippedModel()), ("mnist-mixer", try VitqFile.load(path: repoFile("models/mnist-mixer.vitq"))),
                      ("mnist-mixer-int8", try VitqFile.load(path: repoFile("models/mnist-mixer-int8.vitq")))]
         for name in ["timm-resmlp", "timm-hybrid-resnet", "timm-swin"] {
@@ -160,7 +160,7 @@ final class GoldenTests: XCTestCase {
             files += [(name, file), (name + "-int8-static", try VitqFile.parse(q.bytes, path: name))]
         }
         // The families with their own operations: DeepViT's re-attention, T2T's soft splits.
-        for name in ["vit-pytorch-deepvit", "vit-pytorch-t2t"] {
+        for name in ["vit-pytorch-deepvit", "vit-pytorch-t2t", "timm-pvt-v2"] {
             files.append((name, try VitqFile.parse(try ParityTests.convert(name).vitqBytes(), path: name)))
         }
         for (name, file) in files {

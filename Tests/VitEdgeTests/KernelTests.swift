@@ -467,4 +467,64 @@ final class KernelTests: XCTestCase {
             XCTAssertLessThanOrEqual(maxAbsDiff(refInt8, ref), 0.25, "int8 windowed attention far from fp32 at t=\(tokens)")
         }
     }
+
+    /// PVT's attention: queries over fewer keys (the reduced map), Q and KV in separate
+    /// buffers with their own row strides, on every route against the reference; shapes
+    /// with one key, keys across the GEMM's panel width, queries across the 48-row blocks.
+    func testCrossAttentionMatchesReference() throws {
+        var rng = Random(seed: 13)
+        for (batch, queries, keys, heads, headDim) in [(1, 1, 1, 1, 1), (2, 81, 4, 1, 16), (1, 100, 49, 5, 8), (3, 17, 33, 2, 20)] {
+            let inner = heads * headDim, ldq = inner + 3
+            let q = rng.floats(batch * queries * ldq, scale: 2), kv = rng.floats(batch * keys * 2 * inner, scale: 2)
+            func run(_ k: Kernels) -> [Float] {
+                let s = Kernels.attentionScratchFloats(tokens: keys, headDim: headDim)
+                var scores = [Float](repeating: 0, count: s.scores), pk = [Float](repeating: 0, count: s.packedK)
+                var out = [Float](repeating: 0, count: batch * queries * inner)
+                q.withUnsafeBufferPointer { qp in kv.withUnsafeBufferPointer { kp in scores.withUnsafeMutableBufferPointer { sp in
+                    pk.withUnsafeMutableBufferPointer { pkp in out.withUnsafeMutableBufferPointer { o in
+                        k.crossAttention(batch: batch, queries: queries, keys: keys, heads: heads, headDim: headDim, q: qp.baseAddress!, ldq: ldq,
+                                         kv: kp.baseAddress!, out: o.baseAddress!, scratch: AttentionScratch(scores: sp.baseAddress!, packedK: pkp.baseAddress!))
+                    } }
+                } } }
+                return out
+            }
+            let ref = run(.reference)
+            for route in routes {
+                let tol = dotTolerance(k: keys + headDim, magnitude: 2) + 2 * dotTolerance(k: headDim, magnitude: 4 * Float(headDim)) * 2
+                XCTAssertLessThanOrEqual(maxAbsDiff(run(route), ref), tol, "\(route.gemmName) cross attention q=\(queries) k=\(keys) h=\(heads)")
+            }
+        }
+    }
+
+    /// PVT's depthwise 3×3 convolution (NHWC, padding 1, bias, then GELU) on every route
+    /// against the reference: the taps are summed in the same order, so only GELU's routes
+    /// differ. Channel counts around the 8-lane step, grids of one pixel and odd sizes.
+    func testDepthwiseConvolutionMatchesReference() throws {
+        var rng = Random(seed: 14)
+        for (batch, h, w, c) in [(1, 1, 1, 1), (2, 5, 3, 8), (1, 9, 9, 13), (2, 4, 7, 40)] {
+            let x = rng.floats(batch * h * w * c, scale: 2), weight = rng.floats(9 * c, scale: 1), bias = rng.floats(c, scale: 1)
+            func run(_ k: Kernels) -> [Float] {
+                var y = [Float](repeating: 0, count: x.count)
+                x.withUnsafeBufferPointer { xp in weight.withUnsafeBufferPointer { wp in bias.withUnsafeBufferPointer { bp in
+                    y.withUnsafeMutableBufferPointer { depthwiseConv3x3(k, batch: batch, height: h, width: w, channels: c, x: xp.baseAddress!,
+                                                                         weight: wp.baseAddress!, bias: bp.baseAddress!, y: $0.baseAddress!, gelu: .erf) }
+                } } }
+                return y
+            }
+            let ref = run(.reference)
+            // Against a direct sum in Double, then each route against the reference.
+            var direct = [Float](repeating: 0, count: x.count)
+            for b in 0..<batch { for oy in 0..<h { for ox in 0..<w { for ch in 0..<c {
+                var s = Double(bias[ch])
+                for ky in 0..<3 { for kx in 0..<3 where (0..<h).contains(oy + ky - 1) && (0..<w).contains(ox + kx - 1) {
+                    s += Double(weight[(ky * 3 + kx) * c + ch]) * Double(x[((b * h + oy + ky - 1) * w + ox + kx - 1) * c + ch])
+                } }
+                direct[((b * h + oy) * w + ox) * c + ch] = Float(0.5 * s * (1 + erf(s / 2.0.squareRoot())))
+            } } } }
+            XCTAssertLessThanOrEqual(maxAbsDiff(ref, direct), dotTolerance(k: 10, magnitude: 4) + 1e-5, "reference at \(h)x\(w)x\(c)")
+            for route in routes {
+                XCTAssertLessThanOrEqual(maxAbsDiff(run(route), ref), 1e-5, "\(route.gemmName) depthwise \(h)x\(w)x\(c)")
+            }
+        }
+    }
 }

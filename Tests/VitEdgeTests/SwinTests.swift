@@ -10,7 +10,12 @@ final class SwinTests: XCTestCase {
     }
 
     static func logits(_ file: VitqFile, _ choice: Kernels.Choice, _ images: [Image]) throws -> [Float] {
-        let session = try InferenceSession(model: try VisionTransformer(file: file, kernels: try Kernels.select(choice)), batchSize: images.count)
+        try logits(try VisionTransformer(file: file, kernels: try Kernels.select(choice)), images)
+    }
+
+    /// The images through the model's preprocessing and forward pass, their logits in a row.
+    static func logits(_ model: VisionTransformer, _ images: [Image]) throws -> [Float] {
+        let session = try InferenceSession(model: model, batchSize: images.count)
         for (i, image) in images.enumerated() { try session.setInput(image, at: i) }
         session.forward()
         return (0..<images.count).flatMap { Array(session.logits($0)) }
@@ -93,20 +98,23 @@ final class SwinTests: XCTestCase {
         o.int8Attention = true
         let int8 = try VitqFile.parse(try Quantizer.quantize(file, source: "timm-swin", calibration: nil, options: o).bytes, path: "int8")
         for f in [file, int8] {
-            let model = try VisionTransformer(file: f, kernels: try Kernels.select(.auto))
-            var rng = Random(seed: 40)
-            var results: [[Float]] = []
-            for threads in [1, 2, 3] {
-                let s = try InferenceSession(model: model, batchSize: 16, threads: threads)
-                let input = rng.floats(s.input.count, scale: 2)
-                rng = Random(seed: 40)
-                for i in 0..<input.count { s.input[i] = input[i] }
-                s.forward()
-                results.append((0..<16).flatMap { Array(s.logits($0)) })
-            }
-            XCTAssertEqual(results[0], results[1], "2 threads")
-            XCTAssertEqual(results[0], results[2], "3 threads")
+            try Self.checkThreadsGiveTheSameBits(try VisionTransformer(file: f, kernels: try Kernels.select(.auto)))
         }
+    }
+
+    /// A batch of 16 random inputs on 1, 2 and 3 threads: the same logits, bit for bit.
+    static func checkThreadsGiveTheSameBits(_ model: VisionTransformer, file: StaticString = #filePath, line: UInt = #line) throws {
+        var results: [[Float]] = []
+        for threads in [1, 2, 3] {
+            let s = try InferenceSession(model: model, batchSize: 16, threads: threads)
+            var rng = Random(seed: 40)
+            let input = rng.floats(s.input.count, scale: 2)
+            for i in 0..<input.count { s.input[i] = input[i] }
+            s.forward()
+            results.append((0..<16).flatMap { Array(s.logits($0)) })
+        }
+        XCTAssertEqual(results[0], results[1], "2 threads", file: file, line: line)
+        XCTAssertEqual(results[0], results[2], "3 threads", file: file, line: line)
     }
 
     /// Full-size Swin-T (timm `swin_tiny_patch4_window7_224`, random weights with position
@@ -115,19 +123,24 @@ final class SwinTests: XCTestCase {
     /// (113 MB): made by `python3 tools/make_vit_shapes.py --out DIR --only --swin --swin-check`,
     /// converted to DIR/swin-t.vitq, and run with VITEDGE_SWIN_T=DIR (skipped otherwise).
     func testFullSizeSwinTMatchesTimm() throws {
-        guard let dir = ProcessInfo.processInfo.environment["VITEDGE_SWIN_T"] else {
-            throw XCTSkip("set VITEDGE_SWIN_T to the folder tools/make_vit_shapes.py --swin --swin-check wrote (and swin-t.vitq)")
+        try Self.matchesFullSize(variable: "VITEDGE_SWIN_T", model: "swin-t", name: "Swin-T", tool: "--swin --swin-check")
+    }
+
+    /// A full-size model in the folder `variable` names (`model`.vitq beside `model`-check.safetensors:
+    /// a random [2, 3, 224, 224] input and timm's logits) on every route, within 1e-4 relative.
+    static func matchesFullSize(variable: String, model: String, name: String, tool: String) throws {
+        guard let dir = ProcessInfo.processInfo.environment[variable] else {
+            throw XCTSkip("set \(variable) to the folder tools/make_vit_shapes.py \(tool) wrote (and \(model).vitq)")
         }
-        let check = try loadTensors(dir + "/swin-t-check.safetensors")
+        let check = try loadTensors(dir + "/\(model)-check.safetensors")
         let input = check["input"]!.values, want = check["logits"]!.values
         for choice in Kernels.Choice.allCases {
             guard let kernels = try? Kernels.select(choice) else { continue }
-            let session = try InferenceSession(model: try VisionTransformer(path: dir + "/swin-t.vitq", kernels: kernels), batchSize: 2)
+            let session = try InferenceSession(model: try VisionTransformer(path: dir + "/\(model).vitq", kernels: kernels), batchSize: 2)
             for i in 0..<input.count { session.input[i] = input[i] }
             session.forward()
-            let got = (0..<2).flatMap { Array(session.logits($0)) }
-            let relative = maxAbsDiff(got, want) / maxAbs(want)
-            print("Swin-T 224 [\(choice)]: relative max |diff| \(relative) against timm")
+            let relative = maxAbsDiff((0..<2).flatMap { Array(session.logits($0)) }, want) / maxAbs(want)
+            print("\(name) 224 [\(choice)]: relative max |diff| \(relative) against timm")
             XCTAssertLessThanOrEqual(relative, 1e-4, "\(choice)")
         }
     }

@@ -71,7 +71,8 @@ package enum Converter {
         switch family {
         case .timm:
             c = isMLPModel(st) ? try mapTimmMLP(&src, configJSON, options)
-                : isTimmSwin(st) ? try mapTimmSwin(&src, configJSON, options) : try mapTimm(&src, configJSON, options)
+                : isTimmSwin(st) ? try mapTimmSwin(&src, configJSON, options)
+                : isTimmPVT(st) ? try mapTimmPVT(&src, configJSON, options) : try mapTimm(&src, configJSON, options)
         case .huggingFace:
             c = isHuggingFaceSigLIP(st) ? try mapHuggingFaceSigLIP(&src, configJSON, options)
                 : isHuggingFaceCLIP(st) ? try mapHuggingFaceCLIP(&src, configJSON, options) : try mapHuggingFace(&src, configJSON, options)

@@ -74,6 +74,11 @@ struct EncoderShape {
     /// Attention inside windows of windowHeight × windowWidth tokens, the grid first rolled
     /// back by the shifts (rows, columns; Swin); 0: attention over every token.
     var windowHeight = 0, windowWidth = 0, shiftHeight = 0, shiftWidth = 0
+    /// Keys and values from the grid reduced by a k×k/k convolution (PVT's spatial-reduction
+    /// attention); 0 or 1: from every token.
+    var reduction = 0
+    /// The width a layer that changes it writes (PVT's downsampling); 0 elsewhere.
+    var outDim = 0
 
     var innerDim: Int { heads * headDim }
 }
@@ -96,6 +101,7 @@ extension ViTConfig {
     var encoderLayers: [EncoderLayer] {
         switch architecture {
         case .swin: return swinLayers
+        case .pvt: return pvtLayers
         case .vit, .mixer, .resmlp, .hybrid, .deepvit, .t2t:
             return (0..<depth).map { EncoderLayer(kind: architecture.block, shape: encoderShape, prefix: "blocks.\($0).", outTokens: tokens, outDim: dim) }
         }
@@ -175,6 +181,7 @@ extension ViTConfig.Architecture {
         case .mixer, .resmlp: return MixerBlock.self
         case .deepvit: return ReattentionBlock.self
         case .swin: return SwinBlock.self
+        case .pvt: return PVTBlock.self
         }
     }
 }

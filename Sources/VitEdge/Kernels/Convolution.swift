@@ -5,15 +5,17 @@
 /// then one multiply-add per element), tested against each other.
 
 /// Copies each output pixel's k×k×C receptive field into one row of `columns`
-/// [B·Ho·Wo, k·k·C] in (ky, kx, c) order, zeros where TF "same" padding falls
-/// outside the input. `nchw`: the input is [B, C, H, W] (the image) instead of NHWC.
+/// [B·Ho·Wo, k·k·C] in (ky, kx, c) order, zeros where TF "same" padding (or, with
+/// `padding`, PyTorch's symmetric padding of that many pixels) falls outside the
+/// input. `nchw`: the input is [B, C, H, W] (the image) instead of NHWC.
 /// On NHWC input one kernel row (k·C floats, minus what falls outside) is contiguous
 /// in memory and copied at once.
 func im2col(_ k: Kernels, batch: Int, height h: Int, width w: Int, channels cin: Int, kernel kk: Int, stride s: Int,
-            x: UnsafePointer<Float>, nchw: Bool, columns: UnsafeMutablePointer<Float>) {
+            x: UnsafePointer<Float>, nchw: Bool, columns: UnsafeMutablePointer<Float>, padding: Int? = nil) {
     if k.plans(x, columns) { return }
-    let (ho, wo) = (Backbone.same(h, s), Backbone.same(w, s))
-    let top = Backbone.padBefore(h, kernel: kk, stride: s), left = Backbone.padBefore(w, kernel: kk, stride: s)
+    let (ho, wo) = padding.map { p in (convolutionOutput(h, kernel: kk, stride: s, padding: p), convolutionOutput(w, kernel: kk, stride: s, padding: p)) }
+        ?? (Backbone.same(h, s), Backbone.same(w, s))
+    let top = padding ?? Backbone.padBefore(h, kernel: kk, stride: s), left = padding ?? Backbone.padBefore(w, kernel: kk, stride: s)
     let depth = kk * kk * cin
     var row = columns
     for b in 0..<batch {
@@ -44,6 +46,58 @@ func im2col(_ k: Kernels, batch: Int, height h: Int, width w: Int, channels cin:
             }
         }
     }
+}
+
+/// PyTorch's output size of a convolution: ⌊(n + 2·padding − kernel) / stride⌋ + 1.
+func convolutionOutput(_ n: Int, kernel: Int, stride: Int, padding: Int) -> Int { (n + 2 * padding - kernel) / stride + 1 }
+
+/// A depthwise 3×3 convolution with bias over NHWC maps, padding 1 (PVT v2's Mix-FFN,
+/// `nn.Conv2d(C, C, 3, padding=1, groups=C)`), then GELU: y[b, y, x, c] =
+/// gelu(bias[c] + Σ_{ky, kx} w[ky·3 + kx][c] · x[b, y + ky − 1, x + kx − 1, c]). Weights
+/// are tap-major [9, C] (the converter transposes PyTorch's [C, 1, 3, 3]), so every tap
+/// is a contiguous row of channels: the vectorized route runs eight channels at a time;
+/// the reference (`Reference.depthwiseConv3x3`) one value at a time, the taps in the same
+/// order, so the two agree to the bit before GELU.
+func depthwiseConv3x3(_ k: Kernels, batch: Int, height h: Int, width w: Int, channels c: Int, x: UnsafePointer<Float>,
+                      weight: UnsafePointer<Float>, bias: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>, gelu: ViTConfig.GELU) {
+    if k.plans(x, y) { return }
+    guard k.vectorized else {
+        Reference.depthwiseConv3x3(batch: batch, height: h, width: w, channels: c, x: x, weight: weight, bias: bias, y: y)
+        k.gelu(y, count: batch * h * w * c, form: gelu)
+        return
+    }
+    typealias V = SIMD8<Float>
+    @inline(__always) func load(_ p: UnsafePointer<Float>) -> V { UnsafeRawPointer(p).loadUnaligned(as: V.self) }
+    for b in 0..<batch {
+        let image = x + b * h * w * c
+        for oy in 0..<h {
+            for ox in 0..<w {
+                let out = y + ((b * h + oy) * w + ox) * c
+                var ch = 0
+                while ch + 8 <= c {
+                    var acc = load(bias + ch)
+                    for ky in 0..<3 where oy + ky - 1 >= 0 && oy + ky - 1 < h {
+                        for kx in 0..<3 where ox + kx - 1 >= 0 && ox + kx - 1 < w {
+                            acc += load(weight + (ky * 3 + kx) * c + ch) * load(image + ((oy + ky - 1) * w + ox + kx - 1) * c + ch)
+                        }
+                    }
+                    UnsafeMutableRawPointer(out + ch).storeBytes(of: acc, as: V.self)
+                    ch += 8
+                }
+                while ch < c {
+                    var acc = bias[ch]
+                    for ky in 0..<3 where oy + ky - 1 >= 0 && oy + ky - 1 < h {
+                        for kx in 0..<3 where ox + kx - 1 >= 0 && ox + kx - 1 < w {
+                            acc += weight[(ky * 3 + kx) * c + ch] * image[((oy + ky - 1) * w + ox + kx - 1) * c + ch]
+                        }
+                    }
+                    out[ch] = acc
+                    ch += 1
+                }
+            }
+        }
+    }
+    k.gelu(y, count: batch * h * w * c, form: gelu)
 }
 
 /// [B, C, H, W] → [B, H, W, C]: the image as the backbone's maps are laid out.

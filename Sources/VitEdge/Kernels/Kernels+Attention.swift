@@ -17,27 +17,50 @@ extension Kernels {
                 Reference.attentionInt8(batch: batch, tokens: tokens, heads: heads, headDim: headDim, qkv: qkv, out: out,
                                         scores: scratch.scores, scratch: s8, capture: capture, bias: bias)
             } else {
-                Reference.attention(batch: batch, tokens: tokens, heads: heads, headDim: headDim,
-                                    qkv: qkv, out: out, scores: scratch.scores, capture: capture, bias: bias)
+                Reference.attention(batch: batch, x: .selfAttention(qkv, tokens: tokens, inner: heads * headDim), heads: heads,
+                                    headDim: headDim, out: out, scores: scratch.scores, capture: capture, bias: bias)
             }
             return
         }
-        let work = batch * heads * tokens * tokens * headDim
+        attentionHeads(batch: batch, x: .selfAttention(qkv, tokens: tokens, inner: heads * headDim), heads: heads, headDim: headDim,
+                       out: out, scratch: scratch, capture: capture, bias: bias)
+    }
+
+    /// Attention of each image's `x.queries` query rows over its `x.keys` key and value
+    /// rows (PVT's spatial-reduction attention: K and V from a reduced map), fp32:
+    /// q [B·Tq, inner] (row stride `ldq`), kv [B·Tk, 2·inner] (K, then V).
+    func crossAttention(batch: Int, queries: Int, keys: Int, heads: Int, headDim: Int, q: UnsafePointer<Float>, ldq: Int,
+                        kv: UnsafePointer<Float>, out: UnsafeMutablePointer<Float>, scratch: AttentionScratch) {
+        if plans(q, kv, out, scratch.scores, gemm != nil ? scratch.packedK : nil) { return }
+        let inner = heads * headDim
+        let x = AttentionInputs(q: q, ldq: ldq, k: kv, v: kv + inner, ldkv: 2 * inner, queries: queries, keys: keys)
+        guard gemm != nil else {
+            Reference.attention(batch: batch, x: x, heads: heads, headDim: headDim, out: out, scores: scratch.scores)
+            return
+        }
+        attentionHeads(batch: batch, x: x, heads: heads, headDim: headDim, out: out, scratch: scratch, capture: nil, bias: nil)
+    }
+
+    /// Every (image, head) of the optimized routes, across the pool's threads when the work
+    /// is large enough.
+    func attentionHeads(batch: Int, x: AttentionInputs, heads: Int, headDim: Int, out: UnsafeMutablePointer<Float>,
+                        scratch: AttentionScratch, capture: UnsafeMutablePointer<Float>?, bias: AttentionBias?) {
+        let work = batch * heads * x.queries * x.keys * headDim
         if let pool, threads > 1, work >= ParallelThreshold.gemmMACs, scratch.workers >= threads {
             // Tasks are (image, head, block of query rows): with fewer heads than twice
             // the threads (ViT-Ti has 3), heads alone would leave threads idle. Each
             // task packs its head's K and V itself (a copy, small beside the products).
             let pairs = batch * heads
-            let chunks = max(1, min(tokens / 32, (2 * threads + pairs - 1) / pairs))
-            var job = AttentionJob(kernels: self, batch: batch, tokens: tokens, heads: heads, headDim: headDim,
-                                   qkv: qkv, out: out, scratch: scratch, capture: capture, bias: bias,
-                                   chunks: chunks, rowsPerChunk: (tokens + chunks - 1) / chunks)
+            let chunks = max(1, min(x.queries / 32, (2 * threads + pairs - 1) / pairs))
+            var job = AttentionJob(kernels: self, batch: batch, x: x, heads: heads, headDim: headDim,
+                                   out: out, scratch: scratch, capture: capture, bias: bias,
+                                   chunks: chunks, rowsPerChunk: (x.queries + chunks - 1) / chunks)
             withUnsafeMutablePointer(to: &job) { vk_pool_run(pool, attentionTask, $0, pairs * chunks) }
             return
         }
         for b in 0..<batch {
             for h in 0..<heads {
-                attentionHead(b: b, h: h, rows: 0..<tokens, tokens: tokens, heads: heads, headDim: headDim, qkv: qkv,
+                attentionHead(b: b, h: h, rows: 0..<x.queries, x: x, heads: heads, headDim: headDim,
                               out: out, scratch: scratch, capture: capture, bias: bias)
             }
         }
@@ -46,36 +69,36 @@ extension Kernels {
     /// Query rows `rows` of one (image, head) of the optimized attention route, in one
     /// worker's scratch. K is packed once into GEMM panels; then, for blocks of at most
     /// `attentionBlockRows` query rows, S = Q Kᵀ, softmax(S · scale) and O = S V run
-    /// back to back, so a block's scores (≤ 48 × tokens floats) stay in cache. V is read
-    /// in place by the GEMM (row stride 3·inner): no transposed copy.
-    func attentionHead(b: Int, h: Int, rows: Range<Int>, tokens: Int, heads: Int, headDim: Int,
-                       qkv: UnsafePointer<Float>, out: UnsafeMutablePointer<Float>, scratch: AttentionScratch,
+    /// back to back, so a block's scores (≤ 48 × keys floats) stay in cache. V is read
+    /// in place by the GEMM (its row stride): no transposed copy.
+    func attentionHead(b: Int, h: Int, rows: Range<Int>, x: AttentionInputs, heads: Int, headDim: Int,
+                       out: UnsafeMutablePointer<Float>, scratch: AttentionScratch,
                        capture: UnsafeMutablePointer<Float>?, bias: AttentionBias? = nil) {
         if scratch.int8 != nil {
-            return attentionHeadInt8(b: b, h: h, rows: rows, tokens: tokens, heads: heads, headDim: headDim, qkv: qkv,
+            return attentionHeadInt8(b: b, h: h, rows: rows, tokens: x.queries, heads: heads, headDim: headDim, qkv: x.q,
                                      out: out, scratch: scratch, capture: capture, bias: bias)
         }
         let gemm = self.gemm!, gemmKN = self.gemmKN!
         let inner = heads * headDim
-        let ld = 3 * inner
+        let (tq, tk) = (x.queries, x.keys)
         let scale = 1 / Float(headDim).squareRoot()
-        let base = qkv + b * tokens * ld
-        let k = base + inner + h * headDim
-        let v = base + 2 * inner + h * headDim
-        vk_f32_pack_nk(k, ld, tokens, headDim, scratch.packedK)
-        let limit = Kernels.attentionBlockRows(tokens: tokens)
+        let q = x.q + b * tq * x.ldq + h * headDim
+        let k = x.k + b * tk * x.ldkv + h * headDim
+        let v = x.v + b * tk * x.ldkv + h * headDim
+        vk_f32_pack_nk(k, x.ldkv, tk, headDim, scratch.packedK)
+        let limit = Kernels.attentionBlockRows(tokens: tk)
         let blocks = (rows.count + limit - 1) / limit
         let size = (rows.count + blocks - 1) / blocks
         var r0 = rows.lowerBound
         while r0 < rows.upperBound {
             let m = min(size, rows.upperBound - r0)
-            gemm(m, tokens, headDim, base + r0 * ld + h * headDim, ld, scratch.packedK, nil, scratch.scores, tokens, 0)
-            bias?.add(b: b, h: h, r0: r0, rows: m, tokens: tokens, scores: scratch.scores, ld: tokens, scale: scale)
-            softmaxFn(m, tokens, scratch.scores, tokens, bias == nil ? scale : 1)
+            gemm(m, tk, headDim, q + r0 * x.ldq, x.ldq, scratch.packedK, nil, scratch.scores, tk, 0)
+            bias?.add(b: b, h: h, r0: r0, rows: m, tokens: tk, scores: scratch.scores, ld: tk, scale: scale)
+            softmaxFn(m, tk, scratch.scores, tk, bias == nil ? scale : 1)
             if let capture {
-                (capture + ((b * heads + h) * tokens + r0) * tokens).update(from: scratch.scores, count: m * tokens)
+                (capture + ((b * heads + h) * tq + r0) * tk).update(from: scratch.scores, count: m * tk)
             }
-            gemmKN(m, headDim, tokens, scratch.scores, tokens, v, ld, nil, out + (b * tokens + r0) * inner + h * headDim, inner, 0)
+            gemmKN(m, headDim, tk, scratch.scores, tk, v, x.ldkv, nil, out + (b * tq + r0) * inner + h * headDim, inner, 0)
             r0 += m
         }
     }
@@ -137,6 +160,23 @@ extension Kernels {
     func attentionScratchFloats(tokens: Int, headDim: Int, int8: Bool) -> (scores: Int, packedK: Int) {
         let s = Kernels.attentionScratchFloats(tokens: tokens, headDim: headDim)
         return (s.scores, gemm != nil && !int8 ? s.packedK : 0)
+    }
+}
+
+/// Where an attention's Q, K and V are: image b's query row i at q + (b·queries + i)·ldq,
+/// its key (value) row j at k (v) + (b·keys + j)·ldkv, head h's columns h·headDim onwards.
+package struct AttentionInputs {
+    package var q: UnsafePointer<Float>, ldq: Int
+    package var k: UnsafePointer<Float>, v: UnsafePointer<Float>, ldkv: Int
+    package var queries: Int, keys: Int
+
+    package init(q: UnsafePointer<Float>, ldq: Int, k: UnsafePointer<Float>, v: UnsafePointer<Float>, ldkv: Int, queries: Int, keys: Int) {
+        (self.q, self.ldq, self.k, self.v, self.ldkv, self.queries, self.keys) = (q, ldq, k, v, ldkv, queries, keys)
+    }
+
+    /// Self-attention over qkv [B·T, 3·inner] (q, k, v blocks).
+    package static func selfAttention(_ qkv: UnsafePointer<Float>, tokens: Int, inner: Int) -> AttentionInputs {
+        AttentionInputs(q: qkv, ldq: 3 * inner, k: qkv + inner, v: qkv + 2 * inner, ldkv: 3 * inner, queries: tokens, keys: tokens)
     }
 }
 

@@ -80,8 +80,10 @@ let qs8LinearTask: vk_task_fn = { context, task, _ in
 
 struct AttentionJob {
     var kernels: Kernels
-    var batch: Int, tokens: Int, heads: Int, headDim: Int
-    var qkv: UnsafePointer<Float>, out: UnsafeMutablePointer<Float>
+    var batch: Int
+    var x: AttentionInputs
+    var heads: Int, headDim: Int
+    var out: UnsafeMutablePointer<Float>
     var scratch: AttentionScratch
     var capture: UnsafeMutablePointer<Float>?
     var bias: AttentionBias?
@@ -91,9 +93,9 @@ struct AttentionJob {
 let attentionTask: vk_task_fn = { context, task, worker in
     let j = context!.assumingMemoryBound(to: AttentionJob.self).pointee
     let pair = task / j.chunks, r0 = (task % j.chunks) * j.rowsPerChunk
-    guard r0 < j.tokens else { return }
-    j.kernels.attentionHead(b: pair / j.heads, h: pair % j.heads, rows: r0..<min(j.tokens, r0 + j.rowsPerChunk),
-                            tokens: j.tokens, heads: j.heads, headDim: j.headDim, qkv: j.qkv, out: j.out,
+    guard r0 < j.x.queries else { return }
+    j.kernels.attentionHead(b: pair / j.heads, h: pair % j.heads, rows: r0..<min(j.x.queries, r0 + j.rowsPerChunk),
+                            x: j.x, heads: j.heads, headDim: j.headDim, out: j.out,
                             scratch: j.scratch.worker(Int(worker)), capture: j.capture, bias: j.bias)
 }
 

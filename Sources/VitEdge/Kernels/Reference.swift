@@ -85,29 +85,62 @@ package enum Reference {
                                  qkv: UnsafePointer<Float>, out: UnsafeMutablePointer<Float>,
                                  scores: UnsafeMutablePointer<Float>, capture: UnsafeMutablePointer<Float>? = nil,
                                  bias: AttentionBias? = nil) {
+        attention(batch: batch, x: .selfAttention(qkv, tokens: tokens, inner: heads * headDim), heads: heads, headDim: headDim,
+                  out: out, scores: scores, capture: capture, bias: bias)
+    }
+
+    /// The same with Q, K and V where `x` says (queries and keys may differ in number:
+    /// PVT's reduced keys); scores holds `x.keys` floats.
+    package static func attention(batch: Int, x: AttentionInputs, heads: Int, headDim: Int, out: UnsafeMutablePointer<Float>,
+                                 scores: UnsafeMutablePointer<Float>, capture: UnsafeMutablePointer<Float>? = nil,
+                                 bias: AttentionBias? = nil) {
         let inner = heads * headDim
-        let ld = 3 * inner
+        let (tq, tk) = (x.queries, x.keys)
         let scale = 1 / Float(headDim).squareRoot()
         for b in 0..<batch {
-            let base = qkv + b * tokens * ld
             for h in 0..<heads {
-                let q = base + h * headDim
-                let k = base + inner + h * headDim
-                let v = base + 2 * inner + h * headDim
+                let q = x.q + b * tq * x.ldq + h * headDim
+                let k = x.k + b * tk * x.ldkv + h * headDim
+                let v = x.v + b * tk * x.ldkv + h * headDim
                 // One query row at a time: scores, softmax, then the weighted sum of V.
-                for i in 0..<tokens {
-                    for j in 0..<tokens {
+                for i in 0..<tq {
+                    for j in 0..<tk {
                         var s: Float = 0
-                        for d in 0..<headDim { s += q[i * ld + d] * k[j * ld + d] }
+                        for d in 0..<headDim { s += q[i * x.ldq + d] * k[j * x.ldkv + d] }
                         scores[j] = s
                     }
-                    bias?.add(b: b, h: h, r0: i, rows: 1, tokens: tokens, scores: scores, ld: tokens, scale: scale)
-                    softmax(rows: 1, n: tokens, x: scores, ld: tokens, scale: bias == nil ? scale : 1)
-                    if let capture { (capture + ((b * heads + h) * tokens + i) * tokens).update(from: scores, count: tokens) }
+                    bias?.add(b: b, h: h, r0: i, rows: 1, tokens: tk, scores: scores, ld: tk, scale: scale)
+                    softmax(rows: 1, n: tk, x: scores, ld: tk, scale: bias == nil ? scale : 1)
+                    if let capture { (capture + ((b * heads + h) * tq + i) * tk).update(from: scores, count: tk) }
                     for d in 0..<headDim {
                         var s: Float = 0
-                        for j in 0..<tokens { s += scores[j] * v[j * ld + d] }
-                        out[(b * tokens + i) * inner + h * headDim + d] = s
+                        for j in 0..<tk { s += scores[j] * v[j * x.ldkv + d] }
+                        out[(b * tq + i) * inner + h * headDim + d] = s
+                    }
+                }
+            }
+        }
+    }
+
+    /// Depthwise 3×3 convolution with bias, padding 1, NHWC, weights tap-major [9, C] (see
+    /// `depthwiseConv3x3`): one output value at a time, bias first, then the taps row by row.
+    package static func depthwiseConv3x3(batch: Int, height h: Int, width w: Int, channels c: Int, x: UnsafePointer<Float>,
+                                         weight: UnsafePointer<Float>, bias: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>) {
+        for b in 0..<batch {
+            for oy in 0..<h {
+                for ox in 0..<w {
+                    for ch in 0..<c {
+                        var acc = bias[ch]
+                        for ky in 0..<3 {
+                            let iy = oy + ky - 1
+                            guard iy >= 0 && iy < h else { continue }
+                            for kx in 0..<3 {
+                                let ix = ox + kx - 1
+                                guard ix >= 0 && ix < w else { continue }
+                                acc += weight[(ky * 3 + kx) * c + ch] * x[((b * h + iy) * w + ix) * c + ch]
+                            }
+                        }
+                        y[((b * h + oy) * w + ox) * c + ch] = acc
                     }
                 }
             }

@@ -146,7 +146,7 @@ extension MixerBlock {
         switch s.architecture {
         case .mixer: l += [LinearShape(b * s.dim, s.tokens, s.tokenMlpDim), LinearShape(b * s.dim, s.tokenMlpDim, s.tokens)]
         case .resmlp: l += [LinearShape(b * s.dim, s.tokens, s.tokens)]
-        case .vit, .hybrid, .deepvit, .t2t, .swin: preconditionFailure("\(s.architecture.displayName) has attention blocks")
+        case .vit, .hybrid, .deepvit, .t2t, .swin, .pvt: preconditionFailure("\(s.architecture.displayName) has attention blocks")
         }
         return l
     }

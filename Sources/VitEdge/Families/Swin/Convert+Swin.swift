@@ -12,7 +12,6 @@ extension Converter {
 
     static func mapTimmSwin(_ src: inout TensorSource, _ j: JSON?, _ o: ConvertOptions) throws -> ViTConfig {
         let args = j?["model_args"]
-        let pcfg = j?["pretrained_cfg"]
         let original = src.has("layers.0.downsample.reduction.weight")
         /// The checkpoint's name for a timm name.
         func ckpt(_ name: String) -> String {
@@ -64,49 +63,17 @@ extension Converter {
         guard let fc1 = src.shape("layers.0.blocks.0.mlp.fc1.weight"), fc1.count == 2 else {
             throw bad(src, "layers.0.blocks.0.mlp.fc1.weight [hidden, D]", "none")
         }
-        let configured = try configuredImageSize(src, [(pcfg?["input_size"], "pretrained_cfg.input_size"),
-                                                       (args?["img_size"], "model_args.img_size"), (j?["img_size"], "img_size")])
-        let (h, w): (Int, Int)
-        if o.imageHeight != nil || configured != nil {
-            (h, w) = try resolveImageSize(&src, o, configured, patches: 0, patch: patch)
-        } else {
-            (h, w) = (224, 224)
-            src.note("image size", "224x224", "timm default (SwinTransformer img_size): pass --image-size if trained otherwise")
-        }
         if let heads = o.heads, heads != stages[0].heads { throw bad(src, "--heads \(stages[0].heads) (the first stage's table)", "\(heads)") }
-        if let ch = o.channels, ch != channels { throw bad(src, "--channels \(ch)", "\(channels) in the patch embedding") }
-        let depth = stages.reduce(0) { $0 + $1.depth }
-        let imagenet: ([Float], [Float]) = ([0.485, 0.456, 0.406], [0.229, 0.224, 0.225])
-        var c = ViTConfig(imageHeight: h, imageWidth: w, channels: channels, patchSize: patch, dim: dim, depth: depth,
-                          heads: stages[0].heads, headDim: dim / max(1, stages[0].heads), mlpDim: fc1[0], numClasses: 0,
-                          mean: floats(pcfg?["mean"]) ?? (channels == 3 ? imagenet.0 : nil),
-                          std: floats(pcfg?["std"]) ?? (channels == 3 ? imagenet.1 : nil))
-        c.architecture = .swin
+        var c = try timmPyramidConfig(&src, j, o, className: "SwinTransformer", architecture: .swin, channels: channels, patch: patch,
+                                      dim: dim, depth: stages.reduce(0) { $0 + $1.depth }, heads: stages[0].heads, mlpDim: fc1[0],
+                                      head: ckpt("head.fc.weight"))
         c.swinStages = stages
         c.window = window
-        c.classToken = false
-        c.positionEmbeddingIncludesPrefix = false
-        c.patchNormAfter = true
-        c.pool = .meanPatches
         c.qkvBias = src.has("layers.0.blocks.0.attn.qkv.bias")
         c.eps = 1e-5
         src.note("architecture", "Swin transformer", "checkpoint: layers.S.blocks (relative position tables)\(original ? ", Microsoft's names" : "")")
         src.note("stages", stages.map { "\($0.depth)/\($0.heads)" }.joined(separator: ", "), "checkpoint: blocks per stage, heads from each table")
         src.note("eps", "1e-05", "timm SwinTransformer (nn.LayerNorm)")
-        switch args?["act_layer"]?.string {
-        case nil: src.note("gelu", "exact", "timm default (nn.GELU)")
-        case "gelu": src.note("gelu", "exact", "config.json model_args.act_layer")
-        case let other?: if o.gelu == nil { throw bad(src, "act_layer gelu", other, "this activation is not supported") }
-        }
-        if let g = j?["global_pool"]?.string ?? args?["global_pool"]?.string, g != "avg" {
-            throw bad(src, "global_pool 'avg'", "'\(g)'", "a Swin transformer without average pooling is not supported")
-        }
-        if let p = o.pool, p != .meanPatches { throw bad(src, "mean pooling for a Swin transformer", "--pool \(p.rawValue)") }
-        src.note("pool", "mean", "timm SwinTransformer (global_pool 'avg')")
-        try timmPreprocessing(&c, &src, pcfg, meanDefault: "timm's Swin default (ImageNet)", stdDefault: "timm's Swin default (ImageNet)")
-        if let hw = src.shape(ckpt("head.fc.weight")), hw.count == 2, hw[0] > 0 { c.numClasses = hw[0] }
-        c.labels = (j?["label_names"]?.array?.compactMap { $0.string }) ?? []
-        if !c.labels.isEmpty { src.note("labels", "\(c.labels.count)", "config.json label_names") }
 
         // Tensors, in timm's names (the patch norm as `patch_embed.norm_post`, the head as `head`).
         try src.put("patch_embed.weight", from: "patch_embed.proj.weight", shape: [dim, channels * patch * patch])

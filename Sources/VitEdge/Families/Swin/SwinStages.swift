@@ -71,7 +71,7 @@ extension ViTConfig {
         func bad(_ expected: String, _ found: String) -> VitError { .badModel(path: source, expected: expected, found: found, hint: "") }
         switch architecture {
         case .swin: break
-        case .vit, .hybrid, .mixer, .resmlp, .deepvit, .t2t:
+        case .vit, .hybrid, .mixer, .resmlp, .deepvit, .t2t, .pvt:
             guard swinStages.isEmpty && window == 0 else { throw bad("swin_stages and window only in a Swin transformer", architecture.rawValue) }
             return
         }

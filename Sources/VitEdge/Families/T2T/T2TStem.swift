@@ -55,7 +55,7 @@ extension ViTConfig {
         func bad(_ expected: String, _ found: String) -> VitError { .badModel(path: source, expected: expected, found: found, hint: "") }
         switch architecture {
         case .t2t: break
-        case .vit, .hybrid, .mixer, .resmlp, .deepvit, .swin:
+        case .vit, .hybrid, .mixer, .resmlp, .deepvit, .swin, .pvt:
             guard t2tLayers.isEmpty else { throw bad("t2t_layers only in a T2T-ViT", architecture.rawValue) }
             return
         }
