@@ -242,9 +242,11 @@ package struct ViTConfig: Equatable, Sendable {
     }
     /// Tokens per image and width of the stream the head reads: the encoder's (`tokens`,
     /// `dim`), or a hierarchical model's last stage.
-    package var outputTokens: Int {
-        if !pvtStages.isEmpty { let g = pvtGrid(pvtStages.count - 1); return g.height * g.width }
-        return swinStages.isEmpty ? tokens : (gridHeight >> (swinStages.count - 1)) * (gridWidth >> (swinStages.count - 1))
+    package var outputTokens: Int { prefixTokens + outputGrid.height * outputGrid.width }
+    /// The grid the head's tokens lie on (after the prefix tokens, row-major).
+    package var outputGrid: (height: Int, width: Int) {
+        if !pvtStages.isEmpty { return pvtGrid(pvtStages.count - 1) }
+        return swinStages.isEmpty ? (gridHeight, gridWidth) : (gridHeight >> (swinStages.count - 1), gridWidth >> (swinStages.count - 1))
     }
     package var outputDim: Int { pvtStages.last?.dim ?? (swinStages.isEmpty ? dim : dim << (swinStages.count - 1)) }
     /// The patch embedding's LayerNorm epsilon: the model's, but PVT v2's `nn.LayerNorm`

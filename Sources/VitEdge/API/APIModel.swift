@@ -66,13 +66,15 @@ public final class Model: Sendable {
         public let blocks: Int
         /// Attention heads per block (0 for MLP-Mixer and ResMLP).
         public let attentionHeads: Int
-        /// Tokens per image (class token included), the side of an attention map.
+        /// Tokens per image the encoder ends with (class token included), the side of an
+        /// attention map; a hierarchical model's (Swin, PVT v2) last stage's.
         public let tokens: Int
         /// The tokens before the patches: class, distillation and register tokens.
         public let prefixTokens: Int
-        /// Floats per token (the encoder's width).
+        /// Floats per token (the encoder's width; a hierarchical model's last stage's).
         public let width: Int
-        /// The patch grid's rows and columns (the patch tokens' layout, row-major).
+        /// The patch grid's rows and columns (the patch tokens' layout, row-major), of the
+        /// tokens the encoder ends with.
         public let patchRows: Int, patchColumns: Int
         /// True when the blocks' Linear layers are int8.
         public let int8: Bool
@@ -121,7 +123,7 @@ public final class Model: Sendable {
                     channels: c.channels, classes: c.numClasses, labels: c.labels, embeddingSize: c.featureDim,
                     blocks: c.depth, attentionHeads: c.architecture.tokenMixing == .attention ? c.heads : 0,
                     tokens: c.outputTokens, prefixTokens: c.prefixTokens, width: c.outputDim,
-                    patchRows: c.gridHeight, patchColumns: c.gridWidth,
+                    patchRows: c.outputGrid.height, patchColumns: c.outputGrid.width,
                     int8: c.activationQuantization != nil, kernels: vit.kernels.description)
     }
 

@@ -123,8 +123,9 @@ int vit_model_channels(const vit_model *model);
 int vit_model_num_classes(const vit_model *model);
 int vit_model_embedding_size(const vit_model *model);
 int vit_model_blocks(const vit_model *model);
-/* Attention heads per block (0 for MLP-Mixer and ResMLP) and tokens per image (patches
-   and the class token): a VIT_OUTPUT_ATTENTION map is [heads, tokens, tokens]; -1 for NULL.
+/* Attention heads per block (0 for MLP-Mixer and ResMLP; a Swin or PVT v2's first stage's)
+   and tokens per image (patches and the class token; the last stage's in a Swin or PVT v2):
+   a VIT_OUTPUT_ATTENTION map is [heads, tokens, tokens]; -1 for NULL.
    (New functions only: the ABI stays 1.) */
 int vit_model_heads(const vit_model *model);
 int vit_model_tokens(const vit_model *model);
@@ -137,7 +138,7 @@ int vit_model_patch_rows(const vit_model *model);
 int vit_model_patch_columns(const vit_model *model);
 /* 1 if the blocks' Linear layers are int8, 0 if fp32, -1 for NULL. */
 int vit_model_is_int8(const vit_model *model);
-/* "vit", "hybrid", "mixer" or "resmlp"; NULL for NULL. */
+/* "vit", "hybrid", "mixer", "resmlp", "deepvit", "t2t", "swin" or "pvt"; NULL for NULL. */
 const char *vit_model_architecture(const vit_model *model);
 /* The kernels the model runs on here, e.g. "avx2 (fp32 vk_f32_gemm_6x16__avx2_fma, ...)";
    NULL for NULL. */
