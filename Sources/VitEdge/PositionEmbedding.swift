@@ -51,17 +51,17 @@ extension VisionTransformer {
         let c = config
         if h == c.imageHeight && w == c.imageWidth { return self }
         switch c.architecture {
-        case .swin:
-            throw VitError.invalidSetting(.imageSize, value: "\(h)x\(w)", expected: "\(c.imageHeight)x\(c.imageWidth): a Swin transformer's shifted-window masks are laid out for the grid it was converted at (convert it again with --image-size \(h)x\(w))")
-        case .pvt:
-            // Nothing in a PVT v2 depends on the grid but the shapes: a new config is the whole change.
+        case .swin, .pvt:
+            // No positions to resample: the new shapes (and Swin's masks, laid out for the grid).
             var n = c
             (n.imageHeight, n.imageWidth) = (h, w)
             n.preprocessing = c.preprocessing.forInput(height: h, width: w, from: (c.imageHeight, c.imageWidth))
             do { try n.validate(source: "image size") } catch let VitError.badModel(_, expected, found, _) {
                 throw VitError.invalidSetting(.imageSize, value: "\(h)x\(w)", expected: "\(expected) (found \(found))")
             }
-            return VisionTransformer(resizedFrom: self, config: n, weights: weights, positions: nil)
+            var w = weights
+            if case .swin = c.architecture { w.blocks = try c.swinRegrid(w.blocks, to: n) }
+            return VisionTransformer(resizedFrom: self, config: n, weights: w, positions: nil)
         case .vit, .hybrid, .deepvit, .t2t, .mixer, .resmlp: break
         }
         guard c.architecture.tokenMixing == .attention, let positions = weights.positions else {

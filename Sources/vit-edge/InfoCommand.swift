@@ -70,7 +70,7 @@ struct InfoCommand: ParsableCommand {
             say("preprocess   \(c.preprocessing.summary); mean \(c.mean), std \(c.std)")
             switch c.architecture {
             case .mixer, .resmlp: say("positions    none: the token mixers fix the input at \(c.imageHeight)x\(c.imageWidth)")
-            case .swin: say("positions    relative, inside each window (a bias per head); the input stays \(c.imageHeight)x\(c.imageWidth)")
+            case .swin: say("positions    relative, inside each window (a bias per head); other sizes where every stage keeps its windows")
             case .pvt: say("positions    none: the overlapping convolutions and the depthwise one give them; any size whose grids fit the reductions")
             case .vit, .hybrid, .deepvit, .t2t: say("positions    resampled at other input sizes as \(c.positionResampling.rawValue)")
             }

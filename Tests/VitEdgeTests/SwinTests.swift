@@ -61,31 +61,34 @@ final class SwinTests: XCTestCase {
         XCTAssertEqual(session.tokens(1).count, 16 * 64)
     }
 
-    /// What Swin does not do, each answered with one line: another input size (its masks are
-    /// laid out for the converted grid), attention maps, and a converted size whose grids
-    /// the windows do not tile.
-    func testSwinRefusesWhatItCannotDo() throws {
+    /// Another input size: at run time (`resized`: the shifted blocks' masks made for the new
+    /// grid) exactly as converted at that size, bit for bit; refused in one line where a
+    /// window would shrink (its table would need resampling), where the windows do not tile
+    /// the grids, and for attention maps.
+    func testOtherSizesAndRefusals() throws {
         let model = try VisionTransformer(file: try Self.fp32(), kernels: try Kernels.select(.auto))
-        XCTAssertThrowsError(try model.resized(imageHeight: 64, imageWidth: 64)) { e in
-            XCTAssertTrue("\(e)".contains("convert it again with --image-size 64x64"), "\(e)")
+        let dir = fixture("parity/timm-swin/")
+        var o = ConvertOptions()
+        (o.imageHeight, o.imageWidth, o.resampler) = (64, 64, .pytorch)
+        let converted = try Converter.convert(try Safetensors(path: dir + "model.safetensors"), configJSON: nil, options: o)
+        let at64 = try VisionTransformer(file: try VitqFile.parse(converted.vitqBytes(), path: "64"), kernels: try Kernels.select(.auto))
+        let resized = try model.resized(imageHeight: 64, imageWidth: 64)
+        XCTAssertEqual(resized.config.encoderLayers.map(\.shape.gridHeight), at64.config.encoderLayers.map(\.shape.gridHeight))
+        let images = try Self.digits()
+        XCTAssertEqual(try Self.logits(resized, images), try Self.logits(at64, images), "resized at run time = converted at 64x64")
+        XCTAssertThrowsError(try model.resized(imageHeight: 16, imageWidth: 16)) { e in
+            XCTAssertTrue("\(e)".contains("keeps its 4x4 windows") && "\(e)".contains("layers.2.blocks.0."), "\(e)")
+        }
+        XCTAssertThrowsError(try model.resized(imageHeight: 36, imageWidth: 36)) { e in
+            XCTAssertTrue("\(e)".contains("windows tile"), "\(e)")
+        }
+        (o.imageHeight, o.imageWidth) = (36, 36)
+        XCTAssertThrowsError(try Converter.convert(try Safetensors(path: dir + "model.safetensors"), configJSON: nil, options: o)) { e in
+            XCTAssertTrue("\(e)".contains("windows tile"), "\(e)")
         }
         XCTAssertThrowsError(try InferenceSession(model: model, batchSize: 1, captureAttention: [0])) { e in
             XCTAssertTrue("\(e)".contains("per window"), "\(e)")
         }
-        let dir = fixture("parity/timm-swin/")
-        var o = ConvertOptions()
-        (o.imageHeight, o.imageWidth, o.resampler) = (36, 36, .pytorch)
-        XCTAssertThrowsError(try Converter.convert(try Safetensors(path: dir + "model.safetensors"), configJSON: nil, options: o)) { e in
-            XCTAssertTrue("\(e)".contains("windows tile"), "\(e)")
-        }
-        // 64x64 tiles (grids 32, 16, 8 with 4x4 windows): it converts and runs.
-        (o.imageHeight, o.imageWidth) = (64, 64)
-        let bigger = try Converter.convert(try Safetensors(path: dir + "model.safetensors"), configJSON: nil, options: o)
-        let session = try InferenceSession(model: try VisionTransformer(file: try VitqFile.parse(bigger.vitqBytes(), path: "64"),
-                                                                        kernels: try Kernels.select(.auto)), batchSize: 1)
-        try session.setInput(try Self.digits()[0], at: 0)
-        session.forward()
-        XCTAssertTrue(session.logits(0).allSatisfy(\.isFinite))
     }
 
     /// Threads split the windows' attention by (window, head) and the Linear layers as for

@@ -16,7 +16,7 @@ struct SwinBlock: EncoderBlock {
     /// [heads, N, N] the relative position bias of each head, gathered from the table
     let bias: AlignedBuffer
     /// [windows, N, N] the shifted windows' mask, nil in unshifted blocks
-    let mask: AlignedBuffer?
+    private(set) var mask: AlignedBuffer?
 
     func run(_ s: EncoderShape, _ k: Kernels, batch: Int, tokens: UnsafeMutablePointer<Float>, a: TransformerBlockActivations,
              observe: ((String, UnsafeBufferPointer<Float>) -> Void)?) {
@@ -62,6 +62,13 @@ struct SwinBlock: EncoderBlock {
             }
         }
         mask = s.shiftHeight > 0 || s.shiftWidth > 0 ? SwinBlock.shiftMask(s) : nil
+    }
+
+    /// The same block on another grid (same window): its mask made anew.
+    func regridded(_ s: EncoderShape) -> SwinBlock {
+        var copy = self
+        copy.mask = s.shiftHeight > 0 || s.shiftWidth > 0 ? SwinBlock.shiftMask(s) : nil
+        return copy
     }
 
     /// timm's `get_attn_mask`: the rolled grid is cut into 3×3 regions (by the last window

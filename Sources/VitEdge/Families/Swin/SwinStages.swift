@@ -57,6 +57,19 @@ extension ViTConfig {
         return layers
     }
 
+    /// The blocks laid out for another input size `n`: each shifted block's mask made for
+    /// its new grid. The relative position tables stay as gathered, so every block's window
+    /// must stay the same (a grid smaller than the window shrinks it: timm then resamples
+    /// the tables, which vit-edge does not do).
+    func swinRegrid(_ blocks: [any EncoderBlock], to n: ViTConfig) throws -> [any EncoderBlock] {
+        let (old, new) = (encoderLayers, n.encoderLayers)
+        for (a, b) in zip(old, new) where (a.shape.windowHeight, a.shape.windowWidth) != (b.shape.windowHeight, b.shape.windowWidth) {
+            throw VitError.invalidSetting(.imageSize, value: "\(n.imageHeight)x\(n.imageWidth)",
+                                          expected: "a size where every stage keeps its \(a.shape.windowHeight)x\(a.shape.windowWidth) windows (\(b.prefix)would have \(b.shape.windowHeight)x\(b.shape.windowWidth): its relative position table would need resampling, which vit-edge does not do)")
+        }
+        return zip(blocks, new).map { block, layer in (block as? SwinBlock)?.regridded(layer.shape) ?? block }
+    }
+
     /// "2/3, 2/6, 6/12, 2/24 (window 7; grids 56, 28, 14, 7; widths 96, 192, 384, 768)", for `info`.
     package var swinDescription: String {
         let stages = swinStages.indices.map { swinStage($0) }
