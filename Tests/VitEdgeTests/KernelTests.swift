@@ -497,11 +497,13 @@ final class KernelTests: XCTestCase {
     }
 
     /// PVT's depthwise 3×3 convolution (NHWC, padding 1, bias, then GELU) on every route
-    /// against the reference: the taps are summed in the same order, so only GELU's routes
-    /// differ. Channel counts around the 8-lane step, grids of one pixel and odd sizes.
+    /// against the reference: the taps in the same order, the routes' fused multiply-adds
+    /// and GELU apart (a sum of ten terms whose magnitudes add to at most 1 + 9·1·2 = 19: the
+    /// dot-product tolerance, then GELU's slope ≤ 1.13).
+    /// Channel counts around the 8- and 16-lane steps, grids of one pixel and odd sizes.
     func testDepthwiseConvolutionMatchesReference() throws {
         var rng = Random(seed: 14)
-        for (batch, h, w, c) in [(1, 1, 1, 1), (2, 5, 3, 8), (1, 9, 9, 13), (2, 4, 7, 40)] {
+        for (batch, h, w, c) in [(1, 1, 1, 1), (2, 5, 3, 8), (1, 9, 9, 13), (2, 4, 7, 40), (1, 2, 1, 17), (1, 3, 6, 35)] {
             let x = rng.floats(batch * h * w * c, scale: 2), weight = rng.floats(9 * c, scale: 1), bias = rng.floats(c, scale: 1)
             func run(_ k: Kernels) -> [Float] {
                 var y = [Float](repeating: 0, count: x.count)
@@ -521,9 +523,10 @@ final class KernelTests: XCTestCase {
                 } }
                 direct[((b * h + oy) * w + ox) * c + ch] = Float(0.5 * s * (1 + erf(s / 2.0.squareRoot())))
             } } } }
-            XCTAssertLessThanOrEqual(maxAbsDiff(ref, direct), dotTolerance(k: 10, magnitude: 4) + 1e-5, "reference at \(h)x\(w)x\(c)")
+            XCTAssertLessThanOrEqual(maxAbsDiff(ref, direct), dotTolerance(k: 10, magnitude: 19) + 1e-5, "reference at \(h)x\(w)x\(c)")
             for route in routes {
-                XCTAssertLessThanOrEqual(maxAbsDiff(run(route), ref), 1e-5, "\(route.gemmName) depthwise \(h)x\(w)x\(c)")
+                XCTAssertLessThanOrEqual(maxAbsDiff(run(route), ref), 1.13 * dotTolerance(k: 10, magnitude: 19) + 1e-5,
+                                         "\(route.gemmName) depthwise \(h)x\(w)x\(c)")
             }
         }
     }

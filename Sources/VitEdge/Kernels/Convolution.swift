@@ -55,47 +55,16 @@ func convolutionOutput(_ n: Int, kernel: Int, stride: Int, padding: Int) -> Int 
 /// `nn.Conv2d(C, C, 3, padding=1, groups=C)`), then GELU: y[b, y, x, c] =
 /// gelu(bias[c] + Σ_{ky, kx} w[ky·3 + kx][c] · x[b, y + ky − 1, x + kx − 1, c]). Weights
 /// are tap-major [9, C] (the converter transposes PyTorch's [C, 1, 3, 3]), so every tap
-/// is a contiguous row of channels: the vectorized route runs eight channels at a time;
-/// the reference (`Reference.depthwiseConv3x3`) one value at a time, the taps in the same
-/// order, so the two agree to the bit before GELU.
+/// is a contiguous row of channels: the kernel sets' `vk_f32_dwconv3x3__*` keep a vector
+/// of channels of one output pixel in a register across its taps (fused multiply-adds);
+/// the reference (`Reference.depthwiseConv3x3`) sums one value at a time in the same order.
 func depthwiseConv3x3(_ k: Kernels, batch: Int, height h: Int, width w: Int, channels c: Int, x: UnsafePointer<Float>,
                       weight: UnsafePointer<Float>, bias: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>, gelu: ViTConfig.GELU) {
     if k.plans(x, y) { return }
-    guard k.vectorized else {
+    if k.vectorized {
+        k.dwconv3x3Fn(batch, h, w, c, x, weight, bias, y)
+    } else {
         Reference.depthwiseConv3x3(batch: batch, height: h, width: w, channels: c, x: x, weight: weight, bias: bias, y: y)
-        k.gelu(y, count: batch * h * w * c, form: gelu)
-        return
-    }
-    typealias V = SIMD8<Float>
-    @inline(__always) func load(_ p: UnsafePointer<Float>) -> V { UnsafeRawPointer(p).loadUnaligned(as: V.self) }
-    for b in 0..<batch {
-        let image = x + b * h * w * c
-        for oy in 0..<h {
-            for ox in 0..<w {
-                let out = y + ((b * h + oy) * w + ox) * c
-                var ch = 0
-                while ch + 8 <= c {
-                    var acc = load(bias + ch)
-                    for ky in 0..<3 where oy + ky - 1 >= 0 && oy + ky - 1 < h {
-                        for kx in 0..<3 where ox + kx - 1 >= 0 && ox + kx - 1 < w {
-                            acc += load(weight + (ky * 3 + kx) * c + ch) * load(image + ((oy + ky - 1) * w + ox + kx - 1) * c + ch)
-                        }
-                    }
-                    UnsafeMutableRawPointer(out + ch).storeBytes(of: acc, as: V.self)
-                    ch += 8
-                }
-                while ch < c {
-                    var acc = bias[ch]
-                    for ky in 0..<3 where oy + ky - 1 >= 0 && oy + ky - 1 < h {
-                        for kx in 0..<3 where ox + kx - 1 >= 0 && ox + kx - 1 < w {
-                            acc += weight[(ky * 3 + kx) * c + ch] * image[((oy + ky - 1) * w + ox + kx - 1) * c + ch]
-                        }
-                    }
-                    out[ch] = acc
-                    ch += 1
-                }
-            }
-        }
     }
     k.gelu(y, count: batch * h * w * c, form: gelu)
 }

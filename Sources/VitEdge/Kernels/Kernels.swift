@@ -44,6 +44,7 @@ package struct Kernels: @unchecked Sendable, CustomStringConvertible {
     var geluTanhFn: vk_f32_map_fn = vk_f32_gelu_tanh__xsimd
     var geluQuickFn: vk_f32_map_fn = vk_f32_gelu_quick__xsimd
     var softmaxFn: vk_f32_softmax_fn = vk_f32_softmax__xsimd
+    var dwconv3x3Fn: vk_f32_dwconv3x3_fn = vk_f32_dwconv3x3__xsimd
     /// The peak loops that measure this set's fp32 and int8 instructions (`CorePeak`),
     /// from the two route tables.
     package var peakRoute: (f32: Int32, int8: Int32) = (Int32(VK_PEAK_XSIMD), Int32(VK_PEAK_XSIMD))
@@ -74,6 +75,7 @@ package struct Kernels: @unchecked Sendable, CustomStringConvertible {
         rowOpsName = String(cString: c.rowops_name)
         if rowOpsName == "xsimd" { rowOpsName += " \(String(cString: vk_xsimd_arch_name()))" }
         (layerNormFn, geluErfFn, geluTanhFn, geluQuickFn, softmaxFn) = (c.layernorm, c.gelu_erf, c.gelu_tanh, c.gelu_quick, c.softmax)
+        dwconv3x3Fn = c.dwconv3x3
         qs8QuantizeSigned = c.quantize_signed
         let allowed = f & c.int8_features
         let int8 = Int8Route(config: vk_qs8_gemm_config_for(allowed, 127))

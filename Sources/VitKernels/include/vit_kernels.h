@@ -119,6 +119,18 @@ typedef void (*vk_f32_layernorm_fn)(size_t rows, size_t n, const float *x, size_
                                     const float *gamma, const float *beta, float eps,
                                     float *y, size_t ldy);
 typedef void (*vk_f32_softmax_fn)(size_t rows, size_t n, float *x, size_t ld, float scale);
+/* Depthwise 3x3 convolution with bias, padding 1, over NHWC maps [images, h, w, c];
+ * weights tap-major [9, c] (PVT v2's Mix-FFN). y must not alias x. */
+typedef void (*vk_f32_dwconv3x3_fn)(size_t images, size_t h, size_t w, size_t c, const float *x,
+                                    const float *weight, const float *bias, float *y);
+void vk_f32_dwconv3x3__xsimd(size_t images, size_t h, size_t w, size_t c, const float *x,
+                             const float *weight, const float *bias, float *y);
+#if defined(__x86_64__)
+void vk_f32_dwconv3x3__avx512f(size_t images, size_t h, size_t w, size_t c, const float *x,
+                               const float *weight, const float *bias, float *y);
+void vk_f32_dwconv3x3__avx2_fma(size_t images, size_t h, size_t w, size_t c, const float *x,
+                                const float *weight, const float *bias, float *y);
+#endif
 
 /* ---- fp32 kernel sets as data ----------------------------------------------- */
 /*
@@ -145,6 +157,7 @@ typedef struct vk_f32_config {
     vk_f32_map_fn gelu_tanh;
     vk_f32_map_fn gelu_quick;
     vk_f32_softmax_fn softmax;
+    vk_f32_dwconv3x3_fn dwconv3x3;
     /* The signed int8 row quantizer of this level (operands quantized at run time that a
      * GEMM reads as weights: int8 attention's K and V). */
     vk_qs8_quantize_fn quantize_signed;
