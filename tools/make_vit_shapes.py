@@ -14,9 +14,12 @@ deepvit-ti: the same model with and without re-attention), with their keyword ar
 as JSON, converted the same way. `--swin` writes timm's Swin-T (swin_tiny_patch4_window7_224,
 swin-t) with its config, and `--swin-check` also a PyTorch reference for it: a random
 224x224 input and its logits (swin-t-check.safetensors), for `vit-edge`'s full-size parity;
-`--pvt` the same for timm's PVT-v2-b0 (pvt-b0, pvt-b0-check.safetensors).
+`--pvt` the same for timm's PVT-v2-b0 (pvt-b0, pvt-b0-check.safetensors). Both checks also
+hold timm's logits on the repository's real photos (Tests/VitEdgeTests/Fixtures/preprocess/
+images, in name order) through timm's own eval transform (bicubic, crop_pct 0.9, as the
+written config says), so the whole path from a photo file is compared.
 """
-import argparse, json, os, sys
+import argparse, glob, json, os, sys
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -36,6 +39,24 @@ ap.add_argument("--pvt", action="store_true", help="also timm's PVT-v2-b0 and a 
 args = ap.parse_args()
 os.makedirs(args.out, exist_ok=True)
 torch.manual_seed(0)
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+PHOTOS = sorted(glob.glob(os.path.join(ROOT, "Tests", "VitEdgeTests", "Fixtures", "preprocess", "images", "*")))
+IMAGENET = {"input_size": [3, 224, 224], "mean": [0.485, 0.456, 0.406], "std": [0.229, 0.224, 0.225],
+            "interpolation": "bicubic", "crop_pct": 0.9, "crop_mode": "center"}
+
+
+def check(m, path):
+    """A random [2, 3, 224, 224] input and the real photos through timm's eval transform, with the logits."""
+    from PIL import Image
+    from timm.data import create_transform
+    t = create_transform(input_size=IMAGENET["input_size"], interpolation="bicubic", crop_pct=0.9, crop_mode="center",
+                         mean=IMAGENET["mean"], std=IMAGENET["std"])
+    x = torch.randn(2, 3, 224, 224)
+    photos = torch.stack([t(Image.open(p).convert("RGB")) for p in PHOTOS])
+    with torch.no_grad():
+        save_file({"input": x, "logits": m(x), "photo_logits": m(photos)}, path)
+
+
 for name in args.only:
     dim, heads = SHAPES[name]
     m = timm.models.vision_transformer.VisionTransformer(img_size=224, patch_size=16, num_classes=1000,
@@ -66,22 +87,15 @@ if args.swin:
                 p.normal_(0, 1)
     save_file({k: v.contiguous() for k, v in m.state_dict().items()}, os.path.join(args.out, "swin-t.safetensors"))
     with open(os.path.join(args.out, "swin-t.json"), "w") as f:
-        json.dump({"architecture": "swin_tiny_patch4_window7_224", "model_args": {"window_size": 7},
-                   "pretrained_cfg": {"input_size": [3, 224, 224], "mean": [0.485, 0.456, 0.406],
-                                      "std": [0.229, 0.224, 0.225]}}, f)
+        json.dump({"architecture": "swin_tiny_patch4_window7_224", "model_args": {"window_size": 7}, "pretrained_cfg": IMAGENET}, f)
     print(f"swin-t: {sum(p.numel() for p in m.parameters()) / 1e6:.1f} M parameters")
     if args.swin_check:
-        x = torch.randn(2, 3, 224, 224)
-        with torch.no_grad():
-            save_file({"input": x, "logits": m(x)}, os.path.join(args.out, "swin-t-check.safetensors"))
+        check(m, os.path.join(args.out, "swin-t-check.safetensors"))
 if args.pvt:
     torch.manual_seed(0)
     m = timm.create_model("pvt_v2_b0", pretrained=False).eval()
     save_file({k: v.contiguous() for k, v in m.state_dict().items()}, os.path.join(args.out, "pvt-b0.safetensors"))
     with open(os.path.join(args.out, "pvt-b0.json"), "w") as f:
-        json.dump({"architecture": "pvt_v2_b0", "pretrained_cfg": {"input_size": [3, 224, 224], "mean": [0.485, 0.456, 0.406],
-                                                                 "std": [0.229, 0.224, 0.225]}}, f)
+        json.dump({"architecture": "pvt_v2_b0", "pretrained_cfg": IMAGENET}, f)
     print(f"pvt-b0: {sum(p.numel() for p in m.parameters()) / 1e6:.2f} M parameters")
-    x = torch.randn(2, 3, 224, 224)
-    with torch.no_grad():
-        save_file({"input": x, "logits": m(x)}, os.path.join(args.out, "pvt-b0-check.safetensors"))
+    check(m, os.path.join(args.out, "pvt-b0-check.safetensors"))
