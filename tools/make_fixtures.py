@@ -743,46 +743,57 @@ def swin_cases():
             save_file(out, os.path.join(d, "expected.safetensors"))
 
 
-def pvt_cases():
-    """timm's PyramidVisionTransformerV2, stage by stage (the tokens after the patch
+def pvt_case(name, seed, architecture, args, extra=None):
+    """One PyramidVisionTransformerV2 fixture, stage by stage (the tokens after the patch
     embedding, after each downsampling and each block, in the engine's layer order), on the
-    digits resized to 36x36: odd grids (9, 5, 3, 2) through the 7x7/4 and 3x3/2 padded
-    convolutions, spatial reductions 4 (9x9 -> 2x2 keys: PyTorch's floor) and 2, none in
-    the last two stages; heads 1, 2, 5, 8 (timm's), widths 16, 32, 40, 64."""
+    digits resized to 36x36; `extra(m, out)` may add outputs."""
     from timm.models.pvt_v2 import PyramidVisionTransformerV2
-    torch.manual_seed(11)
+    torch.manual_seed(seed)
     mean, std = [0.485, 0.456, 0.406], [0.229, 0.224, 0.225]
-    args = dict(depths=(1, 2, 1, 1), embed_dims=(16, 32, 40, 64), num_heads=(1, 2, 5, 8), sr_ratios=(4, 2, 1, 1),
-                mlp_ratios=(8, 8, 4, 4))
     m = PyramidVisionTransformerV2(in_chans=3, num_classes=10, **args).eval()
+    # Trained magnitude, not init: norms away from 1 and 0.
     with torch.no_grad():
-        for name, p in m.named_parameters():
-            if p.dim() == 1 and "norm" in name:
+        for n, p in m.named_parameters():
+            if p.dim() == 1 and "norm" in n:
                 p.add_(0.3 * torch.randn_like(p))
     seen, order = {}, []
     def keep(o, key):
         seen[key] = o.reshape(o.shape[0], -1, o.shape[-1]).clone()
     m.patch_embed.register_forward_hook(lambda mod, i, o: keep(o, "patch_embedding"))
-    for s, stage in enumerate(m.stages):
+    for stage in m.stages:
         if stage.downsample is not None:
             order.append(stage.downsample)
         order += list(stage.blocks)
     for n, mod in enumerate(order):
         mod.register_forward_hook(lambda mod, i, o, n=n: keep(o, f"block.{n}"))
-    cfg = {"architecture": "pvt_v2_tiny_36", "num_classes": 10, "model_args": {k: list(v) for k, v in args.items()},
+    cfg = {"architecture": architecture, "num_classes": 10,
+           "model_args": {k: (list(v) if isinstance(v, tuple) else v) for k, v in args.items()},
            "pretrained_cfg": {"input_size": [3, 36, 36], "mean": mean, "std": std, "interpolation": "bilinear",
                               "crop_pct": 1.0, "crop_mode": "squash"}}
-    name = "timm-pvt-v2"
     save_case(name, m, m.state_dict(), cfg, ["--resampler", "pytorch"], 3, (36, 36), mean, std)
     d = os.path.join(FIX, "parity", name)
     out = load_file(os.path.join(d, "expected.safetensors"))
     out.update({k: v.contiguous().float() for k, v in seen.items()})
-    # The same weights at the digits' own 28x28 (grids 7, 4, 2, 1): PVT has no positions to resample.
-    _, gray = samples()
-    with torch.no_grad():
-        out["logits_28"] = m(prepare(gray[:4], 3, (28, 28), mean, std)).contiguous().float()
+    if extra:
+        extra(m, out, mean, std)
     save_file(out, os.path.join(d, "expected.safetensors"))
 
+
+def pvt_cases():
+    """timm's PyramidVisionTransformerV2: odd grids (9, 5, 3, 2) through the 7x7/4 and 3x3/2
+    padded convolutions, spatial reductions 4 (9x9 -> 2x2 keys: PyTorch's floor) and 2, none
+    in the last two stages; heads 1, 2, 5, 8 (timm's), widths 16, 32, 40, 64; and again at the
+    digits' own 28x28 (grids 7, 4, 2, 1: PVT has no positions to resample). Then the linear
+    variant (timm linear=True, as pvt_v2_b2_li): keys average-pooled to 7x7 (uneven bins on
+    9, overlapping ones below 7), a 1x1 reduction, LayerNorm and GELU; a ReLU in the MLP."""
+    def at28(m, out, mean, std):
+        _, gray = samples()
+        with torch.no_grad():
+            out["logits_28"] = m(prepare(gray[:4], 3, (28, 28), mean, std)).contiguous().float()
+    pvt_case("timm-pvt-v2", 11, "pvt_v2_tiny_36", dict(depths=(1, 2, 1, 1), embed_dims=(16, 32, 40, 64), num_heads=(1, 2, 5, 8),
+                                                    sr_ratios=(4, 2, 1, 1), mlp_ratios=(8, 8, 4, 4)), at28)
+    pvt_case("timm-pvt-v2-li", 12, "pvt_v2_tiny_li_36", dict(depths=(1, 1, 1, 1), embed_dims=(16, 32, 40, 64), num_heads=(1, 2, 5, 8),
+                                                          mlp_ratios=(4, 4, 4, 4), linear=True))
 
 if __name__ == "__main__":
     os.makedirs(FIX, exist_ok=True)

@@ -45,7 +45,7 @@ extension ViTConfig {
         if !pvtStages.isEmpty {
             let at = pairs.firstIndex { $0.0 == "mlp_dim" }! + 1
             pairs.insert(contentsOf: [("pvt_stages", .array(pvtStages.map { .array([n($0.depth), n($0.heads), n($0.dim), n($0.mlpDim), n($0.reduction)]) })),
-                                      ("patch_kernel", n(patchKernel))], at: at)
+                                      ("patch_kernel", n(patchKernel))] + (pvtLinear ? [("pvt_linear", .bool(true))] : []), at: at)
         }
         if projectionDim > 0 {
             let at = pairs.firstIndex { $0.0 == "pre_logits_dim" }! + 1
@@ -119,6 +119,7 @@ extension ViTConfig {
             }
             c.pvtStages = stages.map { PVTStage(depth: $0![0], heads: $0![1], dim: $0![2], mlpDim: $0![3], reduction: $0![4]) }
             c.patchKernel = try int("patch_kernel")
+            if j["pvt_linear"] != nil { c.pvtLinear = try bool("pvt_linear") }
         }
         c.classToken = try bool("class_token")
         c.distillationToken = try bool("distillation_token")

@@ -182,6 +182,9 @@ package struct ViTConfig: Equatable, Sendable {
     /// A PVT v2's stages (empty for every other architecture): `dim`, `heads` and `mlpDim`
     /// are the first stage's, `depth` the blocks of all.
     package var pvtStages: [PVTStage] = []
+    /// PVT v2's linear variant (`pvt_v2_b2_li`): keys and values from the grid average-pooled
+    /// to 7×7, a 1×1 convolution, LayerNorm and GELU; a ReLU before the depthwise convolution.
+    package var pvtLinear = false
     /// The first patch embedding's kernel when it overlaps (PVT v2: 7, stride `patchSize`,
     /// padding kernel/2); 0: P×P patches.
     package var patchKernel = 0

@@ -160,7 +160,7 @@ final class GoldenTests: XCTestCase {
             files += [(name, file), (name + "-int8-static", try VitqFile.parse(q.bytes, path: name))]
         }
         // The families with their own operations: DeepViT's re-attention, T2T's soft splits.
-        for name in ["vit-pytorch-deepvit", "vit-pytorch-t2t", "timm-pvt-v2"] {
+        for name in ["vit-pytorch-deepvit", "vit-pytorch-t2t", "timm-pvt-v2", "timm-pvt-v2-li"] {
             files.append((name, try VitqFile.parse(try ParityTests.convert(name).vitqBytes(), path: name)))
         }
         for (name, file) in files {

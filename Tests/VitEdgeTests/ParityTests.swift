@@ -129,7 +129,7 @@ final class ParityTests: XCTestCase {
     /// The other models of the family tree, stage by stage: timm's `MlpMixer` class
     /// (MLP-Mixer; ResMLP in timm's and in Facebook's names), the ResNet+ViT hybrid
     /// (a stem-only backbone and a two-stage ResNet), vit-pytorch's DeepViT (re-attention) and T2T-ViT, and timm's
-    /// Swin (in timm's and Microsoft's names) and PVT v2: the tokens after the stem or
+    /// Swin (in timm's and Microsoft's names) and PVT v2 (and its linear variant): the tokens after the stem or
     /// patch embedding and after each block (and Swin's patch merging), then the logits, on every kernel route
     /// this CPU has, within a relative max |diff| of 1e-4 (of the stage's largest magnitude).
     func testOtherFamiliesMatchPyTorchStageByStage() throws {
@@ -137,7 +137,8 @@ final class ParityTests: XCTestCase {
         for (name, architecture) in [("timm-mixer", ViTConfig.Architecture.mixer), ("timm-resmlp", .resmlp), ("fb-resmlp", .resmlp),
                                      ("timm-hybrid-stem", .hybrid), ("timm-hybrid-resnet", .hybrid),
                                      ("vit-pytorch-deepvit", .deepvit), ("vit-pytorch-t2t", .t2t),
-                                     ("timm-swin", .swin), ("swin-original-names", .swin), ("timm-pvt-v2", .pvt)] {
+                                     ("timm-swin", .swin), ("swin-original-names", .swin), ("timm-pvt-v2", .pvt),
+                                     ("timm-pvt-v2-li", .pvt)] {
             let conversion = try Self.convert(name)
             XCTAssertEqual(conversion.config.architecture, architecture, name)
             let expected = try loadTensors(fixture("parity/\(name)/expected.safetensors"))

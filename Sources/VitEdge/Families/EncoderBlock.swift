@@ -77,6 +77,9 @@ struct EncoderShape {
     /// Keys and values from the grid reduced by a k×k/k convolution (PVT's spatial-reduction
     /// attention); 0 or 1: from every token.
     var reduction = 0
+    /// Keys and values from the grid average-pooled to P×P (PVT v2's linear variant,
+    /// `AdaptiveAvgPool2d(7)`); 0: not pooled.
+    var pooledKeys = 0
     /// The width a layer that changes it writes (PVT's downsampling); 0 elsewhere.
     var outDim = 0
 

@@ -69,6 +69,38 @@ func depthwiseConv3x3(_ k: Kernels, batch: Int, height h: Int, width w: Int, cha
     k.gelu(y, count: batch * h * w * c, form: gelu)
 }
 
+/// PyTorch's `AdaptiveAvgPool2d(side)` over NHWC maps [B, h, w, C] → [B, side, side, C]:
+/// output row i averages input rows ⌊i·h/side⌋ ..< ⌈(i+1)·h/side⌉ (bins overlap when the map
+/// is smaller than the output), columns alike; sums in float, rows then columns.
+func adaptiveAveragePool(_ k: Kernels, batch: Int, height h: Int, width w: Int, channels c: Int, side: Int,
+                         x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>) {
+    if k.plans(x, y) { return }
+    for b in 0..<batch {
+        for oy in 0..<side {
+            let (y0, y1) = (oy * h / side, ((oy + 1) * h + side - 1) / side)
+            for ox in 0..<side {
+                let (x0, x1) = (ox * w / side, ((ox + 1) * w + side - 1) / side)
+                let out = y + ((b * side + oy) * side + ox) * c
+                out.update(repeating: 0, count: c)
+                for iy in y0..<y1 {
+                    for ix in x0..<x1 {
+                        let p = x + ((b * h + iy) * w + ix) * c
+                        for ch in 0..<c { out[ch] += p[ch] }
+                    }
+                }
+                let n = Float((y1 - y0) * (x1 - x0))
+                for ch in 0..<c { out[ch] /= n }
+            }
+        }
+    }
+}
+
+/// y = max(y, 0), element by element (PVT v2 linear's ReLU).
+func relu(_ k: Kernels, _ x: UnsafeMutablePointer<Float>, count: Int) {
+    if k.plans(x) { return }
+    for i in 0..<count { x[i] = max(x[i], 0) }
+}
+
 /// [B, C, H, W] → [B, H, W, C]: the image as the backbone's maps are laid out.
 func nchwToNHWC(_ k: Kernels, batch: Int, channels c: Int, height h: Int, width w: Int, x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>) {
     if k.plans(x, y) { return }

@@ -29,9 +29,10 @@ extension Converter {
         // Heads are not in the tensors: model_args, or the pvt_v2_b* variants' (1, 2, 5, 8).
         let architecture = String((j?["architecture"]?.string ?? "").split(separator: ".").first ?? "")
         var heads = (args?["num_heads"]?.array ?? []).compactMap { $0.int }
-        if architecture.hasSuffix("_li") || args?["linear"]?.bool == true {
-            throw bad(src, "a PVT v2 with convolutional spatial reduction", architecture.isEmpty ? "linear attention" : architecture,
-                      "the linear variant (pvt_v2_b2_li: pooling, a 1x1 reduction and an extra ReLU) is not supported")
+        // The linear variant (pvt_v2_b2_li): a 1×1 `attn.sr` in every block, keys pooled to 7×7.
+        let linear = src.shape("stages.0.blocks.0.attn.sr.weight").map { $0.count == 4 && $0[2] == 1 && $0[3] == 1 } ?? false
+        if linear != (architecture.hasSuffix("_li") || args?["linear"]?.bool == true), !architecture.isEmpty || args?["linear"] != nil {
+            throw bad(src, "the tensors and the config to agree on the linear variant", "1x1 attn.sr \(linear), config \(!linear)")
         }
         var stages: [PVTStage] = []
         while src.has("stages.\(stages.count).blocks.0.norm1.weight") {
@@ -42,11 +43,12 @@ extension Converter {
             }
             var reduction = 1
             if let sr = src.shape(p + "attn.sr.weight") {
-                guard sr.count == 4, sr[2] == sr[3], sr[2] > 1 else {
-                    throw bad(src, "\(p)attn.sr.weight [D, D, k, k] with k > 1", "\(sr)",
-                              "a 1x1 reduction is the linear variant (pvt_v2_b2_li), which is not supported")
+                guard sr.count == 4, sr[2] == sr[3], (sr[2] > 1) != linear else {
+                    throw bad(src, "\(p)attn.sr.weight [D, D, k, k] with \(linear ? "k = 1 (the linear variant)" : "k > 1")", "\(sr)")
                 }
-                reduction = sr[2]
+                reduction = linear ? 1 : sr[2]
+            } else if linear {
+                throw bad(src, "\(p)attn.sr (the linear variant has one in every block)", "none")
             }
             stages.append(PVTStage(depth: depth, heads: 0, dim: q[0], mlpDim: fc1[0], reduction: reduction))
         }
@@ -67,6 +69,8 @@ extension Converter {
                                       mlpDim: stages[0].mlpDim, head: "head.weight")
         c.pvtStages = stages
         c.patchKernel = kernel
+        c.pvtLinear = linear
+        if linear { src.note("keys", "pooled to 7x7, 1x1 reduction, GELU; ReLU in the MLP", "checkpoint: 1x1 attn.sr (timm linear=True, pvt_v2_b2_li)") }
         c.qkvBias = src.has("stages.0.blocks.0.attn.q.bias")
         c.eps = 1e-6
         src.note("architecture", "PVT v2", "checkpoint: stages.S.blocks (attn.q, attn.kv, mlp.dwconv)")
@@ -97,7 +101,7 @@ extension Converter {
                     try src.put(p + n, from: p + n)
                 }
                 let r = stage.reduction
-                if r > 1 {
+                if r > 1 || linear {
                     try src.putTransformed(p + "attn.sr.weight", from: p + "attn.sr.weight", shape: [d, r * r * d]) { kernelYXC($0, out: d, in: d, k: r) }
                     for n in ["attn.sr.bias", "attn.norm.weight", "attn.norm.bias"] { try src.put(p + n, from: p + n) }
                 }

@@ -1,6 +1,8 @@
 /// PVT v2's block (timm `pvt_v2.Block`):
 ///   x = x + proj(attention(q(n), kv(LayerNorm(sr(n)))))      n = norm1(x), sr: k×k/k conv
 ///   x = x + fc2(gelu(dwconv3×3(fc1(norm2(x)))))
+/// The linear variant (`pvt_v2_b2_li`) pools n to 7×7 instead, then a 1×1 sr, LayerNorm and
+/// GELU; its MLP has a ReLU before the depthwise convolution.
 /// Queries are every token; keys and values come from the grid reduced k times on each
 /// side (no reduction when k = 1: keys from n itself), so attention is T × T/k² —
 /// `Kernels.crossAttention`. The reduction convolution is an im2col (k×k/k: non-overlapping
@@ -39,9 +41,18 @@ struct PVTBlock: EncoderBlock {
         var quant: QuantScratch?
     }
 
-    /// Keys per image: the reduced grid's tokens (every token without reduction).
+    /// Keys per image: the pooled or reduced grid's tokens (every token without either).
     static func keys(_ s: EncoderShape) -> Int {
-        s.reduction > 1 ? (s.gridHeight / s.reduction) * (s.gridWidth / s.reduction) : s.tokens
+        s.pooledKeys > 0 ? s.pooledKeys * s.pooledKeys : s.reduction > 1 ? (s.gridHeight / s.reduction) * (s.gridWidth / s.reduction) : s.tokens
+    }
+
+    /// The linear variant's pooled grid side (timm's `AdaptiveAvgPool2d(7)`).
+    static let pooledSide = 7
+
+    /// The reduction's input width per key: k·k·D for a k×k/k convolution, D for the linear
+    /// variant's 1×1 (0 without either).
+    static func reductionInputs(_ s: EncoderShape) -> Int {
+        s.pooledKeys > 0 ? s.dim : s.reduction > 1 ? s.reduction * s.reduction * s.dim : 0
     }
 
     func run(_ s: EncoderShape, _ k: Kernels, batch: Int, tokens: UnsafeMutablePointer<Float>, a: Activations,
@@ -54,12 +65,20 @@ struct PVTBlock: EncoderBlock {
         k.linear(q, rows: rows, x: a.norm1, ldx: d, y: a.q, ldy: d, scratch: a.quant)
         var source = a.norm1
         if let sr, let srNorm {
-            let r = s.reduction
-            im2col(k, batch: batch, height: s.gridHeight, width: s.gridWidth, channels: d, kernel: r, stride: r,
-                   x: a.norm1, nchw: false, columns: a.columns, padding: 0)
-            seen("attn.sr", a.columns, batch * m * r * r * d)
-            k.linear(sr, rows: batch * m, x: a.columns, ldx: r * r * d, y: a.reduced, ldy: d, scratch: a.quant)
+            let inputs = PVTBlock.reductionInputs(s)
+            if s.pooledKeys > 0 {
+                // The linear variant: the grid averaged to P×P, then a 1×1 convolution.
+                adaptiveAveragePool(k, batch: batch, height: s.gridHeight, width: s.gridWidth, channels: d, side: s.pooledKeys,
+                                    x: a.norm1, y: a.columns)
+            } else {
+                let r = s.reduction
+                im2col(k, batch: batch, height: s.gridHeight, width: s.gridWidth, channels: d, kernel: r, stride: r,
+                       x: a.norm1, nchw: false, columns: a.columns, padding: 0)
+            }
+            seen("attn.sr", a.columns, batch * m * inputs)
+            k.linear(sr, rows: batch * m, x: a.columns, ldx: inputs, y: a.reduced, ldy: d, scratch: a.quant)
             k.layerNorm(srNorm, rows: batch * m, x: a.reduced, ldx: d, y: a.reduced, ldy: d)
+            if s.pooledKeys > 0 { k.gelu(a.reduced, count: batch * m * d, form: s.gelu) }
             source = a.reduced
         }
         seen("attn.kv", source, batch * m * d)
@@ -72,6 +91,7 @@ struct PVTBlock: EncoderBlock {
         k.layerNorm(norm2, rows: rows, x: tokens, ldx: d, y: a.norm2, ldy: d)
         seen("mlp.fc1", a.norm2, rows * d)
         k.linear(fc1, rows: rows, x: a.norm2, ldx: d, y: a.hidden, ldy: s.mlpDim, scratch: a.quant)
+        if s.pooledKeys > 0 { relu(k, a.hidden, count: rows * s.mlpDim) }  // the linear variant's extra ReLU
         depthwiseConv3x3(k, batch: batch, height: s.gridHeight, width: s.gridWidth, channels: s.mlpDim, x: a.hidden,
                          weight: dwWeight, bias: dwBias, y: a.mixed, gelu: s.gelu)
         seen("mlp.fc2", a.mixed, rows * s.mlpDim)
@@ -84,8 +104,8 @@ struct PVTBlock: EncoderBlock {
         if s.qkvBias { t.append((p + "attn.q.bias", [d])) }
         t.append((p + "attn.kv.weight", [2 * d, d]))
         if s.qkvBias { t.append((p + "attn.kv.bias", [2 * d])) }
-        if r > 1 {
-            t += [(p + "attn.sr.weight", [d, r * r * d]), (p + "attn.sr.bias", [d]), (p + "attn.norm.weight", [d]), (p + "attn.norm.bias", [d])]
+        if reductionInputs(s) > 0 {
+            t += [(p + "attn.sr.weight", [d, reductionInputs(s)]), (p + "attn.sr.bias", [d]), (p + "attn.norm.weight", [d]), (p + "attn.norm.bias", [d])]
         }
         t += [(p + "attn.proj.weight", [d, d]), (p + "attn.proj.bias", [d]), (p + "norm2.weight", [d]), (p + "norm2.bias", [d]),
               (p + "mlp.fc1.weight", [h, d]), (p + "mlp.fc1.bias", [h]), (p + "mlp.dwconv.weight", [9, h]), (p + "mlp.dwconv.bias", [h]),
@@ -94,12 +114,12 @@ struct PVTBlock: EncoderBlock {
     }
 
     init(_ s: EncoderShape, prefix p: String, _ t: TensorBinder) {
-        let (d, h, r) = (s.dim, s.mlpDim, s.reduction)
+        let (d, h, inputs) = (s.dim, s.mlpDim, PVTBlock.reductionInputs(s))
         norm1 = t.layerNorm(p + "norm1", d, eps: s.eps)
         q = t.linear(p + "attn.q", out: d, in: d, bias: s.qkvBias)
         kv = t.linear(p + "attn.kv", out: 2 * d, in: d, bias: s.qkvBias)
-        sr = r > 1 ? t.linear(p + "attn.sr", out: d, in: r * r * d) : nil
-        srNorm = r > 1 ? t.layerNorm(p + "attn.norm", d, eps: PVTBlock.convolutionNormEps) : nil
+        sr = inputs > 0 ? t.linear(p + "attn.sr", out: d, in: inputs) : nil
+        srNorm = inputs > 0 ? t.layerNorm(p + "attn.norm", d, eps: PVTBlock.convolutionNormEps) : nil
         proj = t.linear(p + "attn.proj", out: d, in: d)
         norm2 = t.layerNorm(p + "norm2", d, eps: s.eps)
         fc1 = t.linear(p + "mlp.fc1", out: h, in: d)
@@ -117,19 +137,19 @@ struct PVTBlock: EncoderBlock {
     }
 
     static func linearShapes(_ s: EncoderShape, batch b: Int) -> [LinearShape] {
-        let rows = b * s.tokens, m = b * keys(s), (d, r) = (s.dim, s.reduction)
-        return [LinearShape(rows, d, d), LinearShape(m, d, 2 * d), LinearShape(m, r * r * d, d), LinearShape(rows, d, d),
+        let rows = b * s.tokens, m = b * keys(s), d = s.dim
+        return [LinearShape(rows, d, d), LinearShape(m, d, 2 * d), LinearShape(m, max(reductionInputs(s), 1), d), LinearShape(rows, d, d),
                 LinearShape(rows, d, s.mlpDim), LinearShape(rows, s.mlpDim, d)]
     }
 
     static func declare(_ p: inout ProgramLayout, _ s: EncoderShape, _ k: Kernels, prefix n: String, batch b: Int,
                         capture: Bool, workers: Int) throws {
-        let rows = b * s.tokens, m = b * keys(s), (d, r) = (s.dim, s.reduction)
+        let rows = b * s.tokens, m = b * keys(s), (d, inputs) = (s.dim, reductionInputs(s))
         let scratch = k.attentionScratchFloats(tokens: keys(s), headDim: s.headDim, int8: false)
         try p.buffer(n + "norm1", rows * d)
         try p.buffer(n + "q", rows * d)
-        try p.buffer(n + "columns", r > 1 ? m * r * r * d : 0)
-        try p.buffer(n + "reduced", r > 1 ? m * d : 0)
+        try p.buffer(n + "columns", m * inputs)
+        try p.buffer(n + "reduced", inputs > 0 ? m * d : 0)
         try p.buffer(n + "kv", m * 2 * d)
         try p.buffer(n + "scores", scratch.scores * workers)
         try p.buffer(n + "packed_k", scratch.packedK * workers)

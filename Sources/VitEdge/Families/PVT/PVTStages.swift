@@ -49,6 +49,7 @@ extension ViTConfig {
             for j in 0..<stage.depth {
                 var block = shape
                 block.reduction = stage.reduction
+                block.pooledKeys = pvtLinear ? PVTBlock.pooledSide : 0
                 layers.append(EncoderLayer(kind: PVTBlock.self, shape: block, prefix: "stages.\(i).blocks.\(j).",
                                            outTokens: g.height * g.width, outDim: stage.dim))
             }
@@ -59,6 +60,7 @@ extension ViTConfig {
     /// "2/1/64/sr8, 2/2/128/sr4, 2/5/320/sr2, 2/8/512 (grids 56, 28, 14, 7)", for `info`.
     package var pvtDescription: String {
         pvtStages.map { "\($0.depth)/\($0.heads)/\($0.dim)\($0.reduction > 1 ? "/sr\($0.reduction)" : "")" }.joined(separator: ", ")
+            + (pvtLinear ? " (linear: keys pooled to 7x7)" : "")
             + " (blocks/heads/width/reduction; grids \(pvtStages.indices.map { String(pvtGrid($0).height) }.joined(separator: ", ")); MLPs \(pvtStages.map { String($0.mlpDim) }.joined(separator: ", ")))"
     }
 
@@ -68,7 +70,7 @@ extension ViTConfig {
         switch architecture {
         case .pvt: break
         case .vit, .hybrid, .mixer, .resmlp, .deepvit, .t2t, .swin:
-            guard pvtStages.isEmpty && patchKernel == 0 else { throw bad("pvt_stages and patch_kernel only in a PVT v2", architecture.rawValue) }
+            guard pvtStages.isEmpty && patchKernel == 0 && !pvtLinear else { throw bad("pvt_stages and patch_kernel only in a PVT v2", architecture.rawValue) }
             return
         }
         guard (1...8).contains(pvtStages.count),
@@ -76,6 +78,9 @@ extension ViTConfig {
                   && (1...(1 << 16)).contains($0.mlpDim) && (1...32).contains($0.reduction) && $0.dim % $0.heads == 0 }) else {
             throw bad("1 to 8 PVT stages of 1...64 blocks, 1...256 heads dividing a width up to 16384, MLP up to 65536, reduction 1...32",
                       "\(pvtStages.map { [$0.depth, $0.heads, $0.dim, $0.mlpDim, $0.reduction] })")
+        }
+        guard !pvtLinear || pvtStages.allSatisfy({ $0.reduction == 1 }) else {
+            throw bad("no convolutional reduction in PVT v2's linear variant (its keys are pooled)", "\(pvtStages.map(\.reduction))")
         }
         guard (2...15).contains(patchKernel), patchKernel > patchSize else {
             throw bad("an overlapping patch kernel in 2...15, larger than the stride \(patchSize)", "\(patchKernel)")
