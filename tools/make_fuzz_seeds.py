@@ -197,3 +197,12 @@ save_file({k: v.contiguous() for k, v in m.state_dict().items()}, os.path.join(C
 cfg = os.path.join(C, "config-json", "tiny-pvt.json")
 w(cfg, json.dumps({"architecture": "pvt_v2_tiny_16", "model_args": {**{k: list(v) for k, v in args.items()}, "img_size": 16}}).encode())
 convert_seed("tiny-pvt", "--config", cfg)
+# Its linear variant (keys pooled to 7x7, pvt_linear in the header).
+torch.manual_seed(7)
+args = dict(depths=(1, 1), embed_dims=(8, 16), num_heads=(1, 2), mlp_ratios=(2, 2), linear=True)
+m = PyramidVisionTransformerV2(in_chans=1, num_classes=3, **args)
+save_file({k: v.contiguous() for k, v in m.state_dict().items()}, os.path.join(C, "safetensors", "tiny-pvt-li.safetensors"))
+cfg = os.path.join(C, "config-json", "tiny-pvt-li.json")
+w(cfg, json.dumps({"architecture": "pvt_v2_tiny_li_16", "model_args": {**{k: (list(v) if isinstance(v, tuple) else v) for k, v in args.items()},
+                                                                      "img_size": 16}}).encode())
+convert_seed("tiny-pvt-li", "--config", cfg)
