@@ -10,8 +10,11 @@ timing). Then convert and quantize them with vit-edge:
     done
 
 `--deepvit` also writes vit-pytorch's ViT and DeepViT at ViT-Ti's shape (vitpt-ti,
-deepvit-ti: the same model with and without re-attention), with their keyword arguments
-as JSON, converted the same way. `--swin` writes timm's Swin-T (swin_tiny_patch4_window7_224,
+deepvit-ti: the same model with and without re-attention) and T2T-ViT at ViT-Ti's width
+(t2t-ti), with their keyword arguments as JSON, converted the same way (add
+`--crop-pct 0.9 --mean 0.485,0.456,0.406 --std 0.229,0.224,0.225` for the checks below:
+vit-pytorch records no eval transform, so the check's own is given), and checks for
+deepvit-ti and t2t-ti as for Swin (below). `--swin` writes timm's Swin-T (swin_tiny_patch4_window7_224,
 swin-t) with its config, and `--swin-check` also a PyTorch reference for it: a random
 224x224 input and its logits (swin-t-check.safetensors), for `vit-edge`'s full-size parity;
 `--pvt` the same for timm's PVT-v2-b0 (pvt-b0, pvt-b0-check.safetensors). Both checks also
@@ -77,6 +80,18 @@ if args.deepvit:
         with open(os.path.join(args.out, f"{name}.json"), "w") as f:
             json.dump(kw, f)
         print(f"{name}: {sum(p.numel() for p in m.parameters()) / 1e6:.2f} M parameters")
+        if cls is DeepViT:
+            check(m, os.path.join(args.out, f"{name}-check.safetensors"))
+    # T2T-ViT at ViT-Ti's width, vit-pytorch's default soft splits (7/4, 3/2, 3/2: grids 56, 28, 14).
+    from vit_pytorch.t2t import T2TViT
+    torch.manual_seed(0)
+    t2t = dict(image_size=224, num_classes=1000, dim=192, depth=12, heads=3, mlp_dim=768)
+    m = T2TViT(**t2t).eval()
+    save_file({k: v.contiguous() for k, v in m.state_dict().items()}, os.path.join(args.out, "t2t-ti.safetensors"))
+    with open(os.path.join(args.out, "t2t-ti.json"), "w") as f:
+        json.dump(t2t, f)
+    print(f"t2t-ti: {sum(p.numel() for p in m.parameters()) / 1e6:.2f} M parameters")
+    check(m, os.path.join(args.out, "t2t-ti-check.safetensors"))
 if args.swin:
     torch.manual_seed(0)
     m = timm.create_model("swin_tiny_patch4_window7_224", pretrained=False).eval()
