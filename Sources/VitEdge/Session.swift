@@ -221,11 +221,12 @@ struct ForwardLayout {
         config = c
         batch = b
         let rows = b * c.tokens
+        layers = c.encoderLayers
         var p = ProgramLayout()
         try p.buffer("image", b * c.channels * c.imageHeight * c.imageWidth)
         try p.buffer("patches", b * c.numPatches * c.patchDim)
         // The residual stream, as large as its widest stage (the first, in every pyramid here).
-        try p.buffer("tokens", c.encoderLayers.reduce(rows * c.dim) { max($0, b * $1.outTokens * $1.outDim) })
+        try p.buffer("tokens", layers.reduce(rows * c.dim) { max($0, b * $1.outTokens * $1.outDim) })
         // One set of int8 scratch shared by every quantized Linear of the blocks (each
         // uses it within its own step), sized for the largest. The reference int8 route
         // needs a [rows, out] int32 buffer; the optimized ones dequantize inside the GEMM.
@@ -242,7 +243,6 @@ struct ForwardLayout {
         try p.buffer("int8.acc", q.acc)
         try declareBackbone(&p, c, k, batch: b)                  // 0. the hybrid's ResNet
         if !c.t2tLayers.isEmpty { try declareT2TStem(&p, c, k, batch: b, workers: workers) }  //    or T2T's soft splits
-        layers = c.encoderLayers
         for (i, l) in layers.enumerated() {                      // 4. the encoder
             try l.kind.declare(&p, l.shape, k, prefix: l.prefix, batch: b, capture: captureAttention.contains(i), workers: workers)
         }

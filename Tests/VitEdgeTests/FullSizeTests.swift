@@ -52,7 +52,7 @@ final class FullSizeTests: XCTestCase {
             for i in 0..<input.count { session.input[i] = input[i] }
             session.forward()
             let relative = maxAbsDiff((0..<2).flatMap { Array(session.logits($0)) }, want) / maxAbs(want)
-            let photoLogits = try SwinTests.logits(vit, photos)
+            let photoLogits = try FamilyTestSupport.logits(vit, photos)
             let photoRelative = maxAbsDiff(photoLogits, photoWant) / maxAbs(photoWant)
             print("\(name) 224 [\(choice)]: relative max |diff| \(relative) against its library; \(photos.count) photos from their files \(photoRelative)")
             XCTAssertLessThanOrEqual(relative, 1e-4, "\(choice)")
@@ -60,7 +60,7 @@ final class FullSizeTests: XCTestCase {
         }
         let fp32 = try VitqFile.load(path: dir + "/\(model).vitq")
         let int8 = try VitqFile.parse(try Quantizer.quantize(fp32, source: model, calibration: nil, options: QuantizeOptions()).bytes, path: "int8")
-        let got = try SwinTests.logits(int8, .auto, photos)
+        let got = try FamilyTestSupport.logits(int8, .auto, photos)
         var (clear, kept) = (0, 0)
         for i in photos.indices {
             let f = top(photoWant[(i * classes)..<((i + 1) * classes)]), q = top(got[(i * classes)..<((i + 1) * classes)])

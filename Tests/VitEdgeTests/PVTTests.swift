@@ -11,11 +11,11 @@ final class PVTTests: XCTestCase {
     func testOtherInputSizeMatchesTimm() throws {
         let expected = try loadTensors(fixture("parity/timm-pvt-v2/expected.safetensors"))
         let want = expected["logits_28"]!.values
-        let images = try SwinTests.digits()
+        let images = try FamilyTestSupport.digits()
         for choice in Kernels.Choice.allCases {
             guard let kernels = try? Kernels.select(choice) else { continue }
             let model = try VisionTransformer(file: try Self.fp32(), kernels: kernels).resized(imageHeight: 28, imageWidth: 28)
-            let got = try SwinTests.logits(model, images)
+            let got = try FamilyTestSupport.logits(model, images)
             let relative = maxAbsDiff(got, want) / maxAbs(want)
             XCTAssertLessThanOrEqual(relative, 1e-4, "\(choice)")
         }
@@ -25,8 +25,8 @@ final class PVTTests: XCTestCase {
     /// convolutions), dynamic and static: logits within a few per cent of fp32's largest;
     /// the optimized int8 route close to the int8 reference. int8 attention is refused.
     func testInt8PVTStaysCloseToFP32() throws {
-        let file = try Self.fp32(), images = try SwinTests.digits()
-        let want = try SwinTests.logits(file, .reference, images)
+        let file = try Self.fp32(), images = try FamilyTestSupport.digits()
+        let want = try FamilyTestSupport.logits(file, .reference, images)
         let layers = ModelWeights.quantizableLayers(file.config)
         XCTAssertTrue(layers.contains("stages.0.blocks.0.attn.sr") && layers.contains("stages.3.downsample.proj"), "\(layers)")
         XCTAssertEqual(layers.count, 5 * 5 + 3 + 3, "q, kv, proj, fc1, fc2 of 5 blocks, the reductions of the 3 blocks in stages 0 and 1, 3 downsamplings")
@@ -36,7 +36,7 @@ final class PVTTests: XCTestCase {
             let q = try Quantizer.quantize(file, source: "timm-pvt-v2", calibration: images, options: o)
             XCTAssertTrue(q.layers.allSatisfy { !$0.kept })
             let int8 = try VitqFile.parse(q.bytes, path: "pvt-int8")
-            let ref = try SwinTests.logits(int8, .reference, images), got = try SwinTests.logits(int8, .auto, images)
+            let ref = try FamilyTestSupport.logits(int8, .reference, images), got = try FamilyTestSupport.logits(int8, .auto, images)
             let drift = maxAbsDiff(ref, want) / maxAbs(want)
             print("PVT v2 int8 \(activations.rawValue): logits within \(drift) of fp32 (relative)")
             XCTAssertLessThanOrEqual(drift, 0.05, "\(activations)")
@@ -52,7 +52,7 @@ final class PVTTests: XCTestCase {
     /// Threads split the reduced attention by (image, head, query rows) and the Linear layers
     /// as for a ViT: 1, 2 and 3 threads give the same bits.
     func testThreadedPVTIsBitIdentical() throws {
-        try SwinTests.checkThreadsGiveTheSameBits(try VisionTransformer(file: try Self.fp32(), kernels: try Kernels.select(.auto)))
+        try FamilyTestSupport.checkThreadsGiveTheSameBits(try VisionTransformer(file: try Self.fp32(), kernels: try Kernels.select(.auto)))
     }
 
     /// The plan: each stage's buffers at its size; the reduced keys; the head on the last stage.

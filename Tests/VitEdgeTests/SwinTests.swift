@@ -5,29 +5,13 @@ import XCTest
 final class SwinTests: XCTestCase {
     static func fp32() throws -> VitqFile { try VitqFile.parse(try ParityTests.convert("timm-swin").vitqBytes(), path: "timm-swin") }
 
-    static func digits() throws -> [Image] {
-        try FileIO.list(repoFile("models/samples")).filter { $0.hasSuffix(".pgm") }.prefix(4).map { try Image.load(path: repoFile("models/samples/" + $0)) }
-    }
-
-    static func logits(_ file: VitqFile, _ choice: Kernels.Choice, _ images: [Image]) throws -> [Float] {
-        try logits(try VisionTransformer(file: file, kernels: try Kernels.select(choice)), images)
-    }
-
-    /// The images through the model's preprocessing and forward pass, their logits in a row.
-    static func logits(_ model: VisionTransformer, _ images: [Image]) throws -> [Float] {
-        let session = try InferenceSession(model: model, batchSize: images.count)
-        for (i, image) in images.enumerated() { try session.setInput(image, at: i) }
-        session.forward()
-        return (0..<images.count).flatMap { Array(session.logits($0)) }
-    }
-
     /// Every Linear of the blocks and of patch merging quantized (dynamic and static
     /// activations, and with int8 attention over the windows, bias and mask included): the
     /// logits stay within a few percent of fp32's largest, and the optimized int8 route
     /// agrees with the int8 reference (same quantities, float sums in another order).
     func testInt8SwinStaysCloseToFP32() throws {
-        let file = try Self.fp32(), images = try Self.digits()
-        let want = try Self.logits(file, .reference, images)
+        let file = try Self.fp32(), images = try FamilyTestSupport.digits()
+        let want = try FamilyTestSupport.logits(file, .reference, images)
         let layers = ModelWeights.quantizableLayers(file.config)
         XCTAssertEqual(layers.count, 6 * 4 + 2, "qkv, proj, fc1, fc2 of 6 blocks and 2 reductions: \(layers)")
         XCTAssertTrue(layers.contains("layers.2.downsample.reduction"))
@@ -37,7 +21,7 @@ final class SwinTests: XCTestCase {
             let q = try Quantizer.quantize(file, source: "timm-swin", calibration: images, options: o)
             XCTAssertTrue(q.layers.allSatisfy { !$0.kept }, "every layer int8")
             let int8 = try VitqFile.parse(q.bytes, path: "timm-swin-int8")
-            let ref = try Self.logits(int8, .reference, images), got = try Self.logits(int8, .auto, images)
+            let ref = try FamilyTestSupport.logits(int8, .reference, images), got = try FamilyTestSupport.logits(int8, .auto, images)
             let scale = maxAbs(want)
             let drift = maxAbsDiff(ref, want) / scale
             print("Swin int8 \(activations.rawValue)\(attention ? " + int8 attention" : ""): logits within \(drift) of fp32 (relative)")
@@ -74,8 +58,8 @@ final class SwinTests: XCTestCase {
         let at64 = try VisionTransformer(file: try VitqFile.parse(converted.vitqBytes(), path: "64"), kernels: try Kernels.select(.auto))
         let resized = try model.resized(imageHeight: 64, imageWidth: 64)
         XCTAssertEqual(resized.config.encoderLayers.map(\.shape.gridHeight), at64.config.encoderLayers.map(\.shape.gridHeight))
-        let images = try Self.digits()
-        XCTAssertEqual(try Self.logits(resized, images), try Self.logits(at64, images), "resized at run time = converted at 64x64")
+        let images = try FamilyTestSupport.digits()
+        XCTAssertEqual(try FamilyTestSupport.logits(resized, images), try FamilyTestSupport.logits(at64, images), "resized at run time = converted at 64x64")
         XCTAssertThrowsError(try model.resized(imageHeight: 16, imageWidth: 16)) { e in
             XCTAssertTrue("\(e)".contains("keeps its 4x4 windows") && "\(e)".contains("layers.2.blocks.0."), "\(e)")
         }
@@ -101,23 +85,9 @@ final class SwinTests: XCTestCase {
         o.int8Attention = true
         let int8 = try VitqFile.parse(try Quantizer.quantize(file, source: "timm-swin", calibration: nil, options: o).bytes, path: "int8")
         for f in [file, int8] {
-            try Self.checkThreadsGiveTheSameBits(try VisionTransformer(file: f, kernels: try Kernels.select(.auto)))
+            try FamilyTestSupport.checkThreadsGiveTheSameBits(try VisionTransformer(file: f, kernels: try Kernels.select(.auto)))
         }
     }
 
-    /// A batch of 16 random inputs on 1, 2 and 3 threads: the same logits, bit for bit.
-    static func checkThreadsGiveTheSameBits(_ model: VisionTransformer, file: StaticString = #filePath, line: UInt = #line) throws {
-        var results: [[Float]] = []
-        for threads in [1, 2, 3] {
-            let s = try InferenceSession(model: model, batchSize: 16, threads: threads)
-            var rng = Random(seed: 40)
-            let input = rng.floats(s.input.count, scale: 2)
-            for i in 0..<input.count { s.input[i] = input[i] }
-            s.forward()
-            results.append((0..<16).flatMap { Array(s.logits($0)) })
-        }
-        XCTAssertEqual(results[0], results[1], "2 threads", file: file, line: line)
-        XCTAssertEqual(results[0], results[2], "3 threads", file: file, line: line)
-    }
 
 }

@@ -32,7 +32,8 @@ extension Converter {
         // The linear variant (pvt_v2_b2_li): a 1×1 `attn.sr` in every block, keys pooled to 7×7.
         let linear = src.shape("stages.0.blocks.0.attn.sr.weight").map { $0.count == 4 && $0[2] == 1 && $0[3] == 1 } ?? false
         if linear != (architecture.hasSuffix("_li") || args?["linear"]?.bool == true), !architecture.isEmpty || args?["linear"] != nil {
-            throw bad(src, "the tensors and the config to agree on the linear variant", "1x1 attn.sr \(linear), config \(!linear)")
+            throw bad(src, "the tensors and the config to agree on the linear variant",
+                      linear ? "a 1x1 attn.sr (linear) but a config without linear" : "a k x k attn.sr but a config saying linear")
         }
         var stages: [PVTStage] = []
         while src.has("stages.\(stages.count).blocks.0.norm1.weight") {

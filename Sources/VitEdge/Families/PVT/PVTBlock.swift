@@ -138,8 +138,9 @@ struct PVTBlock: EncoderBlock {
 
     static func linearShapes(_ s: EncoderShape, batch b: Int) -> [LinearShape] {
         let rows = b * s.tokens, m = b * keys(s), d = s.dim
-        return [LinearShape(rows, d, d), LinearShape(m, d, 2 * d), LinearShape(m, max(reductionInputs(s), 1), d), LinearShape(rows, d, d),
-                LinearShape(rows, d, s.mlpDim), LinearShape(rows, s.mlpDim, d)]
+        let reduction = reductionInputs(s) > 0 ? [LinearShape(m, reductionInputs(s), d)] : []
+        return [LinearShape(rows, d, d), LinearShape(m, d, 2 * d)] + reduction
+            + [LinearShape(rows, d, d), LinearShape(rows, d, s.mlpDim), LinearShape(rows, s.mlpDim, d)]
     }
 
     static func declare(_ p: inout ProgramLayout, _ s: EncoderShape, _ k: Kernels, prefix n: String, batch b: Int,
