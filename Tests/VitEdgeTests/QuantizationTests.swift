@@ -65,7 +65,7 @@ final class QuantizationTests: XCTestCase {
             routes.append(("avx512f u8", vk_qs8_quantize_rows_u8__avx512f, vk_qs8_quantize_rows_static_u8__avx512f))
         }
         for (name, dynamic, fixed) in routes {
-            for k in [1, 3, 4, 15, 16, 17, 31, 32, 33, 64, 100, 197] {
+            for k in [1, 3, 4, 15, 16, 17, 31, 32, 33, 63, 64, 65, 100, 128, 197, 255, 768] {
                 let rows = 4
                 var x = rng.floats(rows * k, scale: 3)
                 for i in 0..<k { x[i] = 0 }  // an all-zero row
