@@ -11,25 +11,25 @@ const vk_qs8_gemm_config kConfigs[] = {
 #if defined(__x86_64__)
     {"vk_qs8_gemm_8x32__avx512vnni", vk_qs8_gemm_8x32__avx512vnni, 8, 32, 4, vk_qs8_packed_bytes, vk_qs8_pack_nk, 1,
      VK_CPU_X86_AVX512F | VK_CPU_X86_AVX512VNNI, 127,
-     vk_qs8_quantize_rows_u8__avx512f, vk_qs8_quantize_rows_static_u8__avx512f, VK_PEAK_AVX512},
+     vk_qs8_quantize_rows_u8__avx512f, vk_qs8_quantize_rows_static_u8__avx512f, VK_PEAK_AVX512, vk_qs8_pack_kn},
     {"vk_qs8_gemm_6x16__avxvnni", vk_qs8_gemm_6x16__avxvnni, 6, 16, 4, vk_qs8_packed_bytes, vk_qs8_pack_nk, 1,
-     VK_CPU_X86_AVX2 | VK_CPU_X86_AVXVNNI, 127, vk_qs8_quantize_rows_u8__avx2, vk_qs8_quantize_rows_static_u8__avx2, VK_PEAK_AVXVNNI},
+     VK_CPU_X86_AVX2 | VK_CPU_X86_AVXVNNI, 127, vk_qs8_quantize_rows_u8__avx2, vk_qs8_quantize_rows_static_u8__avx2, VK_PEAK_AVXVNNI, vk_qs8_pack_kn},
     {"vk_qs8_gemm_4x16__avx2_w7", vk_qs8_gemm_4x16__avx2_w7, 4, 16, 4, vk_qs8_packed_bytes, vk_qs8_pack_nk, 1, VK_CPU_X86_AVX2, 63,
-     vk_qs8_quantize_rows_u8__avx2, vk_qs8_quantize_rows_static_u8__avx2, VK_PEAK_AVX2},
+     vk_qs8_quantize_rows_u8__avx2, vk_qs8_quantize_rows_static_u8__avx2, VK_PEAK_AVX2, vk_qs8_pack_kn},
     {"vk_qs8_gemm_4x16__avx2", vk_qs8_gemm_4x16__avx2, 4, 16, 4, vk_qs8_packed_bytes, vk_qs8_pack_nk, 0, VK_CPU_X86_AVX2, 127,
-     vk_qs8_quantize_rows__avx2, vk_qs8_quantize_rows_static__avx2, VK_PEAK_AVX2},
+     vk_qs8_quantize_rows__avx2, vk_qs8_quantize_rows_static__avx2, VK_PEAK_AVX2, vk_qs8_pack_kn},
     {"vk_qs8_gemm_4x16__sse41", vk_qs8_gemm_4x16__sse41, 4, 16, 4, vk_qs8_packed_bytes, vk_qs8_pack_nk, 0, VK_CPU_X86_SSE41, 127,
-     vk_qs8_quantize_rows__xsimd, vk_qs8_quantize_rows_static__xsimd, VK_PEAK_XSIMD},
+     vk_qs8_quantize_rows__xsimd, vk_qs8_quantize_rows_static__xsimd, VK_PEAK_XSIMD, vk_qs8_pack_kn},
 #elif defined(__aarch64__)
     {"vk_qs8_gemm_4x16__neondot", vk_qs8_gemm_4x16__neondot, 4, 16, 4, vk_qs8_packed_bytes, vk_qs8_pack_nk, 0,
-     VK_CPU_ARM_NEON | VK_CPU_ARM_DOTPROD, 127, vk_qs8_quantize_rows__xsimd, vk_qs8_quantize_rows_static__xsimd, VK_PEAK_NEONDOT},
+     VK_CPU_ARM_NEON | VK_CPU_ARM_DOTPROD, 127, vk_qs8_quantize_rows__xsimd, vk_qs8_quantize_rows_static__xsimd, VK_PEAK_NEONDOT, vk_qs8_pack_kn},
     {"vk_qs8_gemm_2x8c16__neon", vk_qs8_gemm_2x8c16__neon, 2, 8, 16, vk_qs8_packed_bytes_c16, vk_qs8_pack_nk_c16, 0,
-     VK_CPU_ARM_NEON, 127, vk_qs8_quantize_rows__xsimd, vk_qs8_quantize_rows_static__xsimd, VK_PEAK_XSIMD},
+     VK_CPU_ARM_NEON, 127, vk_qs8_quantize_rows__xsimd, vk_qs8_quantize_rows_static__xsimd, VK_PEAK_XSIMD, vk_qs8_pack_kn_c16},
     {"vk_qs8_gemm_4x16__neon", vk_qs8_gemm_4x16__neon, 4, 16, 4, vk_qs8_packed_bytes, vk_qs8_pack_nk, 0, VK_CPU_ARM_NEON, 127,
-     vk_qs8_quantize_rows__xsimd, vk_qs8_quantize_rows_static__xsimd, VK_PEAK_XSIMD},
+     vk_qs8_quantize_rows__xsimd, vk_qs8_quantize_rows_static__xsimd, VK_PEAK_XSIMD, vk_qs8_pack_kn},
 #endif
     {"vk_qs8_gemm_4x16__scalar", vk_qs8_gemm_4x16__scalar, 4, 16, 4, vk_qs8_packed_bytes, vk_qs8_pack_nk, 0, 0, 127,
-     vk_qs8_quantize_rows__xsimd, vk_qs8_quantize_rows_static__xsimd, VK_PEAK_XSIMD},
+     vk_qs8_quantize_rows__xsimd, vk_qs8_quantize_rows_static__xsimd, VK_PEAK_XSIMD, vk_qs8_pack_kn},
 };
 
 #if defined(__x86_64__)

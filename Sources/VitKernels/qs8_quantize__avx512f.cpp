@@ -97,6 +97,47 @@ void quantize_rows_static(size_t rows, size_t k, const float *x, size_t ldx, flo
     }
 }
 
+// Per column (int8 attention's V per channel), 64 columns a pass: their maxima over
+// the rows, then each row's 64 values times the columns' inverses, as
+// vk_qs8_quantize_columns__xsimd defines (the same products, rounding and clamps).
+template <bool BW>
+__attribute__((target("avx512f,avx512bw"))) void quantize_columns(size_t rows, size_t cols, const float *x, size_t ldx,
+                                                                 int8_t *q, size_t ldq, float *scale) {
+    const __m512i order = _mm512_setr_epi32(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15);
+    for (size_t c0 = 0; c0 < cols; c0 += 64) {
+        const size_t nc = cols - c0 < 64 ? cols - c0 : 64;
+        __mmask16 mk[4];
+        for (size_t v = 0; v < 4; ++v) {
+            const size_t left = nc > 16 * v ? nc - 16 * v : 0;
+            mk[v] = (__mmask16)(left >= 16 ? 0xFFFFu : ((1u << left) - 1u));
+        }
+        __m512 m[4] = {_mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps()};
+        for (size_t r = 0; r < rows; ++r)
+            for (size_t v = 0; v < 4; ++v)
+                m[v] = _mm512_max_ps(m[v], _mm512_abs_ps(_mm512_maskz_loadu_ps(mk[v], x + r * ldx + c0 + 16 * v)));
+        alignas(64) float mx[64], inv[64];
+        for (size_t v = 0; v < 4; ++v) _mm512_store_ps(mx + 16 * v, m[v]);
+        for (size_t c = 0; c < nc; ++c) {
+            scale[c0 + c] = mx[c] == 0.0f ? 1.0f : mx[c] / 127.0f;
+            inv[c] = mx[c] == 0.0f ? 0.0f : 127.0f / mx[c];
+        }
+        const __m512 iv[4] = {_mm512_load_ps(inv), _mm512_load_ps(inv + 16), _mm512_load_ps(inv + 32), _mm512_load_ps(inv + 48)};
+        for (size_t r = 0; r < rows; ++r) {
+            const float *xr = x + r * ldx + c0;
+            int8_t *qr = q + r * ldq + c0;
+            if (BW && nc == 64) {
+                const __m512i a = quantize16(_mm512_loadu_ps(xr), iv[0]), b = quantize16(_mm512_loadu_ps(xr + 16), iv[1]);
+                const __m512i c = quantize16(_mm512_loadu_ps(xr + 32), iv[2]), d = quantize16(_mm512_loadu_ps(xr + 48), iv[3]);
+                const __m512i bytes = _mm512_packs_epi16(_mm512_packs_epi32(a, b), _mm512_packs_epi32(c, d));
+                _mm512_storeu_si512(qr, _mm512_permutexvar_epi32(order, bytes));
+            } else {
+                for (size_t v = 0; v < 4 && 16 * v < nc; ++v)
+                    _mm512_mask_cvtepi32_storeu_epi8(qr + 16 * v, mk[v], quantize16(_mm512_maskz_loadu_ps(mk[v], xr + 16 * v), iv[v]));
+            }
+        }
+    }
+}
+
 }  // namespace
 
 extern "C" void vk_qs8_quantize_rows__avx512f(size_t rows, size_t k, const float *x, size_t ldx, int8_t *q,
@@ -115,7 +156,15 @@ extern "C" void vk_qs8_quantize_rows_static_u8__avx512f(size_t rows, size_t k, c
                                                         int8_t *q, size_t ldq, float *scale) {
     quantize_rows_static<true>(rows, k, x, ldx, s, q, ldq, scale);
 }
+extern "C" void vk_qs8_quantize_columns__avx512f(size_t rows, size_t cols, const float *x, size_t ldx, int8_t *q,
+                                                 size_t ldq, float *scale) {
+    if (has_bw()) quantize_columns<true>(rows, cols, x, ldx, q, ldq, scale);
+    else quantize_columns<false>(rows, cols, x, ldx, q, ldq, scale);
+}
 #else
+extern "C" void vk_qs8_quantize_columns__avx512f(size_t, size_t, const float *, size_t, int8_t *, size_t, float *) {
+    __builtin_trap();
+}
 extern "C" void vk_qs8_quantize_rows__avx512f(size_t, size_t, const float *, size_t, int8_t *, size_t, float *) {
     __builtin_trap();
 }

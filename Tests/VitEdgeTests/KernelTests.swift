@@ -434,6 +434,44 @@ final class KernelTests: XCTestCase {
     /// Shapes: one token; Swin-T's 7×7 windows; 12×12 windows (144 tokens: the query rows
     /// run in blocks, so the bias rows are offset); windows that do not divide the batch of
     /// one image. And the bias is used: without it the result moves.
+    /// int8 attention's V: quantized per channel straight from its rows and packed from
+    /// token-major bytes, equal byte for byte to quantizing the rows of Vᵀ and packing
+    /// those — on every fp32 level's column quantizer and every int8 route's packer
+    /// (packers are plain C: each route's runs here, the c16 one under qemu).
+    func testColumnQuantizationAndTransposedPackingMatchTheTranspose() throws {
+        var rng = Random(seed: 31)
+        for (tokens, channels, ld) in [(1, 1, 1), (5, 7, 9), (17, 16, 48), (50, 16, 192), (197, 64, 576), (33, 65, 70), (100, 130, 130)] {
+            var v = rng.floats(tokens * ld, scale: 3)
+            for t in 0..<tokens { v[t * ld] = 0 }  // an all-zero channel
+            if channels > 1 { v[(tokens / 2) * ld + 1] = 1e30 }
+            // The definition: Vᵀ's rows quantized by the reference.
+            var vt = [Float](repeating: 0, count: channels * tokens)
+            for c in 0..<channels { for t in 0..<tokens { vt[c * tokens + t] = v[t * ld + c] } }
+            for level in Kernels.allLevels {
+                let name = String(cString: level.pointee.level)
+                var want = [Int8](repeating: 0, count: channels * tokens), wantScale = [Float](repeating: 0, count: channels)
+                Reference.quantizeRows(rows: channels, k: tokens, x: vt, ldx: tokens, q: &want, ldq: tokens, scale: &wantScale)
+                var got = [Int8](repeating: 99, count: tokens * channels), gotScale = [Float](repeating: 0, count: channels)
+                level.pointee.quantize_columns(tokens, channels, v, ld, &got, channels, &gotScale)
+                XCTAssertEqual(gotScale, wantScale, "\(name) scales t=\(tokens) c=\(channels)")
+                for c in 0..<channels { for t in 0..<tokens where got[t * channels + c] != want[c * tokens + t] {
+                    XCTFail("\(name) q[\(t)][\(c)] t=\(tokens) c=\(channels)"); break
+                } }
+                // Packed as [channels, tokens padded] weights, from either side.
+                for route in Kernels.allInt8Routes {
+                    let kp = alignUp(tokens, route.kr)
+                    var rows = [Int8](repeating: 0, count: channels * kp)
+                    for c in 0..<channels { for t in 0..<tokens { rows[c * kp + t] = want[c * tokens + t] } }
+                    let bytes = route.packedBytes(n: channels, k: kp)
+                    var a = [UInt8](repeating: 1, count: bytes), b = [UInt8](repeating: 2, count: bytes)
+                    a.withUnsafeMutableBytes { route.pack(rows, n: channels, k: kp, into: $0.baseAddress!) }
+                    b.withUnsafeMutableBytes { route.config.pointee.pack_kn(got, channels, channels, tokens, kp, $0.baseAddress!) }
+                    XCTAssertTrue(a == b, "\(route.name) pack_kn t=\(tokens) c=\(channels)")
+                }
+            }
+        }
+    }
+
     func testWindowedAttentionWithBiasMatchesReference() throws {
         var rng = Random(seed: 12)
         for (batch, windows, tokens, heads, headDim) in [(1, 1, 1, 1, 1), (8, 4, 49, 3, 32), (2, 2, 144, 2, 16), (6, 3, 16, 4, 8)] {

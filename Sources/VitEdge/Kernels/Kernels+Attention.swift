@@ -103,7 +103,8 @@ extension Kernels {
         }
     }
 
-    /// The int8 form of `attentionHead`: K and Vᵀ quantized (signed, per row) and packed for
+    /// The int8 form of `attentionHead`: K and Vᵀ quantized (signed, per row; V per channel
+    /// straight from its rows) and packed for
     /// this set's int8 route, then per block of query rows: Q quantized in the route's input
     /// form, S = Q Kᵀ on the int8 GEMM, softmax in fp32, P quantized, O = P V on the int8 GEMM.
     /// The same quantities as `Reference.attentionInt8` (which differs only by the softmax's
@@ -123,9 +124,10 @@ extension Kernels {
         // K and V are the "weights": signed int8 whatever the route's input form.
         qs8QuantizeSigned(tokens, headDim, k, ld, i8(l.kq), kD, f32(l.sk))
         qs8Pack(i8(l.kq), n: tokens, k: kD, into: s + l.packedK)
-        transpose(rows: tokens, cols: headDim, v, ld: ld, into: f32(l.vt))
-        qs8QuantizeSigned(headDim, tokens, f32(l.vt), tokens, i8(l.vq), kT, f32(l.sv))
-        qs8Pack(i8(l.vq), n: headDim, k: kT, into: s + l.packedV)
+        // V per channel (the rows of Vᵀ), quantized token-major into l.vt's bytes and
+        // packed as the [headDim, tokens] weights it is: no transposed copy.
+        qs8QuantizeColumns(tokens, headDim, v, ld, i8(l.vt), headDim, f32(l.sv))
+        qs8PackKNFn!(i8(l.vt), headDim, headDim, tokens, kT, s + l.packedV)
         let limit = l.blockRows
         let blocks = (rows.count + limit - 1) / limit
         let size = (rows.count + blocks - 1) / blocks

@@ -26,6 +26,8 @@ package struct Kernels: @unchecked Sendable, CustomStringConvertible {
     /// The int8 route's packer and packed size (its panel layout is its own).
     var qs8PackFn: (@convention(c) (UnsafePointer<Int8>?, Int, Int, UnsafeMutableRawPointer?) -> Void)? = nil
     var qs8PackedBytesFn: (@convention(c) (Int, Int) -> Int)? = nil
+    /// The same packing of W [n][k] given as Wᵀ [k][n] (int8 attention's V).
+    var qs8PackKNFn: (@convention(c) (UnsafePointer<Int8>?, Int, Int, Int, Int, UnsafeMutableRawPointer?) -> Void)? = nil
     /// A faster kernel for layers whose weights are within ±63 (7-bit files), with the
     /// same packed layout, and the quantizers of its input form; nil where there is none.
     var qs8Narrow: (name: String, gemm: vk_qs8_gemm_fn, quantize: vk_qs8_quantize_fn,
@@ -37,6 +39,8 @@ package struct Kernels: @unchecked Sendable, CustomStringConvertible {
     var qs8QuantizeStatic: vk_qs8_quantize_static_fn = vk_qs8_quantize_rows_static__xsimd
     /// Signed int8 rows whatever the route's input form (int8 attention's K and V).
     var qs8QuantizeSigned: vk_qs8_quantize_fn = vk_qs8_quantize_rows__xsimd
+    /// The same per column, into row-major int8 (int8 attention's V per channel).
+    var qs8QuantizeColumns: vk_qs8_quantize_fn = vk_qs8_quantize_columns__xsimd
     /// Row and element-wise kernels (used when `vectorized`).
     var rowOpsName = "xsimd \(String(cString: vk_xsimd_arch_name()))"
     var layerNormFn: vk_f32_layernorm_fn = vk_f32_layernorm__xsimd
@@ -76,11 +80,11 @@ package struct Kernels: @unchecked Sendable, CustomStringConvertible {
         if rowOpsName == "xsimd" { rowOpsName += " \(String(cString: vk_xsimd_arch_name()))" }
         (layerNormFn, geluErfFn, geluTanhFn, geluQuickFn, softmaxFn) = (c.layernorm, c.gelu_erf, c.gelu_tanh, c.gelu_quick, c.softmax)
         dwconv3x3Fn = c.dwconv3x3
-        qs8QuantizeSigned = c.quantize_signed
+        (qs8QuantizeSigned, qs8QuantizeColumns) = (c.quantize_signed, c.quantize_columns)
         let allowed = f & c.int8_features
         let int8 = Int8Route(config: vk_qs8_gemm_config_for(allowed, 127))
         (int8Name, qs8Gemm, int8OffsetInput, int8KR) = (int8.name, int8.gemm, int8.offsetInput, int8.kr)
-        (qs8PackFn, qs8PackedBytesFn) = (int8.config.pointee.pack, int8.config.pointee.packed_bytes)
+        (qs8PackFn, qs8PackedBytesFn, qs8PackKNFn) = (int8.config.pointee.pack, int8.config.pointee.packed_bytes, int8.config.pointee.pack_kn)
         (qs8Quantize, qs8QuantizeStatic) = (int8.config.pointee.quantize, int8.config.pointee.quantize_static)
         peakRoute = (Int32(c.peak), Int32(int8.config.pointee.peak))
         resampling = Resample.Route8(config: vk_u8_resample_config_for(f & c.int8_features))

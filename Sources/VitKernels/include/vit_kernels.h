@@ -161,6 +161,9 @@ typedef struct vk_f32_config {
     /* The signed int8 row quantizer of this level (operands quantized at run time that a
      * GEMM reads as weights: int8 attention's K and V). */
     vk_qs8_quantize_fn quantize_signed;
+    /* The same per column (int8 attention's V per channel) into row-major q [rows][ldq]:
+     * bit-identical to quantize_signed over the transpose (vk_qs8_quantize_columns__xsimd). */
+    vk_qs8_quantize_fn quantize_columns;
     int peak;
     uint32_t requires;
     uint32_t int8_features;
@@ -187,6 +190,7 @@ const vk_f32_config *vk_f32_config_for(uint32_t features);
 size_t vk_qs8_padded_k(size_t k);
 size_t vk_qs8_packed_bytes(size_t n, size_t k);
 void vk_qs8_pack_nk(const int8_t *w, size_t n, size_t k, void *packed);
+void vk_qs8_pack_kn(const int8_t *wt, size_t ldw, size_t n, size_t k, size_t kp, void *packed);
 
 #define VK_QS8_GEMM_ARGS size_t m, size_t n, size_t k, const int8_t *a, size_t lda, const void *packed, \
     const float *a_scale, const float *w_scale, const float *bias, float *y, size_t ldy, int accumulate
@@ -215,6 +219,7 @@ void vk_qs8_gemm_4x16__neondot(VK_QS8_GEMM_ARGS);
  */
 size_t vk_qs8_packed_bytes_c16(size_t n, size_t k);
 void vk_qs8_pack_nk_c16(const int8_t *w, size_t n, size_t k, void *packed);
+void vk_qs8_pack_kn_c16(const int8_t *wt, size_t ldw, size_t n, size_t k, size_t kp, void *packed);
 /* SMULL + SMLAL2 + SADALP: 16 multiply-adds of a row and a column in 3 instructions
  * (the int16 pair sums stay within ±32258 because both operands are in [-127, 127]). */
 void vk_qs8_gemm_2x8c16__neon(VK_QS8_GEMM_ARGS);
@@ -243,6 +248,9 @@ typedef struct vk_qs8_gemm_config {
     vk_qs8_quantize_static_fn quantize_static;
     /* The peak loop that measures this kernel's instructions (VK_PEAK_*). */
     int peak;
+    /* `pack` of W [n][k] given as Wt [k][n] (row stride ldw; rows k..kp-1 taken as zero):
+     * the same bytes as pack(W, n, kp) (int8 attention's V, quantized token-major). */
+    void (*pack_kn)(const int8_t *wt, size_t ldw, size_t n, size_t k, size_t kp, void *packed);
 } vk_qs8_gemm_config;
 /* Every int8 route compiled for this architecture, best first. */
 size_t vk_qs8_gemm_configs(const vk_qs8_gemm_config **table);
@@ -266,6 +274,13 @@ void vk_qs8_quantize_rows__xsimd(size_t rows, size_t k, const float *x, size_t l
  * writes s into scale[r] for every row. */
 void vk_qs8_quantize_rows_static__xsimd(size_t rows, size_t k, const float *x, size_t ldx,
                                         float s, int8_t *q, size_t ldq, float *scale);
+/* Per column: for c < cols (the `k` argument), scale[c] = max_r |x[r][c]| / 127 and
+ * q[r][c] as vk_qs8_quantize_rows__xsimd gives row c of the transpose; q row-major with
+ * stride ldq, no padding written. */
+void vk_qs8_quantize_columns__xsimd(size_t rows, size_t cols, const float *x, size_t ldx,
+                                    int8_t *q, size_t ldq, float *scale);
+void vk_qs8_quantize_columns__avx512f(size_t rows, size_t cols, const float *x, size_t ldx,
+                                      int8_t *q, size_t ldq, float *scale);
 /* The same two, AVX-512F (bit-identical: cvtps2dq rounds to nearest even). */
 void vk_qs8_quantize_rows__avx512f(size_t rows, size_t k, const float *x, size_t ldx,
                                    int8_t *q, size_t ldq, float *scale);
