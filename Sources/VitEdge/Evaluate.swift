@@ -26,7 +26,9 @@ package struct EvaluationResult: Sendable {
 
 package enum Evaluator {
     /// Runs `model` (and `other`, when given) over the set in batches, reading the
-    /// images as it goes (the first `limit` of them).
+    /// images as it goes (the first `limit` of them). With two threads or more and a
+    /// folder of photos, one thread decodes and preprocesses the next batch
+    /// (`InputPipeline`) while the others run the forward pass: the same results.
     package static func run(_ model: VisionTransformer, on data: LabeledImageSource, limit: Int? = nil,
                            batchSize: Int = 16, other: VisionTransformer? = nil, threads: Int = 1,
                            skipped: ((Error) -> Void)? = nil,
@@ -40,8 +42,39 @@ package enum Evaluator {
         }
         let n = min(limit ?? data.count, data.count)
         guard n > 0 else { throw VitError.invalidArgument("no images to evaluate") }
-        let session = try InferenceSession(model: model, batchSize: batchSize, threads: threads)
-        let otherSession = try other.map { try InferenceSession(model: $0, batchSize: batchSize, threads: threads) }
+        let pipelined = threads >= 2 && data.isFolder
+        let forwardThreads = pipelined ? threads - 1 : threads
+        let session = try InferenceSession(model: model, batchSize: batchSize, threads: forwardThreads)
+        let otherSession = try other.map { try InferenceSession(model: $0, batchSize: batchSize, threads: forwardThreads) }
+        let inputCount = c.channels * c.imageHeight * c.imageWidth
+        // The compared model takes the same input tensor when it preprocesses alike (an int8
+        // file of the same model); otherwise its own preprocessing of the image.
+        let sameInput = other.map { c.samePreprocessing(as: $0.config) && $0.kernels.resampling == model.kernels.resampling } ?? true
+        typealias Prepared = (name: String, label: Int, image: Image?)
+        var pipeline: InputPipeline<Prepared>? = nil
+        if pipelined {
+            var preprocessor: Preprocessor? = nil
+            var read = 0
+            let resampling = model.kernels.resampling
+            let p = InputPipeline<Prepared>(inputCount: inputCount, depth: batchSize) { buffer in
+                guard read < n else { return nil }
+                read += 1
+                guard let item = try data.next() else { throw VitError.badDataset(path: "images", expected: "\(n) images", found: "\(read - 1)") }
+                guard item.label >= 0 && item.label < c.numClasses else {
+                    throw VitError.badDataset(path: item.name, expected: "a label in 0..<\(c.numClasses)", found: "\(item.label)")
+                }
+                try item.image.withView { view in
+                    if preprocessor?.serves(view) != true {
+                        preprocessor = try Preprocessor(config: c, width: view.width, height: view.height, format: view.format,
+                                                        name: item.name, resampling: resampling)
+                    }
+                    preprocessor!.apply(view, into: buffer)
+                }
+                return (item.name, item.label, sameInput ? nil : item.image)
+            }
+            if p.start() { pipeline = p }
+        }
+        defer { pipeline?.stop() }
         var r = EvaluationResult(perClassTotal: .init(repeating: 0, count: c.numClasses),
                                  perClassCorrect: .init(repeating: 0, count: c.numClasses),
                                  confusion: .init(repeating: .init(repeating: 0, count: c.numClasses), count: c.numClasses))
@@ -55,7 +88,28 @@ package enum Evaluator {
             // Fill a batch. In a folder, an image that cannot be read or preprocessed is
             // handed to `skipped` and the rest go on; an IDX file's errors end the run.
             var b = 0
-            while b < batchSize && i < n {
+            while let p = pipeline, b < batchSize && i < n {
+                guard let item = p.take() else { i = n; break }  // (the producer gives exactly n)
+                i += 1
+                do {
+                    let m = try item.result.get()
+                    session.inputSlot(b).update(from: item.buffer!, count: inputCount)
+                    p.recycle(item)
+                    if let os = otherSession {
+                        let t0 = Clock.now()
+                        if let image = m.image { try os.setInput(image, at: b, name: m.name) } else { os.inputSlot(b).update(from: session.inputSlot(b), count: inputCount) }
+                        otherSeconds += Clock.now() - t0
+                    }
+                    truths[b] = m.label
+                    b += 1
+                } catch {
+                    p.recycle(item)
+                    guard let skipped else { throw error }
+                    skipped(error)
+                    r.skipped += 1
+                }
+            }
+            while pipeline == nil && b < batchSize && i < n {
                 let item: (name: String, image: Image, label: Int)
                 do {
                     guard let next = try data.next() else { throw VitError.badDataset(path: "images", expected: "\(n) images", found: "\(i)") }

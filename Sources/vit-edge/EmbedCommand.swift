@@ -45,12 +45,27 @@ struct EmbedCommand: ParsableCommand {
             let source = ImageSource(paths: images)
             source.exifOrientation = imageOptions.exifOrientation
             source.jpegScaling = imageOptions.jpegScaling(for: c)
-            let session = try InferenceSession(model: vit, batchSize: batch, threads: threads.count)
+            // With two threads or more, one decodes and preprocesses the next batch while
+            // the others run the forward pass (not for a single photo: see `run`).
+            let pipelined = threads.count >= 2 && !Inputs.isOnePhoto(images)
+            let session = try InferenceSession(model: vit, batchSize: batch, threads: pipelined ? threads.count - 1 : threads.count)
             let rowShape = tokens ? [c.outputTokens, c.outputDim] : [c.featureDim]
             var count = 0, failures = 0
             func each(_ emit: (String, UnsafeBufferPointer<Float>) throws -> Void) throws {
+                func forward(_ names: [String]) throws {
+                    session.forward(count: names.count)
+                    for (j, name) in names.enumerated() {
+                        try session.checkFinite(image: j, name: name)
+                        try emit(name, tokens ? session.tokens(j) : session.features(j))
+                    }
+                    count += names.count
+                }
                 var names: [String] = []
                 var ended = false
+                if pipelined, let failed = try Inputs.pipelined(source, session: session, batch: batch, forward) {
+                    failures += failed
+                    ended = true
+                }
                 while !ended {
                     names.removeAll(keepingCapacity: true)
                     // An image that cannot be read or preprocessed is one line on stderr (and
@@ -66,12 +81,7 @@ struct EmbedCommand: ParsableCommand {
                         }
                     }
                     if names.isEmpty { break }
-                    session.forward(count: names.count)
-                    for (j, name) in names.enumerated() {
-                        try session.checkFinite(image: j, name: name)
-                        try emit(name, tokens ? session.tokens(j) : session.features(j))
-                    }
-                    count += names.count
+                    try forward(names)
                 }
                 Inputs.noteSkipped(source.skipped)
                 guard count > 0 else { throw VitError.invalidArgument("no images found in \(images.joined(separator: " "))") }

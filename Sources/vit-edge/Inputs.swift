@@ -13,6 +13,65 @@ enum Inputs {
         return out
     }
 
+    /// Whether the paths are one photo (a file that is not an IDX set): it has no next image
+    /// to prepare while it runs, so its preprocessing (rows split) and forward pass take
+    /// every thread instead of a pipeline.
+    static func isOnePhoto(_ paths: [String]) -> Bool {
+        paths.count == 1 && paths[0] != "-" && !FileIO.isDirectory(paths[0]) && !ImageSource.isIDX(paths[0])
+    }
+
+    /// The images of `source` decoded and preprocessed on a thread of their own
+    /// (`InputPipeline`, `batch` images deep) while `body` runs the forward pass on the
+    /// previous batch: `body` gets the names of the images now in the session's input
+    /// slots 0..<count, in order. An image that cannot be read or preprocessed is one line
+    /// on stderr and left out. Returns those failures, or nil if no thread could be
+    /// started (the caller runs without a pipeline then).
+    static func pipelined(_ source: ImageSource, session: InferenceSession, batch: Int,
+                          _ body: ([String]) throws -> Void) throws -> Int? {
+        let c = session.model.config
+        let count = c.channels * c.imageHeight * c.imageWidth
+        var preprocessor: Preprocessor? = nil
+        let resampling = session.model.kernels.resampling
+        let pipeline = InputPipeline<String>(inputCount: count, depth: batch) { buffer in
+            guard let (name, image) = try source.next() else { return nil }
+            try image.withView { view in
+                if preprocessor?.serves(view) != true {
+                    preprocessor = try Preprocessor(config: c, width: view.width, height: view.height, format: view.format, name: name,
+                                                    resampling: resampling)
+                }
+                preprocessor!.apply(view, into: buffer)
+            }
+            return name
+        }
+        guard pipeline.start() else { return nil }
+        var failures = 0
+        var names: [String] = []
+        names.reserveCapacity(batch)
+        do {
+            while let item = pipeline.take() {
+                switch item.result {
+                case .failure(let error):
+                    pipeline.recycle(item)
+                    printError("vit-edge: error: \(errorLine(error))")
+                    failures += 1
+                case .success(let name):
+                    session.inputSlot(names.count).update(from: item.buffer!, count: count)
+                    pipeline.recycle(item)
+                    names.append(name)
+                    if names.count == batch {
+                        try body(names)
+                        names.removeAll(keepingCapacity: true)
+                    }
+                }
+            }
+            if !names.isEmpty { try body(names) }
+        } catch {
+            pipeline.stop()
+            throw error
+        }
+        return failures
+    }
+
     /// Says on stderr which files of the folders given were not read, so a folder of
     /// unsupported images is never skipped without a word.
     static func noteSkipped(_ skipped: [String]) {

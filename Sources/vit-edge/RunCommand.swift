@@ -64,12 +64,11 @@ struct RunCommand: ParsableCommand {
             guard c.numClasses > 0 else {
                 throw VitError.invalidArgument("\(model) has no classification head; it outputs features (see `vit-edge embed`)")
             }
-            // With two threads or more and one image per pass, one thread decodes and
-            // preprocesses the next image while the others run the forward pass. A single
+            // With two threads or more, one thread decodes and preprocesses the next images
+            // (a batch ahead) while the others run the forward pass. A single
             // photo has no next image: its preprocessing (rows split) and its forward pass
             // take every thread instead.
-            let onePhoto = images.count == 1 && images[0] != "-" && !FileIO.isDirectory(images[0]) && !ImageSource.isIDX(images[0])
-            let pipelined = threads.count >= 2 && batch == 1 && !onePhoto
+            let pipelined = threads.count >= 2 && !Inputs.isOnePhoto(images)
             let session = try InferenceSession(model: vit, batchSize: batch, threads: pipelined ? threads.count - 1 : threads.count)
             var failures = 0
             var pending: [String] = []
@@ -123,7 +122,10 @@ struct RunCommand: ParsableCommand {
                 next = end
                 source.exifOrientation = imageOptions.exifOrientation
                 source.jpegScaling = imageOptions.jpegScaling(for: c)
-                if pipelined, let failed = try classifyPipelined(source, session: session, config: c) {
+                if pipelined, let failed = try Inputs.pipelined(source, session: session, batch: batch, { names in
+                    session.forward(count: names.count)
+                    for (j, name) in names.enumerated() { try report(name, session, j, c) }
+                }) {
                     failures += failed
                     Inputs.noteSkipped(source.skipped)
                     continue
@@ -146,41 +148,6 @@ struct RunCommand: ParsableCommand {
             // Each unreadable input already has its line on stderr.
             if failures > 0 { Glibc.exit(1) }
         }
-    }
-
-    /// Classifies the images of `source` with the next one decoded and preprocessed on its
-    /// own thread (`InputPipeline`) while the forward pass runs; returns the images that
-    /// could not be read (each one line on stderr), or nil if no thread could be started.
-    func classifyPipelined(_ source: ImageSource, session: InferenceSession, config c: ViTConfig) throws -> Int? {
-        var preprocessor: Preprocessor? = nil
-        let resampling = session.model.kernels.resampling
-        let pipeline = InputPipeline<String>(inputCount: c.channels * c.imageHeight * c.imageWidth) { buffer in
-            guard let (name, image) = try source.next() else { return nil }
-            try image.withView { view in
-                if preprocessor?.serves(view) != true {
-                    preprocessor = try Preprocessor(config: c, width: view.width, height: view.height, format: view.format, name: name,
-                                                    resampling: resampling)
-                }
-                preprocessor!.apply(view, into: buffer)
-            }
-            return name
-        }
-        guard pipeline.start() else { return nil }
-        var failures = 0
-        while let item = pipeline.take() {
-            switch item.result {
-            case .failure(let error):
-                pipeline.recycle(item)
-                printError("vit-edge: error: \(errorLine(error))")
-                failures += 1
-            case .success(let name):
-                session.inputSlot(0).update(from: item.buffer!, count: c.channels * c.imageHeight * c.imageWidth)
-                pipeline.recycle(item)
-                session.forward(count: 1)
-                do { try report(name, session, 0, c) } catch { pipeline.stop(); throw error }
-            }
-        }
-        return failures
     }
 
     /// What the thread preparing a camera stream's frames hands over besides the input.

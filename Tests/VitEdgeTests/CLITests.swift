@@ -133,6 +133,29 @@ final class CLITests: CLITestCase {
         let obj = try JSON.parse(Array(r.out.utf8))
         XCTAssertEqual(obj["images"]?.int, 12)
         XCTAssertEqual(obj["accuracy"]?.double, 1)
+
+        // Two threads: one decodes and preprocesses the next batch while the other runs it.
+        // The same results, skipped image included, compared with the int8 file (the same
+        // input tensor, copied) and with a model normalising otherwise (its own preprocessing).
+        try Data("not a jpeg".utf8).write(to: URL(fileURLWithPath: root + "/3/broken.jpg"))
+        let otherMean = root + "/other-mean.vitq"
+        let converted = try vitEdge(["convert", repoFile("models/mnist-vit/model.safetensors"), "--config", repoFile("models/mnist-vit/config.json"),
+                                     "--mean", "0.5", "--std", "0.5", "-o", otherMean])
+        XCTAssertEqual(converted.status, 0, converted.err)
+        for compared in [repoFile("models/mnist-vit-int8.vitq"), otherMean] {
+            func eval(_ threads: String) throws -> (JSON, String) {
+                let e = try vitEdge(["eval", model, "--images", root, "--batch", "5", "--compare", compared, "--json", "--threads", threads])
+                XCTAssertEqual(e.status, 0, e.err)
+                guard case .object(let fields) = try JSON.parse(Array(e.out.utf8)) else { return (.null, e.err) }
+                return (.object(fields.filter { $0.0 != "images_per_second" }), e.err)
+            }
+            let (one, err1) = try eval("1"), (two, err2) = try eval("2")
+            XCTAssertEqual(one.serialized(), two.serialized(), compared)
+            XCTAssertEqual(err1, err2)
+            XCTAssertEqual(one["images"]?.int, 12)
+            XCTAssertEqual(one["skipped"]?.int, 1)
+            XCTAssertTrue(err2.contains("broken.jpg"), err2)
+        }
     }
 
     func testStreamFoldersIDXAndBatches() throws {

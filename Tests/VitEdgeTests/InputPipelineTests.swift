@@ -4,39 +4,49 @@ import Foundation
 
 /// The next input prepared on its own thread while the forward pass runs: items come
 /// back in order with their failures in place; `run` with two threads (pipelined) prints
-/// exactly what it prints with one, for files given as many paths (one pipeline across
+/// exactly what it prints with one (as does `embed`, batches prepared a batch ahead), for files given as many paths (one pipeline across
 /// them, an unreadable one among them), one photo (not pipelined: its rows split) and camera
 /// streams. `make tsan` runs the pipelined paths under ThreadSanitizer.
 final class InputPipelineTests: CLITestCase {
     func testItemsComeInOrderWithFailuresInPlace() {
-        struct Odd: Error {}
-        var next = 0
-        let pipeline = InputPipeline<Int>(inputCount: 4) { buffer in
-            defer { next += 1 }
-            guard next < 50 else { return nil }
-            if next % 7 == 3 { throw Odd() }
-            for i in 0..<4 { buffer[i] = Float(next * 10 + i) }
-            return next
-        }
-        XCTAssertTrue(pipeline.start())
-        var seen: [Int] = [], failed: [Int] = []
-        var position = 0
-        while let item = pipeline.take() {
-            switch item.result {
-            case .success(let n):
-                XCTAssertEqual(n, position)
-                XCTAssertEqual((0..<4).map { item.buffer![$0] }, (0..<4).map { Float(n * 10 + $0) })
-                seen.append(n)
-            case .failure:
-                XCTAssertNil(item.buffer)
-                failed.append(position)
+        // Depth 1 (camera streams: one item waits) and 4 (a batch prepared ahead).
+        for depth in [1, 4] {
+            struct Odd: Error {}
+            var next = 0
+            let pipeline = InputPipeline<Int>(inputCount: 4, depth: depth) { buffer in
+                defer { next += 1 }
+                guard next < 50 else { return nil }
+                if next % 7 == 3 { throw Odd() }
+                for i in 0..<4 { buffer[i] = Float(next * 10 + i) }
+                return next
             }
-            pipeline.recycle(item)
-            position += 1
-            if position % 5 == 0 { usleep(2000) }  // a slow consumer: the producer waits
+            XCTAssertTrue(pipeline.start())
+            var seen: [Int] = [], failed: [Int] = []
+            var position = 0
+            while let item = pipeline.take() {
+                switch item.result {
+                case .success(let n):
+                    XCTAssertEqual(n, position)
+                    XCTAssertEqual((0..<4).map { item.buffer![$0] }, (0..<4).map { Float(n * 10 + $0) })
+                    seen.append(n)
+                case .failure:
+                    XCTAssertNil(item.buffer)
+                    failed.append(position)
+                }
+                pipeline.recycle(item)
+                position += 1
+                if position == 20 {
+                    // A slow consumer: the producer runs ahead by exactly `depth` items, no more.
+                    usleep(50_000)
+                    pthread_mutex_lock(pipeline.mutex)
+                    XCTAssertEqual(pipeline.ready.count, depth, "depth \(depth)")
+                    pthread_mutex_unlock(pipeline.mutex)
+                }
+                if position % 5 == 0 { usleep(2000) }
+            }
+            XCTAssertEqual(failed, (0..<50).filter { $0 % 7 == 3 }, "depth \(depth)")
+            XCTAssertEqual(seen.count + failed.count, 50, "depth \(depth)")
         }
-        XCTAssertEqual(failed, (0..<50).filter { $0 % 7 == 3 })
-        XCTAssertEqual(seen.count + failed.count, 50)
     }
 
     func testStoppingEarlyEndsTheThread() {
@@ -61,6 +71,19 @@ final class InputPipelineTests: CLITestCase {
         XCTAssertEqual(two.out, one.out)
         XCTAssertEqual(two.err, one.err)
         XCTAssertEqual(one.out.split(separator: "\n").count, 6, one.out)
+        // Batches prepared a batch ahead: `run --batch 3` and `embed` (default batch 16, and 2).
+        let batched = try vitEdge(["run", model] + files + ["--json", "--threads", "2", "--batch", "3"])
+        XCTAssertEqual(batched.status, 1)
+        XCTAssertEqual(batched.out, one.out)
+        XCTAssertEqual(batched.err, one.err)
+        let embed1 = try vitEdge(["embed", model] + files + ["--threads", "1"])
+        for extra in [[String](), ["--batch", "2"]] {
+            let embed2 = try vitEdge(["embed", model] + files + ["--threads", "2"] + extra)
+            XCTAssertEqual(embed2.status, 1)
+            XCTAssertEqual(embed2.out, embed1.out, "embed \(extra)")
+            XCTAssertEqual(embed2.err, embed1.err, "embed \(extra)")
+        }
+        XCTAssertEqual(embed1.out.split(separator: "\n").count, 6, embed1.out)
         // One photo is not pipelined: its rows are preprocessed on both threads instead.
         let photo1 = try vitEdge(["run", model, repoFile("models/photos/digit7.jpg"), "--json", "--threads", "1"])
         let photo2 = try vitEdge(["run", model, repoFile("models/photos/digit7.jpg"), "--json", "--threads", "2"])

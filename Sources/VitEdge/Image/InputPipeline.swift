@@ -11,10 +11,12 @@ import Musl
 /// One producer thread calls `produce` with a free input buffer ([C, H, W] floats) to fill;
 /// it returns what the consumer needs to know about the item (a name, a frame's arrival
 /// time), nil at the end, or throws for an item that could not be prepared (reported in
-/// its place: order is kept). The producer starts on the next item only when the consumer
-/// has taken the last one (at most one item waits, prepared): a camera stream skipping to
-/// its newest frame is not served a frame prepared a forward pass ago and then another.
-/// Two buffers, allocated once: preparing allocates nothing beyond what `produce` does.
+/// its place: order is kept). At most `depth` items wait, prepared: with depth 1 (camera
+/// streams) the producer starts on the next item only when the consumer has taken the
+/// last one, so a stream skipping to its newest frame is not served a frame prepared a
+/// forward pass ago and then another; a batch of B images wants depth B, so that the
+/// next batch is prepared while the forward pass runs the current one. depth + 1 buffers,
+/// allocated once: preparing allocates nothing beyond what `produce` does.
 package final class InputPipeline<Meta>: @unchecked Sendable {
     /// A prepared item: its buffer (read it, then `recycle` it) and what `produce` said,
     /// or the error it threw (no buffer then).
@@ -28,22 +30,25 @@ package final class InputPipeline<Meta>: @unchecked Sendable {
     let buffers: [UnsafeMutablePointer<Float>]
     let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
     let cond = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
+    let depth: Int
     // Under the mutex:
     var free: [Int]
-    var ready: Item? = nil
+    var ready: [Item] = []
     var ended = false
     var stopping = false
     var running = false
 
     /// `inputCount`: floats of one input; `produce` runs on the pipeline's thread only.
-    package init(inputCount: Int, produce: @escaping (UnsafeMutablePointer<Float>) throws -> Meta?) {
+    package init(inputCount: Int, depth: Int = 1, produce: @escaping (UnsafeMutablePointer<Float>) throws -> Meta?) {
         self.produce = produce
-        buffers = (0..<2).map { _ in
+        self.depth = max(depth, 1)
+        buffers = (0...max(depth, 1)).map { _ in
             let b = UnsafeMutablePointer<Float>.allocate(capacity: max(inputCount, 1))
             b.initialize(repeating: 0, count: max(inputCount, 1))
             return b
         }
-        free = [0, 1]
+        free = Array(buffers.indices)
+        ready.reserveCapacity(self.depth)
         pthread_mutex_init(mutex, nil)
         pthread_cond_init(cond, nil)
     }
@@ -78,7 +83,7 @@ package final class InputPipeline<Meta>: @unchecked Sendable {
     func produceLoop() {
         while true {
             pthread_mutex_lock(mutex)
-            while !stopping && (ready != nil || free.isEmpty) { pthread_cond_wait(cond, mutex) }
+            while !stopping && (ready.count >= depth || free.isEmpty) { pthread_cond_wait(cond, mutex) }
             if stopping {
                 ended = true
                 running = false
@@ -97,7 +102,7 @@ package final class InputPipeline<Meta>: @unchecked Sendable {
             pthread_mutex_lock(mutex)
             if let item {
                 if item.buffer == nil { free.append(slot) }
-                ready = item
+                if !stopping { ready.append(item) } else if item.buffer != nil { free.append(slot) }
             } else {
                 free.append(slot)
                 ended = true
@@ -113,16 +118,16 @@ package final class InputPipeline<Meta>: @unchecked Sendable {
     package func take() -> Item? {
         pthread_mutex_lock(mutex)
         defer { pthread_mutex_unlock(mutex) }
-        while ready == nil && !ended { pthread_cond_wait(cond, mutex) }
-        guard let item = ready else { return nil }
-        ready = nil
+        while ready.isEmpty && !ended { pthread_cond_wait(cond, mutex) }
+        guard !ready.isEmpty else { return nil }
+        let item = ready.removeFirst()
         pthread_cond_broadcast(cond)
         return item
     }
 
     /// Gives an item's buffer back (after copying it into the session's input). Every item
     /// taken must be given back, whether its buffer was read or not (a no-op for failures):
-    /// the producer has two buffers and waits for one.
+    /// the producer has depth + 1 buffers and waits for one.
     package func recycle(_ item: Item) {
         guard item.buffer != nil else { return }
         pthread_mutex_lock(mutex)
@@ -136,7 +141,7 @@ package final class InputPipeline<Meta>: @unchecked Sendable {
     package func stop() {
         pthread_mutex_lock(mutex)
         stopping = true
-        ready = nil
+        ready.removeAll()
         pthread_cond_broadcast(cond)
         pthread_mutex_unlock(mutex)
     }

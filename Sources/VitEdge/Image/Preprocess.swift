@@ -187,6 +187,15 @@ package struct Preprocessing: Equatable, Sendable {
     }
 }
 
+extension ViTConfig {
+    /// Whether a model with config `o` is given the same input tensor for any image: the
+    /// same size, channels, normalisation and resize (an int8 file of the same model).
+    package func samePreprocessing(as o: ViTConfig) -> Bool {
+        channels == o.channels && imageHeight == o.imageHeight && imageWidth == o.imageWidth && mean == o.mean && std == o.std
+            && preprocessing == o.preprocessing
+    }
+}
+
 /// The preprocessing of one model compiled for one source size and format: taps made
 /// once, buffers kept, so a stream of same-sized frames allocates nothing after the first.
 /// `apply` writes the model input [C, H, W] straight into the session's input buffer.
