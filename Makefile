@@ -176,6 +176,15 @@ tsan: deps
 		models/mnist-vit.vitq - --raw gray8:28x28 --frames all --top-k 1 --threads 2 > /dev/null
 	TSAN_OPTIONS=halt_on_error=1 .build-tsan/release/vit-edge run models/mnist-vit.vitq models/samples models/photos \
 		--top-k 1 --threads 2 > /dev/null
+	# Batches prepared a batch ahead (InputPipeline's depth): run, embed, and eval of class
+	# folders compared with the int8 file (the prepared tensor copied into its session).
+	TSAN_OPTIONS=halt_on_error=1 .build-tsan/release/vit-edge run models/mnist-vit.vitq models/samples models/photos \
+		--top-k 1 --threads 2 --batch 3 > /dev/null
+	TSAN_OPTIONS=halt_on_error=1 .build-tsan/release/vit-edge embed models/mnist-vit-int8.vitq models/samples models/photos \
+		--threads 2 --batch 4 > /dev/null
+	rm -rf .build-tsan/classes && mkdir -p .build-tsan/classes/7 && cp models/samples/*digit7* models/photos/digit7.jpg .build-tsan/classes/7/
+	TSAN_OPTIONS=halt_on_error=1 .build-tsan/release/vit-edge eval models/mnist-vit.vitq --images .build-tsan/classes \
+		--compare models/mnist-vit-int8.vitq --threads 2 --batch 2 > /dev/null
 	# One photo (640x480): its preprocessing split by rows across the session's pool.
 	TSAN_OPTIONS=halt_on_error=1 .build-tsan/release/vit-edge run models/mnist-vit-int8.vitq models/photos/digit7.jpg \
 		--top-k 1 --threads 2 > /dev/null

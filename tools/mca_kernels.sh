@@ -9,7 +9,8 @@
 # (neoverse-n1, the server core built on the A76, stands in for a Pi 5). The N1 model
 # exists from LLVM 17 on (Debian 12's LLVM 14 and 16 map neoverse-n1 to the A57 model):
 # MCA defaults to the newest llvm-mca-NN installed (make mca installs llvm-19).
-# Last, the ViT-Ti/16 estimate: its multiply-adds divided by the loop rates at a clock.
+# Last, estimates for ViT-Ti/16, ViT-S/16 and ncnn's benchmark ViT-B/32 at 384: their
+# multiply-adds divided by the loop rates at a clock.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 CXX="${CXX_A64:-clang++ --target=aarch64-linux-gnu}"
@@ -81,24 +82,40 @@ report "qs8 4x16 neon (smull+addp)" $out/qs8_neon.s '_ZN12_GLOBAL__N_112ukernel_
 report "qs8 2x8c16 neon (smlal2)" $out/qs8_neon.s 'vk_qs8_gemm_2x8c16__neon' 'smlal2' smlal
 report "qs8 4x16 neondot (sdot)" $out/qs8_neondot.s '_ZN12_GLOBAL__N_111ukernel_dotILi4E' 'sdot' sdot
 
-# ViT-Ti/16 at 224x224: 1.046 G multiply-adds in the blocks' Linear layers (int8 in an int8
-# model), 0.029 G in the patch embedding and 0.179 G in attention's QK^T and PV (fp32 in
-# both). Time of those multiply-adds at the inner loops' rates above: no epilogue, packing,
+# A ViT's multiply-adds on one image: the blocks' Linear layers (int8 in an int8 model),
+# attention's QK^T and PV (fp32 unless --int8-attention) and the patch embedding (fp32);
+# the head is negligible. ViT-Ti/16 at 224: 1.046 G, 0.179 G, 0.029 G.
+vit_macs() {  # image patch width depth heads mlp -> "linear attention patch"
+    awk -v i=$1 -v p=$2 -v d=$3 -v L=$4 -v h=$5 -v m=$6 'BEGIN {
+        g = int(i / p); t = g * g + 1
+        printf "%.0f %.0f %.0f", L * t * (4 * d * d + 2 * d * m), L * h * t * t * (d / h) * 2, g * g * 3 * p * p * d }'
+}
+
+# Time of those multiply-adds at the inner loops' rates above: no epilogue, packing,
 # memory stalls or row kernels (LayerNorm, GELU, softmax, quantization: 11% of an fp32 and
 # 23% of an int8 ViT-Ti pass on x86, docs/BENCHMARKS.md), so a lower bound for the board.
-estimate() {  # board cpu ghz fp32-kernel int8-kernel
+estimate() {  # board cpu ghz fp32-kernel int8-kernel "linear attention patch"
     local f=${RATE["$4.$2"]:-} q=${RATE["$5.$2"]:-}
     [ -z "$f" ] || [ -z "$q" ] && return
-    awk -v b="$1" -v c="$2" -v g="$3" -v f="$f" -v q="$q" -v k="$5" 'BEGIN {
-        lin = 1.046e9; rest = 0.029e9 + 0.179e9; hz = g * 1e9
-        att = 0.179e9; patch = 0.029e9
-        tf = (lin + rest) / (f * hz) * 1e3; tq = (lin / (q * hz) + rest / (f * hz)) * 1e3
+    awk -v b="$1" -v c="$2" -v g="$3" -v f="$f" -v q="$q" -v k="$5" -v macs="$6" 'BEGIN {
+        split(macs, m, " "); lin = m[1]; att = m[2]; patch = m[3]; hz = g * 1e9
+        tf = (lin + att + patch) / (f * hz) * 1e3; tq = (lin / (q * hz) + (att + patch) / (f * hz)) * 1e3
         ta = ((lin + att) / (q * hz) + patch / (f * hz)) * 1e3
-        printf "%-14s %-12s %.1f GHz  fp32 %6.1f ms   int8 (%s) %6.1f ms (%.2fx)   with --int8-attention %6.1f ms (%.2fx)\n", b, c, g, tf, k, tq, tf / tq, ta, tf / ta }'
+        printf "%-14s %-12s %.1f GHz  fp32 %7.1f ms   int8 (%s) %7.1f ms (%.2fx)   with --int8-attention %7.1f ms (%.2fx)\n", b, c, g, tf, k, tq, tf / tq, ta, tf / ta }'
 }
-echo "ViT-Ti/16 224x224, one core, multiply-adds at the inner loop's rate (a lower bound; see docs/ARM64.md):"
-estimate "Raspberry Pi 4" cortex-a57 1.8 "f32 4x16 xsimd (NEON fmla)" "qs8 2x8c16 neon (smlal2)"
-estimate "Raspberry Pi 5" neoverse-n1 2.4 "f32 4x16 xsimd (NEON fmla)" "qs8 4x16 neondot (sdot)"
+models() {  # the models of the estimate: name, then vit_macs' arguments
+    echo "ViT-Ti/16 224x224|224 16 192 12 3 768"
+    echo "ViT-S/16 224x224|224 16 384 12 6 1536"
+    # ncnn's benchmark/vision_transformer.param (the model behind its Raspberry Pi figures):
+    # ViT-B/32 at 384x384, 145 tokens, width 768.
+    echo "ViT-B/32 384x384 (ncnn's benchmark model)|384 32 768 12 12 3072"
+}
+while IFS='|' read -r name shape; do
+    macs=$(vit_macs $shape)
+    echo "$name, one core, multiply-adds at the inner loop's rate (a lower bound; see docs/ARM64.md):"
+    estimate "Raspberry Pi 4" cortex-a57 1.8 "f32 4x16 xsimd (NEON fmla)" "qs8 2x8c16 neon (smlal2)" "$macs"
+    estimate "Raspberry Pi 5" neoverse-n1 2.4 "f32 4x16 xsimd (NEON fmla)" "qs8 4x16 neondot (sdot)" "$macs"
+done < <(models)
 
 # The image routes (Pillow's resampling passes, YUV rows): cycles per iteration of each
 # inner loop, and a 1920x1080 source to a timm 224 input (shorter side to 256, bicubic:
