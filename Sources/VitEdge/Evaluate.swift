@@ -88,8 +88,13 @@ package enum Evaluator {
             // Fill a batch. In a folder, an image that cannot be read or preprocessed is
             // handed to `skipped` and the rest go on; an IDX file's errors end the run.
             var b = 0
+            // Pipelined: wait for one image, then take what is ready (a batch is what is
+            // prepared when the forward pass is free; see `InputPipeline.takeIfReady`).
             while let p = pipeline, b < batchSize && i < n {
-                guard let item = p.take() else { i = n; break }  // (the producer gives exactly n)
+                guard let item = b == 0 ? p.take() : p.takeIfReady() else {
+                    if b == 0 { i = n }  // ended (the producer gives exactly n)
+                    break
+                }
                 i += 1
                 do {
                     let m = try item.result.get()

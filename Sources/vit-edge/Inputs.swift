@@ -23,9 +23,12 @@ enum Inputs {
     /// The images of `source` decoded and preprocessed on a thread of their own
     /// (`InputPipeline`, `batch` images deep) while `body` runs the forward pass on the
     /// previous batch: `body` gets the names of the images now in the session's input
-    /// slots 0..<count, in order. An image that cannot be read or preprocessed is one line
-    /// on stderr and left out. Returns those failures, or nil if no thread could be
-    /// started (the caller runs without a pipeline then).
+    /// slots 0..<count, in order. A batch is what is prepared when the forward pass is
+    /// free (at least one image, at most `batch`): waiting to fill it would leave the
+    /// forward pass idle while photos decode; small images arrive faster and fill it. An
+    /// image that cannot be read or preprocessed is one line on stderr and left out.
+    /// Returns those failures, or nil if no thread could be started (the caller runs
+    /// without a pipeline then).
     static func pipelined(_ source: ImageSource, session: InferenceSession, batch: Int,
                           _ body: ([String]) throws -> Void) throws -> Int? {
         let c = session.model.config
@@ -48,7 +51,7 @@ enum Inputs {
         var names: [String] = []
         names.reserveCapacity(batch)
         do {
-            while let item = pipeline.take() {
+            func add(_ item: InputPipeline<String>.Item) {
                 switch item.result {
                 case .failure(let error):
                     pipeline.recycle(item)
@@ -58,13 +61,16 @@ enum Inputs {
                     session.inputSlot(names.count).update(from: item.buffer!, count: count)
                     pipeline.recycle(item)
                     names.append(name)
-                    if names.count == batch {
-                        try body(names)
-                        names.removeAll(keepingCapacity: true)
-                    }
                 }
             }
-            if !names.isEmpty { try body(names) }
+            // Wait for one image; then add what is ready, and run.
+            while let first = pipeline.take() {
+                add(first)
+                while names.count < batch, let more = pipeline.takeIfReady() { add(more) }
+                guard !names.isEmpty else { continue }
+                try body(names)
+                names.removeAll(keepingCapacity: true)
+            }
         } catch {
             pipeline.stop()
             throw error

@@ -125,6 +125,17 @@ package final class InputPipeline<Meta>: @unchecked Sendable {
         return item
     }
 
+    /// The next prepared item if one is waiting now, else nil (without waiting): a batch
+    /// takes what is ready and runs, rather than wait for the producer to fill it.
+    package func takeIfReady() -> Item? {
+        pthread_mutex_lock(mutex)
+        defer { pthread_mutex_unlock(mutex) }
+        guard !ready.isEmpty else { return nil }
+        let item = ready.removeFirst()
+        pthread_cond_broadcast(cond)
+        return item
+    }
+
     /// Gives an item's buffer back (after copying it into the session's input). Every item
     /// taken must be given back, whether its buffer was read or not (a no-op for failures):
     /// the producer has depth + 1 buffers and waits for one.
