@@ -29,18 +29,9 @@ func forwardPass(_ model: VisionTransformer, _ k: Kernels, _ x: Activations, bat
     let w = model.weights
     let rows = b * c.tokens
 
-    // 0. The hybrid's ResNet: image → feature map.
-    // 1. Image (or feature map) → patches: P×P patches, flattened; or T2T's soft splits
-    //    with their blocks between them, the last one's windows the patches.
-    if let stem = w.t2t, let a = x.t2t {
-        t2tStem(c, stem, k, batch: b, image: x.image, a: a, patches: x.patches)
-    } else if let bb = w.backbone, let a = x.backbone {
-        resnetBackbone(c, bb, k, batch: b, image: x.image, a: a,
-                       observe: tap.map { t in { layer, v in t(.linearInput(layer), v) } })
-        extractPatches(c, k, batch: b, featureMap: a.output, patches: x.patches)
-    } else {
-        extractPatches(c, k, batch: b, image: x.image, patches: x.patches)
-    }
+    // 1. Image → patches: P×P patches, flattened; or cut from the hybrid's ResNet feature
+    //    map; or T2T's soft splits with their blocks between them (`PatchStem`).
+    x.stem.run(k, batch: b, image: x.image, patches: x.patches, observe: tap.map { t in { layer, v in t(.linearInput(layer), v) } })
     // 2. Patches → tokens: the patch embedding writes rows prefix..T of each image.
     embedPatches(c, w, k, batch: b, patches: x.patches, tokens: x.tokens)
     // 3. Class / distillation / register tokens in front, position embedding added

@@ -3,10 +3,8 @@
 struct Activations {
     /// [B, C, H, W] the preprocessed input
     var image: UnsafeMutablePointer<Float>
-    /// The hybrid's ResNet intermediates, whose output the patches are cut from
-    var backbone: BackboneActivations?
-    /// T2T-ViT's stem intermediates, whose last soft split writes the patches
-    var t2t: T2TActivations?
+    /// What makes the patches, with its weights and intermediates (`PatchStem`)
+    var stem: any BoundPatchStem
     /// [B·N, C·P·P] flattened patches
     var patches: UnsafeMutablePointer<Float>
     /// [B·T, D] the residual stream
@@ -241,8 +239,7 @@ struct ForwardLayout {
         try p.buffer("int8.input", q.input, elementSize: 1)
         try p.buffer("int8.scales", q.scales)
         try p.buffer("int8.acc", q.acc)
-        try declareBackbone(&p, c, k, batch: b)                  // 0. the hybrid's ResNet
-        if !c.t2tLayers.isEmpty { try declareT2TStem(&p, c, k, batch: b, workers: workers) }  //    or T2T's soft splits
+        try c.patchStem.declare(&p, c, k, batch: b, workers: workers)   // 1. the patch stem's own buffers
         for (i, l) in layers.enumerated() {                      // 4. the encoder
             try l.kind.declare(&p, l.shape, k, prefix: l.prefix, batch: b, capture: captureAttention.contains(i), workers: workers)
         }
@@ -278,12 +275,7 @@ struct ForwardLayout {
     /// head), with the rows it multiplies.
     static func blockLinears(_ c: ViTConfig, batch b: Int) -> [LinearShape] {
         var l = c.encoderLayers.flatMap { $0.kind.linearShapes($0.shape, batch: b) }
-        if let bb = c.backbone {
-            // Each convolution's rows are its output pixels.
-            for conv in bb.convolutions(inChannels: c.channels, height: c.imageHeight, width: c.imageWidth) {
-                l.append(LinearShape(b * conv.outHeight * conv.outWidth, conv.kernel * conv.kernel * conv.inChannels, conv.outChannels))
-            }
-        }
+        l += c.patchStem.linearShapes(c, batch: b)
         if c.pool == .attentionPool { l += AttentionPoolWeights.linearShapes(c, batch: b) }
         return l
     }
@@ -299,7 +291,7 @@ struct ForwardLayout {
         }
         let pooled = v.floats("pooled")
         let features = config.hasFeatureLayer ? v.floats("features") : pooled
-        return Activations(image: v.floats("image"), backbone: backboneActivations(v, quant: quant), t2t: t2tActivations(v),
+        return Activations(image: v.floats("image"), stem: weights.stem.bound(v, self, quant: quant),
                            patches: v.floats("patches"), tokens: v.floats("tokens"), blocks: blocks,
                            normed: v.floats("normed"), attentionPool: attentionPoolActivations(v, quant: quant),
                            pooled: pooled,

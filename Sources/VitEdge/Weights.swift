@@ -60,10 +60,9 @@ enum ChannelNorm {
 struct ModelWeights {
     /// LayerNorm over each flattened patch [patchDim] (vit-pytorch), or nil
     var patchNormBefore: LayerNorm?
-    /// The hybrid's ResNet, or nil
-    var backbone: BackboneWeights? = nil
-    /// T2T-ViT's soft splits and their blocks, or nil
-    var t2t: T2TStemWeights? = nil
+    /// What makes the patches from the image: nothing but cutting (`ImagePatches`), the
+    /// hybrid's ResNet, T2T-ViT's soft splits and their blocks (`PatchStem`)
+    var stem: any PatchStem
     /// [dim, channels·patch·patch], the convolution kernel flattened (c, y, x); for
     /// the hybrid (y, x, c), as its NHWC feature map is cut
     var patch: Linear
@@ -106,8 +105,7 @@ struct ModelWeights {
         case .attention: break
         }
         var t: [(String, [Int])] = []
-        if let b = c.backbone { t += BackboneWeights.expectedTensors(b, inChannels: c.channels) }
-        if !c.t2tLayers.isEmpty { t += T2TStemWeights.tensors(c) }
+        t += c.patchStem.tensors(c)
         if c.patchNormBefore { t += [("patch_embed.norm_pre.weight", [c.patchDim]), ("patch_embed.norm_pre.bias", [c.patchDim])] }
         t += [("patch_embed.weight", [c.dim, c.patchDim]), ("patch_embed.bias", [c.dim])]
         if c.patchNormAfter { t += [("patch_embed.norm_post.weight", [c.dim]), ("patch_embed.norm_post.bias", [c.dim])] }
@@ -231,10 +229,7 @@ struct ModelWeights {
         let f = t.float
         func ln(_ prefix: String, _ n: Int) -> LayerNorm { t.layerNorm(prefix, n) }
         func linear(_ prefix: String, out: Int, in k: Int, bias: Bool = true) -> Linear { t.linear(prefix, out: out, in: k, bias: bias) }
-        if let bb = c.backbone {
-            backbone = BackboneWeights(bb, inChannels: c.channels, float: f) { linear($0, out: $1, in: $2, bias: false) }
-        }
-        t2t = c.t2tLayers.isEmpty ? nil : T2TStemWeights(c, t)
+        stem = c.patchStem.init(c, t)
         patchNormBefore = c.patchNormBefore ? ln("patch_embed.norm_pre", c.patchDim) : nil
         patch = linear("patch_embed", out: c.dim, in: c.patchDim)
         patchNormAfter = c.patchNormAfter ? t.layerNorm("patch_embed.norm_post", c.dim, eps: c.patchNormEps) : nil
@@ -290,8 +285,7 @@ struct ModelWeights {
     /// Calls `body` with every Linear layer and its name (`patch_embed`, `blocks.0.attn.qkv`,
     /// `head`), in file order; the layer may be changed in place.
     mutating func forEachLinear(_ body: (String, inout Linear) -> Void) {
-        if var b = backbone { b.forEachLinear(body); backbone = b }
-        if var s = t2t { s.forEachLinear(body); t2t = s }
+        stem.forEachLinear(body)
         body("patch_embed", &patch)
         for i in blocks.indices {
             let p = blockPrefixes[i]

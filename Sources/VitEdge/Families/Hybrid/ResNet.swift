@@ -313,6 +313,44 @@ func convolve(_ conv: Conv2D, _ k: Kernels, batch: Int, height h: Int, width w: 
     k.linear(conv.linear, rows: rows, x: input, ldx: depth, y: y, ldy: conv.outChannels, scratch: quant)
 }
 
+// MARK: - The hybrid's patch stem: the ResNet, then patches cut from its feature map
+
+extension BackboneWeights: PatchStem {
+    static func tensors(_ c: ViTConfig) -> [(String, [Int])] { expectedTensors(c.backbone!, inChannels: c.channels) }
+
+    /// Each convolution's rows are its output pixels.
+    static func linearShapes(_ c: ViTConfig, batch b: Int) -> [LinearShape] {
+        c.backbone!.convolutions(inChannels: c.channels, height: c.imageHeight, width: c.imageWidth).map {
+            LinearShape(b * $0.outHeight * $0.outWidth, $0.kernel * $0.kernel * $0.inChannels, $0.outChannels)
+        }
+    }
+
+    static func declare(_ p: inout ProgramLayout, _ c: ViTConfig, _ k: Kernels, batch: Int, workers: Int) throws {
+        try declareBackbone(&p, c, k, batch: batch)
+    }
+
+    init(_ c: ViTConfig, _ t: TensorBinder) {
+        self.init(c.backbone!, inChannels: c.channels, float: t.float) { t.linear($0, out: $1, in: $2, bias: false) }
+    }
+
+    func bound(_ v: BufferViews, _ layout: ForwardLayout, quant: QuantScratch?) -> any BoundPatchStem {
+        HybridPatches(config: layout.config, weights: self, a: layout.backboneActivations(v, quant: quant))
+    }
+}
+
+/// The ResNet over the image, then its feature map cut into patches.
+struct HybridPatches: BoundPatchStem {
+    let config: ViTConfig
+    let weights: BackboneWeights
+    let a: BackboneActivations
+
+    func run(_ k: Kernels, batch: Int, image: UnsafePointer<Float>, patches: UnsafeMutablePointer<Float>,
+             observe: ((String, UnsafeBufferPointer<Float>) -> Void)?) {
+        resnetBackbone(config, weights, k, batch: batch, image: image, a: a, observe: observe)
+        extractPatches(config, k, batch: batch, featureMap: a.output, patches: patches)
+    }
+}
+
 /// The backbone's buffers (their steps come from running `resnetBackbone`, see `StepTrace`).
 func declareBackbone(_ p: inout ProgramLayout, _ c: ViTConfig, _ k: Kernels, batch b: Int) throws {
     guard let bb = c.backbone else { return }
@@ -343,8 +381,8 @@ func declareBackbone(_ p: inout ProgramLayout, _ c: ViTConfig, _ k: Kernels, bat
 }
 
 extension ForwardLayout {
-    func backboneActivations(_ v: BufferViews, quant: QuantScratch?) -> BackboneActivations? {
-        guard let bb = config.backbone else { return nil }
+    func backboneActivations(_ v: BufferViews, quant: QuantScratch?) -> BackboneActivations {
+        let bb = config.backbone!
         let blocks = bb.depths.indices.map { s in
             (0..<bb.depths[s]).map { i in
                 let n = "backbone.\(s).\(i)."

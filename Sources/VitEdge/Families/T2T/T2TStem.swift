@@ -81,7 +81,8 @@ extension ViTConfig {
 // MARK: - Weights
 
 /// The stem's weights: for every split but the last, its block and the transformer's norm.
-struct T2TStemWeights {
+/// Its blocks stay fp32 (the main blocks are the quantized layers).
+struct T2TStemWeights: PatchStem {
     var blocks: [TransformerBlock]
     var norms: [LayerNorm]
 
@@ -101,6 +102,28 @@ struct T2TStemWeights {
 
     mutating func forEachLinear(_ body: (String, inout Linear) -> Void) {
         for i in blocks.indices { blocks[i].forEachLinear { name, l in body("t2t.\(i).blocks.0." + name, &l) } }
+    }
+
+    static func linearShapes(_ c: ViTConfig, batch: Int) -> [LinearShape] { [] }
+
+    static func declare(_ p: inout ProgramLayout, _ c: ViTConfig, _ k: Kernels, batch: Int, workers: Int) throws {
+        try declareT2TStem(&p, c, k, batch: batch, workers: workers)
+    }
+
+    func bound(_ v: BufferViews, _ layout: ForwardLayout, quant: QuantScratch?) -> any BoundPatchStem {
+        T2TPatches(config: layout.config, weights: self, a: layout.t2tActivations(v))
+    }
+}
+
+/// The soft splits with their blocks between them; the last split's windows are the patches.
+struct T2TPatches: BoundPatchStem {
+    let config: ViTConfig
+    let weights: T2TStemWeights
+    let a: T2TActivations
+
+    func run(_ k: Kernels, batch: Int, image: UnsafePointer<Float>, patches: UnsafeMutablePointer<Float>,
+             observe: ((String, UnsafeBufferPointer<Float>) -> Void)?) {
+        t2tStem(config, weights, k, batch: batch, image: image, a: a, patches: patches)
     }
 }
 
@@ -124,8 +147,7 @@ func declareT2TStem(_ p: inout ProgramLayout, _ c: ViTConfig, _ k: Kernels, batc
 }
 
 extension ForwardLayout {
-    func t2tActivations(_ v: BufferViews) -> T2TActivations? {
-        guard !config.t2tLayers.isEmpty else { return nil }
+    func t2tActivations(_ v: BufferViews) -> T2TActivations {
         let stages = 0..<(config.t2tLayers.count - 1)
         return T2TActivations(
             shapes: stages.map { config.t2tShape($0) },
