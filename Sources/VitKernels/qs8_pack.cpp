@@ -40,7 +40,10 @@ extern "C" size_t vk_qs8_packed_bytes_c16(size_t n, size_t k) {
     return (n + 7) / 8 * ((k + 15) / 16) * 128;
 }
 
-extern "C" void vk_qs8_pack_nk_c16(const int8_t *w, size_t n, size_t k, void *packed) {
+namespace {
+// The c16 layout of W [n][k] with W[col][kk] at w[col * cs + kk * ks] (either storage
+// order), zeros past n and past `valid` k values.
+void pack_c16(const int8_t *w, size_t cs, size_t ks, size_t n, size_t k, size_t valid, void *packed) {
     const size_t kb = (k + 15) / 16, panels = (n + 7) / 8;
     int8_t *out = (int8_t *)packed;
     for (size_t p = 0; p < panels; ++p)
@@ -48,6 +51,15 @@ extern "C" void vk_qs8_pack_nk_c16(const int8_t *w, size_t n, size_t k, void *pa
             for (size_t j = 0; j < 8; ++j)
                 for (size_t t = 0; t < 16; ++t) {
                     const size_t col = p * 8 + j, kk = b * 16 + t;
-                    *out++ = (col < n && kk < k) ? w[col * k + kk] : 0;
+                    *out++ = (col < n && kk < valid) ? w[col * cs + kk * ks] : 0;
                 }
+}
+}  // namespace
+
+extern "C" void vk_qs8_pack_nk_c16(const int8_t *w, size_t n, size_t k, void *packed) { pack_c16(w, k, 1, n, k, k, packed); }
+
+// W given as Wt [k][n] (int8 attention's V, token-major): the same bytes (qs8_pack_kn.cpp has
+// the k-group-4 layout's).
+extern "C" void vk_qs8_pack_kn_c16(const int8_t *w, size_t ldw, size_t n, size_t k, size_t kp, void *packed) {
+    pack_c16(w, 1, ldw, n, kp, k, packed);
 }

@@ -1,6 +1,7 @@
 // Packing of an int8 matrix given transposed, W as [k][n] (row stride ldw), into the
 // layouts vk_qs8_pack_nk and vk_qs8_pack_nk_c16 make of W [n][k]: byte for byte the
-// same. int8 attention's V is quantized per channel in token-major order; these pack it
+// same (the c16 one is in qs8_pack.cpp, beside vk_qs8_pack_nk_c16). int8 attention's V is
+// quantized per channel in token-major order; these pack it
 // as the [channels][tokens] weights of the PV product without a transposed copy.
 // Rows k..kp-1 are zero (the activation rows' padding).
 #include "qs8_gemm_driver.h"
@@ -69,16 +70,4 @@ extern "C" void vk_qs8_pack_kn(const int8_t *w, size_t ldw, size_t n, size_t k, 
         }
         memcpy(panel + kg * 64, colsum, sizeof colsum);
     }
-}
-
-extern "C" void vk_qs8_pack_kn_c16(const int8_t *w, size_t ldw, size_t n, size_t k, size_t kp, void *packed) {
-    const size_t kb = (kp + 15) / 16, panels = (n + 7) / 8;
-    int8_t *out = (int8_t *)packed;
-    for (size_t p = 0; p < panels; ++p)
-        for (size_t b = 0; b < kb; ++b)
-            for (size_t j = 0; j < 8; ++j)
-                for (size_t t = 0; t < 16; ++t) {
-                    const size_t col = p * 8 + j, kk = b * 16 + t;
-                    *out++ = (col < n && kk < k) ? w[kk * ldw + col] : 0;
-                }
 }
