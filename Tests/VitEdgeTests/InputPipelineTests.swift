@@ -36,11 +36,16 @@ final class InputPipelineTests: CLITestCase {
                 pipeline.recycle(item)
                 position += 1
                 if position == 20 {
-                    // A slow consumer: the producer runs ahead by exactly `depth` items, no more.
-                    usleep(50_000)
-                    pthread_mutex_lock(pipeline.mutex)
-                    XCTAssertEqual(pipeline.ready.count, depth, "depth \(depth)")
-                    pthread_mutex_unlock(pipeline.mutex)
+                    // A slow consumer: the producer runs ahead by exactly `depth` items, no
+                    // more (waited for up to 5 s: emulated CPUs are slow; then held 20 ms).
+                    func waiting() -> Int {
+                        pthread_mutex_lock(pipeline.mutex)
+                        defer { pthread_mutex_unlock(pipeline.mutex) }
+                        return pipeline.ready.count
+                    }
+                    for _ in 0..<500 where waiting() < depth { usleep(10_000) }
+                    usleep(20_000)
+                    XCTAssertEqual(waiting(), depth, "depth \(depth)")
                 }
                 if position % 5 == 0 { usleep(2000) }
             }
